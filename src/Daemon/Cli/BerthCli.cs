@@ -1,0 +1,60 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.Reflection;
+
+namespace Berth.Daemon.Cli;
+
+/// <summary>Builds the command tree. Each subcommand's behaviour lives in its own file.</summary>
+internal static class BerthCli
+{
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var root = Build();
+        var parseResult = root.Parse(args);
+        var invocation = new InvocationConfiguration { Output = stdout, Error = stderr };
+        return await parseResult.InvokeAsync(invocation).ConfigureAwait(false);
+    }
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("berth: GitOps for Docker hosts. Converges the local Docker Engine to the stacks a git repository assigns to this host.");
+        root.Options.Add(GlobalOptions.DockerHost);
+        root.Options.Add(GlobalOptions.StateDir);
+        // The default --version prints the entry assembly's version (the test host's, in tests): print berth's.
+        foreach (var versionOption in root.Options.OfType<VersionOption>())
+        {
+            versionOption.Action = new PrintVersionAction();
+        }
+
+        root.Subcommands.Add(NotYetImplemented("validate", "Check a desired-state repository and report every error with file:line:column"));
+        root.Subcommands.Add(NotYetImplemented("plan", "Show what `apply` would change on this host, and why (exit 0: none, 2: changes pending)"));
+        root.Subcommands.Add(NotYetImplemented("apply", "Converge this host to the desired state once"));
+        root.Subcommands.Add(NotYetImplemented("daemon", "Run the reconcile loop (what the systemd unit starts)"));
+        root.Subcommands.Add(NotYetImplemented("status", "Show what runs, which revision, what failed and why"));
+        root.Subcommands.Add(NotYetImplemented("sync", "Ask the running daemon for a pass now and wait for its result"));
+        return root;
+    }
+
+    public static string Version =>
+        typeof(BerthCli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    private sealed class PrintVersionAction : SynchronousCommandLineAction
+    {
+        public override int Invoke(ParseResult parseResult)
+        {
+            parseResult.InvocationConfiguration.Output.WriteLine(Version);
+            return ExitCodes.Success;
+        }
+    }
+
+    private static Command NotYetImplemented(string name, string description)
+    {
+        var command = new Command(name, description);
+        command.SetAction(parseResult =>
+        {
+            parseResult.InvocationConfiguration.Error.WriteLine($"berth {name}: not implemented yet");
+            return ExitCodes.Error;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Collections.Immutable;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Berth.Reconciler.Spec.Model;
+
+namespace Berth.Reconciler.Spec;
+
+/// <summary>
+/// Decides "does this container need recreating?" the way docker compose does: a hash of the
+/// normalised desired container config, stamped on the container as a label and kept in berth's state.
+/// Never by diffing `docker inspect`: the engine fills in defaults that would look like drift.
+/// </summary>
+/// <remarks>
+/// Only <see cref="ContainerSpec"/> is hashed: replica count, rollout policy, depends_on and pull
+/// policy are not, because changing them must not recreate anything. Each field is hashed on its
+/// own too, so a plan can say "config changed: environment" by comparing field hashes with the
+/// ones recorded when the container was applied.
+/// </remarks>
+public static class ConfigHasher
+{
+    private static readonly JsonSerializerOptions CanonicalJson = new()
+    {
+        WriteIndented = false,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    // Names in causes follow the Compose keys a user edits, not our C# names.
+    private static readonly ImmutableDictionary<string, string> FieldNameOverrides = new Dictionary<string, string>
+    {
+        [nameof(ContainerSpec.HealthCheck)] = "healthcheck",
+        [nameof(ContainerSpec.Mounts)] = "volumes",
+        [nameof(ContainerSpec.Limits)] = "deploy.resources.limits",
+        [nameof(ContainerSpec.ShmSizeBytes)] = "shm_size",
+        [nameof(ContainerSpec.SecurityOpt)] = "security_opt",
+        [nameof(ContainerSpec.StopGracePeriod)] = "stop_grace_period",
+    }.ToImmutableDictionary();
+
+    private static readonly ImmutableArray<PropertyInfo> HashedProperties =
+        [.. typeof(ContainerSpec).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(property => property.GetIndexParameters().Length == 0 && property.Name != "EqualityContract")
+            .OrderBy(property => property.Name, StringComparer.Ordinal)];
+
+    /// <summary>The per-field hashes of a container spec, keyed by Compose-style field name.</summary>
+    public static ImmutableSortedDictionary<string, string> FieldHashes(ContainerSpec container)
+    {
+        var builder = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        foreach (var property in HashedProperties)
+        {
+            var value = property.GetValue(container);
+            var json = JsonSerializer.Serialize(value, property.PropertyType, CanonicalJson);
+            builder[FieldName(property.Name)] = Sha256Hex(json)[..16];
+        }
+
+        return builder.ToImmutable();
+    }
+
+    /// <summary>The config hash: one value that changes exactly when some field hash changes.</summary>
+    public static string ConfigHash(ImmutableSortedDictionary<string, string> fieldHashes)
+    {
+        var text = new StringBuilder();
+        foreach (var (field, hash) in fieldHashes)
+        {
+            text.Append(field).Append('=').Append(hash).Append('\n');
+        }
+
+        return Sha256Hex(text.ToString())[..20];
+    }
+
+    /// <summary>The fields whose hashes differ (or exist on one side only), sorted.</summary>
+    public static ImmutableArray<string> ChangedFields(
+        IReadOnlyDictionary<string, string> previous, IReadOnlyDictionary<string, string> current)
+    {
+        return [.. previous.Keys.Union(current.Keys)
+            .Where(field => !previous.TryGetValue(field, out var before) || !current.TryGetValue(field, out var after) || before != after)
+            .Order(StringComparer.Ordinal)];
+    }
+
+    private static string FieldName(string propertyName) =>
+        FieldNameOverrides.TryGetValue(propertyName, out var name) ? name : JsonNamingPolicy.SnakeCaseLower.ConvertName(propertyName);
+
+    private static string Sha256Hex(string text) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+}

@@ -1,0 +1,120 @@
+using System.Collections.Immutable;
+
+namespace Berth.Reconciler.Spec.Model;
+
+/// <summary>
+/// Everything that shapes a container, normalised. Two equal ContainerSpecs must produce
+/// containers nobody could tell apart; any difference means the container is recreated.
+/// </summary>
+/// <param name="Image">Image reference as written (after interpolation), e.g. "nginx:1.27" or "repo@sha256:...".</param>
+/// <param name="Entrypoint">null: the image's entrypoint.</param>
+/// <param name="Command">null: the image's command.</param>
+/// <param name="Environment">After env_file and interpolation; later sources win, as in Compose.</param>
+/// <param name="Labels">User labels only; berth's own labels are added by the engine adapter.</param>
+/// <param name="ContainerName">Explicit `container_name`, else null (berth names it `stack-service-n`).</param>
+/// <param name="HealthCheck">null: the image's own health check (if any).</param>
+/// <param name="Restart">"no", "always", "on-failure[:N]" or "unless-stopped". Default "no", as Compose.</param>
+/// <param name="StopGracePeriod">null: the engine default (10 s).</param>
+/// <param name="ShmSizeBytes">null: the engine default.</param>
+public sealed record ContainerSpec(
+    string Image,
+    ImmutableArray<string>? Entrypoint,
+    ImmutableArray<string>? Command,
+    ImmutableSortedDictionary<string, string> Environment,
+    ImmutableSortedDictionary<string, string> Labels,
+    string? ContainerName,
+    ImmutableArray<PortSpec> Ports,
+    ImmutableArray<string> Expose,
+    ImmutableArray<MountSpec> Mounts,
+    ImmutableArray<ServiceNetwork> Networks,
+    string? NetworkMode,
+    HealthCheckSpec? HealthCheck,
+    string Restart,
+    ResourceLimits Limits,
+    string? User,
+    string? WorkingDir,
+    string? Hostname,
+    string? StopSignal,
+    TimeSpan? StopGracePeriod,
+    bool Init,
+    bool ReadOnly,
+    ImmutableArray<string> CapAdd,
+    ImmutableArray<string> CapDrop,
+    bool Privileged,
+    ImmutableArray<string> ExtraHosts,
+    ImmutableArray<string> Dns,
+    ImmutableSortedDictionary<string, string> Sysctls,
+    ImmutableArray<UlimitSpec> Ulimits,
+    LoggingSpec? Logging,
+    ImmutableArray<string> Tmpfs,
+    long? ShmSizeBytes,
+    ImmutableArray<string> Devices,
+    ImmutableArray<string> SecurityOpt);
+
+public enum PortProtocol
+{
+    Tcp,
+    Udp,
+    Sctp,
+}
+
+/// <summary>One published or exposed port; short-syntax ranges are expanded into one PortSpec each.</summary>
+/// <param name="Target">Container port.</param>
+/// <param name="Published">Host port, or null for an ephemeral one (which does not block start-first).</param>
+/// <param name="HostIp">Host address to bind, "" for all.</param>
+public sealed record PortSpec(int Target, int? Published, string HostIp, PortProtocol Protocol);
+
+public enum MountType
+{
+    Volume,
+    Bind,
+    Tmpfs,
+}
+
+/// <summary>A `volumes:` entry of a service.</summary>
+/// <param name="Source">Volume: engine volume name (null for an anonymous volume). Bind: absolute host path.</param>
+/// <param name="VolumeKey">For a named volume: its key under top-level `volumes:`; else null.</param>
+public sealed record MountSpec(
+    MountType Type,
+    string? Source,
+    string Target,
+    bool ReadOnly,
+    string? VolumeKey = null,
+    bool VolumeNoCopy = false,
+    string? BindPropagation = null,
+    bool BindCreateHostPath = true,
+    long? TmpfsSizeBytes = null);
+
+/// <summary>A service's attachment to a network.</summary>
+/// <param name="Key">Key under top-level `networks:`.</param>
+/// <param name="EngineName">The network's engine name (resolved from the top-level definition).</param>
+/// <param name="Aliases">Extra DNS names, sorted. The service name is always an alias too (added by the engine adapter).</param>
+public sealed record ServiceNetwork(string Key, string EngineName, ImmutableArray<string> Aliases);
+
+/// <summary>A Compose healthcheck, with Docker's defaults filled in.</summary>
+/// <param name="Test">["CMD", ...], ["CMD-SHELL", "..."] or ["NONE"] when disabled.</param>
+/// <param name="Interval">Default 30 s.</param>
+/// <param name="Timeout">Default 30 s.</param>
+/// <param name="StartPeriod">Default 0.</param>
+/// <param name="StartInterval">Default 5 s (Docker 25+; older engines ignore it).</param>
+/// <param name="Retries">Default 3.</param>
+public sealed record HealthCheckSpec(
+    ImmutableArray<string> Test,
+    TimeSpan Interval,
+    TimeSpan Timeout,
+    TimeSpan StartPeriod,
+    TimeSpan StartInterval,
+    int Retries)
+{
+    public bool Disabled => Test.Length > 0 && Test[0] == "NONE";
+}
+
+/// <summary>`deploy.resources.limits` (and the legacy top-level equivalents).</summary>
+public sealed record ResourceLimits(double? Cpus, long? MemoryBytes, long? Pids)
+{
+    public static readonly ResourceLimits None = new(null, null, null);
+}
+
+public sealed record UlimitSpec(string Name, long Soft, long Hard);
+
+public sealed record LoggingSpec(string Driver, ImmutableSortedDictionary<string, string> Options);

@@ -1,0 +1,82 @@
+using System.Collections.Immutable;
+
+namespace Berth.Reconciler.Spec.Model;
+
+/// <summary>One Compose service: what to run, how many, and how to roll it out.</summary>
+/// <param name="Stack">The stack the service belongs to.</param>
+/// <param name="Name">The service key in the Compose file.</param>
+/// <param name="Replicas">`deploy.replicas`, default 1. 0 is allowed (service kept, no container).</param>
+/// <param name="Container">Everything that shapes the container; hashed into <see cref="ConfigHash"/>.</param>
+/// <param name="Update">`deploy.update_config`.</param>
+/// <param name="Rollback">`deploy.rollback_config`.</param>
+/// <param name="DependsOn">Sorted by service name.</param>
+/// <param name="ConfigHash">Hash of <see cref="Container"/>; see <see cref="ConfigHasher"/>.</param>
+/// <param name="FieldHashes">Per-field hashes of <see cref="Container"/>, so a plan can say which field changed.</param>
+public sealed record ServiceSpec(
+    string Stack,
+    string Name,
+    int Replicas,
+    ContainerSpec Container,
+    RolloutPolicy Update,
+    RolloutPolicy Rollback,
+    ImmutableArray<ServiceDependency> DependsOn,
+    PullPolicy PullPolicy,
+    string ConfigHash,
+    ImmutableSortedDictionary<string, string> FieldHashes)
+{
+    /// <summary>`stack/service`, the name used in plans, logs and status.</summary>
+    public string QualifiedName => $"{Stack}/{Name}";
+}
+
+public enum PullPolicy
+{
+    /// <summary>Pull only when the image is not present locally (Compose's default).</summary>
+    Missing,
+    Always,
+    Never,
+}
+
+public enum DependencyCondition
+{
+    ServiceStarted,
+    ServiceHealthy,
+    ServiceCompletedSuccessfully,
+}
+
+/// <summary>A `depends_on` entry (short form means condition service_started, required).</summary>
+public sealed record ServiceDependency(string Service, DependencyCondition Condition, bool Restart, bool Required);
+
+public enum UpdateOrder
+{
+    StopFirst,
+    StartFirst,
+}
+
+public enum FailureAction
+{
+    Rollback,
+    Pause,
+    Continue,
+}
+
+/// <summary>
+/// Swarm's rolling-update vocabulary (`deploy.update_config` / `rollback_config`).
+/// Kept out of the config hash: changing how to roll out never recreates a container.
+/// </summary>
+/// <param name="Parallelism">Replicas replaced at once. Default 1; 0 means all at once.</param>
+/// <param name="Delay">Wait between batches. Default 0.</param>
+/// <param name="FailureAction">Default rollback for updates, pause for rollbacks (never roll back a rollback).</param>
+/// <param name="Monitor">How long a new container must stay running (no health check) or healthy. Default 5s.</param>
+/// <param name="MaxFailureRatio">Failures tolerated before the failure action, as a fraction. Default 0.</param>
+/// <param name="Order">Explicit order, or null to derive it (see docs/rollout.md).</param>
+public sealed record RolloutPolicy(
+    int Parallelism,
+    TimeSpan Delay,
+    FailureAction FailureAction,
+    TimeSpan Monitor,
+    double MaxFailureRatio,
+    UpdateOrder? Order)
+{
+    public static readonly RolloutPolicy DefaultUpdate = new(1, TimeSpan.Zero, FailureAction.Rollback, TimeSpan.FromSeconds(5), 0, null);
+    public static readonly RolloutPolicy DefaultRollback = new(1, TimeSpan.Zero, FailureAction.Pause, TimeSpan.FromSeconds(5), 0, null);
+}

@@ -1,0 +1,58 @@
+using Berth.Reconciler.Engine;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace Berth.Tests.Infrastructure;
+
+/// <summary>
+/// One test's slice of the real Docker Engine: a client, and a unique label that every resource the
+/// test creates carries, so disposal removes exactly those (even when the test failed) and nothing else.
+/// There is deliberately no "skip when no engine": a test that needs the engine fails without one.
+/// </summary>
+public sealed class DockerTestScope : IAsyncDisposable
+{
+    public const string TestRunLabel = "berth.test.scope";
+
+    public DockerTestScope()
+    {
+        Client = DockerClientFactory.Create(null, TimeSpan.FromSeconds(60));
+        ScopeId = "t" + Guid.NewGuid().ToString("N")[..12];
+    }
+
+    public IDockerClient Client { get; }
+
+    /// <summary>Unique per test: use it in names and as the value of <see cref="TestRunLabel"/>.</summary>
+    public string ScopeId { get; }
+
+    public Dictionary<string, string> Labels => new() { [TestRunLabel] = ScopeId };
+
+    public async ValueTask DisposeAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var filter = new Dictionary<string, IDictionary<string, bool>>
+        {
+            ["label"] = new Dictionary<string, bool> { [$"{TestRunLabel}={ScopeId}"] = true },
+        };
+        var containers = await Client.Containers.ListContainersAsync(
+            new ContainersListParameters { All = true, Filters = filter }, timeout.Token);
+        foreach (var container in containers)
+        {
+            await Client.Containers.RemoveContainerAsync(
+                container.ID, new ContainerRemoveParameters { Force = true, RemoveVolumes = false }, timeout.Token);
+        }
+
+        var networks = await Client.Networks.ListNetworksAsync(new NetworksListParameters { Filters = filter }, timeout.Token);
+        foreach (var network in networks)
+        {
+            await Client.Networks.DeleteNetworkAsync(network.ID, timeout.Token);
+        }
+
+        var volumes = await Client.Volumes.ListAsync(new VolumesListParameters { Filters = filter }, timeout.Token);
+        foreach (var volume in volumes.Volumes ?? [])
+        {
+            await Client.Volumes.RemoveAsync(volume.Name, force: true, timeout.Token);
+        }
+
+        Client.Dispose();
+    }
+}

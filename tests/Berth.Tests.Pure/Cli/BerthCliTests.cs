@@ -1,0 +1,44 @@
+using Berth.Daemon.Cli;
+
+namespace Berth.Tests.Cli;
+
+public sealed class BerthCliTests
+{
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var exitCode = await BerthCli.RunAsync(args, stdout, stderr);
+        return (exitCode, stdout.ToString(), stderr.ToString());
+    }
+
+    [Fact]
+    public async Task Help_ListsEverySubcommand()
+    {
+        var (exitCode, stdout, _) = await RunAsync("--help");
+
+        Assert.Equal(0, exitCode);
+        foreach (var subcommand in new[] { "validate", "plan", "apply", "daemon", "status", "sync" })
+        {
+            Assert.Contains(subcommand, stdout, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Version_PrintsTheProductVersion()
+    {
+        var (exitCode, stdout, _) = await RunAsync("--version");
+
+        Assert.Equal(0, exitCode);
+        Assert.StartsWith(BerthCli.Version.Split('+')[0], stdout.Trim(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnknownOption_IsAnErrorWithNonZeroExit()
+    {
+        var (exitCode, _, stderr) = await RunAsync("plan", "--no-such-option");
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("--no-such-option", stderr, StringComparison.Ordinal);
+    }
+}
