@@ -103,7 +103,7 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
     {
         var reasons = plan.Problems.Select(problem => (problem.QualifiedService is null ? "" : problem.QualifiedService + ": ") + problem.Message)
             .Concat(report.Services.Where(service => service.Result != RolloutResult.Succeeded)
-                .Select(service => $"{service.QualifiedService}: {service.Message}"))
+                .Select(service => $"{service.QualifiedService}: {service.Message}" + (service.Evidence is { } evidence ? $" ({evidence.ContainerName}: {evidence.Reason})" : "")))
             .Concat(report.Steps.Where(step => step.Result == StepResult.Failed && step.Step.QualifiedService is null)
                 .Select(step => $"{step.Step.Action}: {step.Message}"));
         return string.Join("; ", reasons);
