@@ -1,0 +1,421 @@
+using LibGit2Sharp;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Reconciler.Git;
+
+/// <summary>
+/// Follows one branch of one repository: a cheap remote check per idle poll, a fetch only when the
+/// tip moved, signature verification, and export of a commit's tree into a fresh directory.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Who does what. Everything that talks to a server (<c>ls-remote</c>, <c>fetch</c>) runs the system
+/// <c>git</c> as a child process: it can be killed, so every network call is bounded by
+/// <see cref="GitSourceOptions.FetchTimeout"/> whatever the server does, and it speaks every transport
+/// (LibGit2Sharp 0.32 has no timeout or cancellation, needs a wrapper script for SSH, and breaks on
+/// shallow fetches). Local reads (tip, commit, tree, signature payload) use LibGit2Sharp on the bare
+/// mirror: no process per call, and a commit's tree is read from the object database, never from a
+/// working directory.
+/// </para>
+/// <para>
+/// Network failures come back as results with a <see cref="GitError"/> (transient or user-must-fix),
+/// never as exceptions, because they are expected. Cancellation by the caller throws
+/// <see cref="OperationCanceledException"/> after the git process tree is killed. Every operation is
+/// serialised: one mirror, one operation at a time.
+/// </para>
+/// </remarks>
+public sealed class GitSource : IDisposable
+{
+    private readonly TimeProvider timeProvider;
+    private readonly ILogger<GitSource> logger;
+    private readonly BoundedProcess processes;
+    private readonly GitMirror mirror;
+    private readonly SemaphoreSlim gate = new(1, 1);
+
+    public GitSource(GitSourceOptions options, TimeProvider timeProvider, ILogger<GitSource> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("invalid git source options:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(error => "  - " + error)), nameof(options));
+        }
+
+        Options = options;
+        this.timeProvider = timeProvider;
+        this.logger = logger;
+        processes = new BoundedProcess(timeProvider);
+        mirror = new GitMirror(options.CacheDirectory, options.Branch);
+        DisplayUrl = GitRemoteUrl.ScrubUserInfo(options.Url);
+    }
+
+    public GitSourceOptions Options { get; }
+
+    /// <summary>The URL as it may appear in logs and status (no credentials).</summary>
+    public string DisplayUrl { get; }
+
+    /// <summary>
+    /// The cheap idle poll: one <c>git ls-remote</c> of the branch, compared with the mirror's tip.
+    /// No objects are fetched. A missing branch is <see cref="GitFailureReason.BranchNotFound"/>.
+    /// </summary>
+    public async Task<RemoteCheck> CheckRemoteAsync(CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var started = timeProvider.GetTimestamp();
+            var (remoteTip, error) = await PrepareAndReadRemoteTipAsync(cancellationToken).ConfigureAwait(false);
+            var localTip = error is null ? mirror.ReadTip() : SafeReadTip();
+            var check = new RemoteCheck { RemoteTip = remoteTip, LocalTip = localTip, Error = error, Duration = timeProvider.GetElapsedTime(started) };
+            if (error is null)
+            {
+                GitSourceLog.RemoteChecked(logger, DisplayUrl, Options.Branch, remoteTip, localTip, check.HasChanged, (long)check.Duration.TotalMilliseconds);
+            }
+            else
+            {
+                GitSourceLog.OperationFailed(logger, "remote check", DisplayUrl, Options.Branch, error.Reason, error.IsTransient, error.Message);
+            }
+
+            return check;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Brings the mirror to the remote branch tip. Fetches only when the tip moved (an idle poll costs
+    /// one ls-remote); follows force-pushes and reports them. The whole call, remote check and fetch
+    /// together, is bounded by <see cref="GitSourceOptions.FetchTimeout"/> plus a few seconds for the kill.
+    /// </summary>
+    public async Task<FetchResult> FetchAsync(CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var started = timeProvider.GetTimestamp();
+        string? previousTip = null;
+        try
+        {
+            PrepareMirror();
+            previousTip = mirror.ReadTip();
+
+            var (remoteTip, checkError) = await ReadRemoteTipAsync(Options.FetchTimeout, cancellationToken).ConfigureAwait(false);
+            if (checkError is not null)
+            {
+                return Failed("fetch", previousTip, checkError, started);
+            }
+
+            if (remoteTip == previousTip && previousTip is not null && mirror.HasCommit(previousTip))
+            {
+                GitSourceLog.UpToDate(logger, DisplayUrl, Options.Branch, previousTip);
+                return new FetchResult
+                {
+                    PreviousTip = previousTip, Tip = previousTip, Fetched = false,
+                    Commit = mirror.ReadCommitInfo(previousTip), Duration = timeProvider.GetElapsedTime(started),
+                };
+            }
+
+            GitSourceLog.Fetching(logger, DisplayUrl, Options.Branch, previousTip, remoteTip);
+
+            // One deadline for the whole call: the fetch gets what the remote check left of it.
+            var remaining = Options.FetchTimeout - timeProvider.GetElapsedTime(started);
+            var fetchError = await RunFetchAsync(remaining, cancellationToken).ConfigureAwait(false);
+            if (fetchError is not null)
+            {
+                return Failed("fetch", previousTip, fetchError, started);
+            }
+
+            var tip = mirror.ReadTip();
+            if (tip is null)
+            {
+                return Failed("fetch", previousTip, new GitError(GitFailureReason.Unknown, $"git fetch succeeded but {mirror.TrackingRef} is missing afterwards."), started);
+            }
+
+            // The tip is the truth: a tip that does not descend from the previous one is followed, and said.
+            // A previous tip that is no longer in the mirror was pruned as unreachable: not an ancestor either.
+            var forcePushed = previousTip is not null && tip != previousTip && mirror.IsAncestor(previousTip, tip) != true;
+            if (forcePushed)
+            {
+                GitSourceLog.ForcePushDetected(logger, DisplayUrl, Options.Branch, previousTip!, tip);
+            }
+
+            var commit = mirror.ReadCommitInfo(tip);
+            var duration = timeProvider.GetElapsedTime(started);
+            GitSourceLog.Fetched(logger, DisplayUrl, Options.Branch, tip, commit.Summary, $"{commit.AuthorName} <{commit.AuthorEmail}>", (long)duration.TotalMilliseconds);
+            await RunHousekeepingAsync(cancellationToken).ConfigureAwait(false);
+            return new FetchResult
+            {
+                PreviousTip = previousTip, Tip = tip, Fetched = true, ForcePushed = forcePushed, Commit = commit, Duration = duration,
+            };
+        }
+        catch (GitSourceException exception)
+        {
+            return Failed("fetch", previousTip, exception.Error, started);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or LibGit2SharpException)
+        {
+            return Failed("fetch", previousTip, new GitError(GitFailureReason.LocalSetupError, $"local mirror {mirror.RepositoryPath}: {exception.Message}"), started);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Checks the commit's signature against <see cref="GitSourceOptions.Signatures"/>. Without a policy
+    /// the answer is <see cref="SignatureStatus.NotRequired"/>. Only <see cref="SignatureCheck.Accepted"/>
+    /// commits may be applied; a refused tip leaves the host on its last applied commit.
+    /// </summary>
+    /// <exception cref="GitSourceException">The commit is not in the mirror (<see cref="GitFailureReason.CommitNotFound"/>).</exception>
+    public async Task<SignatureCheck> VerifySignatureAsync(string commitSha, CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            (string Signature, string SignedData)? extracted;
+            using (var repository = mirror.Open())
+            {
+                // Looked up even without a policy: an unknown commit is an error either way.
+                extracted = CommitSignatureVerifier.Extract(repository, commitSha);
+            }
+
+            if (Options.Signatures is null)
+            {
+                return SignatureCheck.NotRequired(commitSha);
+            }
+
+            var check = extracted is { } signed
+                ? await new CommitSignatureVerifier(Options.Signatures, Options.CacheDirectory, processes, Options.FetchTimeout)
+                    .VerifyAsync(commitSha, signed.Signature, signed.SignedData, cancellationToken).ConfigureAwait(false)
+                : SignatureCheck.Unsigned(commitSha);
+
+            if (check.Accepted)
+            {
+                GitSourceLog.SignatureVerified(logger, commitSha, check.Reason ?? "");
+            }
+            else
+            {
+                GitSourceLog.SignatureRefused(logger, commitSha, check.Status, check.Reason ?? "");
+            }
+
+            return check;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Writes the commit's tree under <see cref="GitSourceOptions.SubPath"/> into <paramref name="targetDirectory"/>,
+    /// which must not exist or be empty. Exactly the commit's bytes: no working directory is involved.
+    /// </summary>
+    /// <returns>The full path of the written directory.</returns>
+    /// <exception cref="GitSourceException">Unknown commit, missing sub-path, or a tree entry that would escape the directory.</exception>
+    public async Task<string> ExportTreeAsync(string commitSha, string targetDirectory, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(targetDirectory);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            // Local disk work in blocking LibGit2Sharp calls: off the caller's thread, cancellable between files.
+            var target = Path.GetFullPath(targetDirectory);
+            var summary = await Task.Run(() =>
+            {
+                using var repository = mirror.Open();
+                return TreeExporter.Export(repository, commitSha, Options.SubPath, target, cancellationToken);
+            }, cancellationToken).ConfigureAwait(false);
+
+            GitSourceLog.TreeExported(logger, commitSha, Options.SubPath, target, summary.Files, summary.Directories, summary.Bytes);
+            if (summary.SkippedSubmodules.Count > 0)
+            {
+                GitSourceLog.SubmodulesSkipped(logger, commitSha, string.Join(", ", summary.SkippedSubmodules));
+            }
+
+            return target;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>Summary, author and dates of a commit already in the mirror (for status and the CLI).</summary>
+    /// <exception cref="GitSourceException">The commit is not in the mirror.</exception>
+    public async Task<CommitInfo> GetCommitInfoAsync(string commitSha, CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var repository = mirror.Open();
+            var commit = GitMirror.LookupCommit(repository, commitSha);
+            return new CommitInfo(commit.Sha, commit.MessageShort, commit.Author.Name, commit.Author.Email, commit.Author.When, commit.Committer.When);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    public void Dispose() => gate.Dispose();
+
+    private void PrepareMirror()
+    {
+        if (mirror.EnsureCreated())
+        {
+            GitSourceLog.MirrorRecreated(logger, mirror.RepositoryPath);
+        }
+
+        var removedLocks = mirror.RemoveStaleLocks();
+        if (removedLocks.Count > 0)
+        {
+            GitSourceLog.StaleLocksRemoved(logger, mirror.RepositoryPath, string.Join(", ", removedLocks));
+        }
+
+        var previousUrl = mirror.BindToSource(DisplayUrl);
+        if (previousUrl is not null)
+        {
+            GitSourceLog.SourceUrlChanged(logger, previousUrl, DisplayUrl);
+        }
+    }
+
+    private string? SafeReadTip()
+    {
+        try
+        {
+            return mirror.ReadTip();
+        }
+        catch (Exception exception) when (exception is IOException or LibGit2SharpException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<(string? Tip, GitError? Error)> PrepareAndReadRemoteTipAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            PrepareMirror();
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or LibGit2SharpException)
+        {
+            return (null, new GitError(GitFailureReason.LocalSetupError, $"local mirror {mirror.RepositoryPath}: {exception.Message}"));
+        }
+
+        return await ReadRemoteTipAsync(Options.FetchTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<(string? Tip, GitError? Error)> ReadRemoteTipAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var branchRef = $"refs/heads/{Options.Branch}";
+        GitCommandEnvironment environment;
+        ProcessOutcome outcome;
+        try
+        {
+            environment = GitCommandEnvironment.Create(Options);
+            // "--" ends the options: nothing from configuration can be read as a git option.
+            outcome = await RunGitAsync(["ls-remote", "--", Options.Url, branchRef], environment, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GitSourceException exception)
+        {
+            return (null, exception.Error);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or LibGit2SharpException)
+        {
+            return (null, new GitError(GitFailureReason.LocalSetupError, $"local mirror {mirror.RepositoryPath}: {exception.Message}"));
+        }
+
+        if (!outcome.Succeeded)
+        {
+            return (null, ToError(outcome, environment, "check the remote"));
+        }
+
+        // ls-remote matches patterns on whole trailing path components; keep only the exact ref.
+        var tip = outcome.StandardOutput
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split('\t'))
+            .Where(columns => columns.Length == 2 && columns[1].Trim() == branchRef)
+            .Select(columns => columns[0].Trim())
+            .FirstOrDefault();
+        return tip is null
+            ? (null, new GitError(GitFailureReason.BranchNotFound,
+                $"branch '{Options.Branch}' does not exist in {DisplayUrl} (deleted or misspelled); the host keeps its last applied state."))
+            : (tip, null);
+    }
+
+    private async Task<GitError?> RunFetchAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (timeout <= TimeSpan.Zero)
+        {
+            return TimeoutError("fetch");
+        }
+
+        var environment = GitCommandEnvironment.Create(Options);
+        // "+": the branch tip is the truth, force-pushes included. No tags, no submodules, no FETCH_HEAD:
+        // only the one ref we follow. fsckObjects: a malformed object (e.g. a tree entry named "..")
+        // is refused at the door rather than discovered by the exporter.
+        var outcome = await RunGitAsync(
+            ["-c", "fetch.fsckObjects=true", "fetch", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head", "--no-auto-maintenance",
+                "--", Options.Url, $"+refs/heads/{Options.Branch}:{mirror.TrackingRef}"],
+            environment, timeout, cancellationToken).ConfigureAwait(false);
+        return outcome.Succeeded ? null : ToError(outcome, environment, "fetch");
+    }
+
+    /// <summary>
+    /// git gc --auto, bounded: it does nothing until loose objects pile up (6700 by default), then packs
+    /// them, so months of small fetches do not fill the disk (LibGit2Sharp has no gc at all). Not
+    /// detached: a detached gc would escape the time bound and the process-tree kill.
+    /// </summary>
+    private async Task RunHousekeepingAsync(CancellationToken cancellationToken)
+    {
+        var outcome = await RunGitAsync(["-c", "gc.autoDetach=false", "gc", "--auto", "--quiet"], GitCommandEnvironment.Local(), Options.FetchTimeout, cancellationToken).ConfigureAwait(false);
+        if (!outcome.Succeeded)
+        {
+            GitSourceLog.MaintenanceFailed(logger, mirror.RepositoryPath, outcome.TimedOut ? "timed out" : GitErrorClassifier.Summarize(outcome.StandardError));
+        }
+    }
+
+    private Task<ProcessOutcome> RunGitAsync(IReadOnlyList<string> arguments, GitCommandEnvironment environment, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        // --git-dir: git reads the mirror's config and nothing found by walking up from a working directory.
+        return processes.RunAsync(
+            new ProcessRequest("git", ["--git-dir", mirror.RepositoryPath, .. arguments])
+            {
+                WorkingDirectory = mirror.RepositoryPath,
+                Environment = environment.Variables,
+                Timeout = timeout,
+            },
+            cancellationToken);
+    }
+
+    private GitError ToError(ProcessOutcome outcome, GitCommandEnvironment environment, string operation)
+    {
+        if (outcome.TimedOut)
+        {
+            return TimeoutError(operation);
+        }
+
+        var reason = GitErrorClassifier.Classify(outcome.StandardError);
+        var details = environment.Scrub(GitErrorClassifier.Summarize(outcome.StandardError));
+        var advice = reason switch
+        {
+            GitFailureReason.AuthenticationFailed => " Check the credentials files (token, password or deploy key) and the key's access to the repository.",
+            GitFailureReason.HostKeyRejected => " The server's host key is not in credentials.knownHostsFile (or changed); add it after checking its fingerprint out of band.",
+            GitFailureReason.RepositoryNotFound => " Check git.url (a private repository also looks missing to wrong credentials).",
+            GitFailureReason.CredentialsUnreadable => " Check the key file exists and has mode 0600.",
+            _ => "",
+        };
+        return new GitError(reason, $"cannot {operation} {DisplayUrl} (exit {outcome.ExitCode}): {details}.{advice}");
+    }
+
+    private GitError TimeoutError(string operation) => new(
+        GitFailureReason.Timeout,
+        $"cannot {operation} {DisplayUrl}: no answer within {Options.FetchTimeout.TotalSeconds:0.#} s (git.fetchTimeout); the git process was killed and will be retried.");
+
+    private FetchResult Failed(string operation, string? previousTip, GitError error, long started)
+    {
+        GitSourceLog.OperationFailed(logger, operation, DisplayUrl, Options.Branch, error.Reason, error.IsTransient, error.Message);
+        return new FetchResult { PreviousTip = previousTip, Tip = previousTip, Error = error, Duration = timeProvider.GetElapsedTime(started) };
+    }
+}
