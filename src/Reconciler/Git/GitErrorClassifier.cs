@@ -30,7 +30,7 @@ internal static class GitErrorClassifier
         ]),
         (GitFailureReason.RepositoryNotFound,
         [
-            "does not appear to be a git repository", "Repository not found", "repository not found",
+            "does not appear to be a git repository", "no such repository", "Repository not found", "repository not found",
             "not a git repository", "The requested URL returned error: 404", "No such file or directory",
             "access denied or repository not exported", "not found: did you run git update-server-info",
         ]),

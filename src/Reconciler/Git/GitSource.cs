@@ -397,7 +397,7 @@ public sealed class GitSource : IDisposable
         }
 
         var reason = GitErrorClassifier.Classify(outcome.StandardError);
-        var details = environment.Scrub(GitErrorClassifier.Summarize(outcome.StandardError));
+        var details = environment.Scrub(GitErrorClassifier.Summarize(outcome.StandardError)).TrimEnd('.');
         var advice = reason switch
         {
             GitFailureReason.AuthenticationFailed => " Check the credentials files (token, password or deploy key) and the key's access to the repository.",

@@ -234,7 +234,8 @@ public sealed class GitHttpServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        listener.Stop();
+        // Close only: Stop() followed by Close() makes the managed listener re-bind the port to remove
+        // its prefix, which fails with "Address already in use".
         listener.Close();
         await serveLoop;
     }
