@@ -22,10 +22,20 @@ internal static class GitErrorClassifier
         [
             "UNPROTECTED PRIVATE KEY FILE", "bad permissions", "not accessible", "Load key", "no such identity", "invalid format",
         ]),
+        (GitFailureReason.LocalSetupError,
+        [
+            "insufficient permission for adding an object", "unable to create temporary file", "Read-only file system",
+            "No space left on device", "Disk quota exceeded",
+        ]),
+        (GitFailureReason.CertificateRejected,
+        [
+            "SSL certificate problem", "server certificate verification failed", "certificate verify failed",
+            "unable to get local issuer certificate", "self-signed certificate", "self signed certificate",
+        ]),
         (GitFailureReason.AuthenticationFailed,
         [
             "Authentication failed", "could not read Username", "could not read Password", "terminal prompts disabled",
-            "Permission denied", "The requested URL returned error: 401", "The requested URL returned error: 403",
+            "Permission denied (", "Permission denied, please try again", "The requested URL returned error: 401", "The requested URL returned error: 403",
             "HTTP Basic: Access denied", "Invalid username or password", "access denied", "Access denied",
         ]),
         (GitFailureReason.RepositoryNotFound,

@@ -28,6 +28,9 @@ public enum GitFailureReason
     /// <summary>The server's SSH host key is not in the known_hosts file, or differs from it.</summary>
     HostKeyRejected,
 
+    /// <summary>The server's TLS certificate does not verify against the host's CA store.</summary>
+    CertificateRejected,
+
     /// <summary>The server says there is no such repository (or hides it from these credentials).</summary>
     RepositoryNotFound,
 

@@ -404,6 +404,8 @@ public sealed class GitSource : IDisposable
             GitFailureReason.HostKeyRejected => " The server's host key is not in credentials.knownHostsFile (or changed); add it after checking its fingerprint out of band.",
             GitFailureReason.RepositoryNotFound => " Check git.url (a private repository also looks missing to wrong credentials).",
             GitFailureReason.CredentialsUnreadable => " Check the key file exists and has mode 0600.",
+            GitFailureReason.CertificateRejected => " The server's TLS certificate is not trusted by this host's CA store.",
+            GitFailureReason.LocalSetupError => $" Check that {Options.CacheDirectory} is writable and has free space.",
             _ => "",
         };
         return new GitError(reason, $"cannot {operation} {DisplayUrl} (exit {outcome.ExitCode}): {details}.{advice}");

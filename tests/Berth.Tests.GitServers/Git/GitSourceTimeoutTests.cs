@@ -56,6 +56,33 @@ public sealed class GitSourceTimeoutTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task FetchAsync_ServerStallsAfterListingRefs_WholeCallStaysWithinOneTimeout()
+    {
+        using var repository = await TestRepository.CreateAsync();
+        await repository.CommitAsync("a.yaml", "a: 1\n", "First");
+        await repository.PushAsync();
+        await using var server = GitHttpServer.Start(repository.ServeRoot, new HttpAuthentication.Bearer("t"), hangOnFetch: true);
+        using var secrets = new TempDirectory("secret");
+        await File.WriteAllTextAsync(secrets.Combine("token"), "t");
+        using var subject = new SourceUnderTest(server.UrlFor(repository.BareName), options => options with
+        {
+            FetchTimeout = FetchTimeout,
+            Credentials = new GitCredentials { TokenFile = secrets.Combine("token") },
+        });
+
+        var stopwatch = Stopwatch.StartNew();
+        var result = await WithDeadline(subject.Source.FetchAsync(CancellationToken.None));
+        stopwatch.Stop();
+
+        output.WriteLine($"fetch stalled after ls-remote returned after {stopwatch.Elapsed.TotalMilliseconds:0} ms: {result.Error}");
+        Assert.Equal(GitFailureReason.Timeout, result.Error?.Reason);
+        Assert.Contains(server.Requests, request => request.EndsWith("hanging fetch", StringComparison.Ordinal));
+        // One deadline for remote check plus fetch, not one each.
+        Assert.InRange(stopwatch.Elapsed, FetchTimeout - TimeSpan.FromMilliseconds(100), Bound);
+        Assert.Null(result.Tip);
+    }
+
+    [Fact]
     public async Task FetchAsync_CancelledWhileServerHangs_ThrowsPromptlyAndKillsGit()
     {
         await using var server = new HangingServer();

@@ -35,10 +35,14 @@ public sealed class GitHttpServer : IAsyncDisposable
     private readonly Task serveLoop;
     private readonly List<string> requestLog = [];
 
-    private GitHttpServer(string projectRoot, HttpAuthentication authentication, int port)
+    private readonly bool hangOnFetch;
+    private readonly CancellationTokenSource stopping = new();
+
+    private GitHttpServer(string projectRoot, HttpAuthentication authentication, int port, bool hangOnFetch)
     {
         this.projectRoot = projectRoot;
         this.authentication = authentication;
+        this.hangOnFetch = hangOnFetch;
         Port = port;
         listener.Prefixes.Add($"http://127.0.0.1:{port}/");
         listener.Start();
@@ -59,8 +63,9 @@ public sealed class GitHttpServer : IAsyncDisposable
         }
     }
 
-    public static GitHttpServer Start(string projectRoot, HttpAuthentication authentication) =>
-        new(projectRoot, authentication, FreePort.Next());
+    /// <param name="hangOnFetch">Answer ref listings, but never a request for objects: a server that stalls mid-way.</param>
+    public static GitHttpServer Start(string projectRoot, HttpAuthentication authentication, bool hangOnFetch = false) =>
+        new(projectRoot, authentication, FreePort.Next(), hangOnFetch);
 
     public string UrlFor(string repositoryName) => $"http://127.0.0.1:{Port}/{repositoryName}";
 
@@ -99,8 +104,14 @@ public sealed class GitHttpServer : IAsyncDisposable
 
             using var body = new MemoryStream();
             await request.InputStream.CopyToAsync(body);
-            var (status, headers, content) = await RunCgiAsync(request, body.ToArray());
             var asksForObjects = request.HttpMethod == "POST" && Encoding.ASCII.GetString(body.ToArray()).Contains("command=fetch", StringComparison.Ordinal);
+            if (asksForObjects && hangOnFetch)
+            {
+                Record($"{request.HttpMethod} {request.Url?.PathAndQuery} hanging fetch");
+                await Task.Delay(Timeout.Infinite, stopping.Token);
+            }
+
+            var (status, headers, content) = await RunCgiAsync(request, body.ToArray());
             Record($"{request.HttpMethod} {request.Url?.PathAndQuery} {status}{(asksForObjects ? " fetch" : "")}");
             response.StatusCode = status;
             foreach (var (name, value) in headers)
@@ -119,7 +130,7 @@ public sealed class GitHttpServer : IAsyncDisposable
             await response.OutputStream.WriteAsync(content);
             response.Close();
         }
-        catch (Exception exception) when (exception is HttpListenerException or IOException or ObjectDisposedException)
+        catch (Exception exception) when (exception is HttpListenerException or IOException or ObjectDisposedException or OperationCanceledException)
         {
             // The client went away (e.g. killed by its timeout); nothing to answer.
         }
@@ -236,7 +247,9 @@ public sealed class GitHttpServer : IAsyncDisposable
     {
         // Close only: Stop() followed by Close() makes the managed listener re-bind the port to remove
         // its prefix, which fails with "Address already in use".
+        await stopping.CancelAsync();
         listener.Close();
         await serveLoop;
+        stopping.Dispose();
     }
 }
