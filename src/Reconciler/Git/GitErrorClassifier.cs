@@ -13,6 +13,12 @@ internal static class GitErrorClassifier
 {
     private static readonly (GitFailureReason Reason, string[] Markers)[] Rules =
     [
+        // ssh's and curl's own time limits (ConnectTimeout covers ssh's banner exchange too) can fire
+        // just before our kill does: the same situation, so the same reason.
+        (GitFailureReason.Timeout,
+        [
+            "Connection timed out", "Operation timed out", "timed out during banner exchange",
+        ]),
         (GitFailureReason.HostKeyRejected,
         [
             "Host key verification failed", "REMOTE HOST IDENTIFICATION HAS CHANGED", "No ED25519 host key is known",
@@ -51,9 +57,9 @@ internal static class GitErrorClassifier
         ]),
         (GitFailureReason.NetworkError,
         [
-            "Could not resolve host", "Could not resolve hostname", "Connection refused", "Connection timed out",
+            "Could not resolve host", "Could not resolve hostname", "Connection refused",
             "Connection reset", "Network is unreachable", "No route to host", "Failed to connect", "unable to connect",
-            "Temporary failure in name resolution", "Operation timed out", "SSL", "TLS", "Connection closed",
+            "Temporary failure in name resolution", "SSL", "TLS", "Connection closed",
             "kex_exchange_identification", "Could not read from remote repository",
         ]),
     ];
