@@ -77,6 +77,14 @@ internal static class GitErrorClassifier
         return GitFailureReason.Unknown;
     }
 
+    /// <summary>
+    /// True when git says the local repository, not the server, is broken (missing or corrupt objects a
+    /// ref points to). Checked only for fetches into the mirror.
+    /// </summary>
+    public static bool IndicatesCorruptMirror(string standardError) =>
+        new[] { "fatal: bad object", "did not send all necessary objects", "is corrupt", "is empty", "does not match index" }
+            .Any(marker => standardError.Contains(marker, StringComparison.Ordinal));
+
     /// <summary>The lines of stderr worth showing a person: git's own "fatal:"/"error:" lines first, else the last lines.</summary>
     public static string Summarize(string standardError)
     {

@@ -43,6 +43,15 @@ internal sealed class GitMirror(string cacheDirectory, string branch)
         return replaced;
     }
 
+    /// <summary>Removes the mirror entirely (it is only a cache); the next fetch recreates it.</summary>
+    public void Delete()
+    {
+        if (Directory.Exists(RepositoryPath))
+        {
+            Directory.Delete(RepositoryPath, recursive: true);
+        }
+    }
+
     /// <summary>
     /// Removes lock files a killed git left behind. Safe because <see cref="GitSource"/> serialises every
     /// operation on this mirror and one cache directory belongs to one source: any lock present now is stale.

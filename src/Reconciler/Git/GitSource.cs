@@ -65,7 +65,7 @@ public sealed class GitSource : IDisposable
         {
             var started = timeProvider.GetTimestamp();
             var (remoteTip, error) = await PrepareAndReadRemoteTipAsync(cancellationToken).ConfigureAwait(false);
-            var localTip = error is null ? mirror.ReadTip() : SafeReadTip();
+            var localTip = SafeReadTip();
             var check = new RemoteCheck { RemoteTip = remoteTip, LocalTip = localTip, Error = error, Duration = timeProvider.GetElapsedTime(started) };
             if (error is null)
             {
@@ -359,7 +359,22 @@ public sealed class GitSource : IDisposable
             ["-c", "fetch.fsckObjects=true", "fetch", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head", "--no-auto-maintenance",
                 "--", Options.Url, $"+refs/heads/{Options.Branch}:{mirror.TrackingRef}"],
             environment, timeout, cancellationToken).ConfigureAwait(false);
-        return outcome.Succeeded ? null : ToError(outcome, environment, "fetch");
+        if (outcome.Succeeded)
+        {
+            return null;
+        }
+
+        var error = ToError(outcome, environment, "fetch");
+        if (GitErrorClassifier.IndicatesCorruptMirror(outcome.StandardError))
+        {
+            // The mirror is only a cache: a corrupt one would fail every fetch forever. Reset it; the
+            // next fetch downloads everything (and a force-push cannot be detected across the reset).
+            mirror.Delete();
+            GitSourceLog.MirrorRecreated(logger, mirror.RepositoryPath);
+            return error with { Reason = GitFailureReason.Unknown, Message = error.Message + " The local mirror was corrupt and has been reset; the next fetch starts from scratch." };
+        }
+
+        return error;
     }
 
     /// <summary>

@@ -80,6 +80,12 @@ public sealed record GitSourceOptions
             }
             else
             {
+                if (transport == GitTransport.Local && !Url.Contains("://", StringComparison.Ordinal) && !Path.IsPathRooted(Url))
+                {
+                    // git runs inside the mirror: a relative path would be resolved from there.
+                    errors.Add($"git.url '{Url}' is a relative path; use an absolute path or file:// URL.");
+                }
+
                 ValidateCredentialsFor(transport, errors);
             }
 

@@ -216,6 +216,29 @@ public sealed class GitSourceFetchTests
     }
 
     [Fact]
+    public async Task FetchAsync_MirrorRefPointsToMissingObject_ResetsTheMirrorAndRecovers()
+    {
+        using var repository = await TestRepository.CreateAsync();
+        await repository.CommitAsync("a.yaml", "a: 1\n", "First");
+        await repository.PushAsync();
+        using var subject = new SourceUnderTest(repository.FileUrl);
+        Assert.True((await subject.Source.FetchAsync(CancellationToken.None)).Succeeded);
+        var second = await repository.CommitAsync("a.yaml", "a: 2\n", "Second");
+        await repository.PushAsync();
+        // What a full disk or a crash during a ref update can leave: a ref to an object that is not there.
+        await File.WriteAllTextAsync(Path.Combine(subject.MirrorPath, "refs", "remotes", "origin", "main"), new string('1', 40) + "\n");
+
+        var broken = await subject.Source.FetchAsync(CancellationToken.None);
+        var recovered = await subject.Source.FetchAsync(CancellationToken.None);
+
+        Assert.False(broken.Succeeded);
+        Assert.True(broken.Error!.IsTransient);
+        Assert.Contains("has been reset", broken.Error.Message, StringComparison.Ordinal);
+        Assert.True(recovered.Succeeded, recovered.Error?.ToString());
+        Assert.Equal(second, recovered.Tip);
+    }
+
+    [Fact]
     public async Task FetchAsync_SourceUrlChanged_DoesNotReportAForcePush()
     {
         using var first = await TestRepository.CreateAsync();
