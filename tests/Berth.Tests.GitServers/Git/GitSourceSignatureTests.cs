@@ -121,6 +121,30 @@ public sealed class GitSourceSignatureTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task VerifySignatureAsync_SshSignatureCopiedOntoAlteredCommit_IsInvalid()
+    {
+        var (subject, forged) = await FetchForgedCommitAsync(new CommitSigning.Ssh(trustedSshKey));
+        using var _ = subject;
+
+        var check = await subject.Source.VerifySignatureAsync(forged, CancellationToken.None);
+
+        Assert.Equal(SignatureStatus.Invalid, check.Status);
+        Assert.Contains("does not verify", check.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task VerifySignatureAsync_GpgSignatureCopiedOntoAlteredCommit_IsInvalid()
+    {
+        var (subject, forged) = await FetchForgedCommitAsync(new CommitSigning.Gpg(trustedGpgKey));
+        using var _ = subject;
+
+        var check = await subject.Source.VerifySignatureAsync(forged, CancellationToken.None);
+
+        Assert.Equal(SignatureStatus.Invalid, check.Status);
+        Assert.Contains("BADSIG", check.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task VerifySignatureAsync_NoPolicy_IsNotRequiredAndAccepted()
     {
         var (subject, sha) = await FetchCommitAsync(null, options => options);
@@ -160,6 +184,18 @@ public sealed class GitSourceSignatureTests : IAsyncLifetime
         var exception = await Assert.ThrowsAsync<GitSourceException>(() => subject.Source.VerifySignatureAsync(new string('a', 40), CancellationToken.None));
 
         Assert.Equal(GitFailureReason.CommitNotFound, exception.Error.Reason);
+    }
+
+    private async Task<(SourceUnderTest Subject, string Sha)> FetchForgedCommitAsync(CommitSigning signing)
+    {
+        await repository.CommitAsync("stack.yaml", "image: nginx:1.27\n", "Bump nginx", signing);
+        var forged = await repository.ForgeTipMessageKeepingSignatureAsync("Bump nginx (and something else)");
+        await repository.PushAsync(force: true);
+        var subject = new SourceUnderTest(repository.FileUrl, BothKinds);
+        var fetch = await subject.Source.FetchAsync(CancellationToken.None);
+        Assert.True(fetch.Succeeded, fetch.Error?.ToString());
+        Assert.Equal(forged, fetch.Tip);
+        return (subject, forged);
     }
 
     private GitSourceOptions BothKinds(GitSourceOptions options) => options with

@@ -17,6 +17,9 @@ public static class TestGit
     public static Task<string> RunAsync(string workingDirectory, params string[] arguments) =>
         RunAsync(workingDirectory, new Dictionary<string, string>(), arguments);
 
+    public static Task<string> RunWithInputAsync(string workingDirectory, string standardInput, params string[] arguments) =>
+        TestProcess.RunAsync("git", arguments, workingDirectory, Environment, standardInput);
+
     public static Task<string> RunAsync(string workingDirectory, IReadOnlyDictionary<string, string> extraEnvironment, params string[] arguments)
     {
         var environment = new Dictionary<string, string>(Environment);

@@ -78,6 +78,20 @@ public sealed class TestRepository : IDisposable
     public Task<string> CommitAsync(string relativePath, string content, string message, CommitSigning? signing = null) =>
         CommitAsync(new Dictionary<string, string?> { [relativePath] = content }, message, signing);
 
+    /// <summary>
+    /// Forges a commit: the tip's headers and signature with a different message, written as a new
+    /// object and checked out. The signature no longer matches the content it claims to sign.
+    /// </summary>
+    public async Task<string> ForgeTipMessageKeepingSignatureAsync(string newMessage)
+    {
+        var raw = await TestGit.RunAsync(WorkPath, "cat-file", "commit", "HEAD");
+        var headerEnd = raw.IndexOf("\n\n", StringComparison.Ordinal);
+        var forged = raw[..(headerEnd + 2)] + newMessage + "\n";
+        var sha = (await TestGit.RunWithInputAsync(WorkPath, forged, "hash-object", "-t", "commit", "-w", "--stdin")).Trim();
+        await ResetHardAsync(sha);
+        return sha;
+    }
+
     public Task PushAsync(bool force = false, string branch = "main") =>
         TestGit.RunAsync(WorkPath, force ? ["push", "--quiet", "--force", "origin", $"HEAD:refs/heads/{branch}"] : ["push", "--quiet", "origin", $"HEAD:refs/heads/{branch}"]);
 
