@@ -114,11 +114,13 @@ internal sealed class BoundedProcess(TimeProvider timeProvider)
         // Read both pipes concurrently from the start: a child blocked on a full stderr pipe never exits.
         var standardOutput = ReadBoundedAsync(process.StandardOutput);
         var standardError = ReadBoundedAsync(process.StandardError);
-        await WriteStandardInputAsync(process, request.StandardInput).ConfigureAwait(false);
+        // Not awaited here: a child that never reads its stdin must not block us outside the time limit.
+        var writing = WriteStandardInputAsync(process, request.StandardInput);
 
         using var timeout = new CancellationTokenSource(request.Timeout, timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, cancellationToken);
         var timedOut = false;
+        Task exited = Task.CompletedTask;
         try
         {
             await process.WaitForExitAsync(linked.Token).ConfigureAwait(false);
@@ -127,12 +129,15 @@ internal sealed class BoundedProcess(TimeProvider timeProvider)
         {
             KillTree(process);
             timedOut = !cancellationToken.IsCancellationRequested;
-            await WaitBrieflyAsync(process.WaitForExitAsync(CancellationToken.None)).ConfigureAwait(false);
+            exited = process.WaitForExitAsync(CancellationToken.None);
         }
 
-        // A grandchild that escaped the kill may still hold the pipes; do not wait for it beyond the grace period.
-        var output = await ResultOrEmptyAsync(standardOutput).ConfigureAwait(false);
-        var error = await ResultOrEmptyAsync(standardError).ConfigureAwait(false);
+        // One grace period for everything that is left (the exit after a kill, stdin, both pipes), so the
+        // bound stays "timeout + grace". A grandchild that escaped the kill may hold the pipes open: we
+        // stop waiting for it then and keep what was read.
+        await Task.WhenAny(Task.WhenAll(exited, writing, standardOutput, standardError), Task.Delay(KillGracePeriod, timeProvider)).ConfigureAwait(false);
+        var output = standardOutput.IsCompletedSuccessfully ? standardOutput.Result : "";
+        var error = standardError.IsCompletedSuccessfully ? standardError.Result : "";
         var duration = timeProvider.GetElapsedTime(started);
         cancellationToken.ThrowIfCancellationRequested();
         return new ProcessOutcome(timedOut ? -1 : process.ExitCode, output, error, timedOut, duration);
@@ -149,9 +154,9 @@ internal sealed class BoundedProcess(TimeProvider timeProvider)
 
             process.StandardInput.Close();
         }
-        catch (IOException)
+        catch (Exception exception) when (exception is IOException or ObjectDisposedException or InvalidOperationException)
         {
-            // The child exited without reading its input; its exit code and stderr say why.
+            // The child exited (or was killed) without reading its input; its exit code and stderr say why.
         }
     }
 
@@ -169,17 +174,6 @@ internal sealed class BoundedProcess(TimeProvider timeProvider)
         {
             // Exited between the check and the kill.
         }
-    }
-
-    private async Task WaitBrieflyAsync(Task task)
-    {
-        await Task.WhenAny(task, Task.Delay(KillGracePeriod, timeProvider)).ConfigureAwait(false);
-    }
-
-    private async Task<string> ResultOrEmptyAsync(Task<string> reading)
-    {
-        await Task.WhenAny(reading, Task.Delay(KillGracePeriod, timeProvider)).ConfigureAwait(false);
-        return reading.IsCompletedSuccessfully ? reading.Result : "";
     }
 
     private static async Task<string> ReadBoundedAsync(StreamReader reader)

@@ -41,6 +41,23 @@ internal sealed class CommitSignatureVerifier(SignaturePolicy policy, string cac
 
     public async Task<SignatureCheck> VerifyAsync(string commitSha, string signature, string signedData, CancellationToken cancellationToken)
     {
+        try
+        {
+            return await VerifyWithToolsAsync(commitSha, signature, signedData, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GitSourceException exception)
+        {
+            // ssh-keygen or gpg missing: refuse, and say so.
+            return SignatureCheck.Invalid(commitSha, $"cannot be verified: {exception.Error.Message}");
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return SignatureCheck.Invalid(commitSha, $"cannot be verified: {exception.Message}");
+        }
+    }
+
+    private async Task<SignatureCheck> VerifyWithToolsAsync(string commitSha, string signature, string signedData, CancellationToken cancellationToken)
+    {
         var scratch = Path.Combine(ScratchRoot, $"verify-{Guid.NewGuid():N}");
         Directory.CreateDirectory(scratch);
         try
@@ -193,8 +210,13 @@ internal sealed class CommitSignatureVerifier(SignaturePolicy policy, string cac
     // --no-autostart: verification needs no gpg-agent or dirmngr, and a daemon must not leave them running.
     private string[] GpgBaseArguments() => ["--homedir", KeyringDirectory, "--batch", "--no-tty", "--no-autostart", "--no-auto-key-retrieve"];
 
-    private Task<ProcessOutcome> RunAsync(string tool, IReadOnlyList<string> arguments, byte[]? input, CancellationToken cancellationToken) =>
-        processes.RunAsync(new ProcessRequest(tool, arguments) { StandardInput = input, Timeout = toolTimeout }, cancellationToken);
+    private async Task<ProcessOutcome> RunAsync(string tool, IReadOnlyList<string> arguments, byte[]? input, CancellationToken cancellationToken)
+    {
+        var outcome = await processes.RunAsync(new ProcessRequest(tool, arguments) { StandardInput = input, Timeout = toolTimeout }, cancellationToken).ConfigureAwait(false);
+        return outcome.TimedOut
+            ? throw new GitSourceException(new GitError(GitFailureReason.Timeout, $"{tool} did not finish within {toolTimeout.TotalSeconds:0.#} s"))
+            : outcome;
+    }
 
     private static string? FindFingerprint(string text) =>
         text.Split([' ', '\n', '"', '\''], StringSplitOptions.RemoveEmptyEntries)
