@@ -251,6 +251,13 @@ public sealed record SignaturePolicy
     /// <summary>GPG public keys (armored or binary exports). Imported into a private keyring under the cache directory. Default: none.</summary>
     public IReadOnlyList<string> GpgPublicKeyFiles { get; init; } = [];
 
+    // A record compares a list by reference; a configuration reload must see "same keys" as equal.
+    public bool Equals(SignaturePolicy? other) =>
+        other is not null && AllowedSignersFile == other.AllowedSignersFile && GpgPublicKeyFiles.SequenceEqual(other.GpgPublicKeyFiles);
+
+    public override int GetHashCode() =>
+        GpgPublicKeyFiles.Aggregate(HashCode.Combine(AllowedSignersFile), HashCode.Combine);
+
     internal void Validate(List<string> errors)
     {
         if (AllowedSignersFile is null && GpgPublicKeyFiles.Count == 0)
