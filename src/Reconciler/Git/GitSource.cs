@@ -423,7 +423,20 @@ public sealed class GitSource : IDisposable
             GitFailureReason.LocalSetupError => $" Check that {Options.CacheDirectory} is writable and has free space.",
             _ => "",
         };
-        return new GitError(reason, $"cannot {operation} {DisplayUrl} (exit {outcome.ExitCode}): {details}.{advice}");
+        var what = reason switch
+        {
+            GitFailureReason.AuthenticationFailed => "the server refused the credentials",
+            GitFailureReason.HostKeyRejected => "the server's SSH host key is not trusted",
+            GitFailureReason.CertificateRejected => "the server's TLS certificate is not trusted",
+            GitFailureReason.RepositoryNotFound => "the repository was not found",
+            GitFailureReason.CredentialsUnreadable => "the deploy key cannot be used",
+            GitFailureReason.NetworkError => "network error",
+            GitFailureReason.ServerError => "server error",
+            GitFailureReason.Timeout => "timed out",
+            GitFailureReason.LocalSetupError => "local problem",
+            _ => "git failed",
+        };
+        return new GitError(reason, $"cannot {operation} {DisplayUrl}: {what} (git exit {outcome.ExitCode}: {details}).{advice}");
     }
 
     private GitError TimeoutError(string operation) => new(
