@@ -30,6 +30,7 @@ public sealed class GitSource : IDisposable
     private readonly ILogger<GitSource> logger;
     private readonly BoundedProcess processes;
     private readonly GitMirror mirror;
+    private readonly GitRemoteCommands remote;
     private readonly SemaphoreSlim gate = new(1, 1);
 
     public GitSource(GitSourceOptions options, TimeProvider timeProvider, ILogger<GitSource> logger)
@@ -47,6 +48,7 @@ public sealed class GitSource : IDisposable
         processes = new BoundedProcess(timeProvider);
         mirror = new GitMirror(options.CacheDirectory, options.Branch);
         DisplayUrl = GitRemoteUrl.ScrubUserInfo(options.Url);
+        remote = new GitRemoteCommands(options, mirror, processes, DisplayUrl);
     }
 
     public GitSourceOptions Options { get; }
@@ -99,7 +101,7 @@ public sealed class GitSource : IDisposable
             PrepareMirror();
             previousTip = mirror.ReadTip();
 
-            var (remoteTip, checkError) = await ReadRemoteTipAsync(Options.FetchTimeout, cancellationToken).ConfigureAwait(false);
+            var (remoteTip, checkError) = await remote.ReadRemoteTipAsync(Options.FetchTimeout, cancellationToken).ConfigureAwait(false);
             if (checkError is not null)
             {
                 return Failed("fetch", previousTip, checkError, started);
@@ -119,7 +121,20 @@ public sealed class GitSource : IDisposable
 
             // One deadline for the whole call: the fetch gets what the remote check left of it.
             var remaining = Options.FetchTimeout - timeProvider.GetElapsedTime(started);
-            var fetchError = await RunFetchAsync(remaining, cancellationToken).ConfigureAwait(false);
+            var (fetchError, mirrorCorrupt) = await remote.FetchAsync(remaining, cancellationToken).ConfigureAwait(false);
+            if (mirrorCorrupt)
+            {
+                // The mirror is only a cache: a corrupt one would fail every fetch forever. Reset it; the
+                // next fetch downloads everything (a force-push cannot be detected across the reset).
+                mirror.Delete();
+                GitSourceLog.MirrorRecreated(logger, mirror.RepositoryPath);
+                return Failed("fetch", null, fetchError! with
+                {
+                    Reason = GitFailureReason.Unknown,
+                    Message = fetchError.Message + " The local mirror was corrupt and has been reset; the next fetch starts from scratch.",
+                }, started);
+            }
+
             if (fetchError is not null)
             {
                 return Failed("fetch", previousTip, fetchError, started);
@@ -142,7 +157,11 @@ public sealed class GitSource : IDisposable
             var commit = mirror.ReadCommitInfo(tip);
             var duration = timeProvider.GetElapsedTime(started);
             GitSourceLog.Fetched(logger, DisplayUrl, Options.Branch, tip, commit.Summary, $"{commit.AuthorName} <{commit.AuthorEmail}>", (long)duration.TotalMilliseconds);
-            await RunHousekeepingAsync(cancellationToken).ConfigureAwait(false);
+            if (await remote.RunHousekeepingAsync(cancellationToken).ConfigureAwait(false) is { } housekeepingProblem)
+            {
+                GitSourceLog.MaintenanceFailed(logger, mirror.RepositoryPath, housekeepingProblem);
+            }
+
             return new FetchResult
             {
                 PreviousTip = previousTip, Tip = tip, Fetched = true, ForcePushed = forcePushed, Commit = commit, Duration = duration,
@@ -303,145 +322,8 @@ public sealed class GitSource : IDisposable
             return (null, new GitError(GitFailureReason.LocalSetupError, $"local mirror {mirror.RepositoryPath}: {exception.Message}"));
         }
 
-        return await ReadRemoteTipAsync(Options.FetchTimeout, cancellationToken).ConfigureAwait(false);
+        return await remote.ReadRemoteTipAsync(Options.FetchTimeout, cancellationToken).ConfigureAwait(false);
     }
-
-    private async Task<(string? Tip, GitError? Error)> ReadRemoteTipAsync(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var branchRef = $"refs/heads/{Options.Branch}";
-        GitCommandEnvironment environment;
-        ProcessOutcome outcome;
-        try
-        {
-            environment = GitCommandEnvironment.Create(Options);
-            // "--" ends the options: nothing from configuration can be read as a git option.
-            outcome = await RunGitAsync(["ls-remote", "--", Options.Url, branchRef], environment, timeout, cancellationToken).ConfigureAwait(false);
-        }
-        catch (GitSourceException exception)
-        {
-            return (null, exception.Error);
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or LibGit2SharpException)
-        {
-            return (null, new GitError(GitFailureReason.LocalSetupError, $"local mirror {mirror.RepositoryPath}: {exception.Message}"));
-        }
-
-        if (!outcome.Succeeded)
-        {
-            return (null, ToError(outcome, environment, "check the remote"));
-        }
-
-        // ls-remote matches patterns on whole trailing path components; keep only the exact ref.
-        var tip = outcome.StandardOutput
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(line => line.Split('\t'))
-            .Where(columns => columns.Length == 2 && columns[1].Trim() == branchRef)
-            .Select(columns => columns[0].Trim())
-            .FirstOrDefault();
-        return tip is null
-            ? (null, new GitError(GitFailureReason.BranchNotFound,
-                $"branch '{Options.Branch}' does not exist in {DisplayUrl} (deleted or misspelled); the host keeps its last applied state."))
-            : (tip, null);
-    }
-
-    private async Task<GitError?> RunFetchAsync(TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        if (timeout <= TimeSpan.Zero)
-        {
-            return TimeoutError("fetch");
-        }
-
-        var environment = GitCommandEnvironment.Create(Options);
-        // "+": the branch tip is the truth, force-pushes included. No tags, no submodules, no FETCH_HEAD:
-        // only the one ref we follow. fsckObjects: a malformed object (e.g. a tree entry named "..")
-        // is refused at the door rather than discovered by the exporter.
-        var outcome = await RunGitAsync(
-            ["-c", "fetch.fsckObjects=true", "fetch", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head", "--no-auto-maintenance",
-                "--", Options.Url, $"+refs/heads/{Options.Branch}:{mirror.TrackingRef}"],
-            environment, timeout, cancellationToken).ConfigureAwait(false);
-        if (outcome.Succeeded)
-        {
-            return null;
-        }
-
-        var error = ToError(outcome, environment, "fetch");
-        if (GitErrorClassifier.IndicatesCorruptMirror(outcome.StandardError))
-        {
-            // The mirror is only a cache: a corrupt one would fail every fetch forever. Reset it; the
-            // next fetch downloads everything (and a force-push cannot be detected across the reset).
-            mirror.Delete();
-            GitSourceLog.MirrorRecreated(logger, mirror.RepositoryPath);
-            return error with { Reason = GitFailureReason.Unknown, Message = error.Message + " The local mirror was corrupt and has been reset; the next fetch starts from scratch." };
-        }
-
-        return error;
-    }
-
-    /// <summary>
-    /// git gc --auto, bounded: it does nothing until loose objects pile up (6700 by default), then packs
-    /// them, so months of small fetches do not fill the disk (LibGit2Sharp has no gc at all). Not
-    /// detached: a detached gc would escape the time bound and the process-tree kill.
-    /// </summary>
-    private async Task RunHousekeepingAsync(CancellationToken cancellationToken)
-    {
-        var outcome = await RunGitAsync(["-c", "gc.autoDetach=false", "gc", "--auto", "--quiet"], GitCommandEnvironment.Local(), Options.FetchTimeout, cancellationToken).ConfigureAwait(false);
-        if (!outcome.Succeeded)
-        {
-            GitSourceLog.MaintenanceFailed(logger, mirror.RepositoryPath, outcome.TimedOut ? "timed out" : GitErrorClassifier.Summarize(outcome.StandardError));
-        }
-    }
-
-    private Task<ProcessOutcome> RunGitAsync(IReadOnlyList<string> arguments, GitCommandEnvironment environment, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        // --git-dir: git reads the mirror's config and nothing found by walking up from a working directory.
-        return processes.RunAsync(
-            new ProcessRequest("git", ["--git-dir", mirror.RepositoryPath, .. arguments])
-            {
-                WorkingDirectory = mirror.RepositoryPath,
-                Environment = environment.Variables,
-                Timeout = timeout,
-            },
-            cancellationToken);
-    }
-
-    private GitError ToError(ProcessOutcome outcome, GitCommandEnvironment environment, string operation)
-    {
-        if (outcome.TimedOut)
-        {
-            return TimeoutError(operation);
-        }
-
-        var reason = GitErrorClassifier.Classify(outcome.StandardError);
-        var details = environment.Scrub(GitErrorClassifier.Summarize(outcome.StandardError)).TrimEnd('.');
-        var advice = reason switch
-        {
-            GitFailureReason.AuthenticationFailed => " Check the credentials files (token, password or deploy key) and the key's access to the repository.",
-            GitFailureReason.HostKeyRejected => " The server's host key is not in credentials.knownHostsFile (or changed); add it after checking its fingerprint out of band.",
-            GitFailureReason.RepositoryNotFound => " Check git.url (a private repository also looks missing to wrong credentials).",
-            GitFailureReason.CredentialsUnreadable => " Check the key file exists and has mode 0600.",
-            GitFailureReason.CertificateRejected => " The server's TLS certificate is not trusted by this host's CA store.",
-            GitFailureReason.LocalSetupError => $" Check that {Options.CacheDirectory} is writable and has free space.",
-            _ => "",
-        };
-        var what = reason switch
-        {
-            GitFailureReason.AuthenticationFailed => "the server refused the credentials",
-            GitFailureReason.HostKeyRejected => "the server's SSH host key is not trusted",
-            GitFailureReason.CertificateRejected => "the server's TLS certificate is not trusted",
-            GitFailureReason.RepositoryNotFound => "the repository was not found",
-            GitFailureReason.CredentialsUnreadable => "the deploy key cannot be used",
-            GitFailureReason.NetworkError => "network error",
-            GitFailureReason.ServerError => "server error",
-            GitFailureReason.Timeout => "timed out",
-            GitFailureReason.LocalSetupError => "local problem",
-            _ => "git failed",
-        };
-        return new GitError(reason, $"cannot {operation} {DisplayUrl}: {what} (git exit {outcome.ExitCode}: {details}).{advice}");
-    }
-
-    private GitError TimeoutError(string operation) => new(
-        GitFailureReason.Timeout,
-        $"cannot {operation} {DisplayUrl}: no answer within {Options.FetchTimeout.TotalSeconds:0.#} s (git.fetchTimeout); the git process was killed and will be retried.");
 
     private FetchResult Failed(string operation, string? previousTip, GitError error, long started)
     {
