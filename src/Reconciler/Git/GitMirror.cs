@@ -133,15 +133,11 @@ internal sealed class GitMirror(string cacheDirectory, string branch)
     public CommitInfo ReadCommitInfo(string sha)
     {
         using var repository = new Repository(RepositoryPath);
-        var commit = LookupCommit(repository, sha);
-        return new CommitInfo(
-            commit.Sha,
-            commit.MessageShort,
-            commit.Author.Name,
-            commit.Author.Email,
-            commit.Author.When,
-            commit.Committer.When);
+        return ToCommitInfo(LookupCommit(repository, sha));
     }
+
+    public static CommitInfo ToCommitInfo(Commit commit) =>
+        new(commit.Sha, commit.MessageShort, commit.Author.Name, commit.Author.Email, commit.Author.When, commit.Committer.When);
 
     /// <summary>
     /// True when <paramref name="ancestorSha"/> is reachable from <paramref name="descendantSha"/>;

@@ -193,10 +193,15 @@ public sealed class GitSource : IDisposable
         try
         {
             (string Signature, string SignedData)? extracted;
-            using (var repository = mirror.Open())
+            try
             {
+                using var repository = mirror.Open();
                 // Looked up even without a policy: an unknown commit is an error either way.
                 extracted = CommitSignatureVerifier.Extract(repository, commitSha);
+            }
+            catch (LibGit2SharpException exception)
+            {
+                throw LocalMirrorError(exception);
             }
 
             if (Options.Signatures is null)
@@ -240,11 +245,19 @@ public sealed class GitSource : IDisposable
         {
             // Local disk work in blocking LibGit2Sharp calls: off the caller's thread, cancellable between files.
             var target = Path.GetFullPath(targetDirectory);
-            var summary = await Task.Run(() =>
+            TreeExporter.ExportSummary summary;
+            try
             {
-                using var repository = mirror.Open();
-                return TreeExporter.Export(repository, commitSha, Options.SubPath, target, cancellationToken);
-            }, cancellationToken).ConfigureAwait(false);
+                summary = await Task.Run(() =>
+                {
+                    using var repository = mirror.Open();
+                    return TreeExporter.Export(repository, commitSha, Options.SubPath, target, cancellationToken);
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is LibGit2SharpException or IOException or UnauthorizedAccessException)
+            {
+                throw LocalMirrorError(exception);
+            }
 
             GitSourceLog.TreeExported(logger, commitSha, Options.SubPath, target, summary.Files, summary.Directories, summary.Bytes);
             if (summary.SkippedSubmodules.Count > 0)
@@ -268,8 +281,11 @@ public sealed class GitSource : IDisposable
         try
         {
             using var repository = mirror.Open();
-            var commit = GitMirror.LookupCommit(repository, commitSha);
-            return new CommitInfo(commit.Sha, commit.MessageShort, commit.Author.Name, commit.Author.Email, commit.Author.When, commit.Committer.When);
+            return GitMirror.ToCommitInfo(GitMirror.LookupCommit(repository, commitSha));
+        }
+        catch (LibGit2SharpException exception)
+        {
+            throw LocalMirrorError(exception);
         }
         finally
         {
@@ -324,6 +340,9 @@ public sealed class GitSource : IDisposable
 
         return await remote.ReadRemoteTipAsync(Options.FetchTimeout, cancellationToken).ConfigureAwait(false);
     }
+
+    private GitSourceException LocalMirrorError(Exception exception) =>
+        new(new GitError(GitFailureReason.LocalSetupError, $"local mirror {mirror.RepositoryPath} or export directory: {exception.Message}"), exception);
 
     private FetchResult Failed(string operation, string? previousTip, GitError error, long started)
     {
