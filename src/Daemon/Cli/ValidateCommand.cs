@@ -65,8 +65,9 @@ internal static class ValidateCommand
                 // A bare Compose project runs on every host: validate it as this machine would load it.
                 Validate(repositoryDirectory, Environment.MachineName, options, errors, summaries, hostLabel: "every host (no berth.yaml)");
             }
-            else if (inventory.Errors.IsEmpty)
+            else
             {
+                // Even with inventory errors: every host's Compose errors are reported in the same run.
                 foreach (var inventoryHost in inventory.Hosts)
                 {
                     Validate(repositoryDirectory, inventoryHost, options, errors, summaries, hostLabel: $"host {inventoryHost}");

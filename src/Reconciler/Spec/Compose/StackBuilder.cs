@@ -27,7 +27,9 @@ internal static class StackBuilder
             reader.Error(Location.StartOf(sourceFiles[0]), $"stack '{stackName}' has no services");
         }
 
-        var usesDefaultNetwork = draft.Services.Values.Any(service => service.Networks is null && service.NetworkMode is null);
+        // As Compose: the default network exists when a service lists no networks, or names `default` explicitly.
+        var usesDefaultNetwork = draft.Services.Values.Any(service =>
+            (service.Networks is null && service.NetworkMode is null) || service.Networks?.ContainsKey(DefaultNetwork) == true);
         if (usesDefaultNetwork && !draft.Networks.ContainsKey(DefaultNetwork))
         {
             draft.Networks[DefaultNetwork] = new ResourceDraft(DefaultNetwork, Location.StartOf(sourceFiles[0]));
