@@ -71,6 +71,14 @@ internal static partial class YamlDocumentLoader
             errors.Add(exception.At, exception.Message);
             return null;
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet 18.1.0's scanner throws this instead of a YamlException on some broken input
+            // (found by the fuzz test: an unclosed '[' followed by a less indented line). Still a
+            // syntax error of the file: report it where the parser last stood.
+            errors.Add(At(file, parser.Current?.End ?? Mark.Empty), "YAML syntax: cannot parse after this point (an unclosed '[' or '{'?)");
+            return null;
+        }
     }
 
     private static Location At(string file, Mark mark) => new(file, (int)Math.Min(mark.Line, int.MaxValue), (int)Math.Min(mark.Column, int.MaxValue));

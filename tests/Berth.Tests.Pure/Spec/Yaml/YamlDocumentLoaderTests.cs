@@ -88,6 +88,16 @@ public sealed class YamlDocumentLoaderTests
     }
 
     [Fact]
+    public void UnclosedFlowSequenceBeforeALessIndentedLine_IsASyntaxErrorNotACrash()
+    {
+        // YamlDotNet's scanner throws InvalidOperationException here (found by the fuzz test).
+        var errors = Errors("services:\n  -\n      [\n  volumes:\n");
+
+        var error = Assert.Single(errors);
+        Assert.Contains("YAML syntax", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void EmptyFile_IsAnError()
     {
         Assert.Equal(["1:1: Compose file is empty"], Errors(""));
