@@ -4,8 +4,9 @@ using Berth.Reconciler.Spec.Compose;
 namespace Berth.Reconciler.Spec.Validation;
 
 /// <summary>
-/// Two stacks on one host must not produce the same container name: the engine would refuse the
-/// second create and the two stacks would fight over it. Names are `stack-service-n`, or container_name.
+/// Two services on one host (in two stacks, or two container_names in one) must not produce the same
+/// container name: the engine would refuse the second create and the two would fight over it.
+/// Names are `stack-service-n`, or container_name.
 /// </summary>
 internal static class ContainerNameCheck
 {
@@ -22,7 +23,7 @@ internal static class ContainerNameCheck
                 foreach (var name in names)
                 {
                     var owner = $"stack '{stack.Spec.Name}' service '{service.Name}'";
-                    if (owners.TryGetValue(name, out var firstOwner) && !firstOwner.StartsWith($"stack '{stack.Spec.Name}' ", StringComparison.Ordinal))
+                    if (owners.TryGetValue(name, out var firstOwner) && firstOwner != owner)
                     {
                         reader.Error(stack.ServiceLocations[service.Name], $"container name '{name}' of {owner} is also used by {firstOwner} on this host; rename a stack or service, or set container_name");
                         break;

@@ -23,10 +23,28 @@ internal sealed class ErrorCollector
     public void AddRange(IEnumerable<SpecError> more) => errors.AddRange(more);
 
     /// <summary>Sorted by place; duplicates (an anchor reused by aliases is read more than once) removed.</summary>
-    public ImmutableArray<SpecError> ToSortedArray() =>
-        [.. errors.Distinct()
+    /// <param name="secretValues">
+    /// Host-local values to blank out of every message. Messages describe secret-bearing values by
+    /// variable name already (ScalarNode.Describe); this is the net under that rule, for values that
+    /// end up in an identifier (a network or volume name built from a secret, say).
+    /// </param>
+    public ImmutableArray<SpecError> ToSortedArray(IEnumerable<string>? secretValues = null) =>
+        [.. errors.Select(error => WithoutSecrets(error, secretValues)).Distinct()
             .OrderBy(error => error.File, StringComparer.Ordinal)
             .ThenBy(error => error.Line)
             .ThenBy(error => error.Column)
             .ThenBy(error => error.Message, StringComparer.Ordinal)];
+
+    private static SpecError WithoutSecrets(SpecError error, IEnumerable<string>? secretValues)
+    {
+        var message = error.Message;
+        // Longest first, so a secret containing another is blanked whole. Very short values would
+        // blank ordinary words and are no secret worth the name.
+        foreach (var secret in (secretValues ?? []).Where(value => value.Length >= 4).OrderByDescending(value => value.Length))
+        {
+            message = message.Replace(secret, "(hidden)", StringComparison.Ordinal);
+        }
+
+        return message == error.Message ? error : error with { Message = message };
+    }
 }
