@@ -47,13 +47,14 @@ internal sealed class FieldTable<TTarget>
         {
             var key = entry.Key.Value;
             var fieldPath = path.Length == 0 ? key : $"{path}.{key}";
+            var where = path.Length == 0 ? "at the top level" : $"in {path}";
             if (readers.TryGetValue(key, out var read))
             {
                 read(target, entry.Value, fieldPath);
             }
             else if (key == "x-berth")
             {
-                reader.Error(entry.Key, $"x-berth is not read here ({fieldPath}); berth reads x-berth on services only (see docs/repository-format.md)");
+                reader.Error(entry.Key, $"x-berth is not read {where}; berth reads x-berth on services only (see docs/repository-format.md)");
             }
             else if (key.StartsWith("x-", StringComparison.Ordinal))
             {
@@ -65,7 +66,6 @@ internal sealed class FieldTable<TTarget>
             }
             else
             {
-                var where = path.Length == 0 ? "at the top level" : $"in {path}";
                 reader.Error(entry.Key, $"unknown key '{key}' {where}{DidYouMean.Hint(key, readers.Keys.Concat(unsupported.Keys))}");
             }
         }

@@ -27,7 +27,7 @@ public sealed class ComposeFileReaderTests
     [InlineData("services:\n  web: { image: busybox }\nnetworks:\n  n: { ipam: {} }\n",
         "4:8: 'networks.n.ipam' is not supported by berth")]
     [InlineData("services:\n  web:\n    image: busybox\n    x-berth: { drain: 2s }\nx-berth: {}\n",
-        "5:1: x-berth is not read here (x-berth); berth reads x-berth on services only (see docs/repository-format.md)")]
+        "5:1: x-berth is not read at the top level; berth reads x-berth on services only (see docs/repository-format.md)")]
     public void UnknownAndUnsupportedKeys_AreErrorsAtTheKey(string yaml, string expected)
     {
         Assert.Equal([expected], Errors(yaml));
