@@ -44,6 +44,19 @@ internal static class ValidateCommand
 
     internal static int Run(string repositoryDirectory, string? host, SpecLoadOptions options, TextWriter stdout, TextWriter stderr)
     {
+        try
+        {
+            return Validate(repositoryDirectory, host, options, stdout, stderr);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"berth validate: cannot read the repository: {exception.Message}");
+            return ExitCodes.Error;
+        }
+    }
+
+    private static int Validate(string repositoryDirectory, string? host, SpecLoadOptions options, TextWriter stdout, TextWriter stderr)
+    {
         if (!Directory.Exists(repositoryDirectory))
         {
             stderr.WriteLine($"berth validate: repository directory '{repositoryDirectory}' does not exist");
@@ -54,7 +67,7 @@ internal static class ValidateCommand
         var summaries = new List<string>();
         if (host is not null)
         {
-            Validate(repositoryDirectory, host, options, errors, summaries, hostLabel: $"host {host}");
+            ValidateHost(repositoryDirectory, host, options, errors, summaries, hostLabel: $"host {host}");
         }
         else
         {
@@ -63,14 +76,14 @@ internal static class ValidateCommand
             if (!inventory.HasInventory)
             {
                 // A bare Compose project runs on every host: validate it as this machine would load it.
-                Validate(repositoryDirectory, Environment.MachineName, options, errors, summaries, hostLabel: "every host (no berth.yaml)");
+                ValidateHost(repositoryDirectory, Environment.MachineName, options, errors, summaries, hostLabel: "every host (no berth.yaml)");
             }
             else
             {
                 // Even with inventory errors: every host's Compose errors are reported in the same run.
                 foreach (var inventoryHost in inventory.Hosts)
                 {
-                    Validate(repositoryDirectory, inventoryHost, options, errors, summaries, hostLabel: $"host {inventoryHost}");
+                    ValidateHost(repositoryDirectory, inventoryHost, options, errors, summaries, hostLabel: $"host {inventoryHost}");
                 }
 
                 if (inventory.Hosts.IsEmpty)
@@ -101,7 +114,7 @@ internal static class ValidateCommand
         return ExitCodes.Success;
     }
 
-    private static void Validate(string repositoryDirectory, string host, SpecLoadOptions options, List<SpecError> errors, List<string> summaries, string hostLabel)
+    private static void ValidateHost(string repositoryDirectory, string host, SpecLoadOptions options, List<SpecError> errors, List<string> summaries, string hostLabel)
     {
         var result = SpecLoader.LoadHost(repositoryDirectory, host, options);
         errors.AddRange(result.Errors);

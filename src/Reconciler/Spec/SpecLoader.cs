@@ -10,8 +10,9 @@ namespace Berth.Reconciler.Spec;
 /// <summary>
 /// Loads a desired-state repository (berth.yaml plus Compose files, or a bare Compose project) into
 /// the immutable model, validating all of it. Never throws on bad content: every problem comes back
-/// as a <see cref="SpecError"/> with file, line and column, all of them at once. Only an unreadable
-/// repository directory throws.
+/// as a <see cref="SpecError"/> with file, line and column, all of them at once. Only I/O fails by
+/// exception: a missing repository directory (DirectoryNotFoundException) or a file that exists but
+/// cannot be read (IOException, UnauthorizedAccessException), which a retry may fix and an edit cannot.
 /// </summary>
 public static class SpecLoader
 {

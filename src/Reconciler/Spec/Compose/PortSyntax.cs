@@ -9,6 +9,9 @@ internal static class PortSyntax
 {
     private const int MaxRangeLength = 1000;
 
+    /// <summary>Ranges expand to one PortSpec each: bound what a few lines of YAML can expand to.</summary>
+    private const int MaxPortsPerService = 5000;
+
     /// <summary>Short syntax: "80", "8080:80", "127.0.0.1:8080:80/udp", "[::1]:8080:80", "8000-8001:80-81", "127.0.0.1::80".</summary>
     public static List<PortSpec>? ParseShort(string text, out string? error)
     {
@@ -133,6 +136,12 @@ internal static class PortSyntax
         {
             if (ParseShort(scalar.Value, out var error) is { } parsed)
             {
+                if (ports.Count + parsed.Count > MaxPortsPerService)
+                {
+                    reader.Error(item, $"{path}: more than {MaxPortsPerService} ports");
+                    return;
+                }
+
                 ports.AddRange(parsed.Select(port => new Located<PortSpec>(port, item.Start)));
             }
             else
@@ -185,6 +194,12 @@ internal static class PortSyntax
         if (ParseProtocol(protocol) is null || ParseRange(text) is not { } range)
         {
             reader.Error(item, $"{path}: invalid port {item.Describe()} (expected PORT, PORT-PORT, optionally /tcp, /udp or /sctp)");
+            return;
+        }
+
+        if (expose.Count + range.Count > MaxPortsPerService)
+        {
+            reader.Error(item, $"{path}: more than {MaxPortsPerService} ports");
             return;
         }
 

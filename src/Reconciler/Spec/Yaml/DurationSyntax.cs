@@ -34,7 +34,7 @@ internal static partial class DurationSyntax
             };
         }
 
-        if (ticks > TimeSpan.MaxValue.Ticks)
+        if (ticks >= TimeSpan.MaxValue.Ticks)
         {
             return false;
         }
