@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.CommandLine;
 using Berth.Reconciler.Spec;
 using Berth.Reconciler.Spec.Model;
@@ -63,27 +64,29 @@ internal static class ValidateCommand
             return ExitCodes.Error;
         }
 
-        var errors = new List<SpecError>();
+        // Errors per host: the same Compose error shows up once per host that runs the stack.
+        var errorsByHost = new List<(string Host, ImmutableArray<SpecError> Errors)>();
         var summaries = new List<string>();
+        var inventoryErrors = ImmutableArray<SpecError>.Empty;
         if (host is not null)
         {
-            ValidateHost(repositoryDirectory, host, options, errors, summaries, hostLabel: $"host {host}");
+            errorsByHost.Add((host, ValidateHost(repositoryDirectory, host, options, summaries, hostLabel: $"host {host}")));
         }
         else
         {
             var inventory = SpecLoader.LoadInventory(repositoryDirectory, options);
-            errors.AddRange(inventory.Errors);
+            inventoryErrors = inventory.Errors;
             if (!inventory.HasInventory)
             {
                 // A bare Compose project runs on every host: validate it as this machine would load it.
-                ValidateHost(repositoryDirectory, Environment.MachineName, options, errors, summaries, hostLabel: "every host (no berth.yaml)");
+                errorsByHost.Add((Environment.MachineName, ValidateHost(repositoryDirectory, Environment.MachineName, options, summaries, hostLabel: "every host (no berth.yaml)")));
             }
             else
             {
                 // Even with inventory errors: every host's Compose errors are reported in the same run.
                 foreach (var inventoryHost in inventory.Hosts)
                 {
-                    ValidateHost(repositoryDirectory, inventoryHost, options, errors, summaries, hostLabel: $"host {inventoryHost}");
+                    errorsByHost.Add((inventoryHost, ValidateHost(repositoryDirectory, inventoryHost, options, summaries, hostLabel: $"host {inventoryHost}")));
                 }
 
                 if (inventory.Hosts.IsEmpty)
@@ -93,16 +96,15 @@ internal static class ValidateCommand
             }
         }
 
-        // The same Compose error shows up once per host that runs the stack: print it once.
-        var distinct = errors.Distinct().OrderBy(error => error.File, StringComparer.Ordinal).ThenBy(error => error.Line).ThenBy(error => error.Column).ToList();
-        if (distinct.Count > 0)
+        var lines = ErrorLines(inventoryErrors, errorsByHost, hostCount: host is null ? errorsByHost.Count : 1);
+        if (lines.Count > 0)
         {
-            foreach (var error in distinct)
+            foreach (var line in lines)
             {
-                stderr.WriteLine(error.ToString());
+                stderr.WriteLine(line);
             }
 
-            stderr.WriteLine(distinct.Count == 1 ? "1 error" : $"{distinct.Count} errors");
+            stderr.WriteLine(lines.Count == 1 ? "1 error" : $"{lines.Count} errors");
             return ExitCodes.Error;
         }
 
@@ -114,10 +116,41 @@ internal static class ValidateCommand
         return ExitCodes.Success;
     }
 
-    private static void ValidateHost(string repositoryDirectory, string host, SpecLoadOptions options, List<SpecError> errors, List<string> summaries, string hostLabel)
+    /// <summary>
+    /// Each distinct error once, sorted by place. An error that only some hosts have (a variable one
+    /// host lacks, say) names those hosts, so the reader knows where to look.
+    /// </summary>
+    private static List<string> ErrorLines(ImmutableArray<SpecError> inventoryErrors, List<(string Host, ImmutableArray<SpecError> Errors)> errorsByHost, int hostCount)
+    {
+        var hostsByError = new Dictionary<SpecError, SortedSet<string>>();
+        foreach (var error in inventoryErrors)
+        {
+            hostsByError.TryAdd(error, new SortedSet<string>(StringComparer.Ordinal));
+        }
+
+        foreach (var (hostName, errors) in errorsByHost)
+        {
+            foreach (var error in errors)
+            {
+                if (!hostsByError.TryGetValue(error, out var hosts))
+                {
+                    hostsByError[error] = hosts = new SortedSet<string>(StringComparer.Ordinal);
+                }
+
+                hosts.Add(hostName);
+            }
+        }
+
+        return [.. hostsByError
+            .OrderBy(pair => pair.Key.File, StringComparer.Ordinal).ThenBy(pair => pair.Key.Line).ThenBy(pair => pair.Key.Column).ThenBy(pair => pair.Key.Message, StringComparer.Ordinal)
+            .Select(pair => pair.Value.Count > 0 && pair.Value.Count < hostCount
+                ? $"{pair.Key} (on host {string.Join(", ", pair.Value)})"
+                : pair.Key.ToString())];
+    }
+
+    private static ImmutableArray<SpecError> ValidateHost(string repositoryDirectory, string host, SpecLoadOptions options, List<string> summaries, string hostLabel)
     {
         var result = SpecLoader.LoadHost(repositoryDirectory, host, options);
-        errors.AddRange(result.Errors);
         if (!result.HostInInventory)
         {
             summaries.Add($"{hostLabel}: not in the inventory, runs nothing");
@@ -126,6 +159,8 @@ internal static class ValidateCommand
         {
             summaries.Add($"{hostLabel}: {Summarise(state)}");
         }
+
+        return result.Errors;
     }
 
     /// <summary>"1 stack (shop), 3 services, 4 replicas".</summary>

@@ -58,6 +58,37 @@ public sealed class ValidateCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Validate_ErrorOnSomeHostsOnly_NamesThoseHosts()
+    {
+        File.WriteAllText(Path.Combine(directory, "berth.yaml"), "hosts:\n  a: { vars: { TAG: '1' } }\n  b: {}\n  c: {}\nstacks:\n  s: { compose: s.yaml, hosts: [a, b, c] }\n");
+        File.WriteAllText(Path.Combine(directory, "s.yaml"), "services:\n  web:\n    image: \"busybox:${TAG}\"\n");
+
+        var (exitCode, _, stderr) = await RunAsync("validate", "--repo", directory);
+
+        Assert.Equal(1, exitCode);
+        Assert.Equal(
+            [
+                "s.yaml:3:12: variable TAG is not defined (set it in the host's or stack's vars, or give a default: ${TAG:-value}) (on host b, c)",
+                "1 error",
+            ],
+            stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task Validate_HostEnvFile_SuppliesSecretsWithoutPrintingThem()
+    {
+        File.WriteAllText(Path.Combine(directory, "compose.yaml"), "name: solo\nservices:\n  web:\n    image: busybox\n    environment: { PASSWORD: $DB_PASSWORD }\n    init: $DB_PASSWORD\n");
+        var envFile = Path.Combine(directory, "host.env");
+        File.WriteAllText(envFile, "DB_PASSWORD=hunter2-but-longer\n");
+
+        var (exitCode, stdout, stderr) = await RunAsync("validate", "--repo", directory, "--host", "h", "--host-env-file", envFile);
+
+        Assert.Equal(1, exitCode);
+        Assert.DoesNotContain("hunter2", stdout + stderr, StringComparison.Ordinal);
+        Assert.Contains("compose.yaml:6:11: services.web.init must be true or false, not (value hidden: it contains host-local variable DB_PASSWORD)", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Validate_BareComposeProject_ValidatesForEveryHost()
     {
         File.WriteAllText(Path.Combine(directory, "compose.yaml"), "name: solo\nservices:\n  web: { image: busybox, deploy: { replicas: 2 } }\n");
