@@ -168,6 +168,22 @@ public sealed class SpecLoaderTests
     }
 
     [Fact]
+    public void LoadedState_WithASecretInItsEnvironment_NeverPrintsIt()
+    {
+        var options = new SpecLoadOptions { HostEnvironment = new Dictionary<string, string> { ["DB_PASSWORD"] = SecretValue } };
+
+        var result = SpecTestRepository.Compose("services:\n  web:\n    image: busybox\n    environment: [PASSWORD=$DB_PASSWORD, DB_PASSWORD]\n").LoadHost(options: options);
+
+        var service = result.State!.Stacks[0].Services[0];
+        Assert.Equal(SecretValue, service.Container.Environment["PASSWORD"]);
+        Assert.Equal(SecretValue, service.Container.Environment["DB_PASSWORD"]);
+        foreach (var printed in new object[] { result, result.State, result.State.Stacks[0], service, service.Container })
+        {
+            Assert.DoesNotContain(SecretValue, printed.ToString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Errors_InAHostEnvFile_NeverContainItsValues()
     {
         var file = Path.GetTempFileName();
