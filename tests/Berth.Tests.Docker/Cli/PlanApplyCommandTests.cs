@@ -37,7 +37,7 @@ public sealed class PlanApplyCommandTests
         using var state = TestRepository.Empty(harness.Host + "-state");
         string[] common = ["--state-dir", state.Directory, "--repo", repository.Directory, "--host", harness.Host];
         Assert.Equal(0, (await BerthProcess.RunAsync(Timeout, ["apply", .. common])).ExitCode);
-        var idsBefore = await ContainerIdsAsync(harness);
+        var idsBefore = await harness.ContainerIdsAsync();
 
         var compose = "stacks/" + harness.Host + "/compose.yaml";
         repository.Write(compose, repository.Read(compose).Replace("    healthcheck:", "    helthcheck:", StringComparison.Ordinal));
@@ -46,7 +46,7 @@ public sealed class PlanApplyCommandTests
         Assert.Equal(1, exitCode);
         Assert.Contains($"{compose}:16:5: unknown key 'helthcheck' in services.web, did you mean 'healthcheck'?", output, StringComparison.Ordinal);
         Assert.Contains("nothing was changed", output, StringComparison.Ordinal);
-        Assert.Equal(idsBefore, await ContainerIdsAsync(harness));
+        Assert.Equal(idsBefore, await harness.ContainerIdsAsync());
     }
 
     [Fact]
@@ -62,16 +62,5 @@ public sealed class PlanApplyCommandTests
         Assert.Equal(1, exitCode);
         Assert.Contains("cannot reach the Docker Engine at unix:///nonexistent/docker.sock", output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
-    }
-
-    internal static async Task<Dictionary<string, string>> ContainerIdsAsync(ReconcileHarness harness)
-    {
-        var ids = new Dictionary<string, string>();
-        foreach (var name in await harness.ManagedContainerNamesAsync())
-        {
-            ids[name] = (await harness.InspectAsync(name)).ID;
-        }
-
-        return ids;
     }
 }

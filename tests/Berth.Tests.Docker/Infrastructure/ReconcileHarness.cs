@@ -71,6 +71,18 @@ public sealed class ReconcileHarness : IAsyncDisposable
         return [.. containers.Select(container => container.Names[0].TrimStart('/')).Order(StringComparer.Ordinal)];
     }
 
+    /// <summary>Name -> id of berth's containers for this host identity: equal before and after means nothing was touched.</summary>
+    public async Task<Dictionary<string, string>> ContainerIdsAsync()
+    {
+        var ids = new Dictionary<string, string>();
+        foreach (var name in await ManagedContainerNamesAsync())
+        {
+            ids[name] = (await InspectAsync(name)).ID;
+        }
+
+        return ids;
+    }
+
     /// <summary>Runs a command in a running container and returns its stdout.</summary>
     public async Task<string> ExecAsync(string containerName, params string[] command)
     {

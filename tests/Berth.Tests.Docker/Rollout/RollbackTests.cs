@@ -20,23 +20,13 @@ public sealed class RollbackTests
         return Desired(harness.Host, Stack(stack, [web], [backend]));
     }
 
-    private static async Task<Dictionary<string, string>> ContainerIdsAsync(ReconcileHarness harness)
-    {
-        var ids = new Dictionary<string, string>();
-        foreach (var name in await harness.ManagedContainerNamesAsync())
-        {
-            ids[name] = (await harness.InspectAsync(name)).ID;
-        }
-
-        return ids;
-    }
 
     [Fact]
     public async Task Rollout_NewVersionNeverHealthy_RollsBackKeepsServingAndIsNotRetried()
     {
         await using var harness = new ReconcileHarness();
         await harness.ApplyConvergedAsync(WebState(harness));
-        var idsBefore = await ContainerIdsAsync(harness);
+        var idsBefore = await harness.ContainerIdsAsync();
         var probe = await TrafficProbe.StartAsync(harness.Scope, $"{harness.StackName}_backend", "http://web:8080/version");
         var broken = WebState(harness, container => container with
         {
@@ -51,13 +41,13 @@ public sealed class RollbackTests
         Assert.Equal(RolloutResult.RolledBack, outcome.Result);
         Assert.Equal("unhealthy", outcome.Evidence!.Reason);
         Assert.Contains("probe says no", outcome.Evidence.LastHealthOutput, StringComparison.Ordinal);
-        Assert.Equal(idsBefore, await ContainerIdsAsync(harness));
+        Assert.Equal(idsBefore, await harness.ContainerIdsAsync());
         var served = await probe.CountAsync();
         Assert.Equal(0, served.Failed);
 
         var again = await harness.ApplyAsync(broken);
         Assert.Equal(ApplyOutcome.SkippedFailedRevision, again.Outcome);
-        Assert.Equal(idsBefore, await ContainerIdsAsync(harness));
+        Assert.Equal(idsBefore, await harness.ContainerIdsAsync());
 
         var forced = await harness.ApplyAsync(broken, new ApplyOptions { RetryFailed = true, DrainPeriod = TimeSpan.FromMilliseconds(200) });
         Assert.Equal(ApplyOutcome.Failed, forced.Outcome);
@@ -68,7 +58,7 @@ public sealed class RollbackTests
     {
         await using var harness = new ReconcileHarness();
         await harness.ApplyConvergedAsync(WebState(harness));
-        var idsBefore = await ContainerIdsAsync(harness);
+        var idsBefore = await harness.ContainerIdsAsync();
 
         var result = await harness.ApplyAsync(WebState(harness, container => container with { Command = ["sh", "-c", "echo cannot open config file; exit 3"] }));
 
@@ -77,7 +67,7 @@ public sealed class RollbackTests
         Assert.Equal(3, outcome.Evidence!.ExitCode);
         Assert.Contains("cannot open config file", outcome.Evidence.LastLogLines, StringComparison.Ordinal);
         Assert.Contains("exited with code 3", result.Summary, StringComparison.Ordinal);
-        Assert.Equal(idsBefore, await ContainerIdsAsync(harness));
+        Assert.Equal(idsBefore, await harness.ContainerIdsAsync());
     }
 
     [Fact]
@@ -87,7 +77,7 @@ public sealed class RollbackTests
         // parallelism 1 and a monitor window longer than the time the new version stays healthy.
         var policy = FastUpdate with { Monitor = TimeSpan.FromSeconds(6) };
         await harness.ApplyConvergedAsync(WebState(harness, update: policy));
-        var idsBefore = await ContainerIdsAsync(harness);
+        var idsBefore = await harness.ContainerIdsAsync();
 
         // Healthy at first, then its health check starts failing after ~2 s.
         var degrading = WebState(harness, container => container with
@@ -102,7 +92,7 @@ public sealed class RollbackTests
         Assert.Equal("unhealthy", outcome.Evidence!.Reason);
         var names = await harness.ManagedContainerNamesAsync();
         Assert.Equal([$"{harness.StackName}-web-1", $"{harness.StackName}-web-2"], names);
-        Assert.Equal(idsBefore, await ContainerIdsAsync(harness));
+        Assert.Equal(idsBefore, await harness.ContainerIdsAsync());
     }
 
     [Fact]

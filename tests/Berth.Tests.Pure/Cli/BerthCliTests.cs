@@ -4,13 +4,7 @@ namespace Berth.Tests.Cli;
 
 public sealed class BerthCliTests
 {
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var exitCode = await BerthCli.RunAsync(args, stdout, stderr);
-        return (exitCode, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] args) => Shared.CliRunner.RunAsync(args);
 
     [Fact]
     public async Task Help_ListsEverySubcommand()
