@@ -17,50 +17,84 @@ namespace Berth.Reconciler.Execution;
 /// </summary>
 public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvider)
 {
-    public async Task<ExecutionReport> ExecuteAsync(Plan plan, ExecutionScope scope, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    /// <param name="dependencies">
+    /// For each desired service ("stack/service"), the services it depends on. Services roll out
+    /// concurrently where depends_on allows: a service's steps start once the steps of everything it
+    /// depends on have finished. Steps of services not in this map (removed from the spec) run last.
+    /// </param>
+    public async Task<ExecutionReport> ExecuteAsync(
+        Plan plan, ExecutionScope scope, IReadOnlyDictionary<string, ImmutableArray<string>> dependencies, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
         var gate = new HealthGate(engine, timeProvider);
         var rollouts = new RolloutRunner(new ContainerReplacer(engine, gate, timeProvider), timeProvider);
-        var steps = ImmutableArray.CreateBuilder<StepOutcome>();
-        var services = ImmutableArray.CreateBuilder<ServiceOutcome>();
-        var failedServices = new HashSet<string>(StringComparer.Ordinal);
+        var groups = GroupByService(plan.Steps);
+        var results = new GroupResult?[groups.Count];
 
-        foreach (var group in GroupByService(plan.Steps))
+        // Phase 1: images, networks, volumes, in plan order (everything a service may need).
+        var index = 0;
+        for (; index < groups.Count && groups[index][^1].QualifiedService is null; index++)
         {
-            var qualifiedService = group[^1].QualifiedService;
-            if (qualifiedService is null)
-            {
-                foreach (var step in group)
-                {
-                    steps.Add(await RunResourceStepAsync(step, scope, progress, cancellationToken).ConfigureAwait(false));
-                }
-
-                continue;
-            }
-
-            var blockedBy = BlockingFailure(group, failedServices);
-            if (blockedBy is not null)
-            {
-                failedServices.Add(qualifiedService);
-                steps.AddRange(group.Select(step => new StepOutcome(step, StepResult.Skipped, blockedBy)));
-                services.Add(new ServiceOutcome(qualifiedService, RolloutResult.Failed, blockedBy, null));
-                continue;
-            }
-
-            var (outcome, groupSteps) = await RunServiceGroupAsync(group, scope, gate, rollouts, progress, cancellationToken).ConfigureAwait(false);
-            steps.AddRange(groupSteps);
-            if (outcome is not null)
-            {
-                services.Add(outcome);
-                if (outcome.Result != RolloutResult.Succeeded)
-                {
-                    failedServices.Add(qualifiedService);
-                    progress(new ProgressEvent(qualifiedService, $"{outcome.Result.ToString().ToLowerInvariant()}: {outcome.Message}"));
-                }
-            }
+            results[index] = await RunResourceGroupAsync(groups[index], scope, progress, cancellationToken).ConfigureAwait(false);
         }
 
-        return new ExecutionReport(steps.ToImmutable(), services.ToImmutable());
+        // Phase 2: desired services as a graph. The planner emitted them in dependency order, so every
+        // dependency's task exists before its dependents' are created.
+        var serviceTasks = new Dictionary<string, Task<GroupResult>>(StringComparer.Ordinal);
+        var graphGroups = new List<int>();
+        for (; index < groups.Count && groups[index][^1].QualifiedService is { } service && dependencies.ContainsKey(service); index++)
+        {
+            var group = groups[index];
+            var waitFor = dependencies[service].Where(serviceTasks.ContainsKey).Select(dependency => serviceTasks[dependency]).ToList();
+            serviceTasks[service] = RunAfterAsync(waitFor, group, scope, gate, rollouts, progress, cancellationToken);
+            graphGroups.Add(index);
+        }
+
+        foreach (var groupIndex in graphGroups)
+        {
+            results[groupIndex] = await serviceTasks[groups[groupIndex][^1].QualifiedService!].ConfigureAwait(false);
+        }
+
+        // Phase 3: removals (services that left the spec, then networks and volumes), in plan order.
+        for (; index < groups.Count; index++)
+        {
+            results[index] = groups[index][^1].QualifiedService is null
+                ? await RunResourceGroupAsync(groups[index], scope, progress, cancellationToken).ConfigureAwait(false)
+                : await RunServiceGroupAsync(groups[index], scope, gate, rollouts, progress, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The report lists outcomes in plan order, however the groups interleaved.
+        return new ExecutionReport(
+            [.. results.SelectMany(result => result!.Steps)],
+            [.. results.Where(result => result!.Outcome is not null).Select(result => result!.Outcome!)]);
+    }
+
+    private sealed record GroupResult(ServiceOutcome? Outcome, IReadOnlyList<StepOutcome> Steps);
+
+    private async Task<GroupResult> RunAfterAsync(
+        List<Task<GroupResult>> dependencies, List<PlanStep> group, ExecutionScope scope, HealthGate gate, RolloutRunner rollouts, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    {
+        var finished = await Task.WhenAll(dependencies).ConfigureAwait(false);
+        var failed = finished.Where(result => result.Outcome is { Result: not RolloutResult.Succeeded }).Select(result => result.Outcome!.QualifiedService).ToHashSet(StringComparer.Ordinal);
+        var blockedBy = BlockingFailure(group, failed);
+        if (blockedBy is not null)
+        {
+            var qualifiedService = group[^1].QualifiedService!;
+            return new GroupResult(new ServiceOutcome(qualifiedService, RolloutResult.Failed, blockedBy, null),
+                [.. group.Select(step => new StepOutcome(step, StepResult.Skipped, blockedBy))]);
+        }
+
+        return await RunServiceGroupAsync(group, scope, gate, rollouts, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<GroupResult> RunResourceGroupAsync(List<PlanStep> group, ExecutionScope scope, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    {
+        var outcomes = new List<StepOutcome>();
+        foreach (var step in group)
+        {
+            outcomes.Add(await RunResourceStepAsync(step, scope, progress, cancellationToken).ConfigureAwait(false));
+        }
+
+        return new GroupResult(null, outcomes);
     }
 
     /// <summary>A wait for a dependency that failed in this pass fails the dependent without trying.</summary>
@@ -105,7 +139,19 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         return groups;
     }
 
-    private async Task<(ServiceOutcome? Outcome, IReadOnlyList<StepOutcome> Steps)> RunServiceGroupAsync(
+    private async Task<GroupResult> RunServiceGroupAsync(
+        List<PlanStep> group, ExecutionScope scope, HealthGate gate, RolloutRunner rollouts, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    {
+        var (outcome, steps) = await RunServiceStepsAsync(group, scope, gate, rollouts, progress, cancellationToken).ConfigureAwait(false);
+        if (outcome is { Result: not RolloutResult.Succeeded })
+        {
+            progress(new ProgressEvent(outcome.QualifiedService, $"{outcome.Result.ToString().ToLowerInvariant()}: {outcome.Message}"));
+        }
+
+        return new GroupResult(outcome, steps);
+    }
+
+    private async Task<(ServiceOutcome? Outcome, IReadOnlyList<StepOutcome> Steps)> RunServiceStepsAsync(
         List<PlanStep> group, ExecutionScope scope, HealthGate gate, RolloutRunner rollouts, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
         var serviceSteps = group.Where(step => step is not WaitHealthyStep).ToList();

@@ -80,7 +80,7 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
             .ToImmutableDictionary(entry => entry.Key, entry => entry.Value.Spec!, StringComparer.Ordinal);
         var scope = new ExecutionScope(new ResourceOwner(desired.Host, revision), previousSpecs, options.DrainPeriod);
         var report = plan.HasChanges
-            ? await new PlanExecutor(engine, timeProvider).ExecuteAsync(plan, scope, progress, cancellationToken).ConfigureAwait(false)
+            ? await new PlanExecutor(engine, timeProvider).ExecuteAsync(plan, scope, Dependencies(desired), progress, cancellationToken).ConfigureAwait(false)
             : new ExecutionReport([], []);
 
         // Level-based record: what actually runs now, not what we think we did.
@@ -95,6 +95,13 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         var outcome = success ? (plan.HasChanges ? ApplyOutcome.Converged : ApplyOutcome.UpToDate) : ApplyOutcome.Failed;
         return new ApplyResult(outcome, revision, plan, report, failureReason ?? (plan.HasChanges ? $"{plan.Steps.Length} change(s) applied" : "no changes"));
     }
+
+    /// <summary>depends_on as qualified names ("stack/service"): what the executor may run concurrently.</summary>
+    private static ImmutableDictionary<string, ImmutableArray<string>> Dependencies(DesiredState desired) =>
+        desired.AllServices.ToImmutableDictionary(
+            service => service.QualifiedName,
+            service => service.DependsOn.Select(dependency => $"{service.Stack}/{dependency.Service}").ToImmutableArray(),
+            StringComparer.Ordinal);
 
     private Task<ObservedState> ObserveAsync(DesiredState desired, CancellationToken cancellationToken) =>
         engine.ObserveAsync(desired.Host, desired.AllServices.Select(service => service.Container.Image), cancellationToken);

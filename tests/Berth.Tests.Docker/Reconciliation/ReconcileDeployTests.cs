@@ -131,5 +131,28 @@ public sealed class ReconcileDeployTests
         Assert.Equal([$"{harness.StackName}-db-1", $"{harness.StackName}-web-1", $"{harness.StackName}-web-2"], await harness.ManagedContainerNamesAsync());
     }
 
+    [Fact]
+    public async Task Apply_IndependentServices_RollOutConcurrentlyAndDependentsWaitForTheirDependencies()
+    {
+        await using var harness = new ReconcileHarness();
+        var stack = harness.StackName;
+        var slowGate = FastUpdate with { Monitor = TimeSpan.FromSeconds(3) };
+        var api = Service(stack, "api", Container()) with { Update = slowGate };
+        var cache = Service(stack, "cache", Container()) with { Update = slowGate };
+        var frontend = Service(stack, "frontend", Container(), 1, new ServiceDependency("api", DependencyCondition.ServiceStarted, false, true));
+
+        await harness.ApplyConvergedAsync(Desired(harness.Host, Stack(stack, [api, cache, frontend])));
+
+        async Task<DateTime> StartedAsync(string service) =>
+            DateTime.Parse((await harness.InspectAsync($"{stack}-{service}-1")).State.StartedAt, System.Globalization.CultureInfo.InvariantCulture).ToUniversalTime();
+        var apiStarted = await StartedAsync("api");
+        var cacheStarted = await StartedAsync("cache");
+        var frontendStarted = await StartedAsync("frontend");
+        // Each gate watches its container for 3 s: cache started inside api's window (concurrent),
+        // frontend only after api's window had passed (it waited for its dependency).
+        Assert.True((cacheStarted - apiStarted).Duration() < TimeSpan.FromSeconds(2.5), $"api {apiStarted:O}, cache {cacheStarted:O}");
+        Assert.True(frontendStarted - apiStarted >= TimeSpan.FromSeconds(3), $"api {apiStarted:O}, frontend {frontendStarted:O}");
+    }
+
     private const string BusyboxV2Image = TestImages.BusyboxV2;
 }
