@@ -17,48 +17,51 @@ internal static class DaemonCommand
     {
         var command = new Command("daemon", "Run the reconcile loop (what the systemd unit starts)");
         command.Options.Add(ConfigOption);
-        command.SetAction(async (parseResult, cancellationToken) =>
-        {
-            var stderr = parseResult.InvocationConfiguration.Error;
-            var loaded = ConfigLoader.LoadFile(parseResult.GetValue(ConfigOption)!, Environment.MachineName);
-            if (!loaded.Succeeded)
-            {
-                foreach (var error in loaded.Errors)
-                {
-                    await stderr.WriteLineAsync(error.ToString()).ConfigureAwait(false);
-                }
-
-                await stderr.WriteLineAsync($"berth daemon: {loaded.Errors.Count} error(s) in the configuration; not starting").ConfigureAwait(false);
-                return ExitCodes.Error;
-            }
-
-            // The global options override the file, as everywhere in berth.
-            var config = loaded.Config!;
-            if (parseResult.GetValue(GlobalOptions.DockerHost) is { } dockerHost)
-            {
-                config = config with { DockerHost = dockerHost };
-            }
-
-            if (parseResult.GetValue(GlobalOptions.StateDir) is { } stateDir)
-            {
-                config = config with { StateDir = Path.GetFullPath(stateDir) };
-            }
-
-            try
-            {
-                await using var app = DaemonHost.Build(config, SystemdIntegration.CurrentEnvironment());
-                // The host handles SIGTERM/SIGINT itself (graceful stop); System.CommandLine's token is
-                // not passed on so that Ctrl-C goes through the same bounded shutdown.
-                await app.RunAsync().ConfigureAwait(false);
-                return ExitCodes.Success;
-            }
-            catch (IOException exception)
-            {
-                // Typically "address already in use" for `listen`.
-                await stderr.WriteLineAsync($"berth daemon: cannot start: {exception.Message}").ConfigureAwait(false);
-                return ExitCodes.Error;
-            }
-        });
+        // A synchronous action on purpose: for asynchronous actions System.CommandLine handles SIGTERM
+        // itself and returns 143 at once, cutting the host's graceful stop short. The host's own
+        // SIGTERM/SIGINT handling (bounded by reconcile.shutdownTimeout) must be the only one.
+        command.SetAction(parseResult => RunAsync(parseResult).GetAwaiter().GetResult());
         return command;
+    }
+
+    private static async Task<int> RunAsync(ParseResult parseResult)
+    {
+        var stderr = parseResult.InvocationConfiguration.Error;
+        var loaded = ConfigLoader.LoadFile(parseResult.GetValue(ConfigOption)!, Environment.MachineName);
+        if (!loaded.Succeeded)
+        {
+            foreach (var error in loaded.Errors)
+            {
+                await stderr.WriteLineAsync(error.ToString()).ConfigureAwait(false);
+            }
+
+            await stderr.WriteLineAsync($"berth daemon: {loaded.Errors.Count} error(s) in the configuration; not starting").ConfigureAwait(false);
+            return ExitCodes.Error;
+        }
+
+        // The global options override the file, as everywhere in berth.
+        var config = loaded.Config!;
+        if (parseResult.GetValue(GlobalOptions.DockerHost) is { } dockerHost)
+        {
+            config = config with { DockerHost = dockerHost };
+        }
+
+        if (parseResult.GetValue(GlobalOptions.StateDir) is { } stateDir)
+        {
+            config = config with { StateDir = Path.GetFullPath(stateDir) };
+        }
+
+        try
+        {
+            await using var app = DaemonHost.Build(config, SystemdIntegration.CurrentEnvironment());
+            await app.RunAsync().ConfigureAwait(false);
+            return ExitCodes.Success;
+        }
+        catch (IOException exception)
+        {
+            // Typically "address already in use" for `listen`.
+            await stderr.WriteLineAsync($"berth daemon: cannot start: {exception.Message}").ConfigureAwait(false);
+            return ExitCodes.Error;
+        }
     }
 }
