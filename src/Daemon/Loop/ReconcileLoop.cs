@@ -31,6 +31,12 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
     private TaskCompletionSource wake = NewSignal();
     private bool stopped;
 
+    /// <summary>
+    /// Raised each time the idle loop has armed its timer (tests advance a fake clock only after it, so
+    /// the advance cannot fall between reading the clock and arming the timer). Argument: the due time.
+    /// </summary>
+    internal event Action<DateTimeOffset>? Idle;
+
     private long passNumber;
     private int consecutiveFailures;
     private long passExceptions;
@@ -236,6 +242,7 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
             var wait = dueAt - now < options.HeartbeatPeriod ? dueAt - now : options.HeartbeatPeriod;
             using var delayCancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
             var delay = Task.Delay(wait, timeProvider, delayCancellation.Token);
+            Idle?.Invoke(dueAt);
             await Task.WhenAny(delay, wakeTask).ConfigureAwait(false);
             // Stop the timer of a delay that lost the race; a cancelled task raises no unobserved exception.
             await delayCancellation.CancelAsync().ConfigureAwait(false);
