@@ -67,6 +67,18 @@ public sealed class CliProcessTests
     }
 
     [Fact]
+    public async Task BerthStatus_NoUrl_FindsTheDaemonThroughListenInItsConfig()
+    {
+        await using var daemon = await DaemonProcess.StartAsync(new DaemonSetup());
+        await daemon.WaitUntilHealthyAsync();
+
+        var (exitCode, stdout, stderr) = await DaemonProcess.RunCliAsync("status", "--config", Path.Combine(daemon.Directory, "berth.yaml"));
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("host process-test", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task BerthStatus_NoDaemon_ExitsOneWithAHint()
     {
         var (exitCode, _, stderr) = await DaemonProcess.RunCliAsync("status", "--url", "http://127.0.0.1:1");
