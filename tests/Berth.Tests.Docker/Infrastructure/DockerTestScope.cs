@@ -28,10 +28,19 @@ public sealed class DockerTestScope : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // What the test created directly carries the scope label; what berth created for it carries
+        // the scope id as berth's host identity. Both are removed; nothing else is touched.
+        await RemoveByLabelAsync($"{TestRunLabel}={ScopeId}");
+        await RemoveByLabelAsync($"{BerthLabels.Host}={ScopeId}");
+        Client.Dispose();
+    }
+
+    private async Task RemoveByLabelAsync(string label)
+    {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var filter = new Dictionary<string, IDictionary<string, bool>>
         {
-            ["label"] = new Dictionary<string, bool> { [$"{TestRunLabel}={ScopeId}"] = true },
+            ["label"] = new Dictionary<string, bool> { [label] = true },
         };
         var containers = await Client.Containers.ListContainersAsync(
             new ContainersListParameters { All = true, Filters = filter }, timeout.Token);
@@ -52,7 +61,5 @@ public sealed class DockerTestScope : IAsyncDisposable
         {
             await Client.Volumes.RemoveAsync(volume.Name, force: true, timeout.Token);
         }
-
-        Client.Dispose();
     }
 }

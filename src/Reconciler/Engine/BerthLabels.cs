@@ -1,0 +1,46 @@
+using System.Globalization;
+
+namespace Berth.Reconciler.Engine;
+
+/// <summary>
+/// The labels that make a resource berth's. Observation and pruning only ever see resources that carry
+/// <see cref="ManagedBy"/> = "berth" AND <see cref="Host"/> = this host identity, so two identities on
+/// one engine never touch each other, and nothing without these labels is ever modified or removed.
+/// </summary>
+public static class BerthLabels
+{
+    public const string ManagedBy = "io.berth.managed-by";
+    public const string ManagedByValue = "berth";
+    public const string Host = "io.berth.host";
+    public const string Stack = "io.berth.stack";
+    public const string Service = "io.berth.service";
+    public const string Replica = "io.berth.replica";
+    public const string ConfigHash = "io.berth.config-hash";
+    public const string Revision = "io.berth.revision";
+
+    /// <summary>On networks and volumes: the key under top-level `networks:` / `volumes:`.</summary>
+    public const string ResourceKey = "io.berth.key";
+
+    /// <summary>
+    /// On a start-first replacement while it is unproven: the name of the container it replaces.
+    /// The next pass uses it to finish or undo a replacement that a crash interrupted.
+    /// </summary>
+    public const string ReplacementOf = "io.berth.replacement-of";
+
+    /// <summary>The label filter that selects exactly this host identity's resources.</summary>
+    public static Dictionary<string, IDictionary<string, bool>> OwnedBy(string hostIdentity) => new()
+    {
+        ["label"] = new Dictionary<string, bool>
+        {
+            [$"{ManagedBy}={ManagedByValue}"] = true,
+            [$"{Host}={hostIdentity}"] = true,
+        },
+    };
+
+    public static bool IsOwnedBy(IDictionary<string, string>? labels, string hostIdentity) =>
+        labels is not null
+        && labels.TryGetValue(ManagedBy, out var managedBy) && managedBy == ManagedByValue
+        && labels.TryGetValue(Host, out var host) && host == hostIdentity;
+
+    public static string Format(int replica) => replica.ToString(CultureInfo.InvariantCulture);
+}

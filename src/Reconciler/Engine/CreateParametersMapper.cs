@@ -1,0 +1,186 @@
+using System.Globalization;
+using Berth.Reconciler.Spec.Model;
+using ContainerSpec = Berth.Reconciler.Spec.Model.ContainerSpec;
+using ServiceSpec = Berth.Reconciler.Spec.Model.ServiceSpec;
+using Docker.DotNet.Models;
+
+namespace Berth.Reconciler.Engine;
+
+/// <summary>Maps a normalised <see cref="ContainerSpec"/> to the engine's create parameters. Pure.</summary>
+internal static class CreateParametersMapper
+{
+    public static CreateContainerParameters Map(ContainerCreateRequest request)
+    {
+        var service = request.Service;
+        var spec = service.Container;
+        var labels = new Dictionary<string, string>(spec.Labels, StringComparer.Ordinal)
+        {
+            [BerthLabels.ManagedBy] = BerthLabels.ManagedByValue,
+            [BerthLabels.Host] = request.Owner.HostIdentity,
+            [BerthLabels.Stack] = service.Stack,
+            [BerthLabels.Service] = service.Name,
+            [BerthLabels.Replica] = BerthLabels.Format(request.Replica),
+            [BerthLabels.ConfigHash] = service.ConfigHash,
+        };
+        if (request.Owner.Revision is { } revision)
+        {
+            labels[BerthLabels.Revision] = revision;
+        }
+
+        if (request.ReplacementOf is { } replaced)
+        {
+            labels[BerthLabels.ReplacementOf] = replaced;
+        }
+
+        var exposedPorts = new Dictionary<string, EmptyStruct>(StringComparer.Ordinal);
+        var portBindings = new Dictionary<string, IList<PortBinding>>(StringComparer.Ordinal);
+        foreach (var port in spec.Ports)
+        {
+            var key = PortKey(port.Target, port.Protocol);
+            exposedPorts[key] = default;
+            if (!portBindings.TryGetValue(key, out var bindings))
+            {
+                bindings = [];
+                portBindings[key] = bindings;
+            }
+
+            bindings.Add(new PortBinding
+            {
+                HostIP = port.HostIp,
+                HostPort = port.Published?.ToString(CultureInfo.InvariantCulture) ?? string.Empty,
+            });
+        }
+
+        foreach (var exposed in spec.Expose)
+        {
+            exposedPorts[exposed.Contains('/', StringComparison.Ordinal) ? exposed : exposed + "/tcp"] = default;
+        }
+
+        // Docker.DotNet's models are annotated non-nullable but omit nulls on the wire: null means
+        // "the image's / engine's default", hence the null-forgiving operators below.
+        return new CreateContainerParameters
+        {
+            Name = request.Name,
+            Image = spec.Image,
+            Entrypoint = spec.Entrypoint is { } entrypoint ? [.. entrypoint] : null!,
+            Cmd = spec.Command is { } command ? [.. command] : null!,
+            Env = [.. spec.Environment.Select(variable => $"{variable.Key}={variable.Value}")],
+            Labels = labels,
+            ExposedPorts = exposedPorts,
+            Healthcheck = MapHealthCheck(spec.HealthCheck),
+            User = spec.User!,
+            WorkingDir = spec.WorkingDir!,
+            Hostname = spec.Hostname!,
+            StopSignal = spec.StopSignal,
+            StopTimeout = spec.StopGracePeriod,
+            HostConfig = new HostConfig
+            {
+                PortBindings = portBindings,
+                Mounts = [.. spec.Mounts.Select(MapMount)],
+                RestartPolicy = MapRestart(spec.Restart),
+                Init = spec.Init ? true : null,
+                ReadonlyRootfs = spec.ReadOnly,
+                CapAdd = [.. spec.CapAdd],
+                CapDrop = [.. spec.CapDrop],
+                Privileged = spec.Privileged,
+                ExtraHosts = [.. spec.ExtraHosts],
+                DNS = [.. spec.Dns],
+                Sysctls = spec.Sysctls.ToDictionary(StringComparer.Ordinal),
+                Ulimits = [.. spec.Ulimits.Select(limit => new Ulimit { Name = limit.Name, Soft = limit.Soft, Hard = limit.Hard })],
+                LogConfig = spec.Logging is { } logging
+                    ? new LogConfig { Type = logging.Driver, Config = logging.Options.ToDictionary(StringComparer.Ordinal) }
+                    : null!,
+                Tmpfs = spec.Tmpfs.ToDictionary(TmpfsTarget, TmpfsOptions, StringComparer.Ordinal),
+                ShmSize = spec.ShmSizeBytes ?? 0,
+                Devices = [.. spec.Devices.Select(MapDevice)],
+                SecurityOpt = [.. spec.SecurityOpt],
+                NetworkMode = spec.NetworkMode ?? FirstNetwork(spec)!,
+                NanoCPUs = spec.Limits.Cpus is { } cpus ? (long)(cpus * 1_000_000_000) : 0,
+                Memory = spec.Limits.MemoryBytes ?? 0,
+                PidsLimit = spec.Limits.Pids,
+            },
+            // API 1.41 (Docker 20.10) accepts only one network at create time: the first one is
+            // attached here, the rest are connected before start (see DockerContainerEngine).
+            NetworkingConfig = spec.NetworkMode is null && spec.Networks.Length > 0
+                ? new NetworkingConfig
+                {
+                    EndpointsConfig = new Dictionary<string, EndpointSettings>(StringComparer.Ordinal)
+                    {
+                        [spec.Networks[0].EngineName] = new EndpointSettings
+                        {
+                            Aliases = [.. Aliases(service, spec.Networks[0], request.AttachAliases)],
+                        },
+                    },
+                }
+                : null,
+        };
+    }
+
+    /// <summary>The DNS names a replica answers to on a network: the service name plus its aliases.</summary>
+    public static IEnumerable<string> Aliases(ServiceSpec service, ServiceNetwork network, bool attachAliases) =>
+        attachAliases ? network.Aliases.Prepend(service.Name).Distinct(StringComparer.Ordinal) : [];
+
+    private static string? FirstNetwork(ContainerSpec spec) => spec.Networks.Length > 0 ? spec.Networks[0].EngineName : null;
+
+    private static string PortKey(int target, PortProtocol protocol) =>
+        $"{target.ToString(CultureInfo.InvariantCulture)}/{protocol.ToString().ToLowerInvariant()}";
+
+    private static HealthcheckConfig? MapHealthCheck(HealthCheckSpec? healthCheck) => healthCheck is null
+        ? null
+        : new HealthcheckConfig
+        {
+            Test = [.. healthCheck.Test],
+            Interval = healthCheck.Interval,
+            Timeout = healthCheck.Timeout,
+            StartPeriod = healthCheck.StartPeriod,
+            StartInterval = healthCheck.StartInterval,
+            Retries = healthCheck.Retries,
+        };
+
+    private static Mount MapMount(MountSpec mount) => new()
+    {
+        Type = mount.Type switch
+        {
+            MountType.Volume => "volume",
+            MountType.Bind => "bind",
+            _ => "tmpfs",
+        },
+        Source = mount.Source,
+        Target = mount.Target,
+        ReadOnly = mount.ReadOnly,
+        VolumeOptions = mount.Type == MountType.Volume && mount.VolumeNoCopy ? new VolumeOptions { NoCopy = true } : null,
+        BindOptions = mount.Type == MountType.Bind
+            ? new BindOptions { Propagation = mount.BindPropagation, CreateMountpoint = mount.BindCreateHostPath }
+            : null,
+        TmpfsOptions = mount.Type == MountType.Tmpfs && mount.TmpfsSizeBytes is { } size ? new TmpfsOptions { SizeBytes = size } : null,
+    };
+
+    private static RestartPolicy MapRestart(string restart)
+    {
+        var parts = restart.Split(':', 2);
+        var kind = parts[0] switch
+        {
+            "always" => RestartPolicyKind.Always,
+            "on-failure" => RestartPolicyKind.OnFailure,
+            "unless-stopped" => RestartPolicyKind.UnlessStopped,
+            _ => RestartPolicyKind.No,
+        };
+        var retries = parts.Length == 2 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var count) ? count : 0;
+        return new RestartPolicy { Name = kind, MaximumRetryCount = retries };
+    }
+
+    private static string TmpfsTarget(string tmpfs) => tmpfs.Split(':', 2)[0];
+
+    private static string TmpfsOptions(string tmpfs) => tmpfs.Split(':', 2) is [_, var options] ? options : string.Empty;
+
+    private static DeviceMapping MapDevice(string device)
+    {
+        var parts = device.Split(':');
+        return new DeviceMapping
+        {
+            PathOnHost = parts[0],
+            PathInContainer = parts.Length > 1 ? parts[1] : parts[0],
+            CgroupPermissions = parts.Length > 2 ? parts[2] : "rwm",
+        };
+    }
+}

@@ -1,0 +1,287 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Net;
+using Berth.Reconciler.Observe;
+using Berth.Reconciler.Spec.Model;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using NetworkSpec = Berth.Reconciler.Spec.Model.NetworkSpec;
+
+namespace Berth.Reconciler.Engine;
+
+/// <summary><see cref="IContainerEngine"/> over Docker.DotNet.Enhanced.</summary>
+public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngine
+{
+    public async Task<ObservedState> ObserveAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken)
+    {
+        // All containers, not only ours: foreign names are kept so that a name berth wants but does not
+        // own is reported as a collision rather than touched.
+        var listed = await client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, cancellationToken).ConfigureAwait(false);
+        var containers = ImmutableArray.CreateBuilder<ObservedContainer>();
+        var foreignContainers = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
+        foreach (var listedContainer in listed)
+        {
+            var name = listedContainer.Names?.FirstOrDefault()?.TrimStart('/') ?? listedContainer.ID;
+            if (!BerthLabels.IsOwnedBy(listedContainer.Labels, hostIdentity))
+            {
+                foreignContainers.Add(name);
+                continue;
+            }
+
+            // The list response carries no structured health on every API version: inspect ours.
+            ContainerSnapshot snapshot;
+            try
+            {
+                snapshot = await InspectContainerAsync(listedContainer.ID, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DockerContainerNotFoundException)
+            {
+                continue; // removed between list and inspect: it is simply not there
+            }
+
+            var labels = listedContainer.Labels!;
+            containers.Add(new ObservedContainer(
+                listedContainer.ID,
+                name,
+                Label(labels, BerthLabels.Stack) ?? string.Empty,
+                Label(labels, BerthLabels.Service) ?? string.Empty,
+                int.TryParse(Label(labels, BerthLabels.Replica), NumberStyles.None, CultureInfo.InvariantCulture, out var replica) ? replica : 0,
+                Label(labels, BerthLabels.ConfigHash) ?? string.Empty,
+                Label(labels, BerthLabels.Revision),
+                listedContainer.ImageID ?? string.Empty,
+                snapshot.State,
+                snapshot.Health,
+                snapshot.State is ContainerRunState.Exited or ContainerRunState.Dead ? snapshot.ExitCode : null,
+                Label(labels, BerthLabels.ReplacementOf)));
+        }
+
+        var networks = ImmutableArray.CreateBuilder<ObservedNetwork>();
+        var foreignNetworks = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
+        foreach (var network in await client.Networks.ListNetworksAsync(new NetworksListParameters(), cancellationToken).ConfigureAwait(false))
+        {
+            if (BerthLabels.IsOwnedBy(network.Labels, hostIdentity))
+            {
+                networks.Add(new ObservedNetwork(network.ID, network.Name, network.Labels![BerthLabels.Stack], Label(network.Labels, BerthLabels.ResourceKey) ?? network.Name));
+            }
+            else
+            {
+                foreignNetworks.Add(network.Name);
+            }
+        }
+
+        var volumes = ImmutableArray.CreateBuilder<ObservedVolume>();
+        var foreignVolumes = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
+        var volumeList = await client.Volumes.ListAsync(new VolumesListParameters(), cancellationToken).ConfigureAwait(false);
+        foreach (var volume in volumeList.Volumes ?? [])
+        {
+            if (BerthLabels.IsOwnedBy(volume.Labels, hostIdentity))
+            {
+                volumes.Add(new ObservedVolume(volume.Name, volume.Labels![BerthLabels.Stack], Label(volume.Labels, BerthLabels.ResourceKey) ?? volume.Name));
+            }
+            else
+            {
+                foreignVolumes.Add(volume.Name);
+            }
+        }
+
+        var imageIds = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        foreach (var reference in imageReferences.Distinct(StringComparer.Ordinal))
+        {
+            try
+            {
+                var image = await client.Images.InspectImageAsync(reference, cancellationToken).ConfigureAwait(false);
+                imageIds[reference] = image.ID;
+            }
+            catch (DockerImageNotFoundException)
+            {
+                // absent locally: the planner pulls it (or reports it) per pull_policy
+            }
+            catch (DockerApiException exception) when (exception.StatusCode == HttpStatusCode.NotFound)
+            {
+            }
+        }
+
+        return new ObservedState(
+            [.. containers.OrderBy(container => container.Name, StringComparer.Ordinal)],
+            [.. networks.OrderBy(network => network.Name, StringComparer.Ordinal)],
+            [.. volumes.OrderBy(volume => volume.Name, StringComparer.Ordinal)],
+            foreignContainers.ToImmutable(),
+            foreignNetworks.ToImmutable(),
+            foreignVolumes.ToImmutable(),
+            imageIds.ToImmutable());
+    }
+
+    public async Task PullImageAsync(string imageReference, CancellationToken cancellationToken)
+    {
+        var (repository, tag) = SplitReference(imageReference);
+        string? error = null;
+        var progress = new Progress<JSONMessage>(message =>
+        {
+            if (!string.IsNullOrEmpty(message.Error?.Message))
+            {
+                error = message.Error.Message;
+            }
+        });
+        await client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, null, progress, cancellationToken).ConfigureAwait(false);
+        if (error is not null)
+        {
+            throw new InvalidOperationException($"pulling {imageReference} failed: {error}");
+        }
+    }
+
+    public Task CreateNetworkAsync(NetworkSpec network, string stack, ResourceOwner owner, CancellationToken cancellationToken) =>
+        client.Networks.CreateNetworkAsync(new NetworksCreateParameters
+        {
+            Name = network.EngineName,
+            Driver = network.Driver,
+            Internal = network.Internal,
+            Attachable = true,
+            Options = network.DriverOptions.ToDictionary(StringComparer.Ordinal),
+            Labels = OwnerLabels(network.Labels, stack, network.Key, owner),
+        }, cancellationToken);
+
+    public Task RemoveNetworkAsync(string networkName, CancellationToken cancellationToken) =>
+        client.Networks.DeleteNetworkAsync(networkName, cancellationToken);
+
+    public Task CreateVolumeAsync(VolumeSpec volume, string stack, ResourceOwner owner, CancellationToken cancellationToken) =>
+        client.Volumes.CreateAsync(new VolumesCreateParameters
+        {
+            Name = volume.EngineName,
+            Driver = volume.Driver,
+            DriverOpts = volume.DriverOptions.ToDictionary(StringComparer.Ordinal),
+            Labels = OwnerLabels(volume.Labels, stack, volume.Key, owner),
+        }, cancellationToken);
+
+    public Task RemoveVolumeAsync(string volumeName, CancellationToken cancellationToken) =>
+        client.Volumes.RemoveAsync(volumeName, force: false, cancellationToken);
+
+    public async Task<string> CreateContainerAsync(ContainerCreateRequest request, CancellationToken cancellationToken)
+    {
+        var created = await client.Containers.CreateContainerAsync(CreateParametersMapper.Map(request), cancellationToken).ConfigureAwait(false);
+        var spec = request.Service.Container;
+        if (spec.NetworkMode is null)
+        {
+            // Only the first network could be attached at create (API 1.41); connect the rest now,
+            // before start, so the process never runs half-connected.
+            foreach (var network in spec.Networks.Skip(1))
+            {
+                await ConnectNetworkAsync(created.ID, network.EngineName, [.. CreateParametersMapper.Aliases(request.Service, network, request.AttachAliases)], cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return created.ID;
+    }
+
+    public async Task StartContainerAsync(string containerId, CancellationToken cancellationToken) =>
+        await client.Containers.StartContainerAsync(containerId, new ContainerStartParameters(), cancellationToken).ConfigureAwait(false);
+
+    public async Task StopContainerAsync(string containerId, TimeSpan gracePeriod, CancellationToken cancellationToken) =>
+        await client.Containers.StopContainerAsync(
+            containerId,
+            new ContainerStopParameters { WaitBeforeKillSeconds = (uint)Math.Ceiling(gracePeriod.TotalSeconds) },
+            cancellationToken).ConfigureAwait(false);
+
+    public Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken) =>
+        // Anonymous volumes go with the container (as `docker compose down` without -v keeps named ones);
+        // named volumes are never removed here.
+        client.Containers.RemoveContainerAsync(containerId, new ContainerRemoveParameters { Force = true, RemoveVolumes = false }, cancellationToken);
+
+    public Task RenameContainerAsync(string containerId, string newName, CancellationToken cancellationToken) =>
+        client.Containers.RenameContainerAsync(containerId, new ContainerRenameParameters { NewName = newName }, cancellationToken);
+
+    public Task ConnectNetworkAsync(string containerId, string networkName, ImmutableArray<string> aliases, CancellationToken cancellationToken) =>
+        client.Networks.ConnectNetworkAsync(networkName, new NetworkConnectParameters
+        {
+            Container = containerId,
+            EndpointConfig = new EndpointSettings { Aliases = [.. aliases] },
+        }, cancellationToken);
+
+    public Task DisconnectNetworkAsync(string containerId, string networkName, CancellationToken cancellationToken) =>
+        client.Networks.DisconnectNetworkAsync(networkName, new NetworkDisconnectParameters { Container = containerId, Force = true }, cancellationToken);
+
+    public async Task<ContainerSnapshot> InspectContainerAsync(string containerId, CancellationToken cancellationToken)
+    {
+        var inspected = await client.Containers.InspectContainerAsync(containerId, cancellationToken).ConfigureAwait(false);
+        var state = inspected.State;
+        var health = state?.Health;
+        return new ContainerSnapshot(
+            inspected.ID,
+            inspected.Name?.TrimStart('/') ?? inspected.ID,
+            ParseRunState(state?.Status),
+            ParseHealth(health?.Status),
+            (int)(state?.ExitCode ?? 0),
+            (int)inspected.RestartCount,
+            health?.Log?.LastOrDefault()?.Output?.Trim(),
+            (int)(health?.FailingStreak ?? 0),
+            ParseTimestamp(state?.StartedAt),
+            [.. (inspected.NetworkSettings?.Networks?.Keys ?? []).Order(StringComparer.Ordinal)]);
+    }
+
+    public async Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken)
+    {
+        using var stream = await client.Containers.GetContainerLogsAsync(containerId, new ContainerLogsParameters
+        {
+            ShowStdout = true,
+            ShowStderr = true,
+            Tail = lines.ToString(CultureInfo.InvariantCulture),
+        }, cancellationToken).ConfigureAwait(false);
+        var (stdout, stderr) = await stream.ReadOutputToEndAsync(cancellationToken).ConfigureAwait(false);
+        return (stdout + stderr).TrimEnd();
+    }
+
+    private static string? Label(IDictionary<string, string> labels, string key) =>
+        labels.TryGetValue(key, out var value) ? value : null;
+
+    internal static ContainerRunState ParseRunState(string? status) => status switch
+    {
+        "running" => ContainerRunState.Running,
+        "restarting" => ContainerRunState.Restarting,
+        "paused" => ContainerRunState.Paused,
+        "exited" => ContainerRunState.Exited,
+        "dead" => ContainerRunState.Dead,
+        "removing" => ContainerRunState.Removing,
+        _ => ContainerRunState.Created,
+    };
+
+    internal static ContainerHealth ParseHealth(string? status) => status switch
+    {
+        "starting" => ContainerHealth.Starting,
+        "healthy" => ContainerHealth.Healthy,
+        "unhealthy" => ContainerHealth.Unhealthy,
+        _ => ContainerHealth.None,
+    };
+
+    private static DateTimeOffset? ParseTimestamp(object? value) => value switch
+    {
+        DateTimeOffset offset => offset,
+        DateTime dateTime => new DateTimeOffset(dateTime.ToUniversalTime()),
+        string text when DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) => parsed,
+        _ => null,
+    };
+
+    private static Dictionary<string, string> OwnerLabels(IReadOnlyDictionary<string, string> userLabels, string stack, string key, ResourceOwner owner)
+    {
+        var labels = new Dictionary<string, string>(userLabels, StringComparer.Ordinal)
+        {
+            [BerthLabels.ManagedBy] = BerthLabels.ManagedByValue,
+            [BerthLabels.Host] = owner.HostIdentity,
+            [BerthLabels.Stack] = stack,
+            [BerthLabels.ResourceKey] = key,
+        };
+        return labels;
+    }
+
+    /// <summary>"repo:tag", "host:5000/repo:tag", "repo@sha256:..." -> (fromImage, tag).</summary>
+    internal static (string Repository, string Tag) SplitReference(string reference)
+    {
+        var digestAt = reference.IndexOf('@', StringComparison.Ordinal);
+        if (digestAt >= 0)
+        {
+            return (reference[..digestAt], reference[(digestAt + 1)..]);
+        }
+
+        var lastSlash = reference.LastIndexOf('/');
+        var lastColon = reference.LastIndexOf(':');
+        return lastColon > lastSlash ? (reference[..lastColon], reference[(lastColon + 1)..]) : (reference, "latest");
+    }
+}

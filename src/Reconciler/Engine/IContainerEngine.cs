@@ -1,0 +1,76 @@
+using System.Collections.Immutable;
+using Berth.Reconciler.Observe;
+using Berth.Reconciler.Spec.Model;
+
+namespace Berth.Reconciler.Engine;
+
+/// <summary>
+/// The narrow set of engine operations berth needs (testcontainers' habit). This folder is the only
+/// one that touches Docker.DotNet; everything else sees these records. Every call takes a token.
+/// </summary>
+public interface IContainerEngine
+{
+    /// <summary>One snapshot: this identity's containers, networks, volumes; names of everything else; image ids.</summary>
+    Task<ObservedState> ObserveAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken);
+
+    Task PullImageAsync(string imageReference, CancellationToken cancellationToken);
+
+    Task CreateNetworkAsync(NetworkSpec network, string stack, ResourceOwner owner, CancellationToken cancellationToken);
+
+    Task RemoveNetworkAsync(string networkName, CancellationToken cancellationToken);
+
+    Task CreateVolumeAsync(VolumeSpec volume, string stack, ResourceOwner owner, CancellationToken cancellationToken);
+
+    Task RemoveVolumeAsync(string volumeName, CancellationToken cancellationToken);
+
+    /// <summary>Creates (does not start) a container; returns its id.</summary>
+    Task<string> CreateContainerAsync(ContainerCreateRequest request, CancellationToken cancellationToken);
+
+    Task StartContainerAsync(string containerId, CancellationToken cancellationToken);
+
+    /// <summary>Stops with the container's own stop signal and the given grace period.</summary>
+    Task StopContainerAsync(string containerId, TimeSpan gracePeriod, CancellationToken cancellationToken);
+
+    Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken);
+
+    Task RenameContainerAsync(string containerId, string newName, CancellationToken cancellationToken);
+
+    Task ConnectNetworkAsync(string containerId, string networkName, ImmutableArray<string> aliases, CancellationToken cancellationToken);
+
+    Task DisconnectNetworkAsync(string containerId, string networkName, CancellationToken cancellationToken);
+
+    Task<ContainerSnapshot> InspectContainerAsync(string containerId, CancellationToken cancellationToken);
+
+    Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken);
+}
+
+/// <summary>Who owns a resource: stamped as labels on everything berth creates.</summary>
+public sealed record ResourceOwner(string HostIdentity, string? Revision);
+
+/// <summary>Everything needed to create one replica's container.</summary>
+/// <param name="Name">Engine name of the new container.</param>
+/// <param name="ReplacementOf">For an unproven start-first replacement: the canonical name it will take over.</param>
+/// <param name="AttachAliases">
+/// False for a start-first replacement: it joins its networks without the service aliases, so DNS does
+/// not send it traffic before it passed its health gate (Docker's DNS does not look at health).
+/// </param>
+public sealed record ContainerCreateRequest(
+    ServiceSpec Service,
+    int Replica,
+    string Name,
+    ResourceOwner Owner,
+    string? ReplacementOf,
+    bool AttachAliases);
+
+/// <summary>A point-in-time inspect of one container, enough for health decisions and evidence.</summary>
+public sealed record ContainerSnapshot(
+    string Id,
+    string Name,
+    ContainerRunState State,
+    ContainerHealth Health,
+    int ExitCode,
+    int RestartCount,
+    string? LastHealthOutput,
+    int FailingStreak,
+    DateTimeOffset? StartedAt,
+    ImmutableArray<string> Networks);

@@ -1,0 +1,114 @@
+using Berth.Reconciler.Engine;
+using Berth.Reconciler.Health;
+using Berth.Reconciler.Observe;
+using Berth.Reconciler.Planning;
+using Berth.Reconciler.Spec.Model;
+
+namespace Berth.Reconciler.Execution;
+
+/// <summary>
+/// Replaces one replica's container, start-first or stop-first, behind a health gate. Only "how":
+/// whether to replace, and in which order, was decided by the planner.
+/// </summary>
+/// <remarks>
+/// The new container always starts under a temporary name, labelled with the name it will take
+/// over, and joins its networks WITHOUT the service aliases. Docker's embedded DNS returns every
+/// running container that carries an alias, healthy or not, so an alias attached at create would send
+/// traffic to an unproven container. Aliases are attached only after the gate passed. Should berth
+/// die at any point, the label and the temporary name let the next pass finish or undo the
+/// replacement (Planner: leftovers).
+/// </remarks>
+public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, TimeProvider timeProvider)
+{
+    /// <returns>null on success, else the gate's evidence (the old container is serving again).</returns>
+    public async Task<GateEvidence?> ReplaceAsync(
+        ServiceSpec service, int replica, string containerName, string currentContainerId, UpdateOrder order,
+        TimeSpan monitor, ExecutionScope scope, Action<string> progress, CancellationToken cancellationToken)
+    {
+        var temporaryName = ContainerNames.ReplacementFor(containerName, service.ConfigHash);
+        var request = new ContainerCreateRequest(service, replica, temporaryName, scope.Owner, containerName, AttachAliases: false);
+        var newId = await engine.CreateContainerAsync(request, cancellationToken).ConfigureAwait(false);
+        progress($"created {temporaryName}");
+
+        if (order == UpdateOrder.StartFirst)
+        {
+            await engine.StartContainerAsync(newId, cancellationToken).ConfigureAwait(false);
+            var evidence = await gate.WaitAsync(newId, service, monitor, cancellationToken).ConfigureAwait(false);
+            if (evidence is not null)
+            {
+                // The old container never stopped serving: discarding the new one is the whole undo.
+                await engine.RemoveContainerAsync(newId, cancellationToken).ConfigureAwait(false);
+                return evidence;
+            }
+
+            // Invariant: the new container is healthy before it gets the aliases, and before the old one goes.
+            await AttachAliasesAsync(newId, service, cancellationToken).ConfigureAwait(false);
+            progress($"{temporaryName} passed its health gate and now receives traffic");
+
+            // Take the old one out of DNS first, let clients that resolved it just before finish,
+            // then stop it with its own stop signal and grace period.
+            var old = await engine.InspectContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false);
+            foreach (var network in old.Networks)
+            {
+                await engine.DisconnectNetworkAsync(currentContainerId, network, cancellationToken).ConfigureAwait(false);
+            }
+
+            // x-berth.drain, when set, overrides the default drain period.
+            var drain = service.Drain > TimeSpan.Zero ? service.Drain : scope.DrainPeriod;
+            await Task.Delay(drain, timeProvider, cancellationToken).ConfigureAwait(false);
+            await engine.StopContainerAsync(currentContainerId, StopGrace(service), cancellationToken).ConfigureAwait(false);
+            await engine.RemoveContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            // Stop-first: the new container exists (image pulled, created) before the old one stops,
+            // so the gap is only stop + start. The old one stays stopped, not removed, until the new
+            // one is proven.
+            await engine.StopContainerAsync(currentContainerId, StopGrace(service), cancellationToken).ConfigureAwait(false);
+            progress($"stopped {containerName}");
+            GateEvidence? evidence;
+            try
+            {
+                await engine.StartContainerAsync(newId, cancellationToken).ConfigureAwait(false);
+                evidence = await gate.WaitAsync(newId, service, monitor, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Docker.DotNet.DockerApiException exception)
+            {
+                evidence = new GateEvidence(temporaryName, $"could not start: {exception.Message}", null, null, string.Empty);
+            }
+
+            if (evidence is not null)
+            {
+                await engine.RemoveContainerAsync(newId, cancellationToken).ConfigureAwait(false);
+                await engine.StartContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false);
+                progress($"restarted the previous {containerName}");
+                return evidence;
+            }
+
+            await AttachAliasesAsync(newId, service, cancellationToken).ConfigureAwait(false);
+            await engine.RemoveContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false);
+        }
+
+        // The old container is gone: the new one takes the canonical name.
+        await engine.RenameContainerAsync(newId, containerName, cancellationToken).ConfigureAwait(false);
+        progress($"replaced {containerName}");
+        return null;
+    }
+
+    /// <summary>Reconnects the container to each network with the service aliases (Docker cannot edit an endpoint's aliases).</summary>
+    public async Task AttachAliasesAsync(string containerId, ServiceSpec service, CancellationToken cancellationToken)
+    {
+        if (service.Container.NetworkMode is not null)
+        {
+            return;
+        }
+
+        foreach (var network in service.Container.Networks)
+        {
+            await engine.DisconnectNetworkAsync(containerId, network.EngineName, cancellationToken).ConfigureAwait(false);
+            await engine.ConnectNetworkAsync(containerId, network.EngineName, [.. CreateParametersMapper.Aliases(service, network, attachAliases: true)], cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public static TimeSpan StopGrace(ServiceSpec service) => service.Container.StopGracePeriod ?? TimeSpan.FromSeconds(10);
+}

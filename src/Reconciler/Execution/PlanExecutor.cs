@@ -1,0 +1,285 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Berth.Reconciler.Engine;
+using Berth.Reconciler.Health;
+using Berth.Reconciler.Observe;
+using Berth.Reconciler.Planning;
+using Berth.Reconciler.Spec.Model;
+using Docker.DotNet;
+
+namespace Berth.Reconciler.Execution;
+
+/// <summary>
+/// Carries out a plan in its order. No decisions about WHETHER to act (the planner made them), only
+/// how: consecutive steps of one service run as a group, its replacements as one rollout, and every
+/// container it created or started must pass a health gate before the service counts as deployed.
+/// A failed service holds back only itself and what depends on it; the rest of the plan goes on.
+/// </summary>
+public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvider)
+{
+    public async Task<ExecutionReport> ExecuteAsync(Plan plan, ExecutionScope scope, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    {
+        var gate = new HealthGate(engine, timeProvider);
+        var rollouts = new RolloutRunner(new ContainerReplacer(engine, gate, timeProvider), timeProvider);
+        var steps = ImmutableArray.CreateBuilder<StepOutcome>();
+        var services = ImmutableArray.CreateBuilder<ServiceOutcome>();
+        var failedServices = new HashSet<string>(StringComparer.Ordinal);
+
+        foreach (var group in GroupByService(plan.Steps))
+        {
+            var qualifiedService = group[^1].QualifiedService;
+            if (qualifiedService is null)
+            {
+                foreach (var step in group)
+                {
+                    steps.Add(await RunResourceStepAsync(step, scope, progress, cancellationToken).ConfigureAwait(false));
+                }
+
+                continue;
+            }
+
+            var blockedBy = BlockingFailure(group, failedServices);
+            if (blockedBy is not null)
+            {
+                failedServices.Add(qualifiedService);
+                steps.AddRange(group.Select(step => new StepOutcome(step, StepResult.Skipped, blockedBy)));
+                services.Add(new ServiceOutcome(qualifiedService, RolloutResult.Failed, blockedBy, null));
+                continue;
+            }
+
+            var (outcome, groupSteps) = await RunServiceGroupAsync(group, scope, gate, rollouts, progress, cancellationToken).ConfigureAwait(false);
+            steps.AddRange(groupSteps);
+            if (outcome is not null)
+            {
+                services.Add(outcome);
+                if (outcome.Result != RolloutResult.Succeeded)
+                {
+                    failedServices.Add(qualifiedService);
+                    progress(new ProgressEvent(qualifiedService, $"{outcome.Result.ToString().ToLowerInvariant()}: {outcome.Message}"));
+                }
+            }
+        }
+
+        return new ExecutionReport(steps.ToImmutable(), services.ToImmutable());
+    }
+
+    /// <summary>A wait for a dependency that failed in this pass fails the dependent without trying.</summary>
+    private static string? BlockingFailure(IReadOnlyList<PlanStep> group, HashSet<string> failedServices)
+    {
+        foreach (var wait in group.OfType<WaitHealthyStep>())
+        {
+            if (failedServices.Contains(wait.Service.QualifiedName))
+            {
+                return $"held back: its dependency {wait.Service.QualifiedName} failed in this pass";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Consecutive steps of one service form a group. A wait for a dependency belongs to the
+    /// dependent service whose steps follow it (the planner emits it right before them).
+    /// </summary>
+    private static List<List<PlanStep>> GroupByService(ImmutableArray<PlanStep> planSteps)
+    {
+        var owners = new string?[planSteps.Length];
+        for (var index = planSteps.Length - 1; index >= 0; index--)
+        {
+            owners[index] = planSteps[index] is WaitHealthyStep && index + 1 < planSteps.Length
+                ? owners[index + 1]
+                : planSteps[index].QualifiedService;
+        }
+
+        var groups = new List<List<PlanStep>>();
+        for (var index = 0; index < planSteps.Length; index++)
+        {
+            if (index == 0 || owners[index] != owners[index - 1])
+            {
+                groups.Add([]);
+            }
+
+            groups[^1].Add(planSteps[index]);
+        }
+
+        return groups;
+    }
+
+    private async Task<(ServiceOutcome? Outcome, IReadOnlyList<StepOutcome> Steps)> RunServiceGroupAsync(
+        List<PlanStep> group, ExecutionScope scope, HealthGate gate, RolloutRunner rollouts, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    {
+        var serviceSteps = group.Where(step => step is not WaitHealthyStep).ToList();
+        var qualifiedService = serviceSteps.Count > 0 ? serviceSteps[0].QualifiedService! : group[0].QualifiedService!;
+        var outcomes = new List<StepOutcome>();
+
+        foreach (var wait in group.OfType<WaitHealthyStep>())
+        {
+            progress(new ProgressEvent(qualifiedService, wait.Describe()));
+            var evidence = await WaitHealthyAsync(wait.Service, gate, cancellationToken).ConfigureAwait(false);
+            if (evidence is not null)
+            {
+                outcomes.Add(new StepOutcome(wait, StepResult.Failed, evidence.Reason, evidence));
+                outcomes.AddRange(serviceSteps.Select(step => new StepOutcome(step, StepResult.Skipped, $"held back: {wait.Service.QualifiedName} is not healthy")));
+                return (new ServiceOutcome(qualifiedService, RolloutResult.Failed, $"dependency {wait.Service.QualifiedName} did not become healthy", evidence), outcomes);
+            }
+
+            outcomes.Add(new StepOutcome(wait, StepResult.Succeeded, "healthy"));
+        }
+
+        if (serviceSteps.Count == 0)
+        {
+            return (null, outcomes);
+        }
+
+        var service = serviceSteps.OfType<CreateContainerStep>().Select(step => step.Service)
+            .Concat(serviceSteps.OfType<StartContainerStep>().Select(step => step.Service))
+            .Concat(serviceSteps.OfType<ReplaceContainerStep>().Select(step => step.Service))
+            .Concat(serviceSteps.OfType<FinishReplacementStep>().Select(step => step.Service))
+            .FirstOrDefault();
+
+        // 1. Removals, renames, creates and starts: quick engine calls, in plan order.
+        var toGate = new List<(PlanStep Step, string ContainerId)>();
+        foreach (var step in serviceSteps.Where(step => step is not ReplaceContainerStep))
+        {
+            progress(new ProgressEvent(qualifiedService, step.Describe()));
+            try
+            {
+                switch (step)
+                {
+                    case CreateContainerStep create:
+                        var id = await engine.CreateContainerAsync(new ContainerCreateRequest(create.Service, create.Replica, create.ContainerName, scope.Owner, null, AttachAliases: true), cancellationToken).ConfigureAwait(false);
+                        await engine.StartContainerAsync(id, cancellationToken).ConfigureAwait(false);
+                        toGate.Add((step, id));
+                        break;
+                    case StartContainerStep start:
+                        await engine.StartContainerAsync(start.Container.Id, cancellationToken).ConfigureAwait(false);
+                        toGate.Add((step, start.Container.Id));
+                        break;
+                    case FinishReplacementStep finish:
+                        await engine.RenameContainerAsync(finish.Replacement.Id, finish.ContainerName, cancellationToken).ConfigureAwait(false);
+                        outcomes.Add(new StepOutcome(step, StepResult.Succeeded, "renamed"));
+                        break;
+                    case RemoveContainerStep remove:
+                        await RemoveContainerAsync(remove.Container, service, cancellationToken).ConfigureAwait(false);
+                        outcomes.Add(new StepOutcome(step, StepResult.Succeeded, "removed"));
+                        break;
+                    default:
+                        throw new InvalidOperationException($"unexpected step in a service group: {step.GetType().Name}");
+                }
+            }
+            catch (DockerApiException exception)
+            {
+                outcomes.Add(new StepOutcome(step, StepResult.Failed, EngineError(exception)));
+                return (new ServiceOutcome(qualifiedService, RolloutResult.Failed, $"{step.Action} failed: {EngineError(exception)}", null), outcomes);
+            }
+        }
+
+        // 2. A deploy is only a success when it is healthy: gate every container created or started.
+        if (toGate.Count > 0 && service is not null)
+        {
+            var evidences = await Task.WhenAll(toGate.Select(item => gate.WaitAsync(item.ContainerId, service, service.Update.Monitor, cancellationToken))).ConfigureAwait(false);
+            foreach (var ((step, _), evidence) in toGate.Zip(evidences))
+            {
+                outcomes.Add(evidence is null
+                    ? new StepOutcome(step, StepResult.Succeeded, "healthy")
+                    : new StepOutcome(step, StepResult.Failed, evidence.Reason, evidence));
+            }
+
+            var firstFailure = evidences.FirstOrDefault(evidence => evidence is not null);
+            if (firstFailure is not null)
+            {
+                return (new ServiceOutcome(qualifiedService, RolloutResult.Failed, $"health gate failed: {firstFailure.Reason}", firstFailure), outcomes);
+            }
+        }
+
+        // 3. Replacements: one rollout for the service.
+        var replacements = serviceSteps.OfType<ReplaceContainerStep>().ToList();
+        if (replacements.Count > 0)
+        {
+            var (outcome, rolloutSteps) = await rollouts.RunAsync(replacements, scope, progress, cancellationToken).ConfigureAwait(false);
+            outcomes.AddRange(rolloutSteps);
+            return (outcome, outcomes);
+        }
+
+        return (new ServiceOutcome(qualifiedService, RolloutResult.Succeeded, "converged", null), outcomes);
+    }
+
+    /// <summary>Waits until every running replica of the service passed the gate (no monitor window: already running).</summary>
+    private async Task<GateEvidence?> WaitHealthyAsync(ServiceSpec service, HealthGate gate, CancellationToken cancellationToken)
+    {
+        for (var replica = 1; replica <= service.Replicas; replica++)
+        {
+            var name = ContainerNames.For(service, replica);
+            GateEvidence? evidence;
+            try
+            {
+                evidence = await gate.WaitAsync(name, service, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
+            }
+            catch (DockerContainerNotFoundException)
+            {
+                evidence = new GateEvidence(name, "does not exist", null, null, string.Empty);
+            }
+
+            if (evidence is not null)
+            {
+                return evidence;
+            }
+        }
+
+        return null;
+    }
+
+    private async Task RemoveContainerAsync(ObservedContainer container, ServiceSpec? service, CancellationToken cancellationToken)
+    {
+        if (container.State == ContainerRunState.Running)
+        {
+            var grace = service is not null ? ContainerReplacer.StopGrace(service) : TimeSpan.FromSeconds(10);
+            await engine.StopContainerAsync(container.Id, grace, cancellationToken).ConfigureAwait(false);
+        }
+
+        await engine.RemoveContainerAsync(container.Id, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<StepOutcome> RunResourceStepAsync(PlanStep step, ExecutionScope scope, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    {
+        progress(new ProgressEvent(null, step.Describe()));
+        try
+        {
+            switch (step)
+            {
+                case PullImageStep pull:
+                    await engine.PullImageAsync(pull.Image, cancellationToken).ConfigureAwait(false);
+                    break;
+                case CreateNetworkStep network:
+                    await engine.CreateNetworkAsync(network.Network, network.Stack, scope.Owner, cancellationToken).ConfigureAwait(false);
+                    break;
+                case CreateVolumeStep volume:
+                    await engine.CreateVolumeAsync(volume.Volume, volume.Stack, scope.Owner, cancellationToken).ConfigureAwait(false);
+                    break;
+                case RemoveContainerStep remove:
+                    await RemoveContainerAsync(remove.Container, null, cancellationToken).ConfigureAwait(false);
+                    break;
+                case RemoveNetworkStep network:
+                    await engine.RemoveNetworkAsync(network.Network.Id, cancellationToken).ConfigureAwait(false);
+                    break;
+                case RemoveVolumeStep volume:
+                    await engine.RemoveVolumeAsync(volume.Volume.Name, cancellationToken).ConfigureAwait(false);
+                    break;
+                default:
+                    throw new InvalidOperationException($"unexpected resource step: {step.GetType().Name}");
+            }
+
+            return new StepOutcome(step, StepResult.Succeeded, "done");
+        }
+        catch (Exception exception) when (exception is DockerApiException or InvalidOperationException)
+        {
+            // A failed removal stays on the list: the next pass plans it again (Flux's habit).
+            var message = exception is DockerApiException apiException ? EngineError(apiException) : exception.Message;
+            progress(new ProgressEvent(null, $"{step.Action} failed: {message}"));
+            return new StepOutcome(step, StepResult.Failed, message);
+        }
+    }
+
+    private static string EngineError(DockerApiException exception) =>
+        $"engine answered {((int)exception.StatusCode).ToString(CultureInfo.InvariantCulture)}: {exception.ResponseBody?.Trim()}";
+}

@@ -1,0 +1,130 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Berth.Reconciler.Health;
+using Berth.Reconciler.Planning;
+using Berth.Reconciler.Spec.Model;
+
+namespace Berth.Reconciler.Execution;
+
+/// <summary>
+/// Rolls the replacements of one service out in batches, with Swarm's vocabulary: parallelism, delay,
+/// max_failure_ratio, failure_action (rollback / pause / continue). Never rolls back a rollback.
+/// </summary>
+public sealed class RolloutRunner(ContainerReplacer replacer, TimeProvider timeProvider)
+{
+    public async Task<(ServiceOutcome Outcome, ImmutableArray<StepOutcome> Steps)> RunAsync(
+        IReadOnlyList<ReplaceContainerStep> replacements, ExecutionScope scope, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    {
+        var service = replacements[0].Service;
+        var policy = service.Update;
+        var stepOutcomes = ImmutableArray.CreateBuilder<StepOutcome>();
+        var replaced = new List<ReplaceContainerStep>();
+        var failures = new List<GateEvidence>();
+        var batchSize = policy.Parallelism <= 0 ? replacements.Count : policy.Parallelism;
+        var stoppedEarly = false;
+
+        for (var batchStart = 0; batchStart < replacements.Count; batchStart += batchSize)
+        {
+            if (batchStart > 0 && policy.Delay > TimeSpan.Zero)
+            {
+                await Task.Delay(policy.Delay, timeProvider, cancellationToken).ConfigureAwait(false);
+            }
+
+            var batch = replacements.Skip(batchStart).Take(batchSize).ToList();
+            var results = await Task.WhenAll(batch.Select(step => ReplaceOneAsync(step, step.Service, policy.Monitor, scope, progress, cancellationToken))).ConfigureAwait(false);
+            foreach (var (step, evidence) in batch.Zip(results))
+            {
+                if (evidence is null)
+                {
+                    replaced.Add(step);
+                    stepOutcomes.Add(new StepOutcome(step, StepResult.Succeeded, "replaced"));
+                }
+                else
+                {
+                    failures.Add(evidence);
+                    stepOutcomes.Add(new StepOutcome(step, StepResult.Failed, evidence.Reason, evidence));
+                }
+            }
+
+            // max_failure_ratio: the fraction of the whole rollout allowed to fail before the
+            // failure action applies (0 = any failure).
+            var failureRatio = (double)failures.Count / replacements.Count;
+            if (failures.Count > 0 && failureRatio > policy.MaxFailureRatio && policy.FailureAction != FailureAction.Continue)
+            {
+                stoppedEarly = true;
+                break;
+            }
+        }
+
+        if (failures.Count == 0 || (!stoppedEarly && (double)failures.Count / replacements.Count <= policy.MaxFailureRatio))
+        {
+            var message = failures.Count == 0
+                ? $"{replacements.Count.ToString(CultureInfo.InvariantCulture)} replica(s) replaced"
+                : $"{replaced.Count.ToString(CultureInfo.InvariantCulture)} replaced, {failures.Count.ToString(CultureInfo.InvariantCulture)} failed within max_failure_ratio";
+            return (new ServiceOutcome(service.QualifiedName, RolloutResult.Succeeded, message, failures.FirstOrDefault()), SkipRest(replacements, stepOutcomes));
+        }
+
+        var firstFailure = failures[0];
+        if (policy.FailureAction == FailureAction.Continue)
+        {
+            return (new ServiceOutcome(service.QualifiedName, RolloutResult.Failed, $"{failures.Count.ToString(CultureInfo.InvariantCulture)} replica(s) failed (failure_action: continue)", firstFailure), SkipRest(replacements, stepOutcomes));
+        }
+
+        if (policy.FailureAction == FailureAction.Pause || replaced.Count == 0)
+        {
+            var result = policy.FailureAction == FailureAction.Pause ? RolloutResult.Paused : RolloutResult.RolledBack;
+            var message = result == RolloutResult.Paused
+                ? "rollout paused after a failed health gate (failure_action: pause)"
+                : "rolled back: the new container failed its health gate; the previous one kept serving";
+            return (new ServiceOutcome(service.QualifiedName, result, message, firstFailure), SkipRest(replacements, stepOutcomes));
+        }
+
+        // Roll back the replicas this rollout already replaced, with the rollback policy and the same
+        // health gates. A failure here pauses: never roll back a rollback.
+        if (!scope.PreviousSpecs.TryGetValue(service.QualifiedName, out var previous))
+        {
+            return (new ServiceOutcome(service.QualifiedName, RolloutResult.Paused, "rollout failed and the previous spec is unknown, so nothing could be rolled back; paused", firstFailure), SkipRest(replacements, stepOutcomes));
+        }
+
+        progress(new ProgressEvent(service.QualifiedName, $"rolling back {replaced.Count.ToString(CultureInfo.InvariantCulture)} replica(s) to the previous config"));
+        foreach (var step in replaced)
+        {
+            var order = RolloutOrder.For(previous, previous.Rollback);
+            var back = step with { Service = previous, Order = order };
+            var evidence = await ReplaceOneAsync(back, previous, previous.Rollback.Monitor, scope, progress, cancellationToken, currentIdByName: true).ConfigureAwait(false);
+            if (evidence is not null)
+            {
+                return (new ServiceOutcome(service.QualifiedName, RolloutResult.Paused, $"rollback failed too; paused (never roll back a rollback): {evidence.Reason}", firstFailure), SkipRest(replacements, stepOutcomes));
+            }
+        }
+
+        return (new ServiceOutcome(service.QualifiedName, RolloutResult.RolledBack, "rolled back to the previous config after a failed health gate", firstFailure), SkipRest(replacements, stepOutcomes));
+    }
+
+    private async Task<GateEvidence?> ReplaceOneAsync(
+        ReplaceContainerStep step, ServiceSpec target, TimeSpan monitor, ExecutionScope scope, Action<ProgressEvent> progress, CancellationToken cancellationToken, bool currentIdByName = false)
+    {
+        progress(new ProgressEvent(target.QualifiedName, step.Describe()));
+        // After a replacement the replica's container is the renamed new one: address it by name.
+        var currentId = currentIdByName ? step.ContainerName : step.Current.Id;
+        try
+        {
+            return await replacer.ReplaceAsync(target, step.Replica, step.ContainerName, currentId, step.Order, monitor, scope,
+                message => progress(new ProgressEvent(target.QualifiedName, message)), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Docker.DotNet.DockerApiException exception)
+        {
+            return new GateEvidence(step.ContainerName, $"engine error: {exception.Message}", null, null, string.Empty);
+        }
+    }
+
+    private static ImmutableArray<StepOutcome> SkipRest(IReadOnlyList<ReplaceContainerStep> all, ImmutableArray<StepOutcome>.Builder done)
+    {
+        foreach (var step in all.Where(step => done.All(outcome => outcome.Step != step)))
+        {
+            done.Add(new StepOutcome(step, StepResult.Skipped, "not attempted: the rollout stopped"));
+        }
+
+        return done.ToImmutable();
+    }
+}

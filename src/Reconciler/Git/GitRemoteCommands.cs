@@ -1,0 +1,136 @@
+using LibGit2Sharp;
+
+namespace Berth.Reconciler.Git;
+
+/// <summary>
+/// The network side of a source: <c>git ls-remote</c>, <c>git fetch</c> and the mirror's housekeeping,
+/// each a killable child process with a hard time limit (see <see cref="BoundedProcess"/> for why the
+/// system git and not LibGit2Sharp), and the translation of git's failures into <see cref="GitError"/>s
+/// a person can act on, scrubbed of every secret.
+/// </summary>
+internal sealed class GitRemoteCommands(GitSourceOptions options, GitMirror mirror, BoundedProcess processes, string displayUrl)
+{
+    /// <summary>One ls-remote of the branch: its tip, or why there is none (<see cref="GitFailureReason.BranchNotFound"/> when absent).</summary>
+    public async Task<(string? Tip, GitError? Error)> ReadRemoteTipAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var branchRef = $"refs/heads/{options.Branch}";
+        GitCommandEnvironment environment;
+        ProcessOutcome outcome;
+        try
+        {
+            environment = GitCommandEnvironment.Create(options);
+            // "--" ends the options: nothing from configuration can be read as a git option.
+            outcome = await RunGitAsync(["ls-remote", "--", options.Url, branchRef], environment, timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GitSourceException exception)
+        {
+            return (null, exception.Error);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or LibGit2SharpException)
+        {
+            return (null, new GitError(GitFailureReason.LocalSetupError, $"local mirror {mirror.RepositoryPath}: {exception.Message}"));
+        }
+
+        if (!outcome.Succeeded)
+        {
+            return (null, ToError(outcome, environment, "check the remote"));
+        }
+
+        // ls-remote matches patterns on whole trailing path components; keep only the exact ref.
+        var tip = outcome.StandardOutput
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split('\t'))
+            .Where(columns => columns.Length == 2 && columns[1].Trim() == branchRef)
+            .Select(columns => columns[0].Trim())
+            .FirstOrDefault();
+        return tip is null
+            ? (null, new GitError(GitFailureReason.BranchNotFound,
+                $"branch '{options.Branch}' does not exist in {displayUrl} (deleted or misspelled); the host keeps its last applied state."))
+            : (tip, null);
+    }
+
+    /// <summary>Fetches the branch into the mirror's tracking ref. <c>MirrorCorrupt</c>: git blamed the local repository, not the server.</summary>
+    public async Task<(GitError? Error, bool MirrorCorrupt)> FetchAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (timeout <= TimeSpan.Zero)
+        {
+            return (TimeoutError("fetch"), false);
+        }
+
+        var environment = GitCommandEnvironment.Create(options);
+        // "+": the branch tip is the truth, force-pushes included. No tags, no submodules, no FETCH_HEAD:
+        // only the one ref we follow. fsckObjects: a malformed object (e.g. a tree entry named "..")
+        // is refused at the door rather than discovered by the exporter.
+        var outcome = await RunGitAsync(
+            ["-c", "fetch.fsckObjects=true", "fetch", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head", "--no-auto-maintenance",
+                "--", options.Url, $"+refs/heads/{options.Branch}:{mirror.TrackingRef}"],
+            environment, timeout, cancellationToken).ConfigureAwait(false);
+        return outcome.Succeeded
+            ? (null, false)
+            : (ToError(outcome, environment, "fetch"), !outcome.TimedOut && GitErrorClassifier.IndicatesCorruptMirror(outcome.StandardError));
+    }
+
+    /// <summary>
+    /// git gc --auto, bounded: it does nothing until loose objects pile up (6700 by default), then packs
+    /// them, so months of small fetches do not fill the disk (LibGit2Sharp has no gc at all). Not
+    /// detached: a detached gc would escape the time bound and the process-tree kill.
+    /// </summary>
+    /// <returns>Null on success, else what went wrong (worth a warning, never a failure).</returns>
+    public async Task<string?> RunHousekeepingAsync(CancellationToken cancellationToken)
+    {
+        var outcome = await RunGitAsync(["-c", "gc.autoDetach=false", "gc", "--auto", "--quiet"], GitCommandEnvironment.Local(), options.FetchTimeout, cancellationToken).ConfigureAwait(false);
+        return outcome.Succeeded ? null : outcome.TimedOut ? "timed out" : GitErrorClassifier.Summarize(outcome.StandardError);
+    }
+
+    private Task<ProcessOutcome> RunGitAsync(IReadOnlyList<string> arguments, GitCommandEnvironment environment, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        // --git-dir: git reads the mirror's config and nothing found by walking up from a working directory.
+        return processes.RunAsync(
+            new ProcessRequest("git", ["--git-dir", mirror.RepositoryPath, .. arguments])
+            {
+                WorkingDirectory = mirror.RepositoryPath,
+                Environment = environment.Variables,
+                Timeout = timeout,
+            },
+            cancellationToken);
+    }
+
+    private GitError ToError(ProcessOutcome outcome, GitCommandEnvironment environment, string operation)
+    {
+        if (outcome.TimedOut)
+        {
+            return TimeoutError(operation);
+        }
+
+        var reason = GitErrorClassifier.Classify(outcome.StandardError);
+        var details = environment.Scrub(GitErrorClassifier.Summarize(outcome.StandardError)).TrimEnd('.');
+        var advice = reason switch
+        {
+            GitFailureReason.AuthenticationFailed => " Check the credentials files (token, password or deploy key) and the key's access to the repository.",
+            GitFailureReason.HostKeyRejected => " The server's host key is not in credentials.knownHostsFile (or changed); add it after checking its fingerprint out of band.",
+            GitFailureReason.RepositoryNotFound => " Check git.url (a private repository also looks missing to wrong credentials).",
+            GitFailureReason.CredentialsUnreadable => " Check the key file exists and has mode 0600.",
+            GitFailureReason.CertificateRejected => " The server's TLS certificate is not trusted by this host's CA store.",
+            GitFailureReason.LocalSetupError => $" Check that {options.CacheDirectory} is writable and has free space.",
+            _ => "",
+        };
+        var what = reason switch
+        {
+            GitFailureReason.AuthenticationFailed => "the server refused the credentials",
+            GitFailureReason.HostKeyRejected => "the server's SSH host key is not trusted",
+            GitFailureReason.CertificateRejected => "the server's TLS certificate is not trusted",
+            GitFailureReason.RepositoryNotFound => "the repository was not found",
+            GitFailureReason.CredentialsUnreadable => "the deploy key cannot be used",
+            GitFailureReason.NetworkError => "network error",
+            GitFailureReason.ServerError => "server error",
+            GitFailureReason.Timeout => "timed out",
+            GitFailureReason.LocalSetupError => "local problem",
+            _ => "git failed",
+        };
+        return new GitError(reason, $"cannot {operation} {displayUrl}: {what} (git exit {outcome.ExitCode}: {details}).{advice}");
+    }
+
+    public GitError TimeoutError(string operation) => new(
+        GitFailureReason.Timeout,
+        $"cannot {operation} {displayUrl}: no answer within {options.FetchTimeout.TotalSeconds:0.#} s (git.fetchTimeout); the git process was killed and will be retried.");
+}

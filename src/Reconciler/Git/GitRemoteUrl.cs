@@ -1,0 +1,97 @@
+using System.Text.RegularExpressions;
+
+namespace Berth.Reconciler.Git;
+
+/// <summary>The transport a source URL selects; it decides which credentials apply.</summary>
+public enum GitTransport
+{
+    /// <summary>A path on this host, or a <c>file://</c> URL.</summary>
+    Local,
+
+    /// <summary><c>git://</c>: unauthenticated, read-only; fine on a trusted network or with signed commits.</summary>
+    GitProtocol,
+
+    /// <summary><c>http://</c> or <c>https://</c>, optionally with a token or user/password.</summary>
+    Http,
+
+    /// <summary><c>ssh://</c> or scp-like <c>user@host:path</c>, with a deploy key and a known_hosts file.</summary>
+    Ssh,
+}
+
+/// <summary>
+/// Classifies a source URL and removes credentials from it for messages. Pure string work: no I/O.
+/// </summary>
+internal static partial class GitRemoteUrl
+{
+    // scp-like syntax as git defines it: [user@]host:path, where the host part has no slash
+    // before the colon (otherwise it is a local path such as ./a:b).
+    [GeneratedRegex(@"^(?:[^@/\s]+@)?[^@/:\s]+:(?!//)[^\s]*$", RegexOptions.CultureInvariant)]
+    private static partial Regex ScpLikePattern();
+
+    // Anything that looks like scheme://user:password@ in free text (git's stderr, exception messages).
+    [GeneratedRegex(@"(?<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?<user>[^/@\s:]*):(?<password>[^/@\s]*)@", RegexOptions.CultureInvariant)]
+    private static partial Regex UserInfoWithPasswordPattern();
+
+    public static bool TryGetTransport(string url, out GitTransport transport)
+    {
+        transport = GitTransport.Local;
+        if (string.IsNullOrWhiteSpace(url))
+        {
+            return false;
+        }
+
+        var schemeEnd = url.IndexOf("://", StringComparison.Ordinal);
+        if (schemeEnd > 0)
+        {
+            var scheme = url[..schemeEnd].ToLowerInvariant();
+            switch (scheme)
+            {
+                case "file":
+                    transport = GitTransport.Local;
+                    return true;
+                case "git":
+                    transport = GitTransport.GitProtocol;
+                    return true;
+                case "http":
+                case "https":
+                    transport = GitTransport.Http;
+                    return true;
+                case "ssh":
+                case "git+ssh":
+                case "ssh+git":
+                    transport = GitTransport.Ssh;
+                    return true;
+                default:
+                    // ext::, fd:: and unknown remote helpers are refused: they run arbitrary commands.
+                    return false;
+            }
+        }
+
+        if (url.Contains("::", StringComparison.Ordinal))
+        {
+            return false; // remote-helper syntax (e.g. ext::sh -c ...)
+        }
+
+        if (Path.IsPathRooted(url) || url.StartsWith("./", StringComparison.Ordinal) || url.StartsWith("../", StringComparison.Ordinal))
+        {
+            transport = GitTransport.Local;
+            return true;
+        }
+
+        if (ScpLikePattern().IsMatch(url))
+        {
+            transport = GitTransport.Ssh;
+            return true;
+        }
+
+        transport = GitTransport.Local;
+        return true;
+    }
+
+    /// <summary>True when the URL carries a password or token in its user-info part.</summary>
+    public static bool ContainsPassword(string url) => UserInfoWithPasswordPattern().IsMatch(url);
+
+    /// <summary>Replaces every <c>user:password@</c> in <paramref name="text"/> with <c>user:***@</c>.</summary>
+    public static string ScrubUserInfo(string text) =>
+        UserInfoWithPasswordPattern().Replace(text, match => $"{match.Groups["scheme"].Value}{match.Groups["user"].Value}:***@");
+}

@@ -1,0 +1,49 @@
+namespace Berth.Reconciler.Git;
+
+/// <summary>
+/// One pass's view of the source: the fetched tip, its signature verdict, and its tree on disk.
+/// <see cref="Error"/> says why there is no tree (fetch failed, signature refused, export refused).
+/// </summary>
+public sealed record GitRevision(FetchResult Fetch, SignatureCheck? Signature, string? TreeDirectory, GitError? Error)
+{
+    public bool Succeeded => Error is null && TreeDirectory is not null;
+
+    /// <summary>The commit this revision is about (null only when nothing was ever fetched).</summary>
+    public string? CommitSha => Fetch.Tip;
+}
+
+public static class GitSourcePass
+{
+    /// <summary>
+    /// Fetch, verify and export in one call: what <c>berth apply --git</c> and <c>berth plan --git</c>
+    /// need. The tree goes to a new directory under <paramref name="exportRoot"/> (named after the
+    /// commit plus a random suffix, so two passes never share one); the caller deletes it when done.
+    /// The daemon, which must remember failed commits between passes, calls the three steps itself.
+    /// </summary>
+    public static async Task<GitRevision> FetchVerifiedTreeAsync(this GitSource source, string exportRoot, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var fetch = await source.FetchAsync(cancellationToken).ConfigureAwait(false);
+        if (!fetch.Succeeded || fetch.Tip is null)
+        {
+            return new GitRevision(fetch, null, null, fetch.Error ?? new GitError(GitFailureReason.Unknown, "nothing was fetched"));
+        }
+
+        try
+        {
+            var signature = await source.VerifySignatureAsync(fetch.Tip, cancellationToken).ConfigureAwait(false);
+            if (!signature.Accepted)
+            {
+                return new GitRevision(fetch, signature, null, signature.ToError());
+            }
+
+            var target = Path.Combine(exportRoot, $"{fetch.Tip[..12]}-{Guid.NewGuid().ToString("N")[..8]}");
+            var tree = await source.ExportTreeAsync(fetch.Tip, target, cancellationToken).ConfigureAwait(false);
+            return new GitRevision(fetch, signature, tree, null);
+        }
+        catch (GitSourceException exception)
+        {
+            return new GitRevision(fetch, null, null, exception.Error);
+        }
+    }
+}

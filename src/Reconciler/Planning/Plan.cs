@@ -1,0 +1,48 @@
+using System.Collections.Immutable;
+using System.Text;
+
+namespace Berth.Reconciler.Planning;
+
+/// <summary>Something the plan reports without acting on it (orphaned volume, drift in warn-only mode).</summary>
+public sealed record PlanNotice(string Resource, string Message);
+
+/// <summary>Why (part of) the desired state cannot be applied; the rest of the plan still runs.</summary>
+/// <param name="QualifiedService">The service that is held back, or null when the whole plan is refused.</param>
+public sealed record PlanProblem(string? QualifiedService, string Message);
+
+/// <summary>The ordered steps that take the engine from observed to desired, each with its cause.</summary>
+public sealed record Plan(
+    string Host,
+    ImmutableArray<PlanStep> Steps,
+    ImmutableArray<PlanNotice> Notices,
+    ImmutableArray<PlanProblem> Problems)
+{
+    public bool HasChanges => !Steps.IsEmpty;
+
+    /// <summary>True when the whole desired state was refused (e.g. it would empty the host).</summary>
+    public bool Refused => Problems.Any(problem => problem.QualifiedService is null);
+
+    /// <summary>The plan as a person reads it; deterministic, so planner tests assert the whole text.</summary>
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        text.Append("plan for host ").Append(Host).Append(": ");
+        text.Append(Steps.IsEmpty ? "no changes" : $"{Steps.Length} change{(Steps.Length == 1 ? "" : "s")}").Append('\n');
+        foreach (var step in Steps)
+        {
+            text.Append("  ").Append(step.Describe()).Append('\n');
+        }
+
+        foreach (var problem in Problems)
+        {
+            text.Append("  error: ").Append(problem.QualifiedService is null ? "" : problem.QualifiedService + ": ").Append(problem.Message).Append('\n');
+        }
+
+        foreach (var notice in Notices)
+        {
+            text.Append("  note: ").Append(notice.Resource).Append(": ").Append(notice.Message).Append('\n');
+        }
+
+        return text.ToString();
+    }
+}

@@ -1,0 +1,91 @@
+using System.Globalization;
+using Berth.Reconciler.Observe;
+using Berth.Reconciler.Spec.Model;
+
+namespace Berth.Reconciler.Planning;
+
+// Every step says what, on which resource, and why (compose's plan habit). Describe() is the plan
+// line, the log line and the status explanation, so it must be deterministic.
+
+public abstract record PlanStep(string Cause)
+{
+    /// <summary>Verb and resource, e.g. "create container shop-web-1".</summary>
+    public abstract string Action { get; }
+
+    /// <summary>The service this step belongs to ("stack/service"), or null for networks, volumes, images.</summary>
+    public virtual string? QualifiedService => null;
+
+    public string Describe() => $"{Action}: {Cause}";
+}
+
+public sealed record PullImageStep(string Image, string Cause) : PlanStep(Cause)
+{
+    public override string Action => $"pull image {Image}";
+}
+
+public sealed record CreateNetworkStep(string Stack, NetworkSpec Network, string Cause) : PlanStep(Cause)
+{
+    public override string Action => $"create network {Network.EngineName}";
+}
+
+public sealed record CreateVolumeStep(string Stack, VolumeSpec Volume, string Cause) : PlanStep(Cause)
+{
+    public override string Action => $"create volume {Volume.EngineName}";
+}
+
+public sealed record CreateContainerStep(ServiceSpec Service, int Replica, string ContainerName, string Cause) : PlanStep(Cause)
+{
+    public override string Action => $"create container {ContainerName} ({Service.QualifiedName} #{Replica.ToString(CultureInfo.InvariantCulture)})";
+
+    public override string? QualifiedService => Service.QualifiedName;
+}
+
+public sealed record StartContainerStep(ServiceSpec Service, ObservedContainer Container, string Cause) : PlanStep(Cause)
+{
+    public override string Action => $"start container {Container.Name}";
+
+    public override string? QualifiedService => Service.QualifiedName;
+}
+
+/// <summary>Replace one replica with a container of the new config, by the given order.</summary>
+public sealed record ReplaceContainerStep(
+    ServiceSpec Service, int Replica, string ContainerName, ObservedContainer Current, UpdateOrder Order, string Cause) : PlanStep(Cause)
+{
+    public override string Action =>
+        $"replace container {ContainerName} ({Service.QualifiedName} #{Replica.ToString(CultureInfo.InvariantCulture)}, {(Order == UpdateOrder.StartFirst ? "start-first" : "stop-first")})";
+
+    public override string? QualifiedService => Service.QualifiedName;
+}
+
+/// <summary>Finish a replacement a crash interrupted: the new container passed, the old one is gone.</summary>
+public sealed record FinishReplacementStep(ServiceSpec Service, ObservedContainer Replacement, string ContainerName, string Cause) : PlanStep(Cause)
+{
+    public override string Action => $"rename container {Replacement.Name} to {ContainerName}";
+
+    public override string? QualifiedService => Service.QualifiedName;
+}
+
+/// <summary>Wait for a dependency's replicas to be healthy (depends_on condition service_healthy).</summary>
+public sealed record WaitHealthyStep(ServiceSpec Service, string Cause) : PlanStep(Cause)
+{
+    public override string Action => $"wait until {Service.QualifiedName} is healthy";
+
+    public override string? QualifiedService => Service.QualifiedName;
+}
+
+public sealed record RemoveContainerStep(ObservedContainer Container, string Cause) : PlanStep(Cause)
+{
+    public override string Action => $"remove container {Container.Name}";
+
+    public override string? QualifiedService => Container.QualifiedService;
+}
+
+public sealed record RemoveNetworkStep(ObservedNetwork Network, string Cause) : PlanStep(Cause)
+{
+    public override string Action => $"remove network {Network.Name}";
+}
+
+public sealed record RemoveVolumeStep(ObservedVolume Volume, string Cause) : PlanStep(Cause)
+{
+    public override string Action => $"remove volume {Volume.Name}";
+}

@@ -1,0 +1,353 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Berth.Reconciler.Observe;
+using Berth.Reconciler.Spec;
+using Berth.Reconciler.Spec.Model;
+using Berth.Reconciler.State;
+
+namespace Berth.Reconciler.Planning;
+
+public enum DriftMode
+{
+    /// <summary>Repair drift (stopped, removed or re-created by hand) on the next pass.</summary>
+    Repair,
+
+    /// <summary>Report drift as notices; change nothing that only drift would change.</summary>
+    Warn,
+}
+
+/// <summary>
+/// The pure heart of berth: (desired, observed, applied) -> ordered steps, each with its cause.
+/// No I/O, no clock: the same inputs always give the same plan (and the same text).
+/// </summary>
+/// <remarks>
+/// Order of a plan: images, then networks and volumes, then services in dependency order (ties by
+/// name; a service's dependencies are waited for when depends_on says service_healthy), then
+/// removals (containers, then networks, then volumes when pruning is allowed).
+/// </remarks>
+public static class Planner
+{
+    public static Plan Create(DesiredState desired, ObservedState observed, AppliedState applied, DriftMode driftMode = DriftMode.Repair)
+    {
+        var steps = ImmutableArray.CreateBuilder<PlanStep>();
+        var notices = ImmutableArray.CreateBuilder<PlanNotice>();
+        var problems = ImmutableArray.CreateBuilder<PlanProblem>();
+
+        // A commit that would remove every managed container of this host is far more often a
+        // truncated file or a wrong host selector than an intent: refuse it unless the repository
+        // says so explicitly.
+        var managedContainers = observed.Containers.Length;
+        if (!desired.AllServices.Any() && managedContainers > 0 && !desired.Settings.AllowEmptyState)
+        {
+            problems.Add(new PlanProblem(null,
+                $"the desired state for host {desired.Host} has no services and would remove all {managedContainers} managed container(s); " +
+                "refusing. Set settings.allow_empty_state: true in berth.yaml if this is intended"));
+            return new Plan(desired.Host, [], [], problems.ToImmutable());
+        }
+
+        PlanImages(desired, observed, steps, problems);
+        var blockedResources = PlanNetworksAndVolumes(desired, observed, steps, problems);
+        foreach (var stack in desired.Stacks)
+        {
+            PlanStack(stack, observed, applied, driftMode, blockedResources, steps, notices, problems);
+        }
+
+        PlanRemovals(desired, observed, steps, notices);
+        return new Plan(desired.Host, steps.ToImmutable(), notices.ToImmutable(), problems.ToImmutable());
+    }
+
+    private static void PlanImages(DesiredState desired, ObservedState observed, ImmutableArray<PlanStep>.Builder steps, ImmutableArray<PlanProblem>.Builder problems)
+    {
+        var missing = desired.AllServices
+            .Where(service => service.Replicas > 0 && !observed.ImageIds.ContainsKey(service.Container.Image))
+            .GroupBy(service => service.Container.Image, StringComparer.Ordinal)
+            .OrderBy(group => group.Key, StringComparer.Ordinal);
+        foreach (var image in missing)
+        {
+            var neverPull = image.Where(service => service.PullPolicy == PullPolicy.Never).ToList();
+            foreach (var service in neverPull)
+            {
+                problems.Add(new PlanProblem(service.QualifiedName, $"image {image.Key} is not present locally and pull_policy is never"));
+            }
+
+            if (neverPull.Count < image.Count())
+            {
+                steps.Add(new PullImageStep(image.Key, "not present locally"));
+            }
+        }
+    }
+
+    /// <returns>Engine names of networks and volumes that cannot be used (not ours, or external and missing).</returns>
+    private static HashSet<string> PlanNetworksAndVolumes(DesiredState desired, ObservedState observed, ImmutableArray<PlanStep>.Builder steps, ImmutableArray<PlanProblem>.Builder problems)
+    {
+        var blocked = new HashSet<string>(StringComparer.Ordinal);
+        var ownedNetworks = observed.Networks.Select(network => network.Name).ToHashSet(StringComparer.Ordinal);
+        var ownedVolumes = observed.Volumes.Select(volume => volume.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var stack in desired.Stacks)
+        {
+            foreach (var network in stack.Networks.OrderBy(network => network.EngineName, StringComparer.Ordinal))
+            {
+                if (network.External)
+                {
+                    if (!ownedNetworks.Contains(network.EngineName) && !observed.ForeignNetworkNames.Contains(network.EngineName))
+                    {
+                        blocked.Add(network.EngineName);
+                        problems.Add(new PlanProblem($"{stack.Name}/{network.Key}", $"external network {network.EngineName} does not exist"));
+                    }
+                }
+                else if (observed.ForeignNetworkNames.Contains(network.EngineName))
+                {
+                    blocked.Add(network.EngineName);
+                    problems.Add(new PlanProblem($"{stack.Name}/{network.Key}", $"network {network.EngineName} exists but was not created by berth for this host; berth will not use or change it"));
+                }
+                else if (!ownedNetworks.Contains(network.EngineName))
+                {
+                    steps.Add(new CreateNetworkStep(stack.Name, network, "missing"));
+                }
+            }
+
+            foreach (var volume in stack.Volumes.OrderBy(volume => volume.EngineName, StringComparer.Ordinal))
+            {
+                if (volume.External)
+                {
+                    if (!ownedVolumes.Contains(volume.EngineName) && !observed.ForeignVolumeNames.Contains(volume.EngineName))
+                    {
+                        blocked.Add(volume.EngineName);
+                        problems.Add(new PlanProblem($"{stack.Name}/{volume.Key}", $"external volume {volume.EngineName} does not exist"));
+                    }
+                }
+                else if (observed.ForeignVolumeNames.Contains(volume.EngineName))
+                {
+                    blocked.Add(volume.EngineName);
+                    problems.Add(new PlanProblem($"{stack.Name}/{volume.Key}", $"volume {volume.EngineName} exists but was not created by berth for this host; berth will not use or change it"));
+                }
+                else if (!ownedVolumes.Contains(volume.EngineName))
+                {
+                    steps.Add(new CreateVolumeStep(stack.Name, volume, "missing"));
+                }
+            }
+        }
+
+        return blocked;
+    }
+
+    private static void PlanStack(
+        StackSpec stack,
+        ObservedState observed,
+        AppliedState applied,
+        DriftMode driftMode,
+        HashSet<string> blockedResources,
+        ImmutableArray<PlanStep>.Builder steps,
+        ImmutableArray<PlanNotice>.Builder notices,
+        ImmutableArray<PlanProblem>.Builder problems)
+    {
+        var servicesWithChanges = new HashSet<string>(StringComparer.Ordinal);
+        var byName = stack.Services.ToDictionary(service => service.Name, StringComparer.Ordinal);
+        foreach (var service in DependencyOrder.Sort(stack.Services))
+        {
+            var blockedBy = service.Container.Networks.Select(network => network.EngineName)
+                .Concat(service.Container.Mounts.Where(mount => mount.Type == MountType.Volume && mount.Source is not null).Select(mount => mount.Source!))
+                .Where(blockedResources.Contains)
+                .Order(StringComparer.Ordinal)
+                .ToList();
+            if (blockedBy.Count > 0)
+            {
+                problems.Add(new PlanProblem(service.QualifiedName, $"held back: it uses {string.Join(", ", blockedBy)}, which berth cannot use"));
+                continue;
+            }
+
+            var serviceSteps = PlanService(service, observed, applied, driftMode, notices, problems);
+            if (serviceSteps.Count == 0)
+            {
+                continue;
+            }
+
+            servicesWithChanges.Add(service.Name);
+
+            // depends_on: service_healthy means "do not start me before my dependency is healthy".
+            // Only needed when this service is about to (re)start something.
+            foreach (var dependency in service.DependsOn.Where(dependency => dependency.Condition == DependencyCondition.ServiceHealthy))
+            {
+                if (byName.TryGetValue(dependency.Service, out var target) && target.Replicas > 0)
+                {
+                    steps.Add(new WaitHealthyStep(target, $"{service.QualifiedName} depends on it (service_healthy)"));
+                }
+            }
+
+            steps.AddRange(serviceSteps);
+        }
+    }
+
+    private static List<PlanStep> PlanService(
+        ServiceSpec service,
+        ObservedState observed,
+        AppliedState applied,
+        DriftMode driftMode,
+        ImmutableArray<PlanNotice>.Builder notices,
+        ImmutableArray<PlanProblem>.Builder problems)
+    {
+        var steps = new List<PlanStep>();
+        var containers = observed.Containers
+            .Where(container => container.Stack == service.Stack && container.Service == service.Name)
+            .ToList();
+        applied.Services.TryGetValue(service.QualifiedName, out var appliedService);
+        observed.ImageIds.TryGetValue(service.Container.Image, out var desiredImageId);
+
+        // Leftovers of a replacement a crash interrupted (still under their temporary name): finish
+        // it when the old container is gone and the new one had been proven (it carries the desired
+        // config and runs healthy), otherwise undo it. Never two containers for one replica.
+        var leftovers = containers.Where(container => container.ReplacementOf is { } target && container.Name != target).ToList();
+        var regular = containers.Except(leftovers).ToList();
+        var finishedReplicas = new HashSet<int>();
+        foreach (var leftover in leftovers.OrderBy(container => container.Name, StringComparer.Ordinal))
+        {
+            var canonicalStillThere = regular.Any(container => container.Name == leftover.ReplacementOf);
+            var proven = leftover.ConfigHash == service.ConfigHash && leftover.State == ContainerRunState.Running
+                && leftover.Health is ContainerHealth.Healthy or ContainerHealth.None
+                && leftover.Replica <= service.Replicas && !finishedReplicas.Contains(leftover.Replica);
+            if (!canonicalStillThere && proven)
+            {
+                finishedReplicas.Add(leftover.Replica);
+                steps.Add(new FinishReplacementStep(service, leftover, leftover.ReplacementOf!, "finish the replacement an interrupted rollout left"));
+            }
+            else
+            {
+                steps.Add(new RemoveContainerStep(leftover, "unproven replacement left by an interrupted rollout"));
+            }
+        }
+
+        for (var replica = 1; replica <= service.Replicas; replica++)
+        {
+            if (finishedReplicas.Contains(replica))
+            {
+                continue;
+            }
+
+            var name = ContainerNames.For(service, replica);
+            var candidates = regular.Where(container => container.Replica == replica).OrderBy(container => container.Name, StringComparer.Ordinal).ToList();
+            var current = candidates.FirstOrDefault(container => container.Name == name) ?? candidates.FirstOrDefault();
+            foreach (var duplicate in candidates.Where(container => container != current))
+            {
+                steps.Add(new RemoveContainerStep(duplicate, $"duplicate of replica {replica.ToString(CultureInfo.InvariantCulture)}"));
+            }
+
+            if (current is null)
+            {
+                if (observed.ForeignContainerNames.Contains(name))
+                {
+                    problems.Add(new PlanProblem(service.QualifiedName,
+                        $"container name {name} is taken by a container berth does not own; berth leaves it alone. Remove or rename it, or set container_name"));
+                    continue;
+                }
+
+                var wasApplied = appliedService?.ContainerIds.ContainsKey(replica) == true;
+                if (wasApplied && driftMode == DriftMode.Warn)
+                {
+                    notices.Add(new PlanNotice(name, "drift: removed outside berth (warn-only mode: not repaired)"));
+                    continue;
+                }
+
+                steps.Add(new CreateContainerStep(service, replica, name, wasApplied ? "removed outside berth" : "missing"));
+                continue;
+            }
+
+            var replaceCause = ReplaceCause(service, current, appliedService, desiredImageId, replica, out var isDrift);
+            if (replaceCause is not null)
+            {
+                if (isDrift && driftMode == DriftMode.Warn)
+                {
+                    notices.Add(new PlanNotice(current.Name, $"drift: {replaceCause} (warn-only mode: not repaired)"));
+                    continue;
+                }
+
+                var order = RolloutOrder.For(service, service.Update);
+                steps.Add(new ReplaceContainerStep(service, replica, name, current, order, replaceCause));
+                continue;
+            }
+
+            if (current.State is ContainerRunState.Exited or ContainerRunState.Created or ContainerRunState.Dead)
+            {
+                var cause = current.ExitCode is { } exitCode && current.State != ContainerRunState.Created
+                    ? $"not running (exited with code {exitCode.ToString(CultureInfo.InvariantCulture)})"
+                    : "not running";
+                if (driftMode == DriftMode.Warn)
+                {
+                    notices.Add(new PlanNotice(current.Name, $"drift: {cause} (warn-only mode: not repaired)"));
+                    continue;
+                }
+
+                steps.Add(new StartContainerStep(service, current, cause));
+            }
+        }
+
+        // Scale down: highest replica numbers go first, so replicas 1..n keep their names.
+        foreach (var surplus in regular.Where(container => container.Replica > service.Replicas || container.Replica < 1)
+                     .OrderByDescending(container => container.Replica).ThenBy(container => container.Name, StringComparer.Ordinal))
+        {
+            var running = regular.Select(container => container.Replica).Where(replica => replica >= 1).Distinct().Count();
+            steps.Add(new RemoveContainerStep(surplus,
+                $"scale {running.ToString(CultureInfo.InvariantCulture)} -> {service.Replicas.ToString(CultureInfo.InvariantCulture)}"));
+        }
+
+        return steps;
+    }
+
+    /// <summary>Why the replica's container must be replaced, or null when it matches.</summary>
+    private static string? ReplaceCause(
+        ServiceSpec service, ObservedContainer current, AppliedService? appliedService, string? desiredImageId, int replica, out bool isDrift)
+    {
+        isDrift = false;
+        if (current.ConfigHash != service.ConfigHash)
+        {
+            var changed = appliedService is not null && appliedService.ConfigHash == current.ConfigHash
+                ? ConfigHasher.ChangedFields(appliedService.FieldHashes, service.FieldHashes)
+                : [];
+            return changed.IsEmpty ? "config changed" : $"config changed: {string.Join(", ", changed)}";
+        }
+
+        if (desiredImageId is not null && !string.IsNullOrEmpty(current.ImageId) && current.ImageId != desiredImageId)
+        {
+            return "image changed";
+        }
+
+        // Labels can be copied by hand; the id berth recorded cannot. A managed-looking container
+        // that berth did not create for this replica was re-created outside berth.
+        if (appliedService is not null && appliedService.ContainerIds.TryGetValue(replica, out var recordedId) && recordedId != current.Id)
+        {
+            isDrift = true;
+            return "re-created outside berth";
+        }
+
+        return null;
+    }
+
+    private static void PlanRemovals(DesiredState desired, ObservedState observed, ImmutableArray<PlanStep>.Builder steps, ImmutableArray<PlanNotice>.Builder notices)
+    {
+        var desiredServices = desired.AllServices.Select(service => service.QualifiedName).ToHashSet(StringComparer.Ordinal);
+        foreach (var container in observed.Containers.Where(container => !desiredServices.Contains(container.QualifiedService)).OrderBy(container => container.Name, StringComparer.Ordinal))
+        {
+            steps.Add(new RemoveContainerStep(container, "removed from spec"));
+        }
+
+        var desiredNetworks = desired.Stacks.SelectMany(stack => stack.Networks).Select(network => network.EngineName).ToHashSet(StringComparer.Ordinal);
+        foreach (var network in observed.Networks.Where(network => !desiredNetworks.Contains(network.Name)))
+        {
+            steps.Add(new RemoveNetworkStep(network, "removed from spec"));
+        }
+
+        // Data is never lost implicitly: a named volume that left the spec is kept and reported,
+        // unless the repository opts in to pruning.
+        var desiredVolumes = desired.Stacks.SelectMany(stack => stack.Volumes).Select(volume => volume.EngineName).ToHashSet(StringComparer.Ordinal);
+        foreach (var volume in observed.Volumes.Where(volume => !desiredVolumes.Contains(volume.Name)))
+        {
+            if (desired.Settings.PruneVolumes)
+            {
+                steps.Add(new RemoveVolumeStep(volume, "removed from spec (settings.prune_volumes)"));
+            }
+            else
+            {
+                notices.Add(new PlanNotice(volume.Name, "orphaned volume kept: it left the spec, and berth never removes data implicitly (settings.prune_volumes: true removes it)"));
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+using System.Collections.Immutable;
+using Berth.Reconciler.Engine;
+using Berth.Reconciler.Execution;
+using Berth.Reconciler.Observe;
+using Berth.Reconciler.Planning;
+using Berth.Reconciler.Spec.Model;
+using Berth.Reconciler.State;
+
+namespace Berth.Reconciler.Reconciliation;
+
+public sealed record ApplyOptions
+{
+    /// <summary>Repair drift (default) or only report it.</summary>
+    public DriftMode DriftMode { get; init; } = DriftMode.Repair;
+
+    /// <summary>Apply a revision even though it failed before (`berth apply --retry-failed`). Default false.</summary>
+    public bool RetryFailed { get; init; }
+
+    /// <summary>See <see cref="ExecutionScope.DrainPeriod"/>. Default 1 s.</summary>
+    public TimeSpan DrainPeriod { get; init; } = TimeSpan.FromSeconds(1);
+}
+
+public enum ApplyOutcome
+{
+    /// <summary>Nothing to do: the host already matched.</summary>
+    UpToDate,
+
+    /// <summary>Changes were made and every service is healthy.</summary>
+    Converged,
+
+    /// <summary>Something failed, was rolled back, or was held back; see the report.</summary>
+    Failed,
+
+    /// <summary>This revision failed before and is not retried until it changes or an operator forces it.</summary>
+    SkippedFailedRevision,
+
+    /// <summary>The whole desired state was refused (e.g. it would empty the host).</summary>
+    Refused,
+}
+
+public sealed record ApplyResult(ApplyOutcome Outcome, string Revision, Plan Plan, ExecutionReport? Report, string Summary);
+
+/// <summary>
+/// One pass for one host over an already loaded desired state:
+/// observe once -> plan (pure) -> execute (health-gated) -> observe again -> record.
+/// </summary>
+public sealed class HostReconciler(IContainerEngine engine, StateStore stateStore, TimeProvider timeProvider)
+{
+    public async Task<Plan> PlanAsync(DesiredState desired, DriftMode driftMode, CancellationToken cancellationToken)
+    {
+        var applied = await stateStore.LoadAsync(desired.Host, cancellationToken).ConfigureAwait(false);
+        var observed = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
+        return Planner.Create(desired, observed, applied, driftMode);
+    }
+
+    public async Task<ApplyResult> ApplyAsync(DesiredState desired, string revision, ApplyOptions options, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    {
+        var applied = await stateStore.LoadAsync(desired.Host, cancellationToken).ConfigureAwait(false);
+        var observed = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
+        var plan = Planner.Create(desired, observed, applied, options.DriftMode);
+        var now = timeProvider.GetUtcNow();
+
+        // A revision whose rollout failed is not re-applied in a loop: it waits for a new revision
+        // or an operator's --retry-failed.
+        if (applied.FailedRevisions.TryGetValue(revision, out var failed) && !options.RetryFailed && plan.HasChanges)
+        {
+            var summary = $"revision {revision} failed at {failed.At:u} ({failed.Reason}); not retried until the desired state changes or --retry-failed is given";
+            return new ApplyResult(ApplyOutcome.SkippedFailedRevision, revision, plan, null, summary);
+        }
+
+        if (plan.Refused)
+        {
+            var reason = string.Join("; ", plan.Problems.Select(problem => problem.Message));
+            await stateStore.SaveAsync(RecordAttempt(applied, revision, now, success: false, reason, "refused"), cancellationToken).ConfigureAwait(false);
+            return new ApplyResult(ApplyOutcome.Refused, revision, plan, null, reason);
+        }
+
+        var previousSpecs = applied.Services
+            .Where(entry => entry.Value.Spec is not null)
+            .ToImmutableDictionary(entry => entry.Key, entry => entry.Value.Spec!, StringComparer.Ordinal);
+        var scope = new ExecutionScope(new ResourceOwner(desired.Host, revision), previousSpecs, options.DrainPeriod);
+        var report = plan.HasChanges
+            ? await new PlanExecutor(engine, timeProvider).ExecuteAsync(plan, scope, progress, cancellationToken).ConfigureAwait(false)
+            : new ExecutionReport([], []);
+
+        // Level-based record: what actually runs now, not what we think we did.
+        var after = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
+        var success = report.Succeeded && plan.Problems.IsEmpty;
+        var failureReason = success ? null : FailureSummary(plan, report);
+        var recorded = RecordServices(applied, desired, after, revision, now);
+        recorded = RecordAttempt(recorded, revision, timeProvider.GetUtcNow(), success, failureReason,
+            success ? (plan.HasChanges ? "converged" : "up to date") : "failed");
+        await stateStore.SaveAsync(recorded, cancellationToken).ConfigureAwait(false);
+
+        var outcome = success ? (plan.HasChanges ? ApplyOutcome.Converged : ApplyOutcome.UpToDate) : ApplyOutcome.Failed;
+        return new ApplyResult(outcome, revision, plan, report, failureReason ?? (plan.HasChanges ? $"{plan.Steps.Length} change(s) applied" : "no changes"));
+    }
+
+    private Task<ObservedState> ObserveAsync(DesiredState desired, CancellationToken cancellationToken) =>
+        engine.ObserveAsync(desired.Host, desired.AllServices.Select(service => service.Container.Image), cancellationToken);
+
+    private static string FailureSummary(Plan plan, ExecutionReport report)
+    {
+        var reasons = plan.Problems.Select(problem => (problem.QualifiedService is null ? "" : problem.QualifiedService + ": ") + problem.Message)
+            .Concat(report.Services.Where(service => service.Result != RolloutResult.Succeeded)
+                .Select(service => $"{service.QualifiedService}: {service.Message}" + (service.Evidence is { } evidence ? $" ({evidence.ContainerName}: {evidence.Reason})" : "")))
+            .Concat(report.Steps.Where(step => step.Result == StepResult.Failed && step.Step.QualifiedService is null)
+                .Select(step => $"{step.Step.Action}: {step.Message}"));
+        return string.Join("; ", reasons);
+    }
+
+    /// <summary>Records every desired service that now fully matches; others keep their previous record (for rollback).</summary>
+    private static AppliedState RecordServices(AppliedState applied, DesiredState desired, ObservedState after, string revision, DateTimeOffset now)
+    {
+        var services = applied.Services.ToBuilder();
+        foreach (var service in desired.AllServices)
+        {
+            // Finished replacements keep their label but carry the canonical name by now.
+            var containers = after.Containers
+                .Where(container => container.Stack == service.Stack && container.Service == service.Name)
+                .Where(container => container.ReplacementOf is null || container.Name == container.ReplacementOf)
+                .ToList();
+            var matching = Enumerable.Range(1, service.Replicas)
+                .Select(replica => containers.FirstOrDefault(container => container.Replica == replica && container.Name == Planning.ContainerNames.For(service, replica)))
+                .ToList();
+            var converged = matching.All(container => container is not null && container.ConfigHash == service.ConfigHash && container.State == ContainerRunState.Running)
+                && containers.Count == service.Replicas;
+            if (!converged)
+            {
+                continue;
+            }
+
+            after.ImageIds.TryGetValue(service.Container.Image, out var imageId);
+            services[service.QualifiedName] = new AppliedService(
+                service.ConfigHash,
+                service.FieldHashes,
+                service.Container.Image,
+                imageId,
+                revision,
+                matching.Select(container => container!).ToImmutableSortedDictionary(container => container.Replica, container => container.Id),
+                service);
+        }
+
+        foreach (var gone in services.Keys.Where(key => !desired.AllServices.Any(service => service.QualifiedName == key)).ToList())
+        {
+            services.Remove(gone);
+        }
+
+        return applied with { Services = services.ToImmutable() };
+    }
+
+    private static AppliedState RecordAttempt(AppliedState state, string revision, DateTimeOffset now, bool success, string? failureReason, string result)
+    {
+        var failedRevisions = success
+            ? state.FailedRevisions.Remove(revision)
+            : state.FailedRevisions.SetItem(revision, new FailedRevision(revision, failureReason ?? result, now));
+        var next = state with
+        {
+            LastAttemptedRevision = revision,
+            LastAttemptedAt = now,
+            LastAppliedRevision = success ? revision : state.LastAppliedRevision,
+            LastAppliedAt = success ? now : state.LastAppliedAt,
+            FailedRevisions = failedRevisions,
+        };
+        return next.WithHistory(new HistoryEntry(now, revision, result, failureReason ?? result));
+    }
+}

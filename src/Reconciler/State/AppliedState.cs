@@ -1,0 +1,49 @@
+using System.Collections.Immutable;
+
+namespace Berth.Reconciler.State;
+
+// berth's own record of what it applied, kept in the state directory. Decisions never rest on
+// labels alone: labels change only on recreate, and a container re-created by hand can carry copied
+// labels. The record also lets a restarted daemon resume where it was.
+
+/// <summary>Everything berth remembers for one host identity.</summary>
+/// <param name="LastAppliedRevision">The revision whose rollout last completed healthy.</param>
+/// <param name="LastAttemptedRevision">The revision last tried, successful or not.</param>
+/// <param name="FailedRevisions">Revisions that failed validation or rollout: not retried until the source moves or an operator forces it.</param>
+public sealed record AppliedState(
+    string Host,
+    string? LastAppliedRevision,
+    DateTimeOffset? LastAppliedAt,
+    string? LastAttemptedRevision,
+    DateTimeOffset? LastAttemptedAt,
+    ImmutableSortedDictionary<string, AppliedService> Services,
+    ImmutableSortedDictionary<string, FailedRevision> FailedRevisions,
+    ImmutableArray<HistoryEntry> History)
+{
+    public const int HistoryLimit = 20;
+
+    public static AppliedState Empty(string host) => new(
+        host, null, null, null, null,
+        ImmutableSortedDictionary<string, AppliedService>.Empty.WithComparers(StringComparer.Ordinal),
+        ImmutableSortedDictionary<string, FailedRevision>.Empty.WithComparers(StringComparer.Ordinal),
+        []);
+
+    public AppliedState WithHistory(HistoryEntry entry) =>
+        this with { History = [.. History.Prepend(entry).Take(HistoryLimit)] };
+}
+
+/// <summary>What was applied for one service (key: "stack/service").</summary>
+/// <param name="ContainerIds">Replica number -> the id of the container berth created for it.</param>
+/// <param name="Spec">The whole spec that was applied: what a rollback returns to.</param>
+public sealed record AppliedService(
+    string ConfigHash,
+    ImmutableSortedDictionary<string, string> FieldHashes,
+    string Image,
+    string? ImageId,
+    string? Revision,
+    ImmutableSortedDictionary<int, string> ContainerIds,
+    Spec.Model.ServiceSpec? Spec);
+
+public sealed record FailedRevision(string Revision, string Reason, DateTimeOffset At);
+
+public sealed record HistoryEntry(DateTimeOffset At, string? Revision, string Result, string Summary);

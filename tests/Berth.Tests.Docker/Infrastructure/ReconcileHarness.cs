@@ -1,0 +1,96 @@
+using Berth.Reconciler.Engine;
+using Berth.Reconciler.Execution;
+using Berth.Reconciler.Planning;
+using Berth.Reconciler.Reconciliation;
+using Berth.Reconciler.Spec.Model;
+using Berth.Reconciler.State;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+
+namespace Berth.Tests.Infrastructure;
+
+/// <summary>
+/// A host identity of its own on the real engine: the scope id is both berth's host identity and the
+/// stack-name prefix, so tests running in parallel never see each other's resources.
+/// </summary>
+public sealed class ReconcileHarness : IAsyncDisposable
+{
+    private readonly string stateDirectory = Path.Combine(Path.GetTempPath(), "berth-test-state-" + Guid.NewGuid().ToString("N"));
+
+    public ReconcileHarness()
+    {
+        Scope = new DockerTestScope();
+        Engine = new DockerContainerEngine(Scope.Client);
+        StateStore = new StateStore(stateDirectory);
+        Reconciler = new HostReconciler(Engine, StateStore, TimeProvider.System);
+    }
+
+    public DockerTestScope Scope { get; }
+
+    public string Host => Scope.ScopeId;
+
+    /// <summary>A stack name unique to this test.</summary>
+    public string StackName => Scope.ScopeId;
+
+    public IDockerClient Client => Scope.Client;
+
+    public DockerContainerEngine Engine { get; }
+
+    public StateStore StateStore { get; }
+
+    public HostReconciler Reconciler { get; }
+
+    public List<ProgressEvent> Progress { get; } = [];
+
+    public async Task<ApplyResult> ApplyAsync(DesiredState desired, ApplyOptions? options = null)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        var revision = DesiredStateRevision.Compute(desired);
+        return await Reconciler.ApplyAsync(desired, revision, options ?? new ApplyOptions { DrainPeriod = TimeSpan.FromMilliseconds(200) },
+            progressEvent => { lock (Progress) { Progress.Add(progressEvent); } }, timeout.Token);
+    }
+
+    public async Task<ApplyResult> ApplyConvergedAsync(DesiredState desired)
+    {
+        var result = await ApplyAsync(desired);
+        Assert.True(result.Outcome is ApplyOutcome.Converged or ApplyOutcome.UpToDate,
+            $"apply did not converge: {result.Outcome}: {result.Summary}\n{result.Plan}");
+        return result;
+    }
+
+    public Task<Plan> PlanAsync(DesiredState desired) =>
+        Reconciler.PlanAsync(desired, DriftMode.Repair, CancellationToken.None);
+
+    public async Task<ContainerInspectResponse> InspectAsync(string containerName) =>
+        await Client.Containers.InspectContainerAsync(containerName);
+
+    /// <summary>Names of berth's containers for this host identity, sorted.</summary>
+    public async Task<List<string>> ManagedContainerNamesAsync()
+    {
+        var containers = await Client.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = BerthLabels.OwnedBy(Host) });
+        return [.. containers.Select(container => container.Names[0].TrimStart('/')).Order(StringComparer.Ordinal)];
+    }
+
+    /// <summary>Runs a command in a running container and returns its stdout.</summary>
+    public async Task<string> ExecAsync(string containerName, params string[] command)
+    {
+        var exec = await Client.Exec.CreateContainerExecAsync(containerName, new ContainerExecCreateParameters
+        {
+            Cmd = command,
+            AttachStdout = true,
+            AttachStderr = true,
+        });
+        using var stream = await Client.Exec.StartContainerExecAsync(exec.ID, new ContainerExecStartParameters(), CancellationToken.None);
+        var (stdout, _) = await stream.ReadOutputToEndAsync(CancellationToken.None);
+        return stdout;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Scope.DisposeAsync();
+        if (Directory.Exists(stateDirectory))
+        {
+            Directory.Delete(stateDirectory, recursive: true);
+        }
+    }
+}

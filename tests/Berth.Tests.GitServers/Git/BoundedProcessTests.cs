@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using Berth.Reconciler.Git;
+
+namespace Berth.Tests.Git;
+
+/// <summary>The time bound every network call relies on, checked with plain child processes.</summary>
+public sealed class BoundedProcessTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
+
+    [Fact]
+    public async Task RunAsync_ChildAndGrandchildHang_KillsTheTreeWithinTimeoutPlusGrace()
+    {
+        var marker = $"berth-bounded-{Guid.NewGuid():N}";
+        var processes = new BoundedProcess(TimeProvider.System);
+        var stopwatch = Stopwatch.StartNew();
+
+        // The grandchild inherits stdout/stderr, like ssh under git: killing only the child would leave it holding the pipes.
+        var outcome = await processes.RunAsync(
+            new ProcessRequest("sh", ["-c", $"sleep 300 {marker} & echo started; sleep 300"]) { Timeout = Timeout },
+            CancellationToken.None);
+
+        Assert.True(outcome.TimedOut);
+        Assert.False(outcome.Succeeded);
+        Assert.InRange(stopwatch.Elapsed, Timeout, Timeout + BoundedProcess.KillGracePeriod + TimeSpan.FromSeconds(1));
+        Assert.False(
+            Directory.EnumerateDirectories("/proc").Any(directory => ReadCommandLine(directory).Contains(marker, StringComparison.Ordinal)),
+            "the grandchild survived the kill");
+    }
+
+    [Fact]
+    public async Task RunAsync_ChildNeverReadsLargeInput_StillBoundedByTheTimeout()
+    {
+        var processes = new BoundedProcess(TimeProvider.System);
+        var stopwatch = Stopwatch.StartNew();
+
+        var outcome = await processes.RunAsync(
+            new ProcessRequest("sleep", ["300"]) { StandardInput = new byte[4 * 1024 * 1024], Timeout = Timeout },
+            CancellationToken.None);
+
+        Assert.True(outcome.TimedOut);
+        Assert.InRange(stopwatch.Elapsed, Timeout, Timeout + BoundedProcess.KillGracePeriod + TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
+    public async Task RunAsync_InheritedGitTraceVariables_AreNotPassedOn()
+    {
+        Environment.SetEnvironmentVariable("GIT_TRACE_CURL", "1");
+        try
+        {
+            var outcome = await new BoundedProcess(TimeProvider.System).RunAsync(
+                new ProcessRequest("sh", ["-c", "echo \"trace=${GIT_TRACE_CURL:-unset} lang=$LC_ALL\""]) { Timeout = TimeSpan.FromSeconds(10) },
+                CancellationToken.None);
+
+            Assert.Equal("trace=unset lang=C", outcome.StandardOutput.Trim());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("GIT_TRACE_CURL", null);
+        }
+    }
+
+    [Fact]
+    public async Task RunAsync_ToolMissing_ThrowsLocalSetupError()
+    {
+        var exception = await Assert.ThrowsAsync<GitSourceException>(() => new BoundedProcess(TimeProvider.System).RunAsync(
+            new ProcessRequest("berth-no-such-tool", []) { Timeout = TimeSpan.FromSeconds(10) }, CancellationToken.None));
+
+        Assert.Equal(GitFailureReason.LocalSetupError, exception.Error.Reason);
+    }
+
+    private static string ReadCommandLine(string procDirectory)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(procDirectory, "cmdline")).Replace('\0', ' ');
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return "";
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using Berth.Reconciler.Git;
+
+namespace Berth.Tests.Git;
+
+public sealed class GitSourceOptionsTests
+{
+    [Fact]
+    public void Validate_ManyProblems_ReportsEveryErrorAtOnce()
+    {
+        var options = new GitSourceOptions
+        {
+            Url = "https://deploy:hunter2@example.com/state.git",
+            Branch = "bad..branch",
+            SubPath = "../escape",
+            PollInterval = TimeSpan.Zero,
+            PollJitter = 2,
+            FetchTimeout = TimeSpan.Zero,
+            CacheDirectory = "relative/cache",
+        };
+
+        var errors = options.Validate();
+
+        Assert.Equal(7, errors.Count);
+        Assert.All(errors, error => Assert.DoesNotContain("hunter2", error, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("ext::sh -c touch% /tmp/pwned")]
+    [InlineData("-uhack")]
+    [InlineData("fd::17")]
+    public void Validate_DangerousUrl_IsRejected(string url)
+    {
+        var options = new GitSourceOptions { Url = url, CacheDirectory = "/var/lib/berth/git" };
+
+        Assert.NotEmpty(options.Validate());
+    }
+
+    [Fact]
+    public void Validate_SshUrlWithoutKeyOrKnownHosts_AsksForBoth()
+    {
+        var options = new GitSourceOptions { Url = "git@example.com:ops/state.git", CacheDirectory = "/var/lib/berth/git" };
+
+        var errors = options.Validate();
+
+        Assert.Contains(errors, error => error.Contains("sshKeyFile", StringComparison.Ordinal));
+        Assert.Contains(errors, error => error.Contains("knownHostsFile", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Validate_Defaults_AreValidForALocalPath()
+    {
+        var options = new GitSourceOptions { Url = "/srv/git/state.git", CacheDirectory = "/var/lib/berth/git" };
+
+        Assert.Empty(options.Validate());
+        Assert.Equal("main", options.Branch);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.PollInterval);
+        Assert.Equal(TimeSpan.FromSeconds(60), options.FetchTimeout);
+    }
+
+    [Theory]
+    [InlineData(0.0, 54)]
+    [InlineData(0.5, 60)]
+    [InlineData(0.9999999, 66)]
+    public void NextPollDelay_Jitter_SpreadsAroundTheInterval(double randomUnit, int expectedSeconds)
+    {
+        var options = new GitSourceOptions { Url = "/srv/git/state.git", CacheDirectory = "/var/lib/berth/git" };
+
+        Assert.Equal(expectedSeconds, Math.Round(options.NextPollDelay(randomUnit).TotalSeconds));
+    }
+
+    [Fact]
+    public void Constructor_InvalidOptions_ThrowsWithEveryError()
+    {
+        var options = new GitSourceOptions { Url = "", CacheDirectory = "" };
+
+        var exception = Assert.Throws<ArgumentException>(() => new GitSource(options, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<GitSource>.Instance));
+
+        Assert.Contains("git.url is required", exception.Message, StringComparison.Ordinal);
+        Assert.Contains("git.cacheDirectory is required", exception.Message, StringComparison.Ordinal);
+    }
+}
