@@ -62,7 +62,7 @@ public sealed class CliProcessTests
         Assert.Equal(0, exitCode);
         var status = JsonSerializer.Deserialize(stdout, StatusJsonContext.Default.StatusSnapshot)!;
         var api = status.Services.Single(service => service.Service == "api");
-        Assert.Equal(RolloutResult.RolledBack, api.LastRollout!.Result);
+        Assert.Equal(RolloutState.RolledBack, api.LastRollout!.Result);
         Assert.Contains("exited with code 3", api.LastRollout.Evidence, StringComparison.Ordinal);
     }
 
