@@ -88,6 +88,30 @@ public sealed class CliProcessTests
     }
 
     [Fact]
+    public async Task BerthDaemon_PortTaken_ExitsOneBeforeAnyPass()
+    {
+        var directory = Directory.CreateTempSubdirectory("berth-porttaken-").FullName;
+        using var squatter = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        squatter.Start();
+        try
+        {
+            var port = ((System.Net.IPEndPoint)squatter.LocalEndpoint).Port;
+            var config = Path.Combine(directory, "berth.yaml");
+            await File.WriteAllTextAsync(config, $"listen: 127.0.0.1:{port}\nstateDir: {directory}\nsource:\n  url: https://git.example.com/ops.git\n");
+
+            var (exitCode, stdout, stderr) = await DaemonProcess.RunCliAsync("daemon", "--config", config);
+
+            Assert.Equal(1, exitCode);
+            Assert.Contains("address already in use", stderr, StringComparison.Ordinal);
+            Assert.DoesNotContain("Pass 1", stdout + stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task BerthDaemon_InvalidConfig_ExitsNonZeroListingEveryErrorWithLineAndColumn()
     {
         var directory = Directory.CreateTempSubdirectory("berth-badconfig-").FullName;

@@ -22,6 +22,7 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
     private readonly ILogger<ReconcileLoop> logger;
     private readonly IReadOnlyList<IPassCompletedListener> listeners;
     private readonly Func<double> random01;
+    private readonly IHostApplicationLifetime? lifetime;
 
     // Requests between two pass starts. Guarded by `gate`. `requestedTrigger` non-null means "a pass is
     // wanted as soon as the loop is free"; `waiters` get the result of the next pass that starts.
@@ -49,8 +50,10 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
         TimeProvider timeProvider,
         ILogger<ReconcileLoop> logger,
         IEnumerable<IPassCompletedListener> listeners,
+        IHostApplicationLifetime? lifetime = null,
         Func<double>? random01 = null)
     {
+        this.lifetime = lifetime;
         this.pass = pass;
         this.statusBoard = statusBoard;
         this.liveness = liveness;
@@ -98,6 +101,7 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
     {
         try
         {
+            await WaitUntilHostStartedAsync(stoppingToken).ConfigureAwait(false);
             var trigger = PassTrigger.Startup;
             while (!stoppingToken.IsCancellationRequested)
             {
@@ -128,6 +132,22 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
             CancelWaiters();
             LoopLog.LoopStopped(logger);
         }
+    }
+
+    /// <summary>
+    /// The first pass waits until every hosted service has started: if the HTTP listener cannot bind
+    /// (port taken), the daemon exits before it has touched a container.
+    /// </summary>
+    private async Task WaitUntilHostStartedAsync(CancellationToken stoppingToken)
+    {
+        if (lifetime is null || lifetime.ApplicationStarted.IsCancellationRequested)
+        {
+            return;
+        }
+
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onStarted = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        await started.Task.WaitAsync(stoppingToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -23,7 +23,7 @@ internal sealed class LoopHarness : IAsyncDisposable
         };
         Status = new StatusBoard("test-host", "0.0.0", Time.GetUtcNow());
         Liveness = new LoopLiveness(Options, Time);
-        Loop = new ReconcileLoop(Pass, Status, Liveness, Options, Time, NullLogger<ReconcileLoop>.Instance, [], () => random01);
+        Loop = new ReconcileLoop(Pass, Status, Liveness, Options, Time, NullLogger<ReconcileLoop>.Instance, [], lifetime: null, () => random01);
         Loop.Idle += dueAt => idle.Writer.TryWrite(dueAt);
     }
 
