@@ -16,6 +16,9 @@ internal sealed class WatchdogService(
     TimeProvider timeProvider,
     ILogger<WatchdogService> logger) : BackgroundService
 {
+    /// <summary>Raised after each tick's decision (tests wait on it before moving a fake clock on).</summary>
+    internal event Action<LivenessVerdict>? Checked;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         SystemdLog.WatchdogEnabled(logger, settings.Interval.TotalSeconds, settings.PingPeriod.TotalSeconds);
@@ -26,25 +29,8 @@ internal sealed class WatchdogService(
             do
             {
                 var verdict = liveness.Check(timeProvider.GetUtcNow());
-                if (!verdict.Alive)
-                {
-                    if (!withholding)
-                    {
-                        SystemdLog.WatchdogWithheld(logger, verdict.Reason);
-                        SendStatus($"STATUS=unhealthy: {verdict.Reason}");
-                    }
-
-                    withholding = true;
-                    continue;
-                }
-
-                if (withholding)
-                {
-                    SystemdLog.WatchdogResumed(logger);
-                    withholding = false;
-                }
-
-                Send("WATCHDOG=1");
+                withholding = Decide(verdict, withholding);
+                Checked?.Invoke(verdict);
             }
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
         }
@@ -52,6 +38,29 @@ internal sealed class WatchdogService(
         {
             // Stopping: systemd stops expecting pings once it has STOPPING=1.
         }
+    }
+
+    /// <summary>Pings when alive; when not, says why once (log and STATUS=) and stays silent. Returns "withholding".</summary>
+    private bool Decide(LivenessVerdict verdict, bool withholding)
+    {
+        if (!verdict.Alive)
+        {
+            if (!withholding)
+            {
+                SystemdLog.WatchdogWithheld(logger, verdict.Reason);
+                SendStatus($"STATUS=unhealthy: {verdict.Reason}");
+            }
+
+            return true;
+        }
+
+        if (withholding)
+        {
+            SystemdLog.WatchdogResumed(logger);
+        }
+
+        Send("WATCHDOG=1");
+        return false;
     }
 
     private void SendStatus(string status) => Send(SystemdStatusReporter.OneLine(status));
