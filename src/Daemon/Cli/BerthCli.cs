@@ -29,9 +29,9 @@ internal static class BerthCli
         root.Subcommands.Add(ValidateCommand.Build());
         root.Subcommands.Add(PlanCommand.Build());
         root.Subcommands.Add(ApplyCommand.Build());
-        root.Subcommands.Add(NotYetImplemented("daemon", "Run the reconcile loop (what the systemd unit starts)"));
-        root.Subcommands.Add(NotYetImplemented("status", "Show what runs, which revision, what failed and why"));
-        root.Subcommands.Add(NotYetImplemented("sync", "Ask the running daemon for a pass now and wait for its result"));
+        root.Subcommands.Add(DaemonCommand.Build());
+        root.Subcommands.Add(StatusCommand.Build());
+        root.Subcommands.Add(SyncCommand.Build());
         return root;
     }
 
