@@ -47,10 +47,12 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                 continue;
             }
 
+            var startedAt = timeProvider.GetTimestamp();
             var (outcome, groupSteps) = await RunServiceGroupAsync(group, scope, gate, rollouts, progress, cancellationToken).ConfigureAwait(false);
             steps.AddRange(groupSteps);
             if (outcome is not null)
             {
+                outcome = outcome with { Duration = timeProvider.GetElapsedTime(startedAt) };
                 services.Add(outcome);
                 if (outcome.Result != RolloutResult.Succeeded)
                 {
