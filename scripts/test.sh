@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 scripts/ensure-docker.sh
 scripts/build-test-images.sh
+scripts/ensure-prometheus.sh
 scripts/ensure-git-tools.sh
 dotnet build Reconciler.sln -c Release --nologo -v quiet
 
