@@ -214,7 +214,7 @@ public sealed class BerthMetrics
     /// <summary>One <see cref="GitSource.FetchAsync"/>: result, duration, and the reason when it failed.</summary>
     public void RecordFetch(FetchResult fetch)
     {
-        var result = fetch.Error is { } error ? "failed" : fetch.TipChanged ? "updated" : "unchanged";
+        var result = fetch.Error is not null ? "failed" : fetch.TipChanged ? "updated" : "unchanged";
         fetches.WithLabels(result).Inc();
         fetchDuration.Observe(fetch.Duration.TotalSeconds);
         if (fetch.Error is { } failure)
