@@ -223,6 +223,19 @@ public sealed class BerthMetrics
         }
     }
 
+    /// <summary>
+    /// The result of <see cref="GitSourcePass.FetchVerifiedTreeAsync"/>: its fetch, and its signature
+    /// verdict when there was one. (Export failures are not commit refusals: the pass records an error.)
+    /// </summary>
+    public void RecordGitRevision(GitRevision revision)
+    {
+        RecordFetch(revision.Fetch);
+        if (revision.Signature is { } signature)
+        {
+            RecordSignatureCheck(signature);
+        }
+    }
+
     /// <summary>A signature verdict; only a refusal (unsigned, bad signature) is counted.</summary>
     public void RecordSignatureCheck(SignatureCheck check)
     {

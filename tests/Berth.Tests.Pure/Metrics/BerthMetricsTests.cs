@@ -235,6 +235,19 @@ public sealed class BerthMetricsTests
     }
 
     [Fact]
+    public async Task RecordGitRevision_UnsignedTip_CountsFetchAndRefusal()
+    {
+        var fetch = new FetchResult { Tip = "sha-1", Fetched = true, Duration = TimeSpan.FromSeconds(1) };
+        var unsigned = new SignatureCheck("sha-1", SignatureStatus.Unsigned, null, "not signed");
+
+        metrics.RecordGitRevision(new GitRevision(fetch, unsigned, null, unsigned.ToError()));
+
+        var series = await MetricsText.ScrapeAsync(registry);
+        Assert.Equal(1, series["berth_git_fetches_total{result=\"updated\"}"]);
+        Assert.Equal(1, series["berth_commits_refused_total{reason=\"unsigned\"}"]);
+    }
+
+    [Fact]
     public async Task RecordWebhook_ValueOutsideTheKnownSet_CountedAsOtherNotAsNewLabel()
     {
         metrics.RecordWebhook("github", "triggered");
