@@ -91,7 +91,7 @@ public sealed class BerthMetrics
             "Wall time of a git fetch (remote check plus download), failed ones included.",
             new HistogramConfiguration { Buckets = FetchBuckets });
         commitsRefused = factory.CreateCounter("berth_commits_refused_total",
-            "Commits not applied, by reason: invalid, unsigned, bad_signature, failed_before, unsafe. Each commit counts once per reason.",
+            "Commits not applied, by reason: invalid, unsigned, bad_signature, failed_before, unsafe. Repeated refusals of one commit count once.",
             new CounterConfiguration { LabelNames = ["reason"] });
         rollouts = factory.CreateCounter("berth_rollouts_total",
             "Per service: passes that changed it, by result: succeeded, rolled_back, paused, failed.",
@@ -251,8 +251,9 @@ public sealed class BerthMetrics
     }
 
     /// <summary>
-    /// A commit not applied. Counted once per commit and reason: the daemon sees the same refused tip
-    /// on every poll until somebody pushes, and that is one refused commit, not one per poll.
+    /// A commit not applied. Repeated refusals of the same commit for the same reason count once: the
+    /// daemon sees the same refused tip on every poll until somebody pushes, and that is one refused
+    /// commit, not one per poll. (Only the last commit per reason is remembered, so memory stays flat.)
     /// </summary>
     public void RecordCommitRefused(CommitRefusalReason reason, string revision)
     {
