@@ -24,7 +24,11 @@ public enum RolloutResult
 }
 
 /// <summary>How one service's changes went; Evidence is set when a health gate failed.</summary>
-public sealed record ServiceOutcome(string QualifiedService, RolloutResult Result, string Message, GateEvidence? Evidence);
+public sealed record ServiceOutcome(string QualifiedService, RolloutResult Result, string Message, GateEvidence? Evidence)
+{
+    /// <summary>Wall time of the service's group of steps (waits, creates, health gates, rollout and any rollback).</summary>
+    public TimeSpan Duration { get; init; }
+}
 
 public sealed record ExecutionReport(ImmutableArray<StepOutcome> Steps, ImmutableArray<ServiceOutcome> Services)
 {

@@ -142,7 +142,9 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
     private async Task<GroupResult> RunServiceGroupAsync(
         List<PlanStep> group, ExecutionScope scope, HealthGate gate, RolloutRunner rollouts, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
+        var startedAt = timeProvider.GetTimestamp();
         var (outcome, steps) = await RunServiceStepsAsync(group, scope, gate, rollouts, progress, cancellationToken).ConfigureAwait(false);
+        outcome = outcome is null ? null : outcome with { Duration = timeProvider.GetElapsedTime(startedAt) };
         if (outcome is { Result: not RolloutResult.Succeeded })
         {
             progress(new ProgressEvent(outcome.QualifiedService, $"{outcome.Result.ToString().ToLowerInvariant()}: {outcome.Message}"));

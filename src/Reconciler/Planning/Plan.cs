@@ -3,8 +3,20 @@ using System.Text;
 
 namespace Berth.Reconciler.Planning;
 
+/// <summary>What a notice is about, so status and metrics can count them without parsing messages.</summary>
+public enum PlanNoticeKind
+{
+    Other,
+
+    /// <summary>Drift berth saw but did not repair (warn-only mode).</summary>
+    Drift,
+
+    /// <summary>A named volume that left the spec and is kept (berth never removes data implicitly).</summary>
+    OrphanedVolume,
+}
+
 /// <summary>Something the plan reports without acting on it (orphaned volume, drift in warn-only mode).</summary>
-public sealed record PlanNotice(string Resource, string Message);
+public sealed record PlanNotice(string Resource, string Message, PlanNoticeKind Kind = PlanNoticeKind.Other);
 
 /// <summary>Why (part of) the desired state cannot be applied; the rest of the plan still runs.</summary>
 /// <param name="QualifiedService">The service that is held back, or null when the whole plan is refused.</param>

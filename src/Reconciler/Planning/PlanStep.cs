@@ -15,6 +15,12 @@ public abstract record PlanStep(string Cause)
     /// <summary>The service this step belongs to ("stack/service"), or null for networks, volumes, images.</summary>
     public virtual string? QualifiedService => null;
 
+    /// <summary>
+    /// True when the step undoes a change made outside berth (a container stopped, removed or
+    /// re-created by hand, or one that crashed): counted as a drift repair in the metrics.
+    /// </summary>
+    public bool RepairsDrift { get; init; }
+
     public string Describe() => $"{Action}: {Cause}";
 }
 

@@ -243,11 +243,11 @@ public static class Planner
                 var wasApplied = appliedService?.ContainerIds.ContainsKey(replica) == true;
                 if (wasApplied && driftMode == DriftMode.Warn)
                 {
-                    notices.Add(new PlanNotice(name, "drift: removed outside berth (warn-only mode: not repaired)"));
+                    notices.Add(new PlanNotice(name, "drift: removed outside berth (warn-only mode: not repaired)", PlanNoticeKind.Drift));
                     continue;
                 }
 
-                steps.Add(new CreateContainerStep(service, replica, name, wasApplied ? "removed outside berth" : "missing"));
+                steps.Add(new CreateContainerStep(service, replica, name, wasApplied ? "removed outside berth" : "missing") { RepairsDrift = wasApplied });
                 continue;
             }
 
@@ -256,12 +256,12 @@ public static class Planner
             {
                 if (isDrift && driftMode == DriftMode.Warn)
                 {
-                    notices.Add(new PlanNotice(current.Name, $"drift: {replaceCause} (warn-only mode: not repaired)"));
+                    notices.Add(new PlanNotice(current.Name, $"drift: {replaceCause} (warn-only mode: not repaired)", PlanNoticeKind.Drift));
                     continue;
                 }
 
                 var order = RolloutOrder.For(service, service.Update);
-                steps.Add(new ReplaceContainerStep(service, replica, name, current, order, replaceCause));
+                steps.Add(new ReplaceContainerStep(service, replica, name, current, order, replaceCause) { RepairsDrift = isDrift });
                 continue;
             }
 
@@ -272,11 +272,13 @@ public static class Planner
                     : "not running";
                 if (driftMode == DriftMode.Warn)
                 {
-                    notices.Add(new PlanNotice(current.Name, $"drift: {cause} (warn-only mode: not repaired)"));
+                    notices.Add(new PlanNotice(current.Name, $"drift: {cause} (warn-only mode: not repaired)", PlanNoticeKind.Drift));
                     continue;
                 }
 
-                steps.Add(new StartContainerStep(service, current, cause));
+                // A container berth created but never started (a crash between create and start) is
+                // berth's own unfinished work, not drift.
+                steps.Add(new StartContainerStep(service, current, cause) { RepairsDrift = current.State != ContainerRunState.Created });
             }
         }
 
@@ -346,7 +348,7 @@ public static class Planner
             }
             else
             {
-                notices.Add(new PlanNotice(volume.Name, "orphaned volume kept: it left the spec, and berth never removes data implicitly (settings.prune_volumes: true removes it)"));
+                notices.Add(new PlanNotice(volume.Name, "orphaned volume kept: it left the spec, and berth never removes data implicitly (settings.prune_volumes: true removes it)", PlanNoticeKind.OrphanedVolume));
             }
         }
     }

@@ -38,7 +38,15 @@ public enum ApplyOutcome
     Refused,
 }
 
-public sealed record ApplyResult(ApplyOutcome Outcome, string Revision, Plan Plan, ExecutionReport? Report, string Summary);
+public sealed record ApplyResult(ApplyOutcome Outcome, string Revision, Plan Plan, ExecutionReport? Report, string Summary)
+{
+    /// <summary>
+    /// The last snapshot of the engine the pass took: after execution, or the one the plan was made
+    /// from when nothing was executed. Per-service metrics (replicas, health) are read from it, so
+    /// recording them costs no extra engine call.
+    /// </summary>
+    public ObservedState? Observed { get; init; }
+}
 
 /// <summary>
 /// One pass for one host over an already loaded desired state:
@@ -65,14 +73,14 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         if (applied.FailedRevisions.TryGetValue(revision, out var failed) && !options.RetryFailed && plan.HasChanges)
         {
             var summary = $"revision {revision} failed at {failed.At:u} ({failed.Reason}); not retried until the desired state changes or --retry-failed is given";
-            return new ApplyResult(ApplyOutcome.SkippedFailedRevision, revision, plan, null, summary);
+            return new ApplyResult(ApplyOutcome.SkippedFailedRevision, revision, plan, null, summary) { Observed = observed };
         }
 
         if (plan.Refused)
         {
             var reason = string.Join("; ", plan.Problems.Select(problem => problem.Message));
             await stateStore.SaveAsync(RecordAttempt(applied, revision, now, success: false, reason, "refused"), cancellationToken).ConfigureAwait(false);
-            return new ApplyResult(ApplyOutcome.Refused, revision, plan, null, reason);
+            return new ApplyResult(ApplyOutcome.Refused, revision, plan, null, reason) { Observed = observed };
         }
 
         var previousSpecs = applied.Services
@@ -93,7 +101,10 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         await stateStore.SaveAsync(recorded, cancellationToken).ConfigureAwait(false);
 
         var outcome = success ? (plan.HasChanges ? ApplyOutcome.Converged : ApplyOutcome.UpToDate) : ApplyOutcome.Failed;
-        return new ApplyResult(outcome, revision, plan, report, failureReason ?? (plan.HasChanges ? $"{plan.Steps.Length} change(s) applied" : "no changes"));
+        return new ApplyResult(outcome, revision, plan, report, failureReason ?? (plan.HasChanges ? $"{plan.Steps.Length} change(s) applied" : "no changes"))
+        {
+            Observed = after,
+        };
     }
 
     /// <summary>depends_on as qualified names ("stack/service"): what the executor may run concurrently.</summary>

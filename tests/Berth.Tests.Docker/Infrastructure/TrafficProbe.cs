@@ -5,7 +5,7 @@ namespace Berth.Tests.Infrastructure;
 
 /// <summary>
 /// A client container on the service's network that requests http://ALIAS:8080/version about every
-/// 25 ms (40/s), resolving the name afresh each time (busybox wget has no DNS cache), and prints one
+/// 10 ms plus the request itself (40-60/s here), resolving the name afresh each time (busybox wget has no DNS cache), and prints one
 /// line per request: "ok &lt;body&gt;" or "FAIL". Counting the lines after a rollout measures downtime.
 /// </summary>
 public sealed class TrafficProbe
@@ -21,7 +21,7 @@ public sealed class TrafficProbe
 
     public static async Task<TrafficProbe> StartAsync(DockerTestScope scope, string network, string url)
     {
-        var script = $"while true; do if body=$(timeout 2 wget -q -O- {url}); then echo \"ok $body\"; else echo FAIL; fi; usleep 25000; done";
+        var script = $"while true; do if body=$(timeout 2 wget -q -O- {url}); then echo \"ok $body\"; else echo FAIL; fi; usleep 10000; done";
         var created = await scope.Client.Containers.CreateContainerAsync(new CreateContainerParameters
         {
             Name = $"{scope.ScopeId}-probe",
