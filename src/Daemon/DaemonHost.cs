@@ -4,7 +4,12 @@ using Berth.Daemon.Http;
 using Berth.Daemon.Loop;
 using Berth.Daemon.Passes;
 using Berth.Daemon.Systemd;
+using Berth.Reconciler.Engine;
+using Berth.Reconciler.Git;
 using Berth.Reconciler.Loop;
+using Berth.Reconciler.Metrics;
+using Berth.Reconciler.Reconciliation;
+using Berth.Reconciler.State;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -60,9 +65,8 @@ internal static class DaemonHost
     }
 
     /// <summary>
-    /// The services of the daemon. THE place to wire the real reconcile pass: replace
-    /// <see cref="PlaceholderPass"/> with the engine's <see cref="IReconcilePass"/> (it gets
-    /// <see cref="DaemonConfig"/>, <see cref="TimeProvider"/>, loggers and <see cref="StatusBoard"/> from here).
+    /// The services of the daemon: the reconcile pass (<see cref="GitOpsPass"/> over the git source,
+    /// the Docker engine and berth's state), metrics, the loop, and systemd integration.
     /// </summary>
     public static void ConfigureServices(IServiceCollection services, DaemonConfig config, IReadOnlyDictionary<string, string?> environment)
     {
@@ -70,14 +74,31 @@ internal static class DaemonHost
         services.AddSingleton(config.Reconcile);
         services.AddSingleton(TimeProvider.System);
 
+        // Metrics on prometheus-net's default registry (what /metrics serves). Counters that describe
+        // history (applied revision, last success) are restored from berth's state file at start.
+        services.AddSingleton(provider =>
+        {
+            var metrics = new BerthMetrics(timeProvider: provider.GetRequiredService<TimeProvider>());
+            metrics.RestoreFrom(new StateStore(config.StateDir).LoadAsync(config.Host, CancellationToken.None).GetAwaiter().GetResult());
+            return metrics;
+        });
+
         // ---- The reconcile pass --------------------------------------------------------------------
         if (environment.TryGetValue(ScriptedPass.EnvironmentVariable, out var script) && !string.IsNullOrEmpty(script))
         {
+            // Process tests of the host itself (webhooks, status, systemd) drive a scripted pass.
             services.AddSingleton<IReconcilePass>(provider => new ScriptedPass(script, provider.GetRequiredService<TimeProvider>()));
         }
         else
         {
-            services.AddSingleton<IReconcilePass, PlaceholderPass>();
+            services.AddSingleton(provider => new GitSource(GitSourceOptionsFrom(config), provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<GitSource>>()));
+            services.AddSingleton(provider =>
+            {
+                var docker = DockerClientFactory.Create(config.DockerHost, TimeSpan.FromSeconds(60));
+                var engine = new MeteredContainerEngine(new DockerContainerEngine(docker), provider.GetRequiredService<BerthMetrics>());
+                return new HostReconciler(engine, new StateStore(config.StateDir), provider.GetRequiredService<TimeProvider>());
+            });
+            services.AddSingleton<IReconcilePass, GitOpsPass>();
         }
         // ---------------------------------------------------------------------------------------------
 
@@ -101,6 +122,31 @@ internal static class DaemonHost
             }
         }
     }
+
+    /// <summary>The git source's options from berth.yaml's `source:` (the mirror lives in the state directory).</summary>
+    internal static GitSourceOptions GitSourceOptionsFrom(DaemonConfig config) => new()
+    {
+        Url = config.Source.Url,
+        Branch = config.Source.Branch,
+        SubPath = config.Source.Path,
+        PollInterval = config.Reconcile.Interval,
+        CacheDirectory = Path.Combine(config.StateDir, "git"),
+        Credentials = new GitCredentials
+        {
+            TokenFile = config.Source.Credentials.TokenFile,
+            UsernameFile = config.Source.Credentials.UsernameFile,
+            PasswordFile = config.Source.Credentials.PasswordFile,
+            SshKeyFile = config.Source.Credentials.SshKeyFile,
+            KnownHostsFile = config.Source.Credentials.KnownHostsFile,
+        },
+        Signatures = config.Source.Signatures.Policy == Configuration.SignaturePolicy.Required
+            ? new Reconciler.Git.SignaturePolicy
+            {
+                AllowedSignersFile = config.Source.Signatures.AllowedSignersFile,
+                GpgPublicKeyFiles = config.Source.Signatures.GpgKeyFile is { } gpgKeys ? [gpgKeys] : [],
+            }
+            : null,
+    };
 
     public static string Version =>
         typeof(DaemonHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";

@@ -39,7 +39,7 @@ internal sealed class CommandContext : IDisposable
             ? new GitSource(git.Options, TimeProvider.System, NullLogger<GitSource>.Instance)
             : null;
         return await DesiredStateSource.LoadAsync(origin, source.HostIdentity(parseResult), source.LoadOptions(parseResult), gitSource,
-            Path.Combine(StateDirectory, "trees"), cancellationToken).ConfigureAwait(false);
+            StateDirectory, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Prints why there is no desired state; returns false when there is none.</summary>

@@ -52,7 +52,8 @@ public static partial class ConfigLoader
             ReadExistingFile(credentialsSection, "usernameFile", baseDirectory, errors),
             ReadExistingFile(credentialsSection, "passwordFile", baseDirectory, errors),
             ReadExistingFile(credentialsSection, "sshKeyFile", baseDirectory, errors),
-            ReadExistingFile(credentialsSection, "knownHostsFile", baseDirectory, errors));
+            ReadExistingFile(credentialsSection, "knownHostsFile", baseDirectory, errors),
+            ReadExistingFile(credentialsSection, "tokenFile", baseDirectory, errors));
 
         var signatures = ReadSignatures(section.Section("signatures", SignatureKeys), baseDirectory, errors);
         return url is null ? null : new GitSourceSettings(url.Value.Value, branch, path, credentials, signatures);
@@ -62,7 +63,7 @@ public static partial class ConfigLoader
     {
         if (section is null)
         {
-            return new SignatureSettings(SignaturePolicy.None, null);
+            return new SignatureSettings(SignaturePolicy.None, null, null);
         }
 
         var policy = SignaturePolicy.None;
@@ -78,13 +79,14 @@ public static partial class ConfigLoader
             }
         }
 
-        var trustedKeys = ReadExistingFile(section, "trustedKeysFile", baseDirectory, errors);
-        if (policy == SignaturePolicy.Required && trustedKeys is null && !section.Has("trustedKeysFile"))
+        var allowedSigners = ReadExistingFile(section, "allowedSignersFile", baseDirectory, errors);
+        var gpgKeys = ReadExistingFile(section, "gpgKeyFile", baseDirectory, errors);
+        if (policy == SignaturePolicy.Required && !section.Has("allowedSignersFile") && !section.Has("gpgKeyFile"))
         {
-            errors.Add(section.KeyPosition("policy"), "source.signatures.trustedKeysFile: required when policy is 'required'");
+            errors.Add(section.KeyPosition("policy"), "source.signatures.allowedSignersFile or gpgKeyFile: required when policy is 'required'");
         }
 
-        return new SignatureSettings(policy, trustedKeys);
+        return new SignatureSettings(policy, allowedSigners, gpgKeys);
     }
 
     [GeneratedRegex(@"^[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+:.+$", RegexOptions.CultureInvariant)]

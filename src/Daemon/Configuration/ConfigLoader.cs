@@ -17,8 +17,8 @@ public static partial class ConfigLoader
     private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks"];
     private static readonly string[] ReconcileKeys = ["interval", "jitter", "retryInitialDelay", "retryMaxDelay", "stuckPassAfter", "shutdownTimeout"];
     private static readonly string[] SourceKeys = ["url", "branch", "path", "credentials", "signatures"];
-    private static readonly string[] CredentialKeys = ["usernameFile", "passwordFile", "sshKeyFile", "knownHostsFile"];
-    private static readonly string[] SignatureKeys = ["policy", "trustedKeysFile"];
+    private static readonly string[] CredentialKeys = ["tokenFile", "usernameFile", "passwordFile", "sshKeyFile", "knownHostsFile"];
+    private static readonly string[] SignatureKeys = ["policy", "allowedSignersFile", "gpgKeyFile"];
     private static readonly string[] WebhookKeys = ["github", "gitlab", "gitea"];
     private static readonly string[] WebhookProviderKeys = ["secretFile"];
 

@@ -46,18 +46,21 @@ public sealed record GitSourceSettings(
 /// <param name="PasswordFile">HTTP(S) password or access token.</param>
 /// <param name="SshKeyFile">SSH private key.</param>
 /// <param name="KnownHostsFile">SSH known_hosts to check the server against.</param>
-public sealed record GitCredentialFiles(string? UsernameFile, string? PasswordFile, string? SshKeyFile, string? KnownHostsFile);
+/// <param name="TokenFile">HTTPS: a bearer token (sent as an Authorization header, never in the URL).</param>
+public sealed record GitCredentialFiles(string? UsernameFile, string? PasswordFile, string? SshKeyFile, string? KnownHostsFile, string? TokenFile = null);
 
 public enum SignaturePolicy
 {
     /// <summary>Commits are applied whether signed or not.</summary>
     None,
-    /// <summary>Only commits signed by a key in <see cref="SignatureSettings.TrustedKeysFile"/> are applied.</summary>
+    /// <summary>Only commits signed by a key in the allowed-signers file or the GPG key file are applied.</summary>
     Required,
 }
 
-/// <param name="TrustedKeysFile">SSH allowed_signers file or a GPG public keyring; required when Policy is Required.</param>
-public sealed record SignatureSettings(SignaturePolicy Policy, string? TrustedKeysFile);
+/// <param name="AllowedSignersFile">SSH signing keys, in ssh-keygen's allowed_signers format.</param>
+/// <param name="GpgKeyFile">GPG public keys (an armored or binary export; may hold several keys).</param>
+/// <remarks>With Policy Required, at least one of the two must be set.</remarks>
+public sealed record SignatureSettings(SignaturePolicy Policy, string? AllowedSignersFile, string? GpgKeyFile);
 
 /// <summary>Webhook receivers; a provider without a secret is disabled (its endpoint answers 404).</summary>
 public sealed record WebhookSettings(WebhookSecret? GitHub, WebhookSecret? GitLab, WebhookSecret? Gitea);

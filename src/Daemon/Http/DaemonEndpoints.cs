@@ -1,6 +1,7 @@
 using Berth.Daemon.Configuration;
 using Berth.Daemon.Loop;
 using Berth.Reconciler.Loop;
+using Berth.Reconciler.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -63,7 +64,7 @@ internal static class DaemonEndpoints
             return;
         }
 
-        app.MapPost("/webhooks/" + provider.Name, async (HttpContext context, IPassTrigger trigger, ILoggerFactory loggers) =>
+        app.MapPost("/webhooks/" + provider.Name, async (HttpContext context, IPassTrigger trigger, BerthMetrics metrics, ILoggerFactory loggers) =>
         {
             var logger = loggers.CreateLogger("Berth.Daemon.Webhooks");
             var body = await ReadBodyAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
@@ -74,6 +75,7 @@ internal static class DaemonEndpoints
 
             var headers = context.Request.Headers;
             var decision = WebhookDecision.Decide(provider, name => headers.TryGetValue(name, out var value) ? value.ToString() : null, body, secret, branch);
+            metrics.RecordWebhook(provider.Name, decision.Result);
             if (decision.StatusCode >= 400)
             {
                 HttpLog.WebhookRejected(logger, provider.Name, context.Connection.RemoteIpAddress?.ToString(), decision.Detail);

@@ -219,7 +219,6 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
         statusBoard.RecordPassCompleted(record, result.Services, consecutiveFailures, passExceptions, endedAt);
         liveness.PassEnded(endedAt);
         LogPass(record);
-        LoopMetrics.Passes.WithLabels(record.Outcome.ToString()).Inc();
         NotifyListeners(record);
 
         foreach (var waiter in passWaiters)

@@ -28,6 +28,9 @@ public sealed record LoadedDesiredState(
     GitError? SourceError,
     string? ExportedTree) : IDisposable
 {
+    /// <summary>What the git source did in this load (fetch, signature verdict), for metrics and status; null for a directory.</summary>
+    public GitRevision? Git { get; init; }
+
     public bool Succeeded => State is not null && SourceError is null && SpecErrors.IsEmpty;
 
     public void Dispose()
@@ -42,8 +45,12 @@ public sealed record LoadedDesiredState(
 /// <summary>Loads a host's desired state from its origin: fetch (git), then load and validate the whole tree.</summary>
 public static class DesiredStateSource
 {
+    /// <param name="workDirectory">
+    /// For git: fresh exports go under `trees/`, and a valid commit is mirrored into `repo/` (see
+    /// <see cref="TreeMirror"/>), from which the returned state is loaded.
+    /// </param>
     public static async Task<LoadedDesiredState> LoadAsync(
-        DesiredStateOrigin origin, string host, SpecLoadOptions options, GitSource? gitSource, string exportRoot, CancellationToken cancellationToken)
+        DesiredStateOrigin origin, string host, SpecLoadOptions options, GitSource? gitSource, string workDirectory, CancellationToken cancellationToken)
     {
         switch (origin)
         {
@@ -57,16 +64,26 @@ public static class DesiredStateSource
             case DesiredStateOrigin.Git:
             {
                 ArgumentNullException.ThrowIfNull(gitSource);
+                var exportRoot = Path.Combine(workDirectory, "trees");
                 System.IO.Directory.CreateDirectory(exportRoot);
                 var fetched = await gitSource.FetchVerifiedTreeAsync(exportRoot, cancellationToken).ConfigureAwait(false);
                 if (!fetched.Succeeded)
                 {
-                    return new LoadedDesiredState(null, fetched.CommitSha, true, [], fetched.Error, fetched.TreeDirectory);
+                    return new LoadedDesiredState(null, fetched.CommitSha, true, [], fetched.Error, fetched.TreeDirectory) { Git = fetched };
                 }
 
-                // The desired state is read from the commit's exported tree, never from a working directory.
-                var result = SpecLoader.LoadHost(fetched.TreeDirectory!, host, options);
-                return new LoadedDesiredState(result.State, fetched.CommitSha, result.HostInInventory, result.Errors, null, fetched.TreeDirectory);
+                // The desired state is read from the commit's exported tree, never from a working
+                // directory; only a commit that validated is mirrored to the stable directory it runs from.
+                var validated = SpecLoader.LoadHost(fetched.TreeDirectory!, host, options);
+                if (validated.State is null)
+                {
+                    return new LoadedDesiredState(null, fetched.CommitSha, validated.HostInInventory, validated.Errors, null, fetched.TreeDirectory) { Git = fetched };
+                }
+
+                var stable = Path.Combine(workDirectory, "repo");
+                TreeMirror.Sync(fetched.TreeDirectory!, stable);
+                var result = SpecLoader.LoadHost(stable, host, options);
+                return new LoadedDesiredState(result.State, fetched.CommitSha, result.HostInInventory, result.Errors, null, fetched.TreeDirectory) { Git = fetched };
             }
 
             default:

@@ -64,7 +64,7 @@ public sealed class ConfigLoaderTests : IDisposable
                 passwordFile: token
               signatures:
                 policy: required
-                trustedKeysFile: allowed_signers
+                allowedSignersFile: allowed_signers
             webhooks:
               github:
                 secretFile: github.secret
@@ -171,7 +171,7 @@ public sealed class ConfigLoaderTests : IDisposable
         var result = Load(MinimalSource + "  signatures:\n    policy: required\n");
 
         var error = Assert.Single(result.Errors);
-        Assert.Contains("trustedKeysFile: required", error.Message, StringComparison.Ordinal);
+        Assert.Contains("allowedSignersFile or gpgKeyFile: required", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

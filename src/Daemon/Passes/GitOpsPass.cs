@@ -1,0 +1,134 @@
+using System.Collections.Immutable;
+using System.Net.Http;
+using System.Net.Sockets;
+using Berth.Daemon.Configuration;
+using Berth.Reconciler.Git;
+using Berth.Reconciler.Loop;
+using Berth.Reconciler.Metrics;
+using Berth.Reconciler.Observe;
+using Berth.Reconciler.Reconciliation;
+using Berth.Reconciler.Spec;
+using Berth.Reconciler.Spec.Model;
+using Docker.DotNet;
+using Microsoft.Extensions.Logging;
+using ExecutionRolloutResult = Berth.Reconciler.Execution.RolloutResult;
+
+namespace Berth.Daemon.Passes;
+
+/// <summary>
+/// The daemon's reconcile pass: fetch the followed branch (one cheap remote check when it did not
+/// move), load and validate the commit's tree, then observe, plan, execute and record through
+/// <see cref="HostReconciler"/>. The outcome tells the loop how to schedule (Flux's error kinds):
+/// Failed = transient, retried with backoff (git or engine unreachable); Stalled = a person must act
+/// (invalid commit, refused signature, failed rollout, unsafe desired state) while what runs keeps
+/// running; Converged/Changed = the host matches the commit.
+/// </summary>
+internal sealed partial class GitOpsPass(
+    DaemonConfig config,
+    GitSource gitSource,
+    HostReconciler reconciler,
+    BerthMetrics metrics,
+    TimeProvider timeProvider,
+    ILogger<GitOpsPass> logger) : IReconcilePass
+{
+    public async Task<PassResult> RunAsync(PassTrigger trigger, CancellationToken cancellationToken)
+    {
+        var started = timeProvider.GetTimestamp();
+        TimeSpan Elapsed() => timeProvider.GetElapsedTime(started);
+
+        using var loaded = await DesiredStateSource.LoadAsync(
+            new DesiredStateOrigin.Git(gitSource.Options), config.Host, SpecLoadOptions.Default, gitSource, config.StateDir, cancellationToken).ConfigureAwait(false);
+        if (loaded.Git is { } git)
+        {
+            metrics.RecordGitRevision(git);
+        }
+
+        if (loaded.SourceError is { } sourceError)
+        {
+            metrics.RecordPassError(Elapsed());
+            return sourceError.IsTransient
+                ? new PassResult(PassOutcome.Failed, loaded.Revision, $"git: {sourceError.Message}", Elapsed(), "SourceUnavailable")
+                : new PassResult(PassOutcome.Stalled, loaded.Revision, $"git: {sourceError.Message}", Elapsed(), sourceError.Reason.ToString());
+        }
+
+        if (!loaded.SpecErrors.IsEmpty)
+        {
+            foreach (var error in loaded.SpecErrors)
+            {
+                LogSpecError(logger, Short(loaded.Revision), error.ToString());
+            }
+
+            metrics.RecordCommitRefused(CommitRefusalReason.Invalid, loaded.Revision ?? "");
+            metrics.RecordPassError(Elapsed());
+            return new PassResult(PassOutcome.Stalled, loaded.Revision,
+                $"commit {Short(loaded.Revision)} is invalid ({loaded.SpecErrors.Length} error(s)), keeping what runs; first: {loaded.SpecErrors[0]}",
+                Elapsed(), "InvalidCommit");
+        }
+
+        var desired = loaded.State!;
+        ApplyResult result;
+        try
+        {
+            result = await reconciler.ApplyAsync(desired, loaded.Revision!, new ApplyOptions(),
+                progress => LogStep(logger, Short(loaded.Revision), progress.QualifiedService ?? "-", progress.Message), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or SocketException or DockerApiException or TimeoutException)
+        {
+            // The engine is down or restarting: transient; the loop backs off and resumes by itself.
+            metrics.RecordPassError(Elapsed());
+            return new PassResult(PassOutcome.Failed, loaded.Revision, $"Docker Engine unavailable: {exception.GetBaseException().Message}", Elapsed(), "EngineUnavailable");
+        }
+
+        metrics.RecordPass(desired, result, Elapsed());
+        var (outcome, reason) = result.Outcome switch
+        {
+            ApplyOutcome.UpToDate => (PassOutcome.Converged, "ReconciliationSucceeded"),
+            ApplyOutcome.Converged => (PassOutcome.Changed, "ReconciliationSucceeded"),
+            ApplyOutcome.SkippedFailedRevision => (PassOutcome.Stalled, "RevisionFailedBefore"),
+            ApplyOutcome.Refused => (PassOutcome.Stalled, "DesiredStateRefused"),
+            _ => (PassOutcome.Stalled, result.Report?.Services.Any(service => service.Result == ExecutionRolloutResult.RolledBack) == true ? "RolledBack" : "ApplyFailed"),
+        };
+        return new PassResult(outcome, loaded.Revision, $"{Short(loaded.Revision)}: {result.Summary}", Elapsed(), reason, ServiceStatuses(desired, result));
+    }
+
+    /// <summary>Per service: desired and running replicas, how many are healthy, and this pass's rollout with its evidence.</summary>
+    private ImmutableArray<ServiceStatus> ServiceStatuses(DesiredState desired, ApplyResult result)
+    {
+        if (result.Observed is not { } observed)
+        {
+            return default;
+        }
+
+        var now = timeProvider.GetUtcNow();
+        var outcomes = result.Report?.Services.ToDictionary(service => service.QualifiedService, StringComparer.Ordinal) ?? [];
+        return [.. desired.AllServices.Select(service =>
+        {
+            var containers = observed.Containers
+                .Where(container => container.Stack == service.Stack && container.Service == service.Name)
+                .Where(container => container.ReplacementOf is null || container.Name == container.ReplacementOf)
+                .ToList();
+            var running = containers.Count(container => container.State == ContainerRunState.Running);
+            var healthy = containers.Count(container => container.State == ContainerRunState.Running && container.Health is ContainerHealth.Healthy or ContainerHealth.None);
+            var rollout = outcomes.TryGetValue(service.QualifiedName, out var serviceOutcome)
+                ? new RolloutRecord(Map(serviceOutcome.Result), result.Revision, now, serviceOutcome.Evidence?.ToString() ?? serviceOutcome.Message)
+                : null;
+            return new ServiceStatus(service.Stack, service.Name, service.Replicas, running, healthy, rollout);
+        })];
+    }
+
+    private static RolloutState Map(ExecutionRolloutResult result) => result switch
+    {
+        ExecutionRolloutResult.Succeeded => RolloutState.Succeeded,
+        ExecutionRolloutResult.RolledBack => RolloutState.RolledBack,
+        ExecutionRolloutResult.Paused => RolloutState.Paused,
+        _ => RolloutState.Failed,
+    };
+
+    private static string Short(string? revision) => revision is { Length: > 12 } ? revision[..12] : revision ?? "(none)";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "revision {Revision} is invalid: {Error}")]
+    private static partial void LogSpecError(ILogger logger, string revision, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "revision {Revision} step {Service}: {Message}")]
+    private static partial void LogStep(ILogger logger, string revision, string service, string message);
+}
