@@ -28,6 +28,8 @@ ROOT=$PWD
 K=${BENCH_K:-10}
 SETTLE_S=${BENCH_SETTLE_S:-2}              # quiet time after each rollout (failures are attributed to the rollout before)
 DNS_CYCLES=${BENCH_DNS_CYCLES:-12}
+PAUSE_MS=${BENCH_PAUSE_MS:-15}            # probe pause between requests (>= 20 requests/s on a loaded 2-core box)
+PAUSE_US=$((PAUSE_MS * 1000)); PAUSE_S=$(printf '0.%03d' "$PAUSE_MS")
 APPLY_TIMEOUT_S=${BENCH_APPLY_TIMEOUT_S:-120}
 DOCKER=/usr/bin/docker
 PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
@@ -105,7 +107,8 @@ HEALTHCHECK='    healthcheck:
 # Each request is a new busybox wget process: no connection reuse and a fresh DNS lookup (no cache
 # in the container), as a client that resolves the service name per request would see it.
 # Prints "<counter> ok <body>" or "<counter> FAIL"; the time comes from `docker logs -t`.
-CLIENT_LOOP='n=0; while true; do n=$((n+1)); if body=$(timeout 2 wget -q -O- "$URL"); then echo "$n ok $body"; else echo "$n FAIL"; fi; usleep 25000; done'
+CLIENT_LOOP='n=0; while true; do n=$((n+1)); if body=$(timeout 2 wget -q -O- "$URL"); then echo "$n ok $body"; else echo "$n FAIL"; fi; usleep $PAUSE_US; done'
+CLIENT_LOOP=${CLIENT_LOOP//\$PAUSE_US/$PAUSE_US}
 
 # The same probe from the host, with a GNU-side timestamp (ms, taken when the request completed).
 # No subshell for the clock ($EPOCHREALTIME) and no sleep process (read -t on a silent pipe), so the
@@ -117,7 +120,7 @@ host_probe() {
     if body=$(timeout 2 /bin/busybox wget -q -O- "$url" 2>/dev/null); then ok="ok $body"; else ok=FAIL; fi
     t=${EPOCHREALTIME/./}
     echo "${t:0:13} $ok"
-    read -r -t 0.025 -u "$sleepfd" || true
+    read -r -t "$PAUSE_S" -u "$sleepfd" || true
   done
 }
 
@@ -291,7 +294,7 @@ done
 dclient_logs >"$OUT/d-probe-raw.txt"
 
 # ---------------------------------------------------------------- analysis
-"$PY" - "$OUT" "$K" <<'PYEOF'
+"$PY" - "$OUT" "$K" "$PAUSE_MS" <<'PYEOF'
 import sys, os, statistics, datetime
 out, K = sys.argv[1], int(sys.argv[2])
 
@@ -393,22 +396,34 @@ for name, title in (('a', 'A berth start-first, 2 replicas, by DNS alias'),
 
 # D: DNS join/leave
 rows = read_container_probe(f'{out}/d-probe-raw.txt', prefix=True)
+PAUSE_MS = int(sys.argv[3])
 ev = [line.split() for line in open(f'{out}/d-events.txt')]
 joins = [int(e[0]) for e in ev if e[1] == 'join']
 leaves = [(int(a[0]), int(b[0])) for a, b in zip([e for e in ev if e[1] == 'leave-start'], [e for e in ev if e[1] == 'leave'])]
-def fails_in(lo, hi): return sum(1 for r in rows if not r[1] and lo <= r[0] <= hi)
-join_fail = [fails_in(t, t + 2000) for t in joins]
-leave_fail = [fails_in(s, e + 2000) for s, e in leaves]
-mover_ok = sum(1 for r in rows if r[1] and r[2] == 'mover')
-d_all = [r for r in rows if joins and joins[0] - 2000 <= r[0] <= leaves[-1][1] + 2000]
-emit('== D Docker DNS: a replica joining / leaving an alias under 200 ms requests (3 clients)')
-d_to = 0
-for c in set(r[3] for r in rows):
+# Each request as (start, end, ok, body): start = the same client's previous completion + the loop's pause.
+reqs = []
+for c in sorted(set(r[3] for r in rows)):
     cr = [r for r in rows if r[3] == c]
-    d_to += sum(1 for prev, r in zip(cr, cr[1:]) if not r[1] and r[0] - prev[0] >= 1500 and r in d_all)
-emit(f'   requests {len(d_all)}, served by the moving container {mover_ok}, failed {sum(1 for r in d_all if not r[1])} (client timeouts {d_to})')
-emit(f'   failures within 2 s after each join : {join_fail} (total {sum(join_fail)} in {len(joins)} joins)')
-emit(f'   failures within 2 s after each leave: {leave_fail} (total {sum(leave_fail)} in {len(leaves)} leaves)')
+    reqs += [(prev[0] + PAUSE_MS, r[0], r[1], r[2]) for prev, r in zip(cr, cr[1:])]
+def started_in(lo, hi): return [q for q in reqs if lo <= q[0] < hi]
+# Joins: requests started after the join and done before the leave began (those still in flight
+# when it began count for the leave).
+join_win = [[q for q in started_in(j, s) if q[1] < s] for j, (s, e) in zip(joins, leaves)]
+join_fail = [sum(1 for q in w if not q[2]) for w in join_win]
+join_mover = sum(1 for w in join_win for q in w if q[2] and q[3] == 'mover')
+# Leaves: requests in flight at some point of the disconnect call, or started up to 2 s after it.
+leave_win = [[q for q in reqs if q[0] <= e + 2000 and q[1] >= s] for s, e in leaves]
+leave_fail = [sum(1 for q in w if not q[2]) for w in leave_win]
+inflight = [q for s, e in leaves for q in reqs if q[0] <= e and q[1] >= s]
+d_all = [q for q in reqs if joins and joins[0] <= q[0] <= leaves[-1][1] + 2000]
+d_to = sum(1 for q in d_all if not q[2] and q[1] - q[0] >= 1500)
+d_fail = sum(1 for q in d_all if not q[2])
+emit('== D Docker DNS: a replica joining / leaving an alias under 200 ms requests (3 clients)')
+emit(f'   requests {len(d_all)}, failed {d_fail} (client timeouts {d_to})')
+emit(f'   joins : requests started while the newcomer held the alias {sum(map(len, join_win))}, answered by it {join_mover}, failed (started after the join, done before the leave) {sum(join_fail)} {join_fail}')
+emit(f'   leaves: failed requests in flight or started within 2 s {sum(leave_fail)} {leave_fail}')
+emit(f'           in flight during the disconnect call: {len(inflight)}: failed {sum(1 for q in inflight if not q[2])}, '
+     f'answered by the leaving container {sum(1 for q in inflight if q[2] and q[3] == "mover")}, by the other {sum(1 for q in inflight if q[2] and q[3] == "stay")}')
 
 emit()
 emit('| scenario | rollouts | requests (rate) | failed (client timeouts) | failed per rollout | outages per rollout | downtime per rollout, ms: min / median / max | longest outage, ms: min / median / max | apply, ms: min / median / max |')
@@ -416,7 +431,7 @@ emit('|---|---|---|---|---|---|---|---|---|')
 for name in 'abc':
     s = summary[name]
     emit(f'| {s["title"]} | {K}{" (" + str(s["bad"]) + " bad)" if s["bad"] else ""} | {s["req"]} ({s["rate"]:.0f}/s) | {s["fail"]} ({s["timeouts"]}) | {" ".join(map(str, s["fpr"]))} | {" ".join(map(str, s["opr"]))} | {fmt3(s["down"])} | {fmt3(s["longest"])} | {fmt3(s["apply"])} |')
-emit(f'| D Docker DNS: {len(joins)} joins, {len(leaves)} leaves | - | {len(d_all)} | {sum(1 for r in d_all if not r[1])} ({d_to}) | join: {sum(join_fail)}, leave: {sum(leave_fail)} | - | - | - | - |')
+emit(f'| D Docker DNS: {len(joins)} joins, {len(leaves)} leaves | - | {len(d_all)} | {d_fail} ({d_to}) | join: {sum(join_fail)}, leave: {sum(leave_fail)} | - | - | - | - |')
 open(f'{out}/summary.md', 'w').write('\n'.join(lines) + '\n')
 PYEOF
 log "done: $OUT/summary.md"
