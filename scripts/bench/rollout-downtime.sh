@@ -95,6 +95,7 @@ if [ -z "$PORT" ]; then
   done
 fi
 [ -n "$PORT" ] || { log "no free port found"; exit 1; }
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)" >"$OUT/load.txt"
 log "run $RUN_ID: K=$K, port 127.0.0.1:$PORT, $(nproc) cores, Docker $($DOCKER version --format '{{.Server.Version}}'), $(docker-compose version --short 2>/dev/null)"
 
 HEALTHCHECK='    healthcheck:
@@ -292,6 +293,7 @@ for i in $(seq 1 "$DNS_CYCLES"); do
   sleep 2
 done
 dclient_logs >"$OUT/d-probe-raw.txt"
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/load.txt"
 
 # ---------------------------------------------------------------- analysis
 "$PY" - "$OUT" "$K" "$PAUSE_MS" <<'PYEOF'
@@ -434,4 +436,5 @@ for name in 'abc':
 emit(f'| D Docker DNS: {len(joins)} joins, {len(leaves)} leaves | - | {len(d_all)} | {d_fail} ({d_to}) | join: {sum(join_fail)}, leave: {sum(leave_fail)} | - | - | - | - |')
 open(f'{out}/summary.md', 'w').write('\n'.join(lines) + '\n')
 PYEOF
+cat "$OUT/load.txt" | tee -a "$OUT/summary.md"
 log "done: $OUT/summary.md"
