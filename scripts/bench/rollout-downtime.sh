@@ -434,6 +434,8 @@ for name in 'abc':
     s = summary[name]
     emit(f'| {s["title"]} | {K}{" (" + str(s["bad"]) + " bad)" if s["bad"] else ""} | {s["req"]} ({s["rate"]:.0f}/s) | {s["fail"]} ({s["timeouts"]}) | {" ".join(map(str, s["fpr"]))} | {" ".join(map(str, s["opr"]))} | {fmt3(s["down"])} | {fmt3(s["longest"])} | {fmt3(s["apply"])} |')
 emit(f'| D Docker DNS: {len(joins)} joins, {len(leaves)} leaves | - | {len(d_all)} | {d_fail} ({d_to}) | join: {sum(join_fail)}, leave: {sum(leave_fail)} | - | - | - | - |')
+emit('A: an outage there is one client request that stalled until its 2 s timeout (the old replica left the network under it); the service kept answering.')
+emit('B/C: an outage is consecutive failed requests; its window runs from the last success before it to the first success after it.')
 open(f'{out}/summary.md', 'w').write('\n'.join(lines) + '\n')
 PYEOF
 cat "$OUT/load.txt" | tee -a "$OUT/summary.md"
