@@ -43,7 +43,8 @@ HOST_A=bench-$RUN_ID-a; HOST_B=bench-$RUN_ID-b
 STACK_A=bencha$RUN_ID; STACK_B=benchb$RUN_ID; PROJECT_C=benchc$RUN_ID
 BG_PIDS=()
 
-log() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+exec {LOGFD}>&2   # the script's stderr, also from a trap that fires inside a redirected command
+log() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*" >&"$LOGFD"; }
 now_ms() { local t=${EPOCHREALTIME/./}; echo "${t:0:13}"; }
 
 cleanup() {
@@ -70,6 +71,7 @@ cleanup() {
   left=$($DOCKER ps -aq "${filters[@]}"; $DOCKER network ls -q "${filters[@]}")
   [ -n "$left" ] && log "WARNING: left behind: $left"
   rm -rf "$WORK/a" "$WORK/b" "$WORK/c" "$WORK/state-a" "$WORK/state-b"
+  case $OUT in "$WORK"/*) ;; *) rm -rf "$WORK" ;; esac
   log "raw data kept in $OUT"
   exit $rc
 }
