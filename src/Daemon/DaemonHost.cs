@@ -73,7 +73,7 @@ internal static class DaemonHost
         // ---- The reconcile pass --------------------------------------------------------------------
         if (environment.TryGetValue(ScriptedPass.EnvironmentVariable, out var script) && !string.IsNullOrEmpty(script))
         {
-            services.AddSingleton<IReconcilePass>(provider => new ScriptedPass(script, provider.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<IReconcilePass>(provider => new ScriptedPass(script, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<ScriptedPass>>()));
         }
         else
         {
