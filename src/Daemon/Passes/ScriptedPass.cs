@@ -44,7 +44,16 @@ internal sealed partial class ScriptedPass : IReconcilePass
         if (script.DelayMilliseconds > 0)
         {
             var delayToken = script.IgnoreCancellation ? CancellationToken.None : cancellationToken;
-            await Task.Delay(TimeSpan.FromMilliseconds(script.DelayMilliseconds), timeProvider, delayToken).ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(script.DelayMilliseconds), timeProvider, delayToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (script.FinishStepMilliseconds > 0)
+            {
+                // What a real pass does on SIGTERM: finish the step in progress, then stop between steps.
+                await Task.Delay(TimeSpan.FromMilliseconds(script.FinishStepMilliseconds), timeProvider, CancellationToken.None).ConfigureAwait(false);
+                return new PassResult(PassOutcome.Failed, script.Revision, "stopped between steps: the daemon is stopping", TimeSpan.Zero, "Interrupted");
+            }
         }
 
         return new PassResult(
@@ -66,6 +75,7 @@ internal sealed record PassScript(
     IReadOnlyList<ServiceStatus>? Services = null,
     int DelayMilliseconds = 0,
     bool IgnoreCancellation = false,
+    int FinishStepMilliseconds = 0,
     string? Throw = null);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true)]
