@@ -87,7 +87,7 @@ internal static class DaemonHost
         if (environment.TryGetValue(ScriptedPass.EnvironmentVariable, out var script) && !string.IsNullOrEmpty(script))
         {
             // Process tests of the host itself (webhooks, status, systemd) drive a scripted pass.
-            services.AddSingleton<IReconcilePass>(provider => new ScriptedPass(script, provider.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<IReconcilePass>(provider => new ScriptedPass(script, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<ScriptedPass>>()));
         }
         else
         {

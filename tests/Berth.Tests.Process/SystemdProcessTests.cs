@@ -83,12 +83,36 @@ public sealed class SystemdProcessTests
         });
         await daemon.Notify!.WaitForAsync("READY=1");
         await daemon.WaitUntilHealthyAsync();
+        await Deadline.UntilAsync(async () => (await daemon.GetStatusAsync()).Loop.PassRunning ? "running" : null, "the startup pass to be running");
 
         await daemon.SendSigtermAsync();
 
         var exitCode = await daemon.WaitForExitAsync(TimeSpan.FromSeconds(10));
         Assert.True(exitCode == 0, $"exit code {exitCode}\n{daemon.Output}");
         Assert.Contains("interrupted: the daemon is stopping", daemon.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Daemon_SigtermDuringAStep_WaitsForTheStepThenExitsZero()
+    {
+        await using var daemon = await DaemonProcess.StartAsync(new DaemonSetup
+        {
+            UnderSystemd = true,
+            PassScript = PassScripts.FinishesStepOnStop(stepMilliseconds: 1500),
+            ReconcileYaml = "  interval: 30s\n  shutdownTimeout: 10s\n",
+        });
+        await daemon.Notify!.WaitForAsync("READY=1");
+        await daemon.WaitUntilHealthyAsync();
+        await Deadline.UntilAsync(async () => (await daemon.GetStatusAsync()).Loop.PassRunning ? "running" : null, "the startup pass to be running");
+
+        var stopping = Stopwatch.StartNew();
+        await daemon.SendSigtermAsync();
+        var exitCode = await daemon.WaitForExitAsync(TimeSpan.FromSeconds(15));
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}\n{daemon.Output}");
+        Assert.True(stopping.Elapsed >= TimeSpan.FromSeconds(1.5), $"exited after {stopping.Elapsed}, before the step could finish");
+        Assert.Contains("stopped between steps: the daemon is stopping", daemon.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("did not finish within the shutdown timeout", daemon.Output, StringComparison.Ordinal);
     }
 
     [Fact]

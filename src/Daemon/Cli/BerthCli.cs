@@ -46,15 +46,4 @@ internal static class BerthCli
             return ExitCodes.Success;
         }
     }
-
-    private static Command NotYetImplemented(string name, string description)
-    {
-        var command = new Command(name, description);
-        command.SetAction(parseResult =>
-        {
-            parseResult.InvocationConfiguration.Error.WriteLine($"berth {name}: not implemented yet");
-            return ExitCodes.Error;
-        });
-        return command;
-    }
 }

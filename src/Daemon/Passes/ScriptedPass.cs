@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Berth.Reconciler.Loop;
+using Microsoft.Extensions.Logging;
 
 namespace Berth.Daemon.Passes;
 
@@ -11,9 +12,24 @@ namespace Berth.Daemon.Passes;
 /// revision, per-service status with rollout evidence), optionally after a delay that can ignore
 /// cancellation (a hung pass, for the watchdog). Never set in production; it replaces the real pass.
 /// </summary>
-internal sealed class ScriptedPass(string scriptFile, TimeProvider timeProvider) : IReconcilePass
+internal sealed partial class ScriptedPass : IReconcilePass
 {
     public const string EnvironmentVariable = "BERTH_TEST_PASS_SCRIPT";
+
+    private readonly string scriptFile;
+    private readonly TimeProvider timeProvider;
+
+    public ScriptedPass(string scriptFile, TimeProvider timeProvider, ILogger<ScriptedPass> logger)
+    {
+        this.scriptFile = scriptFile;
+        this.timeProvider = timeProvider;
+        // Loud on purpose: a stray variable in a unit file would silently stop all reconciling.
+        LogScripted(logger, EnvironmentVariable, scriptFile);
+    }
+
+    [LoggerMessage(EventId = 900, Level = LogLevel.Warning,
+        Message = "{Variable} is set: passes are scripted from {ScriptFile} (a test hook); the reconcile engine is NOT used")]
+    private static partial void LogScripted(ILogger logger, string variable, string scriptFile);
 
     public async Task<PassResult> RunAsync(PassTrigger trigger, CancellationToken cancellationToken)
     {
@@ -28,7 +44,16 @@ internal sealed class ScriptedPass(string scriptFile, TimeProvider timeProvider)
         if (script.DelayMilliseconds > 0)
         {
             var delayToken = script.IgnoreCancellation ? CancellationToken.None : cancellationToken;
-            await Task.Delay(TimeSpan.FromMilliseconds(script.DelayMilliseconds), timeProvider, delayToken).ConfigureAwait(false);
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(script.DelayMilliseconds), timeProvider, delayToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (script.FinishStepMilliseconds > 0)
+            {
+                // What a real pass does on SIGTERM: finish the step in progress, then stop between steps.
+                await Task.Delay(TimeSpan.FromMilliseconds(script.FinishStepMilliseconds), timeProvider, CancellationToken.None).ConfigureAwait(false);
+                return new PassResult(PassOutcome.Failed, script.Revision, "stopped between steps: the daemon is stopping", TimeSpan.Zero, "Interrupted");
+            }
         }
 
         return new PassResult(
@@ -50,6 +75,7 @@ internal sealed record PassScript(
     IReadOnlyList<ServiceStatus>? Services = null,
     int DelayMilliseconds = 0,
     bool IgnoreCancellation = false,
+    int FinishStepMilliseconds = 0,
     string? Throw = null);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true)]

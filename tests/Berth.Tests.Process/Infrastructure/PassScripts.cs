@@ -9,6 +9,10 @@ internal static class PassScripts
     public static string Slow(string revision, int delayMilliseconds, bool ignoreCancellation = false) =>
         $$"""{"outcome":"Changed","revision":"{{revision}}","summary":"applied after a while","delayMilliseconds":{{delayMilliseconds}},"ignoreCancellation":{{(ignoreCancellation ? "true" : "false")}}}""";
 
+    /// <summary>A long pass that, when stopped, first finishes its current step (taking <paramref name="stepMilliseconds"/>).</summary>
+    public static string FinishesStepOnStop(int stepMilliseconds) =>
+        $$"""{"outcome":"Changed","revision":"0123456789abcdef","summary":"applied","delayMilliseconds":600000,"finishStepMilliseconds":{{stepMilliseconds}}}""";
+
     /// <summary>A rollout that failed its health gate and was rolled back: the host is stalled until a new commit.</summary>
     public const string FailedRollout = """
         {
