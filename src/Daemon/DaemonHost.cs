@@ -60,6 +60,9 @@ internal static class DaemonHost
         ConfigureServices(builder.Services, config, environment);
 
         var app = builder.Build();
+
+        // Create the metrics now, not on first use: every known series must be there from the first scrape, at zero.
+        app.Services.GetRequiredService<BerthMetrics>();
         DaemonEndpoints.Map(app, config);
         return app;
     }

@@ -27,7 +27,8 @@ public sealed class DaemonHttpTests
         Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
 
         var metrics = await daemon.Http.GetStringAsync(new Uri("metrics", UriKind.Relative));
-        Assert.Contains("berth_reconcile_passes_total{outcome=\"Converged\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("berth_reconcile_passes_total{result=\"converged\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("berth_reconcile_pass_exceptions_total", metrics, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -55,6 +55,7 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
     {
         this.lifetime = lifetime;
         this.pass = pass;
+        LoopMetrics.PassExceptions.Inc(0); // exported at 0 from the first scrape, not from the first exception
         this.statusBoard = statusBoard;
         this.liveness = liveness;
         this.options = options;
