@@ -76,6 +76,15 @@ public sealed class BerthProcess : IDisposable
         }
     }
 
+    /// <summary>SIGTERM, as systemd sends on stop.</summary>
+    public void Terminate()
+    {
+        if (!process.HasExited)
+        {
+            System.Diagnostics.Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        }
+    }
+
     /// <summary>SIGKILL: no cleanup code of berth's runs, as when the machine loses power.</summary>
     public void Kill() => process.Kill(entireProcessTree: true);
 

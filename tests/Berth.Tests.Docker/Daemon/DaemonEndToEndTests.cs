@@ -1,0 +1,111 @@
+using Berth.Reconciler.Loop;
+using Berth.Tests.Infrastructure;
+
+namespace Berth.Tests.Daemon;
+
+/// <summary>The real `berth daemon` following a real git repository and converging the real engine.</summary>
+public sealed class DaemonEndToEndTests
+{
+    private static readonly TimeSpan Converge = TimeSpan.FromMinutes(2);
+
+    private static (TestRepository Example, GitRepository Git, string FirstCommit) Seed(string hostIdentity)
+    {
+        var example = TestRepository.FromExample(hostIdentity);
+        var git = new GitRepository();
+        git.CopyFrom(example.Directory);
+        return (example, git, git.CommitAndPush("initial desired state"));
+    }
+
+    [Fact]
+    public async Task Daemon_CommitPushed_IsConvergedWithoutARestart()
+    {
+        await using var harness = new ReconcileHarness();
+        var (example, git, first) = Seed(harness.Host);
+        using var exampleRepository = example;
+        using var gitRepository = git;
+        await using var daemon = await RealDaemon.StartAsync(harness.Host, git);
+
+        await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == first, "the first commit to be applied", Converge);
+        Assert.Equal(4, (await harness.ManagedContainerNamesAsync()).Count);
+
+        git.Write("berth.yaml", git.Read("berth.yaml").Replace($"hello from the {harness.Host} host", "pushed greeting", StringComparison.Ordinal));
+        var second = git.CommitAndPush("change the greeting");
+        var status = await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == second, "the pushed commit to be applied", Converge);
+
+        Assert.Contains("GREETING=pushed greeting", (await harness.InspectAsync($"{harness.Host}-web-1")).Config.Env);
+        Assert.Contains(status.Conditions, condition => condition.Type == ConditionTypes.Ready && condition.Status == ConditionStatus.True);
+        var web = Assert.Single(status.Services, service => service.Service == "web");
+        Assert.Equal((2, 2, 2), (web.DesiredReplicas, web.Running, web.Healthy));
+        Assert.Contains($"step {harness.Host}/web: replace container {harness.Host}-web-1", daemon.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Daemon_RolloutFails_StatusShowsTheRollbackWithItsEvidenceAndKeepsServing()
+    {
+        await using var harness = new ReconcileHarness();
+        var (example, git, first) = Seed(harness.Host);
+        using var exampleRepository = example;
+        using var gitRepository = git;
+        await using var daemon = await RealDaemon.StartAsync(harness.Host, git);
+        await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == first, "the first commit to be applied", Converge);
+        var idsBefore = await harness.ContainerIdsAsync();
+
+        var compose = $"stacks/{harness.Host}/compose.yaml";
+        git.Write(compose, git.Read(compose).Replace("timeout 2 wget -q -O- http://127.0.0.1:8080/ || exit 1", "echo database unreachable; exit 1", StringComparison.Ordinal));
+        var broken = git.CommitAndPush("a health check that never passes");
+        var status = await daemon.WaitForStatusAsync(status => status.LastAttempted?.Revision == broken, "the broken commit to be attempted", Converge);
+
+        Assert.Equal(PassOutcome.Stalled, status.LastAttempted!.Outcome);
+        Assert.Equal("RolledBack", status.LastAttempted.Reason);
+        Assert.Equal(first, status.LastApplied!.Revision);
+        var web = Assert.Single(status.Services, service => service.Service == "web");
+        Assert.Equal(RolloutState.RolledBack, web.LastRollout!.Result);
+        Assert.Contains("unhealthy", web.LastRollout.Evidence, StringComparison.Ordinal);
+        Assert.Contains("database unreachable", web.LastRollout.Evidence, StringComparison.Ordinal);
+        Assert.Equal(idsBefore, await harness.ContainerIdsAsync());
+
+        var (exitCode, stdout, _) = await Shared.CliRunner.RunAsync("status", "--url", daemon.BaseUrl.ToString());
+        Assert.Equal(0, exitCode);
+        Assert.Contains("database unreachable", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Daemon_SigtermDuringARollout_TheNextStartCompletesIt()
+    {
+        await using var harness = new ReconcileHarness();
+        var (example, git, first) = Seed(harness.Host);
+        using var exampleRepository = example;
+        using var gitRepository = git;
+        await using var daemon = await RealDaemon.StartAsync(harness.Host, git);
+        await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == first, "the first commit to be applied", Converge);
+
+        git.Write("berth.yaml", git.Read("berth.yaml").Replace($"hello from the {harness.Host} host", "after restart", StringComparison.Ordinal));
+        var second = git.CommitAndPush("change the greeting");
+        await PollForOutputAsync(daemon, $"created {harness.Host}-web-1-next-");
+        Assert.Equal(0, await daemon.StopAsync(TimeSpan.FromSeconds(60)));
+
+        await daemon.RestartAsync();
+        await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == second, "the interrupted commit to be applied after the restart", Converge);
+
+        var names = await harness.ManagedContainerNamesAsync();
+        Assert.Equal([$"{harness.Host}-db-1", $"{harness.Host}-web-1", $"{harness.Host}-web-2", $"{harness.Host}-worker-1"], names);
+        foreach (var name in new[] { $"{harness.Host}-web-1", $"{harness.Host}-web-2" })
+        {
+            Assert.Contains("GREETING=after restart", (await harness.InspectAsync(name)).Config.Env);
+        }
+    }
+
+    private static async Task PollForOutputAsync(RealDaemon daemon, string text)
+    {
+        var deadline = DateTimeOffset.UtcNow + Converge;
+        while (!daemon.Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                throw new TimeoutException($"the daemon never logged '{text}':\n{daemon.Output}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+}

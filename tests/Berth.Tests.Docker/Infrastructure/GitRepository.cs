@@ -1,0 +1,81 @@
+using System.Diagnostics;
+
+namespace Berth.Tests.Infrastructure;
+
+/// <summary>
+/// A real git repository the daemon follows: a bare repository (the "server", reached by path) and a
+/// working clone the test commits and pushes from, with the system git.
+/// </summary>
+public sealed class GitRepository : IDisposable
+{
+    private readonly string root = Path.Combine(Path.GetTempPath(), "berth-git-" + Guid.NewGuid().ToString("N")[..12]);
+
+    public GitRepository()
+    {
+        Directory.CreateDirectory(root);
+        Git(root, "init", "--bare", "--initial-branch=main", BareDirectory);
+        Git(root, "clone", BareDirectory, WorkDirectory);
+        Git(WorkDirectory, "config", "user.email", "test@berth.invalid");
+        Git(WorkDirectory, "config", "user.name", "berth test");
+    }
+
+    /// <summary>The URL the daemon is configured with (a path: the local transport).</summary>
+    public string BareDirectory => Path.Combine(root, "remote.git");
+
+    public string WorkDirectory => Path.Combine(root, "work");
+
+    public void Write(string relativePath, string content)
+    {
+        var path = Path.Combine(WorkDirectory, relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+    }
+
+    public string Read(string relativePath) => File.ReadAllText(Path.Combine(WorkDirectory, relativePath));
+
+    /// <summary>Copies a repository tree (e.g. a <see cref="TestRepository"/>) into the work tree.</summary>
+    public void CopyFrom(string directory)
+    {
+        foreach (var file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories))
+        {
+            Write(Path.GetRelativePath(directory, file), File.ReadAllText(file));
+        }
+    }
+
+    /// <returns>The new commit's sha.</returns>
+    public string CommitAndPush(string message)
+    {
+        Git(WorkDirectory, "add", "-A");
+        Git(WorkDirectory, "commit", "-q", "-m", message);
+        Git(WorkDirectory, "push", "-q", "origin", "HEAD:main");
+        return Git(WorkDirectory, "rev-parse", "HEAD").Trim();
+    }
+
+    private static string Git(string workingDirectory, params string[] arguments)
+    {
+        var startInfo = new ProcessStartInfo("git") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        using var process = Process.Start(startInfo)!;
+        var output = process.StandardOutput.ReadToEnd();
+        var error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"git {string.Join(' ', arguments)} failed: {error}");
+        }
+
+        return output;
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(root))
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+}
