@@ -29,9 +29,9 @@ internal static class BerthCli
         root.Subcommands.Add(NotYetImplemented("validate", "Check a desired-state repository and report every error with file:line:column"));
         root.Subcommands.Add(NotYetImplemented("plan", "Show what `apply` would change on this host, and why (exit 0: none, 2: changes pending)"));
         root.Subcommands.Add(NotYetImplemented("apply", "Converge this host to the desired state once"));
-        root.Subcommands.Add(NotYetImplemented("daemon", "Run the reconcile loop (what the systemd unit starts)"));
-        root.Subcommands.Add(NotYetImplemented("status", "Show what runs, which revision, what failed and why"));
-        root.Subcommands.Add(NotYetImplemented("sync", "Ask the running daemon for a pass now and wait for its result"));
+        root.Subcommands.Add(DaemonCommand.Build());
+        root.Subcommands.Add(StatusCommand.Build());
+        root.Subcommands.Add(SyncCommand.Build());
         return root;
     }
 

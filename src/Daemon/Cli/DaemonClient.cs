@@ -1,0 +1,48 @@
+using System.Net.Http.Json;
+using Berth.Daemon.Configuration;
+using Berth.Reconciler.Loop;
+
+namespace Berth.Daemon.Cli;
+
+/// <summary>How `berth status` and `berth sync` talk to the running daemon.</summary>
+internal sealed class DaemonClient(Uri baseUrl) : IDisposable
+{
+    public static readonly string DefaultUrl = $"http://127.0.0.1:{DaemonConfig.DefaultPort}";
+
+    // Timeouts come from the caller's token: `berth sync` waits as long as a pass takes.
+    private readonly HttpClient http = new() { BaseAddress = baseUrl, Timeout = Timeout.InfiniteTimeSpan };
+
+    public Uri BaseUrl => baseUrl;
+
+    public async Task<(StatusSnapshot Snapshot, string Json)> GetStatusAsync(CancellationToken cancellationToken)
+    {
+        using var response = await http.GetAsync(new Uri("status", UriKind.Relative), cancellationToken).ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        var json = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        var snapshot = System.Text.Json.JsonSerializer.Deserialize(json, StatusJsonContext.Default.StatusSnapshot)
+            ?? throw new InvalidDataException("empty status document");
+        return (snapshot, json);
+    }
+
+    public async Task<PassRecord> SyncAsync(CancellationToken cancellationToken)
+    {
+        using var response = await http.PostAsync(new Uri("sync", UriKind.Relative), content: null, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            throw new HttpRequestException($"{(int)response.StatusCode} {response.ReasonPhrase}: {body.Trim()}");
+        }
+
+        return await response.Content.ReadFromJsonAsync(StatusJsonContext.Default.PassRecord, cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidDataException("empty sync answer");
+    }
+
+    /// <summary>--url as given, with a trailing slash so that relative paths append.</summary>
+    public static bool TryParseUrl(string text, out Uri url)
+    {
+        var withSlash = text.EndsWith('/') ? text : text + "/";
+        return Uri.TryCreate(withSlash, UriKind.Absolute, out url!) && url.Scheme is "http" or "https";
+    }
+
+    public void Dispose() => http.Dispose();
+}

@@ -1,0 +1,48 @@
+using System.CommandLine;
+
+namespace Berth.Daemon.Cli;
+
+/// <summary>`berth status`: what runs, which revision, what failed and why (or the raw JSON).</summary>
+internal static class StatusCommand
+{
+    public static readonly Option<bool> JsonOption = new("--json") { Description = "Print the daemon's status document as JSON" };
+
+    public static readonly Option<string> UrlOption = new("--url")
+    {
+        Description = $"The daemon's HTTP address (default: {DaemonClient.DefaultUrl}; see `listen` in berth.yaml)",
+        DefaultValueFactory = _ => DaemonClient.DefaultUrl,
+    };
+
+    public static Command Build()
+    {
+        var command = new Command("status", "Show what runs, which revision, what failed and why");
+        command.Options.Add(JsonOption);
+        command.Options.Add(UrlOption);
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var stdout = parseResult.InvocationConfiguration.Output;
+            var stderr = parseResult.InvocationConfiguration.Error;
+            if (!DaemonClient.TryParseUrl(parseResult.GetValue(UrlOption)!, out var url))
+            {
+                await stderr.WriteLineAsync($"berth status: --url '{parseResult.GetValue(UrlOption)}' is not an http:// URL").ConfigureAwait(false);
+                return ExitCodes.Error;
+            }
+
+            using var client = new DaemonClient(url);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(30));
+            try
+            {
+                var (snapshot, json) = await client.GetStatusAsync(timeout.Token).ConfigureAwait(false);
+                await stdout.WriteAsync(parseResult.GetValue(JsonOption) ? json.TrimEnd() + Environment.NewLine : StatusRenderer.Render(snapshot)).ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
+            catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException or InvalidDataException or System.Text.Json.JsonException)
+            {
+                await stderr.WriteLineAsync($"berth status: cannot get the status from {url}: {exception.Message} (is `berth daemon` running? see --url)").ConfigureAwait(false);
+                return ExitCodes.Error;
+            }
+        });
+        return command;
+    }
+}

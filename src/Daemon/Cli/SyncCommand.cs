@@ -1,0 +1,53 @@
+using System.CommandLine;
+using Berth.Reconciler.Loop;
+
+namespace Berth.Daemon.Cli;
+
+/// <summary>`berth sync`: ask the daemon for a pass now and wait for its result. Exit 0 when it converged or applied changes.</summary>
+internal static class SyncCommand
+{
+    public static readonly Option<string> UrlOption = new("--url")
+    {
+        Description = $"The daemon's HTTP address (default: {DaemonClient.DefaultUrl}; see `listen` in berth.yaml)",
+        DefaultValueFactory = _ => DaemonClient.DefaultUrl,
+    };
+
+    public static readonly Option<TimeSpan> TimeoutOption = new("--timeout")
+    {
+        Description = "Give up waiting after this long (the pass still runs), e.g. 00:30:00. Default 30 minutes.",
+        DefaultValueFactory = _ => TimeSpan.FromMinutes(30),
+    };
+
+    public static Command Build()
+    {
+        var command = new Command("sync", "Ask the running daemon for a pass now and wait for its result");
+        command.Options.Add(UrlOption);
+        command.Options.Add(TimeoutOption);
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var stdout = parseResult.InvocationConfiguration.Output;
+            var stderr = parseResult.InvocationConfiguration.Error;
+            if (!DaemonClient.TryParseUrl(parseResult.GetValue(UrlOption)!, out var url))
+            {
+                await stderr.WriteLineAsync($"berth sync: --url '{parseResult.GetValue(UrlOption)}' is not an http:// URL").ConfigureAwait(false);
+                return ExitCodes.Error;
+            }
+
+            using var client = new DaemonClient(url);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(parseResult.GetValue(TimeoutOption));
+            try
+            {
+                var pass = await client.SyncAsync(timeout.Token).ConfigureAwait(false);
+                await stdout.WriteLineAsync(StatusRenderer.DescribePass(pass)).ConfigureAwait(false);
+                return pass.Outcome is PassOutcome.Converged or PassOutcome.Changed ? ExitCodes.Success : ExitCodes.Error;
+            }
+            catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException or InvalidDataException or System.Text.Json.JsonException)
+            {
+                await stderr.WriteLineAsync($"berth sync: no result from {url}: {exception.Message}").ConfigureAwait(false);
+                return ExitCodes.Error;
+            }
+        });
+        return command;
+    }
+}

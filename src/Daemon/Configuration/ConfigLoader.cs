@@ -1,0 +1,429 @@
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+using Berth.Daemon.Loop;
+using Microsoft.Extensions.Logging;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Berth.Daemon.Configuration;
+
+/// <summary>
+/// Reads and validates berth.yaml. Reports every error at once, each with file:line:column (YARP's
+/// habit); the daemon refuses to start with any of them. Relative file paths are relative to the
+/// config file's directory. Secret files are read here, once; their content never appears in a message.
+/// </summary>
+public static partial class ConfigLoader
+{
+    private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks"];
+    private static readonly string[] ReconcileKeys = ["interval", "jitter", "retryInitialDelay", "retryMaxDelay", "stuckPassAfter", "shutdownTimeout"];
+    private static readonly string[] SourceKeys = ["url", "branch", "path", "credentials", "signatures"];
+    private static readonly string[] CredentialKeys = ["usernameFile", "passwordFile", "sshKeyFile", "knownHostsFile"];
+    private static readonly string[] SignatureKeys = ["policy", "trustedKeysFile"];
+    private static readonly string[] WebhookKeys = ["github", "gitlab", "gitea"];
+    private static readonly string[] WebhookProviderKeys = ["secretFile"];
+
+    /// <summary>Loads <paramref name="path"/>; a missing or unreadable file is an error like any other.</summary>
+    public static ConfigLoadResult LoadFile(string path, string machineHostName)
+    {
+        var fullPath = System.IO.Path.GetFullPath(path);
+        string text;
+        try
+        {
+            text = File.ReadAllText(fullPath);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return new ConfigLoadResult(null, [new ConfigError(fullPath, 0, 0, $"cannot read the config file: {exception.Message}")]);
+        }
+
+        return Load(fullPath, text, machineHostName);
+    }
+
+    /// <param name="file">The file's absolute path: for messages, and the base of relative paths.</param>
+    public static ConfigLoadResult Load(string file, string yamlText, string machineHostName)
+    {
+        var errors = new ConfigErrors(file);
+        var root = Parse(yamlText, errors);
+        if (root is null)
+        {
+            return new ConfigLoadResult(null, errors.All);
+        }
+
+        var baseDirectory = System.IO.Path.GetDirectoryName(file) ?? "/";
+        var section = new YamlSection(root, "", errors, RootKeys);
+
+        var host = ReadHost(section, machineHostName, errors);
+        var listen = ReadListen(section, errors);
+        var stateDir = ReadAbsolutePath(section, "stateDir", errors) ?? DaemonConfig.DefaultStateDir;
+        var dockerHost = ReadDockerHost(section, errors);
+        var logLevel = ReadLogLevel(section, errors);
+        var reconcile = ReadReconcile(section.Section("reconcile", ReconcileKeys), errors);
+        var source = ReadSource(section, baseDirectory, errors);
+        var webhooks = ReadWebhooks(section.Section("webhooks", WebhookKeys), baseDirectory, errors);
+
+        if (errors.All.Count > 0 || source is null)
+        {
+            return new ConfigLoadResult(null, errors.All);
+        }
+
+        return new ConfigLoadResult(
+            new DaemonConfig(file, host, listen, stateDir, dockerHost, logLevel, reconcile, source, webhooks),
+            []);
+    }
+
+    private static YamlMappingNode? Parse(string yamlText, ConfigErrors errors)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yamlText));
+        }
+        catch (YamlException exception)
+        {
+            // Syntax errors and duplicate keys: YamlDotNet knows where.
+            var message = exception.InnerException is { } inner && inner.Message != exception.Message
+                ? $"{exception.Message} ({inner.Message})"
+                : exception.Message;
+            errors.Add(exception.Start, $"invalid YAML: {message}");
+            return null;
+        }
+
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
+        {
+            // An empty file still needs `source:`; report it against the empty mapping.
+            return new YamlMappingNode();
+        }
+
+        if (stream.Documents.Count > 1)
+        {
+            errors.Add(stream.Documents[1].RootNode.Start, "expected one YAML document, found several");
+            return null;
+        }
+
+        if (stream.Documents[0].RootNode is not YamlMappingNode mapping)
+        {
+            errors.Add(stream.Documents[0].RootNode.Start, "expected a mapping (key: value lines) at the top level");
+            return null;
+        }
+
+        return mapping;
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9]([A-Za-z0-9._-]{0,252})$", RegexOptions.CultureInvariant)]
+    private static partial Regex HostNamePattern();
+
+    private static string ReadHost(YamlSection section, string machineHostName, ConfigErrors errors)
+    {
+        if (section.Scalar("host") is not { } host)
+        {
+            return machineHostName;
+        }
+
+        if (!HostNamePattern().IsMatch(host.Value))
+        {
+            errors.Add(host.At, $"host: '{host.Value}' is not a host name (letters, digits, '.', '-', '_'; at most 253)");
+        }
+
+        return host.Value;
+    }
+
+    private static IPEndPoint ReadListen(YamlSection section, ConfigErrors errors)
+    {
+        var fallback = new IPEndPoint(IPAddress.Loopback, DaemonConfig.DefaultPort);
+        if (section.Scalar("listen") is not { } listen)
+        {
+            return fallback;
+        }
+
+        // IPEndPoint.TryParse accepts a bare address (port 0): insist on an explicit port.
+        var hasPort = listen.Value.StartsWith('[') ? listen.Value.Contains("]:", StringComparison.Ordinal) : listen.Value.Count(c => c == ':') == 1;
+        if (!hasPort || !IPEndPoint.TryParse(listen.Value, out var endpoint) || endpoint.Port == 0)
+        {
+            errors.Add(listen.At, $"listen: '{listen.Value}' is not ADDRESS:PORT with an IP address and a port 1-65535 (e.g. 127.0.0.1:{DaemonConfig.DefaultPort}, [::1]:{DaemonConfig.DefaultPort})");
+            return fallback;
+        }
+
+        return endpoint;
+    }
+
+    private static string? ReadAbsolutePath(YamlSection section, string key, ConfigErrors errors)
+    {
+        if (section.Scalar(key) is not { } value)
+        {
+            return null;
+        }
+
+        if (!System.IO.Path.IsPathFullyQualified(value.Value))
+        {
+            errors.Add(value.At, $"{section.Qualify(key)}: '{value.Value}' must be an absolute path");
+            return null;
+        }
+
+        return value.Value;
+    }
+
+    private static string? ReadDockerHost(YamlSection section, ConfigErrors errors)
+    {
+        if (section.Scalar("dockerHost") is not { } dockerHost)
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(dockerHost.Value, UriKind.Absolute, out var uri) || uri.Scheme is not ("unix" or "tcp"))
+        {
+            errors.Add(dockerHost.At, $"dockerHost: '{dockerHost.Value}' is not unix:///path/to/docker.sock or tcp://host:port");
+            return null;
+        }
+
+        return dockerHost.Value;
+    }
+
+    private static LogLevel ReadLogLevel(YamlSection section, ConfigErrors errors)
+    {
+        if (section.Scalar("logLevel") is not { } level)
+        {
+            return LogLevel.Information;
+        }
+
+        switch (level.Value.ToLowerInvariant())
+        {
+            case "trace": return LogLevel.Trace;
+            case "debug": return LogLevel.Debug;
+            case "information" or "info": return LogLevel.Information;
+            case "warning" or "warn": return LogLevel.Warning;
+            case "error": return LogLevel.Error;
+            default:
+                errors.Add(level.At, $"logLevel: '{level.Value}' is not one of trace, debug, information, warning, error");
+                return LogLevel.Information;
+        }
+    }
+
+    private static ReconcileLoopOptions ReadReconcile(YamlSection? section, ConfigErrors errors)
+    {
+        var defaults = new ReconcileLoopOptions();
+        if (section is null)
+        {
+            return defaults;
+        }
+
+        var interval = ReadDuration(section, "interval", defaults.Interval, errors);
+        var jitter = ReadDuration(section, "jitter", defaults.Jitter, errors, allowZero: true);
+        var retryInitial = ReadDuration(section, "retryInitialDelay", defaults.RetryInitialDelay, errors);
+        var retryMax = ReadDuration(section, "retryMaxDelay", defaults.RetryMaxDelay, errors);
+        var stuckAfter = ReadDuration(section, "stuckPassAfter", defaults.StuckPassAfter, errors);
+        var shutdownTimeout = ReadDuration(section, "shutdownTimeout", defaults.ShutdownTimeout, errors);
+
+        if (jitter > interval)
+        {
+            errors.Add(section.KeyPosition("jitter"), $"reconcile.jitter ({DurationParser.Format(jitter)}) must not exceed reconcile.interval ({DurationParser.Format(interval)})");
+        }
+
+        if (retryMax < retryInitial)
+        {
+            errors.Add(section.KeyPosition("retryMaxDelay"), $"reconcile.retryMaxDelay ({DurationParser.Format(retryMax)}) must be at least reconcile.retryInitialDelay ({DurationParser.Format(retryInitial)})");
+        }
+
+        return defaults with
+        {
+            Interval = interval,
+            Jitter = jitter,
+            RetryInitialDelay = retryInitial,
+            RetryMaxDelay = retryMax,
+            StuckPassAfter = stuckAfter,
+            ShutdownTimeout = shutdownTimeout,
+        };
+    }
+
+    private static TimeSpan ReadDuration(YamlSection section, string key, TimeSpan fallback, ConfigErrors errors, bool allowZero = false)
+    {
+        if (section.Scalar(key) is not { } value)
+        {
+            return fallback;
+        }
+
+        if (!DurationParser.TryParse(value.Value, out var duration))
+        {
+            errors.Add(value.At, $"{section.Qualify(key)}: '{value.Value}' is not a duration (e.g. 500ms, 30s, 5m, 1h30m)");
+            return fallback;
+        }
+
+        if (duration == TimeSpan.Zero && !allowZero)
+        {
+            errors.Add(value.At, $"{section.Qualify(key)}: must be greater than zero");
+            return fallback;
+        }
+
+        return duration;
+    }
+
+    private static GitSourceSettings? ReadSource(YamlSection root, string baseDirectory, ConfigErrors errors)
+    {
+        var section = root.Section("source", SourceKeys);
+        if (section is null)
+        {
+            errors.Add(root.Has("source") ? root.KeyPosition("source") : root.Start, "source: required (the git repository with the desired state: source.url, source.branch)");
+            return null;
+        }
+
+        var url = section.Scalar("url");
+        if (url is null)
+        {
+            errors.Add(section.Start, "source.url: required");
+        }
+        else if (!IsGitUrl(url.Value.Value))
+        {
+            errors.Add(url.Value.At, $"source.url: '{RedactUserInfo(url.Value.Value)}' is not a git URL (https://, http://, ssh://, file://, user@host:path or an absolute path)");
+        }
+        else if (HasPasswordInUrl(url.Value.Value))
+        {
+            // A token in the URL would end up in logs and in `berth status`: make it a file.
+            errors.Add(url.Value.At, "source.url: must not contain a password or token; put it in source.credentials.passwordFile");
+        }
+
+        var branch = section.Scalar("branch")?.Value ?? "main";
+        if (section.Scalar("branch") is { } branchValue && !IsBranchName(branchValue.Value))
+        {
+            errors.Add(branchValue.At, $"source.branch: '{branchValue.Value}' is not a branch name (e.g. main; no spaces, '..', '~', '^', ':', '?', '*', '[', '\\')");
+        }
+
+        var path = "";
+        if (section.Scalar("path") is { } pathValue)
+        {
+            var normalised = pathValue.Value.Trim('/');
+            if (normalised.Split('/').Any(part => part is ".." or "."))
+            {
+                errors.Add(pathValue.At, $"source.path: '{pathValue.Value}' must be a sub-directory of the repository, without '.' or '..'");
+            }
+
+            path = normalised;
+        }
+
+        var credentialsSection = section.Section("credentials", CredentialKeys);
+        var credentials = new GitCredentialFiles(
+            ReadExistingFile(credentialsSection, "usernameFile", baseDirectory, errors),
+            ReadExistingFile(credentialsSection, "passwordFile", baseDirectory, errors),
+            ReadExistingFile(credentialsSection, "sshKeyFile", baseDirectory, errors),
+            ReadExistingFile(credentialsSection, "knownHostsFile", baseDirectory, errors));
+
+        var signatures = ReadSignatures(section.Section("signatures", SignatureKeys), baseDirectory, errors);
+        return url is null ? null : new GitSourceSettings(url.Value.Value, branch, path, credentials, signatures);
+    }
+
+    private static SignatureSettings ReadSignatures(YamlSection? section, string baseDirectory, ConfigErrors errors)
+    {
+        if (section is null)
+        {
+            return new SignatureSettings(SignaturePolicy.None, null);
+        }
+
+        var policy = SignaturePolicy.None;
+        if (section.Scalar("policy") is { } policyValue)
+        {
+            switch (policyValue.Value)
+            {
+                case "none": policy = SignaturePolicy.None; break;
+                case "required": policy = SignaturePolicy.Required; break;
+                default:
+                    errors.Add(policyValue.At, $"source.signatures.policy: '{policyValue.Value}' is not one of none, required");
+                    break;
+            }
+        }
+
+        var trustedKeys = ReadExistingFile(section, "trustedKeysFile", baseDirectory, errors);
+        if (policy == SignaturePolicy.Required && trustedKeys is null && !section.Has("trustedKeysFile"))
+        {
+            errors.Add(section.KeyPosition("policy"), "source.signatures.trustedKeysFile: required when policy is 'required'");
+        }
+
+        return new SignatureSettings(policy, trustedKeys);
+    }
+
+    private static WebhookSettings ReadWebhooks(YamlSection? section, string baseDirectory, ConfigErrors errors)
+    {
+        if (section is null)
+        {
+            return new WebhookSettings(null, null, null);
+        }
+
+        return new WebhookSettings(
+            ReadWebhookSecret(section, "github", baseDirectory, errors),
+            ReadWebhookSecret(section, "gitlab", baseDirectory, errors),
+            ReadWebhookSecret(section, "gitea", baseDirectory, errors));
+    }
+
+    private static WebhookSecret? ReadWebhookSecret(YamlSection webhooks, string provider, string baseDirectory, ConfigErrors errors)
+    {
+        var section = webhooks.Section(provider, WebhookProviderKeys);
+        if (section is null)
+        {
+            return null;
+        }
+
+        if (!section.Has("secretFile"))
+        {
+            errors.Add(section.Start, $"webhooks.{provider}.secretFile: required (or remove webhooks.{provider} to disable it)");
+            return null;
+        }
+
+        var file = ReadExistingFile(section, "secretFile", baseDirectory, errors);
+        if (file is null)
+        {
+            return null;
+        }
+
+        // Trailing newlines come from `echo secret > file`; they are never part of a webhook secret.
+        var secret = File.ReadAllText(file).TrimEnd('\r', '\n');
+        if (secret.Length == 0)
+        {
+            errors.Add(section.KeyPosition("secretFile"), $"webhooks.{provider}.secretFile: '{file}' is empty");
+            return null;
+        }
+
+        return new WebhookSecret(secret, file);
+    }
+
+    /// <summary>A file that must exist and be readable; null when not configured or when it is an error.</summary>
+    private static string? ReadExistingFile(YamlSection? section, string key, string baseDirectory, ConfigErrors errors)
+    {
+        if (section?.Scalar(key) is not { } value)
+        {
+            return null;
+        }
+
+        var fullPath = System.IO.Path.GetFullPath(value.Value, baseDirectory);
+        try
+        {
+            using var stream = File.OpenRead(fullPath);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            var why = exception is FileNotFoundException or DirectoryNotFoundException ? "does not exist" : $"cannot be read ({exception.Message})";
+            errors.Add(value.At, $"{section.Qualify(key)}: '{fullPath}' {why}");
+            return null;
+        }
+
+        return fullPath;
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+:.+$", RegexOptions.CultureInvariant)]
+    private static partial Regex ScpLikeUrlPattern();
+
+    private static bool IsGitUrl(string url) =>
+        ScpLikeUrlPattern().IsMatch(url)
+        || System.IO.Path.IsPathFullyQualified(url)
+        || (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" or "ssh" or "file" or "git");
+
+    private static bool HasPasswordInUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && uri.UserInfo.Contains(':', StringComparison.Ordinal);
+
+    private static string RedactUserInfo(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0 ? url.Replace(uri.UserInfo + "@", "***@", StringComparison.Ordinal) : url;
+
+    private static bool IsBranchName(string branch) =>
+        branch.Length > 0
+        && !branch.StartsWith('-') && !branch.StartsWith('/') && !branch.EndsWith('/') && !branch.EndsWith(".lock", StringComparison.Ordinal)
+        && !branch.Contains("..", StringComparison.Ordinal) && !branch.Contains("@{", StringComparison.Ordinal)
+        && branch.All(c => c > ' ' && c != 0x7f && c is not ('~' or '^' or ':' or '?' or '*' or '[' or '\\'));
+
+}

@@ -1,0 +1,63 @@
+using System.Net;
+using Berth.Daemon.Loop;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Daemon.Configuration;
+
+// The daemon's configuration (/etc/berth/berth.yaml) after validation: immutable records. The YAML is
+// read node by node (ConfigLoader) rather than deserialised, so that every error carries file:line:column.
+
+/// <summary>Everything `berth daemon` is configured with.</summary>
+/// <param name="ConfigFile">The file it was read from (absolute), for messages.</param>
+/// <param name="Host">This host's identity in the desired-state repository. Default: the machine's hostname.</param>
+/// <param name="Listen">Where the HTTP listener binds. Default 127.0.0.1:9750.</param>
+/// <param name="StateDir">berth's own state (its git clone, what it applied). Default /var/lib/berth.</param>
+/// <param name="DockerHost">Docker Engine endpoint; null: $DOCKER_HOST, else unix:///var/run/docker.sock.</param>
+/// <param name="LogLevel">Minimum log level. Default Information.</param>
+public sealed record DaemonConfig(
+    string ConfigFile,
+    string Host,
+    IPEndPoint Listen,
+    string StateDir,
+    string? DockerHost,
+    LogLevel LogLevel,
+    ReconcileLoopOptions Reconcile,
+    GitSourceSettings Source,
+    WebhookSettings Webhooks)
+{
+    public const string DefaultPath = "/etc/berth/berth.yaml";
+    public const int DefaultPort = 9750;
+    public const string DefaultStateDir = "/var/lib/berth";
+}
+
+/// <summary>Where the desired state comes from (config section <c>source:</c>). Read by the git source.</summary>
+/// <param name="Url">Clone URL: https://, http://, ssh://, file://, scp-like user@host:path, or an absolute path.</param>
+/// <param name="Branch">The branch to follow. Default "main". Webhook pushes to other branches are ignored.</param>
+/// <param name="Path">Sub-directory of the repository holding the desired state; "" for the root.</param>
+public sealed record GitSourceSettings(
+    string Url,
+    string Branch,
+    string Path,
+    GitCredentialFiles Credentials,
+    SignatureSettings Signatures);
+
+/// <summary>Credentials, each read from a file (absolute paths after loading; null when not configured).</summary>
+/// <param name="UsernameFile">HTTP(S) user name.</param>
+/// <param name="PasswordFile">HTTP(S) password or access token.</param>
+/// <param name="SshKeyFile">SSH private key.</param>
+/// <param name="KnownHostsFile">SSH known_hosts to check the server against.</param>
+public sealed record GitCredentialFiles(string? UsernameFile, string? PasswordFile, string? SshKeyFile, string? KnownHostsFile);
+
+public enum SignaturePolicy
+{
+    /// <summary>Commits are applied whether signed or not.</summary>
+    None,
+    /// <summary>Only commits signed by a key in <see cref="SignatureSettings.TrustedKeysFile"/> are applied.</summary>
+    Required,
+}
+
+/// <param name="TrustedKeysFile">SSH allowed_signers file or a GPG public keyring; required when Policy is Required.</param>
+public sealed record SignatureSettings(SignaturePolicy Policy, string? TrustedKeysFile);
+
+/// <summary>Webhook receivers; a provider without a secret is disabled (its endpoint answers 404).</summary>
+public sealed record WebhookSettings(WebhookSecret? GitHub, WebhookSecret? GitLab, WebhookSecret? Gitea);

@@ -1,0 +1,121 @@
+using Berth.Daemon.Configuration;
+using Berth.Daemon.Loop;
+using Berth.Reconciler.Loop;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Prometheus;
+
+namespace Berth.Daemon.Http;
+
+/// <summary>The HTTP surface: probes, status, metrics, `berth sync`, webhooks. Each handler is a few lines over a pure decision.</summary>
+internal static class DaemonEndpoints
+{
+    /// <summary>Push payloads are small; GitHub caps them at 25 MB, but a push with that much is not for us.</summary>
+    public const long MaxWebhookBodyBytes = 5 * 1024 * 1024;
+
+    public static void Map(IEndpointRouteBuilder app, DaemonConfig config)
+    {
+        app.MapGet("/healthz", (LoopLiveness liveness, TimeProvider time) =>
+        {
+            var verdict = liveness.Check(time.GetUtcNow());
+            return Results.Text(verdict.Reason + "\n", statusCode: verdict.Alive ? 200 : 503);
+        });
+
+        app.MapGet("/readyz", (IStatusSource status, TimeProvider time) =>
+        {
+            var (ready, reason) = Readiness.Evaluate(status.Current, time.GetUtcNow(), config.Reconcile.Interval);
+            return Results.Text(reason + "\n", statusCode: ready ? 200 : 503);
+        });
+
+        app.MapGet("/status", (IStatusSource status) => Results.Json(status.Current, StatusJsonContext.Default.StatusSnapshot));
+
+        app.MapGet("/metrics", async (HttpContext context) =>
+        {
+            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
+        });
+
+        app.MapPost("/sync", async (IPassTrigger trigger, CancellationToken requestAborted) =>
+        {
+            try
+            {
+                var pass = await trigger.RequestAndWaitAsync(PassTrigger.Cli, requestAborted).ConfigureAwait(false);
+                return Results.Json(pass, StatusJsonContext.Default.PassRecord);
+            }
+            catch (OperationCanceledException) when (!requestAborted.IsCancellationRequested)
+            {
+                return Results.Text("the daemon is stopping\n", statusCode: 503);
+            }
+        });
+
+        MapWebhook(app, WebhookProvider.GitHub, config.Webhooks.GitHub, config.Source.Branch);
+        MapWebhook(app, WebhookProvider.GitLab, config.Webhooks.GitLab, config.Source.Branch);
+        MapWebhook(app, WebhookProvider.Gitea, config.Webhooks.Gitea, config.Source.Branch);
+    }
+
+    /// <summary>A provider without a configured secret has no endpoint (404): there is nothing to verify against.</summary>
+    private static void MapWebhook(IEndpointRouteBuilder app, WebhookProvider provider, WebhookSecret? secret, string branch)
+    {
+        if (secret is null)
+        {
+            return;
+        }
+
+        app.MapPost("/webhooks/" + provider.Name, async (HttpContext context, IPassTrigger trigger, ILoggerFactory loggers) =>
+        {
+            var logger = loggers.CreateLogger("Berth.Daemon.Webhooks");
+            var body = await ReadBodyAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
+            if (body is null)
+            {
+                return Results.Text("payload too large\n", statusCode: 413);
+            }
+
+            var headers = context.Request.Headers;
+            var decision = WebhookDecision.Decide(provider, name => headers.TryGetValue(name, out var value) ? value.ToString() : null, body, secret, branch);
+            if (decision.StatusCode >= 400)
+            {
+                HttpLog.WebhookRejected(logger, provider.Name, context.Connection.RemoteIpAddress?.ToString(), decision.Detail);
+            }
+            else
+            {
+                HttpLog.WebhookHandled(logger, provider.Name, decision.Result, decision.Detail);
+            }
+
+            if (decision.TriggersPass)
+            {
+                trigger.Request(PassTrigger.Webhook);
+            }
+
+            return Results.Json(
+                new WebhookAnswer(decision.Result, decision.Detail),
+                DaemonJsonContext.Default.WebhookAnswer,
+                statusCode: decision.StatusCode);
+        });
+    }
+
+    /// <summary>The raw body (signatures are over the exact bytes), or null when it exceeds the limit.</summary>
+    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxWebhookBodyBytes)
+        {
+            return null;
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > MaxWebhookBodyBytes)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        return buffer.ToArray();
+    }
+}

@@ -1,0 +1,16 @@
+using Berth.Reconciler.Loop;
+
+namespace Berth.Daemon.Loop;
+
+/// <summary>How webhooks and `berth sync` ask the loop for a pass.</summary>
+public interface IPassTrigger
+{
+    /// <summary>Asks for a pass as soon as the loop is free; returns at once. Requests coalesce.</summary>
+    void Request(PassTrigger trigger);
+
+    /// <summary>
+    /// Asks for a pass and waits for the result of the first pass that starts after this call (not the
+    /// one running now). Cancelled (<see cref="OperationCanceledException"/>) when the daemon stops first.
+    /// </summary>
+    Task<PassRecord> RequestAndWaitAsync(PassTrigger trigger, CancellationToken cancellationToken);
+}

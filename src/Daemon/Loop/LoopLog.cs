@@ -1,0 +1,36 @@
+using Berth.Reconciler.Loop;
+using Microsoft.Extensions.Logging;
+
+namespace Berth.Daemon.Loop;
+
+/// <summary>The loop's log lines. One line per pass: number, trigger, outcome, revision, duration, summary.</summary>
+internal static partial class LoopLog
+{
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information,
+        Message = "Pass {PassNumber} ({Trigger}): {Outcome} at revision {Revision} in {DurationMs} ms: {Summary}")]
+    public static partial void PassSucceeded(ILogger logger, long passNumber, PassTrigger trigger, PassOutcome outcome, string revision, long durationMs, string summary);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Warning,
+        Message = "Pass {PassNumber} ({Trigger}): {Outcome} ({Reason}) at revision {Revision} in {DurationMs} ms: {Summary}")]
+    public static partial void PassNotSucceeded(ILogger logger, long passNumber, PassTrigger trigger, PassOutcome outcome, string reason, string revision, long durationMs, string summary);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Error,
+        Message = "Pass {PassNumber} ({Trigger}) threw; counted as a transient failure, the loop goes on")]
+    public static partial void PassThrew(ILogger logger, long passNumber, PassTrigger trigger, Exception exception);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information,
+        Message = "Next pass in {DelaySeconds:F1} s ({Why})")]
+    public static partial void NextPassScheduled(ILogger logger, double delaySeconds, string why);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Warning,
+        Message = "A pass-completed listener ({Listener}) threw; ignored")]
+    public static partial void ListenerThrew(ILogger logger, string listener, Exception exception);
+
+    [LoggerMessage(EventId = 105, Level = LogLevel.Information,
+        Message = "Reconcile loop stopped")]
+    public static partial void LoopStopped(ILogger logger);
+
+    [LoggerMessage(EventId = 106, Level = LogLevel.Critical,
+        Message = "Reconcile loop failed; the watchdog and /healthz now report it dead")]
+    public static partial void LoopFailed(ILogger logger, Exception exception);
+}

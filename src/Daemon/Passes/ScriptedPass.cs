@@ -1,0 +1,57 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Berth.Reconciler.Loop;
+
+namespace Berth.Daemon.Passes;
+
+/// <summary>
+/// A test hook for the process tests, which run the real `berth daemon` without git or Docker: when
+/// BERTH_TEST_PASS_SCRIPT names a JSON file, every pass reads it and returns what it says (outcome,
+/// revision, per-service status with rollout evidence), optionally after a delay that can ignore
+/// cancellation (a hung pass, for the watchdog). Never set in production; it replaces the real pass.
+/// </summary>
+internal sealed class ScriptedPass(string scriptFile, TimeProvider timeProvider) : IReconcilePass
+{
+    public const string EnvironmentVariable = "BERTH_TEST_PASS_SCRIPT";
+
+    public async Task<PassResult> RunAsync(PassTrigger trigger, CancellationToken cancellationToken)
+    {
+        var json = await File.ReadAllBytesAsync(scriptFile, cancellationToken).ConfigureAwait(false);
+        var script = JsonSerializer.Deserialize(json, ScriptedPassJsonContext.Default.PassScript)
+            ?? throw new InvalidDataException($"{scriptFile}: empty pass script");
+        if (script.Throw is { } message)
+        {
+            throw new InvalidOperationException(message);
+        }
+
+        if (script.DelayMilliseconds > 0)
+        {
+            var delayToken = script.IgnoreCancellation ? CancellationToken.None : cancellationToken;
+            await Task.Delay(TimeSpan.FromMilliseconds(script.DelayMilliseconds), timeProvider, delayToken).ConfigureAwait(false);
+        }
+
+        return new PassResult(
+            script.Outcome,
+            script.Revision,
+            script.Summary,
+            TimeSpan.Zero,
+            script.Reason,
+            script.Services is null ? default : [.. script.Services]);
+    }
+}
+
+/// <summary>The file BERTH_TEST_PASS_SCRIPT names.</summary>
+internal sealed record PassScript(
+    PassOutcome Outcome,
+    string? Revision,
+    string Summary,
+    string? Reason = null,
+    IReadOnlyList<ServiceStatus>? Services = null,
+    int DelayMilliseconds = 0,
+    bool IgnoreCancellation = false,
+    string? Throw = null);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, UseStringEnumConverter = true)]
+[JsonSerializable(typeof(PassScript))]
+internal sealed partial class ScriptedPassJsonContext : JsonSerializerContext;

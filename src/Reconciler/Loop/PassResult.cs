@@ -1,0 +1,43 @@
+using System.Collections.Immutable;
+
+namespace Berth.Reconciler.Loop;
+
+/// <summary>
+/// How a pass ended, sorted the way Flux sorts errors: only the loop turns this into scheduling
+/// (retry soon with backoff, or wait for the next interval / a new commit).
+/// </summary>
+public enum PassOutcome
+{
+    /// <summary>Nothing to do: the host already matched the desired state.</summary>
+    Converged,
+    /// <summary>Changes were applied and the host now matches the desired state.</summary>
+    Changed,
+    /// <summary>A transient error (git fetch, engine unavailable, ...): retried with backoff.</summary>
+    Failed,
+    /// <summary>Waiting for something outside berth (a dependency, a health gate, an external network): retried on the interval.</summary>
+    Waiting,
+    /// <summary>The user must fix something (invalid commit, failed rollout that was rolled back): no fast retry; a new commit unblocks it.</summary>
+    Stalled,
+}
+
+/// <summary>The result of one reconcile pass, as the pass reports it.</summary>
+/// <param name="Outcome">How it ended.</param>
+/// <param name="Revision">The commit the pass resolved and worked on (null when it did not get that far, e.g. the fetch failed).</param>
+/// <param name="Summary">One line for a person: what changed, or what failed and why. Never contains secrets.</param>
+/// <param name="Duration">Wall time of the pass. The loop measures it and overwrites whatever the pass put here.</param>
+/// <param name="Reason">A short CamelCase reason for the conditions (e.g. "GitFetchFailed", "SpecInvalid"); null: derived from the outcome.</param>
+/// <param name="Services">
+/// Per-service status observed by this pass. Default (not empty): the pass did not observe the host
+/// (e.g. the fetch failed), so the previous per-service status is kept.
+/// </param>
+public sealed record PassResult(
+    PassOutcome Outcome,
+    string? Revision,
+    string Summary,
+    TimeSpan Duration,
+    string? Reason = null,
+    ImmutableArray<ServiceStatus> Services = default)
+{
+    /// <summary>Converged or Changed: the host matches <see cref="Revision"/>.</summary>
+    public bool Succeeded => Outcome is PassOutcome.Converged or PassOutcome.Changed;
+}

@@ -1,0 +1,146 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Berth.Daemon.Http;
+using Berth.Reconciler.Loop;
+
+namespace Berth.Tests.Daemon;
+
+public sealed class StatusBoardTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+
+    private static PassRecord Pass(long number, PassOutcome outcome, string? revision = "abc", string reason = "R", DateTimeOffset? at = null) =>
+        new(number, PassTrigger.Timer, at ?? T0, TimeSpan.FromSeconds(1), outcome, revision, $"pass {number}", reason);
+
+    private static Condition Condition(StatusSnapshot status, string type) => status.Conditions.Single(condition => condition.Type == type);
+
+    [Fact]
+    public void Board_New_ReadyIsUnknown()
+    {
+        var board = new StatusBoard("h", "v", T0);
+
+        Assert.Equal(ConditionStatus.Unknown, Condition(board.Current, ConditionTypes.Ready).Status);
+        Assert.Null(board.Current.LastAttempted);
+    }
+
+    [Fact]
+    public void Board_ChangedThenFailed_KeepsLastAppliedAndTracksLastAttempted()
+    {
+        var board = new StatusBoard("h", "v", T0);
+
+        board.RecordPassCompleted(Pass(1, PassOutcome.Changed, "rev1"), default, 0, 0, T0.AddSeconds(1));
+        board.RecordPassCompleted(Pass(2, PassOutcome.Failed, "rev2", "GitFetchFailed"), default, 1, 0, T0.AddSeconds(2));
+
+        var status = board.Current;
+        Assert.Equal("rev1", status.LastApplied!.Revision);
+        Assert.Equal("rev2", status.LastAttempted!.Revision);
+        Assert.Equal((ConditionStatus.False, "GitFetchFailed"), (Condition(status, ConditionTypes.Ready).Status, Condition(status, ConditionTypes.Ready).Reason));
+        Assert.Equal(ConditionStatus.True, Condition(status, ConditionTypes.Reconciling).Status);
+        Assert.Equal(ConditionStatus.False, Condition(status, ConditionTypes.Stalled).Status);
+        Assert.Equal([2L, 1L], status.History.Select(pass => pass.Number));
+    }
+
+    [Fact]
+    public void Board_Stalled_StalledTrueReconcilingFalse()
+    {
+        var board = new StatusBoard("h", "v", T0);
+
+        board.RecordPassCompleted(Pass(1, PassOutcome.Stalled, "rev1", "SpecInvalid"), default, 0, 0, T0);
+
+        var status = board.Current;
+        Assert.Equal((ConditionStatus.True, "SpecInvalid"), (Condition(status, ConditionTypes.Stalled).Status, Condition(status, ConditionTypes.Stalled).Reason));
+        Assert.Equal(ConditionStatus.False, Condition(status, ConditionTypes.Reconciling).Status);
+        Assert.Null(status.LastApplied);
+    }
+
+    [Fact]
+    public void Board_ConditionUnchanged_SinceDoesNotMove()
+    {
+        var board = new StatusBoard("h", "v", T0);
+        board.RecordPassCompleted(Pass(1, PassOutcome.Converged), default, 0, 0, T0.AddMinutes(1));
+        board.RecordPassStarted(PassTrigger.Timer, T0.AddMinutes(2));
+        board.RecordPassCompleted(Pass(2, PassOutcome.Converged), default, 0, 0, T0.AddMinutes(3));
+
+        Assert.Equal(T0.AddMinutes(1), Condition(board.Current, ConditionTypes.Ready).Since);
+    }
+
+    [Fact]
+    public void Board_PassWithoutServices_KeepsThePreviousServices()
+    {
+        var board = new StatusBoard("h", "v", T0);
+        var services = ImmutableArray.Create(
+            new ServiceStatus("web", "worker", 1, 1, 1, null),
+            new ServiceStatus("web", "api", 2, 2, 2, null));
+
+        board.RecordPassCompleted(Pass(1, PassOutcome.Converged), services, 0, 0, T0);
+        board.RecordPassCompleted(Pass(2, PassOutcome.Failed), default, 1, 0, T0);
+
+        Assert.Equal(["api", "worker"], board.Current.Services.Select(service => service.Service));
+    }
+
+    [Fact]
+    public void Board_ManyPasses_HistoryIsBounded()
+    {
+        var board = new StatusBoard("h", "v", T0);
+
+        for (var number = 1; number <= 50; number++)
+        {
+            board.RecordPassCompleted(Pass(number, PassOutcome.Converged), default, 0, 0, T0);
+        }
+
+        Assert.Equal(StatusBoard.HistoryLength, board.Current.History.Count);
+        Assert.Equal(50, board.Current.History[0].Number);
+    }
+
+    [Fact]
+    public void Snapshot_Json_RoundTripsWithEnumsAsStrings()
+    {
+        var board = new StatusBoard("h", "v", T0);
+        board.RecordPassCompleted(
+            Pass(1, PassOutcome.Stalled),
+            [new ServiceStatus("web", "api", 2, 1, 0, new RolloutRecord(RolloutResult.RolledBack, "abc", T0, "exit code 1\nlast log: boom"))],
+            0, 0, T0);
+
+        var json = JsonSerializer.Serialize(board.Current, StatusJsonContext.Default.StatusSnapshot);
+        var back = JsonSerializer.Deserialize(json, StatusJsonContext.Default.StatusSnapshot)!;
+
+        Assert.Contains("\"outcome\": \"Stalled\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"result\": \"RolledBack\"", json, StringComparison.Ordinal);
+        Assert.Equal("exit code 1\nlast log: boom", back.Services[0].LastRollout!.Evidence);
+        Assert.Equal(board.Current.LastAttempted, back.LastAttempted);
+    }
+
+    [Fact]
+    public void Readiness_RecentConvergedPass_IsReady()
+    {
+        var board = new StatusBoard("h", "v", T0);
+        board.RecordPassCompleted(Pass(1, PassOutcome.Converged), default, 0, 0, T0);
+
+        Assert.True(Readiness.Evaluate(board.Current, T0.AddMinutes(2), TimeSpan.FromMinutes(1)).Ready);
+    }
+
+    [Fact]
+    public void Readiness_LastPassOlderThanThreeIntervals_IsNotReady()
+    {
+        var board = new StatusBoard("h", "v", T0);
+        board.RecordPassCompleted(Pass(1, PassOutcome.Converged), default, 0, 0, T0);
+
+        Assert.False(Readiness.Evaluate(board.Current, T0.AddMinutes(3).AddSeconds(2), TimeSpan.FromMinutes(1)).Ready);
+    }
+
+    [Fact]
+    public void Readiness_Stalled_IsNotReady()
+    {
+        var board = new StatusBoard("h", "v", T0);
+        board.RecordPassCompleted(Pass(1, PassOutcome.Stalled, reason: "SpecInvalid"), default, 0, 0, T0);
+
+        var (ready, reason) = Readiness.Evaluate(board.Current, T0, TimeSpan.FromMinutes(1));
+
+        Assert.False(ready);
+        Assert.Contains("SpecInvalid", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Readiness_NoPassYet_IsNotReady() =>
+        Assert.False(Readiness.Evaluate(new StatusBoard("h", "v", T0).Current, T0, TimeSpan.FromMinutes(1)).Ready);
+}
