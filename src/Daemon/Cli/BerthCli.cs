@@ -26,7 +26,7 @@ internal static class BerthCli
             versionOption.Action = new PrintVersionAction();
         }
 
-        root.Subcommands.Add(NotYetImplemented("validate", "Check a desired-state repository and report every error with file:line:column"));
+        root.Subcommands.Add(ValidateCommand.Build());
         root.Subcommands.Add(NotYetImplemented("plan", "Show what `apply` would change on this host, and why (exit 0: none, 2: changes pending)"));
         root.Subcommands.Add(NotYetImplemented("apply", "Converge this host to the desired state once"));
         root.Subcommands.Add(DaemonCommand.Build());

@@ -24,6 +24,12 @@ public sealed record ServiceSpec(
     string ConfigHash,
     ImmutableSortedDictionary<string, string> FieldHashes)
 {
+    /// <summary>
+    /// `x-berth: { drain: 2s }`: how long a replaced container keeps running after it left the
+    /// network aliases, so in-flight requests finish. Default 0. Not hashed (rollout behaviour).
+    /// </summary>
+    public TimeSpan Drain { get; init; } = TimeSpan.Zero;
+
     /// <summary>`stack/service`, the name used in plans, logs and status.</summary>
     public string QualifiedName => $"{Stack}/{Name}";
 }

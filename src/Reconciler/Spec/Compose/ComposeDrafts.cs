@@ -1,0 +1,184 @@
+using Berth.Reconciler.Spec.Model;
+using Berth.Reconciler.Spec.Yaml;
+
+namespace Berth.Reconciler.Spec.Compose;
+
+// Mutable drafts of one Compose file, as read: every field is null/empty when the file does not set
+// it, so that several files can be merged in order (ComposeMerger) before defaults are filled and the
+// immutable model is built (StackBuilder). Locations are kept where a later check may point at them.
+
+internal sealed record Located<T>(T Value, Location At);
+
+internal sealed class ComposeFileDraft(string file)
+{
+    public string File { get; } = file;
+
+    public Located<string>? Name { get; set; }
+
+    public Dictionary<string, ServiceDraft> Services { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, ResourceDraft> Networks { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, ResourceDraft> Volumes { get; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>A top-level network or volume.</summary>
+internal sealed class ResourceDraft(string key, Location keyLocation)
+{
+    public string Key { get; } = key;
+
+    public Location KeyLocation { get; } = keyLocation;
+
+    public bool? External { get; set; }
+
+    public string? Name { get; set; }
+
+    public string? Driver { get; set; }
+
+    public Dictionary<string, string> DriverOptions { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, string> Labels { get; } = new(StringComparer.Ordinal);
+
+    public bool? Internal { get; set; }
+}
+
+internal sealed class ServiceDraft(string name, Location keyLocation)
+{
+    public string Name { get; } = name;
+
+    /// <summary>Where the service is first defined: errors about the service as a whole point here.</summary>
+    public Location KeyLocation { get; } = keyLocation;
+
+    public Located<string>? Image { get; set; }
+
+    public List<string>? Command { get; set; }
+
+    public List<string>? Entrypoint { get; set; }
+
+    /// <summary>Values from env_file, in file order; `environment` overrides them.</summary>
+    public List<KeyValuePair<string, string>> EnvFileValues { get; } = [];
+
+    /// <summary>From `environment`; a null value means "unset it" (a bare KEY whose variable is undefined).</summary>
+    public Dictionary<string, string?> Environment { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, string> Labels { get; } = new(StringComparer.Ordinal);
+
+    public Located<string>? ContainerName { get; set; }
+
+    public List<Located<PortSpec>> Ports { get; } = [];
+
+    public List<string> Expose { get; } = [];
+
+    /// <summary>Keyed by container target: a later file's mount on the same target replaces the earlier one.</summary>
+    public Dictionary<string, Located<MountSpec>> Mounts { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>null: `networks:` not set (then the stack's default network).</summary>
+    public Dictionary<string, NetworkAttachmentDraft>? Networks { get; set; }
+
+    public Located<string>? NetworkMode { get; set; }
+
+    public HealthCheckDraft? HealthCheck { get; set; }
+
+    public string? Restart { get; set; }
+
+    public double? CpuLimit { get; set; }
+
+    public long? MemoryLimit { get; set; }
+
+    public long? PidsLimit { get; set; }
+
+    public string? User { get; set; }
+
+    public string? WorkingDir { get; set; }
+
+    public string? Hostname { get; set; }
+
+    public string? StopSignal { get; set; }
+
+    public TimeSpan? StopGracePeriod { get; set; }
+
+    public bool? Init { get; set; }
+
+    public bool? ReadOnly { get; set; }
+
+    public bool? Privileged { get; set; }
+
+    public List<string> CapAdd { get; } = [];
+
+    public List<string> CapDrop { get; } = [];
+
+    public List<string> ExtraHosts { get; } = [];
+
+    /// <summary>Order kept: the first server is asked first.</summary>
+    public List<string>? Dns { get; set; }
+
+    public Dictionary<string, string> Sysctls { get; } = new(StringComparer.Ordinal);
+
+    public Dictionary<string, UlimitSpec> Ulimits { get; } = new(StringComparer.Ordinal);
+
+    public string? LoggingDriver { get; set; }
+
+    public Dictionary<string, string>? LoggingOptions { get; set; }
+
+    public List<string> Tmpfs { get; } = [];
+
+    public long? ShmSize { get; set; }
+
+    public List<string> Devices { get; } = [];
+
+    public List<string> SecurityOpt { get; } = [];
+
+    public Located<int>? Replicas { get; set; }
+
+    public RolloutDraft Update { get; } = new();
+
+    public RolloutDraft Rollback { get; } = new();
+
+    public Dictionary<string, Located<ServiceDependency>> DependsOn { get; } = new(StringComparer.Ordinal);
+
+    public PullPolicy? PullPolicy { get; set; }
+
+    public TimeSpan? Drain { get; set; }
+}
+
+internal sealed class NetworkAttachmentDraft(string key, Location at)
+{
+    public string Key { get; } = key;
+
+    public Location At { get; } = at;
+
+    public SortedSet<string> Aliases { get; } = new(StringComparer.Ordinal);
+}
+
+internal sealed class HealthCheckDraft
+{
+    /// <summary>Empty: keep the image's test, with these timings.</summary>
+    public List<string>? Test { get; set; }
+
+    public bool? Disable { get; set; }
+
+    public TimeSpan? Interval { get; set; }
+
+    public TimeSpan? Timeout { get; set; }
+
+    public TimeSpan? StartPeriod { get; set; }
+
+    public TimeSpan? StartInterval { get; set; }
+
+    public int? Retries { get; set; }
+}
+
+internal sealed class RolloutDraft
+{
+    public int? Parallelism { get; set; }
+
+    public TimeSpan? Delay { get; set; }
+
+    public FailureAction? FailureAction { get; set; }
+
+    public TimeSpan? Monitor { get; set; }
+
+    public double? MaxFailureRatio { get; set; }
+
+    public Located<UpdateOrder>? Order { get; set; }
+}

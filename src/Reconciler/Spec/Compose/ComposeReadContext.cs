@@ -1,0 +1,21 @@
+using Berth.Reconciler.Spec.Interpolation;
+using Berth.Reconciler.Spec.Yaml;
+
+namespace Berth.Reconciler.Spec.Compose;
+
+/// <summary>What reading one Compose file needs besides its tree.</summary>
+/// <param name="File">Repository-relative path of the Compose file.</param>
+/// <param name="Variables">For `env_file` contents and bare `environment` keys (the tree is already interpolated).</param>
+internal sealed record ComposeReadContext(NodeReader Reader, IRepositoryFiles Files, string File, VariableSet Variables)
+{
+    public string RelativeDirectory => RepositoryPath.DirectoryOf(File);
+
+    /// <summary>Absolute directory of the Compose file on this host: relative bind sources resolve against it.</summary>
+    public string AbsoluteDirectory => Path.GetFullPath(Path.Combine(Files.RootPath, RelativeDirectory));
+}
+
+/// <summary>The target of a service's field readers.</summary>
+internal sealed record ServiceTarget(ComposeReadContext Context, ServiceDraft Draft)
+{
+    public NodeReader Reader => Context.Reader;
+}

@@ -1,0 +1,147 @@
+using Berth.Reconciler.Spec.Model;
+using Berth.Reconciler.Spec.Yaml;
+
+namespace Berth.Reconciler.Spec.Compose;
+
+/// <summary>A service's `deploy:`, `healthcheck:` and berth's own `x-berth:` block.</summary>
+internal static class DeployReader
+{
+    public static void ReadDeploy(ServiceTarget target, Node node, string path) => ApplyTo(target, node, path, DeployFields);
+
+    public static void ReadHealthCheck(ServiceTarget target, Node node, string path)
+    {
+        target.Draft.HealthCheck ??= new HealthCheckDraft();
+        ApplyTo(target, node, path, HealthCheckFields);
+    }
+
+    public static void ReadBerthExtension(ServiceTarget target, Node node, string path) => ApplyTo(target, node, path, BerthFields);
+
+    private static void ApplyTo(ServiceTarget target, Node node, string path, FieldTable<ServiceTarget> table)
+    {
+        if (target.Reader.MappingOrNull(node, path) is { } mapping)
+        {
+            table.Apply(target.Reader, mapping, target, path);
+        }
+    }
+
+    private static readonly FieldTable<ServiceTarget> LimitsFields = new FieldTable<ServiceTarget>()
+        .Field("cpus", (target, node, path) => target.Draft.CpuLimit = target.Reader.Number(node, path, 0.01, 1024))
+        .Field("memory", (target, node, path) => target.Draft.MemoryLimit = target.Reader.Size(node, path))
+        .Field("pids", (target, node, path) => target.Draft.PidsLimit = target.Reader.Integer(node, path, -1))
+        .Unsupported(["devices"]);
+
+    private static void ApplyRollout(ServiceTarget target, Node node, string path, RolloutDraft rollout, bool isRollback)
+    {
+        if (target.Reader.MappingOrNull(node, path) is { } mapping)
+        {
+            RolloutFields.Apply(target.Reader, mapping, (target.Reader, rollout, isRollback), path);
+        }
+    }
+
+    private static readonly FieldTable<(NodeReader Reader, RolloutDraft Rollout, bool IsRollback)> RolloutFields =
+        new FieldTable<(NodeReader Reader, RolloutDraft Rollout, bool IsRollback)>()
+            .Field("parallelism", (target, node, path) => target.Rollout.Parallelism = (int?)target.Reader.Integer(node, path, 0, 1000))
+            .Field("delay", (target, node, path) => target.Rollout.Delay = target.Reader.Duration(node, path))
+            .Field("monitor", (target, node, path) => target.Rollout.Monitor = target.Reader.Duration(node, path))
+            .Field("max_failure_ratio", (target, node, path) => target.Rollout.MaxFailureRatio = target.Reader.Number(node, path, 0, 1))
+            .Field("failure_action", (target, node, path) =>
+            {
+                // Swarm's rule: a failing rollback is never rolled back again.
+                var allowed = target.IsRollback ? new[] { "pause", "continue" } : ["rollback", "pause", "continue"];
+                target.Rollout.FailureAction = target.Reader.OneOf(node, path, allowed) switch
+                {
+                    "rollback" => FailureAction.Rollback,
+                    "pause" => FailureAction.Pause,
+                    "continue" => FailureAction.Continue,
+                    _ => target.Rollout.FailureAction,
+                };
+            })
+            .Field("order", (target, node, path) =>
+            {
+                var order = target.Reader.OneOf(node, path, "stop-first", "start-first");
+                if (order is not null)
+                {
+                    target.Rollout.Order = new Located<UpdateOrder>(order == "start-first" ? UpdateOrder.StartFirst : UpdateOrder.StopFirst, node.Start);
+                }
+            });
+
+    private static readonly FieldTable<ServiceTarget> HealthCheckFields = new FieldTable<ServiceTarget>()
+        .Field("test", (target, node, path) =>
+        {
+            var health = target.Draft.HealthCheck!;
+            if (node is ScalarNode { IsNull: false } command)
+            {
+                // A string runs in the container's shell, as Compose does.
+                health.Test = ["CMD-SHELL", command.Value];
+                return;
+            }
+
+            if (target.Reader.StringList(node, path) is not { } items)
+            {
+                return;
+            }
+
+            if (items.Count == 0 || items[0].Value is not ("CMD" or "CMD-SHELL" or "NONE"))
+            {
+                target.Reader.Error(node, $"{path}: a list must start with CMD, CMD-SHELL or NONE (e.g. [\"CMD\", \"curl\", \"-f\", \"http://localhost/\"])");
+                return;
+            }
+
+            if (items[0].Value == "CMD-SHELL" && items.Count != 2)
+            {
+                target.Reader.Error(node, $"{path}: CMD-SHELL takes exactly one command string");
+                return;
+            }
+
+            health.Test = [.. items.Select(item => item.Value)];
+        })
+        .Field("interval", (target, node, path) => target.Draft.HealthCheck!.Interval = PositiveDuration(target, node, path))
+        .Field("timeout", (target, node, path) => target.Draft.HealthCheck!.Timeout = PositiveDuration(target, node, path))
+        .Field("start_period", (target, node, path) => target.Draft.HealthCheck!.StartPeriod = target.Reader.Duration(node, path))
+        .Field("start_interval", (target, node, path) => target.Draft.HealthCheck!.StartInterval = PositiveDuration(target, node, path))
+        .Field("retries", (target, node, path) => target.Draft.HealthCheck!.Retries = (int?)target.Reader.Integer(node, path, 1, 1000))
+        .Field("disable", (target, node, path) => target.Draft.HealthCheck!.Disable = target.Reader.Bool(node, path));
+
+    /// <summary>Docker rejects intervals under 1 ms (and 0 means "default", which would surprise).</summary>
+    private static TimeSpan? PositiveDuration(ServiceTarget target, Node node, string path)
+    {
+        var duration = target.Reader.Duration(node, path);
+        if (duration is { } value && value < TimeSpan.FromMilliseconds(1))
+        {
+            target.Reader.Error(node, $"{path} must be at least 1ms");
+            return null;
+        }
+
+        return duration;
+    }
+
+    // berth's own service settings, where Compose has no field. Keep this set small and documented.
+    private static readonly FieldTable<ServiceTarget> BerthFields = new FieldTable<ServiceTarget>()
+        .Field("drain", (target, node, path) => target.Draft.Drain = target.Reader.Duration(node, path));
+
+    private static readonly FieldTable<ServiceTarget> ResourcesFields = new FieldTable<ServiceTarget>()
+        .Field("limits", (target, node, path) => ApplyTo(target, node, path, LimitsFields))
+        .Unsupported("reservations", "berth sets limits only");
+
+    private static readonly FieldTable<ServiceTarget> DeployFields = new FieldTable<ServiceTarget>()
+        .Field("replicas", (target, node, path) =>
+        {
+            if (target.Reader.Integer(node, path, 0, 1000) is { } replicas)
+            {
+                target.Draft.Replicas = new Located<int>((int)replicas, node.Start);
+            }
+        })
+        .Field("mode", (target, node, path) =>
+        {
+            if (target.Reader.String(node, path) is { } mode && mode != "replicated")
+            {
+                target.Reader.Error(node, $"{path}: mode '{mode}' is not supported by berth (one host: only replicated)");
+            }
+        })
+        .Field("update_config", (target, node, path) => ApplyRollout(target, node, path, target.Draft.Update, isRollback: false))
+        .Field("rollback_config", (target, node, path) => ApplyRollout(target, node, path, target.Draft.Rollback, isRollback: true))
+        .Field("resources", (target, node, path) => ApplyTo(target, node, path, ResourcesFields))
+        .Unsupported("restart_policy", "use the service's 'restart'")
+        .Unsupported("placement", "assign stacks to hosts in berth.yaml")
+        .Unsupported(["endpoint_mode", "labels"]);
+}

@@ -1,0 +1,296 @@
+using System.Collections.Immutable;
+using Berth.Reconciler.Spec.Model;
+using Berth.Reconciler.Spec.Validation;
+using Berth.Reconciler.Spec.Yaml;
+
+namespace Berth.Reconciler.Spec.Compose;
+
+/// <summary>A stack as built, with the places host-level checks point at.</summary>
+/// <param name="ServiceLocations">Per service: its `container_name` if set, else its key.</param>
+internal sealed record BuiltStack(StackSpec Spec, ImmutableDictionary<string, Location> ServiceLocations);
+
+/// <summary>
+/// Checks a merged stack draft for what only the whole stack can tell (references between services,
+/// networks and volumes; cycles; rollout against ports), fills Docker's defaults and builds the
+/// immutable, sorted <see cref="StackSpec"/> with each service's config hash.
+/// </summary>
+internal static class StackBuilder
+{
+    public const string DefaultNetwork = "default";
+
+    /// <returns>Null when errors were added.</returns>
+    public static BuiltStack? Build(string stackName, ImmutableArray<string> sourceFiles, ComposeFileDraft draft, NodeReader reader)
+    {
+        var errorsBefore = reader.Errors.Count;
+        if (draft.Services.Count == 0)
+        {
+            reader.Error(Location.StartOf(sourceFiles[0]), $"stack '{stackName}' has no services");
+        }
+
+        // As Compose: the default network exists when a service lists no networks, or names `default` explicitly.
+        var usesDefaultNetwork = draft.Services.Values.Any(service =>
+            (service.Networks is null && service.NetworkMode is null) || service.Networks?.ContainsKey(DefaultNetwork) == true);
+        if (usesDefaultNetwork && !draft.Networks.ContainsKey(DefaultNetwork))
+        {
+            draft.Networks[DefaultNetwork] = new ResourceDraft(DefaultNetwork, Location.StartOf(sourceFiles[0]));
+        }
+
+        var networks = draft.Networks.Values.Select(network => BuildNetwork(stackName, network, reader)).OrderBy(network => network.Key, StringComparer.Ordinal).ToImmutableArray();
+        var volumes = draft.Volumes.Values.Select(volume => BuildVolume(stackName, volume, reader)).OrderBy(volume => volume.Key, StringComparer.Ordinal).ToImmutableArray();
+        var networksByKey = networks.ToDictionary(network => network.Key, StringComparer.Ordinal);
+        var volumesByKey = volumes.ToDictionary(volume => volume.Key, StringComparer.Ordinal);
+
+        var services = new List<ServiceSpec>();
+        foreach (var service in draft.Services.Values.OrderBy(service => service.Name, StringComparer.Ordinal))
+        {
+            CheckReferences(service, draft, reader);
+            if (BuildService(stackName, service, networksByKey, volumesByKey, reader) is { } built)
+            {
+                services.Add(built);
+            }
+        }
+
+        DependencyCycles.Report(draft.Services.Values, reader);
+        if (reader.Errors.Count > errorsBefore)
+        {
+            return null;
+        }
+
+        var spec = new StackSpec(stackName, sourceFiles, [.. services], networks, volumes);
+        var locations = draft.Services.Values.ToImmutableDictionary(service => service.Name, service => service.ContainerName?.At ?? service.KeyLocation);
+        return new BuiltStack(spec, locations);
+    }
+
+    private static void CheckReferences(ServiceDraft service, ComposeFileDraft draft, NodeReader reader)
+    {
+        foreach (var (target, dependency) in service.DependsOn)
+        {
+            if (!draft.Services.ContainsKey(target))
+            {
+                reader.Error(dependency.At, $"service '{service.Name}' depends on unknown service '{target}'{DidYouMean.Hint(target, draft.Services.Keys)}");
+            }
+            else if (target == service.Name)
+            {
+                reader.Error(dependency.At, $"service '{service.Name}' depends on itself");
+            }
+        }
+
+        if (service.NetworkMode is { } mode)
+        {
+            if (service.Networks is not null)
+            {
+                reader.Error(mode.At, $"service '{service.Name}' sets both network_mode and networks; use one");
+            }
+
+            if (mode.Value.StartsWith("service:", StringComparison.Ordinal) && mode.Value["service:".Length..] is var other && !draft.Services.ContainsKey(other))
+            {
+                reader.Error(mode.At, $"network_mode refers to unknown service '{other}'{DidYouMean.Hint(other, draft.Services.Keys)}");
+            }
+        }
+
+        foreach (var attachment in service.Networks?.Values.AsEnumerable() ?? [])
+        {
+            if (!draft.Networks.ContainsKey(attachment.Key))
+            {
+                reader.Error(attachment.At, $"service '{service.Name}' uses unknown network '{attachment.Key}'; define it under the top-level networks:{DidYouMean.Hint(attachment.Key, draft.Networks.Keys)}");
+            }
+        }
+
+        foreach (var mount in service.Mounts.Values)
+        {
+            if (mount.Value.VolumeKey is { } volumeKey && !draft.Volumes.ContainsKey(volumeKey))
+            {
+                reader.Error(mount.At, $"service '{service.Name}' uses unknown volume '{volumeKey}'; define it under the top-level volumes: (or write ./{volumeKey} for a bind mount){DidYouMean.Hint(volumeKey, draft.Volumes.Keys)}");
+            }
+        }
+
+        var replicas = service.Replicas?.Value ?? 1;
+        if (service.ContainerName is { } containerName && replicas > 1)
+        {
+            reader.Error(containerName.At, $"service '{service.Name}' sets container_name and {replicas} replicas: container names are unique; remove container_name or use 1 replica");
+        }
+
+        var fixedPort = service.Ports.FirstOrDefault(port => port.Value.Published is not null);
+        if (fixedPort is not null && replicas > 1)
+        {
+            reader.Error(fixedPort.At, $"service '{service.Name}' has {replicas} replicas and publishes host port {fixedPort.Value.Published}: only one container can bind it; publish an ephemeral port (\"{fixedPort.Value.Target}\") or use 1 replica");
+        }
+
+        foreach (var order in new[] { service.Update.Order, service.Rollback.Order })
+        {
+            if (order is { Value: UpdateOrder.StartFirst } && fixedPort is not null)
+            {
+                reader.Error(order.At, $"order: start-first with fixed host port {fixedPort.Value.Published} cannot work on one host: the new container cannot bind the port the old one holds; use order: stop-first or an ephemeral port");
+            }
+        }
+    }
+
+    private static ServiceSpec? BuildService(
+        string stackName, ServiceDraft service, Dictionary<string, NetworkSpec> networks, Dictionary<string, VolumeSpec> volumes, NodeReader reader)
+    {
+        if (service.Image is null)
+        {
+            reader.Error(service.KeyLocation, $"service '{service.Name}' has no image (berth runs images from registries; 'build' is not supported)");
+            return null;
+        }
+
+        var attachments = service.NetworkMode is not null
+            ? []
+            : (service.Networks?.Values.AsEnumerable() ?? [new NetworkAttachmentDraft(DefaultNetwork, service.KeyLocation)])
+                .Where(attachment => networks.ContainsKey(attachment.Key))
+                .Select(attachment => new ServiceNetwork(attachment.Key, networks[attachment.Key].EngineName, [.. attachment.Aliases]))
+                .OrderBy(network => network.Key, StringComparer.Ordinal)
+                .ToImmutableArray();
+
+        var mounts = service.Mounts.Values
+            .Select(mount => mount.Value.VolumeKey is { } key && volumes.TryGetValue(key, out var volume) ? mount.Value with { Source = volume.EngineName } : mount.Value)
+            .OrderBy(mount => mount.Target, StringComparer.Ordinal)
+            .ToImmutableArray();
+
+        var container = new ContainerSpec(
+            Image: service.Image.Value,
+            Entrypoint: service.Entrypoint is null ? null : [.. service.Entrypoint],
+            Command: service.Command is null ? null : [.. service.Command],
+            Environment: BuildEnvironment(service),
+            Labels: service.Labels.ToImmutableSortedDictionary(StringComparer.Ordinal),
+            ContainerName: service.ContainerName?.Value,
+            Ports: [.. service.Ports.Select(port => port.Value).Distinct()
+                .OrderBy(port => port.Target).ThenBy(port => port.Protocol).ThenBy(port => port.HostIp, StringComparer.Ordinal).ThenBy(port => port.Published)],
+            Expose: [.. service.Expose.Distinct().OrderBy(port => int.Parse(port.Split('/')[0], System.Globalization.CultureInfo.InvariantCulture)).ThenBy(port => port, StringComparer.Ordinal)],
+            Mounts: mounts,
+            Networks: attachments,
+            NetworkMode: service.NetworkMode?.Value,
+            HealthCheck: BuildHealthCheck(service.HealthCheck),
+            Restart: service.Restart ?? "no",
+            Limits: new ResourceLimits(service.CpuLimit, service.MemoryLimit, service.PidsLimit),
+            User: service.User,
+            WorkingDir: service.WorkingDir,
+            Hostname: service.Hostname,
+            StopSignal: service.StopSignal,
+            StopGracePeriod: service.StopGracePeriod,
+            Init: service.Init ?? false,
+            ReadOnly: service.ReadOnly ?? false,
+            CapAdd: SortedDistinct(service.CapAdd),
+            CapDrop: SortedDistinct(service.CapDrop),
+            Privileged: service.Privileged ?? false,
+            ExtraHosts: SortedDistinct(service.ExtraHosts),
+            Dns: [.. service.Dns ?? []],
+            Sysctls: service.Sysctls.ToImmutableSortedDictionary(StringComparer.Ordinal),
+            Ulimits: [.. service.Ulimits.Values.OrderBy(limit => limit.Name, StringComparer.Ordinal)],
+            Logging: service.LoggingDriver is null && service.LoggingOptions is null
+                ? null
+                : new LoggingSpec(service.LoggingDriver ?? "json-file", (service.LoggingOptions ?? []).ToImmutableSortedDictionary(StringComparer.Ordinal)),
+            Tmpfs: SortedDistinct(service.Tmpfs),
+            ShmSizeBytes: service.ShmSize,
+            Devices: SortedDistinct(service.Devices),
+            SecurityOpt: SortedDistinct(service.SecurityOpt));
+
+        var fieldHashes = ConfigHasher.FieldHashes(container);
+        return new ServiceSpec(
+            Stack: stackName,
+            Name: service.Name,
+            Replicas: service.Replicas?.Value ?? 1,
+            Container: container,
+            Update: BuildRollout(service.Update, RolloutPolicy.DefaultUpdate),
+            Rollback: BuildRollout(service.Rollback, RolloutPolicy.DefaultRollback),
+            DependsOn: [.. service.DependsOn.Values.Select(dependency => dependency.Value).OrderBy(dependency => dependency.Service, StringComparer.Ordinal)],
+            PullPolicy: service.PullPolicy ?? PullPolicy.Missing,
+            ConfigHash: ConfigHasher.ConfigHash(fieldHashes),
+            FieldHashes: fieldHashes)
+        {
+            Drain = service.Drain ?? TimeSpan.Zero,
+        };
+    }
+
+    /// <summary>env_file values first, then `environment` (a null there removes the key), as Compose.</summary>
+    private static ImmutableSortedDictionary<string, string> BuildEnvironment(ServiceDraft service)
+    {
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in service.EnvFileValues)
+        {
+            environment[key] = value;
+        }
+
+        foreach (var (key, value) in service.Environment)
+        {
+            if (value is null)
+            {
+                environment.Remove(key);
+            }
+            else
+            {
+                environment[key] = value;
+            }
+        }
+
+        return environment.ToImmutableSortedDictionary(StringComparer.Ordinal);
+    }
+
+    private static HealthCheckSpec? BuildHealthCheck(HealthCheckDraft? draft)
+    {
+        if (draft is null)
+        {
+            return null;
+        }
+
+        // Docker's defaults, filled here so that writing them out changes nothing.
+        var test = draft.Disable == true ? ["NONE"] : draft.Test ?? [];
+        return new HealthCheckSpec(
+            [.. test],
+            draft.Interval ?? TimeSpan.FromSeconds(30),
+            draft.Timeout ?? TimeSpan.FromSeconds(30),
+            draft.StartPeriod ?? TimeSpan.Zero,
+            draft.StartInterval ?? TimeSpan.FromSeconds(5),
+            draft.Retries ?? 3);
+    }
+
+    private static RolloutPolicy BuildRollout(RolloutDraft draft, RolloutPolicy defaults) => new(
+        draft.Parallelism ?? defaults.Parallelism,
+        draft.Delay ?? defaults.Delay,
+        draft.FailureAction ?? defaults.FailureAction,
+        draft.Monitor ?? defaults.Monitor,
+        draft.MaxFailureRatio ?? defaults.MaxFailureRatio,
+        draft.Order?.Value ?? defaults.Order);
+
+    private static NetworkSpec BuildNetwork(string stackName, ResourceDraft draft, NodeReader reader)
+    {
+        var external = CheckExternal(draft, reader, "network");
+        return new NetworkSpec(
+            draft.Key,
+            EngineName(stackName, draft, external),
+            external,
+            draft.Driver ?? "bridge",
+            draft.DriverOptions.ToImmutableSortedDictionary(StringComparer.Ordinal),
+            draft.Labels.ToImmutableSortedDictionary(StringComparer.Ordinal),
+            draft.Internal ?? false);
+    }
+
+    private static VolumeSpec BuildVolume(string stackName, ResourceDraft draft, NodeReader reader)
+    {
+        var external = CheckExternal(draft, reader, "volume");
+        return new VolumeSpec(
+            draft.Key,
+            EngineName(stackName, draft, external),
+            external,
+            draft.Driver ?? "local",
+            draft.DriverOptions.ToImmutableSortedDictionary(StringComparer.Ordinal),
+            draft.Labels.ToImmutableSortedDictionary(StringComparer.Ordinal));
+    }
+
+    /// <summary>As Compose: `name:` if set; an external resource is otherwise named by its key; else `stack_key`.</summary>
+    private static string EngineName(string stackName, ResourceDraft draft, bool external) =>
+        draft.Name ?? (external ? draft.Key : $"{stackName}_{draft.Key}");
+
+    private static bool CheckExternal(ResourceDraft draft, NodeReader reader, string kind)
+    {
+        var external = draft.External ?? false;
+        if (external && (draft.Driver is not null || draft.DriverOptions.Count > 0 || draft.Labels.Count > 0 || draft.Internal is not null))
+        {
+            reader.Error(draft.KeyLocation, $"external {kind} '{draft.Key}' is created outside berth: it takes only 'name', not driver, driver_opts, labels or internal");
+        }
+
+        return external;
+    }
+
+    private static ImmutableArray<string> SortedDistinct(IEnumerable<string> values) => [.. values.Distinct().Order(StringComparer.Ordinal)];
+}

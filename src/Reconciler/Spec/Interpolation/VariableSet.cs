@@ -1,0 +1,33 @@
+namespace Berth.Reconciler.Spec.Interpolation;
+
+/// <summary>A variable's value and whether it came from the host (then it is a secret).</summary>
+internal readonly record struct Variable(string Value, bool IsSecret);
+
+/// <summary>
+/// The variables a stack is interpolated with on one host. Precedence, lowest first: stack vars,
+/// host vars (both from berth.yaml), host env files, host environment (both host-local: secrets).
+/// </summary>
+internal sealed class VariableSet
+{
+    public static readonly VariableSet Empty = new();
+
+    private readonly Dictionary<string, Variable> variables = new(StringComparer.Ordinal);
+
+    public VariableSet Overlay(IEnumerable<KeyValuePair<string, string>> values, bool isSecret)
+    {
+        var result = new VariableSet();
+        foreach (var (name, variable) in variables)
+        {
+            result.variables[name] = variable;
+        }
+
+        foreach (var (name, value) in values)
+        {
+            result.variables[name] = new Variable(value, isSecret);
+        }
+
+        return result;
+    }
+
+    public bool TryGet(string name, out Variable variable) => variables.TryGetValue(name, out variable);
+}

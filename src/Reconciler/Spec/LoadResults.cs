@@ -1,0 +1,15 @@
+using System.Collections.Immutable;
+using Berth.Reconciler.Spec.Model;
+
+namespace Berth.Reconciler.Spec;
+
+/// <summary>The desired state of one host, or every error that prevents it.</summary>
+/// <param name="State">Null exactly when <paramref name="Errors"/> is non-empty. A host outside the inventory gets an empty state.</param>
+/// <param name="HostInInventory">False when berth.yaml does not name the host: it runs nothing (not an error).</param>
+public sealed record HostLoadResult(string Host, DesiredState? State, ImmutableArray<SpecError> Errors, bool HostInInventory);
+
+/// <summary>The inventory-level view of a repository, for `berth validate` without --host.</summary>
+/// <param name="Hosts">Host names in berth.yaml, sorted. Empty without an inventory (then the one stack runs on every host).</param>
+/// <param name="Errors">Inventory errors only (berth.yaml itself, missing Compose files); Compose contents are checked per host.</param>
+/// <param name="HasInventory">False when the repository has no berth.yaml and its root Compose file is the one stack. (Added for the CLI.)</param>
+public sealed record RepositoryLoadResult(ImmutableArray<string> Hosts, ImmutableArray<SpecError> Errors, bool HasInventory = true);

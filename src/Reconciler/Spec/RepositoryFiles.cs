@@ -1,0 +1,82 @@
+namespace Berth.Reconciler.Spec;
+
+/// <summary>The files of a desired-state repository, by repository-relative path ('/' separated).</summary>
+/// <remarks>An interface so tests (and the fuzz test) can load from memory.</remarks>
+internal interface IRepositoryFiles
+{
+    /// <summary>Absolute path of the repository on this host: relative bind mounts resolve against it.</summary>
+    string RootPath { get; }
+
+    bool Exists(string relativePath);
+
+    /// <summary>The text, or null if the file does not exist.</summary>
+    string? ReadText(string relativePath);
+}
+
+internal sealed class DirectoryRepositoryFiles : IRepositoryFiles
+{
+    public DirectoryRepositoryFiles(string directory)
+    {
+        RootPath = Path.GetFullPath(directory);
+        if (!Directory.Exists(RootPath))
+        {
+            throw new DirectoryNotFoundException($"repository directory '{directory}' does not exist");
+        }
+    }
+
+    public string RootPath { get; }
+
+    public bool Exists(string relativePath) => File.Exists(Path.Combine(RootPath, relativePath));
+
+    public string? ReadText(string relativePath)
+    {
+        var path = Path.Combine(RootPath, relativePath);
+        return File.Exists(path) ? File.ReadAllText(path) : null;
+    }
+}
+
+/// <summary>Repository-relative path arithmetic that never leaves the repository.</summary>
+internal static class RepositoryPath
+{
+    /// <summary>The directory part of a repository-relative file path ("" for the root).</summary>
+    public static string DirectoryOf(string relativePath)
+    {
+        var slash = relativePath.LastIndexOf('/');
+        return slash < 0 ? "" : relativePath[..slash];
+    }
+
+    /// <summary>
+    /// <paramref name="path"/> relative to <paramref name="directory"/>, normalised; null when it is
+    /// absolute or climbs out of the repository (a desired state must not depend on the host's files).
+    /// </summary>
+    public static string? Combine(string directory, string path)
+    {
+        if (path.Length == 0 || path.StartsWith('/') || path.StartsWith('~') || path.Contains('\\', StringComparison.Ordinal) || path.Contains('\0', StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var parts = new List<string>(directory.Length == 0 ? [] : directory.Split('/'));
+        foreach (var part in path.Split('/'))
+        {
+            switch (part)
+            {
+                case "" or ".":
+                    continue;
+                case "..":
+                    if (parts.Count == 0)
+                    {
+                        return null;
+                    }
+
+                    parts.RemoveAt(parts.Count - 1);
+                    break;
+                default:
+                    parts.Add(part);
+                    break;
+            }
+        }
+
+        return parts.Count == 0 ? null : string.Join('/', parts);
+    }
+}

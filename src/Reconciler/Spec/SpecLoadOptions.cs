@@ -1,0 +1,19 @@
+namespace Berth.Reconciler.Spec;
+
+/// <summary>Host-local inputs to loading: variables that live on the host, never in the repository.</summary>
+public sealed record SpecLoadOptions
+{
+    public static readonly SpecLoadOptions Default = new();
+
+    /// <summary>
+    /// Host-local variables for interpolation, highest precedence. Treated as secrets: their values
+    /// never appear in an error or any output. Default: empty.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> HostEnvironment { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Host-local env files (dotenv format, outside the repository), read in order; later files win,
+    /// and <see cref="HostEnvironment"/> wins over all of them. Secrets, like HostEnvironment. Default: none.
+    /// </summary>
+    public IReadOnlyList<string> HostEnvFiles { get; init; } = [];
+}

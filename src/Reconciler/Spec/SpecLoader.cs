@@ -1,0 +1,161 @@
+using System.Collections.Immutable;
+using Berth.Reconciler.Spec.Compose;
+using Berth.Reconciler.Spec.Interpolation;
+using Berth.Reconciler.Spec.Model;
+using Berth.Reconciler.Spec.Validation;
+using Berth.Reconciler.Spec.Yaml;
+
+namespace Berth.Reconciler.Spec;
+
+/// <summary>
+/// Loads a desired-state repository (berth.yaml plus Compose files, or a bare Compose project) into
+/// the immutable model, validating all of it. Never throws on bad content: every problem comes back
+/// as a <see cref="SpecError"/> with file, line and column, all of them at once. Only I/O fails by
+/// exception: a missing repository directory (DirectoryNotFoundException) or a file that exists but
+/// cannot be read (IOException, UnauthorizedAccessException), which a retry may fix and an edit cannot.
+/// </summary>
+public static class SpecLoader
+{
+    public static readonly ImmutableArray<string> InventoryFileNames = ["berth.yaml", "berth.yml"];
+
+    /// <summary>In Compose's order of preference.</summary>
+    public static readonly ImmutableArray<string> ComposeFileNames = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
+
+    /// <summary>The desired state of <paramref name="host"/>: the stacks berth.yaml assigns to it.</summary>
+    public static HostLoadResult LoadHost(string repositoryDirectory, string host, SpecLoadOptions? options = null) =>
+        LoadHost(new DirectoryRepositoryFiles(repositoryDirectory), host, options ?? SpecLoadOptions.Default);
+
+    /// <summary>The hosts of the inventory and the inventory's own errors, for `berth validate` without --host.</summary>
+    public static RepositoryLoadResult LoadInventory(string repositoryDirectory, SpecLoadOptions? options = null) =>
+        LoadInventory(new DirectoryRepositoryFiles(repositoryDirectory));
+
+    internal static RepositoryLoadResult LoadInventory(IRepositoryFiles files)
+    {
+        var reader = new NodeReader(new ErrorCollector());
+        var layout = RepositoryLayout.Read(files, reader);
+        var hosts = layout.Inventory?.Hosts.Keys.ToImmutableArray() ?? [];
+        return new RepositoryLoadResult(hosts, reader.Errors.ToSortedArray(), HasInventory: layout.Inventory is not null || layout.RootComposeFile is null);
+    }
+
+    internal static HostLoadResult LoadHost(IRepositoryFiles files, string host, SpecLoadOptions options)
+    {
+        var reader = new NodeReader(new ErrorCollector());
+        var layout = RepositoryLayout.Read(files, reader);
+        var hostLocal = HostVariables.Read(options, reader.Errors);
+        var stacks = new List<BuiltStack>();
+        var settings = layout.Inventory?.Settings ?? RepositorySettings.Default;
+        var hostInInventory = true;
+
+        if (layout.Inventory is { } inventory)
+        {
+            if (inventory.Hosts.TryGetValue(host, out var inventoryHost))
+            {
+                foreach (var stack in inventory.StacksFor(inventoryHost))
+                {
+                    // Precedence, lowest first: stack vars, host vars, host-local env files and environment (secrets).
+                    var variables = VariableSet.Empty
+                        .Overlay(stack.Vars, isSecret: false)
+                        .Overlay(inventoryHost.Vars, isSecret: false)
+                        .Overlay(hostLocal, isSecret: true);
+                    if (stack.ComposeFiles.Length > 0
+                        && StackLoader.Load(files, stack.Name, [.. stack.ComposeFiles.Select(file => file.Value)], variables, reader) is { } built)
+                    {
+                        stacks.Add(built);
+                    }
+                }
+            }
+            else
+            {
+                hostInInventory = false;
+            }
+        }
+        else if (layout.RootComposeFile is { } composeFile)
+        {
+            var variables = VariableSet.Empty.Overlay(hostLocal, isSecret: true);
+            if (StackLoader.Load(files, stackName: null, [composeFile], variables, reader) is { } built)
+            {
+                stacks.Add(built);
+            }
+        }
+
+        ContainerNameCheck.Report(stacks, reader);
+        var errors = reader.Errors.ToSortedArray(secretValues: hostLocal.Values);
+        var state = errors.IsEmpty
+            ? new DesiredState(host, [.. stacks.Select(stack => stack.Spec).OrderBy(stack => stack.Name, StringComparer.Ordinal)], settings)
+            : null;
+        return new HostLoadResult(host, state, errors, hostInInventory);
+    }
+}
+
+/// <summary>Which kind of repository this is: an inventory (berth.yaml), or one Compose project at the root.</summary>
+internal sealed record RepositoryLayout(Inventory.Inventory? Inventory, string? RootComposeFile)
+{
+    public static RepositoryLayout Read(IRepositoryFiles files, NodeReader reader)
+    {
+        var inventoryFiles = SpecLoader.InventoryFileNames.Where(files.Exists).ToList();
+        if (inventoryFiles.Count > 1)
+        {
+            reader.Error(Location.StartOf(inventoryFiles[1]), $"both {inventoryFiles[0]} and {inventoryFiles[1]} exist; keep one");
+        }
+
+        if (inventoryFiles.Count > 0)
+        {
+            var file = inventoryFiles[0];
+            var root = YamlDocumentLoader.Load(file, files.ReadText(file) ?? "", reader.Errors, out var isEmpty);
+            var inventory = root is null
+                ? new Inventory.Inventory(file, ImmutableSortedDictionary<string, Inventory.InventoryHost>.Empty, ImmutableSortedDictionary<string, Inventory.InventoryStack>.Empty, RepositorySettings.Default)
+                : Spec.Inventory.InventoryReader.Read(file, root, files, reader);
+            _ = isEmpty; // an empty berth.yaml is a valid inventory with no hosts
+            return new RepositoryLayout(inventory, null);
+        }
+
+        var composeFile = SpecLoader.ComposeFileNames.FirstOrDefault(files.Exists);
+        if (composeFile is null)
+        {
+            reader.Error(Location.StartOf("berth.yaml"), $"not a berth repository: no berth.yaml, and no Compose file ({string.Join(", ", SpecLoader.ComposeFileNames)}) at the root");
+        }
+
+        return new RepositoryLayout(null, composeFile);
+    }
+}
+
+/// <summary>The host-local variables: env files in order, then the environment (highest). All secrets.</summary>
+internal static class HostVariables
+{
+    public static Dictionary<string, string> Read(SpecLoadOptions options, ErrorCollector errors)
+    {
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in options.HostEnvFiles)
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(file);
+            }
+            catch (IOException exception)
+            {
+                errors.Add(Location.StartOf(file), $"cannot read host env file: {exception.Message}");
+                continue;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                errors.Add(Location.StartOf(file), "cannot read host env file: permission denied");
+                continue;
+            }
+
+            // Host env files interpolate only with what came before them (not with the repository's vars).
+            var known = VariableSet.Empty.Overlay(values, isSecret: true);
+            foreach (var (key, value) in EnvFileParser.Parse(file, text, known, isSecret: true, errors))
+            {
+                values[key] = value;
+            }
+        }
+
+        foreach (var (key, value) in options.HostEnvironment)
+        {
+            values[key] = value;
+        }
+
+        return values;
+    }
+}

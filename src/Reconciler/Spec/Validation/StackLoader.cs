@@ -1,0 +1,89 @@
+using System.Collections.Immutable;
+using Berth.Reconciler.Spec.Compose;
+using Berth.Reconciler.Spec.Interpolation;
+using Berth.Reconciler.Spec.Yaml;
+
+namespace Berth.Reconciler.Spec.Validation;
+
+/// <summary>Loads one stack for one host: read each Compose file, interpolate, read, merge, build.</summary>
+internal static class StackLoader
+{
+    /// <param name="stackName">The inventory's name for the stack; null without an inventory (then Compose `name:` or the directory).</param>
+    public static BuiltStack? Load(IRepositoryFiles files, string? stackName, IReadOnlyList<string> composeFiles, VariableSet variables, NodeReader reader)
+    {
+        var errorsBefore = reader.Errors.Count;
+        var drafts = new List<ComposeFileDraft>();
+        foreach (var file in composeFiles)
+        {
+            var text = files.ReadText(file);
+            if (text is null)
+            {
+                reader.Error(Location.StartOf(file), "Compose file does not exist");
+                continue;
+            }
+
+            var root = YamlDocumentLoader.Load(file, text, reader.Errors, out var isEmpty);
+            if (isEmpty)
+            {
+                reader.Error(Location.StartOf(file), "Compose file is empty");
+            }
+
+            if (root is null)
+            {
+                continue;
+            }
+
+            var interpolated = TreeInterpolator.Interpolate(root, variables, reader.Errors);
+            drafts.Add(ComposeFileReader.Read(new ComposeReadContext(reader, files, file, variables), interpolated));
+        }
+
+        if (drafts.Count != composeFiles.Count)
+        {
+            return null;
+        }
+
+        var merged = ComposeMerger.Merge(drafts);
+        var name = ResolveName(files, stackName, merged, reader);
+        if (name is null)
+        {
+            return null;
+        }
+
+        var built = StackBuilder.Build(name, [.. composeFiles], merged, reader);
+        return reader.Errors.Count > errorsBefore ? null : built;
+    }
+
+    private static string? ResolveName(IRepositoryFiles files, string? stackName, ComposeFileDraft merged, NodeReader reader)
+    {
+        if (stackName is not null)
+        {
+            if (merged.Name is { } composeName && composeName.Value != stackName)
+            {
+                reader.Error(composeName.At, $"Compose name '{composeName.Value}' differs from the stack's name '{stackName}' in berth.yaml; remove 'name:' or make them equal");
+            }
+
+            return stackName;
+        }
+
+        if (merged.Name is { } name)
+        {
+            if (ServiceNames.IsValidStackName(name.Value))
+            {
+                return name.Value;
+            }
+
+            reader.Error(name.At, $"invalid project name '{name.Value}' (lowercase letters, digits, '-', '_'; starting with a letter or digit)");
+            return null;
+        }
+
+        var directoryName = Path.GetFileName(files.RootPath.TrimEnd('/', '\\'));
+        var normalised = ServiceNames.NormaliseStackName(directoryName);
+        if (normalised.Length == 0)
+        {
+            reader.Error(Location.StartOf(merged.File), $"cannot make a stack name from the directory name '{directoryName}'; set the Compose top-level 'name:'");
+            return null;
+        }
+
+        return normalised;
+    }
+}

@@ -1,0 +1,75 @@
+using Berth.Reconciler.Spec.Model;
+using static Berth.Tests.Spec.SpecTestRepository;
+
+namespace Berth.Tests.Spec.Compose;
+
+public sealed class DependsOnReaderTests
+{
+    [Fact]
+    public void ListAndMap_MapToSortedDependencies()
+    {
+        var stack = LoadStack("""
+            services:
+              web:
+                image: busybox
+                depends_on:
+                  db: { condition: service_healthy, restart: true }
+                  cache:
+                  migrate: { condition: service_completed_successfully, required: false }
+              worker:
+                image: busybox
+                depends_on: [db, cache]
+              db: { image: busybox }
+              cache: { image: busybox }
+              migrate: { image: busybox }
+            """);
+
+        var web = stack.Services.Single(service => service.Name == "web");
+        Assert.Equal(
+            [
+                new ServiceDependency("cache", DependencyCondition.ServiceStarted, Restart: false, Required: true),
+                new ServiceDependency("db", DependencyCondition.ServiceHealthy, Restart: true, Required: true),
+                new ServiceDependency("migrate", DependencyCondition.ServiceCompletedSuccessfully, Restart: false, Required: false),
+            ],
+            web.DependsOn.ToArray());
+        Assert.Equal(
+            [new ServiceDependency("cache", DependencyCondition.ServiceStarted, false, true), new ServiceDependency("db", DependencyCondition.ServiceStarted, false, true)],
+            stack.Services.Single(service => service.Name == "worker").DependsOn.ToArray());
+    }
+
+    [Fact]
+    public void UnknownTarget_IsAnErrorWithAHint()
+    {
+        Assert.Equal(
+            ["4:18: service 'web' depends on unknown service 'dbb', did you mean 'db'?"],
+            Errors("services:\n  web:\n    image: busybox\n    depends_on: [dbb]\n  db:\n    image: busybox\n"));
+    }
+
+    [Fact]
+    public void Cycle_IsReportedOnceWithItsPath()
+    {
+        var errors = Errors("""
+            services:
+              a:
+                image: busybox
+                depends_on: [b]
+              b:
+                image: busybox
+                depends_on:
+                  c: { condition: service_started }
+              c:
+                image: busybox
+                depends_on: [a]
+            """);
+
+        Assert.Equal(["11:18: depends_on cycle: a -> b -> c -> a"], errors);
+    }
+
+    [Fact]
+    public void InvalidCondition_IsAnErrorWithAHint()
+    {
+        Assert.Equal(
+            ["5:24: services.web.depends_on.db.condition must be one of service_started, service_healthy, service_completed_successfully, not 'service_healty', did you mean 'service_healthy'?"],
+            Errors("services:\n  web:\n    image: busybox\n    depends_on:\n      db: { condition: service_healty }\n  db:\n    image: busybox\n"));
+    }
+}

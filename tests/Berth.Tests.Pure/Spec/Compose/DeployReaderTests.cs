@@ -1,0 +1,99 @@
+using Berth.Reconciler.Spec.Model;
+using static Berth.Tests.Spec.SpecTestRepository;
+
+namespace Berth.Tests.Spec.Compose;
+
+public sealed class DeployReaderTests
+{
+    [Fact]
+    public void HealthCheck_StringTest_RunsInTheShellWithDockerDefaults()
+    {
+        var health = LoadService("image: busybox\nhealthcheck:\n  test: wget -q -O- http://127.0.0.1/ || exit 1").Container.HealthCheck!;
+
+        Assert.Equal(["CMD-SHELL", "wget -q -O- http://127.0.0.1/ || exit 1"], health.Test.ToArray());
+        Assert.Equal(TimeSpan.FromSeconds(30), health.Interval);
+        Assert.Equal(TimeSpan.FromSeconds(30), health.Timeout);
+        Assert.Equal(TimeSpan.Zero, health.StartPeriod);
+        Assert.Equal(TimeSpan.FromSeconds(5), health.StartInterval);
+        Assert.Equal(3, health.Retries);
+    }
+
+    [Fact]
+    public void HealthCheck_ListTestAndTimings_AreRead()
+    {
+        var health = LoadService("""
+            image: busybox
+            healthcheck:
+              test: [CMD, curl, -f, http://localhost/]
+              interval: 1m30s
+              timeout: 500ms
+              start_period: 10s
+              start_interval: 1s
+              retries: 5
+            """).Container.HealthCheck!;
+
+        Assert.Equal(new HealthCheckSpec(["CMD", "curl", "-f", "http://localhost/"], TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(1), 5) with { Test = health.Test }, health);
+        Assert.False(health.Disabled);
+    }
+
+    [Fact]
+    public void HealthCheck_DefaultsWrittenOut_DoNotChangeTheHash()
+    {
+        var implicitDefaults = LoadService("image: busybox\nhealthcheck: { test: [CMD, true] }");
+        var explicitDefaults = LoadService("image: busybox\nhealthcheck: { test: [CMD, true], interval: 30s, timeout: 30s, start_period: 0s, start_interval: 5s, retries: 3 }");
+
+        Assert.Equal(implicitDefaults.ConfigHash, explicitDefaults.ConfigHash);
+    }
+
+    [Fact]
+    public void HealthCheck_DisableOrNone_IsDisabled()
+    {
+        Assert.True(LoadService("image: busybox\nhealthcheck: { disable: true }").Container.HealthCheck!.Disabled);
+        Assert.True(LoadService("image: busybox\nhealthcheck: { test: [NONE] }").Container.HealthCheck!.Disabled);
+    }
+
+    [Fact]
+    public void Deploy_ReplicasRolloutAndLimits_AreRead()
+    {
+        var service = LoadService("""
+            image: busybox
+            deploy:
+              mode: replicated
+              replicas: 3
+              update_config: { parallelism: 2, delay: 10s, failure_action: pause, monitor: 1m, max_failure_ratio: 0.5, order: start-first }
+              rollback_config: { parallelism: 0, failure_action: continue, order: stop-first }
+              resources:
+                limits: { cpus: '0.5', memory: 512M, pids: 100 }
+            """);
+
+        Assert.Equal(3, service.Replicas);
+        Assert.Equal(new RolloutPolicy(2, TimeSpan.FromSeconds(10), FailureAction.Pause, TimeSpan.FromMinutes(1), 0.5, UpdateOrder.StartFirst), service.Update);
+        Assert.Equal(new RolloutPolicy(0, TimeSpan.Zero, FailureAction.Continue, TimeSpan.FromSeconds(5), 0, UpdateOrder.StopFirst), service.Rollback);
+        Assert.Equal(new ResourceLimits(0.5, 512L * 1024 * 1024, 100), service.Container.Limits);
+    }
+
+    [Fact]
+    public void Deploy_ReplicasAndRollout_DoNotChangeTheHash()
+    {
+        var plain = LoadService("image: busybox");
+        var deployed = LoadService("image: busybox\ndeploy: { replicas: 4, update_config: { order: stop-first, parallelism: 2 }, rollback_config: { delay: 1s } }");
+
+        Assert.Equal(plain.ConfigHash, deployed.ConfigHash);
+    }
+
+    [Theory]
+    [InlineData("deploy: { replicas: -1 }", "4:25: services.web.deploy.replicas must be an integer from 0 to 1000, not '-1'")]
+    [InlineData("deploy: { update_config: { order: sideways } }", "4:39: services.web.deploy.update_config.order must be one of stop-first, start-first, not 'sideways'")]
+    [InlineData("deploy: { rollback_config: { failure_action: rollback } }", "4:50: services.web.deploy.rollback_config.failure_action must be one of pause, continue, not 'rollback'")]
+    [InlineData("deploy: { update_config: { max_failure_ratio: 2 } }", "4:51: services.web.deploy.update_config.max_failure_ratio must be a number from 0 to 1, not '2'")]
+    [InlineData("deploy: { resources: { limits: { memory: lots } } }", "4:46: services.web.deploy.resources.limits.memory: invalid size 'lots' (use bytes or a number with a unit: 512m, 1g, 64k)")]
+    [InlineData("deploy: { resources: { reservations: {} } }", "4:28: 'services.web.deploy.resources.reservations' is not supported by berth; berth sets limits only")]
+    [InlineData("deploy: { mode: global }", "4:21: services.web.deploy.mode: mode 'global' is not supported by berth (one host: only replicated)")]
+    [InlineData("healthcheck: { interval: 5 }", "4:30: services.web.healthcheck.interval: invalid duration '5' (use a number with a unit: 500ms, 10s, 1m30s, 2h)")]
+    [InlineData("healthcheck: { test: [curl, x] }", "4:26: services.web.healthcheck.test: a list must start with CMD, CMD-SHELL or NONE (e.g. [\"CMD\", \"curl\", \"-f\", \"http://localhost/\"])")]
+    [InlineData("x-berth: { drian: 2s }", "4:16: unknown key 'drian' in services.web.x-berth, did you mean 'drain'?")]
+    public void InvalidDeployAndHealth_AreErrorsAtTheValue(string line, string expected)
+    {
+        Assert.Equal([expected], Errors($"services:\n  web:\n    image: busybox\n    {line}\n"));
+    }
+}

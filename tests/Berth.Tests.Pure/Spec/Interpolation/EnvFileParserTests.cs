@@ -1,0 +1,36 @@
+using Berth.Reconciler.Spec.Interpolation;
+using Berth.Reconciler.Spec.Yaml;
+
+namespace Berth.Tests.Spec.Interpolation;
+
+public sealed class EnvFileParserTests
+{
+    [Fact]
+    public void Parse_DotenvForms_AreRead()
+    {
+        var errors = new ErrorCollector();
+        var variables = VariableSet.Empty.Overlay(new Dictionary<string, string> { ["INHERITED"] = "i", ["X"] = "x" }, isSecret: false);
+
+        var entries = EnvFileParser.Parse("a.env", "A=1\n  export B = two \nC=\"line\\nbreak\"\nD='$X'\nE=$X-${X}\nINHERITED\nUNKNOWN\n#F=6\n\nG=\n", variables, isSecret: false, errors);
+
+        Assert.Equal(0, errors.Count);
+        Assert.Equal(
+            [new("A", "1"), new("B", "two"), new("C", "line\nbreak"), new("D", "$X"), new("E", "x-x"), new("INHERITED", "i"), new("G", "")],
+            entries);
+    }
+
+    [Fact]
+    public void Parse_Errors_HaveLineAndColumn()
+    {
+        var errors = new ErrorCollector();
+
+        EnvFileParser.Parse("a.env", "OK=1\n  bad line\nU=${NOPE}\n", VariableSet.Empty, isSecret: false, errors);
+
+        Assert.Equal(
+            [
+                "a.env:2:3: invalid line in env file: expected KEY=VALUE with KEY of letters, digits, '_', '.', '-', not 'bad line'",
+                "a.env:3:1: U: variable NOPE is not defined (set it in the host's or stack's vars, or give a default: ${NOPE:-value})",
+            ],
+            errors.ToSortedArray().Select(error => error.ToString()));
+    }
+}
