@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/ensure-docker.sh
 scripts/build-test-images.sh
 scripts/ensure-git-tools.sh
+scripts/build-systemd-image.sh
 dotnet build Reconciler.sln -c Release --nologo -v quiet
 
 log=$(mktemp)
