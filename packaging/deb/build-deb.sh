@@ -5,7 +5,8 @@
 #   /lib/systemd/system/berth.service     packaging/systemd/berth.service
 #   /etc/berth/berth.yaml                 packaging/berth.yaml, a conffile
 #   /usr/share/doc/berth/                 copyright, changelog.gz, install.md
-#   /usr/share/lintian/overrides/berth    justified lintian overrides
+#   /usr/share/man/man1/berth.1.gz        the man page
+#   /usr/share/lintian/overrides/berth    the justified lintian overrides (each commented there)
 # The state directory /var/lib/berth is created by postinst (and by systemd's StateDirectory=); it is
 # not shipped, so dpkg never tries to remove it: only purge does.
 #
@@ -15,6 +16,8 @@
 #   BERTH_VERSION       package and binary version (default: from Directory.Build.props)
 #   BERTH_DEB_OUT       output directory (default: artifacts/)
 #   BERTH_LINTIAN=1     run lintian on the result (installs lintian via apt if missing); errors fail the build
+#   BERTH_REUSE_PUBLISH=1  package the existing publish output of this version (packaging changes only)
+#   BERTH_DEB_COMPRESSION  dpkg-deb's compressor: xz (default, smallest) or gzip (much faster; tests use it)
 # Prints the path of the .deb as the last line on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -52,6 +55,9 @@ if [ "${BERTH_TRIM:-0}" = 1 ]; then
   trim_args=(-p:PublishTrimmed=true -p:TrimMode=partial -p:JsonSerializerIsReflectionEnabledByDefault=true -p:SuppressTrimAnalysisWarnings=true)
   trim_note="TrimMode=partial"
 fi
+if [ "${BERTH_REUSE_PUBLISH:-0}" = 1 ] && [ -x "$PUBLISH/berth" ]; then
+  echo "build-deb: reusing $PUBLISH" >&2
+else
 echo "build-deb: publishing berth $VERSION (self-contained linux-x64, single file, $trim_note)" >&2
 rm -rf "$PUBLISH"
 # A clean RID-specific build: incremental publishes reused a bundle built with other trimming
@@ -65,6 +71,7 @@ dotnet publish src/Daemon/Daemon.csproj -c Release -r linux-x64 --self-contained
   -p:DebugType=none -p:GenerateDocumentationFile=false \
   -o "$PUBLISH" >&2
 echo "build-deb: publish took $((SECONDS - start)) s" >&2
+fi
 
 binary=$PUBLISH/berth
 [ -x "$binary" ] || { echo "build-deb: $binary missing after publish" >&2; exit 1; }
@@ -89,10 +96,14 @@ grep -q 'bad.yaml:[0-9]' "$check_dir/daemon.out" \
 
 # ---- Staging tree ----------------------------------------------------------------------------------
 install -d -m 0755 "$staging/DEBIAN" "$staging/usr/bin" "$staging/usr/lib/berth" "$staging/lib/systemd/system" \
-  "$staging/etc/berth" "$staging/usr/share/doc/berth" "$staging/usr/share/lintian/overrides"
+  "$staging/etc/berth" "$staging/usr/share/doc/berth" "$staging/usr/share/man/man1" "$staging/usr/share/lintian/overrides"
 install -m 0755 "$binary" "$staging/usr/lib/berth/berth"
+# Never strip berth itself: the .NET bundle is appended to the ELF file and strip would drop it.
+# libgit2 comes unstripped from NuGet (a lintian error): strip its symbols, keep what linking needs.
 for native in "$PUBLISH"/*.so; do
-  [ -e "$native" ] && install -m 0644 "$native" "$staging/usr/lib/berth/"
+  [ -e "$native" ] || continue
+  install -m 0644 "$native" "$staging/usr/lib/berth/"
+  strip --strip-unneeded --remove-section=.comment --remove-section=.note "$staging/usr/lib/berth/$(basename "$native")"
 done
 ln -s ../lib/berth/berth "$staging/usr/bin/berth"
 install -m 0644 packaging/systemd/berth.service "$staging/lib/systemd/system/berth.service"
@@ -102,12 +113,15 @@ install -m 0644 docs/install.md "$staging/usr/share/doc/berth/install.md"
 sed "s/@VERSION@/$VERSION/" packaging/deb/changelog | gzip -9n >"$staging/usr/share/doc/berth/changelog.gz"
 chmod 0644 "$staging/usr/share/doc/berth/changelog.gz"
 install -m 0644 packaging/deb/lintian-overrides "$staging/usr/share/lintian/overrides/berth"
+sed "s/@VERSION@/$VERSION/" packaging/deb/berth.1 | gzip -9n >"$staging/usr/share/man/man1/berth.1.gz"
+chmod 0644 "$staging/usr/share/man/man1/berth.1.gz"
 
 for script in postinst prerm postrm; do
   install -m 0755 "packaging/deb/$script" "$staging/DEBIAN/$script"
 done
 echo /etc/berth/berth.yaml >"$staging/DEBIAN/conffiles"
-chmod 0644 "$staging/DEBIAN/conffiles"
+(cd "$staging" && find . -type f ! -path './DEBIAN/*' ! -path './etc/berth/berth.yaml' -printf '%P\0' | LC_ALL=C sort -z | xargs -0 md5sum >DEBIAN/md5sums)
+chmod 0644 "$staging/DEBIAN/conffiles" "$staging/DEBIAN/md5sums"
 
 installed_size=$(du -sk --exclude=DEBIAN "$staging" | cut -f1)
 sed -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$ARCH/" -e "s/@INSTALLED_SIZE@/$installed_size/" \
@@ -115,7 +129,10 @@ sed -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$ARCH/" -e "s/@INSTALLED_SIZE@/$inst
 chmod 0644 "$staging/DEBIAN/control"
 
 rm -f "$DEB"
-dpkg-deb --build --root-owner-group -Zxz "$staging" "$DEB" >&2
+compression=${BERTH_DEB_COMPRESSION:-xz}
+start=$SECONDS
+dpkg-deb --build --root-owner-group -Z"$compression" "$staging" "$DEB" >&2
+echo "build-deb: dpkg-deb ($compression) took $((SECONDS - start)) s" >&2
 echo "build-deb: built $DEB ($(du -h "$DEB" | cut -f1), installed $((installed_size / 1024)) MiB)" >&2
 
 if [ "${BERTH_LINTIAN:-0}" = 1 ]; then

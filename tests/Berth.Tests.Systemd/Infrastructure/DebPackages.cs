@@ -61,6 +61,8 @@ public static class DebPackages
             ["BERTH_VERSION"] = version,
             ["BERTH_DEB_OUT"] = output,
             ["BERTH_LINTIAN"] = "1",
+            // gzip: seconds instead of minutes for 100 MB; the release build uses xz.
+            ["BERTH_DEB_COMPRESSION"] = "gzip",
         };
         var result = await Command.CheckedAsync(
             Path.Combine(RepositoryRoot.Path, "packaging/deb/build-deb.sh"), [], BuildTimeout, environment);
