@@ -26,10 +26,11 @@ public sealed class UnitHardeningTests(ITestOutputHelper output)
         ("RestrictRealtime", "yes"),
         ("ProtectClock", "yes"),
         ("ProtectHostname", "yes"),
-        ("RestrictAddressFamilies", "AF_UNIX AF_INET AF_INET6"),
+        ("RestrictAddressFamilies", "AF_INET AF_INET6 AF_UNIX"), // systemd lists them sorted
         ("SystemCallArchitectures", "native"),
         ("StateDirectory", "berth"),
         ("ConfigurationDirectory", "berth"),
+        ("ReadOnlyPaths", "/etc/berth"),
         // Must stay off: it hides /proc/1 and the hosting package then never sends READY=1.
         ("ProtectProc", "default"),
     ];
@@ -76,24 +77,41 @@ public sealed class UnitHardeningTests(ITestOutputHelper output)
                 "| grep -vE '^(Type|ExecStart|WatchdogSec|Restart|RestartSec|TimeoutStopSec|SyslogIdentifier)='"))
             .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         Assert.Contains("ProtectSystem=strict", properties);
-        var probe = string.Join(" && ",
-            "docker -H unix:///run/docker.sock version --format '{{.Server.Version}}'",
-            "git --version",
-            "touch /var/lib/berth/.probe && rm /var/lib/berth/.probe",
-            "test -r /etc/berth/berth.yaml",
-            "! touch /etc/berth/.probe 2>/dev/null",              // ConfigurationDirectory stays read-only
-            "! touch /usr/lib/.probe 2>/dev/null",                // ProtectSystem=strict
-            "! touch /root/.probe 2>/dev/null",                   // ProtectHome=read-only
-            "test -r /root",
-            "test ! -e /tmp/berth-outside-marker",                // PrivateTmp
-            "touch /tmp/inside",
-            "grep -qE 'NoNewPrivs:[[:space:]]+1' /proc/self/status", // NoNewPrivileges
-            "! sh -c 'echo 0 > /proc/sys/kernel/sysrq' 2>/dev/null", // ProtectKernelTunables
-            "! mkdir /sys/fs/cgroup/berth-probe 2>/dev/null",      // ProtectControlGroups
-            "echo sandbox-ok");
+        // Each check prints "ok:" or "FAILED:" with what it shows, so a failure names the option.
+        string[] checks =
+        [
+            "Docker API over the socket (ReadWritePaths, RestrictAddressFamilies)|docker -H unix:///run/docker.sock version --format '{{.Server.Version}}'",
+            "git runs (NoNewPrivileges, SystemCallArchitectures)|git --version",
+            "state directory writable (StateDirectory)|touch /var/lib/berth/.probe && rm /var/lib/berth/.probe",
+            "config readable (ConfigurationDirectory)|test -r /etc/berth/berth.yaml",
+            "config not writable (ReadOnlyPaths over ConfigurationDirectory)|! touch /etc/berth/.probe 2>/dev/null",
+            "/usr not writable (ProtectSystem=strict)|! touch /usr/lib/.probe 2>/dev/null",
+            "/root readable, not writable (ProtectHome=read-only)|test -r /root && ! touch /root/.probe 2>/dev/null",
+            "private /tmp (PrivateTmp)|test ! -e /tmp/berth-outside-marker && touch /tmp/inside",
+            "no new privileges (NoNewPrivileges)|grep -qE 'NoNewPrivs:[[:space:]]+1' /proc/self/status",
+            "kernel tunables read-only (ProtectKernelTunables)|! sh -c 'echo 0 > /proc/sys/kernel/sysrq' 2>/dev/null",
+            "cgroups read-only (ProtectControlGroups)|! mkdir /sys/fs/cgroup/berth-probe 2>/dev/null",
+        ];
+        var script = "fail=0\n" + string.Concat(checks.Select(check =>
+        {
+            var (what, command) = (check[..check.IndexOf('|', StringComparison.Ordinal)], check[(check.IndexOf('|', StringComparison.Ordinal) + 1)..]);
+            return $"if {command}; then echo 'ok: {what}'; else echo 'FAILED: {what}'; fail=1; fi\n";
+        })) + "exit $fail\n";
+        var scriptFile = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllTextAsync(scriptFile, script);
+            await container.CopyInAsync(scriptFile, "/root/sandbox-probe.sh");
+        }
+        finally
+        {
+            File.Delete(scriptFile);
+        }
+
         var arguments = string.Join(' ', properties.Select(property => $"-p '{property}'"));
-        var result = await container.ExecAsync($"systemd-run --wait --pipe --quiet --collect {arguments} sh -c \"{probe}\"");
+        var result = await container.ExecAsync($"systemd-run --wait --pipe --quiet --collect {arguments} sh /root/sandbox-probe.sh");
         output.WriteLine(result.ToString());
-        Assert.True(result.Succeeded && result.Stdout.Contains("sandbox-ok", StringComparison.Ordinal), result.ToString());
+        Assert.True(result.Succeeded, result.ToString());
+        Assert.Equal(checks.Length, result.Stdout.Split('\n').Count(line => line.StartsWith("ok: ", StringComparison.Ordinal)));
     }
 }

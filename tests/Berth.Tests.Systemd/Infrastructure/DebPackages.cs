@@ -41,7 +41,8 @@ public static class DebPackages
             }
 
             var prebuilt = Environment.GetEnvironmentVariable(variable);
-            var built = !string.IsNullOrEmpty(prebuilt) ? Path.GetFullPath(prebuilt) : await BuildAsync(version);
+            // A relative path is relative to the repository root (where scripts/test.sh runs).
+            var built = !string.IsNullOrEmpty(prebuilt) ? Path.GetFullPath(prebuilt, RepositoryRoot.Path) : await BuildAsync(version);
             Assert.True(File.Exists(built), $"{variable}: {built} does not exist");
             store(built);
             return built;
