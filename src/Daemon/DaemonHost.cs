@@ -9,7 +9,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Daemon;
@@ -93,6 +92,7 @@ internal static class DaemonHost
         if (SystemdIntegration.IsSystemdService(environment, Environment.ProcessId)
             && environment.TryGetValue("NOTIFY_SOCKET", out var notifySocket) && !string.IsNullOrEmpty(notifySocket))
         {
+            services.AddSingleton<ISystemdStateSender>(_ => new NotifySocketSender(notifySocket));
             services.AddSingleton<IPassCompletedListener, SystemdStatusReporter>();
             if (WatchdogSettings.FromEnvironment(environment, Environment.ProcessId) is { } watchdog)
             {

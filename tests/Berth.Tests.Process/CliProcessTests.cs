@@ -62,8 +62,20 @@ public sealed class CliProcessTests
         Assert.Equal(0, exitCode);
         var status = JsonSerializer.Deserialize(stdout, StatusJsonContext.Default.StatusSnapshot)!;
         var api = status.Services.Single(service => service.Service == "api");
-        Assert.Equal(RolloutResult.RolledBack, api.LastRollout!.Result);
+        Assert.Equal(RolloutState.RolledBack, api.LastRollout!.Result);
         Assert.Contains("exited with code 3", api.LastRollout.Evidence, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task BerthStatus_NoUrl_FindsTheDaemonThroughListenInItsConfig()
+    {
+        await using var daemon = await DaemonProcess.StartAsync(new DaemonSetup());
+        await daemon.WaitUntilHealthyAsync();
+
+        var (exitCode, stdout, stderr) = await DaemonProcess.RunCliAsync("status", "--config", Path.Combine(daemon.Directory, "berth.yaml"));
+
+        Assert.True(exitCode == 0, stderr);
+        Assert.Contains("host process-test", stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -49,9 +49,10 @@ public sealed class SystemdProcessTests
         using var health = await daemon.Http.GetAsync(new Uri("healthz", UriKind.Relative));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
 
-        // Even then, SIGTERM ends the process within the shutdown timeout (the hung pass is abandoned).
+        // Even then, SIGTERM ends the process within the shutdown timeout (the hung pass is abandoned, and says so).
         await daemon.SendSigtermAsync();
         await daemon.WaitForExitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains("Pass 1 did not finish within the shutdown timeout", daemon.Output, StringComparison.Ordinal);
     }
 
     [Fact]

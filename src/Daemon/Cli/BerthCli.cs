@@ -27,8 +27,8 @@ internal static class BerthCli
         }
 
         root.Subcommands.Add(ValidateCommand.Build());
-        root.Subcommands.Add(NotYetImplemented("plan", "Show what `apply` would change on this host, and why (exit 0: none, 2: changes pending)"));
-        root.Subcommands.Add(NotYetImplemented("apply", "Converge this host to the desired state once"));
+        root.Subcommands.Add(PlanCommand.Build());
+        root.Subcommands.Add(ApplyCommand.Build());
         root.Subcommands.Add(DaemonCommand.Build());
         root.Subcommands.Add(StatusCommand.Build());
         root.Subcommands.Add(SyncCommand.Build());

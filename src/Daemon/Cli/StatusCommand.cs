@@ -7,24 +7,24 @@ internal static class StatusCommand
 {
     public static readonly Option<bool> JsonOption = new("--json") { Description = "Print the daemon's status document as JSON" };
 
-    public static readonly Option<string> UrlOption = new("--url")
-    {
-        Description = $"The daemon's HTTP address (default: {DaemonClient.DefaultUrl}; see `listen` in berth.yaml)",
-        DefaultValueFactory = _ => DaemonClient.DefaultUrl,
-    };
+    public static readonly Option<string?> UrlOption = DaemonUrl.CreateUrlOption();
+
+    public static readonly Option<string> ConfigOption = DaemonUrl.CreateConfigOption();
 
     public static Command Build()
     {
         var command = new Command("status", "Show what runs, which revision, what failed and why");
         command.Options.Add(JsonOption);
         command.Options.Add(UrlOption);
+        command.Options.Add(ConfigOption);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var stdout = parseResult.InvocationConfiguration.Output;
             var stderr = parseResult.InvocationConfiguration.Error;
-            if (!DaemonClient.TryParseUrl(parseResult.GetValue(UrlOption)!, out var url))
+            var urlText = DaemonUrl.Resolve(parseResult.GetValue(UrlOption), parseResult.GetValue(ConfigOption)!);
+            if (!DaemonClient.TryParseUrl(urlText, out var url))
             {
-                await stderr.WriteLineAsync($"berth status: --url '{parseResult.GetValue(UrlOption)}' is not an http:// URL").ConfigureAwait(false);
+                await stderr.WriteLineAsync($"berth status: '{urlText}' is not an http:// URL").ConfigureAwait(false);
                 return ExitCodes.Error;
             }
 

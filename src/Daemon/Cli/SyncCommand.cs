@@ -6,11 +6,9 @@ namespace Berth.Daemon.Cli;
 /// <summary>`berth sync`: ask the daemon for a pass now and wait for its result. Exit 0 when it converged or applied changes.</summary>
 internal static class SyncCommand
 {
-    public static readonly Option<string> UrlOption = new("--url")
-    {
-        Description = $"The daemon's HTTP address (default: {DaemonClient.DefaultUrl}; see `listen` in berth.yaml)",
-        DefaultValueFactory = _ => DaemonClient.DefaultUrl,
-    };
+    public static readonly Option<string?> UrlOption = DaemonUrl.CreateUrlOption();
+
+    public static readonly Option<string> ConfigOption = DaemonUrl.CreateConfigOption();
 
     public static readonly Option<TimeSpan> TimeoutOption = new("--timeout")
     {
@@ -22,14 +20,16 @@ internal static class SyncCommand
     {
         var command = new Command("sync", "Ask the running daemon for a pass now and wait for its result");
         command.Options.Add(UrlOption);
+        command.Options.Add(ConfigOption);
         command.Options.Add(TimeoutOption);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var stdout = parseResult.InvocationConfiguration.Output;
             var stderr = parseResult.InvocationConfiguration.Error;
-            if (!DaemonClient.TryParseUrl(parseResult.GetValue(UrlOption)!, out var url))
+            var urlText = DaemonUrl.Resolve(parseResult.GetValue(UrlOption), parseResult.GetValue(ConfigOption)!);
+            if (!DaemonClient.TryParseUrl(urlText, out var url))
             {
-                await stderr.WriteLineAsync($"berth sync: --url '{parseResult.GetValue(UrlOption)}' is not an http:// URL").ConfigureAwait(false);
+                await stderr.WriteLineAsync($"berth sync: '{urlText}' is not an http:// URL").ConfigureAwait(false);
                 return ExitCodes.Error;
             }
 

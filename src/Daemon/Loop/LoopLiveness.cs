@@ -76,7 +76,7 @@ public sealed class LoopLiveness
                 var running = now - started;
                 return running <= options.StuckPassAfter
                     ? new(true, $"pass running for {running.TotalSeconds:F0} s")
-                    : new(false, $"pass stuck: running for {running.TotalSeconds:F0} s, limit {options.StuckPassAfter.TotalSeconds:F0} s (reconcile.stuckPassAfter)");
+                    : new(false, $"pass stuck: running for {running.TotalSeconds:F1} s, limit {options.StuckPassAfter.TotalSeconds:F1} s (reconcile.stuckPassAfter)");
             }
 
             var silence = now - lastHeartbeat;

@@ -30,6 +30,10 @@ internal static partial class LoopLog
         Message = "Reconcile loop stopped")]
     public static partial void LoopStopped(ILogger logger);
 
+    [LoggerMessage(EventId = 107, Level = LogLevel.Warning,
+        Message = "Pass {PassNumber} did not finish within the shutdown timeout ({TimeoutSeconds} s, reconcile.shutdownTimeout); exiting without it, the next start picks up from what runs")]
+    public static partial void PassAbandoned(ILogger logger, long passNumber, double timeoutSeconds);
+
     [LoggerMessage(EventId = 106, Level = LogLevel.Critical,
         Message = "Reconcile loop failed; the watchdog and /healthz now report it dead")]
     public static partial void LoopFailed(ILogger logger, Exception exception);

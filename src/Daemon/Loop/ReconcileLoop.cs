@@ -130,6 +130,21 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
         }
     }
 
+    /// <summary>
+    /// Cancels the stopping token, then waits for the loop, at most until the host's shutdown timeout
+    /// (reconcile.shutdownTimeout) cancels <paramref name="cancellationToken"/>. A pass that ignores
+    /// cancellation is abandoned then: the process exits, and the next start re-plans from what runs
+    /// (deterministic names make a half-done step visible to the planner).
+    /// </summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        if (ExecuteTask is { IsCompleted: false })
+        {
+            LoopLog.PassAbandoned(logger, passNumber, options.ShutdownTimeout.TotalSeconds);
+        }
+    }
+
     private async Task<PassRecord> RunOnePassAsync(PassTrigger trigger, CancellationToken stoppingToken)
     {
         List<TaskCompletionSource<PassRecord>> passWaiters;

@@ -12,7 +12,4 @@ internal static partial class SystemdLog
 
     [LoggerMessage(EventId = 202, Level = LogLevel.Information, Message = "Reconcile loop alive again: watchdog pings resumed")]
     public static partial void WatchdogResumed(ILogger logger);
-
-    [LoggerMessage(EventId = 203, Level = LogLevel.Warning, Message = "Could not send a notification to systemd")]
-    public static partial void NotifyFailed(ILogger logger, Exception exception);
 }

@@ -1,28 +1,17 @@
 using System.Globalization;
 using Berth.Daemon.Loop;
 using Berth.Reconciler.Loop;
-using Microsoft.Extensions.Hosting.Systemd;
-using Microsoft.Extensions.Logging;
 
 namespace Berth.Daemon.Systemd;
 
 /// <summary>Sets the unit's STATUS= text (shown by `systemctl status berth`) to the last pass's result.</summary>
-internal sealed class SystemdStatusReporter(ISystemdNotifier notifier, ILogger<SystemdStatusReporter> logger) : IPassCompletedListener
+internal sealed class SystemdStatusReporter(ISystemdStateSender notifier) : IPassCompletedListener
 {
     /// <summary>systemd shows one line; keep it short.</summary>
     private const int MaxLength = 200;
 
-    public void OnPassCompleted(PassRecord pass)
-    {
-        try
-        {
-            notifier.Notify(new ServiceState(OneLine("STATUS=" + Describe(pass))));
-        }
-        catch (Exception exception)
-        {
-            SystemdLog.NotifyFailed(logger, exception);
-        }
-    }
+    /// <summary>Never blocks the loop: a status that cannot be sent now is dropped; the next pass sends a fresh one.</summary>
+    public void OnPassCompleted(PassRecord pass) => notifier.TrySend(OneLine("STATUS=" + Describe(pass)));
 
     public static string Describe(PassRecord pass)
     {

@@ -1,6 +1,5 @@
 using Berth.Daemon.Loop;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Daemon.Systemd;
@@ -13,12 +12,10 @@ namespace Berth.Daemon.Systemd;
 internal sealed class WatchdogService(
     WatchdogSettings settings,
     LoopLiveness liveness,
-    ISystemdNotifier notifier,
+    ISystemdStateSender notifier,
     TimeProvider timeProvider,
     ILogger<WatchdogService> logger) : BackgroundService
 {
-    private static readonly ServiceState Ping = new("WATCHDOG=1");
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         SystemdLog.WatchdogEnabled(logger, settings.Interval.TotalSeconds, settings.PingPeriod.TotalSeconds);
@@ -47,7 +44,7 @@ internal sealed class WatchdogService(
                     withholding = false;
                 }
 
-                Send(Ping);
+                Send("WATCHDOG=1");
             }
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
         }
@@ -57,18 +54,8 @@ internal sealed class WatchdogService(
         }
     }
 
-    private void SendStatus(string status) => Send(new ServiceState(SystemdStatusReporter.OneLine(status)));
+    private void SendStatus(string status) => Send(SystemdStatusReporter.OneLine(status));
 
-    private void Send(ServiceState state)
-    {
-        try
-        {
-            notifier.Notify(state);
-        }
-        catch (Exception exception)
-        {
-            // A full socket buffer or a restarted systemd must not kill the daemon; the next tick retries.
-            SystemdLog.NotifyFailed(logger, exception);
-        }
-    }
+    // Never blocks and never throws (NotifySocketSender); a ping that could not be sent is retried at the next tick.
+    private void Send(string state) => notifier.TrySend(state);
 }

@@ -53,7 +53,9 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
                 await engine.DisconnectNetworkAsync(currentContainerId, network, cancellationToken).ConfigureAwait(false);
             }
 
-            await Task.Delay(scope.DrainPeriod, timeProvider, cancellationToken).ConfigureAwait(false);
+            // x-berth.drain, when set, overrides the default drain period.
+            var drain = service.Drain > TimeSpan.Zero ? service.Drain : scope.DrainPeriod;
+            await Task.Delay(drain, timeProvider, cancellationToken).ConfigureAwait(false);
             await engine.StopContainerAsync(currentContainerId, StopGrace(service), cancellationToken).ConfigureAwait(false);
             await engine.RemoveContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false);
         }

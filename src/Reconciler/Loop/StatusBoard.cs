@@ -64,9 +64,7 @@ public sealed class StatusBoard : IStatusSource
                 LastAttempted = pass,
                 LastApplied = lastApplied,
                 Conditions = StatusConditions.PassCompleted(current.Conditions, pass, now),
-                Services = services.IsDefault
-                    ? current.Services
-                    : [.. services.OrderBy(service => service.Stack, StringComparer.Ordinal).ThenBy(service => service.Service, StringComparer.Ordinal)],
+                Services = services.IsDefault ? current.Services : Sorted(services),
                 History = [pass, .. current.History.Take(HistoryLength - 1)],
                 Loop = current.Loop with
                 {
@@ -80,6 +78,23 @@ public sealed class StatusBoard : IStatusSource
         }
     }
 
+    /// <summary>
+    /// Replaces (or adds) one service's status while a pass runs, e.g. a rollout InProgress, so that
+    /// `/status` shows progress during a long pass. The pass's final <see cref="PassResult.Services"/> wins.
+    /// </summary>
+    public void RecordServiceStatus(ServiceStatus service)
+    {
+        lock (gate)
+        {
+            current = current with
+            {
+                Services = Sorted(current.Services
+                    .Where(existing => existing.Stack != service.Stack || existing.Service != service.Service)
+                    .Append(service)),
+            };
+        }
+    }
+
     public void RecordNextPassDue(DateTimeOffset? dueAt)
     {
         lock (gate)
@@ -87,4 +102,7 @@ public sealed class StatusBoard : IStatusSource
             current = current with { Loop = current.Loop with { NextPassDueAt = dueAt } };
         }
     }
+
+    private static IReadOnlyList<ServiceStatus> Sorted(IEnumerable<ServiceStatus> services) =>
+        [.. services.OrderBy(service => service.Stack, StringComparer.Ordinal).ThenBy(service => service.Service, StringComparer.Ordinal)];
 }

@@ -24,27 +24,29 @@ public static class StatusConditions
     /// <summary>A pass completed.</summary>
     public static IReadOnlyList<Condition> PassCompleted(IReadOnlyList<Condition> previous, PassRecord pass, DateTimeOffset now)
     {
-        var ready = pass.Outcome is PassOutcome.Converged or PassOutcome.Changed
-            ? (ConditionStatus.True, "ReconciliationSucceeded")
-            : (ConditionStatus.False, pass.Reason);
-        // Reconciling stays True while berth will retry by itself (transient failure, waiting):
-        // the host is still on its way. A stalled pass needs a person, so berth is not "reconciling".
-        var reconciling = pass.Outcome is PassOutcome.Failed or PassOutcome.Waiting
-            ? (ConditionStatus.True, "RetryScheduled")
-            : (ConditionStatus.False, pass.Outcome == PassOutcome.Stalled ? pass.Reason : "ReconciliationSucceeded");
-        var stalled = pass.Outcome == PassOutcome.Stalled
-            ? (ConditionStatus.True, pass.Reason)
-            : (ConditionStatus.False, "ReconciliationSucceeded");
-        if (pass.Outcome is PassOutcome.Failed or PassOutcome.Waiting)
-        {
-            stalled = (ConditionStatus.False, pass.Reason);
-        }
+        var succeeded = pass.Outcome is PassOutcome.Converged or PassOutcome.Changed;
+        // Reconciling stays True while berth will retry by itself (transient failure, waiting): the host
+        // is still on its way. Stalled needs a person, so berth is not "reconciling" then.
+        var retrying = pass.Outcome is PassOutcome.Failed or PassOutcome.Waiting;
+        var stalled = pass.Outcome == PassOutcome.Stalled;
 
         return
         [
-            Transition(Find(previous, ConditionTypes.Ready), ready.Item1, ready.Item2, pass.Summary, now),
-            Transition(Find(previous, ConditionTypes.Reconciling), reconciling.Item1, reconciling.Item2, reconciling.Item1 == ConditionStatus.True ? pass.Summary : "", now),
-            Transition(Find(previous, ConditionTypes.Stalled), stalled.Item1, stalled.Item2, stalled.Item1 == ConditionStatus.True ? pass.Summary : "", now),
+            Transition(Find(previous, ConditionTypes.Ready),
+                succeeded ? ConditionStatus.True : ConditionStatus.False,
+                succeeded ? "ReconciliationSucceeded" : pass.Reason,
+                pass.Summary,
+                now),
+            Transition(Find(previous, ConditionTypes.Reconciling),
+                retrying ? ConditionStatus.True : ConditionStatus.False,
+                retrying ? "RetryScheduled" : pass.Reason,
+                retrying ? pass.Summary : "",
+                now),
+            Transition(Find(previous, ConditionTypes.Stalled),
+                stalled ? ConditionStatus.True : ConditionStatus.False,
+                pass.Reason,
+                stalled ? pass.Summary : "",
+                now),
         ];
     }
 

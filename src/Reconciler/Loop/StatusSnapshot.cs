@@ -69,14 +69,18 @@ public sealed record ServiceStatus(
     int Healthy,
     RolloutRecord? LastRollout);
 
-public enum RolloutResult { Succeeded, Failed, RolledBack, InProgress }
+/// <summary>
+/// How a service's last rollout stands, as `/status` shows it (the executor's own
+/// <c>Execution.RolloutResult</c> maps onto it; a separate name so both can be used side by side).
+/// </summary>
+public enum RolloutState { Succeeded, Failed, RolledBack, Paused, InProgress }
 
 /// <summary>A rollout of one service.</summary>
 /// <param name="Evidence">
 /// For a failed health gate: exit code, the last log lines, the health-check output (testcontainers'
 /// habit). Multi-line; never secrets.
 /// </param>
-public sealed record RolloutRecord(RolloutResult Result, string? Revision, DateTimeOffset? At, string? Evidence);
+public sealed record RolloutRecord(RolloutState Result, string? Revision, DateTimeOffset? At, string? Evidence);
 
 /// <summary>The loop's own state.</summary>
 /// <param name="ConsecutiveFailures">Failed passes (outcome Failed or an exception) since the last one that was not; drives the backoff.</param>

@@ -15,6 +15,8 @@ internal interface IRepositoryFiles
 
 internal sealed class DirectoryRepositoryFiles : IRepositoryFiles
 {
+    private readonly string realRoot;
+
     public DirectoryRepositoryFiles(string directory)
     {
         RootPath = Path.GetFullPath(directory);
@@ -22,16 +24,52 @@ internal sealed class DirectoryRepositoryFiles : IRepositoryFiles
         {
             throw new DirectoryNotFoundException($"repository directory '{directory}' does not exist");
         }
+
+        realRoot = RealPath(RootPath);
     }
 
     public string RootPath { get; }
 
-    public bool Exists(string relativePath) => File.Exists(Path.Combine(RootPath, relativePath));
+    public bool Exists(string relativePath) => File.Exists(InsideRepository(relativePath));
 
     public string? ReadText(string relativePath)
     {
-        var path = Path.Combine(RootPath, relativePath);
+        var path = InsideRepository(relativePath);
         return File.Exists(path) ? File.ReadAllText(path) : null;
+    }
+
+    /// <summary>
+    /// The real path of a repository file. A symbolic link leading out of the repository would make
+    /// the desired state depend on (and error messages quote) the host's own files: refused.
+    /// </summary>
+    private string InsideRepository(string relativePath)
+    {
+        var path = Path.Combine(RootPath, relativePath);
+        var real = RealPath(path);
+        if (real != realRoot && !real.StartsWith(realRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new UnauthorizedAccessException($"'{relativePath}' is a symbolic link that leads out of the repository");
+        }
+
+        return path;
+    }
+
+    /// <summary>The path with every symbolic link along it resolved (the parts that do not exist kept as written).</summary>
+    private static string RealPath(string fullPath)
+    {
+        var root = Path.GetPathRoot(fullPath) ?? "/";
+        var current = root;
+        foreach (var part in fullPath[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = Path.Combine(current, part);
+            FileSystemInfo info = Directory.Exists(current) ? new DirectoryInfo(current) : new FileInfo(current);
+            if (info.Exists && info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
+            {
+                current = RealPath(Path.GetFullPath(target.FullName));
+            }
+        }
+
+        return current;
     }
 }
 

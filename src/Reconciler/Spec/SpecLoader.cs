@@ -88,7 +88,7 @@ public static class SpecLoader
 }
 
 /// <summary>Which kind of repository this is: an inventory (berth.yaml), or one Compose project at the root.</summary>
-internal sealed record RepositoryLayout(Inventory.Inventory? Inventory, string? RootComposeFile)
+internal sealed record RepositoryLayout(Inventory.HostInventory? Inventory, string? RootComposeFile)
 {
     public static RepositoryLayout Read(IRepositoryFiles files, NodeReader reader)
     {
@@ -101,11 +101,11 @@ internal sealed record RepositoryLayout(Inventory.Inventory? Inventory, string? 
         if (inventoryFiles.Count > 0)
         {
             var file = inventoryFiles[0];
-            var root = YamlDocumentLoader.Load(file, files.ReadText(file) ?? "", reader.Errors, out var isEmpty);
+            // An empty berth.yaml is a valid inventory with no hosts.
+            var root = YamlDocumentLoader.Load(file, files.ReadText(file) ?? "", reader.Errors, out _);
             var inventory = root is null
-                ? new Inventory.Inventory(file, ImmutableSortedDictionary<string, Inventory.InventoryHost>.Empty, ImmutableSortedDictionary<string, Inventory.InventoryStack>.Empty, RepositorySettings.Default)
+                ? new Inventory.HostInventory(file, ImmutableSortedDictionary<string, Inventory.InventoryHost>.Empty, ImmutableSortedDictionary<string, Inventory.InventoryStack>.Empty, RepositorySettings.Default)
                 : Spec.Inventory.InventoryReader.Read(file, root, files, reader);
-            _ = isEmpty; // an empty berth.yaml is a valid inventory with no hosts
             return new RepositoryLayout(inventory, null);
         }
 

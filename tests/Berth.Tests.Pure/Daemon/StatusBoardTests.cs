@@ -79,6 +79,19 @@ public sealed class StatusBoardTests
     }
 
     [Fact]
+    public void Board_ServiceProgressDuringAPass_ReplacesThatServiceOnly()
+    {
+        var board = new StatusBoard("h", "v", T0);
+        board.RecordPassCompleted(Pass(1, PassOutcome.Converged), [new ServiceStatus("web", "api", 2, 2, 2, null), new ServiceStatus("web", "worker", 1, 1, 1, null)], 0, 0, T0);
+
+        board.RecordServiceStatus(new ServiceStatus("web", "api", 2, 3, 2, new RolloutRecord(RolloutState.InProgress, "rev2", T0, null)));
+        board.RecordServiceStatus(new ServiceStatus("db", "postgres", 1, 0, 0, new RolloutRecord(RolloutState.InProgress, "rev2", T0, null)));
+
+        Assert.Equal(["db/postgres", "web/api", "web/worker"], board.Current.Services.Select(service => $"{service.Stack}/{service.Service}"));
+        Assert.Equal(RolloutState.InProgress, board.Current.Services[1].LastRollout!.Result);
+    }
+
+    [Fact]
     public void Board_ManyPasses_HistoryIsBounded()
     {
         var board = new StatusBoard("h", "v", T0);
@@ -98,7 +111,7 @@ public sealed class StatusBoardTests
         var board = new StatusBoard("h", "v", T0);
         board.RecordPassCompleted(
             Pass(1, PassOutcome.Stalled),
-            [new ServiceStatus("web", "api", 2, 1, 0, new RolloutRecord(RolloutResult.RolledBack, "abc", T0, "exit code 1\nlast log: boom"))],
+            [new ServiceStatus("web", "api", 2, 1, 0, new RolloutRecord(RolloutState.RolledBack, "abc", T0, "exit code 1\nlast log: boom"))],
             0, 0, T0);
 
         var json = JsonSerializer.Serialize(board.Current, StatusJsonContext.Default.StatusSnapshot);

@@ -14,8 +14,8 @@ public sealed class StatusRendererTests
         board.RecordPassCompleted(
             new PassRecord(3, PassTrigger.Webhook, T0.AddMinutes(1), TimeSpan.FromSeconds(42), PassOutcome.Stalled, "0123456789abcdef", "web/api: health gate failed, rolled back", "RolloutFailed"),
             [
-                new ServiceStatus("web", "api", 2, 2, 2, new RolloutRecord(RolloutResult.RolledBack, "0123456789abcdef", T0.AddMinutes(1), "exit code 1\nlast log lines:\n  panic: cannot bind :8080")),
-                new ServiceStatus("web", "worker", 1, 1, 1, new RolloutRecord(RolloutResult.Succeeded, "fedcba9876543210", T0, "healthy after 3 s")),
+                new ServiceStatus("web", "api", 2, 2, 2, new RolloutRecord(RolloutState.RolledBack, "0123456789abcdef", T0.AddMinutes(1), "exit code 1\nlast log lines:\n  panic: cannot bind :8080")),
+                new ServiceStatus("web", "worker", 1, 1, 1, new RolloutRecord(RolloutState.Succeeded, "fedcba9876543210", T0, "healthy after 3 s")),
             ],
             0, 0, T0.AddMinutes(2));
 

@@ -58,6 +58,47 @@ public sealed class SpecLoaderTests
     }
 
     [Fact]
+    public void LoadHost_SymbolicLinkOutOfTheRepository_IsRefused()
+    {
+        var repository = Directory.CreateTempSubdirectory("berth-repo-").FullName;
+        var outside = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(outside, "root:x:0:0:root:/root:/bin/bash\n");
+            File.CreateSymbolicLink(Path.Combine(repository, "compose.yaml"), outside);
+
+            var exception = Assert.Throws<UnauthorizedAccessException>(() => SpecLoader.LoadHost(repository, "h"));
+
+            Assert.Contains("'compose.yaml' is a symbolic link that leads out of the repository", exception.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(repository, recursive: true);
+            File.Delete(outside);
+        }
+    }
+
+    [Fact]
+    public void LoadHost_SymbolicLinkInsideTheRepository_IsFollowed()
+    {
+        var repository = Directory.CreateTempSubdirectory("berth-repo-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(repository, "real"));
+            File.WriteAllText(Path.Combine(repository, "real", "compose.yaml"), "name: linked\nservices:\n  web: { image: busybox }\n");
+            File.CreateSymbolicLink(Path.Combine(repository, "compose.yaml"), Path.Combine("real", "compose.yaml"));
+
+            var result = SpecLoader.LoadHost(repository, "h");
+
+            Assert.Equal("linked", Assert.Single(result.State!.Stacks).Name);
+        }
+        finally
+        {
+            Directory.Delete(repository, recursive: true);
+        }
+    }
+
+    [Fact]
     public void LoadHost_NoInventory_RootComposeIsOneStackNamedAfterTheDirectory()
     {
         var repository = new SpecTestRepository { RootPath = "/srv/My Shop.v2" }.With("docker-compose.yml", "services:\n  web: { image: busybox }\n");
@@ -165,6 +206,22 @@ public sealed class SpecLoaderTests
         }
 
         Assert.Contains(result.Errors, error => error.Message.Contains("host-local variable DB_PASSWORD", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void LoadedState_WithASecretInItsEnvironment_NeverPrintsIt()
+    {
+        var options = new SpecLoadOptions { HostEnvironment = new Dictionary<string, string> { ["DB_PASSWORD"] = SecretValue } };
+
+        var result = SpecTestRepository.Compose("services:\n  web:\n    image: busybox\n    environment: [PASSWORD=$DB_PASSWORD, DB_PASSWORD]\n").LoadHost(options: options);
+
+        var service = result.State!.Stacks[0].Services[0];
+        Assert.Equal(SecretValue, service.Container.Environment["PASSWORD"]);
+        Assert.Equal(SecretValue, service.Container.Environment["DB_PASSWORD"]);
+        foreach (var printed in new object[] { result, result.State, result.State.Stacks[0], service, service.Container })
+        {
+            Assert.DoesNotContain(SecretValue, printed.ToString(), StringComparison.Ordinal);
+        }
     }
 
     [Fact]

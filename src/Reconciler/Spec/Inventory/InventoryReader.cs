@@ -14,7 +14,7 @@ namespace Berth.Reconciler.Spec.Inventory;
 /// </summary>
 internal static partial class InventoryReader
 {
-    public static Inventory Read(string file, Node root, IRepositoryFiles files, NodeReader reader)
+    public static HostInventory Read(string file, Node root, IRepositoryFiles files, NodeReader reader)
     {
         var draft = new InventoryDraft(files);
         if (reader.Mapping(root, "berth.yaml") is { } mapping)
@@ -23,7 +23,7 @@ internal static partial class InventoryReader
             ResolveHostReferences(draft, reader);
         }
 
-        return new Inventory(
+        return new HostInventory(
             file,
             draft.Hosts.ToImmutableSortedDictionary(StringComparer.Ordinal),
             draft.Stacks.ToImmutableSortedDictionary(pair => pair.Key, pair => pair.Value.Build(), StringComparer.Ordinal),

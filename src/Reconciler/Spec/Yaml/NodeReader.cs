@@ -183,8 +183,9 @@ internal sealed class NodeReader(ErrorCollector errors)
         return items;
     }
 
+    /// <summary>A list of strings (a single string is an error).</summary>
     public List<ScalarNode>? StringList(Node node, string path) =>
-        node is SequenceNode ? StringOrList(node, path) : Sequence(node, path) is null ? null : [];
+        Sequence(node, path) is not null ? StringOrList(node, path) : null;
 
     /// <summary>
     /// A mapping or a list of `KEY=VALUE` (environment, labels, sysctls). A null value (`KEY:` or

@@ -6,7 +6,7 @@ using Berth.Reconciler.Spec.Yaml;
 namespace Berth.Reconciler.Spec.Inventory;
 
 /// <summary>berth.yaml, read and checked: which hosts exist and which stacks each runs.</summary>
-internal sealed record Inventory(
+internal sealed record HostInventory(
     string File,
     ImmutableSortedDictionary<string, InventoryHost> Hosts,
     ImmutableSortedDictionary<string, InventoryStack> Stacks,

@@ -1,0 +1,87 @@
+using System.CommandLine;
+using System.Net.Http;
+using System.Net.Sockets;
+using Berth.Reconciler.Execution;
+using Berth.Reconciler.Planning;
+using Berth.Reconciler.Reconciliation;
+using Docker.DotNet;
+
+namespace Berth.Daemon.Cli;
+
+/// <summary>`berth apply`: converge this host once, printing each step; exit 0 only when it matches the desired state.</summary>
+internal static class ApplyCommand
+{
+    public static Command Build()
+    {
+        var source = new SourceOptions();
+        var warnDrift = new Option<bool>("--warn-drift") { Description = "Report drift without repairing it" };
+        var retryFailed = new Option<bool>("--retry-failed") { Description = "Apply the revision even though its rollout failed before" };
+        var command = new Command("apply", "Converge this host to the desired state once (exit 0: converged, 1: failed, rolled back or refused)");
+        source.AddTo(command);
+        command.Options.Add(warnDrift);
+        command.Options.Add(retryFailed);
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var stdout = parseResult.InvocationConfiguration.Output;
+            var stderr = parseResult.InvocationConfiguration.Error;
+            using var context = new CommandContext(parseResult);
+            using var loaded = await context.LoadAsync(source, parseResult, cancellationToken).ConfigureAwait(false);
+            if (!CommandContext.ReportLoadFailure("apply", loaded, stderr))
+            {
+                return ExitCodes.Error;
+            }
+
+            var options = new ApplyOptions
+            {
+                DriftMode = parseResult.GetValue(warnDrift) ? DriftMode.Warn : DriftMode.Repair,
+                RetryFailed = parseResult.GetValue(retryFailed),
+            };
+            ApplyResult result;
+            try
+            {
+                stdout.WriteLine($"applying revision {loaded.Revision} to host {loaded.State!.Host}");
+                result = await context.Reconciler.ApplyAsync(loaded.State, loaded.Revision!, options,
+                    progress => stdout.WriteLine(progress.QualifiedService is null ? $"  {progress.Message}" : $"  [{progress.QualifiedService}] {progress.Message}"),
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is HttpRequestException or SocketException or DockerApiException or TimeoutException)
+            {
+                stderr.WriteLine($"berth apply: {context.EngineUnreachable(exception)}");
+                return ExitCodes.Error;
+            }
+
+            return Report(result, stdout, stderr);
+        });
+        return command;
+    }
+
+    private static int Report(ApplyResult result, TextWriter stdout, TextWriter stderr)
+    {
+        foreach (var notice in result.Plan.Notices)
+        {
+            stdout.WriteLine($"  note: {notice.Resource}: {notice.Message}");
+        }
+
+        foreach (var service in result.Report?.Services.Where(service => service.Result != RolloutResult.Succeeded) ?? [])
+        {
+            stderr.WriteLine($"{service.QualifiedService}: {service.Result.ToString().ToLowerInvariant()}: {service.Message}");
+            if (service.Evidence is { } evidence)
+            {
+                stderr.WriteLine($"  evidence: {evidence}");
+            }
+        }
+
+        switch (result.Outcome)
+        {
+            case ApplyOutcome.UpToDate:
+                stdout.WriteLine("up to date: no changes");
+                return ExitCodes.Success;
+            case ApplyOutcome.Converged:
+                stdout.WriteLine($"converged: {result.Summary}");
+                return ExitCodes.Success;
+            default:
+                stderr.WriteLine($"berth apply: {result.Outcome.ToString().ToLowerInvariant()}: {result.Summary}");
+                return ExitCodes.Error;
+        }
+    }
+}

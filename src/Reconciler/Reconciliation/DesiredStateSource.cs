@@ -1,0 +1,76 @@
+using System.Collections.Immutable;
+using Berth.Reconciler.Git;
+using Berth.Reconciler.Spec;
+using Berth.Reconciler.Spec.Model;
+
+namespace Berth.Reconciler.Reconciliation;
+
+/// <summary>Where the desired state comes from: a directory (no git) or a git branch.</summary>
+public abstract record DesiredStateOrigin
+{
+    public sealed record Directory(string Path) : DesiredStateOrigin;
+
+    public sealed record Git(GitSourceOptions Options) : DesiredStateOrigin;
+}
+
+/// <summary>
+/// The desired state of one host at one revision, or why there is none. <see cref="Dispose"/> removes
+/// the exported tree of a git revision.
+/// </summary>
+/// <param name="Revision">The commit sha (git), or a content hash of the desired state (directory).</param>
+/// <param name="SpecErrors">The commit is invalid: a person must fix it (Stalled, keep what runs).</param>
+/// <param name="SourceError">The source could not be read (git error; transient or not, see <see cref="GitError.IsTransient"/>).</param>
+public sealed record LoadedDesiredState(
+    DesiredState? State,
+    string? Revision,
+    bool HostInInventory,
+    ImmutableArray<SpecError> SpecErrors,
+    GitError? SourceError,
+    string? ExportedTree) : IDisposable
+{
+    public bool Succeeded => State is not null && SourceError is null && SpecErrors.IsEmpty;
+
+    public void Dispose()
+    {
+        if (ExportedTree is not null && System.IO.Directory.Exists(ExportedTree))
+        {
+            System.IO.Directory.Delete(ExportedTree, recursive: true);
+        }
+    }
+}
+
+/// <summary>Loads a host's desired state from its origin: fetch (git), then load and validate the whole tree.</summary>
+public static class DesiredStateSource
+{
+    public static async Task<LoadedDesiredState> LoadAsync(
+        DesiredStateOrigin origin, string host, SpecLoadOptions options, GitSource? gitSource, string exportRoot, CancellationToken cancellationToken)
+    {
+        switch (origin)
+        {
+            case DesiredStateOrigin.Directory directory:
+            {
+                var result = SpecLoader.LoadHost(directory.Path, host, options);
+                var revision = result.State is { } state ? DesiredStateRevision.Compute(state) : null;
+                return new LoadedDesiredState(result.State, revision, result.HostInInventory, result.Errors, null, null);
+            }
+
+            case DesiredStateOrigin.Git:
+            {
+                ArgumentNullException.ThrowIfNull(gitSource);
+                System.IO.Directory.CreateDirectory(exportRoot);
+                var fetched = await gitSource.FetchVerifiedTreeAsync(exportRoot, cancellationToken).ConfigureAwait(false);
+                if (!fetched.Succeeded)
+                {
+                    return new LoadedDesiredState(null, fetched.CommitSha, true, [], fetched.Error, fetched.TreeDirectory);
+                }
+
+                // The desired state is read from the commit's exported tree, never from a working directory.
+                var result = SpecLoader.LoadHost(fetched.TreeDirectory!, host, options);
+                return new LoadedDesiredState(result.State, fetched.CommitSha, result.HostInInventory, result.Errors, null, fetched.TreeDirectory);
+            }
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(origin), origin, "unknown origin");
+        }
+    }
+}

@@ -1,0 +1,77 @@
+using Berth.Tests.Infrastructure;
+
+namespace Berth.Tests.Cli;
+
+/// <summary>`berth plan` and `berth apply` as a user runs them: the real binary, a repository on disk, the real engine.</summary>
+public sealed class PlanApplyCommandTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task ApplyThenPlan_ExampleRepository_ConvergesAndTheSecondPlanHasNoChanges()
+    {
+        await using var harness = new ReconcileHarness();
+        using var repository = TestRepository.FromExample(harness.Host);
+        using var state = TestRepository.Empty(harness.Host + "-state");
+        string[] common = ["--state-dir", state.Directory, "--repo", repository.Directory, "--host", harness.Host];
+
+        var (planExit, planOutput) = await BerthProcess.RunAsync(Timeout, ["plan", .. common]);
+        Assert.Equal(2, planExit);
+        Assert.Contains($"create container {harness.Host}-web-1 ({harness.Host}/web #1): missing", planOutput, StringComparison.Ordinal);
+
+        var (applyExit, applyOutput) = await BerthProcess.RunAsync(Timeout, ["apply", .. common]);
+        Assert.True(applyExit == 0, applyOutput);
+        Assert.Contains("converged", applyOutput, StringComparison.Ordinal);
+        Assert.Equal(4, (await harness.ManagedContainerNamesAsync()).Count);
+
+        var (secondExit, secondOutput) = await BerthProcess.RunAsync(Timeout, ["plan", .. common]);
+        Assert.True(secondExit == 0, secondOutput);
+        Assert.Contains("no changes", secondOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Apply_InvalidCommit_PrintsFileLineColumnAndLeavesRunningContainersAlone()
+    {
+        await using var harness = new ReconcileHarness();
+        using var repository = TestRepository.FromExample(harness.Host);
+        using var state = TestRepository.Empty(harness.Host + "-state");
+        string[] common = ["--state-dir", state.Directory, "--repo", repository.Directory, "--host", harness.Host];
+        Assert.Equal(0, (await BerthProcess.RunAsync(Timeout, ["apply", .. common])).ExitCode);
+        var idsBefore = await ContainerIdsAsync(harness);
+
+        var compose = "stacks/" + harness.Host + "/compose.yaml";
+        repository.Write(compose, repository.Read(compose).Replace("    healthcheck:", "    helthcheck:", StringComparison.Ordinal));
+        var (exitCode, output) = await BerthProcess.RunAsync(Timeout, ["apply", .. common]);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains($"{compose}:16:5: unknown key 'helthcheck' in services.web, did you mean 'healthcheck'?", output, StringComparison.Ordinal);
+        Assert.Contains("nothing was changed", output, StringComparison.Ordinal);
+        Assert.Equal(idsBefore, await ContainerIdsAsync(harness));
+    }
+
+    [Fact]
+    public async Task Plan_NoEngineAtTheEndpoint_IsAClearErrorNotACrash()
+    {
+        await using var harness = new ReconcileHarness();
+        using var repository = TestRepository.FromExample(harness.Host);
+        using var state = TestRepository.Empty(harness.Host + "-state");
+
+        var (exitCode, output) = await BerthProcess.RunAsync(Timeout,
+            "--docker-host", "unix:///nonexistent/docker.sock", "--state-dir", state.Directory, "plan", "--repo", repository.Directory, "--host", harness.Host);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("cannot reach the Docker Engine at unix:///nonexistent/docker.sock", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    internal static async Task<Dictionary<string, string>> ContainerIdsAsync(ReconcileHarness harness)
+    {
+        var ids = new Dictionary<string, string>();
+        foreach (var name in await harness.ManagedContainerNamesAsync())
+        {
+            ids[name] = (await harness.InspectAsync(name)).ID;
+        }
+
+        return ids;
+    }
+}
