@@ -33,11 +33,23 @@ public sealed class ConvergeTests
         await using var _container = container;
         await WaitForServicesAsync(container, "db=1 web=2 worker=1", revision: null);
 
-        var commit = await container.Repository.CommitAsync("stacks/shop/compose.yaml",
-            compose => compose.Replace("replicas: 2", "replicas: 3", StringComparison.Ordinal), "web: 3 replicas");
+        // A changed host variable changes the web service's environment: both replicas are replaced,
+        // and the new containers carry the new commit as their revision label.
+        var commit = await container.Repository.CommitAsync("berth.yaml",
+            inventory => inventory.Replace($"WEB_GREETING: hello from the {container.ScopeId} host", "WEB_GREETING: second commit", StringComparison.Ordinal),
+            "web: new greeting");
 
         // Picked up by the 5 s poll interval of the test's config (no webhook, no `berth sync`).
-        await WaitForServicesAsync(container, "db=1 web=3 worker=1", revision: commit);
+        await WaitForServicesAsync(container, "db=1 web=2 worker=1", revision: commit);
+        var webIds = (await Command.CheckedAsync(SystemdContainer.DockerCli,
+            ["ps", "--quiet", "--filter", $"label={BerthLabels.Host}={container.ScopeId}", "--filter", $"label={BerthLabels.Service}=web"],
+            TimeSpan.FromSeconds(30))).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var id in webIds)
+        {
+            var environment = await Command.CheckedAsync(SystemdContainer.DockerCli,
+                ["inspect", "--format", "{{range .Config.Env}}{{println .}}{{end}}", id], TimeSpan.FromSeconds(30));
+            Assert.Contains("GREETING=second commit", environment.Stdout, StringComparison.Ordinal);
+        }
     }
 
     /// <summary>

@@ -3,7 +3,9 @@ namespace Berth.Tests.Systemd.Infrastructure;
 /// <summary>
 /// The desired-state repository "served from the host": a bare repository in a temporary directory,
 /// bind-mounted into the systemd container at <see cref="ContainerPath"/> (berth reads it as a local
-/// path, like any file:// remote), seeded with examples/repo plus an inventory entry for the test's host.
+/// path, like any file:// remote), seeded with examples/repo made unique to the test (as the Docker
+/// tests' TestRepository does): the stack "shop" and the host "demo" are renamed to the test's scope id,
+/// so the containers berth creates on the shared engine cannot collide with anyone else's.
 /// </summary>
 public sealed class DesiredStateRepository : IDisposable
 {
@@ -24,18 +26,13 @@ public sealed class DesiredStateRepository : IDisposable
 
     private string WorkPath => Path.Combine(Root, "work");
 
-    /// <summary>Creates the repository with examples/repo and <paramref name="hostName"/> added to its inventory (role: app).</summary>
+    /// <summary>Creates the repository from examples/repo with stack and host renamed to <paramref name="hostName"/>.</summary>
     public static async Task<DesiredStateRepository> CreateAsync(string hostName)
     {
         var repository = new DesiredStateRepository(Directory.CreateTempSubdirectory("berth-systemd-repo-").FullName);
         await repository.GitAsync(repository.Root, "init", "--quiet", "--bare", "--initial-branch", Branch, repository.BarePath);
-        CopyDirectory(Path.Combine(RepositoryRoot.Path, "examples/repo"), repository.WorkPath);
+        CopyExample(Path.Combine(RepositoryRoot.Path, "examples/repo"), repository.WorkPath, hostName);
         await repository.GitAsync(repository.WorkPath, "init", "--quiet", "--initial-branch", Branch);
-        var inventory = Path.Combine(repository.WorkPath, "berth.yaml");
-        var text = await File.ReadAllTextAsync(inventory);
-        // The test's host gets the example stack through its selector (role: app), like the demo host.
-        text = text.Replace("hosts:\n", $"hosts:\n  {hostName}:\n    labels: {{ role: app, env: test }}\n    vars:\n      WEB_GREETING: hello from {hostName}\n", StringComparison.Ordinal);
-        await File.WriteAllTextAsync(inventory, text);
         await repository.CommitAndPushAsync("example stack for the systemd test");
         return repository;
     }
@@ -61,14 +58,15 @@ public sealed class DesiredStateRepository : IDisposable
     private Task<CommandResult> GitAsync(string directory, params string[] arguments) =>
         Command.CheckedAsync("git", arguments, GitTimeout, workingDirectory: directory);
 
-    private static void CopyDirectory(string from, string to)
+    private static void CopyExample(string from, string to, string scopeId)
     {
-        Directory.CreateDirectory(to);
         foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
         {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            var target = Path.Combine(to, Path.GetRelativePath(from, file).Replace("shop", scopeId, StringComparison.Ordinal));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
+            File.WriteAllText(target, File.ReadAllText(file)
+                .Replace("shop", scopeId, StringComparison.Ordinal)
+                .Replace("demo", scopeId, StringComparison.Ordinal));
         }
     }
 }
