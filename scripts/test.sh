@@ -8,6 +8,7 @@ scripts/ensure-docker.sh
 scripts/build-test-images.sh
 scripts/ensure-prometheus.sh
 scripts/ensure-git-tools.sh
+scripts/build-systemd-image.sh
 dotnet build Reconciler.sln -c Release --nologo -v quiet
 
 log=$(mktemp)

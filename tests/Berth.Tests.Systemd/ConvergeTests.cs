@@ -1,0 +1,74 @@
+using Berth.Reconciler.Engine;
+using Berth.Tests.Systemd.Infrastructure;
+
+namespace Berth.Tests.Systemd;
+
+/// <summary>
+/// The installed berth does its job: the example stack converges on the host's engine, and a new
+/// commit is applied. Checked with the Docker client on the host, by berth's ownership labels.
+/// </summary>
+public sealed class ConvergeTests
+{
+    private static readonly TimeSpan ConvergeWithin = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public async Task Daemon_ExampleStack_Converges()
+    {
+        var deb = await DebPackages.CurrentAsync();
+        var (container, _) = await BerthPackage.RunningAsync(deb);
+        await using var _container = container;
+
+        await WaitForServicesAsync(container, "db=1 web=2 worker=1", revision: null);
+    }
+
+    [Fact]
+    public async Task Daemon_NewCommit_IsApplied()
+    {
+        var deb = await DebPackages.CurrentAsync();
+        var (container, _) = await BerthPackage.RunningAsync(deb);
+        await using var _container = container;
+        await WaitForServicesAsync(container, "db=1 web=2 worker=1", revision: null);
+
+        // A changed host variable changes the web service's environment: both replicas are replaced,
+        // and the new containers carry the new commit as their revision label.
+        var commit = await container.Repository.CommitAsync("berth.yaml",
+            inventory => inventory.Replace($"WEB_GREETING: hello from the {container.ScopeId} host", "WEB_GREETING: second commit", StringComparison.Ordinal),
+            "web: new greeting");
+
+        // Picked up by the 5 s poll interval of the test's config (no webhook, no `berth sync`).
+        await WaitForServicesAsync(container, "db=1 web=2 worker=1", revision: commit);
+        var webIds = (await Command.CheckedAsync(SystemdContainer.DockerCli,
+            ["ps", "--quiet", "--filter", $"label={BerthLabels.Host}={container.ScopeId}", "--filter", $"label={BerthLabels.Service}=web"],
+            TimeSpan.FromSeconds(30))).Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var id in webIds)
+        {
+            var environment = await Command.CheckedAsync(SystemdContainer.DockerCli,
+                ["inspect", "--format", "{{range .Config.Env}}{{println .}}{{end}}", id], TimeSpan.FromSeconds(30));
+            Assert.Contains("GREETING=second commit", environment.Stdout, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
+    /// Polls the host's engine for running containers berth labelled as its own on this test's host
+    /// until their per-service counts are <paramref name="expected"/> (and, if given, every web
+    /// container carries the revision label of <paramref name="revision"/>).
+    /// </summary>
+    private static Task<string> WaitForServicesAsync(SystemdContainer container, string expected, string? revision) =>
+        Deadline.UntilAsync(async () =>
+        {
+            var listed = await Command.CheckedAsync(SystemdContainer.DockerCli,
+            [
+                "ps", "--filter", $"label={BerthLabels.ManagedBy}={BerthLabels.ManagedByValue}",
+                "--filter", $"label={BerthLabels.Host}={container.ScopeId}", "--filter", "status=running",
+                "--format", $"{{{{.Label \"{BerthLabels.Service}\"}}}} {{{{.Label \"{BerthLabels.Revision}\"}}}}",
+            ], TimeSpan.FromSeconds(30));
+            var rows = listed.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(row => row.Split(' ')).ToList();
+            var counts = string.Join(' ', rows.GroupBy(row => row[0]).OrderBy(group => group.Key, StringComparer.Ordinal)
+                .Select(group => $"{group.Key}={group.Count()}"));
+            // The label may hold the full commit id or a prefix of it.
+            var revisionApplied = revision is null
+                || rows.Where(row => row[0] == "web").All(row => row.Length > 1 && row[1].Length > 0 && revision.StartsWith(row[1], StringComparison.Ordinal));
+            return (counts == expected && revisionApplied ? counts : null, $"{counts} | {listed.Stdout.Trim().Replace('\n', ';')}");
+        }, $"the example stack to converge to {expected}" + (revision is null ? "" : $" at {revision}"), ConvergeWithin);
+}
