@@ -95,6 +95,32 @@ public sealed class DaemonEndToEndTests
         }
     }
 
+    [Fact]
+    public async Task Daemon_EngineGoesAwayAndComesBack_PassesFailTransientlyAndTheDaemonRecoversByItself()
+    {
+        await using var harness = new ReconcileHarness();
+        var (example, git, first) = Seed(harness.Host);
+        using var exampleRepository = example;
+        using var gitRepository = git;
+        await using var engine = new EngineSocketForwarder();
+        engine.Start();
+        await using var daemon = await RealDaemon.StartAsync(harness.Host, git, engine.DockerHost);
+        await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == first, "the first commit to be applied", Converge);
+
+        engine.Stop();
+        var down = await daemon.WaitForStatusAsync(status => status.LastAttempted?.Reason == "EngineUnavailable", "a pass to find the engine gone", Converge);
+        Assert.Equal(PassOutcome.Failed, down.LastAttempted!.Outcome);
+        Assert.Equal(200, (int)(await daemon.Http.GetAsync("healthz")).StatusCode);
+
+        // While the engine is away, a commit arrives; once it is back, the daemon applies it without help.
+        git.Write("berth.yaml", git.Read("berth.yaml").Replace($"hello from the {harness.Host} host", "engine is back", StringComparison.Ordinal));
+        var second = git.CommitAndPush("change while the engine is down");
+        engine.Start();
+        await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == second, "the daemon to recover and apply the new commit", Converge);
+
+        Assert.Contains("GREETING=engine is back", (await harness.InspectAsync($"{harness.Host}-web-2")).Config.Env);
+    }
+
     private static async Task PollForOutputAsync(RealDaemon daemon, string text)
     {
         var deadline = DateTimeOffset.UtcNow + Converge;
