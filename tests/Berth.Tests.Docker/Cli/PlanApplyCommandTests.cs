@@ -50,6 +50,27 @@ public sealed class PlanApplyCommandTests
     }
 
     [Fact]
+    public async Task Apply_FromGit_RunsOnePassFromTheBranchTip()
+    {
+        await using var harness = new ReconcileHarness();
+        using var example = TestRepository.FromExample(harness.Host);
+        using var git = new GitRepository();
+        git.CopyFrom(example.Directory);
+        var commit = git.CommitAndPush("desired state");
+        using var state = TestRepository.Empty(harness.Host + "-state");
+
+        var (exitCode, output) = await BerthProcess.RunAsync(Timeout,
+            "--state-dir", state.Directory, "apply", "--git", git.BareDirectory, "--branch", "main", "--host", harness.Host);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains($"applying revision {commit}", output, StringComparison.Ordinal);
+        Assert.Equal(commit, (await harness.InspectAsync($"{harness.Host}-web-1")).Config.Labels["io.berth.revision"]);
+        var (planExit, planOutput) = await BerthProcess.RunAsync(Timeout,
+            "--state-dir", state.Directory, "plan", "--git", git.BareDirectory, "--host", harness.Host);
+        Assert.True(planExit == 0, planOutput);
+    }
+
+    [Fact]
     public async Task Plan_NoEngineAtTheEndpoint_IsAClearErrorNotACrash()
     {
         await using var harness = new ReconcileHarness();

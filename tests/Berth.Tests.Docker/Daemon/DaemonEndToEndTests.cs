@@ -70,6 +70,38 @@ public sealed class DaemonEndToEndTests
     }
 
     [Fact]
+    public async Task Daemon_InvalidCommitThenAFix_StallsWithTheErrorKeepsServingThenAppliesTheFix()
+    {
+        await using var harness = new ReconcileHarness();
+        var (example, git, first) = Seed(harness.Host);
+        using var exampleRepository = example;
+        using var gitRepository = git;
+        await using var daemon = await RealDaemon.StartAsync(harness.Host, git);
+        await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == first, "the first commit to be applied", Converge);
+        var idsBefore = await harness.ContainerIdsAsync();
+
+        var compose = $"stacks/{harness.Host}/compose.yaml";
+        var good = git.Read(compose);
+        git.Write(compose, good.Replace("    healthcheck:", "    helthcheck:", StringComparison.Ordinal));
+        var invalid = git.CommitAndPush("typo");
+        var stalled = await daemon.WaitForStatusAsync(status => status.LastAttempted?.Revision == invalid, "the invalid commit to be attempted", Converge);
+
+        Assert.Equal(PassOutcome.Stalled, stalled.LastAttempted!.Outcome);
+        Assert.Equal("InvalidCommit", stalled.LastAttempted.Reason);
+        Assert.Contains($"{compose}:16:5: unknown key 'helthcheck'", stalled.LastAttempted.Summary, StringComparison.Ordinal);
+        Assert.Equal(first, stalled.LastApplied!.Revision);
+        Assert.Contains(stalled.Conditions, condition => condition.Type == ConditionTypes.Stalled && condition.Status == ConditionStatus.True);
+        Assert.Equal(idsBefore, await harness.ContainerIdsAsync());
+
+        git.Write(compose, good.Replace("GREETING: ${WEB_GREETING:-hello}", "GREETING: fixed-${WEB_GREETING:-hello}", StringComparison.Ordinal));
+        var fixedCommit = git.CommitAndPush("fix the typo, new greeting");
+        var applied = await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == fixedCommit, "the fixed commit to be applied", Converge);
+
+        Assert.Contains(applied.Conditions, condition => condition.Type == ConditionTypes.Stalled && condition.Status == ConditionStatus.False);
+        Assert.Contains($"GREETING=fixed-hello from the {harness.Host} host", (await harness.InspectAsync($"{harness.Host}-web-1")).Config.Env);
+    }
+
+    [Fact]
     public async Task Daemon_SigtermDuringARollout_TheNextStartCompletesIt()
     {
         await using var harness = new ReconcileHarness();
