@@ -8,24 +8,59 @@ public sealed class DaemonEndToEndTests
 {
     private static readonly TimeSpan Converge = TimeSpan.FromMinutes(2);
 
-    private static (TestRepository Example, GitRepository Git, string FirstCommit) Seed(string hostIdentity)
+    /// <summary>
+    /// A test's world: its own host identity on the real engine, a git repository seeded with the
+    /// example, and a daemon following it that has applied the first commit.
+    /// </summary>
+    private sealed class Scenario : IAsyncDisposable
     {
-        var example = TestRepository.FromExample(hostIdentity);
-        var git = new GitRepository();
-        git.CopyFrom(example.Directory);
-        return (example, git, git.CommitAndPush("initial desired state"));
+        private readonly TestRepository example;
+
+        private Scenario(ReconcileHarness harness, TestRepository example, GitRepository git, string firstCommit)
+        {
+            Harness = harness;
+            this.example = example;
+            Git = git;
+            FirstCommit = firstCommit;
+        }
+
+        public ReconcileHarness Harness { get; }
+
+        public GitRepository Git { get; }
+
+        public string FirstCommit { get; }
+
+        public RealDaemon Daemon { get; private set; } = null!;
+
+        public string Host => Harness.Host;
+
+        public static async Task<Scenario> StartAsync(EngineSocketForwarder? engine = null)
+        {
+            var harness = new ReconcileHarness();
+            var example = TestRepository.FromExample(harness.Host);
+            var git = new GitRepository();
+            git.CopyFrom(example.Directory);
+            var scenario = new Scenario(harness, example, git, git.CommitAndPush("initial desired state"));
+            scenario.Daemon = await RealDaemon.StartAsync(harness.Host, git, engine?.DockerHost);
+            await scenario.Daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == scenario.FirstCommit, "the first commit to be applied", Converge);
+            return scenario;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Daemon.DisposeAsync();
+            await Harness.DisposeAsync();
+            Git.Dispose();
+            example.Dispose();
+        }
     }
 
     [Fact]
     public async Task Daemon_CommitPushed_IsConvergedWithoutARestart()
     {
-        await using var harness = new ReconcileHarness();
-        var (example, git, first) = Seed(harness.Host);
-        using var exampleRepository = example;
-        using var gitRepository = git;
-        await using var daemon = await RealDaemon.StartAsync(harness.Host, git);
+        await using var scenario = await Scenario.StartAsync();
+        var (harness, git, daemon, _) = (scenario.Harness, scenario.Git, scenario.Daemon, scenario.FirstCommit);
 
-        await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == first, "the first commit to be applied", Converge);
         Assert.Equal(4, (await harness.ManagedContainerNamesAsync()).Count);
 
         git.Write("berth.yaml", git.Read("berth.yaml").Replace($"hello from the {harness.Host} host", "pushed greeting", StringComparison.Ordinal));
@@ -42,12 +77,8 @@ public sealed class DaemonEndToEndTests
     [Fact]
     public async Task Daemon_RolloutFails_StatusShowsTheRollbackWithItsEvidenceAndKeepsServing()
     {
-        await using var harness = new ReconcileHarness();
-        var (example, git, first) = Seed(harness.Host);
-        using var exampleRepository = example;
-        using var gitRepository = git;
-        await using var daemon = await RealDaemon.StartAsync(harness.Host, git);
-        await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == first, "the first commit to be applied", Converge);
+        await using var scenario = await Scenario.StartAsync();
+        var (harness, git, daemon, first) = (scenario.Harness, scenario.Git, scenario.Daemon, scenario.FirstCommit);
         var idsBefore = await harness.ContainerIdsAsync();
 
         var compose = $"stacks/{harness.Host}/compose.yaml";
@@ -72,12 +103,8 @@ public sealed class DaemonEndToEndTests
     [Fact]
     public async Task Daemon_InvalidCommitThenAFix_StallsWithTheErrorKeepsServingThenAppliesTheFix()
     {
-        await using var harness = new ReconcileHarness();
-        var (example, git, first) = Seed(harness.Host);
-        using var exampleRepository = example;
-        using var gitRepository = git;
-        await using var daemon = await RealDaemon.StartAsync(harness.Host, git);
-        await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == first, "the first commit to be applied", Converge);
+        await using var scenario = await Scenario.StartAsync();
+        var (harness, git, daemon, first) = (scenario.Harness, scenario.Git, scenario.Daemon, scenario.FirstCommit);
         var idsBefore = await harness.ContainerIdsAsync();
 
         var compose = $"stacks/{harness.Host}/compose.yaml";
@@ -104,12 +131,8 @@ public sealed class DaemonEndToEndTests
     [Fact]
     public async Task Daemon_SigtermDuringARollout_TheNextStartCompletesIt()
     {
-        await using var harness = new ReconcileHarness();
-        var (example, git, first) = Seed(harness.Host);
-        using var exampleRepository = example;
-        using var gitRepository = git;
-        await using var daemon = await RealDaemon.StartAsync(harness.Host, git);
-        await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == first, "the first commit to be applied", Converge);
+        await using var scenario = await Scenario.StartAsync();
+        var (harness, git, daemon, first) = (scenario.Harness, scenario.Git, scenario.Daemon, scenario.FirstCommit);
 
         git.Write("berth.yaml", git.Read("berth.yaml").Replace($"hello from the {harness.Host} host", "after restart", StringComparison.Ordinal));
         var second = git.CommitAndPush("change the greeting");
@@ -130,14 +153,10 @@ public sealed class DaemonEndToEndTests
     [Fact]
     public async Task Daemon_EngineGoesAwayAndComesBack_PassesFailTransientlyAndTheDaemonRecoversByItself()
     {
-        await using var harness = new ReconcileHarness();
-        var (example, git, first) = Seed(harness.Host);
-        using var exampleRepository = example;
-        using var gitRepository = git;
         await using var engine = new EngineSocketForwarder();
         engine.Start();
-        await using var daemon = await RealDaemon.StartAsync(harness.Host, git, engine.DockerHost);
-        await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == first, "the first commit to be applied", Converge);
+        await using var scenario = await Scenario.StartAsync(engine);
+        var (harness, git, daemon, first) = (scenario.Harness, scenario.Git, scenario.Daemon, scenario.FirstCommit);
 
         engine.Stop();
         var down = await daemon.WaitForStatusAsync(status => status.LastAttempted?.Reason == "EngineUnavailable", "a pass to find the engine gone", Converge);
