@@ -15,6 +15,10 @@ public static class TestSpecs
     public static readonly ImmutableSortedDictionary<string, string> NoEntries =
         ImmutableSortedDictionary<string, string>.Empty.WithComparers(StringComparer.Ordinal);
 
+    /// <summary>A sorted map for labels, driver options or environment in test specs.</summary>
+    public static ImmutableSortedDictionary<string, string> Entries(params (string Key, string Value)[] entries) =>
+        NoEntries.SetItems(entries.Select(entry => KeyValuePair.Create(entry.Key, entry.Value)));
+
     public static ContainerSpec Container(string image = Image, params string[] command) => new(
         Image: image,
         Entrypoint: null,

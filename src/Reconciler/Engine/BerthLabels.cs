@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 
 namespace Berth.Reconciler.Engine;
@@ -9,6 +10,9 @@ namespace Berth.Reconciler.Engine;
 /// </summary>
 public static class BerthLabels
 {
+    /// <summary>Every label berth writes starts with this.</summary>
+    public const string Prefix = "io.berth.";
+
     public const string ManagedBy = "io.berth.managed-by";
     public const string ManagedByValue = "berth";
     public const string Host = "io.berth.host";
@@ -41,6 +45,12 @@ public static class BerthLabels
         labels is not null
         && labels.TryGetValue(ManagedBy, out var managedBy) && managedBy == ManagedByValue
         && labels.TryGetValue(Host, out var host) && host == hostIdentity;
+
+    /// <summary>The labels a user gave a resource: everything but berth's own <c>io.berth.*</c> labels.</summary>
+    public static ImmutableSortedDictionary<string, string> UserLabels(IDictionary<string, string>? labels) =>
+        (labels ?? new Dictionary<string, string>())
+            .Where(label => !label.Key.StartsWith(Prefix, StringComparison.Ordinal))
+            .ToImmutableSortedDictionary(label => label.Key, label => label.Value, StringComparer.Ordinal);
 
     public static string Format(int replica) => replica.ToString(CultureInfo.InvariantCulture);
 }

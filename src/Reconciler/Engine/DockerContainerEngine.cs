@@ -61,7 +61,12 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
         {
             if (BerthLabels.IsOwnedBy(network.Labels, hostIdentity))
             {
-                networks.Add(new ObservedNetwork(network.ID, network.Name, network.Labels![BerthLabels.Stack], Label(network.Labels, BerthLabels.ResourceKey) ?? network.Name));
+                networks.Add(new ObservedNetwork(
+                    network.ID,
+                    network.Name,
+                    network.Labels![BerthLabels.Stack],
+                    Label(network.Labels, BerthLabels.ResourceKey) ?? network.Name,
+                    new ObservedNetworkSettings(network.Driver ?? string.Empty, Sorted(network.Options), BerthLabels.UserLabels(network.Labels), network.Internal)));
             }
             else
             {
@@ -76,7 +81,11 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
         {
             if (BerthLabels.IsOwnedBy(volume.Labels, hostIdentity))
             {
-                volumes.Add(new ObservedVolume(volume.Name, volume.Labels![BerthLabels.Stack], Label(volume.Labels, BerthLabels.ResourceKey) ?? volume.Name));
+                volumes.Add(new ObservedVolume(
+                    volume.Name,
+                    volume.Labels![BerthLabels.Stack],
+                    Label(volume.Labels, BerthLabels.ResourceKey) ?? volume.Name,
+                    new ObservedVolumeSettings(volume.Driver ?? string.Empty, Sorted(volume.Options), BerthLabels.UserLabels(volume.Labels))));
             }
             else
             {
@@ -258,6 +267,9 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
         string text when DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) => parsed,
         _ => null,
     };
+
+    private static ImmutableSortedDictionary<string, string> Sorted(IDictionary<string, string>? values) =>
+        (values ?? new Dictionary<string, string>()).ToImmutableSortedDictionary(StringComparer.Ordinal);
 
     private static Dictionary<string, string> OwnerLabels(IReadOnlyDictionary<string, string> userLabels, string stack, string key, ResourceOwner owner)
     {

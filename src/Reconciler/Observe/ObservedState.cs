@@ -45,9 +45,29 @@ public sealed record ObservedContainer(
     public string QualifiedService => $"{Stack}/{Service}";
 }
 
-public sealed record ObservedNetwork(string Id, string Name, string Stack, string Key);
+/// <param name="Settings">What the network was created with, as the engine reports it; null when not observed (planner tests that do not care).</param>
+public sealed record ObservedNetwork(string Id, string Name, string Stack, string Key, ObservedNetworkSettings? Settings = null);
 
-public sealed record ObservedVolume(string Name, string Stack, string Key);
+/// <param name="Settings">What the volume was created with, as the engine reports it; null when not observed.</param>
+public sealed record ObservedVolume(string Name, string Stack, string Key, ObservedVolumeSettings? Settings = null);
+
+/// <summary>
+/// A network's own configuration. The engine cannot change it in place: a network must be removed and
+/// created again for a new driver, driver option or label to take effect.
+/// </summary>
+/// <param name="Labels">The user's labels only: berth's own <c>io.berth.*</c> labels are left out.</param>
+public sealed record ObservedNetworkSettings(
+    string Driver,
+    ImmutableSortedDictionary<string, string> DriverOptions,
+    ImmutableSortedDictionary<string, string> Labels,
+    bool Internal);
+
+/// <summary>A volume's own configuration; like a network's, fixed when it was created.</summary>
+/// <param name="Labels">The user's labels only: berth's own <c>io.berth.*</c> labels are left out.</param>
+public sealed record ObservedVolumeSettings(
+    string Driver,
+    ImmutableSortedDictionary<string, string> DriverOptions,
+    ImmutableSortedDictionary<string, string> Labels);
 
 /// <param name="ForeignContainerNames">Names of containers berth does not own (other tools, other host identities).</param>
 /// <param name="ImageIds">Local image id per desired image reference; absent when the image is not present locally.</param>

@@ -81,15 +81,16 @@ public static class Planner
     private static HashSet<string> PlanNetworksAndVolumes(DesiredState desired, ObservedState observed, ImmutableArray<PlanStep>.Builder steps, ImmutableArray<PlanProblem>.Builder problems)
     {
         var blocked = new HashSet<string>(StringComparer.Ordinal);
-        var ownedNetworks = observed.Networks.Select(network => network.Name).ToHashSet(StringComparer.Ordinal);
-        var ownedVolumes = observed.Volumes.Select(volume => volume.Name).ToHashSet(StringComparer.Ordinal);
+        // Docker allows two networks with one name (API CheckDuplicate is opt-in): compare with the first.
+        var ownedNetworks = observed.Networks.GroupBy(network => network.Name, StringComparer.Ordinal).ToDictionary(group => group.Key, group => group.First(), StringComparer.Ordinal);
+        var ownedVolumes = observed.Volumes.ToDictionary(volume => volume.Name, StringComparer.Ordinal);
         foreach (var stack in desired.Stacks)
         {
             foreach (var network in stack.Networks.OrderBy(network => network.EngineName, StringComparer.Ordinal))
             {
                 if (network.External)
                 {
-                    if (!ownedNetworks.Contains(network.EngineName) && !observed.ForeignNetworkNames.Contains(network.EngineName))
+                    if (!ownedNetworks.ContainsKey(network.EngineName) && !observed.ForeignNetworkNames.Contains(network.EngineName))
                     {
                         blocked.Add(network.EngineName);
                         problems.Add(new PlanProblem($"{stack.Name}/{network.Key}", $"external network {network.EngineName} does not exist"));
@@ -100,9 +101,17 @@ public static class Planner
                     blocked.Add(network.EngineName);
                     problems.Add(new PlanProblem($"{stack.Name}/{network.Key}", $"network {network.EngineName} exists but was not created by berth for this host; berth will not use or change it"));
                 }
-                else if (!ownedNetworks.Contains(network.EngineName))
+                else if (!ownedNetworks.TryGetValue(network.EngineName, out var existingNetwork))
                 {
                     steps.Add(new CreateNetworkStep(stack.Name, network, "missing"));
+                }
+                else if (ResourceSettingsDiff.Describe(network, existingNetwork.Settings) is { IsEmpty: false } networkChanges)
+                {
+                    blocked.Add(network.EngineName);
+                    problems.Add(new PlanProblem($"{stack.Name}/{network.Key}",
+                        $"network {network.EngineName} was created with other settings than the spec now gives: {string.Join("; ", networkChanges)}. " +
+                        "The engine cannot change a network in place and re-creating it would disconnect every container on it, so berth leaves it as it is. " +
+                        "Give the network a new name in the compose file (berth creates it and rolls the services over), or remove it by hand and berth creates it again"));
                 }
             }
 
@@ -110,7 +119,7 @@ public static class Planner
             {
                 if (volume.External)
                 {
-                    if (!ownedVolumes.Contains(volume.EngineName) && !observed.ForeignVolumeNames.Contains(volume.EngineName))
+                    if (!ownedVolumes.ContainsKey(volume.EngineName) && !observed.ForeignVolumeNames.Contains(volume.EngineName))
                     {
                         blocked.Add(volume.EngineName);
                         problems.Add(new PlanProblem($"{stack.Name}/{volume.Key}", $"external volume {volume.EngineName} does not exist"));
@@ -121,9 +130,17 @@ public static class Planner
                     blocked.Add(volume.EngineName);
                     problems.Add(new PlanProblem($"{stack.Name}/{volume.Key}", $"volume {volume.EngineName} exists but was not created by berth for this host; berth will not use or change it"));
                 }
-                else if (!ownedVolumes.Contains(volume.EngineName))
+                else if (!ownedVolumes.TryGetValue(volume.EngineName, out var existingVolume))
                 {
                     steps.Add(new CreateVolumeStep(stack.Name, volume, "missing"));
+                }
+                else if (ResourceSettingsDiff.Describe(volume, existingVolume.Settings) is { IsEmpty: false } volumeChanges)
+                {
+                    blocked.Add(volume.EngineName);
+                    problems.Add(new PlanProblem($"{stack.Name}/{volume.Key}",
+                        $"volume {volume.EngineName} was created with other settings than the spec now gives: {string.Join("; ", volumeChanges)}. " +
+                        "Re-creating it would lose its data, so berth never does. " +
+                        "Give the volume a new name for a new, empty one (the old one is kept), or move its data elsewhere, remove it by hand and berth creates it again"));
                 }
             }
         }
@@ -152,7 +169,7 @@ public static class Planner
                 .ToList();
             if (blockedBy.Count > 0)
             {
-                problems.Add(new PlanProblem(service.QualifiedName, $"held back: it uses {string.Join(", ", blockedBy)}, which berth cannot use"));
+                problems.Add(new PlanProblem(service.QualifiedName, $"held back: it uses {string.Join(", ", blockedBy)}, which berth cannot use as the spec asks (see the problem reported for it)"));
                 continue;
             }
 

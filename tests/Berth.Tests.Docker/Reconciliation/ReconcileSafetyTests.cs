@@ -90,6 +90,44 @@ public sealed class ReconcileSafetyTests
     }
 
     [Fact]
+    public async Task Apply_NetworkAndVolumeSettingsChanged_ReportsWhatDiffersAndTouchesNothing()
+    {
+        await using var harness = new ReconcileHarness();
+        var stack = harness.StackName;
+        var backend = Network(stack, "backend") with { Labels = Entries(("team", "shop")) };
+        var data = Volume(stack, "data");
+        var db = Service(stack, "db", Container()).OnNetwork(backend).WithVolume(data, "/data");
+        var cache = Service(stack, "cache", Container());
+        var applied = await harness.ApplyConvergedAsync(Desired(harness.Host, Stack(stack, [cache, db], [backend], [data])));
+        Assert.Equal(ApplyOutcome.Converged, applied.Outcome);
+        var idsBefore = await harness.ContainerIdsAsync();
+        var networkBefore = await harness.Client.Networks.InspectNetworkAsync($"{stack}_backend");
+
+        // The engine's own view of what berth created matches the spec: no false "changed" on a real engine.
+        Assert.False((await harness.PlanAsync(Desired(harness.Host, Stack(stack, [cache, db], [backend], [data])))).HasChanges);
+
+        var changedNetwork = backend with { DriverOptions = Entries(("com.docker.network.driver.mtu", "1400")), Internal = true };
+        var changedVolume = data with { Labels = Entries(("backup", "daily")) };
+        var cacheUpgrade = cache.WithEnvironment("VERSION", "2");
+        var result = await harness.ApplyAsync(Desired(harness.Host, Stack(stack, [cacheUpgrade, db], [changedNetwork], [changedVolume])));
+
+        Assert.Equal(ApplyOutcome.Failed, result.Outcome);
+        var plan = result.Plan.ToString();
+        Assert.Contains($"network {stack}_backend was created with other settings than the spec now gives: driver_opts (com.docker.network.driver.mtu); internal (false -> true)", plan, StringComparison.Ordinal);
+        Assert.Contains($"volume {stack}_data was created with other settings than the spec now gives: labels (backup)", plan, StringComparison.Ordinal);
+        Assert.Contains($"{stack}/db: held back: it uses {stack}_backend, {stack}_data", plan, StringComparison.Ordinal);
+        var networkAfter = await harness.Client.Networks.InspectNetworkAsync($"{stack}_backend");
+        Assert.Equal(networkBefore.ID, networkAfter.ID);
+        Assert.False(networkAfter.Internal);
+        Assert.Equal(idsBefore[$"{stack}-db-1"], (await harness.ContainerIdsAsync())[$"{stack}-db-1"]);
+        Assert.True((await harness.InspectAsync($"{stack}-db-1")).State.Running);
+
+        // Services that do not use them still deploy.
+        Assert.NotEqual(idsBefore[$"{stack}-cache-1"], (await harness.ContainerIdsAsync())[$"{stack}-cache-1"]);
+        Assert.Contains("VERSION=2", (await harness.InspectAsync($"{stack}-cache-1")).Config.Env);
+    }
+
+    [Fact]
     public async Task Apply_TwoHostIdentitiesOnOneEngine_NeverTouchEachOther()
     {
         await using var first = new ReconcileHarness();
