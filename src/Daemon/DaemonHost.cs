@@ -105,7 +105,13 @@ internal static class DaemonHost
         }
         // ---------------------------------------------------------------------------------------------
 
-        services.AddSingleton(provider => new StatusBoard(config.Host, Version, provider.GetRequiredService<TimeProvider>().GetUtcNow()));
+        // The board starts from berth's state file too: a restart keeps the last applied revision and the history.
+        services.AddSingleton(provider =>
+        {
+            var board = new StatusBoard(config.Host, Version, provider.GetRequiredService<TimeProvider>().GetUtcNow());
+            board.RestoreFrom(new StateStore(config.StateDir).LoadAsync(config.Host, CancellationToken.None).GetAwaiter().GetResult());
+            return board;
+        });
         services.AddSingleton<IStatusSource>(provider => provider.GetRequiredService<StatusBoard>());
         services.AddSingleton<LoopLiveness>();
         services.AddSingleton<ReconcileLoop>();

@@ -9,7 +9,8 @@ public static class Readiness
 
     public static (bool Ready, string Reason) Evaluate(StatusSnapshot status, DateTimeOffset now, TimeSpan pollInterval)
     {
-        if (status.LastAttempted is not { } last)
+        // A pass restored from the state file is an earlier process's: this one has not proved itself yet.
+        if (status.LastAttempted is not { } last || last.Trigger == PassTrigger.Restored)
         {
             return (false, "no pass has completed yet");
         }

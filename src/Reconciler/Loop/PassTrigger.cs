@@ -11,4 +11,9 @@ public enum PassTrigger
     Webhook,
     /// <summary>`berth sync`.</summary>
     Cli,
+    /// <summary>
+    /// Not a trigger of this process: a pass of an earlier daemon process, read back from berth's state
+    /// file at start (<see cref="PassRecord.Number"/> 0, duration unknown).
+    /// </summary>
+    Restored,
 }

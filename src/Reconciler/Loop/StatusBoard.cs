@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Berth.Reconciler.State;
 
 namespace Berth.Reconciler.Loop;
 
@@ -26,6 +27,43 @@ public sealed class StatusBoard : IStatusSource
             Services: [],
             History: [],
             new LoopState(PassRunning: false, CurrentTrigger: null, CurrentPassStartedAt: null, NextPassDueAt: null, ConsecutiveFailures: 0, PassExceptions: 0));
+    }
+
+    /// <summary>
+    /// At daemon start, from berth's state file: the last applied revision, the last attempt and the
+    /// history as far as the state holds it, so a restart on a stalled tip (invalid commit, refused
+    /// signature, failed revision) does not show "last applied: none yet". The state records only
+    /// passes that reached the engine (applied, failed, refused), not git failures or invalid commits;
+    /// restored passes carry number 0, trigger <see cref="PassTrigger.Restored"/> and no duration.
+    /// Conditions stay "starting": they describe this process's passes. Rollout evidence is not in
+    /// the state file and is not restored.
+    /// </summary>
+    public void RestoreFrom(AppliedState state)
+    {
+        var history = state.History.Take(HistoryLength).Select(Restored).ToList();
+        lock (gate)
+        {
+            current = current with
+            {
+                LastApplied = state is { LastAppliedRevision: { } revision, LastAppliedAt: { } appliedAt }
+                    ? new AppliedRevision(revision, appliedAt)
+                    : current.LastApplied,
+                LastAttempted = history.FirstOrDefault() ?? current.LastAttempted,
+                History = [.. current.History, .. history],
+            };
+        }
+    }
+
+    private static PassRecord Restored(HistoryEntry entry)
+    {
+        var (outcome, reason) = entry.Result switch
+        {
+            HistoryResults.Converged => (PassOutcome.Changed, "ReconciliationSucceeded"),
+            HistoryResults.UpToDate => (PassOutcome.Converged, "ReconciliationSucceeded"),
+            HistoryResults.Refused => (PassOutcome.Stalled, "DesiredStateRefused"),
+            _ => (PassOutcome.Stalled, "ApplyFailed"),
+        };
+        return new PassRecord(0, PassTrigger.Restored, entry.At, TimeSpan.Zero, outcome, entry.Revision, entry.Summary, reason);
     }
 
     public StatusSnapshot Current
@@ -64,7 +102,7 @@ public sealed class StatusBoard : IStatusSource
                 LastAttempted = pass,
                 LastApplied = lastApplied,
                 Conditions = StatusConditions.PassCompleted(current.Conditions, pass, now),
-                Services = services.IsDefault ? current.Services : Sorted(services),
+                Services = services.IsDefault ? current.Services : Sorted(CarryRolloutsForward(current.Services, services)),
                 History = [pass, .. current.History.Take(HistoryLength - 1)],
                 Loop = current.Loop with
                 {
@@ -101,6 +139,23 @@ public sealed class StatusBoard : IStatusSource
         {
             current = current with { Loop = current.Loop with { NextPassDueAt = dueAt } };
         }
+    }
+
+    /// <summary>
+    /// A pass reports only the rollouts it ran itself: the next pass (nothing to do, or the failed
+    /// revision skipped) reports none. A service keeps its last finished rollout, evidence included,
+    /// until a newer rollout of that service replaces it; otherwise `/status` would forget a rollback
+    /// one interval after it happened. An InProgress record is not carried: the pass that started it
+    /// has ended. A service that left the new list (left the spec) is gone with its rollout.
+    /// </summary>
+    private static IEnumerable<ServiceStatus> CarryRolloutsForward(IReadOnlyList<ServiceStatus> previous, IEnumerable<ServiceStatus> next)
+    {
+        var lastRollouts = previous
+            .Where(service => service.LastRollout is { Result: not RolloutState.InProgress })
+            .ToDictionary(service => (service.Stack, service.Service), service => service.LastRollout);
+        return next.Select(service => service.LastRollout is null && lastRollouts.TryGetValue((service.Stack, service.Service), out var last)
+            ? service with { LastRollout = last }
+            : service);
     }
 
     private static IReadOnlyList<ServiceStatus> Sorted(IEnumerable<ServiceStatus> services) =>

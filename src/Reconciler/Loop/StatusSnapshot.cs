@@ -60,7 +60,10 @@ public sealed record Condition(string Type, ConditionStatus Status, string Reaso
 /// <summary>One service on this host.</summary>
 /// <param name="Running">Containers of this service that are running.</param>
 /// <param name="Healthy">Running containers whose health check passes (or that have none).</param>
-/// <param name="LastRollout">The last rollout of this service, null if berth never rolled it out.</param>
+/// <param name="LastRollout">
+/// The last rollout of this service, kept across later passes until a newer rollout of the service
+/// replaces it; null if this daemon process has not rolled it out (rollout evidence is not persisted).
+/// </param>
 public sealed record ServiceStatus(
     string Stack,
     string Service,

@@ -30,6 +30,24 @@ public sealed record AppliedState(
 
     public AppliedState WithHistory(HistoryEntry entry) =>
         this with { History = [.. History.Prepend(entry).Take(HistoryLimit)] };
+
+    /// <summary>
+    /// The services berth last applied, as a desired state of services only (no networks or volumes):
+    /// what a pass that could not load a commit (git unreachable, invalid commit) measures the engine
+    /// against. A service is here once a rollout of it completed; one whose every rollout failed is not.
+    /// </summary>
+    public Spec.Model.DesiredState LastAppliedServices() => new(
+        Host,
+        [.. Services.Values
+            .Select(service => service.Spec)
+            .OfType<Spec.Model.ServiceSpec>()
+            .GroupBy(service => service.Stack, StringComparer.Ordinal)
+            .OrderBy(stack => stack.Key, StringComparer.Ordinal)
+            .Select(stack => new Spec.Model.StackSpec(stack.Key, [], [.. stack.OrderBy(service => service.Name, StringComparer.Ordinal)], [], []))],
+        Spec.Model.RepositorySettings.Default);
+
+    /// <summary>Whether the last recorded attempt left the host converged (a restart restores `berth_converged` from it).</summary>
+    public bool LastAttemptConverged => History.FirstOrDefault() is { Result: HistoryResults.Converged or HistoryResults.UpToDate };
 }
 
 /// <summary>What was applied for one service (key: "stack/service").</summary>
@@ -46,4 +64,14 @@ public sealed record AppliedService(
 
 public sealed record FailedRevision(string Revision, string Reason, DateTimeOffset At);
 
+/// <param name="Result">One of <see cref="HistoryResults"/>.</param>
 public sealed record HistoryEntry(DateTimeOffset At, string? Revision, string Result, string Summary);
+
+/// <summary>The values of <see cref="HistoryEntry.Result"/> (as HostReconciler writes them; they are in existing state files).</summary>
+public static class HistoryResults
+{
+    public const string Converged = "converged";
+    public const string UpToDate = "up to date";
+    public const string Failed = "failed";
+    public const string Refused = "refused";
+}

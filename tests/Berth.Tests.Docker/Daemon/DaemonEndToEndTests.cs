@@ -95,8 +95,19 @@ public sealed class DaemonEndToEndTests
         Assert.Contains("database unreachable", web.LastRollout.Evidence, StringComparison.Ordinal);
         Assert.Equal(idsBefore, await harness.ContainerIdsAsync());
 
+        // The next pass skips the failed revision and rolls nothing out: the rollback and its evidence
+        // stay on /status and in `berth status` until a newer rollout of the service replaces them.
+        var later = await daemon.WaitForStatusAsync(
+            current => current.LastAttempted!.Number > status.LastAttempted.Number, "a further pass after the rollback", Converge);
+        Assert.Equal("RevisionFailedBefore", later.LastAttempted!.Reason);
+        var webLater = Assert.Single(later.Services, service => service.Service == "web");
+        Assert.Equal(RolloutState.RolledBack, webLater.LastRollout!.Result);
+        Assert.Equal(broken, webLater.LastRollout.Revision);
+        Assert.Contains("database unreachable", webLater.LastRollout.Evidence, StringComparison.Ordinal);
+
         var (exitCode, stdout, _) = await Shared.CliRunner.RunAsync("status", "--url", daemon.BaseUrl.ToString());
         Assert.Equal(0, exitCode);
+        Assert.Contains("last rollout RolledBack", stdout, StringComparison.Ordinal);
         Assert.Contains("database unreachable", stdout, StringComparison.Ordinal);
     }
 

@@ -19,6 +19,9 @@ internal sealed record DaemonSetup
     /// <summary>WATCHDOG_USEC for the child (only with <see cref="UnderSystemd"/>).</summary>
     public TimeSpan? Watchdog { get; init; }
 
+    /// <summary>berth's state file as an earlier daemon process left it (written before the start), or null for none.</summary>
+    public Berth.Reconciler.State.AppliedState? SavedState { get; init; }
+
     /// <summary>Extra lines appended under `reconcile:`.</summary>
     public string ReconcileYaml { get; init; } = "  interval: 30s\n  jitter: 1s\n";
 }
@@ -74,6 +77,11 @@ internal sealed class DaemonProcess : IAsyncDisposable
         var port = FreeLoopbackPort();
         await File.WriteAllTextAsync(Path.Combine(directory, "github.secret"), GitHubSecret + "\n");
         await File.WriteAllTextAsync(Path.Combine(directory, "pass.json"), setup.PassScript);
+        if (setup.SavedState is { } savedState)
+        {
+            await new Berth.Reconciler.State.StateStore(Path.Combine(directory, "state")).SaveAsync(savedState with { Host = "process-test" }, CancellationToken.None);
+        }
+
         await File.WriteAllTextAsync(Path.Combine(directory, "berth.yaml"), $"""
             host: process-test
             listen: 127.0.0.1:{port}

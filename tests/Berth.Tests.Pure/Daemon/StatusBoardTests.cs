@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using Berth.Daemon.Http;
 using Berth.Reconciler.Loop;
+using Berth.Reconciler.State;
 
 namespace Berth.Tests.Daemon;
 
@@ -89,6 +90,121 @@ public sealed class StatusBoardTests
 
         Assert.Equal(["db/postgres", "web/api", "web/worker"], board.Current.Services.Select(service => $"{service.Stack}/{service.Service}"));
         Assert.Equal(RolloutState.InProgress, board.Current.Services[1].LastRollout!.Result);
+    }
+
+    [Fact]
+    public void Board_RolledBackThenAPassWithoutRollouts_KeepsTheRollbackAndItsEvidence()
+    {
+        var board = new StatusBoard("h", "v", T0);
+        var rolledBack = new RolloutRecord(RolloutState.RolledBack, "rev2", T0, "web-1: unhealthy\nlast log: database unreachable");
+        board.RecordPassCompleted(Pass(1, PassOutcome.Stalled, "rev2", "RolledBack"),
+            [new ServiceStatus("web", "api", 2, 2, 2, rolledBack), new ServiceStatus("web", "worker", 1, 1, 1, null)], 0, 0, T0);
+
+        // The next pass skips the failed revision: it observes the host but rolls nothing out.
+        board.RecordPassCompleted(Pass(2, PassOutcome.Stalled, "rev2", "RevisionFailedBefore"),
+            [new ServiceStatus("web", "api", 2, 1, 1, null), new ServiceStatus("web", "worker", 1, 1, 1, null)], 0, 0, T0.AddMinutes(1));
+
+        var api = board.Current.Services.Single(service => service.Service == "api");
+        Assert.Equal(rolledBack, api.LastRollout);
+        Assert.Equal((1, 1), (api.Running, api.Healthy)); // the counts are this pass's, only the rollout is carried
+        Assert.Null(board.Current.Services.Single(service => service.Service == "worker").LastRollout);
+    }
+
+    [Fact]
+    public void Board_ANewerRollout_ReplacesTheCarriedOne()
+    {
+        var board = new StatusBoard("h", "v", T0);
+        board.RecordPassCompleted(Pass(1, PassOutcome.Stalled, "rev2"),
+            [new ServiceStatus("web", "api", 2, 2, 2, new RolloutRecord(RolloutState.RolledBack, "rev2", T0, "boom"))], 0, 0, T0);
+        board.RecordPassCompleted(Pass(2, PassOutcome.Converged, "rev2"), [new ServiceStatus("web", "api", 2, 2, 2, null)], 0, 0, T0);
+
+        var succeeded = new RolloutRecord(RolloutState.Succeeded, "rev3", T0.AddMinutes(2), null);
+        board.RecordPassCompleted(Pass(3, PassOutcome.Changed, "rev3"), [new ServiceStatus("web", "api", 2, 2, 2, succeeded)], 0, 0, T0);
+        board.RecordPassCompleted(Pass(4, PassOutcome.Converged, "rev3"), [new ServiceStatus("web", "api", 2, 2, 2, null)], 0, 0, T0);
+
+        Assert.Equal(succeeded, Assert.Single(board.Current.Services).LastRollout);
+    }
+
+    [Fact]
+    public void Board_ServiceLeftTheSpecAndCameBack_ItsOldRolloutIsForgotten()
+    {
+        var board = new StatusBoard("h", "v", T0);
+        board.RecordPassCompleted(Pass(1, PassOutcome.Stalled),
+            [new ServiceStatus("web", "api", 1, 1, 1, new RolloutRecord(RolloutState.Failed, "rev1", T0, "boom"))], 0, 0, T0);
+        board.RecordPassCompleted(Pass(2, PassOutcome.Changed), [new ServiceStatus("web", "worker", 1, 1, 1, null)], 0, 0, T0);
+        board.RecordPassCompleted(Pass(3, PassOutcome.Changed), [new ServiceStatus("web", "api", 1, 1, 1, null)], 0, 0, T0);
+
+        Assert.Null(Assert.Single(board.Current.Services).LastRollout);
+    }
+
+    [Fact]
+    public void Board_InProgressThenAPassWithoutThatRollout_DoesNotCarryInProgress()
+    {
+        var board = new StatusBoard("h", "v", T0);
+        board.RecordServiceStatus(new ServiceStatus("web", "api", 1, 1, 1, new RolloutRecord(RolloutState.InProgress, "rev1", T0, null)));
+
+        board.RecordPassCompleted(Pass(1, PassOutcome.Converged), [new ServiceStatus("web", "api", 1, 1, 1, null)], 0, 0, T0);
+
+        Assert.Null(Assert.Single(board.Current.Services).LastRollout);
+    }
+
+    private static AppliedState SavedState() => AppliedState.Empty("h")
+        .WithHistory(new HistoryEntry(T0.AddHours(-2), "rev1", HistoryResults.Converged, "converged"))
+        .WithHistory(new HistoryEntry(T0.AddHours(-1), "rev2", HistoryResults.Failed, "web/api: rolled back")) with
+    {
+        LastAppliedRevision = "rev1",
+        LastAppliedAt = T0.AddHours(-2),
+        LastAttemptedRevision = "rev2",
+        LastAttemptedAt = T0.AddHours(-1),
+    };
+
+    [Fact]
+    public void Board_RestoredFromSavedState_ShowsLastAppliedLastAttemptAndHistory()
+    {
+        var board = new StatusBoard("h", "v", T0);
+
+        board.RestoreFrom(SavedState());
+
+        var status = board.Current;
+        Assert.Equal(new AppliedRevision("rev1", T0.AddHours(-2)), status.LastApplied);
+        Assert.Equal(new PassRecord(0, PassTrigger.Restored, T0.AddHours(-1), TimeSpan.Zero, PassOutcome.Stalled, "rev2", "web/api: rolled back", "ApplyFailed"), status.LastAttempted);
+        Assert.Equal([("rev2", PassOutcome.Stalled), ("rev1", PassOutcome.Changed)], status.History.Select(pass => (pass.Revision, pass.Outcome)));
+        Assert.Equal(ConditionStatus.Unknown, Condition(status, ConditionTypes.Ready).Status); // conditions are this process's
+    }
+
+    [Fact]
+    public void Board_RestoredThenAPassOnAnInvalidTip_KeepsTheRestoredLastApplied()
+    {
+        var board = new StatusBoard("h", "v", T0);
+        board.RestoreFrom(SavedState());
+
+        board.RecordPassCompleted(Pass(1, PassOutcome.Stalled, "rev3", "InvalidCommit"), default, 0, 0, T0.AddSeconds(1));
+
+        var status = board.Current;
+        Assert.Equal("rev1", status.LastApplied!.Revision);
+        Assert.Equal("rev3", status.LastAttempted!.Revision);
+        Assert.Equal([1L, 0L, 0L], status.History.Select(pass => pass.Number));
+    }
+
+    [Fact]
+    public void Board_RestoredFromAnEmptyState_IsAsNew()
+    {
+        var board = new StatusBoard("h", "v", T0);
+
+        board.RestoreFrom(AppliedState.Empty("h"));
+
+        Assert.Null(board.Current.LastApplied);
+        Assert.Null(board.Current.LastAttempted);
+        Assert.Empty(board.Current.History);
+    }
+
+    [Fact]
+    public void Readiness_OnlyARestoredPass_IsNotReady()
+    {
+        var board = new StatusBoard("h", "v", T0);
+        board.RestoreFrom(AppliedState.Empty("h").WithHistory(new HistoryEntry(T0, "rev1", HistoryResults.UpToDate, "up to date")));
+
+        Assert.False(Readiness.Evaluate(board.Current, T0, TimeSpan.FromMinutes(1)).Ready);
     }
 
     [Fact]
