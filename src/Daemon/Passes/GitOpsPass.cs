@@ -45,6 +45,7 @@ internal sealed partial class GitOpsPass(
 
         if (loaded.SourceError is { } sourceError)
         {
+            await ObserveLastAppliedAsync(cancellationToken).ConfigureAwait(false);
             metrics.RecordPassError(Elapsed());
             return sourceError.IsTransient
                 ? new PassResult(PassOutcome.Failed, loaded.Revision, $"git: {sourceError.Message}", Elapsed(), "SourceUnavailable")
@@ -59,6 +60,7 @@ internal sealed partial class GitOpsPass(
             }
 
             metrics.RecordCommitRefused(CommitRefusalReason.Invalid, loaded.Revision ?? "");
+            await ObserveLastAppliedAsync(cancellationToken).ConfigureAwait(false);
             metrics.RecordPassError(Elapsed());
             return new PassResult(PassOutcome.Stalled, loaded.Revision,
                 $"commit {Short(loaded.Revision)} is invalid ({loaded.SpecErrors.Length} error(s)), keeping what runs; first: {loaded.SpecErrors[0]}",
@@ -89,6 +91,25 @@ internal sealed partial class GitOpsPass(
             _ => (PassOutcome.Stalled, result.Report?.Services.Any(service => service.Result == ExecutionRolloutResult.RolledBack) == true ? "RolledBack" : "ApplyFailed"),
         };
         return new PassResult(outcome, loaded.Revision, $"{Short(loaded.Revision)}: {result.Summary}", Elapsed(), reason, ServiceStatuses(desired, result));
+    }
+
+    /// <summary>
+    /// A pass that ends without a desired state (git unreachable, invalid or refused commit) still
+    /// observes the engine once, so the per-service replicas and health gauges follow what runs (a
+    /// container that dies during a git outage shows) and exist after a restart in that state. An
+    /// unreachable engine only leaves them as they were: the pass already reports its own error.
+    /// </summary>
+    private async Task ObserveLastAppliedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            var (lastApplied, observed) = await reconciler.ObserveLastAppliedAsync(config.Host, cancellationToken).ConfigureAwait(false);
+            metrics.RefreshServiceState(lastApplied, observed);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or SocketException or DockerApiException or TimeoutException)
+        {
+            LogObserveFailed(logger, exception.GetBaseException().Message);
+        }
     }
 
     /// <summary>Per service: desired and running replicas, how many are healthy, and this pass's rollout with its evidence.</summary>
@@ -125,6 +146,9 @@ internal sealed partial class GitOpsPass(
     };
 
     private static string Short(string? revision) => revision is { Length: > 12 } ? revision[..12] : revision ?? "(none)";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "could not observe the engine for the per-service metrics: {Message}")]
+    private static partial void LogObserveFailed(ILogger logger, string message);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "revision {Revision} is invalid: {Error}")]
     private static partial void LogSpecError(ILogger logger, string revision, string error);

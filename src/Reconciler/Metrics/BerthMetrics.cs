@@ -301,14 +301,25 @@ public sealed class BerthMetrics
 
             foreach (var status in statuses)
             {
-                if (services.Add((status.Stack, status.Service)))
-                {
-                    InitialiseServiceSeries(status.Stack, status.Service);
-                }
+                SetServiceGauges(status);
+            }
+        }
+    }
 
-                replicasDesired.WithLabels(status.Stack, status.Service).Set(status.DesiredReplicas);
-                replicasRunning.WithLabels(status.Stack, status.Service).Set(status.RunningReplicas);
-                serviceHealthy.WithLabels(status.Stack, status.Service).Set(status.Healthy ? 1 : 0);
+    /// <summary>
+    /// For a pass that ended before it loaded a desired state (git unreachable, invalid commit): the
+    /// replicas and health of the services last applied, against a fresh engine snapshot, so a
+    /// container that dies during a git outage shows. Removes no series: such a pass does not know
+    /// which services left the spec (a service whose every rollout failed keeps its last values).
+    /// </summary>
+    public void RefreshServiceState(DesiredState lastApplied, ObservedState observed)
+    {
+        var statuses = ServiceReplicaStatus.From(lastApplied, observed);
+        lock (gate)
+        {
+            foreach (var status in statuses)
+            {
+                SetServiceGauges(status);
             }
         }
     }
@@ -336,11 +347,16 @@ public sealed class BerthMetrics
     }
 
     /// <summary>
-    /// At daemon start, from the persisted state: the applied revision and the time of the last
-    /// successful pass, so a restart does not look like a host that never converged.
+    /// At daemon start, from the persisted state: the applied revision, the time of the last
+    /// successful pass and whether the last recorded attempt converged, so a restart does not look
+    /// like a host that never converged (nor hide one that had not).
     /// </summary>
     public void RestoreFrom(AppliedState state)
     {
+        // Drift left in warn-only mode is not in the state file: a restart reads such a host as
+        // converged until its first pass plans again (seconds later).
+        converged.Set(state.LastAttemptConverged ? 1 : 0);
+
         if (state.LastAppliedRevision is { } revision)
         {
             SetAppliedRevision(revision);
@@ -383,6 +399,19 @@ public sealed class BerthMetrics
                 driftRepairs.WithLabels(service.Stack, service.Name).Inc();
             }
         }
+    }
+
+    // Caller holds `gate`.
+    private void SetServiceGauges(ServiceReplicaStatus status)
+    {
+        if (services.Add((status.Stack, status.Service)))
+        {
+            InitialiseServiceSeries(status.Stack, status.Service);
+        }
+
+        replicasDesired.WithLabels(status.Stack, status.Service).Set(status.DesiredReplicas);
+        replicasRunning.WithLabels(status.Stack, status.Service).Set(status.RunningReplicas);
+        serviceHealthy.WithLabels(status.Stack, status.Service).Set(status.Healthy ? 1 : 0);
     }
 
     private void InitialiseServiceSeries(string stack, string service)

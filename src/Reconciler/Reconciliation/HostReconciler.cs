@@ -61,6 +61,17 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         return Planner.Create(desired, observed, applied, driftMode);
     }
 
+    /// <summary>
+    /// For a pass that ends before it has a desired state to plan (git unreachable, invalid or refused
+    /// commit): one snapshot of the engine, measured against the services last applied (from berth's
+    /// state), so per-service replicas and health stay current while the source is stuck.
+    /// </summary>
+    public async Task<(DesiredState LastApplied, ObservedState Observed)> ObserveLastAppliedAsync(string host, CancellationToken cancellationToken)
+    {
+        var lastApplied = (await stateStore.LoadAsync(host, cancellationToken).ConfigureAwait(false)).LastAppliedServices();
+        return (lastApplied, await ObserveAsync(lastApplied, cancellationToken).ConfigureAwait(false));
+    }
+
     public async Task<ApplyResult> ApplyAsync(DesiredState desired, string revision, ApplyOptions options, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
         var applied = await stateStore.LoadAsync(desired.Host, cancellationToken).ConfigureAwait(false);

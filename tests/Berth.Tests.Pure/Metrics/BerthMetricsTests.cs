@@ -271,6 +271,54 @@ public sealed class BerthMetricsTests
     }
 
     [Fact]
+    public async Task RestoreFrom_LastAttemptConverged_ConvergedIsOne()
+    {
+        metrics.RestoreFrom(AppliedState.Empty(Host).WithHistory(new HistoryEntry(Now, "abc", HistoryResults.UpToDate, "up to date")));
+
+        Assert.Equal(1, (await MetricsText.ScrapeAsync(registry))["berth_converged"]);
+    }
+
+    [Fact]
+    public async Task RestoreFrom_LastAttemptFailed_ConvergedIsZero()
+    {
+        metrics.RestoreFrom(AppliedState.Empty(Host)
+            .WithHistory(new HistoryEntry(Now.AddMinutes(-1), "abc", HistoryResults.Converged, "converged"))
+            .WithHistory(new HistoryEntry(Now, "def", HistoryResults.Failed, "shop/web: rolled back")));
+
+        Assert.Equal(0, (await MetricsText.ScrapeAsync(registry))["berth_converged"]);
+    }
+
+    [Fact]
+    public async Task RefreshServiceState_AContainerDiedDuringAGitOutage_ShowsUnhealthy()
+    {
+        var desired = Shop(Db, Web);
+        metrics.RecordPass(desired, Result(ApplyOutcome.UpToDate, desired, TestObserved.Matching(desired)), TimeSpan.FromSeconds(1));
+
+        // The next pass cannot fetch: it measures the engine against the services last applied.
+        var lastApplied = TestObserved.Applied(Host, Db, Web).LastAppliedServices();
+        metrics.RefreshServiceState(lastApplied, TestObserved.State([TestObserved.Running(Db, 1), TestObserved.Running(Web, 1)]));
+
+        var series = await MetricsText.ScrapeAsync(registry);
+        Assert.Equal(1, series["berth_service_replicas_running{stack=\"shop\",service=\"web\"}"]);
+        Assert.Equal(0, series["berth_service_healthy{stack=\"shop\",service=\"web\"}"]);
+        Assert.Equal(1, series["berth_service_healthy{stack=\"shop\",service=\"db\"}"]);
+    }
+
+    [Fact]
+    public async Task RefreshServiceState_AfterARestart_CreatesTheSeriesAndRemovesNone()
+    {
+        // Restarted while the tip is invalid: no pass has loaded a desired state, the gauges must still be there.
+        metrics.RefreshServiceState(TestObserved.Applied(Host, Web).LastAppliedServices(), TestObserved.State([TestObserved.Running(Web, 1), TestObserved.Running(Web, 2)]));
+        metrics.RefreshServiceState(TestObserved.Applied(Host, Db).LastAppliedServices(), TestObserved.State([TestObserved.Running(Db, 1)]));
+
+        var series = await MetricsText.ScrapeAsync(registry);
+        Assert.Equal(2, series["berth_service_replicas_desired{stack=\"shop\",service=\"web\"}"]);
+        Assert.Equal(1, series["berth_service_healthy{stack=\"shop\",service=\"web\"}"]);
+        Assert.Equal(1, series["berth_service_healthy{stack=\"shop\",service=\"db\"}"]);
+        Assert.Equal(0, series["berth_rollouts_total{stack=\"shop\",service=\"db\",result=\"rolled_back\"}"]);
+    }
+
+    [Fact]
     public async Task RecordPassError_LeavesConvergenceAsItWas()
     {
         var desired = Shop(Db);
