@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Berth.Reconciler.Loop;
+using Berth.Reconciler.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -23,6 +24,7 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
     private readonly IReadOnlyList<IPassCompletedListener> listeners;
     private readonly Func<double> random01;
     private readonly IHostApplicationLifetime? lifetime;
+    private readonly BerthMetrics? metrics;
 
     // Requests between two pass starts. Guarded by `gate`. `requestedTrigger` non-null means "a pass is
     // wanted as soon as the loop is free"; `waiters` get the result of the next pass that starts.
@@ -51,9 +53,11 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
         ILogger<ReconcileLoop> logger,
         IEnumerable<IPassCompletedListener> listeners,
         IHostApplicationLifetime? lifetime = null,
-        Func<double>? random01 = null)
+        Func<double>? random01 = null,
+        BerthMetrics? metrics = null)
     {
         this.lifetime = lifetime;
+        this.metrics = metrics;
         this.pass = pass;
         LoopMetrics.PassExceptions.Inc(0); // exported at 0 from the first scrape, not from the first exception
         this.statusBoard = statusBoard;
@@ -185,6 +189,7 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
         statusBoard.RecordPassStarted(trigger, startedAt);
 
         PassResult result;
+        var threw = false;
         try
         {
             // Task.Run: a pass that blocks before its first await (LibGit2Sharp has no async API) must not
@@ -198,6 +203,7 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
         }
         catch (Exception exception)
         {
+            threw = true;
             passExceptions++;
             LoopMetrics.PassExceptions.Inc();
             LoopLog.PassThrew(logger, number, trigger, exception);
@@ -205,6 +211,13 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
         }
 
         var duration = timeProvider.GetElapsedTime(startTimestamp);
+        if (threw)
+        {
+            // The pass never got to record itself: count it as an `error` pass with its duration
+            // (docs/metrics.md), next to the exceptions counter.
+            metrics?.RecordPassError(duration);
+        }
+
         consecutiveFailures = result.Outcome == PassOutcome.Failed ? consecutiveFailures + 1 : 0;
         var record = new PassRecord(
             number,

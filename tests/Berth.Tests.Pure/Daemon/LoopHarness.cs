@@ -1,8 +1,10 @@
 using System.Threading.Channels;
 using Berth.Daemon.Loop;
 using Berth.Reconciler.Loop;
+using Berth.Reconciler.Metrics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Prometheus;
 
 namespace Berth.Tests.Daemon;
 
@@ -23,7 +25,8 @@ internal sealed class LoopHarness : IAsyncDisposable
         };
         Status = new StatusBoard("test-host", "0.0.0", Time.GetUtcNow());
         Liveness = new LoopLiveness(Options, Time);
-        Loop = new ReconcileLoop(Pass, Status, Liveness, Options, Time, NullLogger<ReconcileLoop>.Instance, [], lifetime: null, () => random01);
+        Metrics = new BerthMetrics(Registry, Time);
+        Loop = new ReconcileLoop(Pass, Status, Liveness, Options, Time, NullLogger<ReconcileLoop>.Instance, [], lifetime: null, () => random01, Metrics);
         Loop.Idle += dueAt => idle.Writer.TryWrite(dueAt);
     }
 
@@ -34,6 +37,11 @@ internal sealed class LoopHarness : IAsyncDisposable
     public ReconcileLoopOptions Options { get; }
 
     public StatusBoard Status { get; }
+
+    /// <summary>The loop's metrics, on a registry of this harness alone.</summary>
+    public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();
+
+    public BerthMetrics Metrics { get; }
 
     public LoopLiveness Liveness { get; }
 

@@ -121,6 +121,41 @@ public sealed class ReconcileLoopTests
     }
 
     [Fact]
+    public async Task Loop_PassThrows_CountsAnErrorPassWithItsDuration()
+    {
+        await using var harness = new LoopHarness();
+        await harness.StartAsync();
+        var first = await harness.Pass.NextCallAsync();
+
+        harness.DrainIdle();
+        harness.Time.Advance(TimeSpan.FromSeconds(3));
+        first.Result.SetException(new InvalidOperationException("engine exploded"));
+        await harness.IdleAsync();
+
+        // docs/metrics.md: result="error" includes exceptions; the pass also lands in the duration histogram.
+        var series = await Berth.Tests.Metrics.MetricsText.ScrapeAsync(harness.Registry);
+        Assert.Equal(1, series["berth_reconcile_passes_total{result=\"error\"}"]);
+        Assert.Equal(1, series["berth_reconcile_duration_seconds_count"]);
+        Assert.Equal(3, series["berth_reconcile_duration_seconds_sum"]);
+        Assert.Equal(1, harness.Status.Current.Loop.PassExceptions);
+    }
+
+    [Fact]
+    public async Task Loop_PassReturnsAResult_LeavesThePassCountersToThePass()
+    {
+        await using var harness = new LoopHarness();
+        await harness.StartAsync();
+        var first = await harness.Pass.NextCallAsync();
+
+        await harness.CompleteAndIdleAsync(first, PassOutcome.Failed);
+
+        // The pass records its own result (GitOpsPass calls RecordPass/RecordPassError): no double count.
+        var series = await Berth.Tests.Metrics.MetricsText.ScrapeAsync(harness.Registry);
+        Assert.Equal(0, series["berth_reconcile_passes_total{result=\"error\"}"]);
+        Assert.Equal(0, series["berth_reconcile_duration_seconds_count"]);
+    }
+
+    [Fact]
     public async Task Loop_RepeatedFailures_BackOffExponentiallyAndResetOnSuccess()
     {
         // random 0 => no jitter: the delays are exactly 5 s, 10 s, 20 s, then the 60 s interval.
