@@ -131,6 +131,26 @@ public sealed class DaemonEndToEndTests
         Assert.Contains(stalled.Conditions, condition => condition.Type == ConditionTypes.Stalled && condition.Status == ConditionStatus.True);
         Assert.Equal(idsBefore, await harness.ContainerIdsAsync());
 
+        // A container dies while the tip is invalid: the passes still observe the engine, so the gauges follow.
+        await harness.Client.Containers.StopContainerAsync($"{harness.Host}-worker-1", new Docker.DotNet.Models.ContainerStopParameters { WaitBeforeKillSeconds = 0 });
+        var worker = $"{{stack=\"{harness.Host}\",service=\"worker\"}}";
+        await WaitForMetricAsync(daemon, $"berth_service_healthy{worker} 0");
+        Assert.Contains($"berth_service_replicas_running{worker} 0", await daemon.Http.GetStringAsync("metrics"), StringComparison.Ordinal);
+
+        // A restart on the invalid tip keeps the last applied revision (from the state file) and the gauges.
+        Assert.Equal(0, await daemon.StopAsync(TimeSpan.FromSeconds(60)));
+        await daemon.RestartAsync();
+        var restarted = await daemon.WaitForStatusAsync(status => status.LastAttempted is { Number: >= 1 }, "the first pass after the restart", Converge);
+        Assert.Equal(("InvalidCommit", invalid), (restarted.LastAttempted!.Reason, restarted.LastAttempted.Revision));
+        Assert.Equal(first, restarted.LastApplied!.Revision);
+        var metrics = await daemon.Http.GetStringAsync("metrics");
+        Assert.Contains($"berth_service_healthy{worker} 0", metrics, StringComparison.Ordinal);
+        Assert.Contains($"berth_service_healthy{{stack=\"{harness.Host}\",service=\"web\"}} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("berth_converged 1", metrics, StringComparison.Ordinal);
+        var (exitCode, stdout, _) = await Shared.CliRunner.RunAsync("status", "--url", daemon.BaseUrl.ToString());
+        Assert.Equal(0, exitCode);
+        Assert.Contains($"last applied    {first}", stdout, StringComparison.Ordinal);
+
         git.Write(compose, good.Replace("GREETING: ${WEB_GREETING:-hello}", "GREETING: fixed-${WEB_GREETING:-hello}", StringComparison.Ordinal));
         var fixedCommit = git.CommitAndPush("fix the typo, new greeting");
         var applied = await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == fixedCommit, "the fixed commit to be applied", Converge);
@@ -181,6 +201,21 @@ public sealed class DaemonEndToEndTests
         await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == second, "the daemon to recover and apply the new commit", Converge);
 
         Assert.Contains("GREETING=engine is back", (await harness.InspectAsync($"{harness.Host}-web-2")).Config.Env);
+    }
+
+    private static async Task WaitForMetricAsync(RealDaemon daemon, string line)
+    {
+        var deadline = DateTimeOffset.UtcNow + Converge;
+        string metrics;
+        while (!(metrics = await daemon.Http.GetStringAsync("metrics")).Contains(line, StringComparison.Ordinal))
+        {
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                throw new TimeoutException($"/metrics never showed '{line}':\n{metrics}\n{daemon.Output}");
+            }
+
+            await Task.Delay(200);
+        }
     }
 
     private static async Task PollForOutputAsync(RealDaemon daemon, string text)
