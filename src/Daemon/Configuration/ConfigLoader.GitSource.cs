@@ -89,6 +89,8 @@ public static partial class ConfigLoader
             return urlPosition;
         }
 
+        // Reading the section again is safe: this runs only when loading found no error, so it cannot
+        // report an unknown key or a wrong node type a second time.
         var credentials = source.Section("credentials", CredentialKeys);
         var key = field.StartsWith("credentials.", StringComparison.Ordinal) ? field["credentials.".Length..] : null;
         return key is not null && credentials?.Has(key) == true ? ValueOrKey(credentials, key) : source.KeyPosition("credentials");
