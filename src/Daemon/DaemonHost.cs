@@ -132,30 +132,8 @@ internal static class DaemonHost
         }
     }
 
-    /// <summary>The git source's options from berth.yaml's `source:` (the mirror lives in the state directory).</summary>
-    internal static GitSourceOptions GitSourceOptionsFrom(DaemonConfig config) => new()
-    {
-        Url = config.Source.Url,
-        Branch = config.Source.Branch,
-        SubPath = config.Source.Path,
-        PollInterval = config.Reconcile.Interval,
-        CacheDirectory = Path.Combine(config.StateDir, "git"),
-        Credentials = new GitCredentials
-        {
-            TokenFile = config.Source.Credentials.TokenFile,
-            UsernameFile = config.Source.Credentials.UsernameFile,
-            PasswordFile = config.Source.Credentials.PasswordFile,
-            SshKeyFile = config.Source.Credentials.SshKeyFile,
-            KnownHostsFile = config.Source.Credentials.KnownHostsFile,
-        },
-        Signatures = config.Source.Signatures.Policy == Configuration.SignaturePolicy.Required
-            ? new Reconciler.Git.SignaturePolicy
-            {
-                AllowedSignersFile = config.Source.Signatures.AllowedSignersFile,
-                GpgPublicKeyFiles = config.Source.Signatures.GpgKeyFile is { } gpgKeys ? [gpgKeys] : [],
-            }
-            : null,
-    };
+    /// <summary>The git source's options from berth.yaml's `source:`; validated when the config was loaded.</summary>
+    internal static GitSourceOptions GitSourceOptionsFrom(DaemonConfig config) => ConfigLoader.GitSourceOptionsFrom(config);
 
     public static string Version =>
         typeof(DaemonHost).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";

@@ -35,6 +35,14 @@ internal sealed class CommandContext : IDisposable
     public async Task<LoadedDesiredState> LoadAsync(SourceOptions source, ParseResult parseResult, CancellationToken cancellationToken)
     {
         var origin = source.Origin(parseResult, StateDirectory);
+        if (origin is DesiredStateOrigin.Git { Options: var options } && options.Validate() is { Count: > 0 } problems)
+        {
+            // The GitSource constructor would throw these; a command-line mistake is an error message,
+            // not a stack trace (the messages never contain a secret from the URL).
+            var error = new GitError(GitFailureReason.LocalSetupError, "invalid git source: " + string.Join(" ", problems));
+            return new LoadedDesiredState(null, null, false, [], error, null);
+        }
+
         using var gitSource = origin is DesiredStateOrigin.Git git
             ? new GitSource(git.Options, TimeProvider.System, NullLogger<GitSource>.Instance)
             : null;

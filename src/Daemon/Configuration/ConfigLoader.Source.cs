@@ -5,9 +5,10 @@ namespace Berth.Daemon.Configuration;
 // berth.yaml `source:`: parsed and validated here, read by the git source.
 public static partial class ConfigLoader
 {
-    private static GitSourceSettings? ReadSource(YamlSection root, string baseDirectory, ConfigErrors errors)
+    /// <param name="section">The `source:` mapping, for positions in later checks; null when absent.</param>
+    private static GitSourceSettings? ReadSource(YamlSection root, string baseDirectory, ConfigErrors errors, out YamlSection? section)
     {
-        var section = root.Section("source", SourceKeys);
+        section = root.Section("source", SourceKeys);
         if (section is null)
         {
             errors.Add(root.Has("source") ? root.KeyPosition("source") : root.Start, "source: required (the git repository with the desired state: source.url, source.branch)");
@@ -23,10 +24,11 @@ public static partial class ConfigLoader
         {
             errors.Add(url.Value.At, $"source.url: '{RedactUserInfo(url.Value.Value)}' is not a git URL (https://, http://, ssh://, file://, user@host:path or an absolute path)");
         }
-        else if (HasPasswordInUrl(url.Value.Value))
+        else if (HasUserInfoInHttpUrl(url.Value.Value))
         {
-            // A token in the URL would end up in logs and in `berth status`: make it a file.
-            errors.Add(url.Value.At, "source.url: must not contain a password or token; put it in source.credentials.passwordFile");
+            // A token in the URL (user:token@ or a bare token@) would reach logs, `berth status`, git's
+            // argv and the mirror's config: refuse any user-info, the secret belongs in a file.
+            errors.Add(url.Value.At, $"source.url: '{RedactUserInfo(url.Value.Value)}' must not contain a user name, password or token before '@'; put a token in source.credentials.tokenFile (sent as a bearer header), or a user name and password in source.credentials.usernameFile and passwordFile");
         }
 
         var branch = section.Scalar("branch")?.Value ?? "main";
@@ -56,7 +58,10 @@ public static partial class ConfigLoader
             ReadExistingFile(credentialsSection, "tokenFile", baseDirectory, errors));
 
         var signatures = ReadSignatures(section.Section("signatures", SignatureKeys), baseDirectory, errors);
-        return url is null ? null : new GitSourceSettings(url.Value.Value, branch, path, credentials, signatures);
+
+        // The range (1s..1h) is GitSourceOptions' rule, reported by ValidateGitSource at this key.
+        var fetchTimeout = ReadDuration(section, "fetchTimeout", GitSourceSettings.DefaultFetchTimeout, errors);
+        return url is null ? null : new GitSourceSettings(url.Value.Value, branch, path, credentials, signatures, fetchTimeout);
     }
 
     private static SignatureSettings ReadSignatures(YamlSection? section, string baseDirectory, ConfigErrors errors)
@@ -66,7 +71,11 @@ public static partial class ConfigLoader
             return new SignatureSettings(SignaturePolicy.None, null, null);
         }
 
-        var policy = SignaturePolicy.None;
+        // Keys without a policy mean "required": whoever configured signing keys meant them to be
+        // checked (Flux's verify habit), and silently applying unsigned commits is the unsafe reading.
+        // `policy: none` keeps the keys configured but switches the check off, explicitly.
+        var hasKeys = section.Has("allowedSignersFile") || section.Has("gpgKeyFile");
+        var policy = hasKeys ? SignaturePolicy.Required : SignaturePolicy.None;
         if (section.Scalar("policy") is { } policyValue)
         {
             switch (policyValue.Value)
@@ -97,11 +106,38 @@ public static partial class ConfigLoader
         || System.IO.Path.IsPathFullyQualified(url)
         || (Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" or "ssh" or "file" or "git");
 
-    private static bool HasPasswordInUrl(string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http" && uri.UserInfo.Contains(':', StringComparison.Ordinal);
+    // Any user-info, not only user:password: `https://ghp_TOKEN@github.com/...` carries the token as
+    // the user name. ssh URLs keep their user (git@host:..., ssh://git@host/...): it is not a secret.
+    private static bool HasUserInfoInHttpUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "https" or "http"
+        && Authority(url).Contains('@', StringComparison.Ordinal);
 
-    private static string RedactUserInfo(string url) =>
-        Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.UserInfo.Length > 0 ? url.Replace(uri.UserInfo + "@", "***@", StringComparison.Ordinal) : url;
+    // The text between "://" and the next '/': where user-info lives (also an empty one, "https://@host").
+    private static string Authority(string url)
+    {
+        var schemeEnd = url.IndexOf("://", StringComparison.Ordinal);
+        if (schemeEnd < 0)
+        {
+            return "";
+        }
+
+        var start = schemeEnd + 3;
+        var end = url.IndexOf('/', start);
+        return end < 0 ? url[start..] : url[start..end];
+    }
+
+    // For messages: the whole user-info becomes "***" (a token may stand where the user name is).
+    private static string RedactUserInfo(string url)
+    {
+        var schemeEnd = url.IndexOf("://", StringComparison.Ordinal);
+        if (schemeEnd < 0)
+        {
+            return url;
+        }
+
+        var at = Authority(url).LastIndexOf('@');
+        return at < 0 ? url : $"{url[..(schemeEnd + 3)]}***{url[(schemeEnd + 3 + at)..]}";
+    }
 
     private static bool IsBranchName(string branch) =>
         branch.Length > 0

@@ -14,9 +14,10 @@ namespace Berth.Daemon.Configuration;
 /// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks"];
+    private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec"];
     private static readonly string[] ReconcileKeys = ["interval", "jitter", "retryInitialDelay", "retryMaxDelay", "stuckPassAfter", "shutdownTimeout"];
-    private static readonly string[] SourceKeys = ["url", "branch", "path", "credentials", "signatures"];
+    private static readonly string[] SourceKeys = ["url", "branch", "path", "fetchTimeout", "credentials", "signatures"];
+    private static readonly string[] SpecKeys = ["hostEnvFiles"];
     private static readonly string[] CredentialKeys = ["tokenFile", "usernameFile", "passwordFile", "sshKeyFile", "knownHostsFile"];
     private static readonly string[] SignatureKeys = ["policy", "allowedSignersFile", "gpgKeyFile"];
     private static readonly string[] WebhookKeys = ["github", "gitlab", "gitea"];
@@ -58,17 +59,21 @@ public static partial class ConfigLoader
         var dockerHost = ReadDockerHost(section, errors);
         var logLevel = ReadLogLevel(section, errors);
         var reconcile = ReadReconcile(section.Section("reconcile", ReconcileKeys), errors);
-        var source = ReadSource(section, baseDirectory, errors);
+        var source = ReadSource(section, baseDirectory, errors, out var sourceSection);
         var webhooks = ReadWebhooks(section.Section("webhooks", WebhookKeys), baseDirectory, errors);
+        var spec = ReadSpec(section.Section("spec", SpecKeys), baseDirectory, errors);
 
-        if (errors.All.Count > 0 || source is null)
+        if (errors.All.Count > 0 || source is null || sourceSection is null)
         {
             return new ConfigLoadResult(null, errors.All);
         }
 
-        return new ConfigLoadResult(
-            new DaemonConfig(file, host, listen, stateDir, dockerHost, logLevel, reconcile, source, webhooks),
-            []);
+        var config = new DaemonConfig(file, host, listen, stateDir, dockerHost, logLevel, reconcile, source, webhooks, spec);
+
+        // The git source's own rules (which credentials a transport needs, ranges) come last: they are
+        // about combinations of keys, and would repeat the errors above while a key is still wrong.
+        ValidateGitSource(config, section, sourceSection, errors);
+        return errors.All.Count > 0 ? new ConfigLoadResult(null, errors.All) : new ConfigLoadResult(config, []);
     }
 
     private static YamlMappingNode? Parse(string yamlText, ConfigErrors errors)
@@ -264,17 +269,26 @@ public static partial class ConfigLoader
         }
 
         var fullPath = System.IO.Path.GetFullPath(value.Value, baseDirectory);
-        try
+        if (ReadableFileProblem(fullPath) is { } problem)
         {
-            using var stream = File.OpenRead(fullPath);
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            var why = exception is FileNotFoundException or DirectoryNotFoundException ? "does not exist" : $"cannot be read ({exception.Message})";
-            errors.Add(value.At, $"{section.Qualify(key)}: '{fullPath}' {why}");
+            errors.Add(value.At, $"{section.Qualify(key)}: '{fullPath}' {problem}");
             return null;
         }
 
         return fullPath;
+    }
+
+    /// <summary>Why the file cannot be read ("does not exist", ...), or null when it can.</summary>
+    private static string? ReadableFileProblem(string fullPath)
+    {
+        try
+        {
+            using var stream = File.OpenRead(fullPath);
+            return null;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return exception is FileNotFoundException or DirectoryNotFoundException ? "does not exist" : $"cannot be read ({exception.Message})";
+        }
     }
 }

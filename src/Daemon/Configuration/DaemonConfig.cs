@@ -23,7 +23,8 @@ public sealed record DaemonConfig(
     LogLevel LogLevel,
     ReconcileLoopOptions Reconcile,
     GitSourceSettings Source,
-    WebhookSettings Webhooks)
+    WebhookSettings Webhooks,
+    SpecSettings Spec)
 {
     public const string DefaultPath = "/etc/berth/berth.yaml";
     public const int DefaultPort = 9750;
@@ -34,12 +35,17 @@ public sealed record DaemonConfig(
 /// <param name="Url">Clone URL: https://, http://, ssh://, file://, scp-like user@host:path, or an absolute path.</param>
 /// <param name="Branch">The branch to follow. Default "main". Webhook pushes to other branches are ignored.</param>
 /// <param name="Path">Sub-directory of the repository holding the desired state; "" for the root.</param>
+/// <param name="FetchTimeout">Hard limit for one remote check plus fetch; the git processes are killed after it. Default 60 s; 1 s to 1 h.</param>
 public sealed record GitSourceSettings(
     string Url,
     string Branch,
     string Path,
     GitCredentialFiles Credentials,
-    SignatureSettings Signatures);
+    SignatureSettings Signatures,
+    TimeSpan FetchTimeout)
+{
+    public static readonly TimeSpan DefaultFetchTimeout = TimeSpan.FromSeconds(60);
+}
 
 /// <summary>Credentials, each read from a file (absolute paths after loading; null when not configured).</summary>
 /// <param name="UsernameFile">HTTP(S) user name.</param>
@@ -59,8 +65,27 @@ public enum SignaturePolicy
 
 /// <param name="AllowedSignersFile">SSH signing keys, in ssh-keygen's allowed_signers format.</param>
 /// <param name="GpgKeyFile">GPG public keys (an armored or binary export; may hold several keys).</param>
-/// <remarks>With Policy Required, at least one of the two must be set.</remarks>
+/// <remarks>
+/// With Policy Required, at least one of the two must be set. Keys without a `policy:` line mean
+/// Required (Flux's habit: configured keys are meant to be checked); `policy: none` switches it off.
+/// </remarks>
 public sealed record SignatureSettings(SignaturePolicy Policy, string? AllowedSignersFile, string? GpgKeyFile);
 
 /// <summary>Webhook receivers; a provider without a secret is disabled (its endpoint answers 404).</summary>
 public sealed record WebhookSettings(WebhookSecret? GitHub, WebhookSecret? GitLab, WebhookSecret? Gitea);
+
+/// <summary>Host-local inputs to loading the desired state (config section <c>spec:</c>).</summary>
+/// <param name="HostEnvFiles">
+/// Env files on this host (dotenv format, absolute paths after loading), read on every pass in order, later
+/// files winning; their variables interpolate `${VAR}` in the repository like `berth apply --host-env-file`.
+/// Secrets: values never appear in a message. Default: none.
+/// </param>
+public sealed record SpecSettings(IReadOnlyList<string> HostEnvFiles)
+{
+    public static readonly SpecSettings None = new([]);
+
+    // A record compares a list by reference; two configs with the same files are equal.
+    public bool Equals(SpecSettings? other) => other is not null && HostEnvFiles.SequenceEqual(other.HostEnvFiles);
+
+    public override int GetHashCode() => HostEnvFiles.Aggregate(0, HashCode.Combine);
+}

@@ -83,6 +83,44 @@ internal sealed class YamlSection
         return (scalar.Value, scalar.Start);
     }
 
+    /// <summary>
+    /// A list of scalars with their positions; null when absent or null. A single value is read as a
+    /// one-element list (`key: a` means the same as `key: [a]`); any other kind is an error.
+    /// </summary>
+    public IReadOnlyList<(string Value, Mark At)>? Sequence(string key)
+    {
+        if (!entries.TryGetValue(key, out var entry))
+        {
+            return null;
+        }
+
+        if (entry.Value is YamlScalarNode)
+        {
+            return Scalar(key) is { } single ? [single] : null;
+        }
+
+        if (entry.Value is not YamlSequenceNode sequence)
+        {
+            errors.Add(entry.Value.Start, $"{Qualify(key)}: expected a list, found a {Describe(entry.Value)}");
+            return null;
+        }
+
+        var items = new List<(string Value, Mark At)>();
+        foreach (var item in sequence.Children)
+        {
+            if (item is YamlScalarNode { Value: { Length: > 0 } value } scalar)
+            {
+                items.Add((value, scalar.Start));
+            }
+            else
+            {
+                errors.Add(item.Start, $"{Qualify(key)}: every entry must be a single value, found a {(item is YamlScalarNode ? "null" : Describe(item))}");
+            }
+        }
+
+        return items;
+    }
+
     /// <summary>A nested mapping; null when absent or null. A value of another kind is an error.</summary>
     public YamlSection? Section(string key, params string[] knownKeys)
     {

@@ -37,7 +37,7 @@ internal sealed partial class GitOpsPass(
         TimeSpan Elapsed() => timeProvider.GetElapsedTime(started);
 
         using var loaded = await DesiredStateSource.LoadAsync(
-            new DesiredStateOrigin.Git(gitSource.Options), config.Host, SpecLoadOptions.Default, gitSource, config.StateDir, cancellationToken).ConfigureAwait(false);
+            new DesiredStateOrigin.Git(gitSource.Options), config.Host, LoadOptions(config), gitSource, config.StateDir, cancellationToken).ConfigureAwait(false);
         if (loaded.Git is { } git)
         {
             metrics.RecordGitRevision(git);
@@ -111,6 +111,12 @@ internal sealed partial class GitOpsPass(
             LogObserveFailed(logger, exception.GetBaseException().Message);
         }
     }
+
+    /// <summary>
+    /// berth.yaml's `spec.hostEnvFiles`, read again on every pass (a rotated secret needs no restart).
+    /// Their values are secrets: the spec loader never puts them in an error.
+    /// </summary>
+    internal static SpecLoadOptions LoadOptions(DaemonConfig config) => new() { HostEnvFiles = config.Spec.HostEnvFiles };
 
     /// <summary>Per service: desired and running replicas, how many are healthy, and this pass's rollout with its evidence.</summary>
     private ImmutableArray<ServiceStatus> ServiceStatuses(DesiredState desired, ApplyResult result)

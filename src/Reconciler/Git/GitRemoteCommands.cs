@@ -132,5 +132,5 @@ internal sealed class GitRemoteCommands(GitSourceOptions options, GitMirror mirr
 
     public GitError TimeoutError(string operation) => new(
         GitFailureReason.Timeout,
-        $"cannot {operation} {displayUrl}: no answer within {options.FetchTimeout.TotalSeconds:0.#} s (git.fetchTimeout); the git process was killed and will be retried.");
+        $"cannot {operation} {displayUrl}: no answer within {options.FetchTimeout.TotalSeconds:0.#} s (source.fetchTimeout); the git process was killed and will be retried.");
 }

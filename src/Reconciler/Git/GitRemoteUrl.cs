@@ -28,9 +28,10 @@ internal static partial class GitRemoteUrl
     [GeneratedRegex(@"^(?:[^@/\s]+@)?[^@/:\s]+:(?!//)[^\s]*$", RegexOptions.CultureInvariant)]
     private static partial Regex ScpLikePattern();
 
-    // Anything that looks like scheme://user:password@ in free text (git's stderr, exception messages).
-    [GeneratedRegex(@"(?<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?<user>[^/@\s:]*):(?<password>[^/@\s]*)@", RegexOptions.CultureInvariant)]
-    private static partial Regex UserInfoWithPasswordPattern();
+    // Anything that looks like scheme://user-info@ in free text (git's stderr, exception messages).
+    // The user-info may be user:password, or a bare token (https://ghp_TOKEN@github.com/...).
+    [GeneratedRegex(@"(?<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?<user>[^/@\s:]*)(?::(?<password>[^/@\s]*))?@", RegexOptions.CultureInvariant)]
+    private static partial Regex UserInfoPattern();
 
     public static bool TryGetTransport(string url, out GitTransport transport)
     {
@@ -88,10 +89,28 @@ internal static partial class GitRemoteUrl
         return true;
     }
 
-    /// <summary>True when the URL carries a password or token in its user-info part.</summary>
-    public static bool ContainsPassword(string url) => UserInfoWithPasswordPattern().IsMatch(url);
+    /// <summary>
+    /// True when the URL carries a secret in its user-info part: any user-info at all in an http(s)
+    /// URL (a bare <c>https://TOKEN@host</c> is how GitHub and GitLab tokens are usually pasted), a
+    /// password for every other scheme. A user name alone is normal for ssh (<c>ssh://git@host/...</c>).
+    /// </summary>
+    public static bool ContainsCredentials(string url)
+    {
+        var match = UserInfoPattern().Match(url);
+        return match.Success && match.Index == 0 && (match.Groups["password"].Success || !IsSshScheme(match.Groups["scheme"].Value));
+    }
 
-    /// <summary>Replaces every <c>user:password@</c> in <paramref name="text"/> with <c>user:***@</c>.</summary>
+    /// <summary>
+    /// Replaces every <c>scheme://user-info@</c> in <paramref name="text"/> with <c>scheme://***@</c>:
+    /// the whole user-info goes, since a token may stand where the user name is. Only an ssh user name
+    /// without a password is kept (<c>ssh://git@host</c>): it is never a secret and helps reading errors.
+    /// </summary>
     public static string ScrubUserInfo(string text) =>
-        UserInfoWithPasswordPattern().Replace(text, match => $"{match.Groups["scheme"].Value}{match.Groups["user"].Value}:***@");
+        UserInfoPattern().Replace(text, match =>
+            !match.Groups["password"].Success && IsSshScheme(match.Groups["scheme"].Value)
+                ? match.Value
+                : $"{match.Groups["scheme"].Value}***@");
+
+    private static bool IsSshScheme(string schemeWithSeparator) =>
+        schemeWithSeparator.ToLowerInvariant() is "ssh://" or "git+ssh://" or "ssh+git://";
 }

@@ -15,10 +15,12 @@ public sealed record GitRevision(FetchResult Fetch, SignatureCheck? Signature, s
 public static class GitSourcePass
 {
     /// <summary>
-    /// Fetch, verify and export in one call: what <c>berth apply --git</c> and <c>berth plan --git</c>
-    /// need. The tree goes to a new directory under <paramref name="exportRoot"/> (named after the
-    /// commit plus a random suffix, so two passes never share one); the caller deletes it when done.
-    /// The daemon, which must remember failed commits between passes, calls the three steps itself.
+    /// Fetch, verify and export in one call: what every pass needs, the daemon's (through
+    /// <c>DesiredStateSource</c>) as well as <c>berth apply --git</c> and <c>berth plan --git</c>.
+    /// The tree goes to a new directory under <paramref name="exportRoot"/> (named after the commit
+    /// plus a random suffix, so two passes never share one); the caller deletes it when done.
+    /// Remembering failed commits between passes is not done here: the state store records them and
+    /// <c>HostReconciler</c> does not re-apply a failed revision until the desired state changes.
     /// </summary>
     public static async Task<GitRevision> FetchVerifiedTreeAsync(this GitSource source, string exportRoot, CancellationToken cancellationToken)
     {

@@ -60,80 +60,86 @@ public sealed record GitSourceOptions
     }
 
     /// <summary>Every problem with these options at once; empty when they are valid. Does not touch the network.</summary>
-    public IReadOnlyList<string> Validate()
+    public IReadOnlyList<string> Validate() => [.. ValidateFields().Select(error => error.Message)];
+
+    /// <summary>
+    /// <see cref="Validate"/> with the option each problem is about, so that a configuration file can
+    /// point at the line that sets it (berth.yaml errors carry file:line:column).
+    /// </summary>
+    public IReadOnlyList<GitSourceOptionsError> ValidateFields()
     {
-        var errors = new List<string>();
+        var errors = new GitSourceOptionsErrors();
         if (string.IsNullOrWhiteSpace(Url))
         {
-            errors.Add("git.url is required.");
+            errors.Add("git.url", "git.url is required.");
         }
         else
         {
             if (Url.StartsWith('-'))
             {
-                errors.Add("git.url must not start with '-'.");
+                errors.Add("git.url", "git.url must not start with '-'.");
             }
 
             if (!GitRemoteUrl.TryGetTransport(Url, out var transport))
             {
-                errors.Add($"git.url '{GitRemoteUrl.ScrubUserInfo(Url)}' uses an unsupported transport; use a path, file://, git://, http(s)://, ssh:// or user@host:path.");
+                errors.Add("git.url", $"git.url '{GitRemoteUrl.ScrubUserInfo(Url)}' uses an unsupported transport; use a path, file://, git://, http(s)://, ssh:// or user@host:path.");
             }
             else
             {
                 if (transport == GitTransport.Local && !Url.Contains("://", StringComparison.Ordinal) && !Path.IsPathRooted(Url))
                 {
                     // git runs inside the mirror: a relative path would be resolved from there.
-                    errors.Add($"git.url '{Url}' is a relative path; use an absolute path or file:// URL.");
+                    errors.Add("git.url", $"git.url '{Url}' is a relative path; use an absolute path or file:// URL.");
                 }
 
                 ValidateCredentialsFor(transport, errors);
             }
 
-            if (GitRemoteUrl.ContainsPassword(Url))
+            if (GitRemoteUrl.ContainsCredentials(Url))
             {
-                errors.Add("git.url must not contain a password or token; put it in a file and set credentials.passwordFile or credentials.tokenFile.");
+                errors.Add("git.url", "git.url must not contain a user name, password or token (git would print it and store it in the mirror's config); put the secret in a file and set credentials.tokenFile, or credentials.usernameFile and passwordFile.");
             }
         }
 
         if (!GitRefName.IsValidBranchName(Branch))
         {
-            errors.Add($"git.branch '{Branch}' is not a valid branch name.");
+            errors.Add("git.branch", $"git.branch '{Branch}' is not a valid branch name.");
         }
 
         if (!TreePath.IsValidSubPath(SubPath))
         {
-            errors.Add($"git.subPath '{SubPath}' must be a relative path with forward slashes and no '.' or '..' segments.");
+            errors.Add("git.subPath", $"git.subPath '{SubPath}' must be a relative path with forward slashes and no '.' or '..' segments.");
         }
 
         if (PollInterval < TimeSpan.FromSeconds(1))
         {
-            errors.Add($"git.pollInterval must be at least 1s (is {PollInterval}).");
+            errors.Add("git.pollInterval", $"git.pollInterval must be at least 1s (is {PollInterval}).");
         }
 
         if (double.IsNaN(PollJitter) || PollJitter < 0 || PollJitter > 0.5)
         {
-            errors.Add($"git.pollJitter must be between 0 and 0.5 (is {PollJitter}).");
+            errors.Add("git.pollJitter", $"git.pollJitter must be between 0 and 0.5 (is {PollJitter}).");
         }
 
         if (FetchTimeout < TimeSpan.FromSeconds(1) || FetchTimeout > TimeSpan.FromHours(1))
         {
-            errors.Add($"git.fetchTimeout must be between 1s and 1h (is {FetchTimeout}).");
+            errors.Add("git.fetchTimeout", $"git.fetchTimeout must be between 1s and 1h (is {FetchTimeout}).");
         }
 
         if (string.IsNullOrWhiteSpace(CacheDirectory))
         {
-            errors.Add("git.cacheDirectory is required.");
+            errors.Add("git.cacheDirectory", "git.cacheDirectory is required.");
         }
         else if (!Path.IsPathRooted(CacheDirectory))
         {
-            errors.Add($"git.cacheDirectory '{CacheDirectory}' must be an absolute path.");
+            errors.Add("git.cacheDirectory", $"git.cacheDirectory '{CacheDirectory}' must be an absolute path.");
         }
 
         Signatures?.Validate(errors);
-        return errors;
+        return errors.All;
     }
 
-    private void ValidateCredentialsFor(GitTransport transport, List<string> errors)
+    private void ValidateCredentialsFor(GitTransport transport, GitSourceOptionsErrors errors)
     {
         var credentials = Credentials ?? GitCredentials.None;
         credentials.ValidateFiles(errors);
@@ -142,41 +148,41 @@ public sealed record GitSourceOptions
             case GitTransport.Http:
                 if (credentials.SshKeyFile is not null || credentials.KnownHostsFile is not null)
                 {
-                    errors.Add("credentials.sshKeyFile and credentials.knownHostsFile apply to ssh URLs only.");
+                    errors.Add("credentials", "credentials.sshKeyFile and credentials.knownHostsFile apply to ssh URLs only.");
                 }
 
                 if (credentials.TokenFile is not null && (credentials.UsernameFile is not null || credentials.PasswordFile is not null))
                 {
-                    errors.Add("credentials: set either tokenFile, or usernameFile and passwordFile, not both.");
+                    errors.Add("credentials", "credentials: set either tokenFile, or usernameFile and passwordFile, not both.");
                 }
 
                 if ((credentials.UsernameFile is null) != (credentials.PasswordFile is null))
                 {
-                    errors.Add("credentials: usernameFile and passwordFile go together.");
+                    errors.Add("credentials", "credentials: usernameFile and passwordFile go together.");
                 }
 
                 break;
             case GitTransport.Ssh:
                 if (credentials.SshKeyFile is null)
                 {
-                    errors.Add("credentials.sshKeyFile (a deploy key) is required for ssh URLs.");
+                    errors.Add("credentials.sshKeyFile", "credentials.sshKeyFile (a deploy key) is required for ssh URLs.");
                 }
 
                 if (credentials.KnownHostsFile is null)
                 {
-                    errors.Add("credentials.knownHostsFile is required for ssh URLs: host keys are checked strictly.");
+                    errors.Add("credentials.knownHostsFile", "credentials.knownHostsFile is required for ssh URLs: host keys are checked strictly.");
                 }
 
                 if (credentials.TokenFile is not null || credentials.UsernameFile is not null || credentials.PasswordFile is not null)
                 {
-                    errors.Add("credentials.tokenFile, usernameFile and passwordFile apply to http(s) URLs only.");
+                    errors.Add("credentials", "credentials.tokenFile, usernameFile and passwordFile apply to http(s) URLs only.");
                 }
 
                 break;
             default:
                 if (credentials.HasAny)
                 {
-                    errors.Add($"credentials are not used by {transport} URLs; remove them.");
+                    errors.Add("credentials", $"credentials are not used by {transport} URLs; remove them.");
                 }
 
                 break;
@@ -211,7 +217,7 @@ public sealed record GitCredentials
 
     internal bool HasAny => TokenFile is not null || UsernameFile is not null || PasswordFile is not null || SshKeyFile is not null || KnownHostsFile is not null;
 
-    internal void ValidateFiles(List<string> errors)
+    internal void ValidateFiles(GitSourceOptionsErrors errors)
     {
         foreach (var (name, path) in new[]
                  {
@@ -226,11 +232,11 @@ public sealed record GitCredentials
 
             if (!Path.IsPathRooted(path))
             {
-                errors.Add($"credentials.{name} '{path}' must be an absolute path.");
+                errors.Add($"credentials.{name}", $"credentials.{name} '{path}' must be an absolute path.");
             }
             else if (!File.Exists(path))
             {
-                errors.Add($"credentials.{name} '{path}' does not exist.");
+                errors.Add($"credentials.{name}", $"credentials.{name} '{path}' does not exist.");
             }
         }
     }
@@ -258,23 +264,39 @@ public sealed record SignaturePolicy
     public override int GetHashCode() =>
         GpgPublicKeyFiles.Aggregate(HashCode.Combine(AllowedSignersFile), HashCode.Combine);
 
-    internal void Validate(List<string> errors)
+    internal void Validate(GitSourceOptionsErrors errors)
     {
         if (AllowedSignersFile is null && GpgPublicKeyFiles.Count == 0)
         {
-            errors.Add("git.signatures needs allowedSignersFile and/or gpgPublicKeyFiles; remove the section to not require signatures.");
+            errors.Add("git.signatures", "git.signatures needs allowedSignersFile and/or gpgPublicKeyFiles; remove the section to not require signatures.");
         }
 
         foreach (var path in (AllowedSignersFile is null ? [] : new[] { AllowedSignersFile }).Concat(GpgPublicKeyFiles))
         {
             if (!Path.IsPathRooted(path))
             {
-                errors.Add($"git.signatures: '{path}' must be an absolute path.");
+                errors.Add("git.signatures", $"git.signatures: '{path}' must be an absolute path.");
             }
             else if (!File.Exists(path))
             {
-                errors.Add($"git.signatures: '{path}' does not exist.");
+                errors.Add("git.signatures", $"git.signatures: '{path}' does not exist.");
             }
         }
     }
+}
+
+/// <summary>One problem found by <see cref="GitSourceOptions.ValidateFields"/>.</summary>
+/// <param name="Field">The option it is about, as named in <paramref name="Message"/>: <c>git.url</c>, <c>git.branch</c>,
+/// <c>git.subPath</c>, <c>git.pollInterval</c>, <c>git.pollJitter</c>, <c>git.fetchTimeout</c>, <c>git.cacheDirectory</c>,
+/// <c>git.signatures</c>, <c>credentials</c> (a combination of credential files) or <c>credentials.NAME</c>.</param>
+/// <param name="Message">The whole message; it never contains a secret.</param>
+public sealed record GitSourceOptionsError(string Field, string Message);
+
+internal sealed class GitSourceOptionsErrors
+{
+    private readonly List<GitSourceOptionsError> errors = [];
+
+    public IReadOnlyList<GitSourceOptionsError> All => errors;
+
+    public void Add(string field, string message) => errors.Add(new GitSourceOptionsError(field, message));
 }

@@ -34,11 +34,22 @@ public sealed class GitErrorClassifierTests
         Assert.Equal("fatal: the one line that matters", GitErrorClassifier.Summarize(standardError));
     }
 
-    [Fact]
-    public void ScrubUserInfo_UrlWithPassword_HidesThePassword()
+    [Theory]
+    [InlineData("fatal: unable to access 'https://deploy:hunter2@example.com/state.git/'", "fatal: unable to access 'https://***@example.com/state.git/'")]
+    [InlineData("Fetching https://ghp_TOKEN@github.com/org/repo.git", "Fetching https://***@github.com/org/repo.git")]
+    [InlineData("from http://ghp_TOKEN:@example.com/a and https://x:y@example.com/b", "from http://***@example.com/a and https://***@example.com/b")]
+    [InlineData("ssh://deploy:hunter2@example.com/state.git", "ssh://***@example.com/state.git")]
+    public void ScrubUserInfo_AnyUserInfo_IsRemovedWhole(string text, string expected)
     {
-        Assert.Equal(
-            "fatal: unable to access 'https://deploy:***@example.com/state.git/'",
-            GitRemoteUrl.ScrubUserInfo("fatal: unable to access 'https://deploy:hunter2@example.com/state.git/'"));
+        Assert.Equal(expected, GitRemoteUrl.ScrubUserInfo(text));
+    }
+
+    [Theory]
+    [InlineData("fatal: could not read from ssh://git@example.com/state.git")]
+    [InlineData("git@example.com:ops/state.git")]
+    [InlineData("https://example.com/state.git")]
+    public void ScrubUserInfo_SshUserOrNoUserInfo_IsKept(string text)
+    {
+        Assert.Equal(text, GitRemoteUrl.ScrubUserInfo(text));
     }
 }

@@ -35,6 +35,29 @@ public sealed class GitSourceOptionsTests
         Assert.NotEmpty(options.Validate());
     }
 
+    [Theory]
+    [InlineData("https://ghp_TOKEN@github.com/org/repo.git")]
+    [InlineData("http://deploy:ghp_TOKEN@example.com/state.git")]
+    public void Validate_AnyUserInfoInHttpUrl_IsRefusedWithoutEchoingIt(string url)
+    {
+        var options = new GitSourceOptions { Url = url, CacheDirectory = "/var/lib/berth/git" };
+
+        var error = Assert.Single(options.ValidateFields());
+        Assert.Equal("git.url", error.Field);
+        Assert.Contains("credentials.tokenFile", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("ghp_TOKEN", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("git@example.com:ops/state.git")]
+    [InlineData("ssh://git@example.com/ops/state.git")]
+    public void Validate_SshUrlWithUserName_IsNotACredentialInTheUrl(string url)
+    {
+        var options = new GitSourceOptions { Url = url, CacheDirectory = "/var/lib/berth/git" };
+
+        Assert.DoesNotContain(options.ValidateFields(), error => error.Field == "git.url");
+    }
+
     [Fact]
     public void Validate_SshUrlWithoutKeyOrKnownHosts_AsksForBoth()
     {
@@ -44,6 +67,7 @@ public sealed class GitSourceOptionsTests
 
         Assert.Contains(errors, error => error.Contains("sshKeyFile", StringComparison.Ordinal));
         Assert.Contains(errors, error => error.Contains("knownHostsFile", StringComparison.Ordinal));
+        Assert.Equal(["credentials.sshKeyFile", "credentials.knownHostsFile"], options.ValidateFields().Select(error => error.Field));
     }
 
     [Fact]

@@ -33,6 +33,8 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal("main", config.Source.Branch);
         Assert.Equal("", config.Source.Path);
         Assert.Equal(SignaturePolicy.None, config.Source.Signatures.Policy);
+        Assert.Equal(TimeSpan.FromSeconds(60), config.Source.FetchTimeout);
+        Assert.Empty(config.Spec.HostEnvFiles);
         Assert.Null(config.Webhooks.GitHub);
     }
 
@@ -40,8 +42,10 @@ public sealed class ConfigLoaderTests : IDisposable
     public void Load_FullConfig_ReadsEveryField()
     {
         File.WriteAllText(Path.Combine(directory, "github.secret"), "s3cret\n");
+        File.WriteAllText(Path.Combine(directory, "user"), "u");
         File.WriteAllText(Path.Combine(directory, "token"), "t");
         File.WriteAllText(Path.Combine(directory, "allowed_signers"), "k");
+        File.WriteAllText(Path.Combine(directory, "secrets.env"), "DB_PASSWORD=x\n");
 
         var result = Load("""
             host: web-01
@@ -57,10 +61,12 @@ public sealed class ConfigLoaderTests : IDisposable
               stuckPassAfter: 1h
               shutdownTimeout: 45s
             source:
-              url: git@git.example.com:ops/hosts.git
+              url: https://git.example.com/ops/hosts.git
               branch: production
               path: /hosts/web/
+              fetchTimeout: 2m
               credentials:
+                usernameFile: user
                 passwordFile: token
               signatures:
                 policy: required
@@ -68,6 +74,8 @@ public sealed class ConfigLoaderTests : IDisposable
             webhooks:
               github:
                 secretFile: github.secret
+            spec:
+              hostEnvFiles: [secrets.env, /dev/null]
             """);
 
         Assert.True(result.Succeeded, string.Join("\n", result.Errors));
@@ -81,7 +89,9 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(45), config.Reconcile.ShutdownTimeout);
         Assert.Equal("production", config.Source.Branch);
         Assert.Equal("hosts/web", config.Source.Path);
+        Assert.Equal(TimeSpan.FromMinutes(2), config.Source.FetchTimeout);
         Assert.Equal(Path.Combine(directory, "token"), config.Source.Credentials.PasswordFile);
+        Assert.Equal([Path.Combine(directory, "secrets.env"), "/dev/null"], config.Spec.HostEnvFiles);
         Assert.Equal(SignaturePolicy.Required, config.Source.Signatures.Policy);
         Assert.Equal("s3cret"u8.ToArray(), config.Webhooks.GitHub!.Bytes.ToArray());
     }
@@ -154,6 +164,160 @@ public sealed class ConfigLoaderTests : IDisposable
         var error = Assert.Single(result.Errors);
         Assert.Equal((2, 8), (error.Line, error.Column));
         Assert.DoesNotContain("ghp_SECRET", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("https://ghp_SECRET@github.com/org/repo.git")]
+    [InlineData("http://ghp_SECRET@git.example.com/ops.git")]
+    [InlineData("https://x-access-token:ghp_SECRET@github.com/org/repo.git")]
+    [InlineData("https://ghp_SECRET:@github.com/org/repo.git")]
+    public void Load_AnyUserInfoInHttpUrl_IsRefusedAtTheUrlWithoutEchoingIt(string url)
+    {
+        var result = Load($"source:\n  url: {url}\n");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal((2, 8), (error.Line, error.Column));
+        Assert.DoesNotContain("ghp_SECRET", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("source.credentials.tokenFile", error.Message, StringComparison.Ordinal);
+        Assert.Contains("usernameFile and passwordFile", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("git@github.com:org/repo.git")]
+    [InlineData("ssh://git@github.com/org/repo.git")]
+    [InlineData("ssh://git@github.com:2222/org/repo.git")]
+    public void Load_SshUrlWithUserName_IsAccepted(string url)
+    {
+        File.WriteAllText(Path.Combine(directory, "id_ed25519"), "k");
+        File.WriteAllText(Path.Combine(directory, "known_hosts"), "h");
+
+        var result = Load($"source:\n  url: {url}\n  credentials:\n    sshKeyFile: id_ed25519\n    knownHostsFile: known_hosts\n");
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+    }
+
+    [Fact]
+    public void Load_SshUrlWithoutKeyFiles_IsAConfigErrorAtTheUrlNotACrashAtStart()
+    {
+        var result = Load("source:\n  url: git@github.com:org/repo.git\n");
+
+        Assert.Equal(
+            [
+                $"{ConfigFile}:2:8: source.credentials.sshKeyFile (a deploy key) is required for ssh URLs",
+                $"{ConfigFile}:2:8: source.credentials.knownHostsFile is required for ssh URLs: host keys are checked strictly",
+            ],
+            result.Errors.Select(error => error.ToString()));
+    }
+
+    [Fact]
+    public void Load_TokenFileAndUsernamePassword_IsAConfigErrorAtCredentials()
+    {
+        foreach (var name in new[] { "token", "user", "password" })
+        {
+            File.WriteAllText(Path.Combine(directory, name), "x");
+        }
+
+        var result = Load(MinimalSource + "  credentials:\n    tokenFile: token\n    usernameFile: user\n    passwordFile: password\n");
+
+        Assert.Equal(
+            [$"{ConfigFile}:3:3: source.credentials: set either tokenFile, or usernameFile and passwordFile, not both"],
+            result.Errors.Select(error => error.ToString()));
+    }
+
+    [Fact]
+    public void Load_CredentialsOnAFileUrl_IsAConfigError()
+    {
+        File.WriteAllText(Path.Combine(directory, "token"), "x");
+
+        var result = Load("source:\n  url: file:///srv/git/hosts.git\n  credentials:\n    tokenFile: token\n");
+
+        Assert.Equal(
+            [$"{ConfigFile}:3:3: source.credentials are not used by Local URLs; remove them"],
+            result.Errors.Select(error => error.ToString()));
+    }
+
+    [Fact]
+    public void Load_SshKeyOnAnHttpsUrl_PointsAtTheCredentials()
+    {
+        File.WriteAllText(Path.Combine(directory, "id_ed25519"), "k");
+
+        var result = Load(MinimalSource + "  credentials:\n    sshKeyFile: id_ed25519\n");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal((3, 3), (error.Line, error.Column));
+        Assert.StartsWith("source.credentials.sshKeyFile and source.credentials.knownHostsFile apply to ssh URLs only", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("fetchTimeout: 2h", "source.fetchTimeout must be between 1s and 1h")]
+    [InlineData("fetchTimeout: 500ms", "source.fetchTimeout must be between 1s and 1h")]
+    [InlineData("fetchTimeout: 60", "source.fetchTimeout: '60' is not a duration")]
+    public void Load_FetchTimeoutOutOfRangeOrNotADuration_IsAnErrorAtTheValue(string line, string expected)
+    {
+        var result = Load(MinimalSource + "  " + line + "\n");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal((3, 17), (error.Line, error.Column));
+        Assert.StartsWith(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Load_FetchTimeout_ReachesTheGitSource()
+    {
+        var result = Load(MinimalSource + "  fetchTimeout: 5m30s\n");
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+        Assert.Equal(TimeSpan.FromSeconds(330), ConfigLoader.GitSourceOptionsFrom(result.Config!).FetchTimeout);
+    }
+
+    [Theory]
+    [InlineData("allowedSignersFile: allowed_signers")]
+    [InlineData("gpgKeyFile: keys.asc")]
+    public void Load_SignatureKeysWithoutPolicy_RequireSignatures(string keyLine)
+    {
+        File.WriteAllText(Path.Combine(directory, "allowed_signers"), "k");
+        File.WriteAllText(Path.Combine(directory, "keys.asc"), "k");
+
+        var result = Load(MinimalSource + "  signatures:\n    " + keyLine + "\n");
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+        Assert.Equal(SignaturePolicy.Required, result.Config!.Source.Signatures.Policy);
+        Assert.NotNull(ConfigLoader.GitSourceOptionsFrom(result.Config).Signatures);
+    }
+
+    [Fact]
+    public void Load_SignatureKeysWithPolicyNone_DoNotRequireSignatures()
+    {
+        File.WriteAllText(Path.Combine(directory, "allowed_signers"), "k");
+
+        var result = Load(MinimalSource + "  signatures:\n    policy: none\n    allowedSignersFile: allowed_signers\n");
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+        Assert.Equal(SignaturePolicy.None, result.Config!.Source.Signatures.Policy);
+        Assert.Null(ConfigLoader.GitSourceOptionsFrom(result.Config).Signatures);
+    }
+
+    [Fact]
+    public void Load_HostEnvFiles_AreRelativeToTheConfigAndASingleValueIsAList()
+    {
+        File.WriteAllText(Path.Combine(directory, "secrets.env"), "A=1\n");
+
+        var result = Load(MinimalSource + "spec:\n  hostEnvFiles: secrets.env\n");
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+        Assert.Equal([Path.Combine(directory, "secrets.env")], result.Config!.Spec.HostEnvFiles);
+    }
+
+    [Fact]
+    public void Load_MissingHostEnvFile_IsAnErrorAtItsEntry()
+    {
+        File.WriteAllText(Path.Combine(directory, "secrets.env"), "A=1\n");
+
+        var result = Load(MinimalSource + "spec:\n  hostEnvFiles:\n    - secrets.env\n    - /nonexistent/other.env\n");
+
+        Assert.Equal(
+            [$"{ConfigFile}:6:7: spec.hostEnvFiles: '/nonexistent/other.env' does not exist"],
+            result.Errors.Select(error => error.ToString()));
     }
 
     [Fact]
