@@ -42,7 +42,7 @@ internal static class ApplyCommand
                 stdout.WriteLine($"applying revision {loaded.Revision} to host {loaded.State!.Host}");
                 result = await context.Reconciler.ApplyAsync(loaded.State, loaded.Revision!, options,
                     progress => stdout.WriteLine(progress.QualifiedService is null ? $"  {progress.Message}" : $"  [{progress.QualifiedService}] {progress.Message}"),
-                    cancellationToken).ConfigureAwait(false);
+                    cancellationToken, loaded.Files).ConfigureAwait(false);
             }
             catch (Exception exception) when (exception is HttpRequestException or SocketException or DockerApiException or TimeoutException)
             {
