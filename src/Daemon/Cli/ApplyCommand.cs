@@ -25,6 +25,12 @@ internal static class ApplyCommand
             var stdout = parseResult.InvocationConfiguration.Output;
             var stderr = parseResult.InvocationConfiguration.Error;
             using var context = new CommandContext(parseResult);
+            if (!context.TryLockStateDirectory("apply", changesStateDirectory: true, stderr, out var stateLock))
+            {
+                return ExitCodes.Error;
+            }
+
+            using var heldLock = stateLock;
             using var loaded = await context.LoadAsync(source, parseResult, cancellationToken).ConfigureAwait(false);
             if (!CommandContext.ReportLoadFailure("apply", loaded, stderr))
             {
