@@ -25,6 +25,12 @@ internal static class ApplyCommand
             var stdout = parseResult.InvocationConfiguration.Output;
             var stderr = parseResult.InvocationConfiguration.Error;
             using var context = new CommandContext(parseResult);
+            if (!context.TryLockStateDirectory("apply", changesStateDirectory: true, stderr, out var stateLock))
+            {
+                return ExitCodes.Error;
+            }
+
+            using var heldLock = stateLock;
             using var loaded = await context.LoadAsync(source, parseResult, cancellationToken).ConfigureAwait(false);
             if (!CommandContext.ReportLoadFailure("apply", loaded, stderr))
             {
@@ -42,7 +48,7 @@ internal static class ApplyCommand
                 stdout.WriteLine($"applying revision {loaded.Revision} to host {loaded.State!.Host}");
                 result = await context.Reconciler.ApplyAsync(loaded.State, loaded.Revision!, options,
                     progress => stdout.WriteLine(progress.QualifiedService is null ? $"  {progress.Message}" : $"  [{progress.QualifiedService}] {progress.Message}"),
-                    cancellationToken).ConfigureAwait(false);
+                    cancellationToken, loaded.Files).ConfigureAwait(false);
             }
             catch (Exception exception) when (exception is HttpRequestException or SocketException or DockerApiException or TimeoutException)
             {

@@ -32,6 +32,34 @@ internal sealed class CommandContext : IDisposable
 
     public HostReconciler Reconciler { get; }
 
+    /// <summary>
+    /// Takes the state directory's lock for <paramref name="command"/> when it changes the state
+    /// directory: `apply` always (state file, live directory), `plan` only with --git (the git mirror).
+    /// False, with the error printed, when another berth process holds it.
+    /// </summary>
+    public bool TryLockStateDirectory(string command, bool changesStateDirectory, TextWriter stderr, out StateDirectoryLock? held)
+    {
+        held = null;
+        if (!changesStateDirectory)
+        {
+            return true;
+        }
+
+        try
+        {
+            held = StateDirectoryLock.Acquire(StateDirectory, $"berth {command}");
+            return true;
+        }
+        catch (StateDirectoryLockedException locked)
+        {
+            stderr.WriteLine($"berth {command}: {locked.Message}");
+            return false;
+        }
+    }
+
+    public static bool IsGit(SourceOptions source, ParseResult parseResult, string stateDirectory) =>
+        source.Origin(parseResult, stateDirectory) is DesiredStateOrigin.Git;
+
     public async Task<LoadedDesiredState> LoadAsync(SourceOptions source, ParseResult parseResult, CancellationToken cancellationToken)
     {
         var origin = source.Origin(parseResult, StateDirectory);

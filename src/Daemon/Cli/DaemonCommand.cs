@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Berth.Daemon.Configuration;
 using Berth.Daemon.Systemd;
+using Berth.Reconciler.State;
 
 namespace Berth.Daemon.Cli;
 
@@ -53,7 +54,12 @@ internal static class DaemonCommand
 
         try
         {
-            await using var app = DaemonHost.Build(config, SystemdIntegration.CurrentEnvironment());
+            // The daemon owns its state directory while it runs (a scripted test pass touches none of it).
+            var environment = SystemdIntegration.CurrentEnvironment();
+            using var stateLock = environment.TryGetValue(Passes.ScriptedPass.EnvironmentVariable, out var script) && !string.IsNullOrEmpty(script)
+                ? null
+                : StateDirectoryLock.Acquire(config.StateDir, "berth daemon");
+            await using var app = DaemonHost.Build(config, environment);
             await app.RunAsync().ConfigureAwait(false);
             return ExitCodes.Success;
         }

@@ -24,6 +24,12 @@ internal static class PlanCommand
             var stdout = parseResult.InvocationConfiguration.Output;
             var stderr = parseResult.InvocationConfiguration.Error;
             using var context = new CommandContext(parseResult);
+            if (!context.TryLockStateDirectory("plan", CommandContext.IsGit(source, parseResult, context.StateDirectory), stderr, out var stateLock))
+            {
+                return ExitCodes.Error;
+            }
+
+            using var heldLock = stateLock;
             using var loaded = await context.LoadAsync(source, parseResult, cancellationToken).ConfigureAwait(false);
             if (!CommandContext.ReportLoadFailure("plan", loaded, stderr))
             {

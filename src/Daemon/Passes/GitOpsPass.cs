@@ -72,7 +72,7 @@ internal sealed partial class GitOpsPass(
         try
         {
             result = await reconciler.ApplyAsync(desired, loaded.Revision!, new ApplyOptions(),
-                progress => LogStep(logger, Short(loaded.Revision), progress.QualifiedService ?? "-", progress.Message), cancellationToken).ConfigureAwait(false);
+                progress => LogStep(logger, Short(loaded.Revision), progress.QualifiedService ?? "-", progress.Message), cancellationToken, loaded.Files).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is HttpRequestException or SocketException or DockerApiException or TimeoutException)
         {

@@ -85,6 +85,15 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
             if (evidence is not null)
             {
                 await engine.RemoveContainerAsync(newId, cancellationToken).ConfigureAwait(false);
+
+                // With max_failure_ratio 0 (the default) one failed gate fails the revision: put the
+                // last applied revision's files back before the old container starts on them. (With
+                // a tolerated ratio the rollout may still succeed; the files go back after it fails.)
+                if (service.Update.MaxFailureRatio <= 0)
+                {
+                    scope.RestorePreviousFiles?.Invoke();
+                }
+
                 await engine.StartContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false);
                 progress($"restarted the previous {containerName}");
                 return evidence;

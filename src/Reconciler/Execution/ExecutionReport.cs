@@ -45,7 +45,16 @@ public sealed record ExecutionReport(ImmutableArray<StepOutcome> Steps, Immutabl
 public sealed record ExecutionScope(
     ResourceOwner Owner,
     ImmutableDictionary<string, ServiceSpec> PreviousSpecs,
-    TimeSpan DrainPeriod);
+    TimeSpan DrainPeriod)
+{
+    /// <summary>
+    /// Puts the last applied revision's files back into the live directory (idempotent), called
+    /// before a previous container or spec is started again once the revision is certain to fail, so
+    /// the old container does not start on the failed revision's files. Null: no live directory (a
+    /// directory source).
+    /// </summary>
+    public Action? RestorePreviousFiles { get; init; }
+}
 
 /// <summary>One line of progress, as `berth apply` prints it and the daemon logs it.</summary>
 public sealed record ProgressEvent(string? QualifiedService, string Message);

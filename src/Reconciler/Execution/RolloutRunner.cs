@@ -86,6 +86,8 @@ public sealed class RolloutRunner(ContainerReplacer replacer, TimeProvider timeP
             return (new ServiceOutcome(service.QualifiedName, RolloutResult.Paused, "rollout failed and the previous spec is unknown, so nothing could be rolled back; paused", firstFailure), SkipRest(replacements, stepOutcomes));
         }
 
+        // The revision has failed: the previous config runs on the previous revision's files.
+        scope.RestorePreviousFiles?.Invoke();
         progress(new ProgressEvent(service.QualifiedName, $"rolling back {replaced.Count.ToString(CultureInfo.InvariantCulture)} replica(s) to the previous config"));
         foreach (var step in replaced)
         {

@@ -31,6 +31,13 @@ public sealed record LoadedDesiredState(
     /// <summary>What the git source did in this load (fetch, signature verdict), for metrics and status; null for a directory.</summary>
     public GitRevision? Git { get; init; }
 
+    /// <summary>
+    /// A git revision's files, to put into the live directory when (and only when) it is applied:
+    /// pass them to <see cref="HostReconciler.ApplyAsync"/>. Null for a directory source, whose files
+    /// are used where they are.
+    /// </summary>
+    public RevisionFiles? Files { get; init; }
+
     public bool Succeeded => State is not null && SourceError is null && SpecErrors.IsEmpty;
 
     public void Dispose()
@@ -46,8 +53,9 @@ public sealed record LoadedDesiredState(
 public static class DesiredStateSource
 {
     /// <param name="workDirectory">
-    /// For git: fresh exports go under `trees/`, and a valid commit is mirrored into `repo/` (see
-    /// <see cref="TreeMirror"/>), from which the returned state is loaded.
+    /// For git: fresh exports go under `trees/`, from which the commit is loaded as if it lived in
+    /// the live directory `repo/` (see <see cref="LiveTree"/>), which loading never changes: only an
+    /// apply puts the files there.
     /// </param>
     public static async Task<LoadedDesiredState> LoadAsync(
         DesiredStateOrigin origin, string host, SpecLoadOptions options, GitSource? gitSource, string workDirectory, CancellationToken cancellationToken)
@@ -73,17 +81,16 @@ public static class DesiredStateSource
                 }
 
                 // The desired state is read from the commit's exported tree, never from a working
-                // directory; only a commit that validated is mirrored to the stable directory it runs from.
-                var validated = SpecLoader.LoadHost(fetched.TreeDirectory!, host, options);
-                if (validated.State is null)
+                // directory, but relative bind sources resolve against the stable live directory the
+                // containers will use (the path is part of the config hash). Loading (and so `plan`)
+                // leaves that directory alone: an apply switches the files in (RevisionFiles).
+                var liveTree = new LiveTree(workDirectory);
+                var result = SpecLoader.LoadHost(fetched.TreeDirectory!, host, options, hostDirectory: liveTree.Directory);
+                return new LoadedDesiredState(result.State, fetched.CommitSha, result.HostInInventory, result.Errors, null, fetched.TreeDirectory)
                 {
-                    return new LoadedDesiredState(null, fetched.CommitSha, validated.HostInInventory, validated.Errors, null, fetched.TreeDirectory) { Git = fetched };
-                }
-
-                var stable = Path.Combine(workDirectory, "repo");
-                TreeMirror.Sync(fetched.TreeDirectory!, stable);
-                var result = SpecLoader.LoadHost(stable, host, options);
-                return new LoadedDesiredState(result.State, fetched.CommitSha, result.HostInInventory, result.Errors, null, fetched.TreeDirectory) { Git = fetched };
+                    Git = fetched,
+                    Files = result.State is null ? null : new RevisionFiles(liveTree, fetched.TreeDirectory!),
+                };
             }
 
             default:

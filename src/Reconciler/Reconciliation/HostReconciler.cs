@@ -72,7 +72,13 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         return (lastApplied, await ObserveAsync(lastApplied, cancellationToken).ConfigureAwait(false));
     }
 
-    public async Task<ApplyResult> ApplyAsync(DesiredState desired, string revision, ApplyOptions options, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    /// <param name="files">
+    /// A git revision's files (<see cref="LoadedDesiredState.Files"/>): put into the live directory
+    /// just before the rollout, kept as the last applied files when it succeeds, and replaced by the
+    /// last applied revision's files when it fails. Null for a directory source.
+    /// </param>
+    public async Task<ApplyResult> ApplyAsync(
+        DesiredState desired, string revision, ApplyOptions options, Action<ProgressEvent> progress, CancellationToken cancellationToken, RevisionFiles? files = null)
     {
         var applied = await stateStore.LoadAsync(desired.Host, cancellationToken).ConfigureAwait(false);
         var observed = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
@@ -97,10 +103,52 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         var previousSpecs = applied.Services
             .Where(entry => entry.Value.Spec is not null)
             .ToImmutableDictionary(entry => entry.Key, entry => entry.Value.Spec!, StringComparer.Ordinal);
-        var scope = new ExecutionScope(new ResourceOwner(desired.Host, revision), previousSpecs, options.DrainPeriod);
-        var report = plan.HasChanges
-            ? await new PlanExecutor(engine, timeProvider).ExecuteAsync(plan, scope, Dependencies(desired), progress, cancellationToken).ConfigureAwait(false)
-            : new ExecutionReport([], []);
+        // The containers this rollout creates need the revision's files, so they go into the live
+        // directory now, not after success. A path taken by a container's data refuses the revision
+        // before anything changed (the mirror never overwrites what berth did not write).
+        if (files is not null)
+        {
+            try
+            {
+                foreach (var kept in files.Switch(desired))
+                {
+                    progress(new ProgressEvent(null, $"kept {kept} in {files.LiveTree.Directory}: the commit removed it, but it changed since berth wrote it"));
+                }
+            }
+            catch (TreeMirrorConflictException conflict)
+            {
+                await stateStore.SaveAsync(RecordAttempt(applied, revision, now, success: false, conflict.Message, "failed"), cancellationToken).ConfigureAwait(false);
+                return new ApplyResult(ApplyOutcome.Failed, revision, plan, null, conflict.Message) { Observed = observed };
+            }
+        }
+
+        var scope = new ExecutionScope(new ResourceOwner(desired.Host, revision), previousSpecs, options.DrainPeriod)
+        {
+            RestorePreviousFiles = files is null ? null : files.RestorePrevious,
+        };
+        ExecutionReport report;
+        try
+        {
+            report = plan.HasChanges
+                ? await new PlanExecutor(engine, timeProvider).ExecuteAsync(plan, scope, Dependencies(desired), progress, cancellationToken).ConfigureAwait(false)
+                : new ExecutionReport([], []);
+        }
+        catch
+        {
+            // Engine gone or cancelled mid-rollout: the revision was not applied, so neither are its files.
+            files?.RestorePrevious();
+            throw;
+        }
+
+        // Invariant: the live directory holds the last applied revision's files whenever a pass ends.
+        if (report.Succeeded && plan.Problems.IsEmpty)
+        {
+            files?.MarkApplied();
+        }
+        else
+        {
+            files?.RestorePrevious();
+        }
 
         // Level-based record: what actually runs now, not what we think we did.
         var after = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);

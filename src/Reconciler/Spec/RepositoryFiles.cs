@@ -15,17 +15,24 @@ internal interface IRepositoryFiles
 
 internal sealed class DirectoryRepositoryFiles : IRepositoryFiles
 {
+    private readonly string readRoot;
     private readonly string realRoot;
 
-    public DirectoryRepositoryFiles(string directory)
+    /// <param name="hostDirectory">
+    /// Where these files will live when containers use them, if not where they are read from (a git
+    /// commit is validated from a scratch export but runs from the stable live directory): relative
+    /// bind sources and the default project name are taken from it. Default: <paramref name="directory"/>.
+    /// </param>
+    public DirectoryRepositoryFiles(string directory, string? hostDirectory = null)
     {
-        RootPath = Path.GetFullPath(directory);
-        if (!Directory.Exists(RootPath))
+        readRoot = Path.GetFullPath(directory);
+        if (!Directory.Exists(readRoot))
         {
             throw new DirectoryNotFoundException($"repository directory '{directory}' does not exist");
         }
 
-        realRoot = RealPath(RootPath);
+        RootPath = Path.GetFullPath(hostDirectory ?? directory);
+        realRoot = RealPath(readRoot);
     }
 
     public string RootPath { get; }
@@ -44,7 +51,7 @@ internal sealed class DirectoryRepositoryFiles : IRepositoryFiles
     /// </summary>
     private string InsideRepository(string relativePath)
     {
-        var path = Path.Combine(RootPath, relativePath);
+        var path = Path.Combine(readRoot, relativePath);
         var real = RealPath(path);
         if (real != realRoot && !real.StartsWith(realRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {

@@ -22,8 +22,9 @@ public static class SpecLoader
     public static readonly ImmutableArray<string> ComposeFileNames = ["compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"];
 
     /// <summary>The desired state of <paramref name="host"/>: the stacks berth.yaml assigns to it.</summary>
-    public static HostLoadResult LoadHost(string repositoryDirectory, string host, SpecLoadOptions? options = null) =>
-        LoadHost(new DirectoryRepositoryFiles(repositoryDirectory), host, options ?? SpecLoadOptions.Default);
+    /// <param name="hostDirectory">Where the files will live for the containers, if not <paramref name="repositoryDirectory"/>: relative bind sources resolve against it.</param>
+    public static HostLoadResult LoadHost(string repositoryDirectory, string host, SpecLoadOptions? options = null, string? hostDirectory = null) =>
+        LoadHost(new DirectoryRepositoryFiles(repositoryDirectory, hostDirectory), host, options ?? SpecLoadOptions.Default);
 
     /// <summary>The hosts of the inventory and the inventory's own errors, for `berth validate` without --host.</summary>
     public static RepositoryLoadResult LoadInventory(string repositoryDirectory, SpecLoadOptions? options = null) =>

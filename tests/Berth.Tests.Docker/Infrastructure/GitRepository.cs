@@ -42,14 +42,19 @@ public sealed class GitRepository : IDisposable
         }
     }
 
+    public void Delete(string relativePath) => File.Delete(Path.Combine(WorkDirectory, relativePath));
+
     /// <returns>The new commit's sha.</returns>
-    public string CommitAndPush(string message)
+    public string CommitAndPush(string message, string branch = "main")
     {
         Git(WorkDirectory, "add", "-A");
         Git(WorkDirectory, "commit", "-q", "-m", message);
-        Git(WorkDirectory, "push", "-q", "origin", "HEAD:main");
+        Git(WorkDirectory, "push", "-q", "origin", $"HEAD:{branch}");
         return Git(WorkDirectory, "rev-parse", "HEAD").Trim();
     }
+
+    /// <summary>Moves the work tree back to a commit (to commit the next change on top of it, e.g. for another branch).</summary>
+    public void ResetTo(string commit) => Git(WorkDirectory, "reset", "-q", "--hard", commit);
 
     private static string Git(string workingDirectory, params string[] arguments)
     {

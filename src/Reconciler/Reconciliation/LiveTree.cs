@@ -1,0 +1,144 @@
+using Berth.Reconciler.Spec.Model;
+
+namespace Berth.Reconciler.Reconciliation;
+
+/// <summary>
+/// The directory a git source's files run from (`&lt;state-dir&gt;/repo`, where relative bind mounts
+/// point), plus what berth keeps beside it: the mirror's manifest and a copy of the last applied
+/// revision's tree, to go back to when a rollout fails.
+/// </summary>
+/// <remarks>
+/// Only an apply changes this directory, never a load or a plan: a dry run (even of another branch)
+/// must not rewrite files that running containers have mounted. The new revision's files are put in
+/// place before its rollout (the containers it creates need them), and put back to the last applied
+/// revision's when the rollout fails, before a stop-first rollback restarts an old container where
+/// that is known in advance (see <see cref="RevisionFiles.RestorePrevious"/>).
+/// </remarks>
+public sealed class LiveTree(string stateDirectory)
+{
+    /// <summary>`&lt;state-dir&gt;/repo`: relative bind sources of a git source resolve into it.</summary>
+    public string Directory { get; } = Path.Combine(stateDirectory, "repo");
+
+    private string ManifestPath => Path.Combine(stateDirectory, "repo.manifest.json");
+
+    private string AppliedCopy => Path.Combine(stateDirectory, "repo.applied");
+
+    /// <summary>Puts a revision's files in place and creates missing bind source directories under the live directory.</summary>
+    /// <returns>Files the revision no longer has that were kept because they changed since berth wrote them.</returns>
+    /// <exception cref="TreeMirrorConflictException">A path of the revision is taken by something berth did not write.</exception>
+    public IReadOnlyList<string> Switch(string exportedTree, DesiredState desired)
+    {
+        var kept = TreeMirror.Sync(exportedTree, Directory, ManifestPath);
+        CreateBindSources(desired);
+        return kept;
+    }
+
+    /// <summary>Remembers <paramref name="exportedTree"/> as the last applied revision's files (what a failed rollout returns to).</summary>
+    public void MarkApplied(string exportedTree)
+    {
+        var staging = AppliedCopy + ".partial";
+        if (System.IO.Directory.Exists(staging))
+        {
+            System.IO.Directory.Delete(staging, recursive: true);
+        }
+
+        CopyTree(exportedTree, staging);
+        if (System.IO.Directory.Exists(AppliedCopy))
+        {
+            System.IO.Directory.Delete(AppliedCopy, recursive: true);
+        }
+
+        System.IO.Directory.Move(staging, AppliedCopy);
+    }
+
+    /// <summary>
+    /// Puts the last applied revision's files back. False when no revision was applied through this
+    /// directory yet (nothing to go back to): the files stay as they are.
+    /// </summary>
+    public bool RestoreApplied()
+    {
+        if (!System.IO.Directory.Exists(AppliedCopy))
+        {
+            return false;
+        }
+
+        TreeMirror.Sync(AppliedCopy, Directory, ManifestPath);
+        return true;
+    }
+
+    /// <summary>
+    /// Git stores no empty directory, so `./data:/var/lib/x` may point at nothing. Docker would create
+    /// it too (short syntax, or create_host_path: true); creating it here makes it exist before the
+    /// container does, owned by berth's user. Never recorded in the manifest: whatever a container
+    /// writes into it is never removed.
+    /// </summary>
+    private void CreateBindSources(DesiredState desired)
+    {
+        var root = Path.GetFullPath(Directory) + Path.DirectorySeparatorChar;
+        foreach (var mount in desired.AllServices.SelectMany(service => service.Container.Mounts))
+        {
+            if (mount is { Type: MountType.Bind, BindCreateHostPath: true, Source: { } source }
+                && Path.GetFullPath(source).StartsWith(root, StringComparison.Ordinal)
+                && !Path.Exists(source))
+            {
+                System.IO.Directory.CreateDirectory(source);
+            }
+        }
+    }
+
+    private static void CopyTree(string source, string target)
+    {
+        System.IO.Directory.CreateDirectory(target);
+        foreach (var entry in System.IO.Directory.EnumerateFileSystemEntries(source, "*", SearchOption.AllDirectories))
+        {
+            var destination = Path.Combine(target, Path.GetRelativePath(source, entry));
+            if (System.IO.Directory.Exists(entry))
+            {
+                System.IO.Directory.CreateDirectory(destination);
+            }
+            else
+            {
+                File.Copy(entry, destination);
+            }
+        }
+    }
+}
+
+/// <summary>One revision's files for one apply: switch them in, then keep them (success) or put the last applied ones back (failure).</summary>
+public sealed class RevisionFiles(LiveTree liveTree, string exportedTree)
+{
+    private readonly Lock gate = new();
+    private bool restored;
+
+    public LiveTree LiveTree { get; } = liveTree;
+
+    public IReadOnlyList<string> Switch(DesiredState desired)
+    {
+        lock (gate)
+        {
+            restored = false;
+            return LiveTree.Switch(exportedTree, desired);
+        }
+    }
+
+    public void MarkApplied()
+    {
+        lock (gate)
+        {
+            LiveTree.MarkApplied(exportedTree);
+        }
+    }
+
+    /// <summary>Puts the last applied revision's files back, once per apply (services roll back concurrently).</summary>
+    public void RestorePrevious()
+    {
+        lock (gate)
+        {
+            if (!restored)
+            {
+                LiveTree.RestoreApplied();
+                restored = true;
+            }
+        }
+    }
+}
