@@ -9,8 +9,13 @@ namespace Berth.Reconciler.Engine;
 /// <summary>Maps a normalised <see cref="ContainerSpec"/> to the engine's create parameters. Pure.</summary>
 internal static class CreateParametersMapper
 {
-    public static CreateContainerParameters Map(ContainerCreateRequest request)
+    /// <param name="inheritedVolumes">
+    /// Container target -> engine volume name of the anonymous volumes the replaced container had
+    /// (see <see cref="AnonymousVolumeTargets"/>); they are mounted again instead of new empty ones.
+    /// </param>
+    public static CreateContainerParameters Map(ContainerCreateRequest request, IReadOnlyDictionary<string, string>? inheritedVolumes = null)
     {
+        inheritedVolumes ??= new Dictionary<string, string>(StringComparer.Ordinal);
         var service = request.Service;
         var spec = service.Container;
         var labels = new Dictionary<string, string>(spec.Labels, StringComparer.Ordinal)
@@ -76,7 +81,9 @@ internal static class CreateParametersMapper
             HostConfig = new HostConfig
             {
                 PortBindings = portBindings,
-                Mounts = [.. spec.Mounts.Select(MapMount)],
+                Binds = [.. spec.Mounts.Where(UsesLegacyBind).Select(LegacyBind)],
+                Mounts = [.. spec.Mounts.Where(mount => !UsesLegacyBind(mount)).Select(mount => MapMount(mount, inheritedVolumes)),
+                    .. InheritedImageVolumes(spec, inheritedVolumes)],
                 RestartPolicy = MapRestart(spec.Restart),
                 Init = spec.Init ? true : null,
                 ReadonlyRootfs = spec.ReadOnly,
@@ -120,6 +127,28 @@ internal static class CreateParametersMapper
     public static IEnumerable<string> Aliases(ServiceSpec service, ServiceNetwork network, bool attachAliases) =>
         attachAliases ? network.Aliases.Prepend(service.Name).Distinct(StringComparer.Ordinal) : [];
 
+    /// <summary>
+    /// The container paths where a container of this spec gets an anonymous volume: the spec's
+    /// volume entries without a source ("- /data"), and the image's VOLUME paths that no spec
+    /// mount or tmpfs covers. Like docker compose, a replacement takes these over from the
+    /// container it replaces instead of starting with new, empty ones.
+    /// </summary>
+    public static IReadOnlySet<string> AnonymousVolumeTargets(ContainerSpec spec, IEnumerable<string> imageVolumes)
+    {
+        var covered = spec.Mounts.Select(mount => mount.Target).Concat(spec.Tmpfs.Select(TmpfsTarget)).ToHashSet(StringComparer.Ordinal);
+        var targets = spec.Mounts.Where(mount => mount.Type == MountType.Volume && mount.Source is null).Select(mount => mount.Target)
+            .ToHashSet(StringComparer.Ordinal);
+        targets.UnionWith(imageVolumes.Where(path => !covered.Contains(path)));
+        return targets;
+    }
+
+    /// <summary>Inherited anonymous volumes at the image's VOLUME paths, which the spec does not mention.</summary>
+    private static IEnumerable<Mount> InheritedImageVolumes(ContainerSpec spec, IReadOnlyDictionary<string, string> inheritedVolumes) =>
+        inheritedVolumes
+            .Where(inherited => !spec.Mounts.Any(mount => mount.Target == inherited.Key))
+            .OrderBy(inherited => inherited.Key, StringComparer.Ordinal)
+            .Select(inherited => new Mount { Type = "volume", Source = inherited.Value, Target = inherited.Key });
+
     private static string? FirstNetwork(ContainerSpec spec) => spec.Networks.Length > 0 ? spec.Networks[0].EngineName : null;
 
     private static string PortKey(int target, PortProtocol protocol) =>
@@ -137,7 +166,36 @@ internal static class CreateParametersMapper
             Retries = healthCheck.Retries,
         };
 
-    private static Mount MapMount(MountSpec mount) => new()
+    /// <summary>
+    /// A bind that may create its missing host directory goes through the legacy `HostConfig.Binds`
+    /// form ("src:dst[:ro,propagation]"), as docker compose does: with Binds every engine (API 1.41 /
+    /// Docker 20.10 included) creates a missing source directory, while the Mounts form refuses it
+    /// ("bind source path does not exist") and only API 1.42+ knows BindOptions.CreateMountpoint.
+    /// A bind without create_host_path stays a Mount, so a missing source fails the create clearly.
+    /// A source or target with ':' cannot be written as a Binds string; it stays a Mount with
+    /// CreateMountpoint (API 1.42+; older engines then report the missing path).
+    /// </summary>
+    internal static bool UsesLegacyBind(MountSpec mount) =>
+        mount.Type == MountType.Bind && mount.BindCreateHostPath
+        && mount.Source is { } source && !source.Contains(':', StringComparison.Ordinal) && !mount.Target.Contains(':', StringComparison.Ordinal);
+
+    private static string LegacyBind(MountSpec mount)
+    {
+        var options = new List<string>(2);
+        if (mount.ReadOnly)
+        {
+            options.Add("ro");
+        }
+
+        if (mount.BindPropagation is { } propagation)
+        {
+            options.Add(propagation);
+        }
+
+        return options.Count == 0 ? $"{mount.Source}:{mount.Target}" : $"{mount.Source}:{mount.Target}:{string.Join(',', options)}";
+    }
+
+    private static Mount MapMount(MountSpec mount, IReadOnlyDictionary<string, string> inheritedVolumes) => new()
     {
         Type = mount.Type switch
         {
@@ -145,7 +203,10 @@ internal static class CreateParametersMapper
             MountType.Bind => "bind",
             _ => "tmpfs",
         },
-        Source = mount.Source,
+        // An anonymous volume (no source) reuses the replaced container's one, so its data survives.
+        Source = mount.Type == MountType.Volume && mount.Source is null && inheritedVolumes.TryGetValue(mount.Target, out var inherited)
+            ? inherited
+            : mount.Source,
         Target = mount.Target,
         ReadOnly = mount.ReadOnly,
         VolumeOptions = mount.Type == MountType.Volume && mount.VolumeNoCopy ? new VolumeOptions { NoCopy = true } : null,

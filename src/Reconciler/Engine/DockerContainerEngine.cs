@@ -166,7 +166,10 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
 
     public async Task<string> CreateContainerAsync(ContainerCreateRequest request, CancellationToken cancellationToken)
     {
-        var created = await client.Containers.CreateContainerAsync(CreateParametersMapper.Map(request), cancellationToken).ConfigureAwait(false);
+        var inherited = request.ReplacementOf is { } replaced
+            ? await AnonymousVolumesOfAsync(replaced, request, cancellationToken).ConfigureAwait(false)
+            : new Dictionary<string, string>(StringComparer.Ordinal);
+        var created = await client.Containers.CreateContainerAsync(CreateParametersMapper.Map(request, inherited), cancellationToken).ConfigureAwait(false);
         var spec = request.Service.Container;
         if (spec.NetworkMode is null)
         {
@@ -181,6 +184,49 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
         return created.ID;
     }
 
+    /// <summary>
+    /// Target -> volume name of the anonymous volumes of the container being replaced, at the paths
+    /// where the new container would get anonymous volumes too. Mounting them again (as docker compose
+    /// does on recreate) keeps their data across an update instead of leaving it behind in a volume
+    /// nobody mounts any more.
+    /// </summary>
+    private async Task<Dictionary<string, string>> AnonymousVolumesOfAsync(string replacedName, ContainerCreateRequest request, CancellationToken cancellationToken)
+    {
+        var inherited = new Dictionary<string, string>(StringComparer.Ordinal);
+        ContainerInspectResponse replaced;
+        try
+        {
+            replaced = await client.Containers.InspectContainerAsync(replacedName, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerContainerNotFoundException)
+        {
+            return inherited; // nothing to take over (e.g. removed by hand meanwhile)
+        }
+
+        if (!BerthLabels.IsOwnedBy(replaced.Config?.Labels, request.Owner.HostIdentity))
+        {
+            return inherited; // never take data from a container berth does not own
+        }
+
+        var spec = request.Service.Container;
+        var image = await client.Images.InspectImageAsync(spec.Image, cancellationToken).ConfigureAwait(false);
+        var targets = CreateParametersMapper.AnonymousVolumeTargets(spec, image.Config?.Volumes?.Keys ?? []);
+        foreach (var mount in replaced.Mounts ?? [])
+        {
+            // Only a volume the engine named itself (64 hex digits): a named volume that used to be
+            // at this path is the spec's business, not something to carry over silently.
+            if (mount.Type == "volume" && targets.Contains(mount.Destination) && IsEngineGeneratedName(mount.Name))
+            {
+                inherited[mount.Destination] = mount.Name;
+            }
+        }
+
+        return inherited;
+    }
+
+    private static bool IsEngineGeneratedName([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? name) =>
+        name is { Length: 64 } && name.All(character => char.IsAsciiHexDigitLower(character) || char.IsAsciiDigit(character));
+
     public async Task StartContainerAsync(string containerId, CancellationToken cancellationToken) =>
         await client.Containers.StartContainerAsync(containerId, new ContainerStartParameters(), cancellationToken).ConfigureAwait(false);
 
@@ -191,8 +237,10 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
             cancellationToken).ConfigureAwait(false);
 
     public Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken) =>
-        // Anonymous volumes go with the container (as `docker compose down` without -v keeps named ones);
-        // named volumes are never removed here.
+        // Volumes are never removed with a container (RemoveVolumes = false), anonymous ones included:
+        // on a replacement the new container has taken the old one's anonymous volumes over (see
+        // AnonymousVolumesOfAsync), and a container that goes for good leaves them behind like
+        // `docker compose down` without -v does. berth never deletes data implicitly (docs/reconcile.md).
         client.Containers.RemoveContainerAsync(containerId, new ContainerRemoveParameters { Force = true, RemoveVolumes = false }, cancellationToken);
 
     public Task RenameContainerAsync(string containerId, string newName, CancellationToken cancellationToken) =>

@@ -26,12 +26,29 @@ public sealed class DockerTestScope : IAsyncDisposable
 
     public Dictionary<string, string> Labels => new() { [TestRunLabel] = ScopeId };
 
+    /// <summary>
+    /// Volumes the engine named itself that this test's containers used (anonymous volumes carry no
+    /// label to find them by): removed after the containers.
+    /// </summary>
+    public List<string> AnonymousVolumes { get; } = [];
+
     public async ValueTask DisposeAsync()
     {
         // What the test created directly carries the scope label; what berth created for it carries
         // the scope id as berth's host identity. Both are removed; nothing else is touched.
         await RemoveByLabelAsync($"{TestRunLabel}={ScopeId}");
         await RemoveByLabelAsync($"{BerthLabels.Host}={ScopeId}");
+        foreach (var volume in AnonymousVolumes.Distinct(StringComparer.Ordinal))
+        {
+            try
+            {
+                await Client.Volumes.RemoveAsync(volume, force: true);
+            }
+            catch (DockerApiException exception) when (exception.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+            }
+        }
+
         Client.Dispose();
     }
 
@@ -47,7 +64,8 @@ public sealed class DockerTestScope : IAsyncDisposable
         foreach (var container in containers)
         {
             await Client.Containers.RemoveContainerAsync(
-                container.ID, new ContainerRemoveParameters { Force = true, RemoveVolumes = false }, timeout.Token);
+                // RemoveVolumes: the container's own anonymous volumes go with it (named ones never do).
+                container.ID, new ContainerRemoveParameters { Force = true, RemoveVolumes = true }, timeout.Token);
         }
 
         var networks = await Client.Networks.ListNetworksAsync(new NetworksListParameters { Filters = filter }, timeout.Token);
