@@ -60,9 +60,15 @@ internal sealed class CommandContext : IDisposable
     public static bool IsGit(SourceOptions source, ParseResult parseResult, string stateDirectory) =>
         source.Origin(parseResult, stateDirectory) is DesiredStateOrigin.Git;
 
-    public async Task<LoadedDesiredState> LoadAsync(SourceOptions source, ParseResult parseResult, CancellationToken cancellationToken)
+    /// <param name="gitCacheDirectory">Fetch and export under this directory instead of the state directory (a preview while another process holds the state directory).</param>
+    public async Task<LoadedDesiredState> LoadAsync(SourceOptions source, ParseResult parseResult, CancellationToken cancellationToken, string? gitCacheDirectory = null)
     {
         var origin = source.Origin(parseResult, StateDirectory);
+        if (gitCacheDirectory is not null && origin is DesiredStateOrigin.Git withMirror)
+        {
+            origin = withMirror with { Options = withMirror.Options with { CacheDirectory = Path.Combine(gitCacheDirectory, "git") } };
+        }
+
         if (origin is DesiredStateOrigin.Git { Options: var options } && options.Validate() is { Count: > 0 } problems)
         {
             // The GitSource constructor would throw these; a command-line mistake is an error message,
@@ -75,7 +81,7 @@ internal sealed class CommandContext : IDisposable
             ? new GitSource(git.Options, TimeProvider.System, NullLogger<GitSource>.Instance)
             : null;
         return await DesiredStateSource.LoadAsync(origin, source.HostIdentity(parseResult), source.LoadOptions(parseResult), gitSource,
-            StateDirectory, cancellationToken).ConfigureAwait(false);
+            StateDirectory, cancellationToken, gitCacheDirectory is null ? null : Path.Combine(gitCacheDirectory, "trees")).ConfigureAwait(false);
     }
 
     /// <summary>Prints why there is no desired state; returns false when there is none.</summary>

@@ -3,6 +3,7 @@ using System.Net.Http;
 using System.Net.Sockets;
 using System.Text.Json;
 using Berth.Reconciler.Planning;
+using Berth.Reconciler.State;
 using Docker.DotNet;
 
 namespace Berth.Daemon.Cli;
@@ -24,13 +25,27 @@ internal static class PlanCommand
             var stdout = parseResult.InvocationConfiguration.Output;
             var stderr = parseResult.InvocationConfiguration.Error;
             using var context = new CommandContext(parseResult);
-            if (!context.TryLockStateDirectory("plan", CommandContext.IsGit(source, parseResult, context.StateDirectory), stderr, out var stateLock))
+            // plan --git fetches into the state directory's git mirror, which needs its lock. When the
+            // daemon holds it, a preview must still work ("every change can be previewed"): fetch into
+            // a private temporary clone instead; plan writes nothing else in the state directory.
+            StateDirectoryLock? stateLock = null;
+            string? privateGitCache = null;
+            if (CommandContext.IsGit(source, parseResult, context.StateDirectory))
             {
-                return ExitCodes.Error;
+                try
+                {
+                    stateLock = StateDirectoryLock.Acquire(context.StateDirectory, "berth plan");
+                }
+                catch (StateDirectoryLockedException)
+                {
+                    privateGitCache = Directory.CreateTempSubdirectory("berth-plan-git-").FullName;
+                    stderr.WriteLine($"berth plan: another berth process uses {context.StateDirectory}; fetching into a temporary clone for this preview");
+                }
             }
 
             using var heldLock = stateLock;
-            using var loaded = await context.LoadAsync(source, parseResult, cancellationToken).ConfigureAwait(false);
+            using var privateClone = privateGitCache is null ? null : new TemporaryDirectory(privateGitCache);
+            using var loaded = await context.LoadAsync(source, parseResult, cancellationToken, privateGitCache).ConfigureAwait(false);
             if (!CommandContext.ReportLoadFailure("plan", loaded, stderr))
             {
                 return ExitCodes.Error;
@@ -81,3 +96,23 @@ internal sealed record PlanJson(string Host, string? Revision, bool HasChanges, 
         [.. plan.Problems.Select(problem => new Problem(problem.QualifiedService, problem.Message))],
         [.. plan.Notices.Select(notice => new Notice(notice.Resource, notice.Message))]);
 }
+
+/// <summary>Deletes a directory berth created for one command when the command ends.</summary>
+internal sealed class TemporaryDirectory(string path) : IDisposable
+{
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a leftover under /tmp is harmless and holds no secret (no credentials are stored in a clone).
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
+

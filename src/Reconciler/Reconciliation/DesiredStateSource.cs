@@ -57,8 +57,10 @@ public static class DesiredStateSource
     /// the live directory `repo/` (see <see cref="LiveTree"/>), which loading never changes: only an
     /// apply puts the files there.
     /// </param>
+    /// <param name="exportDirectory">Where git exports go instead of `trees/` under the work directory (a preview that must not write there).</param>
     public static async Task<LoadedDesiredState> LoadAsync(
-        DesiredStateOrigin origin, string host, SpecLoadOptions options, GitSource? gitSource, string workDirectory, CancellationToken cancellationToken)
+        DesiredStateOrigin origin, string host, SpecLoadOptions options, GitSource? gitSource, string workDirectory, CancellationToken cancellationToken,
+        string? exportDirectory = null)
     {
         switch (origin)
         {
@@ -72,7 +74,7 @@ public static class DesiredStateSource
             case DesiredStateOrigin.Git:
             {
                 ArgumentNullException.ThrowIfNull(gitSource);
-                var exportRoot = Path.Combine(workDirectory, "trees");
+                var exportRoot = exportDirectory ?? Path.Combine(workDirectory, "trees");
                 System.IO.Directory.CreateDirectory(exportRoot);
                 var fetched = await gitSource.FetchVerifiedTreeAsync(exportRoot, cancellationToken).ConfigureAwait(false);
                 if (!fetched.Succeeded)

@@ -71,6 +71,29 @@ public sealed class PlanApplyCommandTests
     }
 
     [Fact]
+    public async Task PlanGit_WhileTheDaemonHoldsTheStateDirectory_PreviewsFromATemporaryCloneAndWritesNothingThere()
+    {
+        await using var harness = new ReconcileHarness();
+        using var example = TestRepository.FromExample(harness.Host);
+        using var git = new GitRepository();
+        git.CopyFrom(example.Directory);
+        var commit = git.CommitAndPush("desired state");
+        using var state = TestRepository.Empty(harness.Host + "-state");
+        using var daemon = Berth.Reconciler.State.StateDirectoryLock.Acquire(state.Directory, "berth daemon");
+        var entriesBefore = Directory.GetFileSystemEntries(state.Directory).Order(StringComparer.Ordinal).ToArray();
+
+        var (exitCode, output) = await BerthProcess.RunAsync(Timeout,
+            "--state-dir", state.Directory, "plan", "--git", git.BareDirectory, "--branch", "main", "--host", harness.Host);
+
+        Assert.True(exitCode == 2, output);
+        Assert.Contains($"another berth process uses {state.Directory}; fetching into a temporary clone", output, StringComparison.Ordinal);
+        Assert.Contains($"revision {commit}", output, StringComparison.Ordinal);
+        Assert.Contains($"create container {harness.Host}-web-1", output, StringComparison.Ordinal);
+        Assert.Equal(entriesBefore, Directory.GetFileSystemEntries(state.Directory).Order(StringComparer.Ordinal).ToArray());
+        Assert.Empty(await harness.ManagedContainerNamesAsync());
+    }
+
+    [Fact]
     public async Task Plan_NoEngineAtTheEndpoint_IsAClearErrorNotACrash()
     {
         await using var harness = new ReconcileHarness();
