@@ -25,8 +25,8 @@ internal static class ApplyCommand
             var stdout = parseResult.InvocationConfiguration.Output;
             var stderr = parseResult.InvocationConfiguration.Error;
             using var context = new CommandContext(parseResult);
-            using var loaded = await context.LoadAsync(source, parseResult, cancellationToken).ConfigureAwait(false);
-            if (!CommandContext.ReportLoadFailure("apply", loaded, stderr))
+            using var loaded = await context.LoadOrReportAsync("apply", source, parseResult, stderr, cancellationToken).ConfigureAwait(false);
+            if (loaded is null)
             {
                 return ExitCodes.Error;
             }

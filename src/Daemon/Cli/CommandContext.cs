@@ -32,18 +32,46 @@ internal sealed class CommandContext : IDisposable
 
     public HostReconciler Reconciler { get; }
 
-    public async Task<LoadedDesiredState> LoadAsync(SourceOptions source, ParseResult parseResult, CancellationToken cancellationToken)
+    /// <summary>
+    /// Loads the desired state for the command's host, or prints why there is none and returns null:
+    /// the source cannot be read, the repository is invalid, or the host is not in the inventory.
+    /// </summary>
+    public async Task<LoadedDesiredState?> LoadOrReportAsync(string command, SourceOptions source, ParseResult parseResult, TextWriter stderr, CancellationToken cancellationToken)
     {
         var origin = source.Origin(parseResult, StateDirectory);
-        using var gitSource = origin is DesiredStateOrigin.Git git
-            ? new GitSource(git.Options, TimeProvider.System, NullLogger<GitSource>.Instance)
-            : null;
-        return await DesiredStateSource.LoadAsync(origin, source.HostIdentity(parseResult), source.LoadOptions(parseResult), gitSource,
-            StateDirectory, cancellationToken).ConfigureAwait(false);
+        LoadedDesiredState loaded;
+        try
+        {
+            if (origin is DesiredStateOrigin.Directory directory && !Directory.Exists(directory.Path))
+            {
+                stderr.WriteLine($"berth {command}: repository directory '{directory.Path}' does not exist (--repo)");
+                return null;
+            }
+
+            using var gitSource = origin is DesiredStateOrigin.Git git
+                ? new GitSource(git.Options, TimeProvider.System, NullLogger<GitSource>.Instance)
+                : null;
+            loaded = await DesiredStateSource.LoadAsync(origin, source.HostIdentity(parseResult), source.LoadOptions(parseResult), gitSource,
+                StateDirectory, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // A file that exists but cannot be read (permissions, a vanished directory): one line, no stack trace.
+            stderr.WriteLine($"berth {command}: cannot read the repository: {exception.Message}");
+            return null;
+        }
+
+        if (!ReportLoadFailure(command, loaded, stderr))
+        {
+            loaded.Dispose();
+            return null;
+        }
+
+        return loaded;
     }
 
-    /// <summary>Prints why there is no desired state; returns false when there is none.</summary>
-    public static bool ReportLoadFailure(string command, LoadedDesiredState loaded, TextWriter stderr)
+    /// <summary>Prints why there is no desired state to act on; returns false when there is none.</summary>
+    private static bool ReportLoadFailure(string command, LoadedDesiredState loaded, TextWriter stderr)
     {
         if (loaded.SourceError is { } sourceError)
         {
@@ -59,6 +87,14 @@ internal sealed class CommandContext : IDisposable
             }
 
             stderr.WriteLine($"berth {command}: the desired state is invalid ({loaded.SpecErrors.Length} error{(loaded.SpecErrors.Length == 1 ? "" : "s")}); nothing was changed");
+            return false;
+        }
+
+        // Unlike `validate` (which lists what each host runs), plan and apply act on one host: a
+        // host the inventory does not name is a typo or a hostname mismatch, not "no changes".
+        if (loaded.HostNotInInventory is { } notInInventory)
+        {
+            stderr.WriteLine($"berth {command}: {notInInventory}");
             return false;
         }
 

@@ -31,6 +31,9 @@ public sealed record LoadedDesiredState(
     /// <summary>What the git source did in this load (fetch, signature verdict), for metrics and status; null for a directory.</summary>
     public GitRevision? Git { get; init; }
 
+    /// <summary>Why the host runs nothing (it is not in the inventory), for plan, apply and the daemon to refuse; null when it is.</summary>
+    public string? HostNotInInventory { get; init; }
+
     public bool Succeeded => State is not null && SourceError is null && SpecErrors.IsEmpty;
 
     public void Dispose()
@@ -58,7 +61,7 @@ public static class DesiredStateSource
             {
                 var result = SpecLoader.LoadHost(directory.Path, host, options);
                 var revision = result.State is { } state ? DesiredStateRevision.Compute(state) : null;
-                return new LoadedDesiredState(result.State, revision, result.HostInInventory, result.Errors, null, null);
+                return new LoadedDesiredState(result.State, revision, result.HostInInventory, result.Errors, null, null) { HostNotInInventory = result.HostNotInInventoryMessage };
             }
 
             case DesiredStateOrigin.Git:
@@ -77,13 +80,13 @@ public static class DesiredStateSource
                 var validated = SpecLoader.LoadHost(fetched.TreeDirectory!, host, options);
                 if (validated.State is null)
                 {
-                    return new LoadedDesiredState(null, fetched.CommitSha, validated.HostInInventory, validated.Errors, null, fetched.TreeDirectory) { Git = fetched };
+                    return new LoadedDesiredState(null, fetched.CommitSha, validated.HostInInventory, validated.Errors, null, fetched.TreeDirectory) { Git = fetched, HostNotInInventory = validated.HostNotInInventoryMessage };
                 }
 
                 var stable = Path.Combine(workDirectory, "repo");
                 TreeMirror.Sync(fetched.TreeDirectory!, stable);
                 var result = SpecLoader.LoadHost(stable, host, options);
-                return new LoadedDesiredState(result.State, fetched.CommitSha, result.HostInInventory, result.Errors, null, fetched.TreeDirectory) { Git = fetched };
+                return new LoadedDesiredState(result.State, fetched.CommitSha, result.HostInInventory, result.Errors, null, fetched.TreeDirectory) { Git = fetched, HostNotInInventory = result.HostNotInInventoryMessage };
             }
 
             default:

@@ -42,13 +42,15 @@ public sealed class SpecLoaderTests
     }
 
     [Fact]
-    public void LoadHost_HostNotInInventory_RunsNothingWithoutError()
+    public void LoadHost_HostNotInInventory_RunsNothingWithoutErrorAndSaysWhichHostsExist()
     {
         var result = SpecLoader.LoadHost(Path.Combine(RepositoryRoot(), "examples", "repo"), "stranger");
 
         Assert.False(result.HostInInventory);
         Assert.Empty(result.Errors);
         Assert.Empty(result.State!.Stacks);
+        Assert.Equal(["demo", "web-2"], result.KnownHosts.ToArray());
+        Assert.StartsWith("host stranger is not in the inventory (berth.yaml); known hosts: demo, web-2.", result.HostNotInInventoryMessage, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -67,9 +69,12 @@ public sealed class SpecLoaderTests
             File.WriteAllText(outside, "root:x:0:0:root:/root:/bin/bash\n");
             File.CreateSymbolicLink(Path.Combine(repository, "compose.yaml"), outside);
 
-            var exception = Assert.Throws<UnauthorizedAccessException>(() => SpecLoader.LoadHost(repository, "h"));
+            var result = SpecLoader.LoadHost(repository, "h");
 
-            Assert.Contains("'compose.yaml' is a symbolic link that leads out of the repository", exception.Message, StringComparison.Ordinal);
+            Assert.Null(result.State);
+            var error = Assert.Single(result.Errors);
+            Assert.Equal("compose.yaml:1:1: is a symbolic link that leads out of the repository; berth reads only files inside the repository (copy the file in, or link to a path inside it)", error.ToString());
+            Assert.DoesNotContain("root:x:0", error.ToString(), StringComparison.Ordinal);
         }
         finally
         {
