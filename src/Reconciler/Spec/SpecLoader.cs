@@ -106,6 +106,7 @@ public static class SpecLoader
         }
 
         ContainerNameCheck.Report(stacks, reader);
+        ResourceNameCheck.Report(stacks, reader);
         var errors = reader.Errors.ToSortedArray(secretValues: hostLocal.Values);
         var state = errors.IsEmpty
             ? new DesiredState(host, [.. stacks.Select(stack => stack.Spec).OrderBy(stack => stack.Name, StringComparer.Ordinal)], settings)

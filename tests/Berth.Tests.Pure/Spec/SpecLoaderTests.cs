@@ -269,6 +269,35 @@ public sealed class SpecLoaderTests
     }
 
     [Fact]
+    public void LoadHost_TwoStacksCreatingTheSameNamedNetworkOrVolume_IsAnErrorNamingBothPlaces()
+    {
+        var repository = new SpecTestRepository()
+            .With("berth.yaml", "hosts: { h: {} }\nstacks:\n  proxy: { compose: proxy.yaml, hosts: [h] }\n  app: { compose: app.yaml, hosts: [h] }\n")
+            .With("proxy.yaml", "services:\n  traefik: { image: busybox, networks: [edge], volumes: [certs:/certs] }\nnetworks:\n  edge: { name: shared-edge }\nvolumes:\n  certs: { name: shared-certs }\n")
+            .With("app.yaml", "services:\n  web: { image: busybox, networks: [front], volumes: [data:/data] }\nnetworks:\n  front:\n    name: shared-edge\nvolumes:\n  data:\n    name: shared-certs\n");
+
+        var errors = repository.LoadHost("h").Errors.Select(error => error.ToString());
+
+        Assert.Equal(
+            [
+                "proxy.yaml:4:3: network 'edge' of stack 'proxy' would create the network shared-edge, which network 'front' of stack 'app' (app.yaml:4:3) creates too. Let one of them create it and mark the other `external: true` (with name: shared-edge)",
+                "proxy.yaml:6:3: volume 'certs' of stack 'proxy' would create the volume shared-certs, which volume 'data' of stack 'app' (app.yaml:7:3) creates too. Let one of them create it and mark the other `external: true` (with name: shared-certs)",
+            ],
+            errors);
+    }
+
+    [Fact]
+    public void LoadHost_OneStackCreatesANetworkTheOtherUsesAsExternal_IsValid()
+    {
+        var repository = new SpecTestRepository()
+            .With("berth.yaml", "hosts: { h: {} }\nstacks:\n  proxy: { compose: proxy.yaml, hosts: [h] }\n  app: { compose: app.yaml, hosts: [h] }\n")
+            .With("proxy.yaml", "services:\n  traefik: { image: busybox, networks: [edge] }\nnetworks:\n  edge: { name: shared-edge }\n")
+            .With("app.yaml", "services:\n  web: { image: busybox, networks: [edge] }\nnetworks:\n  edge: { external: true, name: shared-edge }\n");
+
+        Assert.Empty(repository.LoadHost("h").Errors);
+    }
+
+    [Fact]
     public void LoadHost_MultipleComposeFiles_MergeInOrder()
     {
         var repository = new SpecTestRepository()
