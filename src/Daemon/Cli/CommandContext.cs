@@ -48,6 +48,12 @@ internal sealed class CommandContext : IDisposable
                 return null;
             }
 
+            if (origin is DesiredStateOrigin.Git)
+            {
+                // The clone and exported trees go under the state directory: create it owner-only first.
+                StateStore.EnsureDirectory(StateDirectory);
+            }
+
             using var gitSource = origin is DesiredStateOrigin.Git git
                 ? new GitSource(git.Options, TimeProvider.System, NullLogger<GitSource>.Instance)
                 : null;

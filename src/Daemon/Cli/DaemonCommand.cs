@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Berth.Daemon.Configuration;
 using Berth.Daemon.Systemd;
+using Berth.Reconciler.State;
 
 namespace Berth.Daemon.Cli;
 
@@ -53,13 +54,15 @@ internal static class DaemonCommand
 
         try
         {
+            // Before anything writes there (git clone, exported trees, the state file): owner-only.
+            StateStore.EnsureDirectory(config.StateDir);
             await using var app = DaemonHost.Build(config, SystemdIntegration.CurrentEnvironment());
             await app.RunAsync().ConfigureAwait(false);
             return ExitCodes.Success;
         }
-        catch (IOException exception)
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
-            // Typically "address already in use" for `listen`.
+            // Typically "address already in use" for `listen`, or a state directory berth may not create.
             await stderr.WriteLineAsync($"berth daemon: cannot start: {exception.Message}").ConfigureAwait(false);
             return ExitCodes.Error;
         }

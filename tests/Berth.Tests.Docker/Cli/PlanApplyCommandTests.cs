@@ -8,6 +8,7 @@ public sealed class PlanApplyCommandTests
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task ApplyThenPlan_ExampleRepository_ConvergesAndTheSecondPlanHasNoChanges()
     {
         await using var harness = new ReconcileHarness();
@@ -23,6 +24,10 @@ public sealed class PlanApplyCommandTests
         Assert.True(applyExit == 0, applyOutput);
         Assert.Contains("converged", applyOutput, StringComparison.Ordinal);
         Assert.Equal(4, (await harness.ManagedContainerNamesAsync()).Count);
+        // The state file records the applied spec (secret values included): owner-only, whatever the umask.
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(state.Directory));
+        Assert.All(Directory.GetFiles(state.Directory, "state-*.json"),
+            file => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file)));
 
         var (secondExit, secondOutput) = await BerthProcess.RunAsync(Timeout, ["plan", .. common]);
         Assert.True(secondExit == 0, secondOutput);
