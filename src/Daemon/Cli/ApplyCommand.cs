@@ -31,8 +31,8 @@ internal static class ApplyCommand
             }
 
             using var heldLock = stateLock;
-            using var loaded = await context.LoadAsync(source, parseResult, cancellationToken).ConfigureAwait(false);
-            if (!CommandContext.ReportLoadFailure("apply", loaded, stderr))
+            using var loaded = await context.LoadOrReportAsync("apply", source, parseResult, stderr, cancellationToken).ConfigureAwait(false);
+            if (loaded is null)
             {
                 return ExitCodes.Error;
             }

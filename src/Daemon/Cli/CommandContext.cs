@@ -34,7 +34,7 @@ internal sealed class CommandContext : IDisposable
 
     /// <summary>
     /// Takes the state directory's lock for <paramref name="command"/> when it changes the state
-    /// directory: `apply` always (state file, live directory), `plan` only with --git (the git mirror).
+    /// directory (`apply`: state file, live directory, git mirror; `plan --git` handles its own case).
     /// False, with the error printed, when another berth process holds it.
     /// </summary>
     public bool TryLockStateDirectory(string command, bool changesStateDirectory, TextWriter stderr, out StateDirectoryLock? held)
@@ -60,8 +60,12 @@ internal sealed class CommandContext : IDisposable
     public static bool IsGit(SourceOptions source, ParseResult parseResult, string stateDirectory) =>
         source.Origin(parseResult, stateDirectory) is DesiredStateOrigin.Git;
 
+    /// Loads the desired state for the command's host, or prints why there is none and returns null:
+    /// the source cannot be read, the repository is invalid, or the host is not in the inventory.
+    /// </summary>
     /// <param name="gitCacheDirectory">Fetch and export under this directory instead of the state directory (a preview while another process holds the state directory).</param>
-    public async Task<LoadedDesiredState> LoadAsync(SourceOptions source, ParseResult parseResult, CancellationToken cancellationToken, string? gitCacheDirectory = null)
+    public async Task<LoadedDesiredState?> LoadOrReportAsync(
+        string command, SourceOptions source, ParseResult parseResult, TextWriter stderr, CancellationToken cancellationToken, string? gitCacheDirectory = null)
     {
         var origin = source.Origin(parseResult, StateDirectory);
         if (gitCacheDirectory is not null && origin is DesiredStateOrigin.Git withMirror)
@@ -69,23 +73,53 @@ internal sealed class CommandContext : IDisposable
             origin = withMirror with { Options = withMirror.Options with { CacheDirectory = Path.Combine(gitCacheDirectory, "git") } };
         }
 
-        if (origin is DesiredStateOrigin.Git { Options: var options } && options.Validate() is { Count: > 0 } problems)
+        LoadedDesiredState loaded;
+        try
         {
-            // The GitSource constructor would throw these; a command-line mistake is an error message,
-            // not a stack trace (the messages never contain a secret from the URL).
-            var error = new GitError(GitFailureReason.LocalSetupError, "invalid git source: " + string.Join(" ", problems));
-            return new LoadedDesiredState(null, null, false, [], error, null);
+            if (origin is DesiredStateOrigin.Directory directory && !Directory.Exists(directory.Path))
+            {
+                stderr.WriteLine($"berth {command}: repository directory '{directory.Path}' does not exist (--repo)");
+                return null;
+            }
+
+            if (origin is DesiredStateOrigin.Git { Options: var options } && options.Validate() is { Count: > 0 } problems)
+            {
+                // The GitSource constructor would throw these; a command-line mistake is an error message,
+                // not a stack trace (the messages never contain a secret from the URL).
+                stderr.WriteLine($"berth {command}: cannot read the desired state: invalid git source: {string.Join(" ", problems)}");
+                return null;
+            }
+
+            if (origin is DesiredStateOrigin.Git && gitCacheDirectory is null)
+            {
+                // The clone and exported trees go under the state directory: create it owner-only first.
+                StateStore.EnsureDirectory(StateDirectory);
+            }
+
+            using var gitSource = origin is DesiredStateOrigin.Git git
+                ? new GitSource(git.Options, TimeProvider.System, NullLogger<GitSource>.Instance)
+                : null;
+            loaded = await DesiredStateSource.LoadAsync(origin, source.HostIdentity(parseResult), source.LoadOptions(parseResult), gitSource,
+                StateDirectory, cancellationToken, gitCacheDirectory is null ? null : Path.Combine(gitCacheDirectory, "trees")).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // A file that exists but cannot be read (permissions, a vanished directory): one line, no stack trace.
+            stderr.WriteLine($"berth {command}: cannot read the repository: {exception.Message}");
+            return null;
         }
 
-        using var gitSource = origin is DesiredStateOrigin.Git git
-            ? new GitSource(git.Options, TimeProvider.System, NullLogger<GitSource>.Instance)
-            : null;
-        return await DesiredStateSource.LoadAsync(origin, source.HostIdentity(parseResult), source.LoadOptions(parseResult), gitSource,
-            StateDirectory, cancellationToken, gitCacheDirectory is null ? null : Path.Combine(gitCacheDirectory, "trees")).ConfigureAwait(false);
+        if (!ReportLoadFailure(command, loaded, stderr))
+        {
+            loaded.Dispose();
+            return null;
+        }
+
+        return loaded;
     }
 
-    /// <summary>Prints why there is no desired state; returns false when there is none.</summary>
-    public static bool ReportLoadFailure(string command, LoadedDesiredState loaded, TextWriter stderr)
+    /// <summary>Prints why there is no desired state to act on; returns false when there is none.</summary>
+    private static bool ReportLoadFailure(string command, LoadedDesiredState loaded, TextWriter stderr)
     {
         if (loaded.SourceError is { } sourceError)
         {
@@ -101,6 +135,14 @@ internal sealed class CommandContext : IDisposable
             }
 
             stderr.WriteLine($"berth {command}: the desired state is invalid ({loaded.SpecErrors.Length} error{(loaded.SpecErrors.Length == 1 ? "" : "s")}); nothing was changed");
+            return false;
+        }
+
+        // Unlike `validate` (which lists what each host runs), plan and apply act on one host: a
+        // host the inventory does not name is a typo or a hostname mismatch, not "no changes".
+        if (loaded.HostNotInInventory is { } notInInventory)
+        {
+            stderr.WriteLine($"berth {command}: {notInInventory}");
             return false;
         }
 

@@ -54,6 +54,9 @@ internal static class DaemonCommand
 
         try
         {
+            // Before anything writes there (git clone, exported trees, the state file): owner-only.
+            StateStore.EnsureDirectory(config.StateDir);
+
             // The daemon owns its state directory while it runs (a scripted test pass touches none of it).
             var environment = SystemdIntegration.CurrentEnvironment();
             using var stateLock = environment.TryGetValue(Passes.ScriptedPass.EnvironmentVariable, out var script) && !string.IsNullOrEmpty(script)
@@ -63,9 +66,9 @@ internal static class DaemonCommand
             await app.RunAsync().ConfigureAwait(false);
             return ExitCodes.Success;
         }
-        catch (IOException exception)
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
-            // Typically "address already in use" for `listen`.
+            // Typically "address already in use" for `listen`, or a state directory berth may not create.
             await stderr.WriteLineAsync($"berth daemon: cannot start: {exception.Message}").ConfigureAwait(false);
             return ExitCodes.Error;
         }

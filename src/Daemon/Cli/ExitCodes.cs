@@ -4,7 +4,7 @@ namespace Berth.Daemon.Cli;
 internal static class ExitCodes
 {
     public const int Success = 0;
-    /// <summary>An error: invalid input, engine unreachable, a failed rollout, or not implemented yet.</summary>
+    /// <summary>An error: invalid input, engine unreachable, a failed rollout, a plan with problems, or not implemented yet.</summary>
     public const int Error = 1;
     /// <summary>`berth plan` only: the plan has changes pending.</summary>
     public const int ChangesPending = 2;

@@ -8,7 +8,7 @@ using Docker.DotNet;
 
 namespace Berth.Daemon.Cli;
 
-/// <summary>`berth plan`: what `apply` would change on this host, and why. Exit 0: none, 2: changes pending, 1: error.</summary>
+/// <summary>`berth plan`: what `apply` would change on this host, and why. Exit 0: none, 2: changes pending, 1: error or a problem that `apply` could not get past.</summary>
 internal static class PlanCommand
 {
     public static Command Build()
@@ -16,7 +16,7 @@ internal static class PlanCommand
         var source = new SourceOptions();
         var json = new Option<bool>("--json") { Description = "Print the plan as JSON" };
         var warnDrift = new Option<bool>("--warn-drift") { Description = "Report drift (stopped, removed or re-created by hand) without planning its repair" };
-        var command = new Command("plan", "Show what `apply` would change on this host, and why (exit 0: none, 2: changes pending, 1: error)");
+        var command = new Command("plan", "Show what `apply` would change on this host, and why (exit 0: none, 2: changes pending, 1: error or problems)");
         source.AddTo(command);
         command.Options.Add(json);
         command.Options.Add(warnDrift);
@@ -45,8 +45,8 @@ internal static class PlanCommand
 
             using var heldLock = stateLock;
             using var privateClone = privateGitCache is null ? null : new TemporaryDirectory(privateGitCache);
-            using var loaded = await context.LoadAsync(source, parseResult, cancellationToken, privateGitCache).ConfigureAwait(false);
-            if (!CommandContext.ReportLoadFailure("plan", loaded, stderr))
+            using var loaded = await context.LoadOrReportAsync("plan", source, parseResult, stderr, cancellationToken, privateGitCache).ConfigureAwait(false);
+            if (loaded is null)
             {
                 return ExitCodes.Error;
             }
@@ -71,7 +71,10 @@ internal static class PlanCommand
                 stdout.Write($"revision {loaded.Revision}\n{plan}");
             }
 
-            return plan.Refused ? ExitCodes.Error : plan.HasChanges ? ExitCodes.ChangesPending : ExitCodes.Success;
+            // Any problem (refused state, held-back service, a name taken by a foreign container, a
+            // missing external network or never-pulled image) means `apply` would not converge and
+            // exit 1: plan says so too, so a CI gate on `plan` cannot pass what `apply` fails.
+            return !plan.Problems.IsEmpty ? ExitCodes.Error : plan.HasChanges ? ExitCodes.ChangesPending : ExitCodes.Success;
         });
         return command;
     }

@@ -67,6 +67,15 @@ internal sealed partial class GitOpsPass(
                 Elapsed(), "InvalidCommit");
         }
 
+        // A host the inventory does not name runs nothing; applying that would at best say "no
+        // changes" forever (a hostname that differs from the inventory's) and at worst remove what
+        // runs. A person must fix the name: Stalled, keep what runs.
+        if (loaded.HostNotInInventory is { } notInInventory)
+        {
+            metrics.RecordPassError(Elapsed());
+            return new PassResult(PassOutcome.Stalled, loaded.Revision, notInInventory, Elapsed(), "HostNotInInventory");
+        }
+
         var desired = loaded.State!;
         ApplyResult result;
         try

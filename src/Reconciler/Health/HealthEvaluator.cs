@@ -35,7 +35,10 @@ public static class HealthEvaluator
         switch (snapshot.State)
         {
             case ContainerRunState.Exited or ContainerRunState.Dead:
-                return GateVerdict.Failed($"exited with code {snapshot.ExitCode.ToString(CultureInfo.InvariantCulture)}");
+                // Exit code 0 reads like success; say why it fails here (a one-shot job in the spec).
+                return GateVerdict.Failed(snapshot.ExitCode == 0
+                    ? "exited with code 0: berth runs long-lived services, so a container that exits fails its gate (one-shot jobs are not supported yet)"
+                    : $"exited with code {snapshot.ExitCode.ToString(CultureInfo.InvariantCulture)}");
             case ContainerRunState.Restarting:
                 return GateVerdict.Failed("restarting");
         }

@@ -78,6 +78,13 @@ public static class Planner
     }
 
     /// <returns>Engine names of networks and volumes that cannot be used (not ours, or external and missing).</returns>
+    /// <remarks>
+    /// Stacks of one host share networks and volumes: one stack creates it, the others name it
+    /// `external: true` (a reverse proxy and its apps). What berth creates is planned first, for
+    /// every stack, so an external resource that another stack creates in this same plan counts as
+    /// present: its create step comes before any service step. Validation guarantees that no two
+    /// definitions create one engine name.
+    /// </remarks>
     private static HashSet<string> PlanNetworksAndVolumes(DesiredState desired, ObservedState observed, ImmutableArray<PlanStep>.Builder steps, ImmutableArray<PlanProblem>.Builder problems)
     {
         var blocked = new HashSet<string>(StringComparer.Ordinal);
@@ -86,17 +93,9 @@ public static class Planner
         var ownedVolumes = observed.Volumes.ToDictionary(volume => volume.Name, StringComparer.Ordinal);
         foreach (var stack in desired.Stacks)
         {
-            foreach (var network in stack.Networks.OrderBy(network => network.EngineName, StringComparer.Ordinal))
+            foreach (var network in stack.Networks.Where(network => !network.External).OrderBy(network => network.EngineName, StringComparer.Ordinal))
             {
-                if (network.External)
-                {
-                    if (!ownedNetworks.ContainsKey(network.EngineName) && !observed.ForeignNetworkNames.Contains(network.EngineName))
-                    {
-                        blocked.Add(network.EngineName);
-                        problems.Add(new PlanProblem($"{stack.Name}/{network.Key}", $"external network {network.EngineName} does not exist"));
-                    }
-                }
-                else if (observed.ForeignNetworkNames.Contains(network.EngineName))
+                if (observed.ForeignNetworkNames.Contains(network.EngineName))
                 {
                     blocked.Add(network.EngineName);
                     problems.Add(new PlanProblem($"{stack.Name}/{network.Key}", $"network {network.EngineName} exists but was not created by berth for this host; berth will not use or change it"));
@@ -115,17 +114,9 @@ public static class Planner
                 }
             }
 
-            foreach (var volume in stack.Volumes.OrderBy(volume => volume.EngineName, StringComparer.Ordinal))
+            foreach (var volume in stack.Volumes.Where(volume => !volume.External).OrderBy(volume => volume.EngineName, StringComparer.Ordinal))
             {
-                if (volume.External)
-                {
-                    if (!ownedVolumes.ContainsKey(volume.EngineName) && !observed.ForeignVolumeNames.Contains(volume.EngineName))
-                    {
-                        blocked.Add(volume.EngineName);
-                        problems.Add(new PlanProblem($"{stack.Name}/{volume.Key}", $"external volume {volume.EngineName} does not exist"));
-                    }
-                }
-                else if (observed.ForeignVolumeNames.Contains(volume.EngineName))
+                if (observed.ForeignVolumeNames.Contains(volume.EngineName))
                 {
                     blocked.Add(volume.EngineName);
                     problems.Add(new PlanProblem($"{stack.Name}/{volume.Key}", $"volume {volume.EngineName} exists but was not created by berth for this host; berth will not use or change it"));
@@ -141,6 +132,32 @@ public static class Planner
                         $"volume {volume.EngineName} was created with other settings than the spec now gives: {string.Join("; ", volumeChanges)}. " +
                         "Re-creating it would lose its data, so berth never does. " +
                         "Give the volume a new name for a new, empty one (the old one is kept), or move its data elsewhere, remove it by hand and berth creates it again"));
+                }
+            }
+        }
+
+        // An external resource is there when the engine has it (berth's own or not), or when another
+        // stack of this desired state defines it; if that stack's definition is blocked, so is this.
+        var createdHere = desired.Stacks.SelectMany(stack => stack.Networks).Where(network => !network.External).Select(network => network.EngineName)
+            .Concat(desired.Stacks.SelectMany(stack => stack.Volumes).Where(volume => !volume.External).Select(volume => volume.EngineName))
+            .ToHashSet(StringComparer.Ordinal);
+        foreach (var stack in desired.Stacks)
+        {
+            foreach (var network in stack.Networks.Where(network => network.External).OrderBy(network => network.EngineName, StringComparer.Ordinal))
+            {
+                if (!ownedNetworks.ContainsKey(network.EngineName) && !observed.ForeignNetworkNames.Contains(network.EngineName) && !createdHere.Contains(network.EngineName))
+                {
+                    blocked.Add(network.EngineName);
+                    problems.Add(new PlanProblem($"{stack.Name}/{network.Key}", $"external network {network.EngineName} does not exist"));
+                }
+            }
+
+            foreach (var volume in stack.Volumes.Where(volume => volume.External).OrderBy(volume => volume.EngineName, StringComparer.Ordinal))
+            {
+                if (!ownedVolumes.ContainsKey(volume.EngineName) && !observed.ForeignVolumeNames.Contains(volume.EngineName) && !createdHere.Contains(volume.EngineName))
+                {
+                    blocked.Add(volume.EngineName);
+                    problems.Add(new PlanProblem($"{stack.Name}/{volume.Key}", $"external volume {volume.EngineName} does not exist"));
                 }
             }
         }

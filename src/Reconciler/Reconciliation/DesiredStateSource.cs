@@ -38,6 +38,9 @@ public sealed record LoadedDesiredState(
     /// </summary>
     public RevisionFiles? Files { get; init; }
 
+    /// <summary>Why the host runs nothing (it is not in the inventory), for plan, apply and the daemon to refuse; null when it is.</summary>
+    public string? HostNotInInventory { get; init; }
+
     public bool Succeeded => State is not null && SourceError is null && SpecErrors.IsEmpty;
 
     public void Dispose()
@@ -68,7 +71,7 @@ public static class DesiredStateSource
             {
                 var result = SpecLoader.LoadHost(directory.Path, host, options);
                 var revision = result.State is { } state ? DesiredStateRevision.Compute(state) : null;
-                return new LoadedDesiredState(result.State, revision, result.HostInInventory, result.Errors, null, null);
+                return new LoadedDesiredState(result.State, revision, result.HostInInventory, result.Errors, null, null) { HostNotInInventory = result.HostNotInInventoryMessage };
             }
 
             case DesiredStateOrigin.Git:
@@ -91,6 +94,7 @@ public static class DesiredStateSource
                 return new LoadedDesiredState(result.State, fetched.CommitSha, result.HostInInventory, result.Errors, null, fetched.TreeDirectory)
                 {
                     Git = fetched,
+                    HostNotInInventory = result.HostNotInInventoryMessage,
                     Files = result.State is null ? null : new RevisionFiles(liveTree, fetched.TreeDirectory!),
                 };
             }

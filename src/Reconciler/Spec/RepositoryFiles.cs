@@ -55,7 +55,7 @@ internal sealed class DirectoryRepositoryFiles : IRepositoryFiles
         var real = RealPath(path);
         if (real != realRoot && !real.StartsWith(realRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
-            throw new UnauthorizedAccessException($"'{relativePath}' is a symbolic link that leads out of the repository");
+            throw new RepositoryEscapeException(relativePath);
         }
 
         return path;
@@ -78,6 +78,16 @@ internal sealed class DirectoryRepositoryFiles : IRepositoryFiles
 
         return current;
     }
+}
+
+/// <summary>
+/// A repository file is a symbolic link that leads out of the repository. The loader turns it into a
+/// <see cref="SpecError"/> on that file: an edit of the repository fixes it, a retry never does.
+/// </summary>
+internal sealed class RepositoryEscapeException(string relativePath)
+    : IOException($"'{relativePath}' is a symbolic link that leads out of the repository")
+{
+    public string RelativePath { get; } = relativePath;
 }
 
 /// <summary>Repository-relative path arithmetic that never leaves the repository.</summary>

@@ -10,9 +10,10 @@ namespace Berth.Reconciler.Spec;
 /// <summary>
 /// Loads a desired-state repository (berth.yaml plus Compose files, or a bare Compose project) into
 /// the immutable model, validating all of it. Never throws on bad content: every problem comes back
-/// as a <see cref="SpecError"/> with file, line and column, all of them at once. Only I/O fails by
-/// exception: a missing repository directory (DirectoryNotFoundException) or a file that exists but
-/// cannot be read (IOException, UnauthorizedAccessException), which a retry may fix and an edit cannot.
+/// as a <see cref="SpecError"/> with file, line and column, all of them at once (a symbolic link
+/// leading out of the repository too). Only I/O fails by exception: a missing repository directory
+/// (DirectoryNotFoundException) or a file that exists but cannot be read (IOException,
+/// UnauthorizedAccessException), which a retry may fix and an edit cannot.
 /// </summary>
 public static class SpecLoader
 {
@@ -33,12 +34,37 @@ public static class SpecLoader
     internal static RepositoryLoadResult LoadInventory(IRepositoryFiles files)
     {
         var reader = new NodeReader(new ErrorCollector());
-        var layout = RepositoryLayout.Read(files, reader);
+        RepositoryLayout layout;
+        try
+        {
+            layout = RepositoryLayout.Read(files, reader);
+        }
+        catch (RepositoryEscapeException escape)
+        {
+            return new RepositoryLoadResult([], [EscapeError(escape)]);
+        }
+
         var hosts = layout.Inventory?.Hosts.Keys.ToImmutableArray() ?? [];
         return new RepositoryLoadResult(hosts, reader.Errors.ToSortedArray(), HasInventory: layout.Inventory is not null || layout.RootComposeFile is null);
     }
 
     internal static HostLoadResult LoadHost(IRepositoryFiles files, string host, SpecLoadOptions options)
+    {
+        try
+        {
+            return LoadHostFiles(files, host, options);
+        }
+        catch (RepositoryEscapeException escape)
+        {
+            // Reading stops at the first such link: the errors found before it are not the point.
+            return new HostLoadResult(host, null, [EscapeError(escape)], HostInInventory: true);
+        }
+    }
+
+    private static SpecError EscapeError(RepositoryEscapeException escape) =>
+        new(escape.RelativePath, 1, 1, "is a symbolic link that leads out of the repository; berth reads only files inside the repository (copy the file in, or link to a path inside it)");
+
+    private static HostLoadResult LoadHostFiles(IRepositoryFiles files, string host, SpecLoadOptions options)
     {
         var reader = new NodeReader(new ErrorCollector());
         var layout = RepositoryLayout.Read(files, reader);
@@ -46,6 +72,7 @@ public static class SpecLoader
         var stacks = new List<BuiltStack>();
         var settings = layout.Inventory?.Settings ?? RepositorySettings.Default;
         var hostInInventory = true;
+        var knownHosts = layout.Inventory?.Hosts.Keys.ToImmutableArray() ?? [];
 
         if (layout.Inventory is { } inventory)
         {
@@ -80,11 +107,16 @@ public static class SpecLoader
         }
 
         ContainerNameCheck.Report(stacks, reader);
+        ResourceNameCheck.Report(stacks, reader);
         var errors = reader.Errors.ToSortedArray(secretValues: hostLocal.Values);
         var state = errors.IsEmpty
             ? new DesiredState(host, [.. stacks.Select(stack => stack.Spec).OrderBy(stack => stack.Name, StringComparer.Ordinal)], settings)
             : null;
-        return new HostLoadResult(host, state, errors, hostInInventory);
+        return new HostLoadResult(host, state, errors, hostInInventory)
+        {
+            InventoryFile = layout.Inventory?.File,
+            KnownHosts = knownHosts,
+        };
     }
 }
 

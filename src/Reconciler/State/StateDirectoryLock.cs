@@ -17,7 +17,8 @@ public sealed class StateDirectoryLock : IDisposable
     /// <exception cref="StateDirectoryLockedException">Another process holds it; nothing waits.</exception>
     public static StateDirectoryLock Acquire(string stateDirectory, string holder)
     {
-        Directory.CreateDirectory(stateDirectory);
+        // Owner-only when it does not exist yet: the state directory holds secret values (StateStore).
+        StateStore.EnsureDirectory(stateDirectory);
         var path = Path.Combine(stateDirectory, "berth.lock");
         var ownerPath = path + ".owner";
         FileStream stream;

@@ -6,6 +6,9 @@ namespace Berth.Reconciler.State;
 /// <summary>
 /// Reads and writes <see cref="AppliedState"/> as JSON in the state directory, one file per host
 /// identity. Writes are atomic (temp file, fsync, rename) so a crash never leaves a torn record.
+/// The record holds the applied spec, secret environment values included: the directory berth
+/// creates is 0700 and every state file 0600, whatever the umask (a `--state-dir ./.berth-state`
+/// in a checkout must not be world-readable).
 /// </summary>
 public sealed class StateStore(string stateDirectory)
 {
@@ -17,6 +20,32 @@ public sealed class StateStore(string stateDirectory)
     };
 
     public string StateDirectory { get; } = stateDirectory;
+
+    private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    /// <summary>
+    /// Creates <paramref name="directory"/> (and missing parents) owner-only when it does not exist.
+    /// An existing directory keeps its mode: the operator chose it (the package creates /var/lib/berth
+    /// 0700); the state files inside are 0600 either way.
+    /// </summary>
+    public static void EnsureDirectory(string directory)
+    {
+        if (Directory.Exists(directory))
+        {
+            return;
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+            return;
+        }
+
+        Directory.CreateDirectory(directory, OwnerOnlyDirectory);
+        File.SetUnixFileMode(directory, OwnerOnlyDirectory); // mkdir's mode is masked by the umask; this is not
+    }
 
     public string PathFor(string host) => Path.Combine(StateDirectory, $"state-{host}.json");
 
@@ -35,11 +64,23 @@ public sealed class StateStore(string stateDirectory)
 
     public async Task SaveAsync(AppliedState state, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(StateDirectory);
+        EnsureDirectory(StateDirectory);
         var path = PathFor(state.Host);
         var temporary = path + ".tmp";
-        await using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
         {
+            options.UnixCreateMode = OwnerOnlyFile;
+        }
+
+        await using (var stream = new FileStream(temporary, options))
+        {
+            // A temp file left by a crash keeps the mode it was created with: set it before any byte is written.
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(stream.SafeFileHandle, OwnerOnlyFile);
+            }
+
             await JsonSerializer.SerializeAsync(stream, state, Json, cancellationToken).ConfigureAwait(false);
             await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
             stream.Flush(flushToDisk: true);

@@ -8,6 +8,7 @@ public sealed class PlanApplyCommandTests
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task ApplyThenPlan_ExampleRepository_ConvergesAndTheSecondPlanHasNoChanges()
     {
         await using var harness = new ReconcileHarness();
@@ -23,6 +24,10 @@ public sealed class PlanApplyCommandTests
         Assert.True(applyExit == 0, applyOutput);
         Assert.Contains("converged", applyOutput, StringComparison.Ordinal);
         Assert.Equal(4, (await harness.ManagedContainerNamesAsync()).Count);
+        // The state file records the applied spec (secret values included): owner-only, whatever the umask.
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(state.Directory));
+        Assert.All(Directory.GetFiles(state.Directory, "state-*.json"),
+            file => Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file)));
 
         var (secondExit, secondOutput) = await BerthProcess.RunAsync(Timeout, ["plan", .. common]);
         Assert.True(secondExit == 0, secondOutput);
@@ -106,5 +111,39 @@ public sealed class PlanApplyCommandTests
         Assert.Equal(1, exitCode);
         Assert.Contains("cannot reach the Docker Engine at unix:///nonexistent/docker.sock", output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Plan_ServiceWithAProblemNextToPendingChanges_ExitsOneLikeApplyWould()
+    {
+        await using var harness = new ReconcileHarness();
+        using var repository = TestRepository.Empty(harness.Host);
+        using var state = TestRepository.Empty(harness.Host + "-state");
+        repository.Write("berth.yaml", $"hosts:\n  {harness.Host}: {{}}\nstacks:\n  {harness.Host}:\n    compose: compose.yaml\n    hosts: [{harness.Host}]\n");
+        repository.Write("compose.yaml", $"""
+            services:
+              web:
+                image: {TestImages.BusyboxV1}
+                command: ["sleep", "3600"]
+              offline:
+                image: berth-test/never-built:{harness.Host}
+                pull_policy: never
+              proxied:
+                image: {TestImages.BusyboxV1}
+                networks: [edge]
+            networks:
+              edge:
+                external: true
+                name: berth-missing-{harness.Host}
+            """);
+
+        var (exitCode, output) = await BerthProcess.RunAsync(Timeout,
+            "--state-dir", state.Directory, "plan", "--repo", repository.Directory, "--host", harness.Host);
+
+        Assert.True(exitCode == 1, output);
+        Assert.Contains($"create container {harness.Host}-web-1", output, StringComparison.Ordinal);
+        Assert.Contains($"error: {harness.Host}/offline: image berth-test/never-built:{harness.Host} is not present locally and pull_policy is never", output, StringComparison.Ordinal);
+        Assert.Contains($"error: {harness.Host}/edge: external network berth-missing-{harness.Host} does not exist", output, StringComparison.Ordinal);
+        Assert.Contains($"error: {harness.Host}/proxied: held back", output, StringComparison.Ordinal);
     }
 }

@@ -160,6 +160,27 @@ public sealed class DaemonEndToEndTests
     }
 
     [Fact]
+    public async Task Daemon_HostNotInTheInventory_StallsSayingSoAndCreatesNothing()
+    {
+        await using var harness = new ReconcileHarness();
+        using var example = TestRepository.FromExample(harness.Host);
+        using var git = new GitRepository();
+        git.CopyFrom(example.Directory);
+        var commit = git.CommitAndPush("desired state");
+        var typo = harness.Host + "-typo";
+        await using var daemon = await RealDaemon.StartAsync(typo, git);
+
+        var status = await daemon.WaitForStatusAsync(status => status.LastAttempted?.Revision == commit, "the commit to be attempted", Converge);
+
+        Assert.Equal(PassOutcome.Stalled, status.LastAttempted!.Outcome);
+        Assert.Equal("HostNotInInventory", status.LastAttempted.Reason);
+        Assert.Contains($"host {typo} is not in the inventory (berth.yaml); known hosts: {harness.Host}, web-2", status.LastAttempted.Summary, StringComparison.Ordinal);
+        Assert.Null(status.LastApplied);
+        Assert.Empty(await harness.Client.Containers.ListContainersAsync(
+            new Docker.DotNet.Models.ContainersListParameters { All = true, Filters = Berth.Reconciler.Engine.BerthLabels.OwnedBy(typo) }));
+    }
+
+    [Fact]
     public async Task Daemon_SigtermDuringARollout_TheNextStartCompletesIt()
     {
         await using var scenario = await Scenario.StartAsync();

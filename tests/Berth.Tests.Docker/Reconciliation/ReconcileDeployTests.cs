@@ -49,6 +49,27 @@ public sealed class ReconcileDeployTests
     }
 
     [Fact]
+    public async Task Apply_FirstDeployOfAProxyStackAndAnAppStackSharingItsNetwork_ConvergesInOnePass()
+    {
+        await using var harness = new ReconcileHarness();
+        // The app stack sorts before the proxy stack that creates the network: order must not matter.
+        var (proxyStack, appStack, sharedName) = ($"{harness.StackName}-proxy", $"{harness.StackName}-app", $"{harness.StackName}-edge");
+        var edge = Network(proxyStack, "edge") with { EngineName = sharedName };
+        var edgeExternal = new NetworkSpec("edge", sharedName, External: true, "bridge", NoEntries, NoEntries, Internal: false);
+        var desired = Desired(harness.Host,
+            Stack(proxyStack, [Service(proxyStack, "proxy", Container(Image, "sleep", "3600")).OnNetwork(edge)], [edge]),
+            Stack(appStack, [Service(appStack, "web", Container(Image, "sleep", "3600")).OnNetwork(edgeExternal, "app")], [edgeExternal]));
+
+        var result = await harness.ApplyAsync(desired);
+
+        Assert.True(result.Outcome == ApplyOutcome.Converged, $"{result.Outcome}: {result.Summary}\n{result.Plan}");
+        var web = await harness.InspectAsync($"{appStack}-web-1");
+        Assert.True(web.State.Running);
+        Assert.Contains("app", web.NetworkSettings.Networks[sharedName].Aliases);
+        Assert.False((await harness.PlanAsync(desired)).HasChanges);
+    }
+
+    [Fact]
     public async Task Apply_DependsOnServiceHealthy_StartsTheDependentOnlyAfterTheDependencyIsHealthy()
     {
         await using var harness = new ReconcileHarness();

@@ -101,4 +101,19 @@ public sealed class ValidateCommandTests : IDisposable
         Assert.Equal(1, exitCode);
         Assert.Contains("does not exist", stderr, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Validate_SymbolicLinkOutOfTheRepository_IsAnErrorNamingTheFile()
+    {
+        var outside = Path.Combine(directory, "outside.env");
+        File.WriteAllText(outside, "SECRET=x\n");
+        Directory.CreateDirectory(Path.Combine(directory, "repo"));
+        File.WriteAllText(Path.Combine(directory, "repo", "compose.yaml"), "name: solo\nservices:\n  web:\n    image: busybox\n    env_file: web.env\n");
+        File.CreateSymbolicLink(Path.Combine(directory, "repo", "web.env"), outside);
+
+        var (exitCode, _, stderr) = await RunAsync("validate", "--repo", Path.Combine(directory, "repo"));
+
+        Assert.Equal(1, exitCode);
+        Assert.StartsWith("web.env:1:1: is a symbolic link that leads out of the repository", stderr, StringComparison.Ordinal);
+    }
 }

@@ -342,4 +342,74 @@ public sealed class PlannerTests
 
         Assert.Equal(first, second);
     }
+
+    [Fact]
+    public void Plan_ExternalNetworkAnotherStackCreatesInThisPlan_IsCreatedFirstAndTheServiceIsNotHeldBack()
+    {
+        // The reverse proxy stack creates "edge"; the app stack (sorted first) uses it as external.
+        var edge = Network("proxy", "edge") with { EngineName = "edge" };
+        var edgeExternal = new NetworkSpec("edge", "edge", External: true, "bridge", NoEntries, NoEntries, Internal: false);
+        var proxy = Service("proxy", "traefik", Container()).OnNetwork(edge);
+        var app = Service("app", "web", Container()).OnNetwork(edgeExternal);
+        var desired = Desired(Host, Stack("proxy", [proxy], [edge]), Stack("app", [app], [edgeExternal]));
+
+        var text = PlanText(desired, TestObserved.State([]));
+
+        Assert.Equal(
+            """
+            plan for host host-a: 3 changes
+              create network edge: missing
+              create container app-web-1 (app/web #1): missing
+              create container proxy-traefik-1 (proxy/traefik #1): missing
+
+            """, text);
+    }
+
+    [Fact]
+    public void Plan_ExternalVolumeAnotherStackCreatesInThisPlan_IsNotMissing()
+    {
+        var shared = Volume("backup", "archive") with { EngineName = "archive" };
+        var sharedExternal = new VolumeSpec("archive", "archive", External: true, "local", NoEntries, NoEntries);
+        var desired = Desired(Host,
+            Stack("backup", [Service("backup", "agent", Container()).WithVolume(shared, "/archive")], volumes: [shared]),
+            Stack("app", [Service("app", "db", Container()).WithVolume(sharedExternal, "/archive")], volumes: [sharedExternal]));
+
+        var plan = Planner.Create(desired, TestObserved.State([]), AppliedState.Empty(Host));
+
+        Assert.Empty(plan.Problems);
+        Assert.Equal(["create volume archive", "create container app-db-1 (app/db #1)", "create container backup-agent-1 (backup/agent #1)"], plan.Steps.Select(step => step.Action));
+    }
+
+    [Fact]
+    public void Plan_ExternalNetworkWhoseCreatingStackIsBlocked_HoldsBackItsUsersToo()
+    {
+        var edge = Network("proxy", "edge") with { EngineName = "edge" };
+        var edgeExternal = new NetworkSpec("edge", "edge", External: true, "bridge", NoEntries, NoEntries, Internal: false);
+        var desired = Desired(Host,
+            Stack("proxy", [Service("proxy", "traefik", Container()).OnNetwork(edge)], [edge]),
+            Stack("app", [Service("app", "web", Container()).OnNetwork(edgeExternal)], [edgeExternal]));
+        var observed = TestObserved.State([]) with { ForeignNetworkNames = ["edge"] };
+
+        var plan = Planner.Create(desired, observed, AppliedState.Empty(Host));
+
+        Assert.Empty(plan.Steps);
+        Assert.Equal(["app/web", "proxy/edge", "proxy/traefik"], plan.Problems.Select(problem => problem.QualifiedService!).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Plan_ExternalNetworkNobodyCreates_IsStillAProblem()
+    {
+        var edgeExternal = new NetworkSpec("edge", "edge", External: true, "bridge", NoEntries, NoEntries, Internal: false);
+        var desired = Desired(Host, Stack("app", [Service("app", "web", Container()).OnNetwork(edgeExternal)], [edgeExternal]));
+
+        var text = PlanText(desired, TestObserved.State([]));
+
+        Assert.Equal(
+            """
+            plan for host host-a: no changes
+              error: app/edge: external network edge does not exist
+              error: app/web: held back: it uses edge, which berth cannot use as the spec asks (see the problem reported for it)
+
+            """, text);
+    }
 }

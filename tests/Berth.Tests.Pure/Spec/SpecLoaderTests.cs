@@ -42,13 +42,15 @@ public sealed class SpecLoaderTests
     }
 
     [Fact]
-    public void LoadHost_HostNotInInventory_RunsNothingWithoutError()
+    public void LoadHost_HostNotInInventory_RunsNothingWithoutErrorAndSaysWhichHostsExist()
     {
         var result = SpecLoader.LoadHost(Path.Combine(RepositoryRoot(), "examples", "repo"), "stranger");
 
         Assert.False(result.HostInInventory);
         Assert.Empty(result.Errors);
         Assert.Empty(result.State!.Stacks);
+        Assert.Equal(["demo", "web-2"], result.KnownHosts.ToArray());
+        Assert.StartsWith("host stranger is not in the inventory (berth.yaml); known hosts: demo, web-2.", result.HostNotInInventoryMessage, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -67,9 +69,12 @@ public sealed class SpecLoaderTests
             File.WriteAllText(outside, "root:x:0:0:root:/root:/bin/bash\n");
             File.CreateSymbolicLink(Path.Combine(repository, "compose.yaml"), outside);
 
-            var exception = Assert.Throws<UnauthorizedAccessException>(() => SpecLoader.LoadHost(repository, "h"));
+            var result = SpecLoader.LoadHost(repository, "h");
 
-            Assert.Contains("'compose.yaml' is a symbolic link that leads out of the repository", exception.Message, StringComparison.Ordinal);
+            Assert.Null(result.State);
+            var error = Assert.Single(result.Errors);
+            Assert.Equal("compose.yaml:1:1: is a symbolic link that leads out of the repository; berth reads only files inside the repository (copy the file in, or link to a path inside it)", error.ToString());
+            Assert.DoesNotContain("root:x:0", error.ToString(), StringComparison.Ordinal);
         }
         finally
         {
@@ -261,6 +266,35 @@ public sealed class SpecLoaderTests
                 "three.yaml:4:21: container name 'a-b-c-1' of stack 'c' service 'x' is also used by stack 'a' service 'b-c' on this host; rename a stack or service, or set container_name",
             ],
             errors);
+    }
+
+    [Fact]
+    public void LoadHost_TwoStacksCreatingTheSameNamedNetworkOrVolume_IsAnErrorNamingBothPlaces()
+    {
+        var repository = new SpecTestRepository()
+            .With("berth.yaml", "hosts: { h: {} }\nstacks:\n  proxy: { compose: proxy.yaml, hosts: [h] }\n  app: { compose: app.yaml, hosts: [h] }\n")
+            .With("proxy.yaml", "services:\n  traefik: { image: busybox, networks: [edge], volumes: [certs:/certs] }\nnetworks:\n  edge: { name: shared-edge }\nvolumes:\n  certs: { name: shared-certs }\n")
+            .With("app.yaml", "services:\n  web: { image: busybox, networks: [front], volumes: [data:/data] }\nnetworks:\n  front:\n    name: shared-edge\nvolumes:\n  data:\n    name: shared-certs\n");
+
+        var errors = repository.LoadHost("h").Errors.Select(error => error.ToString());
+
+        Assert.Equal(
+            [
+                "proxy.yaml:4:3: network 'edge' of stack 'proxy' would create the network shared-edge, which network 'front' of stack 'app' (app.yaml:4:3) creates too. Let one of them create it and mark the other `external: true` (with name: shared-edge)",
+                "proxy.yaml:6:3: volume 'certs' of stack 'proxy' would create the volume shared-certs, which volume 'data' of stack 'app' (app.yaml:7:3) creates too. Let one of them create it and mark the other `external: true` (with name: shared-certs)",
+            ],
+            errors);
+    }
+
+    [Fact]
+    public void LoadHost_OneStackCreatesANetworkTheOtherUsesAsExternal_IsValid()
+    {
+        var repository = new SpecTestRepository()
+            .With("berth.yaml", "hosts: { h: {} }\nstacks:\n  proxy: { compose: proxy.yaml, hosts: [h] }\n  app: { compose: app.yaml, hosts: [h] }\n")
+            .With("proxy.yaml", "services:\n  traefik: { image: busybox, networks: [edge] }\nnetworks:\n  edge: { name: shared-edge }\n")
+            .With("app.yaml", "services:\n  web: { image: busybox, networks: [edge] }\nnetworks:\n  edge: { external: true, name: shared-edge }\n");
+
+        Assert.Empty(repository.LoadHost("h").Errors);
     }
 
     [Fact]

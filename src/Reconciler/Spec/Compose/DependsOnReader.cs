@@ -3,7 +3,10 @@ using Berth.Reconciler.Spec.Yaml;
 
 namespace Berth.Reconciler.Spec.Compose;
 
-/// <summary>`depends_on:` as a list (condition service_started, required) or a mapping with condition/restart/required.</summary>
+/// <summary>
+/// `depends_on:` as a list (condition service_started) or a mapping with condition (service_started,
+/// service_healthy), restart (false) and required (true); the other Compose values are errors.
+/// </summary>
 internal static class DependsOnReader
 {
     public static void Read(ServiceTarget target, Node node, string path)
@@ -51,6 +54,8 @@ internal static class DependsOnReader
         }
     }
 
+    // Compose's depends_on options that berth does not implement are errors at the value, never read
+    // and dropped: a spec that says more than berth does must not look as if it were honoured.
     private static readonly FieldTable<(NodeReader Reader, ServiceDependency[] Holder)> Fields =
         new FieldTable<(NodeReader Reader, ServiceDependency[] Holder)>()
             .Field("condition", (target, node, path) =>
@@ -58,11 +63,36 @@ internal static class DependsOnReader
                 var condition = target.Reader.OneOf(node, path, "service_started", "service_healthy", "service_completed_successfully") switch
                 {
                     "service_healthy" => DependencyCondition.ServiceHealthy,
-                    "service_completed_successfully" => DependencyCondition.ServiceCompletedSuccessfully,
+                    "service_completed_successfully" => NotSupported(target.Reader, node, path, DependencyCondition.ServiceStarted,
+                        "service_completed_successfully is not supported by berth yet: berth runs long-lived services, and its health gate " +
+                        "fails a container that exits, even with code 0, so a one-shot job cannot be deployed. " +
+                        "Use service_started or service_healthy, or run the job outside berth"),
                     _ => DependencyCondition.ServiceStarted,
                 };
                 target.Holder[0] = target.Holder[0] with { Condition = condition };
             })
-            .Field("restart", (target, node, path) => target.Holder[0] = target.Holder[0] with { Restart = target.Reader.Bool(node, path) ?? false })
-            .Field("required", (target, node, path) => target.Holder[0] = target.Holder[0] with { Required = target.Reader.Bool(node, path) ?? true });
+            .Field("restart", (target, node, path) =>
+            {
+                // false is Compose's default and what berth does; true would need dependents restarted.
+                if (target.Reader.Bool(node, path) == true)
+                {
+                    NotSupported(target.Reader, node, path, false,
+                        "restart: true is not supported by berth yet: berth does not restart a service when a service it depends on is replaced. Remove it");
+                }
+            })
+            .Field("required", (target, node, path) =>
+            {
+                // true is Compose's default and what berth does: every target must be a service of the stack.
+                if (target.Reader.Bool(node, path) == false)
+                {
+                    NotSupported(target.Reader, node, path, true,
+                        "required: false is not supported by berth yet: every depends_on target must be a service of the stack. Remove it, or remove the dependency");
+                }
+            });
+
+    private static T NotSupported<T>(NodeReader reader, Node node, string path, T fallback, string message)
+    {
+        reader.Error(node, $"{path}: {message}");
+        return fallback;
+    }
 }

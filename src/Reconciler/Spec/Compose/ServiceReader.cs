@@ -137,7 +137,10 @@ internal static partial class ServiceReader
         {
             target.Draft.PullPolicy = target.Reader.OneOf(node, path, "always", "never", "missing", "if_not_present") switch
             {
-                "always" => PullPolicy.Always,
+                // Not silently treated as `missing`: a person who wrote `always` expects new image content.
+                "always" => NotSupported(target.Reader, node,
+                    $"{path}: always is not supported by berth yet: berth pulls an image only when it is not present locally. " +
+                    "To deploy new image content, change the tag (or pin a digest) in the repository; use missing (the default) or never"),
                 "never" => PullPolicy.Never,
                 "missing" or "if_not_present" => PullPolicy.Missing,
                 _ => target.Draft.PullPolicy,
@@ -161,6 +164,12 @@ internal static partial class ServiceReader
             "stdin_open", "storage_opt", "tty", "use_api_socket", "userns_mode", "uts", "volumes_from");
 
     /// <summary>A string is shell-split as Compose does; a list is taken as is.</summary>
+    private static PullPolicy? NotSupported(NodeReader reader, Node node, string message)
+    {
+        reader.Error(node, message);
+        return null;
+    }
+
     private static List<string>? ReadCommand(NodeReader reader, Node node, string path)
     {
         if (node is ScalarNode { IsNull: false } scalar)

@@ -7,7 +7,13 @@ namespace Berth.Reconciler.Spec.Compose;
 
 /// <summary>A stack as built, with the places host-level checks point at.</summary>
 /// <param name="ServiceLocations">Per service: its `container_name` if set, else its key.</param>
-internal sealed record BuiltStack(StackSpec Spec, ImmutableDictionary<string, Location> ServiceLocations);
+/// <param name="NetworkLocations">Per top-level network key: where it is defined.</param>
+/// <param name="VolumeLocations">Per top-level volume key: where it is defined.</param>
+internal sealed record BuiltStack(
+    StackSpec Spec,
+    ImmutableDictionary<string, Location> ServiceLocations,
+    ImmutableDictionary<string, Location> NetworkLocations,
+    ImmutableDictionary<string, Location> VolumeLocations);
 
 /// <summary>
 /// Checks a merged stack draft for what only the whole stack can tell (references between services,
@@ -58,7 +64,9 @@ internal static class StackBuilder
 
         var spec = new StackSpec(stackName, sourceFiles, [.. services], networks, volumes);
         var locations = draft.Services.Values.ToImmutableDictionary(service => service.Name, service => service.ContainerName?.At ?? service.KeyLocation);
-        return new BuiltStack(spec, locations);
+        return new BuiltStack(spec, locations,
+            draft.Networks.Values.ToImmutableDictionary(network => network.Key, network => network.KeyLocation),
+            draft.Volumes.Values.ToImmutableDictionary(volume => volume.Key, volume => volume.KeyLocation));
     }
 
     private static void CheckReferences(ServiceDraft service, ComposeFileDraft draft, NodeReader reader)

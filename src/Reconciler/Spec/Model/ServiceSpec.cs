@@ -38,7 +38,8 @@ public enum PullPolicy
 {
     /// <summary>Pull only when the image is not present locally (Compose's default).</summary>
     Missing,
-    Always,
+
+    /// <summary>Never pull: the image must be present locally. (Compose's `always` is not supported yet.)</summary>
     Never,
 }
 

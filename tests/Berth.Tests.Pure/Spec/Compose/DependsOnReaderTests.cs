@@ -13,9 +13,9 @@ public sealed class DependsOnReaderTests
               web:
                 image: busybox
                 depends_on:
-                  db: { condition: service_healthy, restart: true }
+                  db: { condition: service_healthy, restart: false }
                   cache:
-                  migrate: { condition: service_completed_successfully, required: false }
+                  migrate: { condition: service_started, required: true }
               worker:
                 image: busybox
                 depends_on: [db, cache]
@@ -28,8 +28,8 @@ public sealed class DependsOnReaderTests
         Assert.Equal(
             [
                 new ServiceDependency("cache", DependencyCondition.ServiceStarted, Restart: false, Required: true),
-                new ServiceDependency("db", DependencyCondition.ServiceHealthy, Restart: true, Required: true),
-                new ServiceDependency("migrate", DependencyCondition.ServiceCompletedSuccessfully, Restart: false, Required: false),
+                new ServiceDependency("db", DependencyCondition.ServiceHealthy, Restart: false, Required: true),
+                new ServiceDependency("migrate", DependencyCondition.ServiceStarted, Restart: false, Required: true),
             ],
             web.DependsOn.ToArray());
         Assert.Equal(
@@ -71,5 +71,14 @@ public sealed class DependsOnReaderTests
         Assert.Equal(
             ["5:24: services.web.depends_on.db.condition must be one of service_started, service_healthy, service_completed_successfully, not 'service_healty', did you mean 'service_healthy'?"],
             Errors("services:\n  web:\n    image: busybox\n    depends_on:\n      db: { condition: service_healty }\n  db:\n    image: busybox\n"));
+    }
+
+    [Theory]
+    [InlineData("db: { condition: service_completed_successfully }", "5:24: services.web.depends_on.db.condition: service_completed_successfully is not supported by berth yet: berth runs long-lived services, and its health gate fails a container that exits, even with code 0, so a one-shot job cannot be deployed. Use service_started or service_healthy, or run the job outside berth")]
+    [InlineData("db: { condition: service_healthy, restart: true }", "5:50: services.web.depends_on.db.restart: restart: true is not supported by berth yet: berth does not restart a service when a service it depends on is replaced. Remove it")]
+    [InlineData("db: { required: false }", "5:23: services.web.depends_on.db.required: required: false is not supported by berth yet: every depends_on target must be a service of the stack. Remove it, or remove the dependency")]
+    public void OptionBerthDoesNotImplement_IsAnErrorAtTheValueNotSilentlyAccepted(string dependency, string expected)
+    {
+        Assert.Equal([expected], Errors($"services:\n  web:\n    image: busybox\n    depends_on:\n      {dependency}\n  db:\n    image: busybox\n"));
     }
 }

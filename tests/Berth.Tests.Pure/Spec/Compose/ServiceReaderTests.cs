@@ -177,7 +177,7 @@ public sealed class ServiceReaderTests
             privileged: true
             shm_size: 64m
             container_name: my-web
-            pull_policy: always
+            pull_policy: never
             """).Container;
 
         Assert.Equal("1000:1000", container.User);
@@ -193,13 +193,20 @@ public sealed class ServiceReaderTests
     }
 
     [Theory]
-    [InlineData("always", PullPolicy.Always)]
     [InlineData("never", PullPolicy.Never)]
     [InlineData("missing", PullPolicy.Missing)]
     [InlineData("if_not_present", PullPolicy.Missing)]
     public void PullPolicy_ComposeValues_MapToTheEnum(string value, PullPolicy expected)
     {
         Assert.Equal(expected, LoadService($"image: busybox\npull_policy: {value}").PullPolicy);
+    }
+
+    [Fact]
+    public void PullPolicyAlways_IsANotSupportedYetErrorAtTheValue()
+    {
+        Assert.Equal(
+            ["4:18: services.web.pull_policy: always is not supported by berth yet: berth pulls an image only when it is not present locally. To deploy new image content, change the tag (or pin a digest) in the repository; use missing (the default) or never"],
+            Errors("services:\n  web:\n    image: busybox\n    pull_policy: always\n"));
     }
 
     [Fact]

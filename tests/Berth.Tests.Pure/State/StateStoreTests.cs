@@ -1,0 +1,54 @@
+using Berth.Reconciler.State;
+
+namespace Berth.Tests.State;
+
+/// <summary>The state file holds the applied spec with its secret values: only its owner may read it.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class StateStoreTests : IDisposable
+{
+    private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+
+    private readonly string root = Directory.CreateTempSubdirectory("berth-state-test-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    [Fact]
+    public async Task Save_NewStateDirectory_IsCreatedOwnerOnlyWithAnOwnerOnlyFile()
+    {
+        var directory = Path.Combine(root, "nested", ".berth-state");
+        var store = new StateStore(directory);
+
+        await store.SaveAsync(AppliedState.Empty("h"), CancellationToken.None);
+
+        Assert.Equal(OwnerOnlyDirectory, File.GetUnixFileMode(directory));
+        Assert.Equal(OwnerOnlyFile, File.GetUnixFileMode(store.PathFor("h")));
+        Assert.Equal("h", (await store.LoadAsync("h", CancellationToken.None)).Host);
+    }
+
+    [Fact]
+    public async Task Save_LeftoverWorldReadableTempFileAndStateFile_EndsOwnerOnly()
+    {
+        var store = new StateStore(root);
+        var world = OwnerOnlyFile | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+        await File.WriteAllTextAsync(store.PathFor("h"), "{}");
+        await File.WriteAllTextAsync(store.PathFor("h") + ".tmp", "torn");
+        File.SetUnixFileMode(store.PathFor("h"), world);
+        File.SetUnixFileMode(store.PathFor("h") + ".tmp", world);
+
+        await store.SaveAsync(AppliedState.Empty("h"), CancellationToken.None);
+
+        Assert.Equal(OwnerOnlyFile, File.GetUnixFileMode(store.PathFor("h")));
+    }
+
+    [Fact]
+    public void EnsureDirectory_ExistingDirectory_KeepsTheModeTheOperatorChose()
+    {
+        var chosen = Directory.CreateDirectory(Path.Combine(root, "chosen")).FullName;
+        File.SetUnixFileMode(chosen, OwnerOnlyDirectory | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+
+        StateStore.EnsureDirectory(chosen);
+
+        Assert.Equal(OwnerOnlyDirectory | UnixFileMode.GroupRead | UnixFileMode.GroupExecute, File.GetUnixFileMode(chosen));
+    }
+}
