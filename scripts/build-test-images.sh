@@ -9,7 +9,15 @@ DOCKER=/usr/bin/docker
 REPO=berth-test/busybox
 RECIPE_HASH=$(sha256sum "$0" | cut -c1-16)
 
-[ -x /bin/busybox ] || { echo "build-test-images: /bin/busybox missing; run scripts/ensure-docker.sh first" >&2; exit 1; }
+# Debian's busybox-static: one static binary with httpd, wget and nc (the dynamic "busybox" package
+# lacks httpd). Installed here, where it is needed, and only when missing; it replaces "busybox".
+if ! { [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd; }; then
+  [ "$(id -u)" = 0 ] || { echo "build-test-images: need root to install busybox-static" >&2; exit 1; }
+  echo "build-test-images: installing busybox-static from Debian" >&2
+  apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+  apt_get update -qq >/dev/null
+  apt_get install -y -qq busybox-static >/dev/null
+fi
 
 build_tag() {
   local tag=$1

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Makes sure a Docker Engine answers on /var/run/docker.sock.
-# - Reuses an engine that already answers; never stops one it did not start.
-# - Otherwise installs Debian's docker.io (and busybox-static for the test images) and starts dockerd.
+# - First: an engine that already answers is reused as it is. Nothing is installed, started or
+#   stopped then (it may be the machine's own engine, started by someone else).
+# - Otherwise installs Debian's docker.io when dockerd is missing and starts dockerd, detached.
+# - Never stops an engine, not even one it started: later scripts and tests use it.
+# busybox (for the local test images) is installed by scripts/build-test-images.sh, which needs it.
 # Prints the engine version on success; exits non-zero with a clear message otherwise.
 set -euo pipefail
 
@@ -10,30 +13,45 @@ DOCKER=/usr/bin/docker   # the docker on PATH may be a client-only build; Debian
 LOG=${BERTH_DOCKERD_LOG:-/tmp/berth-dockerd.log}
 WAIT_SECONDS=${BERTH_DOCKERD_WAIT_SECONDS:-60}
 
-engine_answers() {
-  # curl is not guaranteed; the docker client is, once installed. Fall back to the other client.
-  local client=$DOCKER
-  [ -x "$client" ] || client=$(command -v docker || true)
-  [ -n "$client" ] && [ -S "$SOCK" ] && "$client" -H "unix://$SOCK" version --format '{{.Server.Version}}' >/dev/null 2>&1
+# The engine's version if it answers on $SOCK, else nothing (and a non-zero status). Any docker
+# client will do (Debian's, or the one on PATH), or curl: before anything is installed, one of them
+# may be all there is. Unversioned requests: a pinned API version fails on old or new engines.
+engine_version() {
+  [ -S "$SOCK" ] || return 1
+  local client answer
+  for client in "$DOCKER" "$(command -v docker || true)"; do
+    if [ -n "$client" ] && [ -x "$client" ] \
+      && answer=$("$client" -H "unix://$SOCK" version --format '{{.Server.Version}} API {{.Server.APIVersion}}' 2>/dev/null); then
+      echo "$answer"; return 0
+    fi
+  done
+  if command -v curl >/dev/null 2>&1; then
+    local body
+    body=$(curl -fsS --max-time 5 --unix-socket "$SOCK" http://localhost/version 2>/dev/null) || return 1
+    # The top-level "Version" is the one directly followed by "ApiVersion" (components have their own).
+    sed -n 's/.*"Version":"\([^"]*\)","ApiVersion":"\([^"]*\)".*/\1 API \2/p' <<<"$body" | head -n 1
+    return 0
+  fi
+  return 1
 }
 
-need_packages=()
-[ -x "$DOCKER" ] && command -v dockerd >/dev/null 2>&1 || need_packages+=(docker.io)
-[ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || need_packages+=(busybox-static)
-if [ ${#need_packages[@]} -gt 0 ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "ensure-docker: need root to install: ${need_packages[*]}" >&2; exit 1
-  fi
-  echo "ensure-docker: installing ${need_packages[*]} from Debian" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  # busybox-static conflicts with busybox; replacing it is what we want for a static httpd/wget.
-  apt-get install -y -qq "${need_packages[@]}" >/dev/null
+# Reuse before anything else: no apt-get, no dockerd when an engine already answers.
+if version=$(engine_version); then
+  echo "ensure-docker: reusing the engine on $SOCK (${version:-version unknown}); nothing installed" >&2
+  exit 0
 fi
 
-if engine_answers; then
-  echo "ensure-docker: reusing the engine on $SOCK ($($DOCKER version --format '{{.Server.Version}}'))" >&2
-  exit 0
+if ! { [ -x "$DOCKER" ] && command -v dockerd >/dev/null 2>&1; }; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "ensure-docker: no engine answers on $SOCK and docker.io is missing; need root to install it" >&2; exit 1
+  fi
+  echo "ensure-docker: no engine answers on $SOCK; installing docker.io from Debian" >&2
+  # Other scripts may be installing packages at the same time: wait for dpkg's lock instead of failing.
+  apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+  apt_get update -qq >/dev/null
+  apt_get install -y -qq docker.io >/dev/null
+  # Installing docker.io may have started an engine through its own service (on a host with
+  # systemd as PID 1): the wait below then simply finds it.
 fi
 
 if pgrep -x dockerd >/dev/null 2>&1; then
@@ -45,7 +63,7 @@ else
 fi
 
 deadline=$((SECONDS + WAIT_SECONDS))
-until engine_answers; do
+until version=$(engine_version); do
   if [ $SECONDS -ge $deadline ]; then
     echo "ensure-docker: the Docker Engine did not answer on $SOCK within ${WAIT_SECONDS}s; last lines of $LOG:" >&2
     tail -n 20 "$LOG" >&2 || true
@@ -53,4 +71,4 @@ until engine_answers; do
   fi
   sleep 0.5
 done
-echo "ensure-docker: engine ready ($($DOCKER version --format '{{.Server.Version}} API {{.Server.APIVersion}}'))" >&2
+echo "ensure-docker: engine ready ($version)" >&2

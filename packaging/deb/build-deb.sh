@@ -16,6 +16,7 @@
 #   BERTH_VERSION       package and binary version (default: from Directory.Build.props)
 #   BERTH_DEB_OUT       output directory (default: artifacts/)
 #   BERTH_LINTIAN=1     run lintian on the result (installs lintian via apt if missing); errors fail the build
+# Installs binutils (strip) via apt when missing; needs root then.
 #   BERTH_REUSE_PUBLISH=1  package the existing publish output of this version (packaging changes only)
 #   BERTH_DEB_COMPRESSION  dpkg-deb's compressor: xz (default, smallest) or gzip (much faster; tests use it)
 # Prints the path of the .deb as the last line on stdout.
@@ -31,9 +32,22 @@ PACKAGE=berth
 DEB=$OUT/${PACKAGE}_${VERSION}_${ARCH}.deb
 PUBLISH=$OUT/publish-$VERSION
 
-for tool in dpkg-deb gzip dotnet; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "build-deb: $tool is required" >&2; exit 1; }
+# Debian's packages for the tools the build runs, installed only when missing (as the other scripts
+# do): strip (binutils) for libgit2, which a bare Debian 12 with only the .NET SDK lacks. dotnet is
+# not a Debian package: it must be there already.
+apt_get() { DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"; }
+declare -A package_for_tool=([dpkg-deb]=dpkg [gzip]=gzip [strip]=binutils)
+missing=()
+for tool in "${!package_for_tool[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("${package_for_tool[$tool]}")
 done
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || { echo "build-deb: need root to install ${missing[*]} (or install them first)" >&2; exit 1; }
+  echo "build-deb: installing ${missing[*]} from Debian" >&2
+  apt_get update -qq >/dev/null
+  apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+command -v dotnet >/dev/null 2>&1 || { echo "build-deb: dotnet (the .NET 10 SDK) is required" >&2; exit 1; }
 mkdir -p "$OUT"
 
 # ---- Publish -------------------------------------------------------------------------------------
@@ -138,7 +152,7 @@ echo "build-deb: built $DEB ($(du -h "$DEB" | cut -f1), installed $((installed_s
 if [ "${BERTH_LINTIAN:-0}" = 1 ]; then
   if ! command -v lintian >/dev/null 2>&1; then
     echo "build-deb: installing lintian" >&2
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq lintian >/dev/null
+    apt_get install -y -qq lintian >/dev/null 2>&1 || { apt_get update -qq >/dev/null && apt_get install -y -qq lintian >/dev/null; }
   fi
   # --fail-on error: warnings are reported, errors fail the build.
   lintian --fail-on error --display-info "$DEB" >&2

@@ -1,11 +1,12 @@
+using System.Text.RegularExpressions;
 using Berth.Reconciler.Engine;
 using Berth.Tests.Systemd.Infrastructure;
 
 namespace Berth.Tests.Systemd;
 
 /// <summary>
-/// The installed berth does its job: the example stack converges on the host's engine, and a new
-/// commit is applied. Checked with the Docker client on the host, by berth's ownership labels.
+/// The installed berth does its job: it fetches the example stack from a git server over the network,
+/// the stack converges on the host's engine, and a new commit pushed to the server is applied. Checked with the Docker client on the host, by berth's ownership labels.
 /// </summary>
 public sealed class ConvergeTests
 {
@@ -19,6 +20,17 @@ public sealed class ConvergeTests
         await using var _container = container;
 
         await WaitForServicesAsync(container, "db=1 web=2 worker=1", revision: null);
+
+        // ... fetched by the sandboxed berth from the git server over the network: git daemon logs each
+        // connection's client address and, under the same pid, the repository it asked for.
+        var containerAddress = (await Command.CheckedAsync(SystemdContainer.DockerCli,
+            ["inspect", "--format", "{{.NetworkSettings.IPAddress}}", container.Name], TimeSpan.FromSeconds(30))).Stdout.Trim();
+        var served = container.Repository.ServerOutput;
+        var fetchClients = Regex.Matches(served, @"^\[(\d+)\] Request upload-pack for '/desired\.git'", RegexOptions.Multiline)
+            .Select(request => Regex.Match(served, $@"^\[{request.Groups[1].Value}\] Connection from (.+):\d+$", RegexOptions.Multiline).Groups[1].Value)
+            .ToList();
+        Assert.True(fetchClients.Contains(containerAddress),
+            $"no fetch from the container ({containerAddress}) in the git server's log:\n{served}");
     }
 
     [Fact]

@@ -21,19 +21,21 @@ public static class BerthPackage
     }
 
     /// <summary>
-    /// The edit of the shipped, commented config: uncomment and set host, source.url, and a short poll
-    /// interval (the test's only deviation from a production config: it waits for new commits).
+    /// The edit of the shipped, commented config: uncomment and set host, source.url (the git server,
+    /// over the network), and a short poll interval (the test's only deviation from a production
+    /// config: it waits for new commits).
     /// </summary>
     public static async Task ConfigureAsync(SystemdContainer container)
     {
         var config = SystemdContainer.ConfigFile;
+        var url = container.Repository.Url;
         await container.CheckedAsync(
             $"sed -i -e 's|^#host: .*|host: {container.ScopeId}|' " +
-            $"-e 's|^  #url: .*|  url: file://{DesiredStateRepository.ContainerPath}|' " +
+            $"-e 's|^  #url: .*|  url: {url}|' " +
             $"-e 's|^  #interval: .*|  interval: 5s|' -e 's|^  #jitter: .*|  jitter: 1s|' {config}");
         var edited = await container.CheckedAsync($"cat {config}");
         Assert.Contains($"\nhost: {container.ScopeId}\n", edited, StringComparison.Ordinal);
-        Assert.Contains($"\n  url: file://{DesiredStateRepository.ContainerPath}\n", edited, StringComparison.Ordinal);
+        Assert.Contains($"\n  url: {url}\n", edited, StringComparison.Ordinal);
         Assert.Contains("\n  interval: 5s\n", edited, StringComparison.Ordinal);
         Assert.Contains("\n  jitter: 1s\n", edited, StringComparison.Ordinal);
     }

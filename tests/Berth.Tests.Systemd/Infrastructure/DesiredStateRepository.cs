@@ -1,40 +1,82 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
 namespace Berth.Tests.Systemd.Infrastructure;
 
 /// <summary>
-/// The desired-state repository "served from the host": a bare repository in a temporary directory,
-/// bind-mounted into the systemd container at <see cref="ContainerPath"/> (berth reads it as a local
-/// path, like any file:// remote), seeded with examples/repo made unique to the test (as the Docker
-/// tests' TestRepository does): the stack "shop" and the host "demo" are renamed to the test's scope id,
-/// so the containers berth creates on the shared engine cannot collide with anyone else's.
+/// The desired-state repository on a real git server on the machine, as a host's berth would reach
+/// its repository: a bare repository in a temporary directory, served by `git daemon` (git://) on the
+/// Docker bridge's gateway address, which the systemd container reaches over its own network (the
+/// unit's RestrictAddressFamilies, PrivateTmp and ProtectHome apply to that fetch, and its name goes
+/// through the container's resolver: <see cref="ServerName"/> is an /etc/hosts entry made by
+/// `docker run --add-host`). Seeded with examples/repo made unique to the test (as the Docker tests'
+/// TestRepository does): the stack "shop" and the host "demo" are renamed to the test's scope id, so
+/// the containers berth creates on the shared engine cannot collide with anyone else's.
 /// </summary>
+/// <remarks>
+/// Why git:// on the bridge gateway: it is a real network fetch (TCP, name resolution) with nothing to
+/// install in the image; the gateway address is the machine's own, reachable only from its containers
+/// (host networking would share the host's loopback, and every test's berth listens on 127.0.0.1:9750).
+/// Not covered: TLS (https:// and ca-certificates) needs a certificate the container trusts.
+/// </remarks>
 public sealed class DesiredStateRepository : IDisposable
 {
-    public const string ContainerPath = "/srv/berth/desired.git";
+    /// <summary>The git server's name inside the container (`--add-host`); .test is reserved for tests.</summary>
+    public const string ServerName = "berth-git.test";
     public const string Branch = "main";
+    private const string RepositoryName = "desired.git";
 
     private static readonly TimeSpan GitTimeout = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan ServerStartTimeout = TimeSpan.FromSeconds(15);
 
-    private DesiredStateRepository(string root)
+    private readonly StringBuilder serverOutput = new();
+    private Process? server;
+
+    private DesiredStateRepository(string root, IPAddress gateway)
     {
         Root = root;
+        Gateway = gateway;
     }
 
     public string Root { get; }
 
-    /// <summary>The bare repository on the host (what the container mounts).</summary>
-    public string BarePath => Path.Combine(Root, "desired.git");
+    /// <summary>The Docker bridge's gateway: the machine as its containers see it, where the server listens.</summary>
+    public IPAddress Gateway { get; }
+
+    public int Port { get; private set; }
+
+    /// <summary>The bare repository on the host (what the server serves).</summary>
+    public string BarePath => Path.Combine(Root, RepositoryName);
+
+    /// <summary>What berth's config says: source.url.</summary>
+    public string Url => $"git://{ServerName}:{Port}/{RepositoryName}";
+
+    /// <summary>The `docker run` option that lets the container resolve <see cref="ServerName"/>.</summary>
+    public string AddHostOption => $"{ServerName}:{Gateway}";
 
     private string WorkPath => Path.Combine(Root, "work");
 
-    /// <summary>Creates the repository from examples/repo with stack and host renamed to <paramref name="hostName"/>.</summary>
+    /// <summary>Creates the repository from examples/repo with stack and host renamed to <paramref name="hostName"/>, and serves it.</summary>
     public static async Task<DesiredStateRepository> CreateAsync(string hostName)
     {
-        var repository = new DesiredStateRepository(Directory.CreateTempSubdirectory("berth-systemd-repo-").FullName);
-        await repository.GitAsync(repository.Root, "init", "--quiet", "--bare", "--initial-branch", Branch, repository.BarePath);
-        CopyExample(Path.Combine(RepositoryRoot.Path, "examples/repo"), repository.WorkPath, hostName);
-        await repository.GitAsync(repository.WorkPath, "init", "--quiet", "--initial-branch", Branch);
-        await repository.CommitAndPushAsync("example stack for the systemd test");
-        return repository;
+        var gateway = await BridgeGatewayAsync();
+        var repository = new DesiredStateRepository(Directory.CreateTempSubdirectory("berth-systemd-repo-").FullName, gateway);
+        try
+        {
+            await repository.GitAsync(repository.Root, "init", "--quiet", "--bare", "--initial-branch", Branch, repository.BarePath);
+            CopyExample(Path.Combine(RepositoryRoot.Path, "examples/repo"), repository.WorkPath, hostName);
+            await repository.GitAsync(repository.WorkPath, "init", "--quiet", "--initial-branch", Branch);
+            await repository.CommitAndPushAsync("example stack for the systemd test");
+            await repository.StartServerAsync();
+            return repository;
+        }
+        catch
+        {
+            repository.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Edits a file of the working copy, commits and pushes; returns the new commit id.</summary>
@@ -45,7 +87,112 @@ public sealed class DesiredStateRepository : IDisposable
         return await CommitAndPushAsync(message);
     }
 
-    public void Dispose() => Directory.Delete(Root, recursive: true);
+    /// <summary>What the server printed (connections and errors, with --verbose), for failure messages.</summary>
+    public string ServerOutput
+    {
+        get
+        {
+            lock (serverOutput)
+            {
+                return serverOutput.ToString();
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (server is not null)
+        {
+            // git daemon forks a child per connection: kill the whole tree.
+            if (!server.HasExited)
+            {
+                server.Kill(entireProcessTree: true);
+            }
+
+            server.WaitForExit(TimeSpan.FromSeconds(10));
+            server.Dispose();
+        }
+
+        Directory.Delete(Root, recursive: true);
+    }
+
+    private async Task StartServerAsync()
+    {
+        // A free port on the gateway address. The port is free when chosen; another process taking it
+        // before git daemon binds makes the daemon exit, which the readiness wait below reports.
+        using (var probe = new TcpListener(Gateway, 0))
+        {
+            probe.Start();
+            Port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+        }
+
+        var info = new ProcessStartInfo("git")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        // Only this bare repository is served (the whitelist argument), never the working copy next to it.
+        foreach (var argument in new[]
+                 {
+                     "daemon", "--reuseaddr", $"--listen={Gateway}", $"--port={Port}", $"--base-path={Root}",
+                     "--export-all", "--informative-errors", "--verbose", BarePath,
+                 })
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        server = Process.Start(info) ?? throw new InvalidOperationException("could not start git daemon");
+        server.OutputDataReceived += (_, line) => AppendServerOutput(line.Data);
+        server.ErrorDataReceived += (_, line) => AppendServerOutput(line.Data);
+        server.BeginOutputReadLine();
+        server.BeginErrorReadLine();
+
+        // Ready once it accepts a connection (git daemon closes an idle one after its timeout; we close first).
+        await Deadline.UntilAsync(async () =>
+        {
+            if (server.HasExited)
+            {
+                throw new InvalidOperationException($"git daemon on {Gateway}:{Port} exited with {server.ExitCode}:\n{ServerOutput}");
+            }
+
+            using var client = new TcpClient();
+            try
+            {
+                await client.ConnectAsync(Gateway, Port);
+                return ("listening", "listening");
+            }
+            catch (SocketException error)
+            {
+                return (null, error.Message);
+            }
+        }, $"git daemon to listen on {Gateway}:{Port}", ServerStartTimeout);
+    }
+
+    private void AppendServerOutput(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (serverOutput)
+        {
+            serverOutput.AppendLine(line);
+        }
+    }
+
+    /// <summary>The default bridge's gateway, as the engine reports it (172.17.0.1 unless the engine is configured otherwise).</summary>
+    private static async Task<IPAddress> BridgeGatewayAsync()
+    {
+        var inspect = await Command.CheckedAsync(SystemdContainer.DockerCli,
+            ["network", "inspect", "bridge", "--format", "{{range .IPAM.Config}}{{.Gateway}} {{end}}"], GitTimeout);
+        var gateway = inspect.Stdout.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(text => IPAddress.TryParse(text, out var address) ? address : null)
+            .FirstOrDefault(address => address?.AddressFamily == AddressFamily.InterNetwork);
+        return gateway ?? throw new InvalidOperationException($"the engine's bridge network has no IPv4 gateway: {inspect.Stdout}");
+    }
 
     private async Task<string> CommitAndPushAsync(string message)
     {

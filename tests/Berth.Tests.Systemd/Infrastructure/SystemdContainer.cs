@@ -3,7 +3,7 @@ namespace Berth.Tests.Systemd.Infrastructure;
 /// <summary>
 /// A fresh Debian 12 booted with systemd as PID 1 in a container (image from
 /// scripts/build-systemd-image.sh, flags from ../shared/ENVIRONMENT.md), with the host's Docker socket
-/// and a desired-state repository mounted. Everything it creates carries the test's scope id: the
+/// mounted and a desired-state repository served to it over the network by a git server on the machine. Everything it creates carries the test's scope id: the
 /// container its label, the containers berth starts its host identity; disposal removes both, also
 /// when the test failed.
 /// </summary>
@@ -46,7 +46,8 @@ public sealed class SystemdContainer : IAsyncDisposable
                 "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined", "--cgroupns=host",
                 "--volume", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock",
                 "--volume", "/var/run/docker.sock:/var/run/docker.sock",
-                "--volume", $"{repository.BarePath}:{DesiredStateRepository.ContainerPath}",
+                // The git server on the machine, by name (see DesiredStateRepository): no repository is mounted.
+                "--add-host", repository.AddHostOption,
                 Image, "/lib/systemd/systemd");
             await Deadline.UntilAsync(async () =>
             {
