@@ -33,14 +33,19 @@ public static class Planner
         var notices = ImmutableArray.CreateBuilder<PlanNotice>();
         var problems = ImmutableArray.CreateBuilder<PlanProblem>();
 
-        // A commit that would remove every managed container of this host is far more often a
-        // truncated file or a wrong host selector than an intent: refuse it unless the repository
-        // says so explicitly.
+        // A commit that would remove every managed service of this host is far more often a
+        // truncated file or a wrong host selector (the host now matches another stack) than an
+        // intent: refuse it unless the repository says so explicitly.
         var managedContainers = observed.Containers.Length;
-        if (!desired.AllServices.Any() && managedContainers > 0 && !desired.Settings.AllowEmptyState)
+        var desiredServices = desired.AllServices.Select(service => service.QualifiedName).ToHashSet(StringComparer.Ordinal);
+        var managedServices = observed.Containers.Select(container => container.QualifiedService).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (managedContainers > 0 && !managedServices.Any(desiredServices.Contains) && !desired.Settings.AllowEmptyState)
         {
+            var what = desiredServices.Count == 0
+                ? "has no services"
+                : $"keeps none of the {managedServices.Count} service(s) it runs ({string.Join(", ", managedServices)})";
             problems.Add(new PlanProblem(null,
-                $"the desired state for host {desired.Host} has no services and would remove all {managedContainers} managed container(s); " +
+                $"the desired state for host {desired.Host} {what} and would remove all {managedContainers} managed container(s); " +
                 "refusing. Set settings.allow_empty_state: true in berth.yaml if this is intended"));
             return new Plan(desired.Host, [], [], problems.ToImmutable());
         }

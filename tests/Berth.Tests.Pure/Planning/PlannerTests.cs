@@ -145,6 +145,34 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void Plan_HostNowMatchesOnlyOtherServices_IsRefusedLikeAnEmptyState()
+    {
+        // A wrong label selector moves the host from the shop stack to another one: every service it
+        // runs would go. Refused as a whole, before any step.
+        var other = Desired(Host, Stack("blog", [Service("blog", "web", Container())]));
+
+        var text = PlanText(other, TestObserved.Matching(Shop(Db, Web)));
+
+        Assert.Equal(
+            """
+            plan for host host-a: no changes
+              error: the desired state for host host-a keeps none of the 2 service(s) it runs (shop/db, shop/web) and would remove all 3 managed container(s); refusing. Set settings.allow_empty_state: true in berth.yaml if this is intended
+
+            """, text);
+    }
+
+    [Fact]
+    public void Plan_OneServiceKeptOthersReplaced_IsNotRefused()
+    {
+        var desired = Shop(Db, Service("shop", "api", Container()));
+
+        var plan = Planner.Create(desired, TestObserved.Matching(Shop(Db, Web)), TestObserved.Applied(Host, Db, Web));
+
+        Assert.False(plan.Refused);
+        Assert.Contains(plan.Steps, step => step.Action == "remove container shop-web-1");
+    }
+
+    [Fact]
     public void Plan_EmptyDesiredStateWithManagedContainers_IsRefusedWithoutSteps()
     {
         var text = PlanText(Desired(Host), TestObserved.Matching(Shop(Web)));
