@@ -99,6 +99,37 @@ public sealed class PlanApplyCommandTests
     }
 
     [Fact]
+    public async Task PlanJson_EnvironmentChanged_ListsEachStepWithServiceAndCauseButNeverTheValue()
+    {
+        await using var harness = new ReconcileHarness();
+        using var repository = TestRepository.FromExample(harness.Host);
+        using var state = TestRepository.Empty(harness.Host + "-state");
+        string[] common = ["--state-dir", state.Directory, "--repo", repository.Directory, "--host", harness.Host];
+        Assert.Equal(0, (await BerthProcess.RunAsync(Timeout, ["apply", .. common])).ExitCode);
+        var compose = "stacks/" + harness.Host + "/compose.yaml";
+        repository.Write(compose, repository.Read(compose).Replace("${WEB_GREETING:-hello}", "s3cret-greeting-value", StringComparison.Ordinal));
+
+        var (exitCode, output) = await BerthProcess.RunAsync(Timeout, ["plan", "--json", .. common]);
+
+        Assert.True(exitCode == 2, output);
+        Assert.DoesNotContain("s3cret-greeting-value", output, StringComparison.Ordinal);
+        using var json = System.Text.Json.JsonDocument.Parse(output);
+        var root = json.RootElement;
+        Assert.Equal(harness.Host, root.GetProperty("host").GetString());
+        Assert.True(root.GetProperty("has_changes").GetBoolean());
+        Assert.Equal(0, root.GetProperty("problems").GetArrayLength());
+        var steps = root.GetProperty("steps").EnumerateArray()
+            .Select(step => (Action: step.GetProperty("action").GetString(), Service: step.GetProperty("service").GetString(), Cause: step.GetProperty("cause").GetString()))
+            .ToList();
+        Assert.Equal(
+            [
+                ($"replace container {harness.Host}-web-1 ({harness.Host}/web #1, start-first)", $"{harness.Host}/web", "config changed: environment"),
+                ($"replace container {harness.Host}-web-2 ({harness.Host}/web #2, start-first)", $"{harness.Host}/web", "config changed: environment"),
+            ],
+            steps.Where(step => step.Action!.StartsWith("replace", StringComparison.Ordinal)).ToList());
+    }
+
+    [Fact]
     public async Task Plan_NoEngineAtTheEndpoint_IsAClearErrorNotACrash()
     {
         await using var harness = new ReconcileHarness();
