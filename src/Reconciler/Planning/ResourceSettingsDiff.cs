@@ -25,10 +25,7 @@ public static class ResourceSettingsDiff
             return [];
         }
 
-        var differences = ImmutableArray.CreateBuilder<string>();
-        AddDriver(differences, desired.Driver, observed.Driver);
-        AddMap(differences, "driver_opts", desired.DriverOptions, observed.DriverOptions);
-        AddMap(differences, "labels", desired.Labels, observed.Labels);
+        var differences = Common(desired.Driver, desired.DriverOptions, desired.Labels, observed.Driver, observed.DriverOptions, observed.Labels);
         if (desired.Internal != observed.Internal)
         {
             differences.Add($"internal ({Bool(observed.Internal)} -> {Bool(desired.Internal)})");
@@ -38,18 +35,25 @@ public static class ResourceSettingsDiff
     }
 
     /// <returns>Empty when they match, or when the engine's settings were not observed.</returns>
-    public static ImmutableArray<string> Describe(VolumeSpec desired, ObservedVolumeSettings? observed)
-    {
-        if (observed is null)
-        {
-            return [];
-        }
+    public static ImmutableArray<string> Describe(VolumeSpec desired, ObservedVolumeSettings? observed) =>
+        observed is null
+            ? []
+            : Common(desired.Driver, desired.DriverOptions, desired.Labels, observed.Driver, observed.DriverOptions, observed.Labels).ToImmutable();
 
+    /// <summary>What networks and volumes share: driver, driver_opts, labels.</summary>
+    private static ImmutableArray<string>.Builder Common(
+        string desiredDriver,
+        IReadOnlyDictionary<string, string> desiredOptions,
+        IReadOnlyDictionary<string, string> desiredLabels,
+        string observedDriver,
+        IReadOnlyDictionary<string, string> observedOptions,
+        IReadOnlyDictionary<string, string> observedLabels)
+    {
         var differences = ImmutableArray.CreateBuilder<string>();
-        AddDriver(differences, desired.Driver, observed.Driver);
-        AddMap(differences, "driver_opts", desired.DriverOptions, observed.DriverOptions);
-        AddMap(differences, "labels", desired.Labels, observed.Labels);
-        return differences.ToImmutable();
+        AddDriver(differences, desiredDriver, observedDriver);
+        AddMap(differences, "driver_opts", desiredOptions, observedOptions);
+        AddMap(differences, "labels", desiredLabels, observedLabels);
+        return differences;
     }
 
     private static void AddDriver(ImmutableArray<string>.Builder differences, string desired, string observed)
