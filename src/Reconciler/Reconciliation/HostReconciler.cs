@@ -111,7 +111,13 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         // Held against the revision: the services it held before (not retried now) and those whose new
         // containers failed their health gate in this pass. Transient errors and the host's state
         // (a name squatted, a dependency down, an engine refusal) are not the revision's fault.
-        ImmutableArray<string> failedServices = [.. held.Union(report.UnhealthyServices, StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        // A forced retry that ended without a verdict on a held service (engine gone, dependency down)
+        // keeps it held: only a passed or a failed gate changes what is known about it.
+        var undecided = options.RetryFailed && failed is { Services.IsDefault: false }
+            ? report.Services.Where(service => service.Result != RolloutResult.Succeeded && service.Failure != FailureKind.Unhealthy && failed.Services.Contains(service.QualifiedService))
+                .Select(service => service.QualifiedService)
+            : [];
+        ImmutableArray<string> failedServices = [.. held.Union(report.UnhealthyServices).Union(undecided).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
         var outcome = success ? (plan.HasChanges ? ApplyOutcome.Converged : ApplyOutcome.UpToDate)
             : report.HasTransientFailure ? ApplyOutcome.TransientFailure
             : !report.Succeeded || !plan.Problems.IsEmpty ? ApplyOutcome.Failed

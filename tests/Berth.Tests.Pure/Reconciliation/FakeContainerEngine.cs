@@ -23,6 +23,9 @@ internal sealed class FakeContainerEngine : IContainerEngine
     /// <summary>Thrown by the next container create (then cleared), e.g. an engine 503.</summary>
     public Exception? FailNextCreate { get; set; }
 
+    /// <summary>Thrown by the next container start (then cleared).</summary>
+    public Exception? FailNextStart { get; set; }
+
     /// <summary>Thrown by every pull while set.</summary>
     public Exception? FailPulls { get; set; }
 
@@ -75,6 +78,12 @@ internal sealed class FakeContainerEngine : IContainerEngine
 
     public Task StartContainerAsync(string containerId, CancellationToken cancellationToken)
     {
+        if (FailNextStart is { } failure)
+        {
+            FailNextStart = null;
+            throw failure;
+        }
+
         var container = Find(containerId);
         containers[container.Name] = ExitOnStart.Contains(container.QualifiedService)
             ? container with { State = ContainerRunState.Exited, ExitCode = 1 }

@@ -114,6 +114,21 @@ public sealed class HostReconcilerOutcomeTests : IDisposable
         Assert.Empty((await StateAsync()).FailedRevisions);
     }
 
+    [Fact]
+    public async Task Apply_ForcedRetryInterruptedByTheEngine_KeepsTheServiceHeld()
+    {
+        engine.ExitOnStart.Add("shop/api");
+        Assert.Equal(ApplyOutcome.Failed, (await ApplyAsync(Shop())).Outcome);
+        engine.ExitOnStart.Clear();
+        engine.FailNextStart = new DockerApiException(HttpStatusCode.InternalServerError, "engine restarting");
+
+        var retried = await ApplyAsync(Shop(), retryFailed: true);
+
+        Assert.Equal(ApplyOutcome.TransientFailure, retried.Outcome);
+        Assert.Equal<string>(["shop/api"], Assert.Single((await StateAsync()).FailedRevisions).Value.Services);
+        Assert.Equal(ApplyOutcome.SkippedFailedRevision, (await ApplyAsync(Shop())).Outcome);
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(stateDirectory))
