@@ -32,6 +32,13 @@ internal sealed class FakeContainerEngine : IContainerEngine
     /// <summary>Services ("stack/service") whose containers exit with code 1 as soon as they start.</summary>
     public HashSet<string> ExitOnStart { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Thrown by the next inspects, one each, in order.</summary>
+    public Queue<Exception> InspectFailures { get; } = new();
+
+    public int InspectCalls { get; private set; }
+
+    public int CreateCalls { get; private set; }
+
     /// <summary>Services whose containers were created (each create adds one entry).</summary>
     public List<string> Created { get; } = [];
 
@@ -58,6 +65,7 @@ internal sealed class FakeContainerEngine : IContainerEngine
 
     public Task<string> CreateContainerAsync(ContainerCreateRequest request, CancellationToken cancellationToken)
     {
+        CreateCalls++;
         if (FailNextCreate is { } failure)
         {
             FailNextCreate = null;
@@ -119,6 +127,12 @@ internal sealed class FakeContainerEngine : IContainerEngine
 
     public Task<ContainerSnapshot> InspectContainerAsync(string containerId, CancellationToken cancellationToken)
     {
+        InspectCalls++;
+        if (InspectFailures.TryDequeue(out var failure))
+        {
+            throw failure;
+        }
+
         var container = Find(containerId);
         return Task.FromResult(new ContainerSnapshot(container.Id, container.Name, container.State, container.Health, container.ExitCode ?? 0, 0, null, 0, null, []));
     }
