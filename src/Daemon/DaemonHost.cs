@@ -98,8 +98,10 @@ internal static class DaemonHost
             services.AddSingleton(provider =>
             {
                 var docker = DockerClientFactory.Create(config.DockerHost, TimeSpan.FromSeconds(60));
-                var engine = new MeteredContainerEngine(new DockerContainerEngine(docker), provider.GetRequiredService<BerthMetrics>());
-                return new HostReconciler(engine, new StateStore(config.StateDir), provider.GetRequiredService<TimeProvider>());
+                // Retries outside the meter: every failed attempt is counted, the retried ones too.
+                var time = provider.GetRequiredService<TimeProvider>();
+                var engine = new ResilientContainerEngine(new MeteredContainerEngine(new DockerContainerEngine(docker), provider.GetRequiredService<BerthMetrics>()), time);
+                return new HostReconciler(engine, new StateStore(config.StateDir), time);
             });
             services.AddSingleton<IReconcilePass, GitOpsPass>();
         }

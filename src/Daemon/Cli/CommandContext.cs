@@ -21,7 +21,7 @@ internal sealed class CommandContext : IDisposable
         DockerEndpoint = DockerClientFactory.ResolveEndpoint(parseResult.GetValue(GlobalOptions.DockerHost));
         dockerClient = DockerClientFactory.Create(DockerEndpoint.ToString(), TimeSpan.FromSeconds(60));
         Engine = new DockerContainerEngine(dockerClient);
-        Reconciler = new HostReconciler(Engine, new StateStore(StateDirectory), TimeProvider.System);
+        Reconciler = new HostReconciler(new ResilientContainerEngine(Engine, TimeProvider.System), new StateStore(StateDirectory), TimeProvider.System);
     }
 
     public string StateDirectory { get; }

@@ -24,9 +24,11 @@ internal sealed class DaemonClient(Uri baseUrl) : IDisposable
         return (snapshot, json);
     }
 
-    public async Task<PassRecord> SyncAsync(CancellationToken cancellationToken)
+    /// <param name="retryFailed">Ask the pass to re-apply what a failed revision holds back (`?retry-failed=true`).</param>
+    public async Task<PassRecord> SyncAsync(bool retryFailed, CancellationToken cancellationToken)
     {
-        using var response = await http.PostAsync(new Uri("sync", UriKind.Relative), content: null, cancellationToken).ConfigureAwait(false);
+        var path = retryFailed ? "sync?retry-failed=true" : "sync";
+        using var response = await http.PostAsync(new Uri(path, UriKind.Relative), content: null, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);

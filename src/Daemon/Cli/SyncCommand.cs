@@ -16,12 +16,18 @@ internal static class SyncCommand
         DefaultValueFactory = _ => TimeSpan.FromMinutes(30),
     };
 
+    public static readonly Option<bool> RetryFailedOption = new("--retry-failed")
+    {
+        Description = "Re-apply the services a failed revision holds back (as `berth apply --retry-failed`)",
+    };
+
     public static Command Build()
     {
         var command = new Command("sync", "Ask the running daemon for a pass now and wait for its result");
         command.Options.Add(UrlOption);
         command.Options.Add(ConfigOption);
         command.Options.Add(TimeoutOption);
+        command.Options.Add(RetryFailedOption);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var stdout = parseResult.InvocationConfiguration.Output;
@@ -38,7 +44,7 @@ internal static class SyncCommand
             timeout.CancelAfter(parseResult.GetValue(TimeoutOption));
             try
             {
-                var pass = await client.SyncAsync(timeout.Token).ConfigureAwait(false);
+                var pass = await client.SyncAsync(parseResult.GetValue(RetryFailedOption), timeout.Token).ConfigureAwait(false);
                 await stdout.WriteLineAsync(StatusRenderer.DescribePass(pass)).ConfigureAwait(false);
                 return pass.Outcome is PassOutcome.Converged or PassOutcome.Changed ? ExitCodes.Success : ExitCodes.Error;
             }

@@ -38,11 +38,17 @@ internal static class DaemonEndpoints
             await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(context.Response.Body, context.RequestAborted).ConfigureAwait(false);
         });
 
-        app.MapPost("/sync", async (IPassTrigger trigger, CancellationToken requestAborted) =>
+        // POST /sync?retry-failed=true: `berth sync --retry-failed`, the daemon's `berth apply --retry-failed`.
+        app.MapPost("/sync", async (HttpRequest request, IPassTrigger trigger, CancellationToken requestAborted) =>
         {
+            if (!TryParseRetryFailed(request.Query["retry-failed"], out var retryFailed))
+            {
+                return Results.Text("retry-failed must be true or false\n", statusCode: 400);
+            }
+
             try
             {
-                var pass = await trigger.RequestAndWaitAsync(PassTrigger.Cli, requestAborted).ConfigureAwait(false);
+                var pass = await trigger.RequestAndWaitAsync(PassTrigger.Cli, new PassOptions(retryFailed), requestAborted).ConfigureAwait(false);
                 return Results.Json(pass, StatusJsonContext.Default.PassRecord);
             }
             catch (OperationCanceledException) when (!requestAborted.IsCancellationRequested)
@@ -54,6 +60,13 @@ internal static class DaemonEndpoints
         MapWebhook(app, WebhookProvider.GitHub, config.Webhooks.GitHub, config.Source.Branch);
         MapWebhook(app, WebhookProvider.GitLab, config.Webhooks.GitLab, config.Source.Branch);
         MapWebhook(app, WebhookProvider.Gitea, config.Webhooks.Gitea, config.Source.Branch);
+    }
+
+    /// <summary>Absent means false; "true"/"false" in any case; anything else is an error, not a silent false.</summary>
+    internal static bool TryParseRetryFailed(Microsoft.Extensions.Primitives.StringValues values, out bool retryFailed)
+    {
+        retryFailed = false;
+        return values.Count == 0 || (values.Count == 1 && bool.TryParse(values[0], out retryFailed));
     }
 
     /// <summary>A provider without a configured secret has no endpoint (404): there is nothing to verify against.</summary>

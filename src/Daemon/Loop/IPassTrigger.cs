@@ -13,4 +13,11 @@ public interface IPassTrigger
     /// one running now). Cancelled (<see cref="OperationCanceledException"/>) when the daemon stops first.
     /// </summary>
     Task<PassRecord> RequestAndWaitAsync(PassTrigger trigger, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// As <see cref="RequestAndWaitAsync(PassTrigger, CancellationToken)"/>, with options for that pass.
+    /// Requests coalesce, and so do their options: if any request a pass serves asked to retry failed
+    /// revisions, that pass retries them.
+    /// </summary>
+    Task<PassRecord> RequestAndWaitAsync(PassTrigger trigger, PassOptions options, CancellationToken cancellationToken);
 }

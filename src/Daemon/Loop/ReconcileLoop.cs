@@ -30,6 +30,7 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
     // wanted as soon as the loop is free"; `waiters` get the result of the next pass that starts.
     private readonly Lock gate = new();
     private PassTrigger? requestedTrigger;
+    private bool retryFailedRequested;
     private List<TaskCompletionSource<PassRecord>> waiters = [];
     private TaskCompletionSource wake = NewSignal();
     private bool stopped;
@@ -80,7 +81,11 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
     }
 
     /// <inheritdoc />
-    public Task<PassRecord> RequestAndWaitAsync(PassTrigger trigger, CancellationToken cancellationToken)
+    public Task<PassRecord> RequestAndWaitAsync(PassTrigger trigger, CancellationToken cancellationToken) =>
+        RequestAndWaitAsync(trigger, PassOptions.Default, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<PassRecord> RequestAndWaitAsync(PassTrigger trigger, PassOptions options, CancellationToken cancellationToken)
     {
         var waiter = new TaskCompletionSource<PassRecord>(TaskCreationOptions.RunContinuationsAsynchronously);
         lock (gate)
@@ -95,6 +100,7 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
             // started after its request, never the one already running (which may predate its commit).
             waiters.Add(waiter);
             requestedTrigger ??= trigger;
+            retryFailedRequested |= options.RetryFailed;
             wake.TrySetResult();
         }
 
@@ -173,12 +179,15 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
     private async Task<PassRecord> RunOnePassAsync(PassTrigger trigger, CancellationToken stoppingToken)
     {
         List<TaskCompletionSource<PassRecord>> passWaiters;
+        PassOptions passOptions;
         lock (gate)
         {
             // Everything requested so far is served by this pass; requests from now on coalesce into the next.
             passWaiters = waiters;
             waiters = [];
             requestedTrigger = null;
+            passOptions = retryFailedRequested ? new PassOptions(RetryFailed: true) : PassOptions.Default;
+            retryFailedRequested = false;
             wake = NewSignal();
         }
 
@@ -194,7 +203,7 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
         {
             // Task.Run: a pass that blocks before its first await (LibGit2Sharp has no async API) must not
             // block the loop's caller; the watchdog notices if it never returns.
-            result = await Task.Run(() => pass.RunAsync(trigger, stoppingToken), CancellationToken.None).ConfigureAwait(false)
+            result = await Task.Run(() => pass.RunAsync(trigger, passOptions, stoppingToken), CancellationToken.None).ConfigureAwait(false)
                 ?? throw new InvalidOperationException("the reconcile pass returned null");
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -31,7 +31,10 @@ internal sealed partial class GitOpsPass(
     TimeProvider timeProvider,
     ILogger<GitOpsPass> logger) : IReconcilePass
 {
-    public async Task<PassResult> RunAsync(PassTrigger trigger, CancellationToken cancellationToken)
+    public Task<PassResult> RunAsync(PassTrigger trigger, CancellationToken cancellationToken) =>
+        RunAsync(trigger, PassOptions.Default, cancellationToken);
+
+    public async Task<PassResult> RunAsync(PassTrigger trigger, PassOptions options, CancellationToken cancellationToken)
     {
         var started = timeProvider.GetTimestamp();
         TimeSpan Elapsed() => timeProvider.GetElapsedTime(started);
@@ -80,7 +83,7 @@ internal sealed partial class GitOpsPass(
         ApplyResult result;
         try
         {
-            result = await reconciler.ApplyAsync(desired, loaded.Revision!, new ApplyOptions(),
+            result = await reconciler.ApplyAsync(desired, loaded.Revision!, new ApplyOptions { RetryFailed = options.RetryFailed },
                 progress => LogStep(logger, Short(loaded.Revision), progress.QualifiedService ?? "-", progress.Message), cancellationToken, loaded.Files).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is HttpRequestException or SocketException or DockerApiException or TimeoutException)
@@ -96,6 +99,8 @@ internal sealed partial class GitOpsPass(
             ApplyOutcome.UpToDate => (PassOutcome.Converged, "ReconciliationSucceeded"),
             ApplyOutcome.Converged => (PassOutcome.Changed, "ReconciliationSucceeded"),
             ApplyOutcome.SkippedFailedRevision => (PassOutcome.Stalled, "RevisionFailedBefore"),
+            // Nothing is held against the revision; retried with backoff like an unreachable engine.
+            ApplyOutcome.TransientFailure => (PassOutcome.Failed, "EngineUnavailable"),
             ApplyOutcome.Refused => (PassOutcome.Stalled, "DesiredStateRefused"),
             _ => (PassOutcome.Stalled, result.Report?.Services.Any(service => service.Result == ExecutionRolloutResult.RolledBack) == true ? "RolledBack" : "ApplyFailed"),
         };

@@ -134,7 +134,7 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
         await client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, null, progress, cancellationToken).ConfigureAwait(false);
         if (error is not null)
         {
-            throw new InvalidOperationException($"pulling {imageReference} failed: {error}");
+            throw new ImagePullException(imageReference, error);
         }
     }
 

@@ -72,14 +72,16 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
             await engine.StopContainerAsync(currentContainerId, StopGrace(service), cancellationToken).ConfigureAwait(false);
             progress($"stopped {containerName}");
             GateEvidence? evidence;
+            Exception? transient = null;
             try
             {
                 await engine.StartContainerAsync(newId, cancellationToken).ConfigureAwait(false);
                 evidence = await gate.WaitAsync(newId, service, monitor, cancellationToken).ConfigureAwait(false);
             }
-            catch (Docker.DotNet.DockerApiException exception)
+            catch (Exception exception) when (exception is Docker.DotNet.DockerApiException || (EngineErrors.IsTransient(exception) && !cancellationToken.IsCancellationRequested))
             {
                 evidence = new GateEvidence(temporaryName, $"could not start: {exception.Message}", null, null, string.Empty);
+                transient = EngineErrors.IsTransient(exception) ? exception : null;
             }
 
             if (evidence is not null)
@@ -96,6 +98,12 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
 
                 await engine.StartContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false);
                 progress($"restarted the previous {containerName}");
+                if (transient is not null)
+                {
+                    // The old container serves again; an engine hiccup is not evidence against the new version.
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(transient);
+                }
+
                 return evidence;
             }
 

@@ -27,7 +27,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
     {
         var gate = new HealthGate(engine, timeProvider);
         var rollouts = new RolloutRunner(new ContainerReplacer(engine, gate, timeProvider), timeProvider);
-        var groups = GroupByService(plan.Steps);
+        var groups = GroupByService(plan);
         var results = new GroupResult?[groups.Count];
 
         // Phase 1: images, networks, volumes, in plan order (everything a service may need).
@@ -79,7 +79,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         if (blockedBy is not null)
         {
             var qualifiedService = group[^1].QualifiedService!;
-            return new GroupResult(new ServiceOutcome(qualifiedService, RolloutResult.Failed, blockedBy, null),
+            return new GroupResult(new ServiceOutcome(qualifiedService, RolloutResult.Failed, blockedBy, null) { Failure = FailureKind.Host },
                 [.. group.Select(step => new StepOutcome(step, StepResult.Skipped, blockedBy))]);
         }
 
@@ -111,19 +111,11 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         return null;
     }
 
-    /// <summary>
-    /// Consecutive steps of one service form a group. A wait for a dependency belongs to the
-    /// dependent service whose steps follow it (the planner emits it right before them).
-    /// </summary>
-    private static List<List<PlanStep>> GroupByService(ImmutableArray<PlanStep> planSteps)
+    /// <summary>Consecutive steps of one service form a group (<see cref="Plan.StepOwners"/>).</summary>
+    private static List<List<PlanStep>> GroupByService(Plan plan)
     {
-        var owners = new string?[planSteps.Length];
-        for (var index = planSteps.Length - 1; index >= 0; index--)
-        {
-            owners[index] = planSteps[index] is WaitHealthyStep && index + 1 < planSteps.Length
-                ? owners[index + 1]
-                : planSteps[index].QualifiedService;
-        }
+        var planSteps = plan.Steps;
+        var owners = plan.StepOwners();
 
         var groups = new List<List<PlanStep>>();
         for (var index = 0; index < planSteps.Length; index++)
@@ -143,7 +135,23 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         List<PlanStep> group, ExecutionScope scope, HealthGate gate, RolloutRunner rollouts, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
         var startedAt = timeProvider.GetTimestamp();
-        var (outcome, steps) = await RunServiceStepsAsync(group, scope, gate, rollouts, progress, cancellationToken).ConfigureAwait(false);
+        var steps = new List<StepOutcome>();
+        ServiceOutcome? outcome;
+        try
+        {
+            outcome = await RunServiceStepsAsync(group, steps, scope, gate, rollouts, progress, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (EngineErrors.IsTransient(exception) && !cancellationToken.IsCancellationRequested)
+        {
+            // The engine stopped answering in the middle of this service (a gate's inspect, a rollout's
+            // stop). Nothing here says the revision is bad: the pass is retried with backoff, and the
+            // next plan picks up whatever state this left (deterministic names, replacement labels).
+            var message = $"engine unavailable: {TransientMessage(exception)}";
+            steps.AddRange(group.Where(step => steps.All(done => done.Step != step))
+                .Select(step => new StepOutcome(step, StepResult.Failed, message) { Failure = FailureKind.Transient }));
+            outcome = new ServiceOutcome(group[^1].QualifiedService!, RolloutResult.Failed, message, null) { Failure = FailureKind.Transient };
+        }
+
         outcome = outcome is null ? null : outcome with { Duration = timeProvider.GetElapsedTime(startedAt) };
         if (outcome is { Result: not RolloutResult.Succeeded })
         {
@@ -153,12 +161,12 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         return new GroupResult(outcome, steps);
     }
 
-    private async Task<(ServiceOutcome? Outcome, IReadOnlyList<StepOutcome> Steps)> RunServiceStepsAsync(
-        List<PlanStep> group, ExecutionScope scope, HealthGate gate, RolloutRunner rollouts, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    /// <summary>Runs one service's steps, adding each step's outcome to <paramref name="outcomes"/> as it finishes.</summary>
+    private async Task<ServiceOutcome?> RunServiceStepsAsync(
+        List<PlanStep> group, List<StepOutcome> outcomes, ExecutionScope scope, HealthGate gate, RolloutRunner rollouts, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
         var serviceSteps = group.Where(step => step is not WaitHealthyStep).ToList();
         var qualifiedService = serviceSteps.Count > 0 ? serviceSteps[0].QualifiedService! : group[0].QualifiedService!;
-        var outcomes = new List<StepOutcome>();
 
         foreach (var wait in group.OfType<WaitHealthyStep>())
         {
@@ -168,7 +176,8 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
             {
                 outcomes.Add(new StepOutcome(wait, StepResult.Failed, evidence.Reason, evidence));
                 outcomes.AddRange(serviceSteps.Select(step => new StepOutcome(step, StepResult.Skipped, $"held back: {wait.Service.QualifiedName} is not healthy")));
-                return (new ServiceOutcome(qualifiedService, RolloutResult.Failed, $"dependency {wait.Service.QualifiedName} did not become healthy", evidence), outcomes);
+                // The dependency's state, not this service's revision: re-planned on the next pass.
+                return new ServiceOutcome(qualifiedService, RolloutResult.Failed, $"dependency {wait.Service.QualifiedName} did not become healthy", evidence) { Failure = FailureKind.Host };
             }
 
             outcomes.Add(new StepOutcome(wait, StepResult.Succeeded, "healthy"));
@@ -176,7 +185,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
 
         if (serviceSteps.Count == 0)
         {
-            return (null, outcomes);
+            return null;
         }
 
         var service = serviceSteps.OfType<CreateContainerStep>().Select(step => step.Service)
@@ -217,8 +226,11 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
             }
             catch (DockerApiException exception)
             {
-                outcomes.Add(new StepOutcome(step, StepResult.Failed, EngineError(exception)));
-                return (new ServiceOutcome(qualifiedService, RolloutResult.Failed, $"{step.Action} failed: {EngineError(exception)}", null), outcomes);
+                // A refusal (4xx: name in use, no such image) is about the host's state; a 5xx is transient.
+                // Neither says the revision is bad: only a failed health gate does.
+                var failure = EngineErrors.IsTransient(exception) ? FailureKind.Transient : FailureKind.Host;
+                outcomes.Add(new StepOutcome(step, StepResult.Failed, EngineError(exception)) { Failure = failure });
+                return new ServiceOutcome(qualifiedService, RolloutResult.Failed, $"{step.Action} failed: {EngineError(exception)}", null) { Failure = failure };
             }
         }
 
@@ -236,7 +248,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
             var firstFailure = evidences.FirstOrDefault(evidence => evidence is not null);
             if (firstFailure is not null)
             {
-                return (new ServiceOutcome(qualifiedService, RolloutResult.Failed, $"health gate failed: {firstFailure.Reason}", firstFailure), outcomes);
+                return new ServiceOutcome(qualifiedService, RolloutResult.Failed, $"health gate failed: {firstFailure.Reason}", firstFailure) { Failure = FailureKind.Unhealthy };
             }
         }
 
@@ -246,10 +258,10 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         {
             var (outcome, rolloutSteps) = await rollouts.RunAsync(replacements, scope, progress, cancellationToken).ConfigureAwait(false);
             outcomes.AddRange(rolloutSteps);
-            return (outcome, outcomes);
+            return outcome;
         }
 
-        return (new ServiceOutcome(qualifiedService, RolloutResult.Succeeded, "converged", null), outcomes);
+        return new ServiceOutcome(qualifiedService, RolloutResult.Succeeded, "converged", null);
     }
 
     /// <summary>Waits until every running replica of the service passed the gate (no monitor window: already running).</summary>
@@ -319,14 +331,23 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
 
             return new StepOutcome(step, StepResult.Succeeded, "done");
         }
-        catch (Exception exception) when (exception is DockerApiException or InvalidOperationException)
+        catch (Exception exception) when (exception is DockerApiException or InvalidOperationException || (EngineErrors.IsTransient(exception) && !cancellationToken.IsCancellationRequested))
         {
-            // A failed removal stays on the list: the next pass plans it again (Flux's habit).
-            var message = exception is DockerApiException apiException ? EngineError(apiException) : exception.Message;
+            // A failed removal stays on the list: the next pass plans it again (Flux's habit). A pull
+            // that failed on the network is transient: the pass is retried with backoff.
+            var message = exception switch
+            {
+                DockerApiException apiException => EngineError(apiException),
+                InvalidOperationException => exception.Message,
+                _ => $"engine unavailable: {TransientMessage(exception)}",
+            };
             progress(new ProgressEvent(null, $"{step.Action} failed: {message}"));
-            return new StepOutcome(step, StepResult.Failed, message);
+            return new StepOutcome(step, StepResult.Failed, message) { Failure = EngineErrors.IsTransient(exception) ? FailureKind.Transient : FailureKind.Host };
         }
     }
+
+    private static string TransientMessage(Exception exception) =>
+        exception is DockerApiException apiException ? EngineError(apiException) : exception.GetBaseException().Message;
 
     private static string EngineError(DockerApiException exception) =>
         $"engine answered {((int)exception.StatusCode).ToString(CultureInfo.InvariantCulture)}: {exception.ResponseBody?.Trim()}";

@@ -69,7 +69,7 @@ public sealed class BerthMetrics
         var factory = global::Prometheus.Metrics.WithCustomRegistry(registry ?? global::Prometheus.Metrics.DefaultRegistry);
 
         passes = factory.CreateCounter("berth_reconcile_passes_total",
-            "Reconcile passes by result: converged, up_to_date, failed, refused, skipped_failed_revision, error.",
+            "Reconcile passes by result: converged, up_to_date, failed, refused, skipped_failed_revision, transient_failure, error.",
             new CounterConfiguration { LabelNames = ["result"] });
         passDuration = factory.CreateHistogram("berth_reconcile_duration_seconds",
             "Wall time of a reconcile pass (observe, plan, execute, record).",

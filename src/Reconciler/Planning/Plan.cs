@@ -34,6 +34,24 @@ public sealed record Plan(
     /// <summary>True when the whole desired state was refused (e.g. it would empty the host).</summary>
     public bool Refused => Problems.Any(problem => problem.QualifiedService is null);
 
+    /// <summary>
+    /// For each step, the service ("stack/service") whose group it belongs to, or null for images,
+    /// networks and volumes. A wait for a dependency belongs to the dependent service whose steps follow
+    /// it (the planner emits it right before them), so the executor runs it, and a hold skips it, with them.
+    /// </summary>
+    public ImmutableArray<string?> StepOwners()
+    {
+        var owners = new string?[Steps.Length];
+        for (var index = Steps.Length - 1; index >= 0; index--)
+        {
+            owners[index] = Steps[index] is WaitHealthyStep && index + 1 < Steps.Length
+                ? owners[index + 1]
+                : Steps[index].QualifiedService;
+        }
+
+        return [.. owners];
+    }
+
     /// <summary>The plan as a person reads it; deterministic, so planner tests assert the whole text.</summary>
     public override string ToString()
     {

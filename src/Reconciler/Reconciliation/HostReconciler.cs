@@ -31,8 +31,17 @@ public enum ApplyOutcome
     /// <summary>Something failed, was rolled back, or was held back; see the report.</summary>
     Failed,
 
-    /// <summary>This revision failed before and is not retried until it changes or an operator forces it.</summary>
+    /// <summary>
+    /// This revision failed before: the services it failed for were held back (not retried until it
+    /// changes or an operator forces it); everything else was applied, see the report.
+    /// </summary>
     SkippedFailedRevision,
+
+    /// <summary>
+    /// The engine or a registry did not answer during the pass (unreachable, 5xx, timeout, pull network
+    /// error). Nothing is held against the revision: retry soon, with backoff.
+    /// </summary>
+    TransientFailure,
 
     /// <summary>The whole desired state was refused (e.g. it would empty the host).</summary>
     Refused,
@@ -82,22 +91,26 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
     {
         var applied = await stateStore.LoadAsync(desired.Host, cancellationToken).ConfigureAwait(false);
         var observed = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
-        var plan = Planner.Create(desired, observed, applied, options.DriftMode);
+        var fullPlan = Planner.Create(desired, observed, applied, options.DriftMode);
         var now = timeProvider.GetUtcNow();
 
-        // A revision whose rollout failed is not re-applied in a loop: it waits for a new revision
-        // or an operator's --retry-failed.
-        if (applied.FailedRevisions.TryGetValue(revision, out var failed) && !options.RetryFailed && plan.HasChanges)
+        if (fullPlan.Refused)
         {
-            var summary = $"revision {revision} failed at {failed.At:u} ({failed.Reason}); not retried until the desired state changes or --retry-failed is given";
-            return new ApplyResult(ApplyOutcome.SkippedFailedRevision, revision, plan, null, summary) { Observed = observed };
+            // Level-based: the planner refuses this state again on every pass, so nothing is recorded
+            // against the revision; the operator's fix (or a new commit) is picked up by the next pass.
+            var reason = string.Join("; ", fullPlan.Problems.Select(problem => problem.Message));
+            await stateStore.SaveAsync(RecordAttempt(applied, revision, now, success: false, reason, "refused", []), cancellationToken).ConfigureAwait(false);
+            return new ApplyResult(ApplyOutcome.Refused, revision, fullPlan, null, reason) { Observed = observed };
         }
 
-        if (plan.Refused)
+        // A revision whose rollout failed is not re-applied in a loop: the services it failed for wait for
+        // a new revision or an operator's --retry-failed. Everything else (drift repair of other services,
+        // networks, removals) still converges.
+        applied.FailedRevisions.TryGetValue(revision, out var failed);
+        var (plan, held) = options.RetryFailed ? (fullPlan, []) : FailedRevisionHold.Apply(fullPlan, failed);
+        if (!held.IsEmpty && !plan.HasChanges)
         {
-            var reason = string.Join("; ", plan.Problems.Select(problem => problem.Message));
-            await stateStore.SaveAsync(RecordAttempt(applied, revision, now, success: false, reason, "refused"), cancellationToken).ConfigureAwait(false);
-            return new ApplyResult(ApplyOutcome.Refused, revision, plan, null, reason) { Observed = observed };
+            return new ApplyResult(ApplyOutcome.SkippedFailedRevision, revision, plan, null, HeldSummary(revision, failed!, held)) { Observed = observed };
         }
 
         var previousSpecs = applied.Services
@@ -152,19 +165,50 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
 
         // Level-based record: what actually runs now, not what we think we did.
         var after = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
-        var success = report.Succeeded && plan.Problems.IsEmpty;
-        var failureReason = success ? null : FailureSummary(plan, report);
+        var success = report.Succeeded && plan.Problems.IsEmpty && held.IsEmpty;
+
+        // Held against the revision: the services it held before (not retried now) and those whose new
+        // containers failed their health gate in this pass. Transient errors and the host's state
+        // (a name squatted, a dependency down, an engine refusal) are not the revision's fault.
+        // A forced retry that ended without a verdict on a held service (engine gone, dependency down)
+        // keeps it held: only a passed or a failed gate changes what is known about it.
+        var undecided = options.RetryFailed && failed is { Services.IsDefault: false }
+            ? report.Services.Where(service => service.Result != RolloutResult.Succeeded && service.Failure != FailureKind.Unhealthy && failed.Services.Contains(service.QualifiedService))
+                .Select(service => service.QualifiedService)
+            : [];
+        ImmutableArray<string> failedServices = [.. held.Union(report.UnhealthyServices).Union(undecided).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        var outcome = success ? (plan.HasChanges ? ApplyOutcome.Converged : ApplyOutcome.UpToDate)
+            : report.HasTransientFailure ? ApplyOutcome.TransientFailure
+            : !report.Succeeded || !plan.Problems.IsEmpty ? ApplyOutcome.Failed
+            : ApplyOutcome.SkippedFailedRevision;
+        var failureReason = outcome switch
+        {
+            ApplyOutcome.SkippedFailedRevision => HeldSummary(revision, failed!, held),
+            ApplyOutcome.Converged or ApplyOutcome.UpToDate => null,
+            _ => FailureSummary(plan, report) + (held.IsEmpty ? "" : "; " + HeldSummary(revision, failed!, held)),
+        };
         var recorded = RecordServices(applied, desired, after, revision, now);
         recorded = RecordAttempt(recorded, revision, timeProvider.GetUtcNow(), success, failureReason,
-            success ? (plan.HasChanges ? "converged" : "up to date") : "failed");
+            outcome switch
+            {
+                ApplyOutcome.Converged => "converged",
+                ApplyOutcome.UpToDate => "up to date",
+                ApplyOutcome.TransientFailure => "transient failure",
+                ApplyOutcome.SkippedFailedRevision => "held back",
+                _ => "failed",
+            },
+            failedServices,
+            keepFailedAt: failed is not null && report.UnhealthyServices.IsEmpty);
         await stateStore.SaveAsync(recorded, cancellationToken).ConfigureAwait(false);
 
-        var outcome = success ? (plan.HasChanges ? ApplyOutcome.Converged : ApplyOutcome.UpToDate) : ApplyOutcome.Failed;
         return new ApplyResult(outcome, revision, plan, report, failureReason ?? (plan.HasChanges ? $"{plan.Steps.Length} change(s) applied" : "no changes"))
         {
             Observed = after,
         };
     }
+
+    private static string HeldSummary(string revision, FailedRevision failed, ImmutableArray<string> held) =>
+        $"revision {revision} failed at {failed.At:u} ({failed.Reason}); {string.Join(", ", held)} held back until the desired state changes or --retry-failed is given";
 
     /// <summary>depends_on as qualified names ("stack/service"): what the executor may run concurrently.</summary>
     private static ImmutableDictionary<string, ImmutableArray<string>> Dependencies(DesiredState desired) =>
@@ -226,11 +270,16 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         return applied with { Services = services.ToImmutable() };
     }
 
-    private static AppliedState RecordAttempt(AppliedState state, string revision, DateTimeOffset now, bool success, string? failureReason, string result)
+    /// <param name="failedServices">The services the revision is held for from now on; empty: it is not held at all.</param>
+    /// <param name="keepFailedAt">Nothing new failed: keep the original record (time and reason) for the services still held.</param>
+    private static AppliedState RecordAttempt(
+        AppliedState state, string revision, DateTimeOffset now, bool success, string? failureReason, string result, ImmutableArray<string> failedServices, bool keepFailedAt = false)
     {
-        var failedRevisions = success
+        var failedRevisions = failedServices.IsEmpty
             ? state.FailedRevisions.Remove(revision)
-            : state.FailedRevisions.SetItem(revision, new FailedRevision(revision, failureReason ?? result, now));
+            : keepFailedAt && state.FailedRevisions.TryGetValue(revision, out var previous)
+                ? state.FailedRevisions.SetItem(revision, previous with { Services = failedServices })
+                : state.FailedRevisions.SetItem(revision, new FailedRevision(revision, failureReason ?? result, now, failedServices));
         var next = state with
         {
             LastAttemptedRevision = revision,

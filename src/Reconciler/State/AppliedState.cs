@@ -9,7 +9,7 @@ namespace Berth.Reconciler.State;
 /// <summary>Everything berth remembers for one host identity.</summary>
 /// <param name="LastAppliedRevision">The revision whose rollout last completed healthy.</param>
 /// <param name="LastAttemptedRevision">The revision last tried, successful or not.</param>
-/// <param name="FailedRevisions">Revisions that failed validation or rollout: not retried until the source moves or an operator forces it.</param>
+/// <param name="FailedRevisions">Revisions whose rollout failed a health gate, with the services it failed for: those are not retried until the source moves or an operator forces it.</param>
 public sealed record AppliedState(
     string Host,
     string? LastAppliedRevision,
@@ -62,7 +62,13 @@ public sealed record AppliedService(
     ImmutableSortedDictionary<int, string> ContainerIds,
     Spec.Model.ServiceSpec? Spec);
 
-public sealed record FailedRevision(string Revision, string Reason, DateTimeOffset At);
+/// <summary>A revision whose rollout failed its health gates on this host.</summary>
+/// <param name="Services">
+/// The services ("stack/service") whose new containers did not become healthy with this revision: only
+/// their changes are held back (docs/reconcile.md, "Failed revisions"). Default (absent in a state file
+/// written before berth recorded it): every service with changes is held, as berth did then.
+/// </param>
+public sealed record FailedRevision(string Revision, string Reason, DateTimeOffset At, ImmutableArray<string> Services = default);
 
 /// <param name="Result">One of <see cref="HistoryResults"/>.</param>
 public sealed record HistoryEntry(DateTimeOffset At, string? Revision, string Result, string Summary);

@@ -109,6 +109,17 @@ public sealed class DaemonEndToEndTests
         Assert.Equal(0, exitCode);
         Assert.Contains("last rollout RolledBack", stdout, StringComparison.Ordinal);
         Assert.Contains("database unreachable", stdout, StringComparison.Ordinal);
+
+        // A plain sync holds the failed service back; --retry-failed rolls it out again (and it rolls back again).
+        var (heldExit, heldOut, _) = await Shared.CliRunner.RunAsync("sync", "--url", daemon.BaseUrl.ToString());
+        Assert.Equal(1, heldExit);
+        Assert.Contains("Stalled (RevisionFailedBefore)", heldOut, StringComparison.Ordinal);
+        Assert.Contains($"{harness.Host}/web held back", heldOut, StringComparison.Ordinal);
+
+        var (retryExit, retryOut, _) = await Shared.CliRunner.RunAsync("sync", "--url", daemon.BaseUrl.ToString(), "--retry-failed");
+        Assert.Equal(1, retryExit);
+        Assert.Contains("Stalled (RolledBack)", retryOut, StringComparison.Ordinal);
+        Assert.Equal(idsBefore, await harness.ContainerIdsAsync());
     }
 
     [Fact]

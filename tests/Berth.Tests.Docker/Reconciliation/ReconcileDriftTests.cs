@@ -28,6 +28,33 @@ public sealed class ReconcileDriftTests
     }
 
     [Fact]
+    public async Task Apply_RevisionFailedBefore_DriftInAnotherServiceIsRepairedAndTheFailedServiceIsHeld()
+    {
+        await using var harness = new ReconcileHarness();
+        var stack = harness.StackName;
+        var web = Service(stack, "web", WebContainer()) with { Update = FastUpdate, Rollback = FastRollback };
+        var api = Service(stack, "api", WebContainer()) with { Update = FastUpdate, Rollback = FastRollback };
+        await harness.ApplyConvergedAsync(Desired(harness.Host, Stack(stack, [api, web])));
+        var brokenApi = api.WithContainer(container => container with { HealthCheck = FastHealthCheck("echo api says no; exit 1") });
+        var broken = Desired(harness.Host, Stack(stack, [brokenApi, web]));
+        var failed = await harness.ApplyAsync(broken);
+        Assert.Equal(ApplyOutcome.Failed, failed.Outcome);
+        var apiId = (await harness.ContainerIdsAsync())[$"{stack}-api-1"];
+
+        // While the revision is held, someone stops web by hand.
+        await harness.Client.Containers.StopContainerAsync($"{stack}-web-1", new ContainerStopParameters { WaitBeforeKillSeconds = 1 });
+        var held = await harness.ApplyAsync(broken);
+
+        Assert.Equal(ApplyOutcome.SkippedFailedRevision, held.Outcome);
+        Assert.Contains($"start container {stack}-web-1: not running", held.Plan.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"note: {stack}/api: held back: its rollout of revision", held.Plan.ToString(), StringComparison.Ordinal);
+        Assert.True((await harness.InspectAsync($"{stack}-web-1")).State.Running);
+        Assert.Equal(apiId, (await harness.ContainerIdsAsync())[$"{stack}-api-1"]);
+        var record = Assert.Single((await harness.StateStore.LoadAsync(harness.Host, CancellationToken.None)).FailedRevisions).Value;
+        Assert.Equal<string>([$"{stack}/api"], record.Services);
+    }
+
+    [Fact]
     public async Task Apply_ContainerRemovedByHand_IsRecreated()
     {
         await using var harness = new ReconcileHarness();

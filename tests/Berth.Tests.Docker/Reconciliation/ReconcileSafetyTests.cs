@@ -87,6 +87,13 @@ public sealed class ReconcileSafetyTests
         Assert.True(untouched.State.Running);
         Assert.False(untouched.Config.Labels.ContainsKey("io.berth.managed-by"));
         Assert.True((await harness.InspectAsync($"{harness.StackName}-db-1")).State.Running);
+
+        // The host's state, not the revision, was the problem: once the operator removes the squatter,
+        // the same revision applies (it was not recorded as failed).
+        Assert.Empty((await harness.StateStore.LoadAsync(harness.Host, CancellationToken.None)).FailedRevisions);
+        await harness.Client.Containers.RemoveContainerAsync(squatter.ID, new ContainerRemoveParameters { Force = true });
+        await harness.ApplyConvergedAsync(withDb);
+        Assert.Equal([$"{harness.StackName}-db-1", $"{harness.StackName}-web-1"], await harness.ManagedContainerNamesAsync());
     }
 
     [Fact]

@@ -16,14 +16,17 @@ internal sealed class FakeReconcilePass : IReconcilePass
 
     public int CallCount { get; private set; }
 
-    public async Task<PassResult> RunAsync(PassTrigger trigger, CancellationToken cancellationToken)
+    public Task<PassResult> RunAsync(PassTrigger trigger, CancellationToken cancellationToken) =>
+        RunAsync(trigger, PassOptions.Default, cancellationToken);
+
+    public async Task<PassResult> RunAsync(PassTrigger trigger, PassOptions options, CancellationToken cancellationToken)
     {
         var now = Interlocked.Increment(ref running);
         MaxConcurrent = Math.Max(MaxConcurrent, now);
         CallCount++;
         try
         {
-            var call = new PassCall(trigger, cancellationToken);
+            var call = new PassCall(trigger, cancellationToken) { Options = options };
             calls.Writer.TryWrite(call);
             return await call.Result.Task.ConfigureAwait(false);
         }
@@ -48,6 +51,8 @@ internal sealed class PassCall(PassTrigger trigger, CancellationToken cancellati
     public PassTrigger Trigger { get; } = trigger;
 
     public CancellationToken CancellationToken { get; } = cancellationToken;
+
+    public PassOptions Options { get; init; } = PassOptions.Default;
 
     public TaskCompletionSource<PassResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -98,6 +98,46 @@ public sealed class ReconcileLoopTests
     }
 
     [Fact]
+    public async Task RequestAndWait_RetryFailed_OnlyThePassServingTheRequestRetries()
+    {
+        await using var harness = new LoopHarness();
+        await harness.StartAsync();
+        var startup = await harness.Pass.NextCallAsync();
+        Assert.False(startup.Options.RetryFailed);
+
+        // Asked while a pass runs: coalesces into the next pass, with a plain request made meanwhile.
+        var retry = harness.Loop.RequestAndWaitAsync(PassTrigger.Cli, new PassOptions(RetryFailed: true), CancellationToken.None);
+        var plain = harness.Loop.RequestAndWaitAsync(PassTrigger.Cli, CancellationToken.None);
+        startup.Complete(PassOutcome.Stalled);
+
+        var retrying = await harness.Pass.NextCallAsync();
+        Assert.True(retrying.Options.RetryFailed);
+        retrying.Complete(PassOutcome.Changed);
+        Assert.Equal((await retry.WaitAsync(TimeSpan.FromSeconds(10))).Number, (await plain.WaitAsync(TimeSpan.FromSeconds(10))).Number);
+
+        // The request is used up: the next pass (here, another sync) does not retry.
+        var later = harness.Loop.RequestAndWaitAsync(PassTrigger.Cli, CancellationToken.None);
+        var after = await harness.Pass.NextCallAsync();
+        Assert.False(after.Options.RetryFailed);
+        after.Complete(PassOutcome.Converged);
+        await later.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Theory]
+    [InlineData(null, true, false)]
+    [InlineData("true", true, true)]
+    [InlineData("True", true, true)]
+    [InlineData("false", true, false)]
+    [InlineData("yes", false, false)]
+    public void SyncEndpoint_RetryFailedParameter_ParsesStrictly(string? value, bool valid, bool expected)
+    {
+        var values = value is null ? Microsoft.Extensions.Primitives.StringValues.Empty : new Microsoft.Extensions.Primitives.StringValues(value);
+
+        Assert.Equal(valid, Berth.Daemon.Http.DaemonEndpoints.TryParseRetryFailed(values, out var retryFailed));
+        Assert.Equal(expected, retryFailed);
+    }
+
+    [Fact]
     public async Task Loop_PassThrows_IsCountedAndTheLoopGoesOn()
     {
         await using var harness = new LoopHarness();

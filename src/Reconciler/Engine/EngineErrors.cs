@@ -1,0 +1,71 @@
+using System.Net;
+using System.Net.Sockets;
+using Docker.DotNet;
+
+namespace Berth.Reconciler.Engine;
+
+/// <summary>
+/// Sorts an engine call's failure into "try again later" and "will fail the same way again"
+/// (Flux's transient vs stalled). The line matters: a transient failure must never be recorded
+/// against the revision (docs/reconcile.md, "Failed revisions"), and only transient failures are
+/// retried in place (<see cref="ResilientContainerEngine"/>).
+/// </summary>
+public static class EngineErrors
+{
+    /// <summary>
+    /// True when the engine (or the registry behind a pull) could not be reached or answered with a
+    /// server error: socket and HTTP transport errors, timeouts, engine 5xx, and pulls that failed on
+    /// the network. False for what the engine refused on its merits (4xx: no such image, name in use,
+    /// invalid parameter), and for anything that is not an engine error at all.
+    /// </summary>
+    /// <remarks>
+    /// Engine 5xx counts as transient although dockerd also answers 500 for a few lasting problems
+    /// (e.g. a published port already allocated): retrying those with backoff costs little, while
+    /// recording a good revision as failed for an engine restart blocks the host until the next push.
+    /// </remarks>
+    public static bool IsTransient(Exception exception) => exception switch
+    {
+        DockerApiException api => (int)api.StatusCode >= 500 || api.StatusCode == HttpStatusCode.TooManyRequests,
+        ImagePullException pull => pull.IsTransient,
+        HttpRequestException or SocketException or TimeoutException or IOException => true,
+        // HttpClient reports its own timeout as a cancellation that the caller did not ask for.
+        TaskCanceledException { InnerException: TimeoutException } => true,
+        _ => false,
+    };
+
+    // Registry and network failures as dockerd words them in the pull progress stream. Anything else
+    // (manifest unknown, unauthorized, denied, invalid reference) is about the reference itself.
+    private static readonly string[] TransientPullMessages =
+    [
+        "timeout",
+        "timed out",
+        "connection refused",
+        "connection reset",
+        "no such host",
+        "network is unreachable",
+        "tls handshake",
+        "i/o timeout",
+        "unexpected eof",
+        "toomanyrequests",
+        "too many requests",
+        "service unavailable",
+        "bad gateway",
+        "gateway timeout",
+        "internal server error",
+        "temporary failure",
+    ];
+
+    /// <summary>True when a pull error message from the engine's progress stream says the registry could not be reached.</summary>
+    public static bool IsTransientPullMessage(string message) =>
+        TransientPullMessages.Any(fragment => message.Contains(fragment, StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>A pull that the engine started but reported as failed in its progress stream.</summary>
+public sealed class ImagePullException(string imageReference, string engineMessage)
+    : InvalidOperationException($"pulling {imageReference} failed: {engineMessage}")
+{
+    public string ImageReference { get; } = imageReference;
+
+    /// <summary>The registry could not be reached (network, timeout, rate limit, 5xx); see <see cref="EngineErrors.IsTransientPullMessage"/>.</summary>
+    public bool IsTransient { get; } = EngineErrors.IsTransientPullMessage(engineMessage);
+}

@@ -1,0 +1,105 @@
+using System.Collections.Immutable;
+using Berth.Reconciler.Observe;
+using Berth.Reconciler.Spec.Model;
+using Polly;
+using Polly.Retry;
+
+namespace Berth.Reconciler.Engine;
+
+/// <summary>
+/// Retries the engine calls that are safe to repeat, a few times with exponential backoff and jitter,
+/// and only on transient errors (<see cref="EngineErrors.IsTransient"/>), so a short engine hiccup or a
+/// registry blip does not cost a pass. What still fails after that is reported as transient and the
+/// daemon retries the whole pass with its own, longer backoff.
+/// </summary>
+/// <remarks>
+/// Safe to repeat: reads (observe, inspect, logs), pull (the engine skips layers it has), start and stop
+/// (the engine answers 304 when the container already is in that state, which Docker.DotNet does not
+/// throw for) and volume create (the engine returns the existing volume of that name).
+/// Not repeated here: container and network create, rename, remove, connect and disconnect. A create
+/// whose answer was lost may have happened: repeating it would fail on the name (container) or, on
+/// older engines, create a second network of the same name. For those, deterministic names plus
+/// re-planning are the retry: the next pass observes what exists and plans only what is missing.
+/// </remarks>
+public sealed class ResilientContainerEngine : IContainerEngine
+{
+    private readonly IContainerEngine inner;
+    private readonly ResiliencePipeline pipeline;
+
+    /// <param name="inner">The engine to call.</param>
+    /// <param name="timeProvider">For the delays between attempts.</param>
+    /// <param name="options">Attempts and delays; default <see cref="DefaultRetry"/>.</param>
+    public ResilientContainerEngine(IContainerEngine inner, TimeProvider timeProvider, RetryStrategyOptions? options = null)
+    {
+        this.inner = inner;
+        var retry = options ?? DefaultRetry();
+        retry.ShouldHandle = new PredicateBuilder().Handle<Exception>(EngineErrors.IsTransient);
+        pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }.AddRetry(retry).Build();
+    }
+
+    /// <summary>
+    /// 3 retries after 0.5 s, 1 s, 2 s (exponential, with jitter): about 3.5 s in all, enough for an engine
+    /// restart's socket gap or a registry's brief 503, short enough not to stall a pass.
+    /// </summary>
+    public static RetryStrategyOptions DefaultRetry() => new()
+    {
+        MaxRetryAttempts = 3,
+        Delay = TimeSpan.FromMilliseconds(500),
+        BackoffType = DelayBackoffType.Exponential,
+        UseJitter = true,
+    };
+
+    public Task<ObservedState> ObserveAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken)
+    {
+        var references = imageReferences.ToList();
+        return RetryAsync(token => inner.ObserveAsync(hostIdentity, references, token), cancellationToken);
+    }
+
+    public Task PullImageAsync(string imageReference, CancellationToken cancellationToken) =>
+        RetryAsync(token => inner.PullImageAsync(imageReference, token), cancellationToken);
+
+    public Task CreateNetworkAsync(NetworkSpec network, string stack, ResourceOwner owner, CancellationToken cancellationToken) =>
+        inner.CreateNetworkAsync(network, stack, owner, cancellationToken);
+
+    public Task RemoveNetworkAsync(string networkName, CancellationToken cancellationToken) =>
+        inner.RemoveNetworkAsync(networkName, cancellationToken);
+
+    public Task CreateVolumeAsync(VolumeSpec volume, string stack, ResourceOwner owner, CancellationToken cancellationToken) =>
+        RetryAsync(token => inner.CreateVolumeAsync(volume, stack, owner, token), cancellationToken);
+
+    public Task RemoveVolumeAsync(string volumeName, CancellationToken cancellationToken) =>
+        inner.RemoveVolumeAsync(volumeName, cancellationToken);
+
+    public Task<string> CreateContainerAsync(ContainerCreateRequest request, CancellationToken cancellationToken) =>
+        inner.CreateContainerAsync(request, cancellationToken);
+
+    public Task StartContainerAsync(string containerId, CancellationToken cancellationToken) =>
+        RetryAsync(token => inner.StartContainerAsync(containerId, token), cancellationToken);
+
+    public Task StopContainerAsync(string containerId, TimeSpan gracePeriod, CancellationToken cancellationToken) =>
+        RetryAsync(token => inner.StopContainerAsync(containerId, gracePeriod, token), cancellationToken);
+
+    public Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken) =>
+        inner.RemoveContainerAsync(containerId, cancellationToken);
+
+    public Task RenameContainerAsync(string containerId, string newName, CancellationToken cancellationToken) =>
+        inner.RenameContainerAsync(containerId, newName, cancellationToken);
+
+    public Task ConnectNetworkAsync(string containerId, string networkName, ImmutableArray<string> aliases, CancellationToken cancellationToken) =>
+        inner.ConnectNetworkAsync(containerId, networkName, aliases, cancellationToken);
+
+    public Task DisconnectNetworkAsync(string containerId, string networkName, CancellationToken cancellationToken) =>
+        inner.DisconnectNetworkAsync(containerId, networkName, cancellationToken);
+
+    public Task<ContainerSnapshot> InspectContainerAsync(string containerId, CancellationToken cancellationToken) =>
+        RetryAsync(token => inner.InspectContainerAsync(containerId, token), cancellationToken);
+
+    public Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken) =>
+        RetryAsync(token => inner.TailLogsAsync(containerId, lines, token), cancellationToken);
+
+    private Task RetryAsync(Func<CancellationToken, Task> call, CancellationToken cancellationToken) =>
+        pipeline.ExecuteAsync(async token => await call(token).ConfigureAwait(false), cancellationToken).AsTask();
+
+    private Task<T> RetryAsync<T>(Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken) =>
+        pipeline.ExecuteAsync(async token => await call(token).ConfigureAwait(false), cancellationToken).AsTask();
+}

@@ -1,0 +1,157 @@
+using System.Collections.Immutable;
+using Berth.Reconciler.Engine;
+using Berth.Reconciler.Observe;
+using Berth.Reconciler.Spec.Model;
+
+namespace Berth.Tests.Reconciliation;
+
+/// <summary>
+/// An in-memory engine for the reconciler's decisions only (what is recorded, what is held, how a pass
+/// ends). Behaviour against the real engine is tested in Berth.Tests.Docker; this fake knows just
+/// enough: containers by name, images present, foreign names, and failures the test injects.
+/// </summary>
+internal sealed class FakeContainerEngine : IContainerEngine
+{
+    private readonly Dictionary<string, ObservedContainer> containers = new(StringComparer.Ordinal);
+    private int nextId;
+
+    /// <summary>Images present locally (reference -> id). Pulls add to it.</summary>
+    public Dictionary<string, string> Images { get; } = new(StringComparer.Ordinal) { [Shared.TestSpecs.Image] = "sha256:image1" };
+
+    public HashSet<string> ForeignContainerNames { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Thrown by the next container create (then cleared), e.g. an engine 503.</summary>
+    public Exception? FailNextCreate { get; set; }
+
+    /// <summary>Thrown by the next container start (then cleared).</summary>
+    public Exception? FailNextStart { get; set; }
+
+    /// <summary>Thrown by every pull while set.</summary>
+    public Exception? FailPulls { get; set; }
+
+    /// <summary>Services ("stack/service") whose containers exit with code 1 as soon as they start.</summary>
+    public HashSet<string> ExitOnStart { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Thrown by the next inspects, one each, in order.</summary>
+    public Queue<Exception> InspectFailures { get; } = new();
+
+    public int InspectCalls { get; private set; }
+
+    public int CreateCalls { get; private set; }
+
+    /// <summary>Services whose containers were created (each create adds one entry).</summary>
+    public List<string> Created { get; } = [];
+
+    public Task<ObservedState> ObserveAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken) =>
+        Task.FromResult(new ObservedState(
+            [.. containers.Values.OrderBy(container => container.Name, StringComparer.Ordinal)],
+            [],
+            [],
+            [.. ForeignContainerNames],
+            [],
+            [],
+            Images.ToImmutableDictionary(StringComparer.Ordinal)));
+
+    public Task PullImageAsync(string imageReference, CancellationToken cancellationToken)
+    {
+        if (FailPulls is { } failure)
+        {
+            throw failure;
+        }
+
+        Images[imageReference] = "sha256:pulled";
+        return Task.CompletedTask;
+    }
+
+    public Task<string> CreateContainerAsync(ContainerCreateRequest request, CancellationToken cancellationToken)
+    {
+        CreateCalls++;
+        if (FailNextCreate is { } failure)
+        {
+            FailNextCreate = null;
+            throw failure;
+        }
+
+        if (!Images.TryGetValue(request.Service.Container.Image, out var imageId))
+        {
+            throw new Docker.DotNet.DockerApiException(System.Net.HttpStatusCode.NotFound, $"No such image: {request.Service.Container.Image}");
+        }
+
+        var id = $"id-{++nextId}";
+        containers[request.Name] = new ObservedContainer(id, request.Name, request.Service.Stack, request.Service.Name, request.Replica,
+            request.Service.ConfigHash, request.Owner.Revision, imageId, ContainerRunState.Created, ContainerHealth.None, null, request.ReplacementOf);
+        Created.Add(request.Service.QualifiedName);
+        return Task.FromResult(id);
+    }
+
+    public Task StartContainerAsync(string containerId, CancellationToken cancellationToken)
+    {
+        if (FailNextStart is { } failure)
+        {
+            FailNextStart = null;
+            throw failure;
+        }
+
+        var container = Find(containerId);
+        containers[container.Name] = ExitOnStart.Contains(container.QualifiedService)
+            ? container with { State = ContainerRunState.Exited, ExitCode = 1 }
+            : container with { State = ContainerRunState.Running, ExitCode = null };
+        return Task.CompletedTask;
+    }
+
+    /// <summary>What `docker stop` by hand does.</summary>
+    public void StopByHand(string name) => containers[name] = containers[name] with { State = ContainerRunState.Exited, ExitCode = 137 };
+
+    public bool IsRunning(string name) => containers.TryGetValue(name, out var container) && container.State == ContainerRunState.Running;
+
+    public Task StopContainerAsync(string containerId, TimeSpan gracePeriod, CancellationToken cancellationToken)
+    {
+        var container = Find(containerId);
+        containers[container.Name] = container with { State = ContainerRunState.Exited, ExitCode = 0 };
+        return Task.CompletedTask;
+    }
+
+    public Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken)
+    {
+        containers.Remove(Find(containerId).Name);
+        return Task.CompletedTask;
+    }
+
+    public Task RenameContainerAsync(string containerId, string newName, CancellationToken cancellationToken)
+    {
+        var container = Find(containerId);
+        containers.Remove(container.Name);
+        containers[newName] = container with { Name = newName };
+        return Task.CompletedTask;
+    }
+
+    public Task<ContainerSnapshot> InspectContainerAsync(string containerId, CancellationToken cancellationToken)
+    {
+        InspectCalls++;
+        if (InspectFailures.TryDequeue(out var failure))
+        {
+            throw failure;
+        }
+
+        var container = Find(containerId);
+        return Task.FromResult(new ContainerSnapshot(container.Id, container.Name, container.State, container.Health, container.ExitCode ?? 0, 0, null, 0, null, []));
+    }
+
+    public Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken) => Task.FromResult("");
+
+    public Task CreateNetworkAsync(NetworkSpec network, string stack, ResourceOwner owner, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task RemoveNetworkAsync(string networkName, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task CreateVolumeAsync(VolumeSpec volume, string stack, ResourceOwner owner, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task RemoveVolumeAsync(string volumeName, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task ConnectNetworkAsync(string containerId, string networkName, ImmutableArray<string> aliases, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task DisconnectNetworkAsync(string containerId, string networkName, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private ObservedContainer Find(string idOrName) =>
+        containers.Values.FirstOrDefault(container => container.Id == idOrName || container.Name == idOrName)
+        ?? throw new Docker.DotNet.DockerContainerNotFoundException(System.Net.HttpStatusCode.NotFound, idOrName);
+}

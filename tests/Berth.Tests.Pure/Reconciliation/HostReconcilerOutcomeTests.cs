@@ -1,0 +1,139 @@
+using System.Net;
+using Berth.Reconciler.Engine;
+using Berth.Reconciler.Reconciliation;
+using Berth.Reconciler.Spec.Model;
+using Berth.Reconciler.State;
+using Docker.DotNet;
+using static Berth.Tests.Shared.TestSpecs;
+
+namespace Berth.Tests.Reconciliation;
+
+/// <summary>
+/// What a pass records and how it ends, by kind of failure: only a failed health gate is held against
+/// the revision, and only for the services it failed for. (Real-engine versions: Berth.Tests.Docker.)
+/// </summary>
+public sealed class HostReconcilerOutcomeTests : IDisposable
+{
+    private const string Host = "host-a";
+    private const string Revision = "rev-1";
+    private readonly string stateDirectory = Path.Combine(Path.GetTempPath(), "berth-pure-state-" + Guid.NewGuid().ToString("N"));
+    private readonly FakeContainerEngine engine = new();
+    private readonly StateStore stateStore;
+    private readonly HostReconciler reconciler;
+
+    public HostReconcilerOutcomeTests()
+    {
+        stateStore = new StateStore(stateDirectory);
+        reconciler = new HostReconciler(engine, stateStore, TimeProvider.System);
+    }
+
+    // Monitor zero: a container without a health check passes its gate once it runs.
+    private static readonly RolloutPolicy Instant = FastUpdate with { Monitor = TimeSpan.Zero };
+
+    private static DesiredState Shop(string image = Image) => Desired(Host, Stack("shop", [
+        Service("shop", "api", Container(image)) with { Update = Instant },
+        Service("shop", "web", Container()) with { Update = Instant },
+    ]));
+
+    private Task<ApplyResult> ApplyAsync(DesiredState desired, bool retryFailed = false) =>
+        reconciler.ApplyAsync(desired, Revision, new ApplyOptions { RetryFailed = retryFailed }, _ => { }, CancellationToken.None);
+
+    private async Task<AppliedState> StateAsync() => await stateStore.LoadAsync(Host, CancellationToken.None);
+
+    [Fact]
+    public async Task Apply_EngineAnswers503OnCreate_EndsTransientAndDoesNotHoldTheRevision()
+    {
+        engine.FailNextCreate = new DockerApiException(HttpStatusCode.ServiceUnavailable, "engine restarting");
+
+        var result = await ApplyAsync(Shop());
+
+        Assert.Equal(ApplyOutcome.TransientFailure, result.Outcome);
+        Assert.Empty((await StateAsync()).FailedRevisions);
+        Assert.Equal(ApplyOutcome.Converged, (await ApplyAsync(Shop())).Outcome);
+    }
+
+    [Fact]
+    public async Task Apply_PullFailsOnTheNetwork_EndsTransientAndDoesNotHoldTheRevision()
+    {
+        const string image = "registry.example/api:2";
+        engine.FailPulls = new ImagePullException(image, "Get \"https://registry.example/v2/\": dial tcp: lookup registry.example: no such host");
+
+        var result = await ApplyAsync(Shop(image));
+
+        Assert.Equal(ApplyOutcome.TransientFailure, result.Outcome);
+        Assert.Empty((await StateAsync()).FailedRevisions);
+        engine.FailPulls = null;
+        Assert.Equal(ApplyOutcome.Converged, (await ApplyAsync(Shop(image))).Outcome);
+    }
+
+    [Fact]
+    public async Task Apply_NameTakenByUnmanagedContainer_FailsWithoutHoldingTheRevisionSoTheOperatorsFixIsApplied()
+    {
+        engine.ForeignContainerNames.Add("shop-web-1");
+
+        var result = await ApplyAsync(Shop());
+
+        Assert.Equal(ApplyOutcome.Failed, result.Outcome);
+        Assert.Contains("container name shop-web-1 is taken by a container berth does not own", result.Summary, StringComparison.Ordinal);
+        Assert.Empty((await StateAsync()).FailedRevisions);
+
+        engine.ForeignContainerNames.Clear(); // the operator removed it
+        Assert.Equal(ApplyOutcome.Converged, (await ApplyAsync(Shop())).Outcome);
+    }
+
+    [Fact]
+    public async Task Apply_NewContainerFailsItsGate_HoldsOnlyThatServiceAndStillRepairsDriftOfOthers()
+    {
+        engine.ExitOnStart.Add("shop/api");
+
+        var failed = await ApplyAsync(Shop());
+
+        Assert.Equal(ApplyOutcome.Failed, failed.Outcome);
+        var record = Assert.Single((await StateAsync()).FailedRevisions).Value;
+        Assert.Equal<string>(["shop/api"], record.Services);
+        Assert.True(engine.IsRunning("shop-web-1"));
+
+        // web is stopped by hand: the held revision still repairs it, and does not touch api.
+        engine.StopByHand("shop-web-1");
+        var createdBefore = engine.Created.Count;
+        var held = await ApplyAsync(Shop());
+
+        Assert.Equal(ApplyOutcome.SkippedFailedRevision, held.Outcome);
+        Assert.True(engine.IsRunning("shop-web-1"));
+        Assert.Equal(createdBefore, engine.Created.Count);
+        Assert.DoesNotContain(held.Plan.Steps, step => step.QualifiedService == "shop/api");
+        Assert.Contains("shop/api held back", held.Summary, StringComparison.Ordinal);
+        var stillHeld = Assert.Single((await StateAsync()).FailedRevisions).Value;
+        Assert.Equal((record.At, record.Reason), (stillHeld.At, stillHeld.Reason));
+        Assert.Equal<string>(["shop/api"], stillHeld.Services);
+
+        // --retry-failed: api is tried again; once it starts, nothing is held any more.
+        engine.ExitOnStart.Clear();
+        var retried = await ApplyAsync(Shop(), retryFailed: true);
+        Assert.Equal(ApplyOutcome.Converged, retried.Outcome);
+        Assert.Empty((await StateAsync()).FailedRevisions);
+    }
+
+    [Fact]
+    public async Task Apply_ForcedRetryInterruptedByTheEngine_KeepsTheServiceHeld()
+    {
+        engine.ExitOnStart.Add("shop/api");
+        Assert.Equal(ApplyOutcome.Failed, (await ApplyAsync(Shop())).Outcome);
+        engine.ExitOnStart.Clear();
+        engine.FailNextStart = new DockerApiException(HttpStatusCode.InternalServerError, "engine restarting");
+
+        var retried = await ApplyAsync(Shop(), retryFailed: true);
+
+        Assert.Equal(ApplyOutcome.TransientFailure, retried.Outcome);
+        Assert.Equal<string>(["shop/api"], Assert.Single((await StateAsync()).FailedRevisions).Value.Services);
+        Assert.Equal(ApplyOutcome.SkippedFailedRevision, (await ApplyAsync(Shop())).Outcome);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(stateDirectory))
+        {
+            Directory.Delete(stateDirectory, recursive: true);
+        }
+    }
+}
