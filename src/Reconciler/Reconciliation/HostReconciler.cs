@@ -130,7 +130,9 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
             }
             catch (TreeMirrorConflictException conflict)
             {
-                await stateStore.SaveAsync(RecordAttempt(applied, revision, now, success: false, conflict.Message, "failed"), cancellationToken).ConfigureAwait(false);
+                // The host's state (a container's file in the commit's way), not the revision's fault:
+                // nothing is held against the revision, so the operator's fix is picked up by the next pass.
+                await stateStore.SaveAsync(RecordAttempt(applied, revision, now, success: false, conflict.Message, "failed", []), cancellationToken).ConfigureAwait(false);
                 return new ApplyResult(ApplyOutcome.Failed, revision, plan, null, conflict.Message) { Observed = observed };
             }
         }
