@@ -94,7 +94,7 @@ public sealed class BerthMetrics
             "Commits not applied, by reason: invalid, unsigned, bad_signature, failed_before, unsafe. Repeated refusals of one commit count once.",
             new CounterConfiguration { LabelNames = ["reason"] });
         rollouts = factory.CreateCounter("berth_rollouts_total",
-            "Per service: passes that changed it, by result: succeeded, rolled_back, paused, failed.",
+            "Per service: passes that changed it, by result: succeeded, rolled_back, paused, failed, interrupted (engine or registry unreachable; retried).",
             new CounterConfiguration { LabelNames = ["stack", "service", "result"] });
         rolloutDuration = factory.CreateHistogram("berth_rollout_duration_seconds",
             "Per service: wall time of its changes in a pass, health gates and any rollback included.",
@@ -378,7 +378,10 @@ public sealed class BerthMetrics
         {
             if (desiredServices.TryGetValue(outcome.QualifiedService, out var service))
             {
-                rollouts.WithLabels(service.Stack, service.Name, MetricLabels.Of(outcome.Result)).Inc();
+                var result = outcome.Result != RolloutResult.Succeeded && outcome.Failure == FailureKind.Transient
+                    ? MetricLabels.RolloutInterrupted
+                    : MetricLabels.Of(outcome.Result);
+                rollouts.WithLabels(service.Stack, service.Name, result).Inc();
                 rolloutDuration.WithLabels(service.Stack, service.Name).Observe(outcome.Duration.TotalSeconds);
             }
         }

@@ -59,7 +59,13 @@ internal static class MetricLabels
     public static readonly string[] PassResults =
         [.. Enum.GetValues<ApplyOutcome>().Select(Of), PassError];
 
-    public static readonly string[] RolloutResults = [.. Enum.GetValues<RolloutResult>().Select(Of)];
+    /// <summary>
+    /// A service's change in a pass that the engine or a registry cut short: no verdict on the
+    /// revision, retried with backoff. Not "failed", so an engine hiccup never fires BerthRolloutStuck.
+    /// </summary>
+    public const string RolloutInterrupted = "interrupted";
+
+    public static readonly string[] RolloutResults = [.. Enum.GetValues<RolloutResult>().Select(Of), RolloutInterrupted];
 
     public static readonly string[] CommitRefusalReasons = [.. Enum.GetValues<CommitRefusalReason>().Select(Of)];
 

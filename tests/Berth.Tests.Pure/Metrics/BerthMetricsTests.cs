@@ -118,6 +118,19 @@ public sealed class BerthMetricsTests
     }
 
     [Fact]
+    public async Task RecordPass_RolloutCutShortByTheEngine_CountsAsInterruptedNotFailed()
+    {
+        var desired = Shop(Web);
+        var report = Report(new ServiceOutcome("shop/web", RolloutResult.Failed, "engine unreachable", null) { Failure = FailureKind.Transient });
+
+        metrics.RecordPass(desired, Result(ApplyOutcome.TransientFailure, desired, TestObserved.Matching(desired), report), TimeSpan.FromSeconds(2));
+
+        var series = await MetricsText.ScrapeAsync(registry);
+        Assert.Equal(1, series["berth_rollouts_total{stack=\"shop\",service=\"web\",result=\"interrupted\"}"]);
+        Assert.Equal(0, series["berth_rollouts_total{stack=\"shop\",service=\"web\",result=\"failed\"}"]);
+    }
+
+    [Fact]
     public async Task RecordPass_ServiceLeftTheSpec_AllItsSeriesDisappear()
     {
         var both = Shop(Db, Web);
