@@ -34,14 +34,14 @@ public sealed class DaemonEndToEndTests
 
         public string Host => Harness.Host;
 
-        public static async Task<Scenario> StartAsync(EngineSocketForwarder? engine = null)
+        public static async Task<Scenario> StartAsync(EngineSocketForwarder? engine = null, string interval = "2s")
         {
             var harness = new ReconcileHarness();
             var example = TestRepository.FromExample(harness.Host);
             var git = new GitRepository();
             git.CopyFrom(example.Directory);
             var scenario = new Scenario(harness, example, git, git.CommitAndPush("initial desired state"));
-            scenario.Daemon = await RealDaemon.StartAsync(harness.Host, git, engine?.DockerHost);
+            scenario.Daemon = await RealDaemon.StartAsync(harness.Host, git, engine?.DockerHost, interval);
             await scenario.Daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == scenario.FirstCommit, "the first commit to be applied", Converge);
             return scenario;
         }
@@ -72,6 +72,41 @@ public sealed class DaemonEndToEndTests
         var web = Assert.Single(status.Services, service => service.Service == "web");
         Assert.Equal((2, 2, 2), (web.DesiredReplicas, web.Running, web.Healthy));
         Assert.Contains($"step {harness.Host}/web: replace container {harness.Host}-web-1", daemon.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Daemon_SignedWebhookForTheBranch_AppliesThePushAtOnce_ABadSignatureIsRefused()
+    {
+        // A poll interval of an hour: after the first pass only a webhook can bring the push in.
+        await using var scenario = await Scenario.StartAsync(interval: "1h");
+        var (harness, git, daemon) = (scenario.Harness, scenario.Git, scenario.Daemon);
+        git.Write("berth.yaml", git.Read("berth.yaml").Replace($"hello from the {harness.Host} host", "webhook greeting", StringComparison.Ordinal));
+        var pushed = git.CommitAndPush("change the greeting");
+        const string body = """{"ref":"refs/heads/main","after":"0000000000000000000000000000000000000000"}""";
+
+        using (var forged = GitHubPush(body, secret: "not-the-secret"))
+        {
+            Assert.Equal(401, (int)(await daemon.Http.SendAsync(forged)).StatusCode);
+        }
+
+        Assert.NotEqual(pushed, (await daemon.StatusAsync()).LastApplied?.Revision);
+        using (var signed = GitHubPush(body, secret: "e2e-secret"))
+        {
+            Assert.Equal(202, (int)(await daemon.Http.SendAsync(signed)).StatusCode);
+        }
+
+        var status = await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == pushed, "the pushed commit to be applied after the webhook", Converge);
+        Assert.Equal(PassTrigger.Webhook, status.LastAttempted?.Trigger);
+        Assert.Contains("GREETING=webhook greeting", (await harness.InspectAsync($"{harness.Host}-web-1")).Config.Env);
+    }
+
+    private static HttpRequestMessage GitHubPush(string body, string secret)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "webhooks/github") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Add("X-GitHub-Event", "push");
+        var signature = System.Security.Cryptography.HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret), System.Text.Encoding.UTF8.GetBytes(body));
+        request.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(signature));
+        return request;
     }
 
     [Fact]

@@ -28,7 +28,8 @@ public sealed class RealDaemon : IAsyncDisposable
 
     public string Output => process?.Output ?? "";
 
-    public static async Task<RealDaemon> StartAsync(string hostIdentity, GitRepository repository, string? dockerHost = null)
+    /// <param name="interval">The poll interval; a long one leaves webhooks and `berth sync` as the only triggers after the first pass.</param>
+    public static async Task<RealDaemon> StartAsync(string hostIdentity, GitRepository repository, string? dockerHost = null, string interval = "2s")
     {
         var directory = Path.Combine(Path.GetTempPath(), "berth-daemon-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
@@ -40,7 +41,7 @@ public sealed class RealDaemon : IAsyncDisposable
             stateDir: {Path.Combine(directory, "state")}
             {(dockerHost is null ? "" : "dockerHost: " + dockerHost)}
             reconcile:
-              interval: 2s
+              interval: {interval}
               jitter: 0s
               retryInitialDelay: 1s
               retryMaxDelay: 2s
