@@ -34,14 +34,19 @@ public sealed class DaemonEndToEndTests
 
         public string Host => Harness.Host;
 
-        public static async Task<Scenario> StartAsync(EngineSocketForwarder? engine = null, string interval = "2s")
+        /// <summary>With signatures required: the trusted key that signed the first commit; null otherwise.</summary>
+        public string? TrustedSigningKey { get; private init; }
+
+        /// <param name="requireSignatures">Require SSH-signed commits; the first commit is signed by the one trusted key.</param>
+        public static async Task<Scenario> StartAsync(EngineSocketForwarder? engine = null, string interval = "2s", bool requireSignatures = false)
         {
             var harness = new ReconcileHarness();
             var example = TestRepository.FromExample(harness.Host);
             var git = new GitRepository();
             git.CopyFrom(example.Directory);
-            var scenario = new Scenario(harness, example, git, git.CommitAndPush("initial desired state"));
-            scenario.Daemon = await RealDaemon.StartAsync(harness.Host, git, engine?.DockerHost, interval);
+            var (trustedKey, allowedSigners) = requireSignatures ? git.CreateSshSigningKey("trusted", "ops@berth.invalid") : (null, null);
+            var scenario = new Scenario(harness, example, git, git.CommitAndPush("initial desired state", sshSigningKey: trustedKey)) { TrustedSigningKey = trustedKey };
+            scenario.Daemon = await RealDaemon.StartAsync(harness.Host, git, engine?.DockerHost, interval, allowedSigners);
             await scenario.Daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == scenario.FirstCommit, "the first commit to be applied", Converge);
             return scenario;
         }
@@ -107,6 +112,38 @@ public sealed class DaemonEndToEndTests
         var signature = System.Security.Cryptography.HMACSHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret), System.Text.Encoding.UTF8.GetBytes(body));
         request.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(signature));
         return request;
+    }
+
+    [Fact]
+    public async Task Daemon_SignaturesRequired_UnsignedAndUntrustedTipsAreRefusedTheHostKeepsTheLastApplied()
+    {
+        await using var scenario = await Scenario.StartAsync(requireSignatures: true);
+        var (harness, git, daemon) = (scenario.Harness, scenario.Git, scenario.Daemon);
+        var idsBefore = await harness.ContainerIdsAsync();
+
+        // An unsigned tip: refused, status says why, nothing changes.
+        git.Write("berth.yaml", git.Read("berth.yaml").Replace($"hello from the {harness.Host} host", "unsigned greeting", StringComparison.Ordinal));
+        var unsigned = git.CommitAndPush("unsigned change");
+        var refused = await daemon.WaitForStatusAsync(status => status.LastAttempted?.Revision == unsigned, "the unsigned tip to be refused", Converge);
+        Assert.Equal("SignatureRefused", refused.LastAttempted!.Reason);
+        Assert.Contains("is not signed; signatures are required", refused.LastAttempted.Summary, StringComparison.Ordinal);
+        Assert.Equal(scenario.FirstCommit, refused.LastApplied?.Revision);
+
+        // Signed, but by a key the host does not trust: refused the same way.
+        var (strangerKey, _) = git.CreateSshSigningKey("stranger", "someone@elsewhere.invalid");
+        git.Write("berth.yaml", git.Read("berth.yaml").Replace("unsigned greeting", "stranger greeting", StringComparison.Ordinal));
+        var untrusted = git.CommitAndPush("signed by a stranger", sshSigningKey: strangerKey);
+        var refusedAgain = await daemon.WaitForStatusAsync(status => status.LastAttempted?.Revision == untrusted, "the untrusted tip to be refused", Converge);
+        Assert.Equal("SignatureRefused", refusedAgain.LastAttempted!.Reason);
+        Assert.Equal(scenario.FirstCommit, refusedAgain.LastApplied?.Revision);
+        Assert.Equal(idsBefore, await harness.ContainerIdsAsync());
+        Assert.DoesNotContain("GREETING=stranger greeting", (await harness.InspectAsync($"{harness.Host}-web-1")).Config.Env);
+
+        // Signed by the trusted key: applied.
+        git.Write("berth.yaml", git.Read("berth.yaml").Replace("stranger greeting", "trusted greeting", StringComparison.Ordinal));
+        var trusted = git.CommitAndPush("signed by ops", sshSigningKey: scenario.TrustedSigningKey);
+        await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == trusted, "the trusted commit to be applied", Converge);
+        Assert.Contains("GREETING=trusted greeting", (await harness.InspectAsync($"{harness.Host}-web-1")).Config.Env);
     }
 
     [Fact]

@@ -44,11 +44,20 @@ public sealed class GitRepository : IDisposable
 
     public void Delete(string relativePath) => File.Delete(Path.Combine(WorkDirectory, relativePath));
 
+    /// <param name="sshSigningKey">Sign the commit with this SSH private key (git's gpg.format=ssh); unsigned when null.</param>
     /// <returns>The new commit's sha.</returns>
-    public string CommitAndPush(string message, string branch = "main")
+    public string CommitAndPush(string message, string branch = "main", string? sshSigningKey = null)
     {
         Git(WorkDirectory, "add", "-A");
-        Git(WorkDirectory, "commit", "-q", "-m", message);
+        if (sshSigningKey is null)
+        {
+            Git(WorkDirectory, "commit", "-q", "-m", message);
+        }
+        else
+        {
+            Git(WorkDirectory, "-c", "gpg.format=ssh", "-c", $"user.signingKey={sshSigningKey}", "commit", "-q", "-S", "-m", message);
+        }
+
         Git(WorkDirectory, "push", "-q", "origin", $"HEAD:{branch}");
         return Git(WorkDirectory, "rev-parse", "HEAD").Trim();
     }
@@ -56,9 +65,22 @@ public sealed class GitRepository : IDisposable
     /// <summary>Moves the work tree back to a commit (to commit the next change on top of it, e.g. for another branch).</summary>
     public void ResetTo(string commit) => Git(WorkDirectory, "reset", "-q", "--hard", commit);
 
-    private static string Git(string workingDirectory, params string[] arguments)
+    /// <summary>
+    /// A new ed25519 key pair (ssh-keygen, no passphrase) under this repository's temporary root.
+    /// </summary>
+    /// <returns>The private key's path and the allowed_signers line that trusts it for git commits.</returns>
+    public (string PrivateKey, string AllowedSignersLine) CreateSshSigningKey(string name, string principal)
     {
-        var startInfo = new ProcessStartInfo("git") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        var path = Path.Combine(root, name);
+        Run("ssh-keygen", root, "-q", "-t", "ed25519", "-N", "", "-C", principal, "-f", path);
+        return (path, $"{principal} namespaces=\"git\" {File.ReadAllText(path + ".pub").Trim()}");
+    }
+
+    private static string Git(string workingDirectory, params string[] arguments) => Run("git", workingDirectory, arguments);
+
+    private static string Run(string program, string workingDirectory, params string[] arguments)
+    {
+        var startInfo = new ProcessStartInfo(program) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
@@ -70,7 +92,7 @@ public sealed class GitRepository : IDisposable
         process.WaitForExit();
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"git {string.Join(' ', arguments)} failed: {error}");
+            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed: {error}");
         }
 
         return output;

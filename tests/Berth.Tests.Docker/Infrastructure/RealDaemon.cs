@@ -29,12 +29,20 @@ public sealed class RealDaemon : IAsyncDisposable
     public string Output => process?.Output ?? "";
 
     /// <param name="interval">The poll interval; a long one leaves webhooks and `berth sync` as the only triggers after the first pass.</param>
-    public static async Task<RealDaemon> StartAsync(string hostIdentity, GitRepository repository, string? dockerHost = null, string interval = "2s")
+    /// <param name="allowedSigners">When set: `signatures: policy: required` with this allowed_signers content.</param>
+    public static async Task<RealDaemon> StartAsync(string hostIdentity, GitRepository repository, string? dockerHost = null, string interval = "2s", string? allowedSigners = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "berth-daemon-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
         var port = FreePort();
         File.WriteAllText(Path.Combine(directory, "github.secret"), "e2e-secret\n");
+        var signatures = "";
+        if (allowedSigners is not null)
+        {
+            File.WriteAllText(Path.Combine(directory, "allowed_signers"), allowedSigners + "\n");
+            signatures = "\n  signatures:\n    policy: required\n    allowedSignersFile: allowed_signers";
+        }
+
         File.WriteAllText(Path.Combine(directory, "berth.yaml"), $"""
             host: {hostIdentity}
             listen: 127.0.0.1:{port}
@@ -47,7 +55,7 @@ public sealed class RealDaemon : IAsyncDisposable
               retryMaxDelay: 2s
             source:
               url: {repository.BareDirectory}
-              branch: main
+              branch: main{signatures}
             webhooks:
               github:
                 secretFile: github.secret
