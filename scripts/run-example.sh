@@ -4,15 +4,17 @@
 # second plan that must show no changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The overrides exist for the test that runs this script (RunExampleScriptTests) on a renamed copy.
 HOST=${BERTH_EXAMPLE_HOST:-demo}
 STATE_DIR=${BERTH_EXAMPLE_STATE_DIR:-$PWD/.berth-state}
+REPO=${BERTH_EXAMPLE_REPO:-examples/repo}
 
 scripts/ensure-docker.sh
 scripts/build-test-images.sh
 dotnet build src/Daemon/Daemon.csproj -c Release --nologo -v quiet
 berth() { dotnet src/Daemon/bin/Release/net10.0/berth.dll --state-dir "$STATE_DIR" "$@"; }
 
-berth validate --repo examples/repo --host "$HOST"
-berth apply --repo examples/repo --host "$HOST"
+berth validate --repo "$REPO" --host "$HOST"
+berth apply --repo "$REPO" --host "$HOST"
 echo "--- second plan (expect: no changes)"
-berth plan --repo examples/repo --host "$HOST"
+berth plan --repo "$REPO" --host "$HOST"
