@@ -54,7 +54,7 @@ internal static class PlanCommand
             Plan plan;
             try
             {
-                plan = await context.Reconciler.PlanAsync(loaded.State!, parseResult.GetValue(warnDrift) ? DriftMode.Warn : DriftMode.Repair, cancellationToken).ConfigureAwait(false);
+                plan = await context.Reconciler.PlanAsync(loaded.State!, parseResult.GetValue(warnDrift) ? DriftMode.Warn : DriftMode.Repair, cancellationToken, loaded.Revision).ConfigureAwait(false);
             }
             catch (Exception exception) when (exception is HttpRequestException or SocketException or DockerApiException or TimeoutException)
             {

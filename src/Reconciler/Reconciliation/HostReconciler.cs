@@ -63,11 +63,21 @@ public sealed record ApplyResult(ApplyOutcome Outcome, string Revision, Plan Pla
 /// </summary>
 public sealed class HostReconciler(IContainerEngine engine, StateStore stateStore, TimeProvider timeProvider)
 {
-    public async Task<Plan> PlanAsync(DesiredState desired, DriftMode driftMode, CancellationToken cancellationToken)
+    /// <param name="revision">
+    /// The revision being previewed: when it failed before, the plan shows what `apply` would do with
+    /// it, i.e. without the held services' steps and with a note for each (<see cref="FailedRevisionHold"/>).
+    /// </param>
+    public async Task<Plan> PlanAsync(DesiredState desired, DriftMode driftMode, CancellationToken cancellationToken, string? revision = null)
     {
         var applied = await stateStore.LoadAsync(desired.Host, cancellationToken).ConfigureAwait(false);
         var observed = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
-        return Planner.Create(desired, observed, applied, driftMode);
+        var plan = Planner.Create(desired, observed, applied, driftMode);
+        if (plan.Refused || revision is null || !applied.FailedRevisions.TryGetValue(revision, out var failed))
+        {
+            return plan;
+        }
+
+        return FailedRevisionHold.Apply(plan, failed).Plan;
     }
 
     /// <summary>

@@ -58,8 +58,8 @@ public sealed class ReconcileHarness : IAsyncDisposable
         return result;
     }
 
-    public Task<Plan> PlanAsync(DesiredState desired) =>
-        Reconciler.PlanAsync(desired, DriftMode.Repair, CancellationToken.None);
+    public Task<Plan> PlanAsync(DesiredState desired, string? revision = null) =>
+        Reconciler.PlanAsync(desired, DriftMode.Repair, CancellationToken.None, revision);
 
     public async Task<ContainerInspectResponse> InspectAsync(string containerName) =>
         await Client.Containers.InspectContainerAsync(containerName);

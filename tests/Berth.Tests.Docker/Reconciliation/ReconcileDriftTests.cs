@@ -41,8 +41,12 @@ public sealed class ReconcileDriftTests
         Assert.Equal(ApplyOutcome.Failed, failed.Outcome);
         var apiId = (await harness.ContainerIdsAsync())[$"{stack}-api-1"];
 
-        // While the revision is held, someone stops web by hand.
+        // While the revision is held, someone stops web by hand. The preview shows what apply will do.
         await harness.Client.Containers.StopContainerAsync($"{stack}-web-1", new ContainerStopParameters { WaitBeforeKillSeconds = 1 });
+        var preview = (await harness.PlanAsync(broken, failed.Revision)).ToString();
+        Assert.Contains($"start container {stack}-web-1: not running", preview, StringComparison.Ordinal);
+        Assert.DoesNotContain($"{stack}-api-1", preview, StringComparison.Ordinal);
+        Assert.Contains($"note: {stack}/api: held back: its rollout of revision", preview, StringComparison.Ordinal);
         var held = await harness.ApplyAsync(broken);
 
         Assert.Equal(ApplyOutcome.SkippedFailedRevision, held.Outcome);
