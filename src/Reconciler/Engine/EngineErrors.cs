@@ -19,19 +19,33 @@ public static class EngineErrors
     /// invalid parameter), and for anything that is not an engine error at all.
     /// </summary>
     /// <remarks>
-    /// Engine 5xx counts as transient although dockerd also answers 500 for a few lasting problems
-    /// (e.g. a published port already allocated): retrying those with backoff costs little, while
-    /// recording a good revision as failed for an engine restart blocks the host until the next push.
+    /// Engine 5xx counts as transient, except for the lasting problems dockerd also answers with 500
+    /// (<see cref="LastingServerErrors"/>): a published port already taken, or a container whose
+    /// command cannot run. Retrying those with backoff would never end; during a replacement they are
+    /// the new version's failure (rolled back, the revision held), as a failed health gate is.
     /// </remarks>
     public static bool IsTransient(Exception exception) => exception switch
     {
-        DockerApiException api => (int)api.StatusCode >= 500 || api.StatusCode == HttpStatusCode.TooManyRequests,
+        DockerApiException api => ((int)api.StatusCode >= 500 && !IsLastingServerError(api.ResponseBody)) || api.StatusCode == HttpStatusCode.TooManyRequests,
         ImagePullException pull => pull.IsTransient,
         HttpRequestException or SocketException or TimeoutException or IOException => true,
         // HttpClient reports its own timeout as a cancellation that the caller did not ask for.
         TaskCanceledException { InnerException: TimeoutException } => true,
         _ => false,
     };
+
+    // dockerd's 500 answers that say the same request will fail again (docker 20.10-28 wording).
+    private static readonly string[] LastingServerErrors =
+    [
+        "port is already allocated",
+        "address already in use",
+        "executable file not found",
+        "oci runtime create failed",
+        "oci runtime exec failed",
+    ];
+
+    private static bool IsLastingServerError(string? responseBody) =>
+        responseBody is not null && LastingServerErrors.Any(fragment => responseBody.Contains(fragment, StringComparison.OrdinalIgnoreCase));
 
     // Registry and network failures as dockerd words them in the pull progress stream. Anything else
     // (manifest unknown, unauthorized, denied, invalid reference) is about the reference itself.

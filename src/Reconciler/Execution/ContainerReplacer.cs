@@ -37,8 +37,20 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
 
         if (order == UpdateOrder.StartFirst)
         {
-            await engine.StartContainerAsync(newId, cancellationToken).ConfigureAwait(false);
-            var evidence = await gate.WaitAsync(newId, service, monitor, cancellationToken).ConfigureAwait(false);
+            GateEvidence? evidence;
+            try
+            {
+                await engine.StartContainerAsync(newId, cancellationToken).ConfigureAwait(false);
+                evidence = await gate.WaitAsync(newId, service, monitor, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Docker.DotNet.DockerApiException exception) when (!EngineErrors.IsTransient(exception))
+            {
+                // The engine refused to run it (a command that does not exist, a port taken): this
+                // version's failure, like a failed gate. A transient error propagates instead (the pass
+                // is retried), leaving the unproven container to the next pass's leftover cleanup.
+                evidence = new GateEvidence(temporaryName, $"could not start: {exception.Message}", null, null, string.Empty);
+            }
+
             if (evidence is not null)
             {
                 // The old container never stopped serving: discarding the new one is the whole undo.

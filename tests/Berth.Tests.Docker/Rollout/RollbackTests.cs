@@ -71,6 +71,27 @@ public sealed class RollbackTests
     }
 
     [Fact]
+    public async Task Rollout_NewCommandDoesNotExist_IsTheVersionsFailureRolledBackAndHeldNotRetriedAsTransient()
+    {
+        await using var harness = new ReconcileHarness();
+        await harness.ApplyConvergedAsync(WebState(harness));
+        var idsBefore = await harness.ContainerIdsAsync();
+
+        // Without an init process the engine itself answers the start with 500 ("OCI runtime create
+        // failed ... executable file not found"): a lasting error of this version, not an engine hiccup
+        // to retry forever. (With init: true, tini starts and the container exits 127: a failed gate.)
+        var broken = WebState(harness, container => container with { Command = ["no-such-httpd", "-f"], Init = false });
+        var result = await harness.ApplyAsync(broken);
+
+        Assert.Equal(ApplyOutcome.Failed, result.Outcome);
+        var outcome = Assert.Single(result.Report!.Services);
+        Assert.Equal(RolloutResult.RolledBack, outcome.Result);
+        Assert.Contains("executable file not found", outcome.Evidence!.Reason, StringComparison.Ordinal);
+        Assert.Equal(idsBefore, await harness.ContainerIdsAsync());
+        Assert.Equal(ApplyOutcome.SkippedFailedRevision, (await harness.ApplyAsync(broken)).Outcome);
+    }
+
+    [Fact]
     public async Task Rollout_TurnsUnhealthyDuringTheMonitorWindow_RollsBackTheReplicasAlreadyReplaced()
     {
         await using var harness = new ReconcileHarness();

@@ -28,6 +28,8 @@ public sealed class EngineErrorsTests
         new DockerApiException(HttpStatusCode.NotFound, "{\"message\":\"No such image: app:1\"}"),
         new DockerApiException(HttpStatusCode.Conflict, "{\"message\":\"Conflict. The container name \\\"/shop-web-1\\\" is already in use\"}"),
         new DockerApiException(HttpStatusCode.BadRequest, "{\"message\":\"invalid mount config\"}"),
+        new DockerApiException(HttpStatusCode.InternalServerError, "{\"message\":\"driver failed programming external connectivity on endpoint shop-web-1: Bind for 0.0.0.0:8080 failed: port is already allocated\"}"),
+        new DockerApiException(HttpStatusCode.InternalServerError, "{\"message\":\"OCI runtime create failed: container_linux.go:380: starting container process caused: exec: \\\"htttpd\\\": executable file not found in $PATH: unknown\"}"),
         new ImagePullException("registry.example/app:1", "manifest for registry.example/app:1 not found: manifest unknown"),
         new ImagePullException("registry.example/app:1", "pull access denied for registry.example/app, repository does not exist or may require 'docker login'"),
         new InvalidOperationException("unexpected step"),
