@@ -68,6 +68,7 @@ public sealed record AppliedService(
 /// their changes are held back (docs/reconcile.md, "Failed revisions"). Default (absent in a state file
 /// written before berth recorded it): every service with changes is held, as berth did then.
 /// </param>
+/// <remarks>A default array is written as null and read back as default (StateStore), so such an old record keeps its meaning across saves.</remarks>
 public sealed record FailedRevision(string Revision, string Reason, DateTimeOffset At, ImmutableArray<string> Services = default);
 
 /// <param name="Result">One of <see cref="HistoryResults"/>.</param>

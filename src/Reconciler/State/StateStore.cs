@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -16,8 +17,56 @@ public sealed class StateStore(string stateDirectory)
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter() },
+        Converters = { new JsonStringEnumConverter(), new DefaultableStringArrayConverter() },
     };
+
+    /// <summary>
+    /// System.Text.Json cannot write a default <see cref="ImmutableArray{T}"/> (it throws), and a
+    /// default one has a meaning in the state (<see cref="FailedRevision.Services"/>: a record from an
+    /// older berth). Written as null, read back as default.
+    /// </summary>
+    private sealed class DefaultableStringArrayConverter : JsonConverter<ImmutableArray<string>>
+    {
+        public override bool HandleNull => true;
+
+        public override ImmutableArray<string> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                return default;
+            }
+
+            var builder = ImmutableArray.CreateBuilder<string>();
+            if (reader.TokenType != JsonTokenType.StartArray)
+            {
+                throw new JsonException("expected an array of strings");
+            }
+
+            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            {
+                builder.Add(reader.GetString() ?? throw new JsonException("expected a string"));
+            }
+
+            return builder.ToImmutable();
+        }
+
+        public override void Write(Utf8JsonWriter writer, ImmutableArray<string> value, JsonSerializerOptions options)
+        {
+            if (value.IsDefault)
+            {
+                writer.WriteNullValue();
+                return;
+            }
+
+            writer.WriteStartArray();
+            foreach (var item in value)
+            {
+                writer.WriteStringValue(item);
+            }
+
+            writer.WriteEndArray();
+        }
+    }
 
     public string StateDirectory { get; } = stateDirectory;
 
@@ -59,7 +108,20 @@ public sealed class StateStore(string stateDirectory)
 
         await using var stream = File.OpenRead(path);
         var state = await JsonSerializer.DeserializeAsync<AppliedState>(stream, Json, cancellationToken).ConfigureAwait(false);
-        return state ?? AppliedState.Empty(host);
+        if (state is null)
+        {
+            return AppliedState.Empty(host);
+        }
+
+        // A field a file does not have (written by an older berth, or edited by hand) reads as null or a
+        // default array, which the next save could not write: start it empty instead.
+        var empty = AppliedState.Empty(host);
+        return state with
+        {
+            Services = state.Services ?? empty.Services,
+            FailedRevisions = state.FailedRevisions ?? empty.FailedRevisions,
+            History = state.History.IsDefault ? empty.History : state.History,
+        };
     }
 
     public async Task SaveAsync(AppliedState state, CancellationToken cancellationToken)

@@ -27,6 +27,28 @@ public sealed class StateStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task LoadThenSave_FailedRevisionFromAnOlderBerthWithoutServices_KeepsItsHoldEverythingMeaning()
+    {
+        // A state file written before berth recorded the failed services per revision.
+        var store = new StateStore(root);
+        await File.WriteAllTextAsync(store.PathFor("h"), """
+            {
+              "host": "h",
+              "failed_revisions": {
+                "abc123": { "revision": "abc123", "reason": "health gate failed", "at": "2026-11-20T10:00:00+00:00" }
+              }
+            }
+            """);
+
+        var loaded = await store.LoadAsync("h", CancellationToken.None);
+        await store.SaveAsync(loaded with { LastAttemptedRevision = "def456" }, CancellationToken.None);
+        var reloaded = await store.LoadAsync("h", CancellationToken.None);
+
+        Assert.True(reloaded.FailedRevisions["abc123"].Services.IsDefault);
+        Assert.Equal("def456", reloaded.LastAttemptedRevision);
+    }
+
+    [Fact]
     public async Task Save_LeftoverWorldReadableTempFileAndStateFile_EndsOwnerOnly()
     {
         var store = new StateStore(root);
