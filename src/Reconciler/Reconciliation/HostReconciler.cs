@@ -126,6 +126,16 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         var previousSpecs = applied.Services
             .Where(entry => entry.Value.Spec is not null)
             .ToImmutableDictionary(entry => entry.Key, entry => entry.Value.Spec!, StringComparer.Ordinal);
+        // While a service is held back, the revision's files stay out of the live directory: the held
+        // service's rolled-back containers run on the last applied files, which a drift repair in this
+        // pass must not rewrite under them (docs/repository-format.md: services that converged within a
+        // failed revision run on the last applied files until a good one). This also keeps a conflict
+        // below from clearing a hold: it can only happen when nothing is held.
+        if (!held.IsEmpty)
+        {
+            files = null;
+        }
+
         // The containers this rollout creates need the revision's files, so they go into the live
         // directory now, not after success. A path taken by a container's data refuses the revision
         // before anything changed (the mirror never overwrites what berth did not write).
@@ -175,6 +185,12 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
             files?.RestorePrevious();
         }
 
+        var restoreFailure = files?.RestoreFailure is { } failure ? $"could not put the last applied files back in {files.LiveTree.Directory}: {failure}" : null;
+        if (restoreFailure is not null)
+        {
+            progress(new ProgressEvent(null, restoreFailure));
+        }
+
         // Level-based record: what actually runs now, not what we think we did.
         var after = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
         var success = report.Succeeded && plan.Problems.IsEmpty && held.IsEmpty;
@@ -197,7 +213,7 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         {
             ApplyOutcome.SkippedFailedRevision => HeldSummary(revision, failed!, held),
             ApplyOutcome.Converged or ApplyOutcome.UpToDate => null,
-            _ => FailureSummary(plan, report) + (held.IsEmpty ? "" : "; " + HeldSummary(revision, failed!, held)),
+            _ => FailureSummary(plan, report) + (held.IsEmpty ? "" : "; " + HeldSummary(revision, failed!, held)) + (restoreFailure is null ? "" : "; " + restoreFailure),
         };
         var recorded = RecordServices(applied, desired, after, revision, now);
         recorded = RecordAttempt(recorded, revision, timeProvider.GetUtcNow(), success, failureReason,

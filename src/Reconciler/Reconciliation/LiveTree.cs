@@ -129,15 +129,35 @@ public sealed class RevisionFiles(LiveTree liveTree, string exportedTree)
         }
     }
 
-    /// <summary>Puts the last applied revision's files back, once per apply (services roll back concurrently).</summary>
+    /// <summary>
+    /// Why putting the last applied files back failed, if it did; the apply reports it. Null when it
+    /// worked or was not needed.
+    /// </summary>
+    public string? RestoreFailure { get; private set; }
+
+    /// <summary>
+    /// Puts the last applied revision's files back, once per apply (services roll back concurrently).
+    /// Never throws: it runs in the middle of a rollback, which must go on (an old container restarted
+    /// on the new files is better than an old container left stopped); a failure is kept in
+    /// <see cref="RestoreFailure"/> for the apply's report.
+    /// </summary>
     public void RestorePrevious()
     {
         lock (gate)
         {
-            if (!restored)
+            if (restored)
+            {
+                return;
+            }
+
+            restored = true;
+            try
             {
                 LiveTree.RestoreApplied();
-                restored = true;
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                RestoreFailure = exception.Message;
             }
         }
     }

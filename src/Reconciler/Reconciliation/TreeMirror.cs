@@ -123,7 +123,7 @@ public static class TreeMirror
             {
                 conflicts.Add($"{relative}: a symbolic link is where the commit has a file");
             }
-            else if (Directory.Exists(path))
+            else if (Directory.Exists(path) && !HoldsOnlyWhatBerthWrote(targetDirectory, previous, relative))
             {
                 conflicts.Add($"{relative}: a directory is where the commit has a file");
             }
@@ -168,6 +168,33 @@ public static class TreeMirror
                 Directory.Delete(path);
             }
         }
+    }
+
+    /// <summary>
+    /// A directory berth created for an earlier commit that still holds only files berth wrote,
+    /// unchanged: the commit may put a file in its place (<see cref="RemoveStale"/> empties and removes
+    /// it first). Anything else in it (a container's data) makes it a conflict.
+    /// </summary>
+    private static bool HoldsOnlyWhatBerthWrote(string targetDirectory, Manifest? previous, string relativeDirectory)
+    {
+        if (previous is null || !previous.Directories.Contains(relativeDirectory))
+        {
+            return false;
+        }
+
+        foreach (var entry in Directory.EnumerateFileSystemEntries(Path.Combine(targetDirectory, relativeDirectory), "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(targetDirectory, entry);
+            var ours = IsLink(entry) ? false
+                : Directory.Exists(entry) ? previous.Directories.Contains(relative)
+                : WroteUnchanged(previous, relative, entry);
+            if (!ours)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static bool WroteUnchanged(Manifest? previous, string relative, string path) =>

@@ -24,6 +24,33 @@ public sealed class TreeMirrorTests : IDisposable
     }
 
     [Fact]
+    public void Sync_DirectoryBerthWroteBecomesAFile_AndBackAgain()
+    {
+        // config/ (berth's own files only) becomes a file, then the old revision is restored.
+        var directoryRevision = Commit(("compose.yaml", "a"), ("config/app.conf", "x"), ("config/sub/more.conf", "y"));
+        TreeMirror.Sync(directoryRevision, Live, ManifestPath);
+
+        TreeMirror.Sync(Commit(("compose.yaml", "b"), ("config", "one file now")), Live, ManifestPath);
+        Assert.Equal("one file now", File.ReadAllText(Path.Combine(Live, "config")));
+
+        TreeMirror.Sync(directoryRevision, Live, ManifestPath);
+        Assert.Equal("x", File.ReadAllText(Path.Combine(Live, "config", "app.conf")));
+        Assert.Equal("y", File.ReadAllText(Path.Combine(Live, "config", "sub", "more.conf")));
+    }
+
+    [Fact]
+    public void Sync_DirectoryWithAContainersDataBecomesAFile_IsRefused()
+    {
+        TreeMirror.Sync(Commit(("compose.yaml", "a"), ("config/app.conf", "x")), Live, ManifestPath);
+        File.WriteAllText(Path.Combine(Live, "config", "written-by-a-container"), "data");
+
+        var conflict = Assert.Throws<TreeMirrorConflictException>(() => TreeMirror.Sync(Commit(("config", "one file now")), Live, ManifestPath));
+
+        Assert.Contains("config: a directory is where the commit has a file", conflict.Message, StringComparison.Ordinal);
+        Assert.Equal("data", File.ReadAllText(Path.Combine(Live, "config", "written-by-a-container")));
+    }
+
+    [Fact]
     public void Sync_ContainerWroteIntoABindDirectory_KeepsTheDataAcrossCommits()
     {
         TreeMirror.Sync(Commit(("compose.yaml", "a"), ("data/.gitkeep", "")), Live, ManifestPath);
