@@ -271,7 +271,13 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
             health?.Log?.LastOrDefault()?.Output?.Trim(),
             (int)(health?.FailingStreak ?? 0),
             ParseTimestamp(state?.StartedAt),
-            [.. (inspected.NetworkSettings?.Networks?.Keys ?? []).Order(StringComparer.Ordinal)]);
+            [.. (inspected.NetworkSettings?.Networks?.Keys ?? []).Order(StringComparer.Ordinal)])
+        {
+            AnonymousVolumePaths = [.. (inspected.Mounts ?? [])
+                .Where(mount => mount.Type == "volume" && IsEngineGeneratedName(mount.Name))
+                .Select(mount => mount.Destination)
+                .Order(StringComparer.Ordinal)],
+        };
     }
 
     public async Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken)

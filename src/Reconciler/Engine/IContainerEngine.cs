@@ -73,4 +73,11 @@ public sealed record ContainerSnapshot(
     string? LastHealthOutput,
     int FailingStreak,
     DateTimeOffset? StartedAt,
-    ImmutableArray<string> Networks);
+    ImmutableArray<string> Networks)
+{
+    /// <summary>
+    /// Container paths where it mounts an anonymous volume (one the engine named itself): a
+    /// replacement takes these over, so the two must never run at once (see ContainerReplacer).
+    /// </summary>
+    public ImmutableArray<string> AnonymousVolumePaths { get; init; } = [];
+}

@@ -27,6 +27,17 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
     {
         var temporaryName = ContainerNames.ReplacementFor(containerName, service.ConfigHash);
 
+        // The replacement takes the current container's anonymous volumes over (as docker compose
+        // does). Start-first would then run two containers on one data directory (two database
+        // processes on one volume), which the planner cannot foresee: it does not read images'
+        // VOLUME paths. Such a replica is replaced stop-first, whatever the order.
+        if (order == UpdateOrder.StartFirst
+            && (await engine.InspectContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false)).AnonymousVolumePaths is { IsEmpty: false } shared)
+        {
+            order = UpdateOrder.StopFirst;
+            progress($"{containerName} has anonymous volume(s) at {string.Join(", ", shared)} that its replacement takes over: replacing it stop-first, never two containers on one volume");
+        }
+
         // Start-first: no aliases until the gate passed (the old container serves meanwhile).
         // Stop-first: the old container is stopped before the new one starts, so nothing is protected
         // by holding the aliases back, and reconnecting later would drop a published port for a

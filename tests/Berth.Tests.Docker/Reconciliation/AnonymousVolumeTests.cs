@@ -45,6 +45,14 @@ public sealed class AnonymousVolumeTests
         Assert.Contains("VERSION=2", after.Config.Env);
         Assert.Equal(volume, VolumeAt(after, "/cache"));
         Assert.Equal("kept", (await harness.ExecAsync(name, "cat", "/cache/file")).Trim());
+
+        // Never two containers on one volume: even asked for start-first, the old one was stopped
+        // before the new one started (the stop-first path).
+        Assert.Contains(harness.Progress, progress => progress.Message == $"stopped {name}");
+        if (order == "start-first")
+        {
+            Assert.Contains(harness.Progress, progress => progress.Message.Contains("replacing it stop-first, never two containers on one volume", StringComparison.Ordinal));
+        }
     }
 
     [Fact]
