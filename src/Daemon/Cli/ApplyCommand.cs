@@ -25,7 +25,7 @@ internal static class ApplyCommand
             var stdout = parseResult.InvocationConfiguration.Output;
             var stderr = parseResult.InvocationConfiguration.Error;
             using var context = new CommandContext(parseResult);
-            if (!context.TryLockStateDirectory("apply", changesStateDirectory: true, stderr, out var stateLock))
+            if (!context.TryLockStateDirectory("apply", stderr, out var stateLock))
             {
                 return ExitCodes.Error;
             }

@@ -33,18 +33,13 @@ internal sealed class CommandContext : IDisposable
     public HostReconciler Reconciler { get; }
 
     /// <summary>
-    /// Takes the state directory's lock for <paramref name="command"/> when it changes the state
-    /// directory (`apply`: state file, live directory, git mirror; `plan --git` handles its own case).
+    /// Takes the state directory's lock for <paramref name="command"/>, which changes it (`apply`: state
+    /// file, live directory, git mirror; `plan --git` falls back to a temporary clone instead).
     /// False, with the error printed, when another berth process holds it.
     /// </summary>
-    public bool TryLockStateDirectory(string command, bool changesStateDirectory, TextWriter stderr, out StateDirectoryLock? held)
+    public bool TryLockStateDirectory(string command, TextWriter stderr, out StateDirectoryLock? held)
     {
         held = null;
-        if (!changesStateDirectory)
-        {
-            return true;
-        }
-
         try
         {
             held = StateDirectoryLock.Acquire(StateDirectory, $"berth {command}");

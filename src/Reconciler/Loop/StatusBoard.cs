@@ -61,6 +61,8 @@ public sealed class StatusBoard : IStatusSource
             HistoryResults.Converged => (PassOutcome.Changed, "ReconciliationSucceeded"),
             HistoryResults.UpToDate => (PassOutcome.Converged, "ReconciliationSucceeded"),
             HistoryResults.Refused => (PassOutcome.Stalled, "DesiredStateRefused"),
+            HistoryResults.HeldBack => (PassOutcome.Stalled, "RevisionFailedBefore"),
+            HistoryResults.TransientFailure => (PassOutcome.Failed, "EngineUnavailable"),
             _ => (PassOutcome.Stalled, "ApplyFailed"),
         };
         return new PassRecord(0, PassTrigger.Restored, entry.At, TimeSpan.Zero, outcome, entry.Revision, entry.Summary, reason);

@@ -109,7 +109,7 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
             // Level-based: the planner refuses this state again on every pass, so nothing is recorded
             // against the revision; the operator's fix (or a new commit) is picked up by the next pass.
             var reason = string.Join("; ", fullPlan.Problems.Select(problem => problem.Message));
-            await stateStore.SaveAsync(RecordAttempt(applied, revision, now, success: false, reason, "refused", []), cancellationToken).ConfigureAwait(false);
+            await stateStore.SaveAsync(RecordAttempt(applied, revision, now, success: false, reason, HistoryResults.Refused, []), cancellationToken).ConfigureAwait(false);
             return new ApplyResult(ApplyOutcome.Refused, revision, fullPlan, null, reason) { Observed = observed };
         }
 
@@ -152,7 +152,7 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
             {
                 // The host's state (a container's file in the commit's way), not the revision's fault:
                 // nothing is held against the revision, so the operator's fix is picked up by the next pass.
-                await stateStore.SaveAsync(RecordAttempt(applied, revision, now, success: false, conflict.Message, "failed", []), cancellationToken).ConfigureAwait(false);
+                await stateStore.SaveAsync(RecordAttempt(applied, revision, now, success: false, conflict.Message, HistoryResults.Failed, []), cancellationToken).ConfigureAwait(false);
                 return new ApplyResult(ApplyOutcome.Failed, revision, plan, null, conflict.Message) { Observed = observed };
             }
         }
@@ -219,11 +219,11 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         recorded = RecordAttempt(recorded, revision, timeProvider.GetUtcNow(), success, failureReason,
             outcome switch
             {
-                ApplyOutcome.Converged => "converged",
-                ApplyOutcome.UpToDate => "up to date",
-                ApplyOutcome.TransientFailure => "transient failure",
-                ApplyOutcome.SkippedFailedRevision => "held back",
-                _ => "failed",
+                ApplyOutcome.Converged => HistoryResults.Converged,
+                ApplyOutcome.UpToDate => HistoryResults.UpToDate,
+                ApplyOutcome.TransientFailure => HistoryResults.TransientFailure,
+                ApplyOutcome.SkippedFailedRevision => HistoryResults.HeldBack,
+                _ => HistoryResults.Failed,
             },
             failedServices,
             keepFailedAt: failed is not null && report.UnhealthyServices.IsEmpty);

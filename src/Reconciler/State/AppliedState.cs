@@ -81,4 +81,6 @@ public static class HistoryResults
     public const string UpToDate = "up to date";
     public const string Failed = "failed";
     public const string Refused = "refused";
+    public const string TransientFailure = "transient failure";
+    public const string HeldBack = "held back";
 }

@@ -186,6 +186,19 @@ public sealed class StatusBoardTests
         Assert.Equal([1L, 0L, 0L], status.History.Select(pass => pass.Number));
     }
 
+    [Theory]
+    [InlineData(HistoryResults.HeldBack, PassOutcome.Stalled, "RevisionFailedBefore")]
+    [InlineData(HistoryResults.TransientFailure, PassOutcome.Failed, "EngineUnavailable")]
+    [InlineData(HistoryResults.Failed, PassOutcome.Stalled, "ApplyFailed")]
+    public void Board_RestoredLastAttempt_HasTheOutcomeAndReasonTheDaemonReportedForIt(string result, PassOutcome outcome, string reason)
+    {
+        var board = new StatusBoard("h", "v", T0);
+
+        board.RestoreFrom(AppliedState.Empty("h").WithHistory(new HistoryEntry(T0, "rev2", result, "summary")));
+
+        Assert.Equal((outcome, reason), (board.Current.LastAttempted!.Outcome, board.Current.LastAttempted.Reason));
+    }
+
     [Fact]
     public void Board_RestoredFromAnEmptyState_IsAsNew()
     {
