@@ -31,8 +31,11 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
         // does). Start-first would then run two containers on one data directory (two database
         // processes on one volume), which the planner cannot foresee: it does not read images'
         // VOLUME paths. Such a replica is replaced stop-first, whatever the order.
-        if (order == UpdateOrder.StartFirst
-            && (await engine.InspectContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false)).AnonymousVolumePaths is { IsEmpty: false } shared)
+        // The same inspect gives start-first the networks to take the old container out of.
+        var current = order == UpdateOrder.StartFirst
+            ? await engine.InspectContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false)
+            : null;
+        if (current?.AnonymousVolumePaths is { IsEmpty: false } shared)
         {
             order = UpdateOrder.StopFirst;
             progress($"{containerName} has anonymous volume(s) at {string.Join(", ", shared)} that its replacement takes over: replacing it stop-first, never two containers on one volume");
@@ -75,8 +78,7 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
 
             // Take the old one out of DNS first, let clients that resolved it just before finish,
             // then stop it with its own stop signal and grace period.
-            var old = await engine.InspectContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false);
-            foreach (var network in old.Networks)
+            foreach (var network in current!.Networks)
             {
                 await engine.DisconnectNetworkAsync(currentContainerId, network, cancellationToken).ConfigureAwait(false);
             }
