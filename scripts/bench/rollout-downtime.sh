@@ -7,6 +7,7 @@
 #   BENCH_K=3 scripts/bench/rollout-downtime.sh  # quicker
 #
 # Scenarios (each does K rollouts alternating berth-test/busybox:2 / :1, under continuous traffic):
+#   F  as A, with x-berth: { front: true }: a front holds the alias and forwards to proven replicas.
 #   A  berth, start-first, 2 replicas, no published port. Client container on the stack's network
 #      requests http://web:8080/version by DNS alias (a fresh wget process per request, so a fresh
 #      DNS lookup each time). Reports requests, failed requests, failures per rollout.
@@ -39,8 +40,8 @@ LABEL=io.berth-bench.run
 WORK=$(mktemp -d "/tmp/berth-bench-$RUN_ID.XXXX")
 OUT=${BENCH_OUT:-$WORK/out}
 mkdir -p "$OUT"
-HOST_A=bench-$RUN_ID-a; HOST_B=bench-$RUN_ID-b
-STACK_A=bencha$RUN_ID; STACK_B=benchb$RUN_ID; PROJECT_C=benchc$RUN_ID
+HOST_A=bench-$RUN_ID-a; HOST_B=bench-$RUN_ID-b; HOST_F=bench-$RUN_ID-f
+STACK_A=bencha$RUN_ID; STACK_B=benchb$RUN_ID; STACK_F=benchf$RUN_ID; PROJECT_C=benchc$RUN_ID
 BG_PIDS=()
 
 exec {LOGFD}>&2   # the script's stderr, also from a trap that fires inside a redirected command
@@ -57,11 +58,11 @@ cleanup() {
     TAG=1 PORT=${PORT:-0} RUN_ID=$RUN_ID docker-compose -p "$PROJECT_C" -f "$WORK/c/compose.yaml" down -v -t 2 >/dev/null 2>&1
   fi
   local filters=(--filter "label=$LABEL=$RUN_ID")
-  for f in "label=$LABEL=$RUN_ID" "label=io.berth.host=$HOST_A" "label=io.berth.host=$HOST_B" "label=com.docker.compose.project=$PROJECT_C"; do
+  for f in "label=$LABEL=$RUN_ID" "label=io.berth.host=$HOST_A" "label=io.berth.host=$HOST_B" "label=io.berth.host=$HOST_F" "label=com.docker.compose.project=$PROJECT_C"; do
     ids=$($DOCKER ps -aq --filter "$f")
     [ -n "$ids" ] && $DOCKER rm -f $ids >/dev/null 2>&1
   done
-  for f in "label=$LABEL=$RUN_ID" "label=io.berth.host=$HOST_A" "label=io.berth.host=$HOST_B" "label=com.docker.compose.project=$PROJECT_C"; do
+  for f in "label=$LABEL=$RUN_ID" "label=io.berth.host=$HOST_A" "label=io.berth.host=$HOST_B" "label=io.berth.host=$HOST_F" "label=com.docker.compose.project=$PROJECT_C"; do
     for n in $($DOCKER network ls -q --filter "$f"); do
       for try in 1 2 3; do $DOCKER network rm "$n" >/dev/null 2>&1 && break; sleep 1; done
     done
@@ -70,7 +71,7 @@ cleanup() {
   done
   left=$($DOCKER ps -aq "${filters[@]}"; $DOCKER network ls -q "${filters[@]}")
   [ -n "$left" ] && log "WARNING: left behind: $left"
-  rm -rf "$WORK/a" "$WORK/b" "$WORK/c" "$WORK/state-a" "$WORK/state-b"
+  rm -rf "$WORK/a" "$WORK/b" "$WORK/c" "$WORK/f" "$WORK/state-a" "$WORK/state-b" "$WORK/state-f"
   case $OUT in "$WORK"/*) ;; *) rm -rf "$WORK" ;; esac
   log "raw data kept in $OUT"
   exit $rc
@@ -159,18 +160,28 @@ wait_for_ok() { # file min-ok-count timeout-s
   done
 }
 
-# ---------------------------------------------------------------- A: berth start-first, 2 replicas
-mkdir -p "$WORK/a" "$WORK/state-a"
-cat >"$WORK/a/berth.yaml" <<EOF
+# ---------------------------------------------------------------- A/F: berth start-first, 2 replicas, by alias
+# A: the replicas hold the alias (Docker's DNS). F: the same with x-berth.front, a front holds it.
+# alias_scenario NAME HOST STACK X-BERTH-LINE: writes NAME-probe-raw.txt, NAME-rollouts.txt, NAME-span.txt.
+apply_alias() { # tag (ALIAS_DIR, ALIAS_HOST, ALIAS_STATE: the scenario being run)
+  sed -i "s/TAG: \"[0-9]\"/TAG: \"$1\"/" "$ALIAS_DIR/berth.yaml"
+  berth "$ALIAS_HOST" "$ALIAS_STATE" "$ALIAS_DIR" | stamp; return "${PIPESTATUS[0]}"
+}
+
+alias_scenario() {
+  local name=$1 host=$2 stack=$3 extension=$4
+  ALIAS_DIR="$WORK/$name" ALIAS_HOST=$host ALIAS_STATE="$WORK/state-$name"
+  mkdir -p "$ALIAS_DIR" "$ALIAS_STATE"
+  cat >"$ALIAS_DIR/berth.yaml" <<EOF
 hosts:
-  $HOST_A: {}
+  $host: {}
 stacks:
-  $STACK_A:
+  $stack:
     compose: compose.yaml
-    hosts: [$HOST_A]
+    hosts: [$host]
     vars: { TAG: "1" }
 EOF
-cat >"$WORK/a/compose.yaml" <<EOF
+  cat >"$ALIAS_DIR/compose.yaml" <<EOF
 services:
   web:
     image: berth-test/busybox:\${TAG}
@@ -178,6 +189,7 @@ services:
     init: true
     labels: { $LABEL: "$RUN_ID" }
     networks: [backend]
+$extension
 $HEALTHCHECK
     deploy:
       replicas: 2
@@ -186,23 +198,26 @@ networks:
   backend:
     labels: { $LABEL: "$RUN_ID" }
 EOF
-berth_a() { sed -i "s/TAG: \"[0-9]\"/TAG: \"$1\"/" "$WORK/a/berth.yaml"; berth "$HOST_A" "$WORK/state-a" "$WORK/a" | stamp; return "${PIPESTATUS[0]}"; }
+  log "$name: initial apply"
+  apply_alias 1 >"$OUT/$name-apply.log" 2>&1 || { cat "$OUT/$name-apply.log" >&2; exit 1; }
+  local net client="bench-$RUN_ID-client-$name" deadline start
+  net=$($DOCKER network ls --filter "label=io.berth.host=$host" --format '{{.Name}}' | head -1)
+  $DOCKER run -d --name "$client" --label "$LABEL=$RUN_ID" --init --network "$net" \
+    -e URL=http://web:8080/version berth-test/busybox:1 sh -c "$CLIENT_LOOP" >/dev/null
+  deadline=$((SECONDS + 30))
+  until [ "$($DOCKER logs "$client" 2>/dev/null | grep -c ' ok ')" -ge 5 ]; do
+    [ $SECONDS -lt $deadline ] || { log "$name: client sees no answers"; exit 1; }
+    sleep 0.3
+  done
+  start=$(now_ms)
+  rollouts "$OUT/$name-rollouts.txt" "$name" apply_alias
+  echo "$start $(now_ms)" >"$OUT/$name-span.txt"
+  $DOCKER logs -t "$client" >"$OUT/$name-probe-raw.txt" 2>/dev/null
+  $DOCKER rm -f "$client" >/dev/null
+}
 
-log "A: berth start-first, 2 replicas: initial apply"
-berth_a 1 >"$OUT/a-apply.log" 2>&1 || { cat "$OUT/a-apply.log" >&2; exit 1; }
-NET_A=$($DOCKER network ls --filter "label=io.berth.host=$HOST_A" --format '{{.Name}}' | head -1)
-$DOCKER run -d --name "bench-$RUN_ID-client-a" --label "$LABEL=$RUN_ID" --init --network "$NET_A" \
-  -e URL=http://web:8080/version berth-test/busybox:1 sh -c "$CLIENT_LOOP" >/dev/null
-client_a_log() { $DOCKER logs -t "bench-$RUN_ID-client-a" 2>/dev/null; }
-deadline=$((SECONDS + 30))
-until [ "$(client_a_log | grep -c ' ok ')" -ge 5 ]; do [ $SECONDS -lt $deadline ] || { log "A: client sees no answers"; exit 1; }; sleep 0.3; done
-A_START=$(now_ms)
-rollouts "$OUT/a-rollouts.txt" a berth_a
-A_END=$(now_ms)
-client_a_log >"$OUT/a-probe-raw.txt"
-$DOCKER rm -f "bench-$RUN_ID-client-a" >/dev/null
-echo "$A_START $A_END" >"$OUT/a-span.txt"
-berth "$HOST_A" "$WORK/state-a" "$WORK/a" >/dev/null 2>&1 || true   # (already converged; no-op)
+alias_scenario a "$HOST_A" "$STACK_A" ""
+alias_scenario f "$HOST_F" "$STACK_F" "    x-berth: { front: true }"
 
 # ---------------------------------------------------------------- B/C: one service definition, published port
 write_published_compose() { # dir order-line
@@ -379,9 +394,10 @@ def emit(s=''): print(s); lines.append(s)
 
 summary = {}
 for name, title in (('a', 'A berth start-first, 2 replicas, by DNS alias'),
+                    ('f', 'F berth start-first, 2 replicas, behind a front (x-berth.front)'),
                     ('b', 'B berth stop-first, 1 replica, published port'),
                     ('c', 'C docker-compose 1.29.2 up -d, published port')):
-    rows = read_container_probe(f'{out}/a-probe-raw.txt') if name == 'a' else read_host_probe(f'{out}/{name}-probe.txt')
+    rows = read_container_probe(f'{out}/{name}-probe-raw.txt') if name in 'af' else read_host_probe(f'{out}/{name}-probe.txt')
     ro = read_rollouts(f'{out}/{name}-rollouts.txt')
     span0, span1 = (int(x) for x in open(f'{out}/{name}-span.txt').read().split())
     span = [r for r in rows if span0 <= r[0] <= span1]
@@ -432,10 +448,11 @@ emit(f'           in flight during the disconnect call: {len(inflight)}: failed 
 emit()
 emit('| scenario | rollouts | requests (rate) | failed (client timeouts) | failed per rollout | outages per rollout | downtime per rollout, ms: min / median / max | longest outage, ms: min / median / max | apply, ms: min / median / max |')
 emit('|---|---|---|---|---|---|---|---|---|')
-for name in 'abc':
+for name in 'afbc':
     s = summary[name]
     emit(f'| {s["title"]} | {K}{" (" + str(s["bad"]) + " bad)" if s["bad"] else ""} | {s["req"]} ({s["rate"]:.0f}/s) | {s["fail"]} ({s["timeouts"]}) | {" ".join(map(str, s["fpr"]))} | {" ".join(map(str, s["opr"]))} | {fmt3(s["down"])} | {fmt3(s["longest"])} | {fmt3(s["apply"])} |')
 emit(f'| D Docker DNS: {len(joins)} joins, {len(leaves)} leaves | - | {len(d_all)} | {d_fail} ({d_to}) | join: {sum(join_fail)}, leave: {sum(leave_fail)} | - | - | - | - |')
+emit('F: the front holds the alias and its address for the whole rollout; only the replicas behind it change (docs/rollout.md).')
 emit('A: an outage there is one client request that stalled until its 2 s timeout (the old replica left the network under it); the service kept answering.')
 emit('B/C: an outage is consecutive failed requests; its window runs from the last success before it to the first success after it.')
 open(f'{out}/summary.md', 'w').write('\n'.join(lines) + '\n')

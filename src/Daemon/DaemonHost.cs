@@ -104,6 +104,15 @@ internal static class DaemonHost
                 return new HostReconciler(engine, new StateStore(config.StateDir), time);
             });
             services.AddSingleton<IReconcilePass, GitOpsPass>();
+
+            // Fronts follow restarts at once (a reboot, an engine upgrade, a restart policy). The event
+            // stream is long-lived: its own client, without a request timeout.
+            services.AddHostedService(provider => new FrontWatcher(
+                DockerClientFactory.Create(config.DockerHost, Timeout.InfiniteTimeSpan),
+                config.Host,
+                provider.GetRequiredService<IPassTrigger>(),
+                provider.GetRequiredService<TimeProvider>(),
+                provider.GetRequiredService<ILogger<FrontWatcher>>()));
         }
         // ---------------------------------------------------------------------------------------------
 

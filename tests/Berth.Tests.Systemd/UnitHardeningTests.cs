@@ -14,7 +14,7 @@ public sealed class UnitHardeningTests(ITestOutputHelper output)
     [
         ("NoNewPrivileges", "yes"),
         ("ProtectSystem", "strict"),
-        ("ReadWritePaths", "-/run/docker.sock"),
+        ("ReadWritePaths", "-/run/docker.sock -/run/xtables.lock"),
         ("ProtectHome", "read-only"),
         ("PrivateTmp", "yes"),
         ("ProtectKernelTunables", "yes"),
@@ -26,7 +26,7 @@ public sealed class UnitHardeningTests(ITestOutputHelper output)
         ("RestrictRealtime", "yes"),
         ("ProtectClock", "yes"),
         ("ProtectHostname", "yes"),
-        ("RestrictAddressFamilies", "AF_INET AF_INET6 AF_UNIX"), // systemd lists them sorted
+        ("RestrictAddressFamilies", "AF_INET AF_INET6 AF_NETLINK AF_UNIX"), // systemd lists them sorted
         ("SystemCallArchitectures", "native"),
         ("StateDirectory", "berth"),
         ("ConfigurationDirectory", "berth"),
@@ -91,6 +91,8 @@ public sealed class UnitHardeningTests(ITestOutputHelper output)
             "no new privileges (NoNewPrivileges)|grep -qE 'NoNewPrivs:[[:space:]]+1' /proc/self/status",
             "kernel tunables read-only (ProtectKernelTunables)|! sh -c 'echo 0 > /proc/sys/kernel/sysrq' 2>/dev/null",
             "cgroups read-only (ProtectControlGroups)|! mkdir /sys/fs/cgroup/berth-probe 2>/dev/null",
+            // What berth does for x-berth.front: a nat table into another network namespace.
+            "iptables-restore in another network namespace (RestrictAddressFamilies AF_NETLINK)|printf '*nat\\n:POSTROUTING ACCEPT [0:0]\\n-A POSTROUTING -m conntrack --ctstate DNAT -j MASQUERADE\\nCOMMIT\\n' > /tmp/nat && unshare --net sh -c 'iptables-restore < /tmp/nat'",
         ];
         var script = "fail=0\n" + string.Concat(checks.Select(check =>
         {

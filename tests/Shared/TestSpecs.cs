@@ -73,9 +73,12 @@ public static class TestSpecs
 
     public static ServiceSpec Rehash(ServiceSpec service)
     {
-        var fieldHashes = ConfigHasher.FieldHashes(service.Container);
+        var fieldHashes = ConfigHasher.FieldHashes(service.Container, service.Front);
         return service with { FieldHashes = fieldHashes, ConfigHash = ConfigHasher.ConfigHash(fieldHashes) };
     }
+
+    /// <summary>Puts a front before the service (x-berth.front).</summary>
+    public static ServiceSpec Fronted(this ServiceSpec service) => Rehash(service with { Front = true });
 
     public static ServiceSpec WithContainer(this ServiceSpec service, Func<ContainerSpec, ContainerSpec> change) =>
         Rehash(service with { Container = change(service.Container) });

@@ -8,6 +8,9 @@ public interface IPassTrigger
     /// <summary>Asks for a pass as soon as the loop is free; returns at once. Requests coalesce.</summary>
     void Request(PassTrigger trigger);
 
+    /// <summary>True while a pass runs: what the engine reports then is mostly the pass's own doing.</summary>
+    bool PassRunning { get; }
+
     /// <summary>
     /// Asks for a pass and waits for the result of the first pass that starts after this call (not the
     /// one running now). Cancelled (<see cref="OperationCanceledException"/>) when the daemon stops first.

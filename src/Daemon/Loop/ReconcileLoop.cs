@@ -71,6 +71,11 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
     }
 
     /// <inheritdoc />
+    // 1 while a pass runs (read by FrontWatcher from its own thread).
+    private int passRunning;
+
+    public bool PassRunning => Volatile.Read(ref passRunning) == 1;
+
     public void Request(PassTrigger trigger)
     {
         lock (gate)
@@ -199,6 +204,7 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
 
         PassResult result;
         var threw = false;
+        Volatile.Write(ref passRunning, 1);
         try
         {
             // Task.Run: a pass that blocks before its first await (LibGit2Sharp has no async API) must not
@@ -217,6 +223,10 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
             LoopMetrics.PassExceptions.Inc();
             LoopLog.PassThrew(logger, number, trigger, exception);
             result = new PassResult(PassOutcome.Failed, null, $"the pass threw {exception.GetType().Name}: {exception.Message}", TimeSpan.Zero, "PassException");
+        }
+        finally
+        {
+            Volatile.Write(ref passRunning, 0);
         }
 
         var duration = timeProvider.GetElapsedTime(startTimestamp);

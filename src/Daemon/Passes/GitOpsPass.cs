@@ -119,6 +119,12 @@ internal sealed partial class GitOpsPass(
         {
             var (lastApplied, observed) = await reconciler.ObserveLastAppliedAsync(config.Host, cancellationToken).ConfigureAwait(false);
             metrics.RefreshServiceState(lastApplied, observed);
+
+            // What runs keeps running: a front restarted meanwhile gets its rules back without a commit.
+            foreach (var problem in await reconciler.RouteFrontsAsync(lastApplied, observed, cancellationToken).ConfigureAwait(false))
+            {
+                LogFrontRoutingFailed(logger, problem);
+            }
         }
         catch (Exception exception) when (exception is HttpRequestException or SocketException or DockerApiException or TimeoutException)
         {
@@ -169,6 +175,9 @@ internal sealed partial class GitOpsPass(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "could not observe the engine for the per-service metrics: {Message}")]
     private static partial void LogObserveFailed(ILogger logger, string message);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "front not programmed: {Message}")]
+    private static partial void LogFrontRoutingFailed(ILogger logger, string message);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "revision {Revision} is invalid: {Error}")]
     private static partial void LogSpecError(ILogger logger, string revision, string error);

@@ -31,6 +31,17 @@ public static class BerthLabels
     /// </summary>
     public const string ReplacementOf = "io.berth.replacement-of";
 
+    /// <summary>On a service's front (x-berth.front): <see cref="FrontRole"/>. Replicas do not carry it.</summary>
+    public const string Role = "io.berth.role";
+    public const string FrontRole = "front";
+
+    /// <summary>
+    /// "true" on the replicas of a service with a front: when one starts outside a pass (its restart
+    /// policy, a reboot) the daemon re-programs the front at once (FrontWatcher), as its address may
+    /// have changed.
+    /// </summary>
+    public const string BehindFront = "io.berth.behind-front";
+
     /// <summary>The label filter that selects exactly this host identity's resources.</summary>
     public static Dictionary<string, IDictionary<string, bool>> OwnedBy(string hostIdentity) => new()
     {

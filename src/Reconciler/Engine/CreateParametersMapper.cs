@@ -37,6 +37,11 @@ internal static class CreateParametersMapper
             labels[BerthLabels.ReplacementOf] = replaced;
         }
 
+        if (service.Front)
+        {
+            labels[BerthLabels.BehindFront] = "true";
+        }
+
         var exposedPorts = new Dictionary<string, EmptyStruct>(StringComparer.Ordinal);
         var portBindings = new Dictionary<string, IList<PortBinding>>(StringComparer.Ordinal);
         foreach (var port in spec.Ports)
@@ -123,9 +128,16 @@ internal static class CreateParametersMapper
         };
     }
 
-    /// <summary>The DNS names a replica answers to on a network: the service name plus its aliases.</summary>
+    /// <summary>
+    /// The DNS names a replica answers to on a network: the service name plus its aliases, or none
+    /// while it is unproven, and none ever behind a front (the front holds them).
+    /// </summary>
     public static IEnumerable<string> Aliases(ServiceSpec service, ServiceNetwork network, bool attachAliases) =>
-        attachAliases ? network.Aliases.Prepend(service.Name).Distinct(StringComparer.Ordinal) : [];
+        attachAliases && !service.Front ? ServiceAliases(service, network) : [];
+
+    /// <summary>The service's DNS names on a network: its name plus the network's aliases.</summary>
+    public static IEnumerable<string> ServiceAliases(ServiceSpec service, ServiceNetwork network) =>
+        network.Aliases.Prepend(service.Name).Distinct(StringComparer.Ordinal);
 
     /// <summary>
     /// The container paths where a container of this spec gets an anonymous volume: the spec's

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Net;
+using Berth.Reconciler.Fronts;
 using Berth.Reconciler.Observe;
 using Berth.Reconciler.Spec.Model;
 using Docker.DotNet;
@@ -18,6 +19,7 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
         // own is reported as a collision rather than touched.
         var listed = await client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, cancellationToken).ConfigureAwait(false);
         var containers = ImmutableArray.CreateBuilder<ObservedContainer>();
+        var fronts = ImmutableArray.CreateBuilder<ObservedFront>();
         var foreignContainers = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
         foreach (var listedContainer in listed)
         {
@@ -40,6 +42,14 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
             }
 
             var labels = listedContainer.Labels!;
+            if (Label(labels, BerthLabels.Role) == BerthLabels.FrontRole)
+            {
+                fronts.Add(new ObservedFront(
+                    listedContainer.ID, name, Label(labels, BerthLabels.Stack) ?? string.Empty, Label(labels, BerthLabels.Service) ?? string.Empty,
+                    Label(labels, BerthLabels.ConfigHash) ?? string.Empty, snapshot.State, snapshot.Pid));
+                continue;
+            }
+
             containers.Add(new ObservedContainer(
                 listedContainer.ID,
                 name,
@@ -52,7 +62,10 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
                 snapshot.State,
                 snapshot.Health,
                 snapshot.State is ContainerRunState.Exited or ContainerRunState.Dead ? snapshot.ExitCode : null,
-                Label(labels, BerthLabels.ReplacementOf)));
+                Label(labels, BerthLabels.ReplacementOf))
+            {
+                Addresses = snapshot.Addresses,
+            });
         }
 
         var networks = ImmutableArray.CreateBuilder<ObservedNetwork>();
@@ -117,7 +130,10 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
             foreignContainers.ToImmutable(),
             foreignNetworks.ToImmutable(),
             foreignVolumes.ToImmutable(),
-            imageIds.ToImmutable());
+            imageIds.ToImmutable())
+        {
+            Fronts = [.. fronts.OrderBy(front => front.Name, StringComparer.Ordinal)],
+        };
     }
 
     public async Task PullImageAsync(string imageReference, CancellationToken cancellationToken)
@@ -224,6 +240,93 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
         return inherited;
     }
 
+    public async Task<string> CreateFrontAsync(FrontDefinition front, ResourceOwner owner, CancellationToken cancellationToken)
+    {
+        var image = await EnsureFrontImageAsync(cancellationToken).ConfigureAwait(false);
+        var sysctls = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            // It forwards what it receives back out of the interface it came in on: no ICMP
+            // redirects, which would tell clients to skip it.
+            ["net.ipv4.ip_forward"] = "1",
+            ["net.ipv4.conf.all.send_redirects"] = "0",
+            ["net.ipv4.conf.default.send_redirects"] = "0",
+        };
+        for (var index = 0; index < front.Networks.Length; index++)
+        {
+            sysctls[$"net.ipv4.conf.eth{index.ToString(CultureInfo.InvariantCulture)}.send_redirects"] = "0";
+        }
+
+        var first = front.Networks[0];
+        var created = await client.Containers.CreateContainerAsync(new CreateContainerParameters
+        {
+            Name = front.Name,
+            Image = image,
+            Cmd = [.. FrontImage.Command],
+            Labels = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                [BerthLabels.ManagedBy] = BerthLabels.ManagedByValue,
+                [BerthLabels.Host] = owner.HostIdentity,
+                [BerthLabels.Stack] = front.Stack,
+                [BerthLabels.Service] = front.Service,
+                [BerthLabels.Role] = BerthLabels.FrontRole,
+                [BerthLabels.ConfigHash] = front.Hash,
+                [BerthLabels.Revision] = owner.Revision ?? string.Empty,
+            },
+            HostConfig = new HostConfig
+            {
+                NetworkMode = first.EngineName,
+                RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.UnlessStopped },
+                Sysctls = sysctls,
+                ReadonlyRootfs = true,
+                CapDrop = ["ALL"],
+                SecurityOpt = ["no-new-privileges"],
+            },
+            NetworkingConfig = new NetworkingConfig
+            {
+                EndpointsConfig = new Dictionary<string, EndpointSettings>(StringComparer.Ordinal)
+                {
+                    [first.EngineName] = new EndpointSettings { Aliases = [.. first.Aliases] },
+                },
+            },
+        }, cancellationToken).ConfigureAwait(false);
+        foreach (var network in front.Networks.Skip(1))
+        {
+            await ConnectNetworkAsync(created.ID, network.EngineName, network.Aliases, cancellationToken).ConfigureAwait(false);
+        }
+
+        return created.ID;
+    }
+
+    /// <returns>The front image's reference, imported from the host's busybox when missing.</returns>
+    private async Task<string> EnsureFrontImageAsync(CancellationToken cancellationToken)
+    {
+        var busybox = FrontImage.ReadHostBusybox();
+        var tag = FrontImage.Tag(busybox);
+        var reference = $"{FrontImage.Repository}:{tag}";
+        try
+        {
+            await client.Images.InspectImageAsync(reference, cancellationToken).ConfigureAwait(false);
+            return reference;
+        }
+        catch (DockerImageNotFoundException)
+        {
+        }
+        catch (DockerApiException exception) when (exception.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
+
+        using var tarball = FrontImage.Tarball(busybox);
+        string? error = null;
+        var progress = new Progress<JSONMessage>(message => error = string.IsNullOrEmpty(message.Error?.Message) ? error : message.Error.Message);
+        await client.Images.CreateImageAsync(new ImagesCreateParameters { FromSrc = "-", Repo = FrontImage.Repository, Tag = tag }, tarball, null, progress, cancellationToken).ConfigureAwait(false);
+        if (error is not null)
+        {
+            throw new FrontRoutingException($"could not import the front image {reference}: {error}");
+        }
+
+        return reference;
+    }
+
     private static bool IsEngineGeneratedName([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? name) =>
         name is { Length: 64 } && name.All(character => char.IsAsciiHexDigitLower(character) || char.IsAsciiDigit(character));
 
@@ -277,6 +380,10 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
                 .Where(mount => mount.Type == "volume" && IsEngineGeneratedName(mount.Name))
                 .Select(mount => mount.Destination)
                 .Order(StringComparer.Ordinal)],
+            Addresses = (inspected.NetworkSettings?.Networks ?? new Dictionary<string, EndpointSettings>())
+                .Where(network => !string.IsNullOrEmpty(network.Value?.IPAddress))
+                .ToImmutableSortedDictionary(network => network.Key, network => network.Value.IPAddress, StringComparer.Ordinal),
+            Pid = state?.Running == true ? (int)state.Pid : 0,
         };
     }
 

@@ -26,6 +26,12 @@ public interface IContainerEngine
     /// <summary>Creates (does not start) a container; returns its id.</summary>
     Task<string> CreateContainerAsync(ContainerCreateRequest request, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Creates (does not start) a service's front (<see cref="Fronts.FrontDefinition"/>), importing
+    /// the front image from the host's static busybox when it is not there yet; returns its id.
+    /// </summary>
+    Task<string> CreateFrontAsync(Fronts.FrontDefinition front, ResourceOwner owner, CancellationToken cancellationToken);
+
     Task StartContainerAsync(string containerId, CancellationToken cancellationToken);
 
     /// <summary>Stops with the container's own stop signal and the given grace period.</summary>
@@ -80,4 +86,10 @@ public sealed record ContainerSnapshot(
     /// replacement takes these over, so the two must never run at once (see ContainerReplacer).
     /// </summary>
     public ImmutableArray<string> AnonymousVolumePaths { get; init; } = [];
+
+    /// <summary>The container's IPv4 address on each network it is attached to (while it runs).</summary>
+    public ImmutableSortedDictionary<string, string> Addresses { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+
+    /// <summary>Its main process on the host, 0 when not running (a front's rules live in that process's network namespace).</summary>
+    public int Pid { get; init; }
 }

@@ -73,6 +73,9 @@ public sealed class ResilientContainerEngine : IContainerEngine
     public Task<string> CreateContainerAsync(ContainerCreateRequest request, CancellationToken cancellationToken) =>
         inner.CreateContainerAsync(request, cancellationToken);
 
+    public Task<string> CreateFrontAsync(Fronts.FrontDefinition front, ResourceOwner owner, CancellationToken cancellationToken) =>
+        inner.CreateFrontAsync(front, owner, cancellationToken);
+
     public Task StartContainerAsync(string containerId, CancellationToken cancellationToken) =>
         RetryAsync(token => inner.StartContainerAsync(containerId, token), cancellationToken);
 

@@ -1,4 +1,5 @@
 using Berth.Reconciler.Engine;
+using Berth.Reconciler.Fronts;
 using Berth.Reconciler.Health;
 using Berth.Reconciler.Observe;
 using Berth.Reconciler.Planning;
@@ -17,8 +18,11 @@ namespace Berth.Reconciler.Execution;
 /// traffic to an unproven container. Aliases are attached only after the gate passed. Should berth
 /// die at any point, the label and the temporary name let the next pass finish or undo the
 /// replacement (Planner: leftovers).
+/// Behind a front (x-berth.front) no container ever carries the aliases: the front's rules take the
+/// new container in after its gate and the old one out before it stops, and the old one keeps its
+/// interface while it drains, so connections it serves finish.
 /// </remarks>
-public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, TimeProvider timeProvider)
+public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, TimeProvider timeProvider, FrontRouter fronts)
 {
     /// <returns>null on success, else the gate's evidence (the old container is serving again).</returns>
     public async Task<GateEvidence?> ReplaceAsync(
@@ -72,15 +76,27 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
                 return evidence;
             }
 
-            // Invariant: the new container is healthy before it gets the aliases, and before the old one goes.
-            await AttachAliasesAsync(newId, service, cancellationToken).ConfigureAwait(false);
-            progress($"{temporaryName} passed its health gate and now receives traffic");
-
-            // Take the old one out of DNS first, let clients that resolved it just before finish,
-            // then stop it with its own stop signal and grace period.
-            foreach (var network in current!.Networks)
+            // Invariant: the new container is healthy before it gets traffic, and before the old one goes.
+            if (service.Front)
             {
-                await engine.DisconnectNetworkAsync(currentContainerId, network, cancellationToken).ConfigureAwait(false);
+                // One atomic rule swap: new connections go to the new container, those already open on
+                // the old one stay there (conntrack) while it drains on its network.
+                fronts.Admit(newId);
+                fronts.Retire(currentContainerId);
+                await fronts.RouteAsync(service, cancellationToken).ConfigureAwait(false);
+                progress($"{temporaryName} passed its health gate; the front now forwards to it instead of {containerName}");
+            }
+            else
+            {
+                await AttachAliasesAsync(newId, service, cancellationToken).ConfigureAwait(false);
+                progress($"{temporaryName} passed its health gate and now receives traffic");
+
+                // Take the old one out of DNS first, let clients that resolved it just before finish,
+                // then stop it with its own stop signal and grace period.
+                foreach (var network in current!.Networks)
+                {
+                    await engine.DisconnectNetworkAsync(currentContainerId, network, cancellationToken).ConfigureAwait(false);
+                }
             }
 
             // x-berth.drain, when set, overrides the default drain period.
@@ -93,7 +109,13 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
         {
             // Stop-first: the new container exists (image pulled, created) before the old one stops,
             // so the gap is only stop + start. The old one stays stopped, not removed, until the new
-            // one is proven.
+            // one is proven. Behind a front, the old one leaves the front's rules before it stops.
+            if (service.Front)
+            {
+                fronts.Retire(currentContainerId);
+                await fronts.RouteAsync(service, cancellationToken).ConfigureAwait(false);
+            }
+
             await engine.StopContainerAsync(currentContainerId, StopGrace(service), cancellationToken).ConfigureAwait(false);
             progress($"stopped {containerName}");
             GateEvidence? evidence;
@@ -123,6 +145,13 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
 
                 await engine.StartContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false);
                 progress($"restarted the previous {containerName}");
+                if (service.Front)
+                {
+                    // Restarted, it may have a new address: route from a fresh look.
+                    fronts.Reinstate(currentContainerId);
+                    await fronts.RouteAsync(service, cancellationToken).ConfigureAwait(false);
+                }
+
                 if (transient is not null)
                 {
                     // The old container serves again; an engine hiccup is not evidence against the new version.
@@ -133,6 +162,11 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
             }
 
             await engine.RemoveContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false);
+            if (service.Front)
+            {
+                fronts.Admit(newId);
+                await fronts.RouteAsync(service, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         // The old container is gone: the new one takes the canonical name.

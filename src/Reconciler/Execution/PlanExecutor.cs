@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using Berth.Reconciler.Engine;
+using Berth.Reconciler.Fronts;
 using Berth.Reconciler.Health;
 using Berth.Reconciler.Observe;
 using Berth.Reconciler.Planning;
@@ -15,8 +16,12 @@ namespace Berth.Reconciler.Execution;
 /// container it created or started must pass a health gate before the service counts as deployed.
 /// A failed service holds back only itself and what depends on it; the rest of the plan goes on.
 /// </summary>
-public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvider)
+public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvider, IFrontRules frontRules)
 {
+    // Set per ExecuteAsync (an executor runs one pass): it remembers which containers this pass
+    // admitted to or retired from the fronts' rules.
+    private FrontRouter fronts = null!;
+
     /// <param name="dependencies">
     /// For each desired service ("stack/service"), the services it depends on. Services roll out
     /// concurrently where depends_on allows: a service's steps start once the steps of everything it
@@ -26,7 +31,8 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         Plan plan, ExecutionScope scope, IReadOnlyDictionary<string, ImmutableArray<string>> dependencies, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
         var gate = new HealthGate(engine, timeProvider);
-        var rollouts = new RolloutRunner(new ContainerReplacer(engine, gate, timeProvider), timeProvider);
+        fronts = new FrontRouter(engine, frontRules, scope.Owner.HostIdentity);
+        var rollouts = new RolloutRunner(new ContainerReplacer(engine, gate, timeProvider, fronts), timeProvider);
         var groups = GroupByService(plan);
         var results = new GroupResult?[groups.Count];
 
@@ -151,6 +157,15 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                 .Select(step => new StepOutcome(step, StepResult.Failed, message) { Failure = FailureKind.Transient }));
             outcome = new ServiceOutcome(group[^1].QualifiedService!, RolloutResult.Failed, message, null) { Failure = FailureKind.Transient };
         }
+        catch (FrontRoutingException exception)
+        {
+            // The host cannot program fronts (no static busybox, no iptables): its setup, not the
+            // revision's fault. The front's rules are unchanged, so what served goes on serving; an
+            // unproven replacement is cleaned up by the next pass.
+            steps.AddRange(group.Where(step => steps.All(done => done.Step != step))
+                .Select(step => new StepOutcome(step, StepResult.Failed, exception.Message) { Failure = FailureKind.Host }));
+            outcome = new ServiceOutcome(group[^1].QualifiedService!, RolloutResult.Failed, exception.Message, null) { Failure = FailureKind.Host };
+        }
 
         outcome = outcome is null ? null : outcome with { Duration = timeProvider.GetElapsedTime(startedAt) };
         if (outcome is { Result: not RolloutResult.Succeeded })
@@ -188,7 +203,8 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
             return null;
         }
 
-        var service = serviceSteps.OfType<CreateContainerStep>().Select(step => step.Service)
+        var service = serviceSteps.OfType<EnsureFrontStep>().Select(step => step.Service)
+            .Concat(serviceSteps.OfType<CreateContainerStep>().Select(step => step.Service))
             .Concat(serviceSteps.OfType<StartContainerStep>().Select(step => step.Service))
             .Concat(serviceSteps.OfType<ReplaceContainerStep>().Select(step => step.Service))
             .Concat(serviceSteps.OfType<FinishReplacementStep>().Select(step => step.Service))
@@ -217,8 +233,26 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                         outcomes.Add(new StepOutcome(step, StepResult.Succeeded, "renamed"));
                         break;
                     case RemoveContainerStep remove:
+                        if (service is { Front: true })
+                        {
+                            // Out of the front's rules before it stops (scale down, a duplicate).
+                            fronts.Retire(remove.Container.Id);
+                            await fronts.RouteAsync(service, cancellationToken).ConfigureAwait(false);
+                        }
+
                         await RemoveContainerAsync(remove.Container, service, cancellationToken).ConfigureAwait(false);
                         outcomes.Add(new StepOutcome(step, StepResult.Succeeded, "removed"));
+                        break;
+                    case EnsureFrontStep ensure:
+                        if (ensure.Existing is { } stale)
+                        {
+                            await engine.RemoveContainerAsync(stale.Id, cancellationToken).ConfigureAwait(false);
+                        }
+
+                        var frontId = await engine.CreateFrontAsync(ensure.Front, scope.Owner, cancellationToken).ConfigureAwait(false);
+                        await engine.StartContainerAsync(frontId, cancellationToken).ConfigureAwait(false);
+                        await fronts.RouteAsync(ensure.Service, cancellationToken).ConfigureAwait(false);
+                        outcomes.Add(new StepOutcome(step, StepResult.Succeeded, "front forwards to the proven replicas"));
                         break;
                     default:
                         throw new InvalidOperationException($"unexpected step in a service group: {step.GetType().Name}");
@@ -244,6 +278,9 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                     ? new StepOutcome(step, StepResult.Succeeded, "healthy")
                     : new StepOutcome(step, StepResult.Failed, evidence.Reason, evidence));
             }
+
+            // Behind a front, the containers that passed go into its rules now (those that failed do not).
+            await fronts.RouteAsync(service, cancellationToken).ConfigureAwait(false);
 
             var firstFailure = evidences.FirstOrDefault(evidence => evidence is not null);
             if (firstFailure is not null)
@@ -318,6 +355,9 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                     break;
                 case RemoveContainerStep remove:
                     await RemoveContainerAsync(remove.Container, null, cancellationToken).ConfigureAwait(false);
+                    break;
+                case RemoveFrontStep front:
+                    await engine.RemoveContainerAsync(front.Front.Id, cancellationToken).ConfigureAwait(false);
                     break;
                 case RemoveNetworkStep network:
                     await engine.RemoveNetworkAsync(network.Network.Id, cancellationToken).ConfigureAwait(false);

@@ -12,6 +12,11 @@ public enum PassTrigger
     /// <summary>`berth sync`.</summary>
     Cli,
     /// <summary>
+    /// A front, or a replica behind one, started outside a pass (a reboot, an engine restart, a restart
+    /// policy): the front's rules must follow at once, not at the next interval.
+    /// </summary>
+    EngineEvent,
+    /// <summary>
     /// Not a trigger of this process: a pass of an earlier daemon process, read back from berth's state
     /// file at start (<see cref="PassRecord.Number"/> 0, duration unknown).
     /// </summary>

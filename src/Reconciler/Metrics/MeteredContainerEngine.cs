@@ -35,6 +35,9 @@ public sealed class MeteredContainerEngine(IContainerEngine inner, BerthMetrics 
     public Task<string> CreateContainerAsync(ContainerCreateRequest request, CancellationToken cancellationToken) =>
         MeterAsync(EngineOperation.CreateContainer, () => inner.CreateContainerAsync(request, cancellationToken), cancellationToken);
 
+    public Task<string> CreateFrontAsync(Fronts.FrontDefinition front, ResourceOwner owner, CancellationToken cancellationToken) =>
+        MeterAsync(EngineOperation.CreateContainer, () => inner.CreateFrontAsync(front, owner, cancellationToken), cancellationToken);
+
     public Task StartContainerAsync(string containerId, CancellationToken cancellationToken) =>
         MeterAsync(EngineOperation.StartContainer, () => inner.StartContainerAsync(containerId, cancellationToken), cancellationToken);
 

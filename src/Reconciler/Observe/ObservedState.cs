@@ -43,6 +43,17 @@ public sealed record ObservedContainer(
     string? ReplacementOf)
 {
     public string QualifiedService => $"{Stack}/{Service}";
+
+    /// <summary>Its IPv4 address per network while it runs (what a front forwards to).</summary>
+    public ImmutableSortedDictionary<string, string> Addresses { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+}
+
+/// <summary>A service's front (x-berth.front), as listed by the engine; never counted as a replica.</summary>
+/// <param name="ConfigHash">The <see cref="Fronts.FrontDefinition.Hash"/> it was created with.</param>
+/// <param name="Pid">Its process on the host while it runs, else 0.</param>
+public sealed record ObservedFront(string Id, string Name, string Stack, string Service, string ConfigHash, ContainerRunState State, int Pid)
+{
+    public string QualifiedService => $"{Stack}/{Service}";
 }
 
 /// <param name="Settings">What the network was created with, as the engine reports it; null when not observed (planner tests that do not care).</param>
@@ -81,4 +92,7 @@ public sealed record ObservedState(
     ImmutableDictionary<string, string> ImageIds)
 {
     public static readonly ObservedState Empty = new([], [], [], [], [], [], ImmutableDictionary<string, string>.Empty);
+
+    /// <summary>The fronts of this identity's services (kept apart from <see cref="Containers"/>: they are not replicas).</summary>
+    public ImmutableArray<ObservedFront> Fronts { get; init; } = [];
 }

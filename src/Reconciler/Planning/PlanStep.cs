@@ -95,3 +95,18 @@ public sealed record RemoveVolumeStep(ObservedVolume Volume, string Cause) : Pla
 {
     public override string Action => $"remove volume {Volume.Name}";
 }
+
+/// <summary>Create (or re-create) a service's front (x-berth.front) and point it at the service's proven replicas.</summary>
+/// <param name="Existing">The front to remove first: not running, or created for other networks or aliases.</param>
+public sealed record EnsureFrontStep(ServiceSpec Service, Fronts.FrontDefinition Front, ObservedFront? Existing, string Cause) : PlanStep(Cause)
+{
+    public override string Action => $"{(Existing is null ? "create" : "re-create")} front {Front.Name} ({Service.QualifiedName})";
+
+    public override string? QualifiedService => Service.QualifiedName;
+}
+
+/// <summary>Remove a front whose service left the spec or no longer asks for one. Before networks go: it is attached to them.</summary>
+public sealed record RemoveFrontStep(ObservedFront Front, string Cause) : PlanStep(Cause)
+{
+    public override string Action => $"remove front {Front.Name}";
+}

@@ -226,6 +226,7 @@ public static class Planner
         ImmutableArray<PlanProblem>.Builder problems)
     {
         var steps = new List<PlanStep>();
+        PlanFront(service, observed, driftMode, steps, notices, problems);
         var containers = observed.Containers
             .Where(container => container.Stack == service.Stack && container.Service == service.Name)
             .ToList();
@@ -333,6 +334,47 @@ public static class Planner
         return steps;
     }
 
+    /// <summary>
+    /// A front comes before the service's replicas: a replica created or replaced behind it is put into
+    /// its rules only once it passed its gate. Re-created when its networks or aliases changed
+    /// (a brief outage: its address changes), or when it does not run (its rules went with it).
+    /// </summary>
+    private static void PlanFront(
+        ServiceSpec service, ObservedState observed, DriftMode driftMode, List<PlanStep> steps, ImmutableArray<PlanNotice>.Builder notices, ImmutableArray<PlanProblem>.Builder problems)
+    {
+        if (!service.Front)
+        {
+            return;
+        }
+
+        var front = Fronts.FrontDefinition.For(service);
+        var existing = observed.Fronts.FirstOrDefault(candidate => candidate.Stack == service.Stack && candidate.Service == service.Name);
+        if (existing is null)
+        {
+            if (observed.ForeignContainerNames.Contains(front.Name))
+            {
+                problems.Add(new PlanProblem(service.QualifiedName, $"container name {front.Name} (the service's front) is taken by a container berth does not own; berth leaves it alone. Remove or rename it"));
+                return;
+            }
+
+            steps.Add(new EnsureFrontStep(service, front, null, "missing"));
+        }
+        else if (existing.ConfigHash != front.Hash)
+        {
+            steps.Add(new EnsureFrontStep(service, front, existing, "networks or aliases changed"));
+        }
+        else if (existing.State != ContainerRunState.Running)
+        {
+            if (driftMode == DriftMode.Warn)
+            {
+                notices.Add(new PlanNotice(existing.Name, "drift: front not running (warn-only mode: not repaired)", PlanNoticeKind.Drift));
+                return;
+            }
+
+            steps.Add(new EnsureFrontStep(service, front, existing, "not running") { RepairsDrift = true });
+        }
+    }
+
     /// <summary>Why the replica's container must be replaced, or null when it matches.</summary>
     private static string? ReplaceCause(
         ServiceSpec service, ObservedContainer current, AppliedService? appliedService, string? desiredImageId, int replica, out bool isDrift)
@@ -368,6 +410,12 @@ public static class Planner
         foreach (var container in observed.Containers.Where(container => !desiredServices.Contains(container.QualifiedService)).OrderBy(container => container.Name, StringComparer.Ordinal))
         {
             steps.Add(new RemoveContainerStep(container, "removed from spec"));
+        }
+
+        var fronted = desired.AllServices.Where(service => service.Front).Select(service => service.QualifiedName).ToHashSet(StringComparer.Ordinal);
+        foreach (var front in observed.Fronts.Where(front => !fronted.Contains(front.QualifiedService)).OrderBy(front => front.Name, StringComparer.Ordinal))
+        {
+            steps.Add(new RemoveFrontStep(front, desiredServices.Contains(front.QualifiedService) ? "x-berth.front is off" : "removed from spec"));
         }
 
         var desiredNetworks = desired.Stacks.SelectMany(stack => stack.Networks).Select(network => network.EngineName).ToHashSet(StringComparer.Ordinal);

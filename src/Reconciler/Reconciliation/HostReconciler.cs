@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Berth.Reconciler.Engine;
 using Berth.Reconciler.Execution;
+using Berth.Reconciler.Fronts;
 using Berth.Reconciler.Observe;
 using Berth.Reconciler.Planning;
 using Berth.Reconciler.Spec.Model;
@@ -61,8 +62,11 @@ public sealed record ApplyResult(ApplyOutcome Outcome, string Revision, Plan Pla
 /// One pass for one host over an already loaded desired state:
 /// observe once -> plan (pure) -> execute (health-gated) -> observe again -> record.
 /// </summary>
-public sealed class HostReconciler(IContainerEngine engine, StateStore stateStore, TimeProvider timeProvider)
+/// <param name="frontRules">How fronts' rules are installed; default: nsenter + iptables-restore.</param>
+public sealed class HostReconciler(IContainerEngine engine, StateStore stateStore, TimeProvider timeProvider, IFrontRules? frontRules = null)
 {
+    private readonly IFrontRules frontRules = frontRules ?? new NetnsFrontRules(timeProvider);
+
     /// <param name="revision">
     /// The revision being previewed: when it failed before, the plan shows what `apply` would do with
     /// it, i.e. without the held services' steps and with a note for each (<see cref="FailedRevisionHold"/>).
@@ -109,6 +113,7 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
             // Level-based: the planner refuses this state again on every pass, so nothing is recorded
             // against the revision; the operator's fix (or a new commit) is picked up by the next pass.
             var reason = string.Join("; ", fullPlan.Problems.Select(problem => problem.Message));
+            await RouteFrontsAsync(desired, observed, progress, cancellationToken).ConfigureAwait(false);
             await stateStore.SaveAsync(RecordAttempt(applied, revision, now, success: false, reason, HistoryResults.Refused, []), cancellationToken).ConfigureAwait(false);
             return new ApplyResult(ApplyOutcome.Refused, revision, fullPlan, null, reason) { Observed = observed };
         }
@@ -120,6 +125,7 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         var (plan, held) = options.RetryFailed ? (fullPlan, []) : FailedRevisionHold.Apply(fullPlan, failed);
         if (!held.IsEmpty && !plan.HasChanges)
         {
+            await RouteFrontsAsync(desired, observed, progress, cancellationToken).ConfigureAwait(false);
             return new ApplyResult(ApplyOutcome.SkippedFailedRevision, revision, plan, null, HeldSummary(revision, failed!, held)) { Observed = observed };
         }
 
@@ -165,7 +171,7 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         try
         {
             report = plan.HasChanges
-                ? await new PlanExecutor(engine, timeProvider).ExecuteAsync(plan, scope, Dependencies(desired), progress, cancellationToken).ConfigureAwait(false)
+                ? await new PlanExecutor(engine, timeProvider, this.frontRules).ExecuteAsync(plan, scope, Dependencies(desired), progress, cancellationToken).ConfigureAwait(false)
                 : new ExecutionReport([], []);
         }
         catch
@@ -193,6 +199,7 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
 
         // Level-based record: what actually runs now, not what we think we did.
         var after = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
+        await RouteFrontsAsync(desired, after, progress, cancellationToken).ConfigureAwait(false);
         var success = report.Succeeded && plan.Problems.IsEmpty && held.IsEmpty;
 
         // Held against the revision: the services it held before (not retried now) and those whose new
@@ -233,6 +240,40 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         {
             Observed = after,
         };
+    }
+
+    /// <summary>
+    /// Re-installs each front's rules from what runs. Every pass does this, also one that ends early
+    /// (git unreachable, an invalid commit: over the last applied services): a front or a replica that
+    /// restarted (a reboot, an engine upgrade, a crash under a restart policy) has a new network
+    /// namespace or address, and the pass is where berth notices. Idempotent, one atomic table per front.
+    /// </summary>
+    /// <returns>One message per front whose rules could not be installed (the others are installed).</returns>
+    public async Task<ImmutableArray<string>> RouteFrontsAsync(DesiredState desired, ObservedState observed, CancellationToken cancellationToken)
+    {
+        var router = new FrontRouter(engine, frontRules, desired.Host);
+        var problems = ImmutableArray.CreateBuilder<string>();
+        foreach (var service in desired.AllServices.Where(service => service.Front))
+        {
+            try
+            {
+                await router.RouteAsync(service, observed, cancellationToken).ConfigureAwait(false);
+            }
+            catch (FrontRoutingException exception)
+            {
+                problems.Add($"{service.QualifiedName}: {exception.Message}");
+            }
+        }
+
+        return problems.ToImmutable();
+    }
+
+    private async Task RouteFrontsAsync(DesiredState desired, ObservedState observed, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    {
+        foreach (var problem in await RouteFrontsAsync(desired, observed, cancellationToken).ConfigureAwait(false))
+        {
+            progress(new ProgressEvent(null, problem));
+        }
     }
 
     private static string HeldSummary(string revision, FailedRevision failed, ImmutableArray<string> held) =>

@@ -43,8 +43,16 @@ public static class ConfigHasher
             .Where(property => property.GetIndexParameters().Length == 0 && property.Name != "EqualityContract")
             .OrderBy(property => property.Name, StringComparer.Ordinal)];
 
+    /// <summary>The field that says a front holds the service's aliases (<see cref="ServiceSpec.Front"/>).</summary>
+    public const string FrontField = "x-berth.front";
+
     /// <summary>The per-field hashes of a container spec, keyed by Compose-style field name.</summary>
-    public static ImmutableSortedDictionary<string, string> FieldHashes(ContainerSpec container)
+    /// <param name="front">
+    /// Behind a front, replicas join their networks without the service's aliases, so they are other
+    /// containers. The field is hashed only when set: every other service keeps the hash it had
+    /// before fronts existed, so upgrading berth re-creates nothing.
+    /// </param>
+    public static ImmutableSortedDictionary<string, string> FieldHashes(ContainerSpec container, bool front = false)
     {
         var builder = ImmutableSortedDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         foreach (var property in HashedProperties)
@@ -52,6 +60,11 @@ public static class ConfigHasher
             var value = property.GetValue(container);
             var json = JsonSerializer.Serialize(value, property.PropertyType, CanonicalJson);
             builder[FieldName(property.Name)] = Sha256Hex(json)[..16];
+        }
+
+        if (front)
+        {
+            builder[FrontField] = Sha256Hex("front=true")[..16];
         }
 
         return builder.ToImmutable();

@@ -38,10 +38,12 @@ public sealed class DaemonEndToEndTests
         public string? TrustedSigningKey { get; private init; }
 
         /// <param name="requireSignatures">Require SSH-signed commits; the first commit is signed by the one trusted key.</param>
-        public static async Task<Scenario> StartAsync(EngineSocketForwarder? engine = null, string interval = "2s", bool requireSignatures = false)
+        /// <param name="changeExample">Edits the example before the first commit.</param>
+        public static async Task<Scenario> StartAsync(EngineSocketForwarder? engine = null, string interval = "2s", bool requireSignatures = false, Action<TestRepository, string>? changeExample = null)
         {
             var harness = new ReconcileHarness();
             var example = TestRepository.FromExample(harness.Host);
+            changeExample?.Invoke(example, harness.Host);
             var git = new GitRepository();
             git.CopyFrom(example.Directory);
             var (trustedKey, allowedSigners) = requireSignatures ? git.CreateSshSigningKey("trusted", "ops@berth.invalid") : (null, null);
@@ -334,5 +336,31 @@ public sealed class DaemonEndToEndTests
 
             await Task.Delay(100);
         }
+    }
+
+    [Fact]
+    public async Task Daemon_FrontRestartedOutsideAPass_IsReprogrammedAtOnceNotAtTheNextInterval()
+    {
+        // A poll interval of an hour: only the engine's event can bring the front back in time.
+        await using var scenario = await Scenario.StartAsync(interval: "1h", changeExample: (example, host) =>
+        {
+            var compose = $"stacks/{host}/compose.yaml";
+            example.Write(compose, example.Read(compose).Replace("    deploy:\n      replicas: 2", "    x-berth: { front: true }\n    deploy:\n      replicas: 2", StringComparison.Ordinal));
+        });
+        var (harness, daemon) = (scenario.Harness, scenario.Daemon);
+        var front = await harness.InspectAsync($"{harness.Host}-web-front");
+        var probe = await TrafficProbe.StartAsync(harness.Scope, $"{harness.Host}_backend", "http://web:8080/");
+
+        // The first pass started the front and the replicas itself: no pass for those.
+        Assert.DoesNotContain((await daemon.StatusAsync()).History, pass => pass.Trigger == PassTrigger.EngineEvent);
+
+        // A restart gives the front a new network namespace, without rules: it refuses until re-programmed.
+        await harness.Client.Containers.RestartContainerAsync(front.ID, new Docker.DotNet.Models.ContainerRestartParameters { WaitBeforeKillSeconds = 0 });
+        var status = await daemon.WaitForStatusAsync(status => status.History.Any(pass => pass.Trigger == PassTrigger.EngineEvent), "a pass triggered by the front's start", TimeSpan.FromSeconds(30));
+        var afterPass = await probe.CountAsync();
+        await probe.WaitForSuccessesAsync(afterPass.Ok + 5, TimeSpan.FromSeconds(10));
+
+        Assert.Contains("started outside a pass", daemon.Output, StringComparison.Ordinal);
+        Assert.Equal(PassOutcome.Converged, status.History.First(pass => pass.Trigger == PassTrigger.EngineEvent).Outcome);
     }
 }

@@ -46,17 +46,46 @@ public sealed class TrafficProbe
     }
 
     /// <summary>Polls until the probe has seen at least this many answers (the service is reachable).</summary>
-    public async Task WaitForSuccessesAsync(int count, TimeSpan timeout)
+    public Task WaitForSuccessesAsync(int count, TimeSpan timeout) => WaitForAsync(counts => counts.Ok, count, "successful", timeout);
+
+    /// <summary>Polls until the probe has seen at least this many failed requests (the service stopped answering).</summary>
+    public Task WaitForFailuresAsync(int count, TimeSpan timeout) => WaitForAsync(counts => counts.Failed, count, "failed", timeout);
+
+    /// <summary>
+    /// Runs a rollout under the probe's traffic and says what the probe saw: the requests made while it
+    /// ran, their rate, and every failure up to a few answers after it (the log stream lags slightly).
+    /// </summary>
+    public async Task<RolloutUnderLoad> MeasureAsync(Func<Task> rollout)
+    {
+        var before = await CountAsync();
+        var timer = System.Diagnostics.Stopwatch.StartNew();
+        await rollout();
+        timer.Stop();
+        var during = await CountAsync();
+        await WaitForSuccessesAsync(during.Ok + 5, TimeSpan.FromSeconds(10));
+        var after = await CountAsync();
+        var requests = during.Ok + during.Failed - before.Ok - before.Failed;
+        return new RolloutUnderLoad(timer.Elapsed, requests, requests / timer.Elapsed.TotalSeconds, after.Failed - before.Failed, after.Bodies[^1]);
+    }
+
+    private async Task WaitForAsync(Func<(int Ok, int Failed, IReadOnlyList<string> Bodies), int> counted, int count, string what, TimeSpan timeout)
     {
         var deadline = DateTimeOffset.UtcNow + timeout;
-        while ((await CountAsync()).Ok < count)
+        while (counted(await CountAsync()) < count)
         {
             if (DateTimeOffset.UtcNow > deadline)
             {
-                throw new TimeoutException($"the probe saw fewer than {count} successful requests within {timeout}");
+                throw new TimeoutException($"the probe saw fewer than {count} {what} requests within {timeout}");
             }
 
             await Task.Delay(100);
         }
     }
+}
+
+/// <param name="Failed">Failed requests from the start of the rollout until the probe's last answer after it.</param>
+/// <param name="LastBody">The body of the last answer: which version serves now.</param>
+public sealed record RolloutUnderLoad(TimeSpan Duration, int Requests, double Rate, int Failed, string LastBody)
+{
+    public override string ToString() => $"rollout {Duration.TotalSeconds:0.0}s, {Requests} requests ({Rate:0.0}/s), {Failed} failed";
 }

@@ -63,6 +63,10 @@ internal sealed class FakeContainerEngine : IContainerEngine
         return Task.CompletedTask;
     }
 
+    /// <summary>Fronts are exercised against the real engine only (Berth.Tests.Docker, FrontTests).</summary>
+    public Task<string> CreateFrontAsync(Berth.Reconciler.Fronts.FrontDefinition front, ResourceOwner owner, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("the fake engine has no fronts");
+
     public Task<string> CreateContainerAsync(ContainerCreateRequest request, CancellationToken cancellationToken)
     {
         CreateCalls++;

@@ -44,6 +44,8 @@ public sealed class SystemdContainer : IAsyncDisposable
                 "--label", $"{ScopeLabel}={scopeId}",
                 // systemd as PID 1 without --privileged (it fails on these machines): ENVIRONMENT.md.
                 "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined", "--cgroupns=host",
+                // As root on a real host: berth programs fronts' rules (x-berth.front), which needs it.
+                "--cap-add", "NET_ADMIN",
                 "--volume", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock",
                 "--volume", "/var/run/docker.sock:/var/run/docker.sock",
                 // The git server on the machine, by name (see DesiredStateRepository): no repository is mounted.

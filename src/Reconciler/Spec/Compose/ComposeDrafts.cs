@@ -139,6 +139,9 @@ internal sealed class ServiceDraft(string name, Location keyLocation)
     public PullPolicy? PullPolicy { get; set; }
 
     public TimeSpan? Drain { get; set; }
+
+    /// <summary>`x-berth: { front: true }`, with where it was written (validation points at it).</summary>
+    public Located<bool>? Front { get; set; }
 }
 
 internal sealed class NetworkAttachmentDraft(string key, Location at)

@@ -124,6 +124,7 @@ internal static class ComposeMerger
         Overlay(into.DependsOn, overlay.DependsOn);
         into.PullPolicy = overlay.PullPolicy ?? into.PullPolicy;
         into.Drain = overlay.Drain ?? into.Drain;
+        into.Front = overlay.Front ?? into.Front;
     }
 
     private static void MergeRollout(RolloutDraft into, RolloutDraft overlay)

@@ -117,7 +117,14 @@ internal static class DeployReader
 
     // berth's own service settings, where Compose has no field. Keep this set small and documented.
     private static readonly FieldTable<ServiceTarget> BerthFields = new FieldTable<ServiceTarget>()
-        .Field("drain", (target, node, path) => target.Draft.Drain = target.Reader.Duration(node, path));
+        .Field("drain", (target, node, path) => target.Draft.Drain = target.Reader.Duration(node, path))
+        .Field("front", (target, node, path) =>
+        {
+            if (target.Reader.Bool(node, path) is { } front)
+            {
+                target.Draft.Front = new Located<bool>(front, node.Start);
+            }
+        });
 
     private static readonly FieldTable<ServiceTarget> ResourcesFields = new FieldTable<ServiceTarget>()
         .Field("limits", (target, node, path) => ApplyTo(target, node, path, LimitsFields))

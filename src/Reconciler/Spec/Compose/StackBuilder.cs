@@ -83,6 +83,11 @@ internal static class StackBuilder
             }
         }
 
+        if (service.Front is { Value: true } front && service.NetworkMode is not null)
+        {
+            reader.Error(front.At, $"service '{service.Name}': x-berth.front needs the service on networks (a front holds its aliases there), not network_mode");
+        }
+
         if (service.NetworkMode is { } mode)
         {
             if (service.Networks is not null)
@@ -193,7 +198,8 @@ internal static class StackBuilder
             Devices: SortedDistinct(service.Devices),
             SecurityOpt: SortedDistinct(service.SecurityOpt));
 
-        var fieldHashes = ConfigHasher.FieldHashes(container);
+        var front = service.Front?.Value ?? false;
+        var fieldHashes = ConfigHasher.FieldHashes(container, front);
         return new ServiceSpec(
             Stack: stackName,
             Name: service.Name,
@@ -207,6 +213,7 @@ internal static class StackBuilder
             FieldHashes: fieldHashes)
         {
             Drain = service.Drain ?? TimeSpan.Zero,
+            Front = front,
         };
     }
 

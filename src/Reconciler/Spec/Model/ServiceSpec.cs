@@ -30,6 +30,14 @@ public sealed record ServiceSpec(
     /// </summary>
     public TimeSpan Drain { get; init; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// `x-berth: { front: true }`: a front container holds the service's DNS aliases and forwards to
+    /// the replicas that passed their health gate, so a rollout never changes the address clients
+    /// resolve (docs/rollout.md, "The front"). Replicas then carry no service aliases; hashed as
+    /// <see cref="ConfigHasher.FrontField"/>.
+    /// </summary>
+    public bool Front { get; init; }
+
     /// <summary>`stack/service`, the name used in plans, logs and status.</summary>
     public string QualifiedName => $"{Stack}/{Name}";
 }

@@ -59,6 +59,8 @@ public sealed class StackBuilderTests
         "4:19: service 'web' sets both network_mode and networks; use one")]
     [InlineData("services:\n  web:\n    image: busybox\nnetworks:\n  ext: { external: true, driver: overlay }\n",
         "5:3: external network 'ext' is created outside berth: it takes only 'name', not driver, driver_opts, labels or internal")]
+    [InlineData("services:\n  web:\n    image: busybox\n    network_mode: host\n    x-berth: { front: true }\n",
+        "5:23: service 'web': x-berth.front needs the service on networks (a front holds its aliases there), not network_mode")]
     [InlineData("services: {}\n",
         "1:1: stack 'repo' has no services")]
     public void Build_InvalidReferences_AreErrorsAtTheirPlace(string yaml, string expected)
@@ -72,5 +74,18 @@ public sealed class StackBuilderTests
         var service = LoadService("image: busybox\nports: [\"80\"]\ndeploy: { replicas: 2, update_config: { order: start-first } }");
 
         Assert.Equal(2, service.Replicas);
+    }
+
+    [Fact]
+    public void Front_IsHashedOnlyWhenSet_SoOtherServicesKeepTheirHashes()
+    {
+        var plain = LoadService("image: busybox");
+        var frontOff = LoadService("image: busybox\nx-berth: { front: false }");
+        var fronted = LoadService("image: busybox\nx-berth: { front: true }");
+
+        Assert.True(fronted.Front);
+        Assert.Equal(plain.ConfigHash, frontOff.ConfigHash);
+        Assert.NotEqual(plain.ConfigHash, fronted.ConfigHash);
+        Assert.Equal(["x-berth.front"], Berth.Reconciler.Spec.ConfigHasher.ChangedFields(plain.FieldHashes, fronted.FieldHashes).ToArray());
     }
 }

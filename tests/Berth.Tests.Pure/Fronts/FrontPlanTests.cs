@@ -1,0 +1,89 @@
+using Berth.Reconciler.Fronts;
+using Berth.Reconciler.Observe;
+using Berth.Reconciler.Planning;
+using Berth.Reconciler.Spec.Model;
+using Berth.Reconciler.State;
+using Berth.Tests.Shared;
+using static Berth.Tests.Shared.TestSpecs;
+
+namespace Berth.Tests.Fronts;
+
+/// <summary>The planner's part of x-berth.front, and which replicas a front forwards to.</summary>
+public sealed class FrontPlanTests
+{
+    private const string Host = "host-a";
+    private static readonly NetworkSpec Backend = Network("shop", "backend");
+    private static readonly ServiceSpec Web = Service("shop", "web", WebContainer(), replicas: 2).OnNetwork(Backend, "shop-web").Fronted();
+
+    private static DesiredState Shop(params ServiceSpec[] services) => Desired(Host, Stack("shop", services, [Backend]));
+
+    private static ObservedFront FrontOf(ServiceSpec service, string? hash = null, ContainerRunState state = ContainerRunState.Running) =>
+        new("front-id", $"{service.Stack}-{service.Name}-front", service.Stack, service.Name, hash ?? FrontDefinition.For(service).Hash, state, 4242);
+
+    private static string PlanText(DesiredState desired, ObservedState observed) =>
+        Planner.Create(desired, observed, TestObserved.Applied(Host, [.. desired.AllServices])).ToString();
+
+    [Fact]
+    public void FrontedService_WithoutItsFront_GetsItBeforeAnyReplica()
+    {
+        var text = Planner.Create(Shop(Web), TestObserved.State([]), AppliedState.Empty(Host)).ToString();
+
+        Assert.Equal(
+            """
+            plan for host host-a: 4 changes
+              create network shop_backend: missing
+              create front shop-web-front (shop/web): missing
+              create container shop-web-1 (shop/web #1): missing
+              create container shop-web-2 (shop/web #2): missing
+
+            """, text);
+    }
+
+    [Fact]
+    public void Front_Matching_IsNoChange_OtherwiseRecreatedWithTheCause()
+    {
+        var matching = TestObserved.Matching(Shop(Web));
+
+        Assert.Equal("plan for host host-a: no changes\n", PlanText(Shop(Web), matching with { Fronts = [FrontOf(Web)] }));
+        Assert.Contains("re-create front shop-web-front (shop/web): networks or aliases changed", PlanText(Shop(Web), matching with { Fronts = [FrontOf(Web, hash: "old")] }), StringComparison.Ordinal);
+        Assert.Contains("re-create front shop-web-front (shop/web): not running", PlanText(Shop(Web), matching with { Fronts = [FrontOf(Web, state: ContainerRunState.Exited)] }), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Front_OfAServiceThatLeftOrTurnedItOff_IsRemovedBeforeNetworks()
+    {
+        var plain = Service("shop", "web", WebContainer(), replicas: 2).OnNetwork(Backend, "shop-web");
+        var turnedOff = Planner.Create(Shop(plain), TestObserved.Matching(Shop(plain)) with { Fronts = [FrontOf(Web)] }, TestObserved.Applied(Host, plain)).ToString();
+        Assert.Contains("remove front shop-web-front: x-berth.front is off", turnedOff, StringComparison.Ordinal);
+
+        var other = Service("shop", "api", WebContainer());
+        var observed = TestObserved.Matching(Shop(Web, other)) with { Fronts = [FrontOf(Web)] };
+        var gone = Planner.Create(Desired(Host, Stack("shop", [other], [])), observed, AppliedState.Empty(Host)).ToString();
+        var frontRemoval = gone.IndexOf("remove front shop-web-front: removed from spec", StringComparison.Ordinal);
+        Assert.True(frontRemoval > 0, gone);
+        Assert.True(frontRemoval < gone.IndexOf("remove network shop_backend", StringComparison.Ordinal), gone);
+    }
+
+    [Fact]
+    public void Front_ForwardsOnlyToRunningProvenReplicas_NeverToRetiredOrUnprovenOnes()
+    {
+        static ObservedContainer At(ObservedContainer container, string address) =>
+            container with { Addresses = container.Addresses.Add("shop_backend", address) };
+        var replica1 = At(TestObserved.Running(Web, 1), "10.0.0.1");
+        var replica2 = At(TestObserved.Running(Web, 2), "10.0.0.2");
+        var unproven = At(TestObserved.Running(Web, 1, id: "next") with { Name = "shop-web-1-next-abc", ReplacementOf = "shop-web-1" }, "10.0.0.3");
+        var unhealthy = At(TestObserved.Running(Web, 2, id: "sick") with { Name = "shop-web-2-next-def", ReplacementOf = "shop-web-2", Health = ContainerHealth.Unhealthy }, "10.0.0.4");
+        var observed = TestObserved.State([replica1, replica2, unproven, unhealthy]);
+        var router = new FrontRouter(null!, null!, Host);
+
+        Assert.Equal(["10.0.0.1", "10.0.0.2"], router.Backends(Web, observed));
+
+        router.Admit(unproven.Id);
+        router.Retire(replica1.Id);
+        router.Admit(unhealthy.Id);
+        Assert.Equal(["10.0.0.2", "10.0.0.3"], router.Backends(Web, observed));
+
+        router.Reinstate(replica1.Id);
+        Assert.Equal(["10.0.0.1", "10.0.0.2", "10.0.0.3"], router.Backends(Web, observed));
+    }
+}
