@@ -9,10 +9,10 @@ using Microsoft.Extensions.Logging;
 namespace Berth.Daemon.Loop;
 
 /// <summary>
-/// Asks for a pass as soon as a front (x-berth.front), or a replica behind one, starts outside a pass:
-/// a restarted front has a new network namespace without rules, a restarted replica may have a new
-/// address, and until a pass re-programs the front the service does not answer (or not fully). Without
-/// this, that would wait for the poll interval.
+/// Asks for a pass as soon as a front (x-berth.front), or a replica behind one, starts (or turns
+/// healthy) outside a pass: a restarted front has a new network namespace without rules, a restarted
+/// replica may have a new address and is forwarded to only once healthy, and until a pass re-programs
+/// the front the service does not answer (or not fully). Without this, that would wait for the poll interval.
 /// </summary>
 /// <remarks>
 /// Starts during a pass are the pass's own work and are ignored: the pass programs the fronts at its
@@ -37,7 +37,9 @@ public sealed partial class FrontWatcher(IDockerClient client, string hostIdenti
                     Filters = new Dictionary<string, IDictionary<string, bool>>
                     {
                         ["type"] = new Dictionary<string, bool> { ["container"] = true },
-                        ["event"] = new Dictionary<string, bool> { ["start"] = true },
+                        // health_status: a restarted replica with a health check is forwarded to once
+                        // healthy, which the pass its start asked for may not have seen yet.
+                        ["event"] = new Dictionary<string, bool> { ["start"] = true, ["health_status"] = true },
                         ["label"] = new Dictionary<string, bool>
                         {
                             [$"{BerthLabels.ManagedBy}={BerthLabels.ManagedByValue}"] = true,
@@ -68,7 +70,8 @@ public sealed partial class FrontWatcher(IDockerClient client, string hostIdenti
     private void OnStarted(Message message)
     {
         var attributes = message.Actor?.Attributes;
-        if (attributes is null || trigger.PassRunning)
+        var relevant = message.Action == "start" || message.Action == "health_status: healthy";
+        if (attributes is null || !relevant || trigger.PassRunning)
         {
             return;
         }
@@ -81,12 +84,12 @@ public sealed partial class FrontWatcher(IDockerClient client, string hostIdenti
         }
 
         attributes.TryGetValue("name", out var name);
-        LogStartedOutsideAPass(logger, name ?? message.Actor!.ID);
+        LogStartedOutsideAPass(logger, name ?? message.Actor!.ID, message.Action == "start" ? "started" : "turned healthy");
         trigger.Request(PassTrigger.EngineEvent);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Container} started outside a pass: a pass re-programs its front now")]
-    private static partial void LogStartedOutsideAPass(ILogger logger, string container);
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Container} {What} outside a pass: a pass re-programs its front now")]
+    private static partial void LogStartedOutsideAPass(ILogger logger, string container, string what);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "the engine's event stream broke ({Message}); resuming in {Seconds} s")]
     private static partial void LogStreamBroken(ILogger logger, string message, double seconds);

@@ -121,7 +121,7 @@ internal sealed partial class GitOpsPass(
             metrics.RefreshServiceState(lastApplied, observed);
 
             // What runs keeps running: a front restarted meanwhile gets its rules back without a commit.
-            foreach (var problem in await reconciler.RouteFrontsAsync(lastApplied, observed, cancellationToken).ConfigureAwait(false))
+            foreach (var problem in await reconciler.RouteFrontsAsync(config.Host, observed, cancellationToken).ConfigureAwait(false))
             {
                 LogFrontRoutingFailed(logger, problem);
             }

@@ -44,9 +44,11 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
             var labels = listedContainer.Labels!;
             if (Label(labels, BerthLabels.Role) == BerthLabels.FrontRole)
             {
+                var service = Label(labels, BerthLabels.Service) ?? string.Empty;
                 fronts.Add(new ObservedFront(
-                    listedContainer.ID, name, Label(labels, BerthLabels.Stack) ?? string.Empty, Label(labels, BerthLabels.Service) ?? string.Empty,
-                    Label(labels, BerthLabels.ConfigHash) ?? string.Empty, snapshot.State, snapshot.Pid));
+                    listedContainer.ID, name, Label(labels, BerthLabels.Stack) ?? string.Empty, service,
+                    Label(labels, BerthLabels.ConfigHash) ?? string.Empty, snapshot.State, snapshot.Pid,
+                    snapshot.Networks, snapshot.Networks.All(network => snapshot.Aliases.TryGetValue(network, out var aliases) && aliases.Contains(service))));
                 continue;
             }
 
@@ -285,13 +287,15 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
             {
                 EndpointsConfig = new Dictionary<string, EndpointSettings>(StringComparer.Ordinal)
                 {
-                    [first.EngineName] = new EndpointSettings { Aliases = [.. first.Aliases] },
+                    // No aliases yet: the front takes the service's names only once its rules are in
+                    // (PlanExecutor), so it never answers for the service without forwarding.
+                    [first.EngineName] = new EndpointSettings(),
                 },
             },
         }, cancellationToken).ConfigureAwait(false);
         foreach (var network in front.Networks.Skip(1))
         {
-            await ConnectNetworkAsync(created.ID, network.EngineName, network.Aliases, cancellationToken).ConfigureAwait(false);
+            await ConnectNetworkAsync(created.ID, network.EngineName, [], cancellationToken).ConfigureAwait(false);
         }
 
         return created.ID;
@@ -383,6 +387,8 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
             Addresses = (inspected.NetworkSettings?.Networks ?? new Dictionary<string, EndpointSettings>())
                 .Where(network => !string.IsNullOrEmpty(network.Value?.IPAddress))
                 .ToImmutableSortedDictionary(network => network.Key, network => network.Value.IPAddress, StringComparer.Ordinal),
+            Aliases = (inspected.NetworkSettings?.Networks ?? new Dictionary<string, EndpointSettings>())
+                .ToImmutableSortedDictionary(network => network.Key, network => (network.Value?.Aliases ?? []).ToImmutableArray(), StringComparer.Ordinal),
             Pid = state?.Running == true ? (int)state.Pid : 0,
         };
     }

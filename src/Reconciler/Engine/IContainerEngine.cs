@@ -27,8 +27,9 @@ public interface IContainerEngine
     Task<string> CreateContainerAsync(ContainerCreateRequest request, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Creates (does not start) a service's front (<see cref="Fronts.FrontDefinition"/>), importing
-    /// the front image from the host's static busybox when it is not there yet; returns its id.
+    /// Creates (does not start) a service's front (<see cref="Fronts.FrontDefinition"/>) on its networks
+    /// WITHOUT the service's aliases, importing the front image from the host's static busybox when it
+    /// is not there yet; returns its id.
     /// </summary>
     Task<string> CreateFrontAsync(Fronts.FrontDefinition front, ResourceOwner owner, CancellationToken cancellationToken);
 
@@ -89,6 +90,9 @@ public sealed record ContainerSnapshot(
 
     /// <summary>The container's IPv4 address on each network it is attached to (while it runs).</summary>
     public ImmutableSortedDictionary<string, string> Addresses { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+
+    /// <summary>The DNS aliases of its endpoint on each network it is attached to.</summary>
+    public ImmutableSortedDictionary<string, ImmutableArray<string>> Aliases { get; init; } = ImmutableSortedDictionary<string, ImmutableArray<string>>.Empty;
 
     /// <summary>Its main process on the host, 0 when not running (a front's rules live in that process's network namespace).</summary>
     public int Pid { get; init; }

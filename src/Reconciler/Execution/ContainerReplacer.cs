@@ -36,10 +36,13 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
         // processes on one volume), which the planner cannot foresee: it does not read images'
         // VOLUME paths. Such a replica is replaced stop-first, whatever the order.
         // The same inspect gives start-first the networks to take the old container out of.
-        var current = order == UpdateOrder.StartFirst
+        // A front's rules name containers by id; a rollback passes the name.
+        var hasFront = fronts.HasFront(service.Stack, service.Name);
+        var current = order == UpdateOrder.StartFirst || hasFront
             ? await engine.InspectContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false)
             : null;
-        if (current?.AnonymousVolumePaths is { IsEmpty: false } shared)
+        var currentId = current?.Id ?? currentContainerId;
+        if (current?.AnonymousVolumePaths is { IsEmpty: false } shared && order == UpdateOrder.StartFirst)
         {
             order = UpdateOrder.StopFirst;
             progress($"{containerName} has anonymous volume(s) at {string.Join(", ", shared)} that its replacement takes over: replacing it stop-first, never two containers on one volume");
@@ -77,25 +80,30 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
             }
 
             // Invariant: the new container is healthy before it gets traffic, and before the old one goes.
-            if (service.Front)
+            if (!service.Front)
+            {
+                await AttachAliasesAsync(newId, service, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (hasFront)
             {
                 // One atomic rule swap: new connections go to the new container, those already open on
                 // the old one stay there (conntrack) while it drains on its network.
                 fronts.Admit(newId);
-                fronts.Retire(currentContainerId);
-                await fronts.RouteAsync(service, cancellationToken).ConfigureAwait(false);
-                progress($"{temporaryName} passed its health gate; the front now forwards to it instead of {containerName}");
+                fronts.Retire(currentId);
+                await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
             }
-            else
-            {
-                await AttachAliasesAsync(newId, service, cancellationToken).ConfigureAwait(false);
-                progress($"{temporaryName} passed its health gate and now receives traffic");
 
+            progress(service.Front
+                ? $"{temporaryName} passed its health gate; the front now forwards to it instead of {containerName}"
+                : $"{temporaryName} passed its health gate and now receives traffic");
+            if (!service.Front)
+            {
                 // Take the old one out of DNS first, let clients that resolved it just before finish,
                 // then stop it with its own stop signal and grace period.
                 foreach (var network in current!.Networks)
                 {
-                    await engine.DisconnectNetworkAsync(currentContainerId, network, cancellationToken).ConfigureAwait(false);
+                    await engine.DisconnectNetworkAsync(currentId, network, cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -110,10 +118,10 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
             // Stop-first: the new container exists (image pulled, created) before the old one stops,
             // so the gap is only stop + start. The old one stays stopped, not removed, until the new
             // one is proven. Behind a front, the old one leaves the front's rules before it stops.
-            if (service.Front)
+            if (hasFront)
             {
-                fronts.Retire(currentContainerId);
-                await fronts.RouteAsync(service, cancellationToken).ConfigureAwait(false);
+                fronts.Retire(currentId);
+                await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
             }
 
             await engine.StopContainerAsync(currentContainerId, StopGrace(service), cancellationToken).ConfigureAwait(false);
@@ -145,11 +153,11 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
 
                 await engine.StartContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false);
                 progress($"restarted the previous {containerName}");
-                if (service.Front)
+                if (hasFront)
                 {
                     // Restarted, it may have a new address: route from a fresh look.
-                    fronts.Reinstate(currentContainerId);
-                    await fronts.RouteAsync(service, cancellationToken).ConfigureAwait(false);
+                    fronts.Reinstate(currentId);
+                    await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
                 }
 
                 if (transient is not null)
@@ -162,10 +170,10 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
             }
 
             await engine.RemoveContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false);
-            if (service.Front)
+            if (hasFront)
             {
                 fronts.Admit(newId);
-                await fronts.RouteAsync(service, cancellationToken).ConfigureAwait(false);
+                await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
             }
         }
 

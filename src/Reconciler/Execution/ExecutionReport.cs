@@ -98,6 +98,9 @@ public sealed record ExecutionScope(
     /// directory source).
     /// </summary>
     public Action? RestorePreviousFiles { get; init; }
+
+    /// <summary>"stack/service" of the services that have a front or get one in this pass (<see cref="Fronts.FrontRouter"/>).</summary>
+    public ImmutableHashSet<string> ServicesWithFront { get; init; } = [];
 }
 
 /// <summary>One line of progress, as `berth apply` prints it and the daemon logs it.</summary>

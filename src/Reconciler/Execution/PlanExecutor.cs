@@ -31,7 +31,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         Plan plan, ExecutionScope scope, IReadOnlyDictionary<string, ImmutableArray<string>> dependencies, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
         var gate = new HealthGate(engine, timeProvider);
-        fronts = new FrontRouter(engine, frontRules, scope.Owner.HostIdentity);
+        fronts = new FrontRouter(engine, frontRules, scope.Owner.HostIdentity, scope.ServicesWithFront);
         var rollouts = new RolloutRunner(new ContainerReplacer(engine, gate, timeProvider, fronts), timeProvider);
         var groups = GroupByService(plan);
         var results = new GroupResult?[groups.Count];
@@ -180,9 +180,31 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
     private async Task<ServiceOutcome?> RunServiceStepsAsync(
         List<PlanStep> group, List<StepOutcome> outcomes, ExecutionScope scope, HealthGate gate, RolloutRunner rollouts, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
-        var serviceSteps = group.Where(step => step is not WaitHealthyStep).ToList();
-        var qualifiedService = serviceSteps.Count > 0 ? serviceSteps[0].QualifiedService! : group[0].QualifiedService!;
+        // A front the spec no longer asks for goes only once the service converged without it (its
+        // replicas carry the aliases again); until then it keeps forwarding to what runs.
+        var frontRemovals = group.OfType<RemoveFrontStep>().ToList();
+        var serviceSteps = group.Where(step => step is not WaitHealthyStep and not RemoveFrontStep).ToList();
+        var qualifiedService = group.First(step => step is not WaitHealthyStep).QualifiedService!;
+        var outcome = await RunServiceChangesAsync(group, serviceSteps, qualifiedService, outcomes, scope, gate, rollouts, progress, cancellationToken).ConfigureAwait(false);
+        foreach (var removal in frontRemovals)
+        {
+            if (outcome is { Result: not RolloutResult.Succeeded })
+            {
+                outcomes.Add(new StepOutcome(removal, StepResult.Skipped, "kept: the service did not converge without it"));
+                continue;
+            }
 
+            progress(new ProgressEvent(qualifiedService, removal.Describe()));
+            await engine.RemoveContainerAsync(removal.Front.Id, cancellationToken).ConfigureAwait(false);
+            outcomes.Add(new StepOutcome(removal, StepResult.Succeeded, "removed"));
+        }
+
+        return outcome ?? (frontRemovals.Count > 0 ? new ServiceOutcome(qualifiedService, RolloutResult.Succeeded, "converged", null) : null);
+    }
+
+    private async Task<ServiceOutcome?> RunServiceChangesAsync(
+        List<PlanStep> group, List<PlanStep> serviceSteps, string qualifiedService, List<StepOutcome> outcomes, ExecutionScope scope, HealthGate gate, RolloutRunner rollouts, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    {
         foreach (var wait in group.OfType<WaitHealthyStep>())
         {
             progress(new ProgressEvent(qualifiedService, wait.Describe()));
@@ -233,25 +255,14 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                         outcomes.Add(new StepOutcome(step, StepResult.Succeeded, "renamed"));
                         break;
                     case RemoveContainerStep remove:
-                        if (service is { Front: true })
-                        {
-                            // Out of the front's rules before it stops (scale down, a duplicate).
-                            fronts.Retire(remove.Container.Id);
-                            await fronts.RouteAsync(service, cancellationToken).ConfigureAwait(false);
-                        }
-
+                        // Out of the front's rules (if the service has one) before it stops: scale down, a duplicate.
+                        fronts.Retire(remove.Container.Id);
+                        await fronts.RouteAsync(remove.Container.Stack, remove.Container.Service, cancellationToken).ConfigureAwait(false);
                         await RemoveContainerAsync(remove.Container, service, cancellationToken).ConfigureAwait(false);
                         outcomes.Add(new StepOutcome(step, StepResult.Succeeded, "removed"));
                         break;
                     case EnsureFrontStep ensure:
-                        if (ensure.Existing is { } stale)
-                        {
-                            await engine.RemoveContainerAsync(stale.Id, cancellationToken).ConfigureAwait(false);
-                        }
-
-                        var frontId = await engine.CreateFrontAsync(ensure.Front, scope.Owner, cancellationToken).ConfigureAwait(false);
-                        await engine.StartContainerAsync(frontId, cancellationToken).ConfigureAwait(false);
-                        await fronts.RouteAsync(ensure.Service, cancellationToken).ConfigureAwait(false);
+                        await EnsureFrontAsync(ensure, scope, cancellationToken).ConfigureAwait(false);
                         outcomes.Add(new StepOutcome(step, StepResult.Succeeded, "front forwards to the proven replicas"));
                         break;
                     default:
@@ -280,7 +291,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
             }
 
             // Behind a front, the containers that passed go into its rules now (those that failed do not).
-            await fronts.RouteAsync(service, cancellationToken).ConfigureAwait(false);
+            await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
 
             var firstFailure = evidences.FirstOrDefault(evidence => evidence is not null);
             if (firstFailure is not null)
@@ -299,6 +310,37 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         }
 
         return new ServiceOutcome(qualifiedService, RolloutResult.Succeeded, "converged", null);
+    }
+
+    /// <summary>
+    /// Creates the front without the service's names, installs its rules, and only then gives it the
+    /// names (a reconnect per network; the rules do not depend on its addresses). A front whose rules
+    /// cannot be installed is removed again: it must never answer for the service without forwarding.
+    /// </summary>
+    private async Task EnsureFrontAsync(EnsureFrontStep ensure, ExecutionScope scope, CancellationToken cancellationToken)
+    {
+        if (ensure.Existing is { } stale)
+        {
+            await engine.RemoveContainerAsync(stale.Id, cancellationToken).ConfigureAwait(false);
+        }
+
+        var frontId = await engine.CreateFrontAsync(ensure.Front, scope.Owner, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await engine.StartContainerAsync(frontId, cancellationToken).ConfigureAwait(false);
+            await fronts.RouteAsync(ensure.Front.Stack, ensure.Front.Service, cancellationToken).ConfigureAwait(false);
+        }
+        catch (FrontRoutingException)
+        {
+            await engine.RemoveContainerAsync(frontId, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        foreach (var network in ensure.Front.Networks)
+        {
+            await engine.DisconnectNetworkAsync(frontId, network.EngineName, cancellationToken).ConfigureAwait(false);
+            await engine.ConnectNetworkAsync(frontId, network.EngineName, network.Aliases, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Waits until every running replica of the service passed the gate (no monitor window: already running).</summary>

@@ -23,7 +23,17 @@ public sealed class NetnsFrontRules(TimeProvider timeProvider) : IFrontRules
 
     public async Task ApplyAsync(int frontPid, string natTable, CancellationToken cancellationToken)
     {
-        var request = new ProcessRequest("nsenter", [$"--net=/proc/{frontPid.ToString(System.Globalization.CultureInfo.InvariantCulture)}/ns/net", "--", "iptables-restore"])
+        var namespacePath = $"/proc/{frontPid.ToString(System.Globalization.CultureInfo.InvariantCulture)}/ns/net";
+        // Never the host's own namespace (a reused pid, a front in network_mode host): replacing that
+        // nat table would wipe Docker's own rules.
+        if (NamespaceOf(namespacePath) is not { } target || target == NamespaceOf("/proc/self/ns/net"))
+        {
+            throw new FrontRoutingException($"refusing to program the front: process {frontPid} is gone or shares berth's own network namespace");
+        }
+
+        // -w: wait for iptables' lock (iptables-legacy takes it; dockerd holds it briefly while it
+        // programs a container's ports) instead of failing at once.
+        var request = new ProcessRequest("nsenter", [$"--net={namespacePath}", "--", "iptables-restore", "-w", "5"])
         {
             StandardInput = System.Text.Encoding.ASCII.GetBytes(natTable),
             Timeout = Timeout,
@@ -42,6 +52,23 @@ public sealed class NetnsFrontRules(TimeProvider timeProvider) : IFrontRules
         {
             var why = outcome.TimedOut ? $"timed out after {Timeout.TotalSeconds:0} s" : outcome.StandardError.Trim();
             throw new FrontRoutingException($"could not program the front's forwarding rules (nsenter … iptables-restore): {why}");
+        }
+    }
+
+    /// <summary>"net:[4026531992]": which namespace a /proc/…/ns/net link names; null when it does not exist.</summary>
+    private static string? NamespaceOf(string path)
+    {
+        try
+        {
+            return new FileInfo(path).LinkTarget;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 }

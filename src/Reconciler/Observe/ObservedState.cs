@@ -51,7 +51,9 @@ public sealed record ObservedContainer(
 /// <summary>A service's front (x-berth.front), as listed by the engine; never counted as a replica.</summary>
 /// <param name="ConfigHash">The <see cref="Fronts.FrontDefinition.Hash"/> it was created with.</param>
 /// <param name="Pid">Its process on the host while it runs, else 0.</param>
-public sealed record ObservedFront(string Id, string Name, string Stack, string Service, string ConfigHash, ContainerRunState State, int Pid)
+/// <param name="Networks">The networks it is attached to, sorted: the replicas' addresses it forwards to are on these.</param>
+/// <param name="Aliased">It answers to the service's name on every network (false after a create a crash interrupted).</param>
+public sealed record ObservedFront(string Id, string Name, string Stack, string Service, string ConfigHash, ContainerRunState State, int Pid, ImmutableArray<string> Networks, bool Aliased)
 {
     public string QualifiedService => $"{Stack}/{Service}";
 }

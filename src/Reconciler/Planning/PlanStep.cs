@@ -106,7 +106,13 @@ public sealed record EnsureFrontStep(ServiceSpec Service, Fronts.FrontDefinition
 }
 
 /// <summary>Remove a front whose service left the spec or no longer asks for one. Before networks go: it is attached to them.</summary>
-public sealed record RemoveFrontStep(ObservedFront Front, string Cause) : PlanStep(Cause)
+/// <param name="OfDesiredService">
+/// The service stays (x-berth.front was turned off): the step belongs to the service, after its
+/// replicas got their aliases back, and runs only if that succeeded. Otherwise it is a removal.
+/// </param>
+public sealed record RemoveFrontStep(ObservedFront Front, string Cause, bool OfDesiredService) : PlanStep(Cause)
 {
     public override string Action => $"remove front {Front.Name}";
+
+    public override string? QualifiedService => OfDesiredService ? Front.QualifiedService : null;
 }

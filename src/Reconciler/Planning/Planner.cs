@@ -331,6 +331,15 @@ public static class Planner
                 $"scale {running.ToString(CultureInfo.InvariantCulture)} -> {service.Replicas.ToString(CultureInfo.InvariantCulture)}"));
         }
 
+        // x-berth.front turned off: the front goes last, once the replicas carry the aliases again.
+        if (!service.Front)
+        {
+            foreach (var front in observed.Fronts.Where(front => front.Stack == service.Stack && front.Service == service.Name).OrderBy(front => front.Name, StringComparer.Ordinal))
+            {
+                steps.Add(new RemoveFrontStep(front, "x-berth.front is off", OfDesiredService: true));
+            }
+        }
+
         return steps;
     }
 
@@ -373,6 +382,11 @@ public static class Planner
 
             steps.Add(new EnsureFrontStep(service, front, existing, "not running") { RepairsDrift = true });
         }
+        else if (!existing.Aliased)
+        {
+            // berth's own interrupted work (it died between creating the front and naming it).
+            steps.Add(new EnsureFrontStep(service, front, existing, "created but never given the service's names"));
+        }
     }
 
     /// <summary>Why the replica's container must be replaced, or null when it matches.</summary>
@@ -412,10 +426,9 @@ public static class Planner
             steps.Add(new RemoveContainerStep(container, "removed from spec"));
         }
 
-        var fronted = desired.AllServices.Where(service => service.Front).Select(service => service.QualifiedName).ToHashSet(StringComparer.Ordinal);
-        foreach (var front in observed.Fronts.Where(front => !fronted.Contains(front.QualifiedService)).OrderBy(front => front.Name, StringComparer.Ordinal))
+        foreach (var front in observed.Fronts.Where(front => !desiredServices.Contains(front.QualifiedService)).OrderBy(front => front.Name, StringComparer.Ordinal))
         {
-            steps.Add(new RemoveFrontStep(front, desiredServices.Contains(front.QualifiedService) ? "x-berth.front is off" : "removed from spec"));
+            steps.Add(new RemoveFrontStep(front, "removed from spec", OfDesiredService: false));
         }
 
         var desiredNetworks = desired.Stacks.SelectMany(stack => stack.Networks).Select(network => network.EngineName).ToHashSet(StringComparer.Ordinal);

@@ -28,7 +28,7 @@ public static class FailedRevisionHold
         }
 
         var owners = plan.StepOwners();
-        var withChanges = owners.Where(owner => owner is not null).Select(owner => owner!).ToHashSet(StringComparer.Ordinal);
+        var withChanges = owners.Where((owner, index) => owner is not null && !IsFrontRepair(plan.Steps[index])).Select(owner => owner!).ToHashSet(StringComparer.Ordinal);
 
         // A record written before berth kept the failed services holds every service with changes (the old rule).
         var failedServices = failed.Services.IsDefault ? withChanges : failed.Services.ToHashSet(StringComparer.Ordinal);
@@ -39,11 +39,18 @@ public static class FailedRevisionHold
         }
 
         var heldSet = held.ToHashSet(StringComparer.Ordinal);
-        ImmutableArray<PlanStep> kept = [.. plan.Steps.Where((_, index) => owners[index] is not { } owner || !heldSet.Contains(owner))];
+        ImmutableArray<PlanStep> kept = [.. plan.Steps.Where((step, index) => owners[index] is not { } owner || !heldSet.Contains(owner) || IsFrontRepair(step))];
         var at = failed.At.ToString("u", CultureInfo.InvariantCulture);
         var notices = plan.Notices.AddRange(held.Select(service => new PlanNotice(
             service,
             $"held back: its rollout of revision {failed.Revision} failed at {at}; retried when the desired state changes or with --retry-failed")));
         return (plan with { Steps = kept, Notices = notices }, held);
     }
+
+    /// <summary>
+    /// Restarting the same front (stopped, or never given the service's names) changes nothing of the
+    /// failed revision, and a held service without its front answers nothing at all: never held.
+    /// </summary>
+    private static bool IsFrontRepair(PlanStep step) =>
+        step is EnsureFrontStep { Existing: { } existing } ensure && existing.ConfigHash == ensure.Front.Hash;
 }

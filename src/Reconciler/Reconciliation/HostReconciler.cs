@@ -113,7 +113,7 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
             // Level-based: the planner refuses this state again on every pass, so nothing is recorded
             // against the revision; the operator's fix (or a new commit) is picked up by the next pass.
             var reason = string.Join("; ", fullPlan.Problems.Select(problem => problem.Message));
-            await RouteFrontsAsync(desired, observed, progress, cancellationToken).ConfigureAwait(false);
+            await RouteFrontsAsync(desired.Host, observed, progress, cancellationToken).ConfigureAwait(false);
             await stateStore.SaveAsync(RecordAttempt(applied, revision, now, success: false, reason, HistoryResults.Refused, []), cancellationToken).ConfigureAwait(false);
             return new ApplyResult(ApplyOutcome.Refused, revision, fullPlan, null, reason) { Observed = observed };
         }
@@ -125,7 +125,7 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         var (plan, held) = options.RetryFailed ? (fullPlan, []) : FailedRevisionHold.Apply(fullPlan, failed);
         if (!held.IsEmpty && !plan.HasChanges)
         {
-            await RouteFrontsAsync(desired, observed, progress, cancellationToken).ConfigureAwait(false);
+            await RouteFrontsAsync(desired.Host, observed, progress, cancellationToken).ConfigureAwait(false);
             return new ApplyResult(ApplyOutcome.SkippedFailedRevision, revision, plan, null, HeldSummary(revision, failed!, held)) { Observed = observed };
         }
 
@@ -165,6 +165,7 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
 
         var scope = new ExecutionScope(new ResourceOwner(desired.Host, revision), previousSpecs, options.DrainPeriod)
         {
+            ServicesWithFront = FrontRouter.ServicesWithFront(observed, desired.AllServices),
             RestorePreviousFiles = files is null ? null : files.RestorePrevious,
         };
         ExecutionReport report;
@@ -199,8 +200,16 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
 
         // Level-based record: what actually runs now, not what we think we did.
         var after = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
-        await RouteFrontsAsync(desired, after, progress, cancellationToken).ConfigureAwait(false);
-        var success = report.Succeeded && plan.Problems.IsEmpty && held.IsEmpty;
+
+        // A front without its rules answers nothing for its service: the pass did not converge (the
+        // host's setup, not the revision's fault: nothing is held against it).
+        var frontProblems = await RouteFrontsAsync(desired.Host, after, cancellationToken).ConfigureAwait(false);
+        foreach (var problem in frontProblems)
+        {
+            progress(new ProgressEvent(null, problem));
+        }
+
+        var success = report.Succeeded && plan.Problems.IsEmpty && held.IsEmpty && frontProblems.IsEmpty;
 
         // Held against the revision: the services it held before (not retried now) and those whose new
         // containers failed their health gate in this pass. Transient errors and the host's state
@@ -214,13 +223,14 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         ImmutableArray<string> failedServices = [.. held.Union(report.UnhealthyServices).Union(undecided).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
         var outcome = success ? (plan.HasChanges ? ApplyOutcome.Converged : ApplyOutcome.UpToDate)
             : report.HasTransientFailure ? ApplyOutcome.TransientFailure
-            : !report.Succeeded || !plan.Problems.IsEmpty ? ApplyOutcome.Failed
+            : !report.Succeeded || !plan.Problems.IsEmpty || !frontProblems.IsEmpty ? ApplyOutcome.Failed
             : ApplyOutcome.SkippedFailedRevision;
         var failureReason = outcome switch
         {
             ApplyOutcome.SkippedFailedRevision => HeldSummary(revision, failed!, held),
             ApplyOutcome.Converged or ApplyOutcome.UpToDate => null,
-            _ => FailureSummary(plan, report) + (held.IsEmpty ? "" : "; " + HeldSummary(revision, failed!, held)) + (restoreFailure is null ? "" : "; " + restoreFailure),
+            _ => string.Join("; ", new[] { FailureSummary(plan, report) }.Concat(frontProblems).Where(reason => reason.Length > 0))
+                + (held.IsEmpty ? "" : "; " + HeldSummary(revision, failed!, held)) + (restoreFailure is null ? "" : "; " + restoreFailure),
         };
         var recorded = RecordServices(applied, desired, after, revision, now);
         recorded = RecordAttempt(recorded, revision, timeProvider.GetUtcNow(), success, failureReason,
@@ -244,33 +254,34 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
 
     /// <summary>
     /// Re-installs each front's rules from what runs. Every pass does this, also one that ends early
-    /// (git unreachable, an invalid commit: over the last applied services): a front or a replica that
-    /// restarted (a reboot, an engine upgrade, a crash under a restart policy) has a new network
-    /// namespace or address, and the pass is where berth notices. Idempotent, one atomic table per front.
+    /// (git unreachable, an invalid or refused commit): a front or a replica that restarted (a reboot,
+    /// an engine upgrade, a crash under a restart policy) has a new network namespace or address, and
+    /// the pass is where berth notices. Every front that runs is routed, whatever the desired state
+    /// says of it: as long as it holds a service's names, it must forward. Idempotent, one atomic table each.
     /// </summary>
     /// <returns>One message per front whose rules could not be installed (the others are installed).</returns>
-    public async Task<ImmutableArray<string>> RouteFrontsAsync(DesiredState desired, ObservedState observed, CancellationToken cancellationToken)
+    public async Task<ImmutableArray<string>> RouteFrontsAsync(string host, ObservedState observed, CancellationToken cancellationToken)
     {
-        var router = new FrontRouter(engine, frontRules, desired.Host);
+        var router = new FrontRouter(engine, frontRules, host, observed.Fronts.Select(front => front.QualifiedService).ToImmutableHashSet(StringComparer.Ordinal));
         var problems = ImmutableArray.CreateBuilder<string>();
-        foreach (var service in desired.AllServices.Where(service => service.Front))
+        foreach (var front in observed.Fronts.Where(front => front.State == ContainerRunState.Running))
         {
             try
             {
-                await router.RouteAsync(service, observed, cancellationToken).ConfigureAwait(false);
+                await router.RouteAsync(front.Stack, front.Service, observed, cancellationToken).ConfigureAwait(false);
             }
             catch (FrontRoutingException exception)
             {
-                problems.Add($"{service.QualifiedName}: {exception.Message}");
+                problems.Add($"{front.QualifiedService}: {exception.Message}");
             }
         }
 
         return problems.ToImmutable();
     }
 
-    private async Task RouteFrontsAsync(DesiredState desired, ObservedState observed, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    private async Task RouteFrontsAsync(string host, ObservedState observed, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
-        foreach (var problem in await RouteFrontsAsync(desired, observed, cancellationToken).ConfigureAwait(false))
+        foreach (var problem in await RouteFrontsAsync(host, observed, cancellationToken).ConfigureAwait(false))
         {
             progress(new ProgressEvent(null, problem));
         }

@@ -69,4 +69,50 @@ public sealed class FrontTests(ITestOutputHelper output)
         var afterOff = await probe.CountAsync();
         await probe.WaitForSuccessesAsync(afterOff.Ok + 5, TimeSpan.FromSeconds(10));
     }
+
+    /// <summary>A front that could not be programmed must not hold the service's names: nothing would answer.</summary>
+    [Fact]
+    public async Task Front_WhoseRulesCannotBeInstalled_IsRemovedAndTheServiceFailsSayingWhy()
+    {
+        await using var harness = new ReconcileHarness();
+        var reconciler = new HostReconciler(harness.Engine, harness.StateStore, TimeProvider.System, new RefusingRules());
+
+        var result = await reconciler.ApplyAsync(State(harness, TestImages.BusyboxV1), "rev1", new ApplyOptions(), _ => { }, CancellationToken.None);
+
+        Assert.Equal(ApplyOutcome.Failed, result.Outcome);
+        Assert.Contains("iptables-restore: Permission denied (test)", result.Summary, StringComparison.Ordinal);
+        Assert.DoesNotContain($"{harness.StackName}-web-front", await harness.ManagedContainerNamesAsync());
+    }
+
+    /// <summary>Turning the front off with a version that fails: the rollback keeps the front, which keeps forwarding.</summary>
+    [Fact]
+    public async Task FrontTurnedOff_WithAFailingVersion_TheFrontStaysAndKeepsServing()
+    {
+        await using var harness = new ReconcileHarness();
+        await harness.ApplyConvergedAsync(State(harness, TestImages.BusyboxV1));
+        var probe = await TrafficProbe.StartAsync(harness.Scope, Network(harness.StackName, "backend").EngineName, "http://web:8080/version");
+        var broken = State(harness, TestImages.BusyboxV2, front: false);
+        broken = broken with
+        {
+            Stacks = [broken.Stacks[0] with { Services = [broken.Stacks[0].Services[0].WithContainer(container => container with { HealthCheck = FastHealthCheck("exit 1") })] }],
+        };
+
+        var load = await probe.MeasureAsync(async () =>
+        {
+            var result = await harness.ApplyAsync(broken);
+            Assert.Equal(ApplyOutcome.Failed, result.Outcome);
+            Assert.Contains("kept: the service did not converge without it", string.Join('\n', result.Report!.Steps.Select(step => step.Message)), StringComparison.Ordinal);
+        });
+
+        output.WriteLine(load.ToString());
+        Assert.Contains($"{harness.StackName}-web-front", await harness.ManagedContainerNamesAsync());
+        Assert.Equal(0, load.Failed);
+        Assert.Equal("1", load.LastBody);
+    }
+
+    private sealed class RefusingRules : Berth.Reconciler.Fronts.IFrontRules
+    {
+        public Task ApplyAsync(int frontPid, string natTable, CancellationToken cancellationToken) =>
+            throw new Berth.Reconciler.Fronts.FrontRoutingException("could not program the front's forwarding rules (nsenter … iptables-restore): iptables-restore: Permission denied (test)");
+    }
 }
