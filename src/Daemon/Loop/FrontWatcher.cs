@@ -9,20 +9,32 @@ using Microsoft.Extensions.Logging;
 namespace Berth.Daemon.Loop;
 
 /// <summary>
-/// Asks for a pass as soon as a front (x-berth.front), or a replica behind one, starts (or turns
-/// healthy) outside a pass: a restarted front has a new network namespace without rules, a restarted
-/// replica may have a new address and is forwarded to only once healthy, and until a pass re-programs
-/// the front the service does not answer (or not fully). Without this, that would wait for the poll interval.
+/// Asks for a pass as soon as a front (x-berth.front), or a replica behind one, starts, stops or
+/// changes health outside a pass: a restarted front has a new network namespace without rules, a
+/// restarted replica may have a new address and is forwarded to only once healthy, a dead or unhealthy
+/// one must leave the rules. Until a pass re-programs the front the service does not answer (or not
+/// fully). Without this, that would wait for the poll interval.
 /// </summary>
 /// <remarks>
-/// Starts during a pass are the pass's own work and are ignored: the pass programs the fronts at its
-/// end. The event stream is resumed from where it broke (<c>since</c>), so starts while it was down (an
+/// Events during a pass are mostly the pass's own work and are ignored: the pass programs the fronts at
+/// its end, from a look at the engine after its last change. (A replica that crashes in the instant
+/// between that look and the pass's end waits for the next pass.) The event stream is resumed from where it broke (<c>since</c>), so starts while it was down (an
 /// engine restart, which restarts every container) are still seen.
 /// </remarks>
 public sealed partial class FrontWatcher(IDockerClient client, string hostIdentity, IPassTrigger trigger, TimeProvider timeProvider, ILogger<FrontWatcher> logger)
     : BackgroundService
 {
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Events come in bursts (a restart is die then start; a reboot restarts everything): the pass is
+    /// asked for once the burst has been quiet this long, so it sees the restarted container, not the
+    /// stopped one (which it would re-create).
+    /// </summary>
+    internal static readonly TimeSpan Settle = TimeSpan.FromSeconds(1);
+
+    private readonly object timerLock = new();
+    private ITimer? settleTimer;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -37,9 +49,10 @@ public sealed partial class FrontWatcher(IDockerClient client, string hostIdenti
                     Filters = new Dictionary<string, IDictionary<string, bool>>
                     {
                         ["type"] = new Dictionary<string, bool> { ["container"] = true },
-                        // health_status: a restarted replica with a health check is forwarded to once
-                        // healthy, which the pass its start asked for may not have seen yet.
-                        ["event"] = new Dictionary<string, bool> { ["start"] = true, ["health_status"] = true },
+                        // start: a new namespace or address. die, health_status: a replica that dies or
+                        // turns unhealthy must leave the rules, one that turns healthy (after a restart,
+                        // which the pass its start asked for may not have seen yet) must enter them.
+                        ["event"] = new Dictionary<string, bool> { ["start"] = true, ["die"] = true, ["health_status"] = true },
                         ["label"] = new Dictionary<string, bool>
                         {
                             [$"{BerthLabels.ManagedBy}={BerthLabels.ManagedByValue}"] = true,
@@ -67,10 +80,20 @@ public sealed partial class FrontWatcher(IDockerClient client, string hostIdenti
         }
     }
 
+    public override void Dispose()
+    {
+        lock (timerLock)
+        {
+            settleTimer?.Dispose();
+        }
+
+        base.Dispose();
+    }
+
     private void OnStarted(Message message)
     {
         var attributes = message.Actor?.Attributes;
-        var relevant = message.Action == "start" || message.Action == "health_status: healthy";
+        var relevant = message.Action is "start" or "die" or "health_status: healthy" or "health_status: unhealthy";
         if (attributes is null || !relevant || trigger.PassRunning)
         {
             return;
@@ -84,8 +107,26 @@ public sealed partial class FrontWatcher(IDockerClient client, string hostIdenti
         }
 
         attributes.TryGetValue("name", out var name);
-        LogStartedOutsideAPass(logger, name ?? message.Actor!.ID, message.Action == "start" ? "started" : "turned healthy");
-        trigger.Request(PassTrigger.EngineEvent);
+        LogStartedOutsideAPass(logger, name ?? message.Actor!.ID, message.Action switch
+        {
+            "start" => "started",
+            "die" => "stopped",
+            _ => "turned " + message.Action["health_status: ".Length..],
+        });
+        lock (timerLock)
+        {
+            settleTimer ??= timeProvider.CreateTimer(_ => RequestIfIdle(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            settleTimer.Change(Settle, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void RequestIfIdle()
+    {
+        // A pass that started meanwhile programs the fronts at its end from a fresh look.
+        if (!trigger.PassRunning)
+        {
+            trigger.Request(PassTrigger.EngineEvent);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Container} {What} outside a pass: a pass re-programs its front now")]

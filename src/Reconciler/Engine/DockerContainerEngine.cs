@@ -248,15 +248,15 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
         var sysctls = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             // It forwards what it receives back out of the interface it came in on: no ICMP
-            // redirects, which would tell clients to skip it.
+            // redirects, which would tell clients to send the front's traffic to a replica directly.
+            // A redirect goes out when `all` OR the interface says so; the interfaces that carry
+            // traffic are created after start (the front is reconnected with the service's names,
+            // PlanExecutor) and take `default`. Per-interface names are not used: Docker 25+ refuses
+            // net.ipv4.conf.ethN.* in HostConfig.Sysctls.
             ["net.ipv4.ip_forward"] = "1",
             ["net.ipv4.conf.all.send_redirects"] = "0",
             ["net.ipv4.conf.default.send_redirects"] = "0",
         };
-        for (var index = 0; index < front.Networks.Length; index++)
-        {
-            sysctls[$"net.ipv4.conf.eth{index.ToString(CultureInfo.InvariantCulture)}.send_redirects"] = "0";
-        }
 
         var first = front.Networks[0];
         var created = await client.Containers.CreateContainerAsync(new CreateContainerParameters

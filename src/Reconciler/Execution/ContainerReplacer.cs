@@ -97,14 +97,12 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
             progress(service.Front
                 ? $"{temporaryName} passed its health gate; the front now forwards to it instead of {containerName}"
                 : $"{temporaryName} passed its health gate and now receives traffic");
-            if (!service.Front)
+            // Take the old one out of DNS first (where it answers to the service's name: not behind a
+            // front, whose forwarding it still serves while it drains), let clients that resolved it just
+            // before finish, then stop it with its own stop signal and grace period.
+            foreach (var network in current!.Networks.Where(network => current.Aliases.TryGetValue(network, out var aliases) && aliases.Contains(service.Name)))
             {
-                // Take the old one out of DNS first, let clients that resolved it just before finish,
-                // then stop it with its own stop signal and grace period.
-                foreach (var network in current!.Networks)
-                {
-                    await engine.DisconnectNetworkAsync(currentId, network, cancellationToken).ConfigureAwait(false);
-                }
+                await engine.DisconnectNetworkAsync(currentId, network, cancellationToken).ConfigureAwait(false);
             }
 
             // x-berth.drain, when set, overrides the default drain period.

@@ -186,17 +186,32 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         var serviceSteps = group.Where(step => step is not WaitHealthyStep and not RemoveFrontStep).ToList();
         var qualifiedService = group.First(step => step is not WaitHealthyStep).QualifiedService!;
         var outcome = await RunServiceChangesAsync(group, serviceSteps, qualifiedService, outcomes, scope, gate, rollouts, progress, cancellationToken).ConfigureAwait(false);
+        // Any failed step (also one a max_failure_ratio tolerated) leaves a replica without the names.
+        var converged = outcome is not { Result: not RolloutResult.Succeeded } && outcomes.All(done => done.Result != StepResult.Failed);
         foreach (var removal in frontRemovals)
         {
-            if (outcome is { Result: not RolloutResult.Succeeded })
+            if (!converged)
             {
                 outcomes.Add(new StepOutcome(removal, StepResult.Skipped, "kept: the service did not converge without it"));
                 continue;
             }
 
             progress(new ProgressEvent(qualifiedService, removal.Describe()));
-            await engine.RemoveContainerAsync(removal.Front.Id, cancellationToken).ConfigureAwait(false);
-            outcomes.Add(new StepOutcome(removal, StepResult.Succeeded, "removed"));
+            try
+            {
+                await engine.RemoveContainerAsync(removal.Front.Id, cancellationToken).ConfigureAwait(false);
+                outcomes.Add(new StepOutcome(removal, StepResult.Succeeded, "removed"));
+            }
+            catch (DockerContainerNotFoundException)
+            {
+                outcomes.Add(new StepOutcome(removal, StepResult.Succeeded, "already gone"));
+            }
+            catch (DockerApiException exception) when (!EngineErrors.IsTransient(exception))
+            {
+                // The host's state (a removal already in progress): the next pass plans it again.
+                outcomes.Add(new StepOutcome(removal, StepResult.Failed, EngineError(exception)) { Failure = FailureKind.Host });
+                outcome = new ServiceOutcome(qualifiedService, RolloutResult.Failed, $"{removal.Action} failed: {EngineError(exception)}", null) { Failure = FailureKind.Host };
+            }
         }
 
         return outcome ?? (frontRemovals.Count > 0 ? new ServiceOutcome(qualifiedService, RolloutResult.Succeeded, "converged", null) : null);

@@ -48,9 +48,10 @@ public static class FailedRevisionHold
     }
 
     /// <summary>
-    /// Restarting the same front (stopped, or never given the service's names) changes nothing of the
-    /// failed revision, and a held service without its front answers nothing at all: never held.
+    /// A held service without a working front answers nothing at all, so restarting the same front
+    /// (stopped, never given the service's names) or creating a missing one is never held. Re-creating
+    /// it for other networks or aliases is the revision's change, and is.
     /// </summary>
     private static bool IsFrontRepair(PlanStep step) =>
-        step is EnsureFrontStep { Existing: { } existing } ensure && existing.ConfigHash == ensure.Front.Hash;
+        step is EnsureFrontStep ensure && (ensure.Existing is null || ensure.Existing.ConfigHash == ensure.Front.Hash);
 }

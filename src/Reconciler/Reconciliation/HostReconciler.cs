@@ -112,8 +112,8 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         {
             // Level-based: the planner refuses this state again on every pass, so nothing is recorded
             // against the revision; the operator's fix (or a new commit) is picked up by the next pass.
-            var reason = string.Join("; ", fullPlan.Problems.Select(problem => problem.Message));
-            await RouteFrontsAsync(desired.Host, observed, progress, cancellationToken).ConfigureAwait(false);
+            var reason = string.Join("; ", fullPlan.Problems.Select(problem => problem.Message)
+                .Concat(await RouteFrontsAsync(desired.Host, observed, progress, cancellationToken).ConfigureAwait(false)));
             await stateStore.SaveAsync(RecordAttempt(applied, revision, now, success: false, reason, HistoryResults.Refused, []), cancellationToken).ConfigureAwait(false);
             return new ApplyResult(ApplyOutcome.Refused, revision, fullPlan, null, reason) { Observed = observed };
         }
@@ -125,8 +125,11 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         var (plan, held) = options.RetryFailed ? (fullPlan, []) : FailedRevisionHold.Apply(fullPlan, failed);
         if (!held.IsEmpty && !plan.HasChanges)
         {
-            await RouteFrontsAsync(desired.Host, observed, progress, cancellationToken).ConfigureAwait(false);
-            return new ApplyResult(ApplyOutcome.SkippedFailedRevision, revision, plan, null, HeldSummary(revision, failed!, held)) { Observed = observed };
+            var frontsNotRouted = await RouteFrontsAsync(desired.Host, observed, progress, cancellationToken).ConfigureAwait(false);
+            return new ApplyResult(ApplyOutcome.SkippedFailedRevision, revision, plan, null, string.Join("; ", frontsNotRouted.Prepend(HeldSummary(revision, failed!, held))))
+            {
+                Observed = observed,
+            };
         }
 
         var previousSpecs = applied.Services
@@ -203,13 +206,11 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
 
         // A front without its rules answers nothing for its service: the pass did not converge (the
         // host's setup, not the revision's fault: nothing is held against it).
-        var frontProblems = await RouteFrontsAsync(desired.Host, after, cancellationToken).ConfigureAwait(false);
-        foreach (var problem in frontProblems)
-        {
-            progress(new ProgressEvent(null, problem));
-        }
-
-        var success = report.Succeeded && plan.Problems.IsEmpty && held.IsEmpty && frontProblems.IsEmpty;
+        // The revision still counts as applied when its containers converged (its files are live):
+        // only the pass's outcome says the front is not forwarding.
+        var frontProblems = await RouteFrontsAsync(desired.Host, after, progress, cancellationToken).ConfigureAwait(false);
+        var converged = report.Succeeded && plan.Problems.IsEmpty && held.IsEmpty;
+        var success = converged && frontProblems.IsEmpty;
 
         // Held against the revision: the services it held before (not retried now) and those whose new
         // containers failed their health gate in this pass. Transient errors and the host's state
@@ -233,7 +234,7 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
                 + (held.IsEmpty ? "" : "; " + HeldSummary(revision, failed!, held)) + (restoreFailure is null ? "" : "; " + restoreFailure),
         };
         var recorded = RecordServices(applied, desired, after, revision, now);
-        recorded = RecordAttempt(recorded, revision, timeProvider.GetUtcNow(), success, failureReason,
+        recorded = RecordAttempt(recorded, revision, timeProvider.GetUtcNow(), converged, failureReason,
             outcome switch
             {
                 ApplyOutcome.Converged => HistoryResults.Converged,
@@ -279,12 +280,15 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         return problems.ToImmutable();
     }
 
-    private async Task RouteFrontsAsync(string host, ObservedState observed, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    private async Task<ImmutableArray<string>> RouteFrontsAsync(string host, ObservedState observed, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
-        foreach (var problem in await RouteFrontsAsync(host, observed, cancellationToken).ConfigureAwait(false))
+        var problems = await RouteFrontsAsync(host, observed, cancellationToken).ConfigureAwait(false);
+        foreach (var problem in problems)
         {
             progress(new ProgressEvent(null, problem));
         }
+
+        return problems;
     }
 
     private static string HeldSummary(string revision, FailedRevision failed, ImmutableArray<string> held) =>

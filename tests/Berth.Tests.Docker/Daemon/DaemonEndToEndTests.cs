@@ -339,7 +339,7 @@ public sealed class DaemonEndToEndTests
     }
 
     [Fact]
-    public async Task Daemon_FrontRestartedOutsideAPass_IsReprogrammedAtOnceNotAtTheNextInterval()
+    public async Task Daemon_FrontRestartedOrReplicaDeadOutsideAPass_IsHandledAtOnceNotAtTheNextInterval()
     {
         // A poll interval of an hour: only the engine's event can bring the front back in time.
         await using var scenario = await Scenario.StartAsync(interval: "1h", changeExample: (example, host) =>
@@ -360,7 +360,17 @@ public sealed class DaemonEndToEndTests
         var afterPass = await probe.CountAsync();
         await probe.WaitForSuccessesAsync(afterPass.Ok + 5, TimeSpan.FromSeconds(10));
 
-        Assert.Contains("started outside a pass", daemon.Output, StringComparison.Ordinal);
-        Assert.Equal(PassOutcome.Converged, status.History.First(pass => pass.Trigger == PassTrigger.EngineEvent).Outcome);
+        Assert.Contains("-web-front started outside a pass", daemon.Output, StringComparison.Ordinal);
+        // The pass waited for the restart to settle: it found the front running and only re-programmed it.
+        var engineEventPass = status.History.First(pass => pass.Trigger == PassTrigger.EngineEvent);
+        Assert.Equal(PassOutcome.Converged, engineEventPass.Outcome);
+        Assert.Equal(front.ID, (await harness.InspectAsync($"{harness.Host}-web-front")).ID);
+
+        // A replica that dies leaves the front's rules and is started again by the pass its death asks for.
+        await harness.Client.Containers.KillContainerAsync($"{harness.Host}-web-1", new Docker.DotNet.Models.ContainerKillParameters());
+        await daemon.WaitForStatusAsync(status => status.History.Count(pass => pass.Trigger == PassTrigger.EngineEvent) >= 2, "a pass triggered by the replica's death", TimeSpan.FromSeconds(30));
+        Assert.True((await harness.InspectAsync($"{harness.Host}-web-1")).State.Running);
+        var afterDeath = await probe.CountAsync();
+        await probe.WaitForSuccessesAsync(afterDeath.Ok + 5, TimeSpan.FromSeconds(10));
     }
 }

@@ -51,6 +51,9 @@ public sealed class FrontTests(ITestOutputHelper output)
             Assert.DoesNotContain("web", inspected.NetworkSettings.Networks[network].Aliases ?? []);
         }
 
+        // It forwards out of the interface traffic came in on: it must not send ICMP redirects, which
+        // would tell clients to send the front's traffic to a replica directly.
+        Assert.Equal("0\n", await InFrontNamespaceAsync(front.State.Pid, "cat /proc/sys/net/ipv4/conf/eth*/send_redirects | sort -u"));
         var probe = await TrafficProbe.StartAsync(harness.Scope, network, "http://web:8080/version");
 
         // A restart (a reboot, `docker restart`) gives the front a new network namespace without rules:
@@ -114,5 +117,18 @@ public sealed class FrontTests(ITestOutputHelper output)
     {
         public Task ApplyAsync(int frontPid, string natTable, CancellationToken cancellationToken) =>
             throw new Berth.Reconciler.Fronts.FrontRoutingException("could not program the front's forwarding rules (nsenter … iptables-restore): iptables-restore: Permission denied (test)");
+    }
+
+    private static async Task<string> InFrontNamespaceAsync(long pid, string script)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("nsenter", [$"--net=/proc/{pid}/ns/net", "sh", "-c", script])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, await process.StandardError.ReadToEndAsync());
+        return output;
     }
 }

@@ -111,16 +111,19 @@ public sealed class FrontPlanTests
     }
 
     [Fact]
-    public void HeldService_ItsFrontIsStillRestarted_ButNotRecreatedForTheFailedRevision()
+    public void HeldService_ItsFrontIsStillRestartedOrCreated_ButNotRecreatedForTheFailedRevision()
     {
         var failed = new FailedRevision("rev2", "gate failed", DateTimeOffset.UnixEpoch, ["shop/web"]);
         var stopped = Planner.Create(Shop(Web), TestObserved.Matching(Shop(Web)) with { Fronts = [FrontOf(Web, state: ContainerRunState.Exited)] }, TestObserved.Applied(Host, Web));
         var changed = Planner.Create(Shop(Web), TestObserved.Matching(Shop(Web)) with { Fronts = [FrontOf(Web, hash: "old")] }, TestObserved.Applied(Host, Web));
 
+        var missing = Planner.Create(Shop(Web), TestObserved.Matching(Shop(Web)), TestObserved.Applied(Host, Web));
         var (keptRepair, heldForRepair) = Berth.Reconciler.Reconciliation.FailedRevisionHold.Apply(stopped, failed);
+        var (keptMissing, heldForMissing) = Berth.Reconciler.Reconciliation.FailedRevisionHold.Apply(missing, failed);
         var (keptChange, heldForChange) = Berth.Reconciler.Reconciliation.FailedRevisionHold.Apply(changed, failed);
 
         Assert.Equal((1, 0), (keptRepair.Steps.Length, heldForRepair.Length));
         Assert.Equal((0, 1), (keptChange.Steps.Length, heldForChange.Length));
+        Assert.Equal((1, 0), (keptMissing.Steps.Length, heldForMissing.Length));
     }
 }
