@@ -100,6 +100,13 @@ public sealed record RemoveVolumeStep(ObservedVolume Volume, string Cause) : Pla
 /// <param name="Existing">The front to remove first: not running, or created for other networks or aliases.</param>
 public sealed record EnsureFrontStep(ServiceSpec Service, Fronts.FrontDefinition Front, ObservedFront? Existing, string Cause) : PlanStep(Cause)
 {
+    /// <summary>
+    /// It puts back the front that ran (stopped, never named, or missing while the last applied spec
+    /// had this very front): it changes nothing of a held revision, and a held service without its
+    /// front answers nothing, so a hold never keeps it back (FailedRevisionHold).
+    /// </summary>
+    public bool RestoresWhatRan { get; init; }
+
     public override string Action => $"{(Existing is null ? "create" : "re-create")} front {Front.Name} ({Service.QualifiedName})";
 
     public override string? QualifiedService => Service.QualifiedName;

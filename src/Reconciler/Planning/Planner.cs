@@ -226,11 +226,11 @@ public static class Planner
         ImmutableArray<PlanProblem>.Builder problems)
     {
         var steps = new List<PlanStep>();
-        PlanFront(service, observed, driftMode, steps, notices, problems);
+        applied.Services.TryGetValue(service.QualifiedName, out var appliedService);
+        PlanFront(service, observed, appliedService, driftMode, steps, notices, problems);
         var containers = observed.Containers
             .Where(container => container.Stack == service.Stack && container.Service == service.Name)
             .ToList();
-        applied.Services.TryGetValue(service.QualifiedName, out var appliedService);
         observed.ImageIds.TryGetValue(service.Container.Image, out var desiredImageId);
 
         // Leftovers of a replacement a crash interrupted (still under their temporary name): finish
@@ -349,7 +349,7 @@ public static class Planner
     /// (a brief outage: its address changes), or when it does not run (its rules went with it).
     /// </summary>
     private static void PlanFront(
-        ServiceSpec service, ObservedState observed, DriftMode driftMode, List<PlanStep> steps, ImmutableArray<PlanNotice>.Builder notices, ImmutableArray<PlanProblem>.Builder problems)
+        ServiceSpec service, ObservedState observed, AppliedService? appliedService, DriftMode driftMode, List<PlanStep> steps, ImmutableArray<PlanNotice>.Builder notices, ImmutableArray<PlanProblem>.Builder problems)
     {
         if (!service.Front)
         {
@@ -357,6 +357,8 @@ public static class Planner
         }
 
         var front = Fronts.FrontDefinition.For(service);
+        // The same front the last applied spec had: putting it back changes nothing of this revision.
+        var sameAsApplied = appliedService?.Spec is { Front: true } appliedSpec && Fronts.FrontDefinition.For(appliedSpec).Hash == front.Hash;
         var existing = observed.Fronts.FirstOrDefault(candidate => candidate.Stack == service.Stack && candidate.Service == service.Name);
         if (existing is null)
         {
@@ -366,7 +368,7 @@ public static class Planner
                 return;
             }
 
-            steps.Add(new EnsureFrontStep(service, front, null, "missing"));
+            steps.Add(new EnsureFrontStep(service, front, null, "missing") { RestoresWhatRan = sameAsApplied });
         }
         else if (existing.ConfigHash != front.Hash)
         {
@@ -380,12 +382,12 @@ public static class Planner
                 return;
             }
 
-            steps.Add(new EnsureFrontStep(service, front, existing, "not running") { RepairsDrift = true });
+            steps.Add(new EnsureFrontStep(service, front, existing, "not running") { RepairsDrift = true, RestoresWhatRan = true });
         }
         else if (!existing.Aliased)
         {
             // berth's own interrupted work (it died between creating the front and naming it).
-            steps.Add(new EnsureFrontStep(service, front, existing, "created but never given the service's names"));
+            steps.Add(new EnsureFrontStep(service, front, existing, "created but never given the service's names") { RestoresWhatRan = true });
         }
     }
 

@@ -48,10 +48,9 @@ public static class FailedRevisionHold
     }
 
     /// <summary>
-    /// A held service without a working front answers nothing at all, so restarting the same front
-    /// (stopped, never given the service's names) or creating a missing one is never held. Re-creating
-    /// it for other networks or aliases is the revision's change, and is.
+    /// A held service without a working front answers nothing at all, so putting back the front that
+    /// ran is never held (<see cref="EnsureFrontStep.RestoresWhatRan"/>). A front the held revision
+    /// introduced or changed is that revision's change, and is held with it.
     /// </summary>
-    private static bool IsFrontRepair(PlanStep step) =>
-        step is EnsureFrontStep ensure && (ensure.Existing is null || ensure.Existing.ConfigHash == ensure.Front.Hash);
+    private static bool IsFrontRepair(PlanStep step) => step is EnsureFrontStep { RestoresWhatRan: true };
 }

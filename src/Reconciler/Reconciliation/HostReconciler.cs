@@ -125,8 +125,10 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         var (plan, held) = options.RetryFailed ? (fullPlan, []) : FailedRevisionHold.Apply(fullPlan, failed);
         if (!held.IsEmpty && !plan.HasChanges)
         {
+            // A front that cannot be programmed is the host's trouble, retried with backoff, not "held".
             var frontsNotRouted = await RouteFrontsAsync(desired.Host, observed, progress, cancellationToken).ConfigureAwait(false);
-            return new ApplyResult(ApplyOutcome.SkippedFailedRevision, revision, plan, null, string.Join("; ", frontsNotRouted.Prepend(HeldSummary(revision, failed!, held))))
+            var heldOutcome = frontsNotRouted.IsEmpty ? ApplyOutcome.SkippedFailedRevision : ApplyOutcome.Failed;
+            return new ApplyResult(heldOutcome, revision, plan, null, string.Join("; ", frontsNotRouted.Prepend(HeldSummary(revision, failed!, held))))
             {
                 Observed = observed,
             };

@@ -120,10 +120,14 @@ public sealed class FrontPlanTests
         var missing = Planner.Create(Shop(Web), TestObserved.Matching(Shop(Web)), TestObserved.Applied(Host, Web));
         var (keptRepair, heldForRepair) = Berth.Reconciler.Reconciliation.FailedRevisionHold.Apply(stopped, failed);
         var (keptMissing, heldForMissing) = Berth.Reconciler.Reconciliation.FailedRevisionHold.Apply(missing, failed);
+        var plain = Service("shop", "web", WebContainer(), replicas: 2).OnNetwork(Backend, "shop-web");
+        var introduced = Planner.Create(Shop(Web), TestObserved.Matching(Shop(plain)), TestObserved.Applied(Host, plain));
+        var (keptIntroduced, heldForIntroduced) = Berth.Reconciler.Reconciliation.FailedRevisionHold.Apply(introduced, failed);
         var (keptChange, heldForChange) = Berth.Reconciler.Reconciliation.FailedRevisionHold.Apply(changed, failed);
 
         Assert.Equal((1, 0), (keptRepair.Steps.Length, heldForRepair.Length));
         Assert.Equal((0, 1), (keptChange.Steps.Length, heldForChange.Length));
         Assert.Equal((1, 0), (keptMissing.Steps.Length, heldForMissing.Length));
+        Assert.Equal((0, 1), (keptIntroduced.Steps.Length, heldForIntroduced.Length));
     }
 }
