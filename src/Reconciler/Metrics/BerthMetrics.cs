@@ -311,6 +311,9 @@ public sealed class BerthMetrics
     /// replicas and health of the services last applied, against a fresh engine snapshot, so a
     /// container that dies during a git outage shows. Removes no series: such a pass does not know
     /// which services left the spec (a service whose every rollout failed keeps its last values).
+    /// A service short of replicas or unhealthy also clears <c>berth_converged</c>: the host no longer
+    /// matches even the last applied state (a stuck source must not hide a dead container). All well
+    /// leaves it as it was: whether the unapplied tip would change anything is not known.
     /// </summary>
     public void RefreshServiceState(DesiredState lastApplied, ObservedState observed)
     {
@@ -320,6 +323,11 @@ public sealed class BerthMetrics
             foreach (var status in statuses)
             {
                 SetServiceGauges(status);
+            }
+
+            if (statuses.Any(status => status.RunningReplicas < status.DesiredReplicas || !status.Healthy))
+            {
+                converged.Set(0);
             }
         }
     }

@@ -315,6 +315,19 @@ public sealed class BerthMetricsTests
         Assert.Equal(1, series["berth_service_replicas_running{stack=\"shop\",service=\"web\"}"]);
         Assert.Equal(0, series["berth_service_healthy{stack=\"shop\",service=\"web\"}"]);
         Assert.Equal(1, series["berth_service_healthy{stack=\"shop\",service=\"db\"}"]);
+        // The host no longer matches even what was applied: not converged, whatever the source does.
+        Assert.Equal(0, series["berth_converged"]);
+    }
+
+    [Fact]
+    public async Task RefreshServiceState_AllRunningDuringAGitOutage_LeavesConvergenceAsItWas()
+    {
+        var desired = Shop(Db, Web);
+        metrics.RecordPass(desired, Result(ApplyOutcome.UpToDate, desired, TestObserved.Matching(desired)), TimeSpan.FromSeconds(1));
+
+        metrics.RefreshServiceState(TestObserved.Applied(Host, Db, Web).LastAppliedServices(), TestObserved.Matching(desired));
+
+        Assert.Equal(1, (await MetricsText.ScrapeAsync(registry))["berth_converged"]);
     }
 
     [Fact]
