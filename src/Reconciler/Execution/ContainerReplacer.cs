@@ -181,8 +181,8 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
         return null;
     }
 
-    /// <summary>Reconnects the container to each network with the service aliases (Docker cannot edit an endpoint's aliases).</summary>
-    public async Task AttachAliasesAsync(string containerId, ServiceSpec service, CancellationToken cancellationToken)
+    /// <summary>Gives the proven container the service aliases on each of its networks.</summary>
+    private async Task AttachAliasesAsync(string containerId, ServiceSpec service, CancellationToken cancellationToken)
     {
         if (service.Container.NetworkMode is not null)
         {
@@ -191,8 +191,7 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
 
         foreach (var network in service.Container.Networks)
         {
-            await engine.DisconnectNetworkAsync(containerId, network.EngineName, cancellationToken).ConfigureAwait(false);
-            await engine.ConnectNetworkAsync(containerId, network.EngineName, [.. CreateParametersMapper.Aliases(service, network, attachAliases: true)], cancellationToken).ConfigureAwait(false);
+            await engine.ReconnectWithAliasesAsync(containerId, network.EngineName, [.. CreateParametersMapper.Aliases(service, network, attachAliases: true)], cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -18,10 +18,6 @@ namespace Berth.Reconciler.Execution;
 /// </summary>
 public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvider, IFrontRules frontRules)
 {
-    // Set per ExecuteAsync (an executor runs one pass): it remembers which containers this pass
-    // admitted to or retired from the fronts' rules.
-    private FrontRouter fronts = null!;
-
     /// <param name="dependencies">
     /// For each desired service ("stack/service"), the services it depends on. Services roll out
     /// concurrently where depends_on allows: a service's steps start once the steps of everything it
@@ -31,8 +27,9 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         Plan plan, ExecutionScope scope, IReadOnlyDictionary<string, ImmutableArray<string>> dependencies, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
         var gate = new HealthGate(engine, timeProvider);
-        fronts = new FrontRouter(engine, frontRules, scope.Owner.HostIdentity, scope.ServicesWithFront);
-        var rollouts = new RolloutRunner(new ContainerReplacer(engine, gate, timeProvider, fronts), timeProvider);
+        // One router per pass: it remembers which containers this pass admitted to or retired from the fronts' rules.
+        var fronts = new FrontRouter(engine, frontRules, scope.Owner.HostIdentity, scope.ServicesWithFront);
+        var tools = new PassTools(gate, new RolloutRunner(new ContainerReplacer(engine, gate, timeProvider, fronts), timeProvider), fronts);
         var groups = GroupByService(plan);
         var results = new GroupResult?[groups.Count];
 
@@ -51,7 +48,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         {
             var group = groups[index];
             var waitFor = dependencies[service].Where(serviceTasks.ContainsKey).Select(dependency => serviceTasks[dependency]).ToList();
-            serviceTasks[service] = RunAfterAsync(waitFor, group, scope, gate, rollouts, progress, cancellationToken);
+            serviceTasks[service] = RunAfterAsync(waitFor, group, scope, tools, progress, cancellationToken);
             graphGroups.Add(index);
         }
 
@@ -65,7 +62,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         {
             results[index] = groups[index][^1].QualifiedService is null
                 ? await RunResourceGroupAsync(groups[index], scope, progress, cancellationToken).ConfigureAwait(false)
-                : await RunServiceGroupAsync(groups[index], scope, gate, rollouts, progress, cancellationToken).ConfigureAwait(false);
+                : await RunServiceGroupAsync(groups[index], scope, tools, progress, cancellationToken).ConfigureAwait(false);
         }
 
         // The report lists outcomes in plan order, however the groups interleaved.
@@ -76,8 +73,11 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
 
     private sealed record GroupResult(ServiceOutcome? Outcome, IReadOnlyList<StepOutcome> Steps);
 
+    /// <summary>What one pass's service groups share: the health gate, the rollout runner and the fronts' router.</summary>
+    private sealed record PassTools(HealthGate Gate, RolloutRunner Rollouts, FrontRouter Fronts);
+
     private async Task<GroupResult> RunAfterAsync(
-        List<Task<GroupResult>> dependencies, List<PlanStep> group, ExecutionScope scope, HealthGate gate, RolloutRunner rollouts, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+        List<Task<GroupResult>> dependencies, List<PlanStep> group, ExecutionScope scope, PassTools tools, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
         var finished = await Task.WhenAll(dependencies).ConfigureAwait(false);
         var failed = finished.Where(result => result.Outcome is { Result: not RolloutResult.Succeeded }).Select(result => result.Outcome!.QualifiedService).ToHashSet(StringComparer.Ordinal);
@@ -89,7 +89,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                 [.. group.Select(step => new StepOutcome(step, StepResult.Skipped, blockedBy))]);
         }
 
-        return await RunServiceGroupAsync(group, scope, gate, rollouts, progress, cancellationToken).ConfigureAwait(false);
+        return await RunServiceGroupAsync(group, scope, tools, progress, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<GroupResult> RunResourceGroupAsync(List<PlanStep> group, ExecutionScope scope, Action<ProgressEvent> progress, CancellationToken cancellationToken)
@@ -138,14 +138,14 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
     }
 
     private async Task<GroupResult> RunServiceGroupAsync(
-        List<PlanStep> group, ExecutionScope scope, HealthGate gate, RolloutRunner rollouts, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+        List<PlanStep> group, ExecutionScope scope, PassTools tools, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
         var startedAt = timeProvider.GetTimestamp();
         var steps = new List<StepOutcome>();
         ServiceOutcome? outcome;
         try
         {
-            outcome = await RunServiceStepsAsync(group, steps, scope, gate, rollouts, progress, cancellationToken).ConfigureAwait(false);
+            outcome = await RunServiceStepsAsync(group, steps, scope, tools, progress, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception exception) when (EngineErrors.IsTransient(exception) && !cancellationToken.IsCancellationRequested)
         {
@@ -178,14 +178,14 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
 
     /// <summary>Runs one service's steps, adding each step's outcome to <paramref name="outcomes"/> as it finishes.</summary>
     private async Task<ServiceOutcome?> RunServiceStepsAsync(
-        List<PlanStep> group, List<StepOutcome> outcomes, ExecutionScope scope, HealthGate gate, RolloutRunner rollouts, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+        List<PlanStep> group, List<StepOutcome> outcomes, ExecutionScope scope, PassTools tools, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
         // A front the spec no longer asks for goes only once the service converged without it (its
         // replicas carry the aliases again); until then it keeps forwarding to what runs.
         var frontRemovals = group.OfType<RemoveFrontStep>().ToList();
         var serviceSteps = group.Where(step => step is not WaitHealthyStep and not RemoveFrontStep).ToList();
         var qualifiedService = group.First(step => step is not WaitHealthyStep).QualifiedService!;
-        var outcome = await RunServiceChangesAsync(group, serviceSteps, qualifiedService, outcomes, scope, gate, rollouts, progress, cancellationToken).ConfigureAwait(false);
+        var outcome = await RunServiceChangesAsync(group, serviceSteps, qualifiedService, outcomes, scope, tools, progress, cancellationToken).ConfigureAwait(false);
         // Any failed step (also one a max_failure_ratio tolerated) leaves a replica without the names.
         var converged = outcome is not { Result: not RolloutResult.Succeeded } && outcomes.All(done => done.Result != StepResult.Failed);
         foreach (var removal in frontRemovals)
@@ -218,12 +218,12 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
     }
 
     private async Task<ServiceOutcome?> RunServiceChangesAsync(
-        List<PlanStep> group, List<PlanStep> serviceSteps, string qualifiedService, List<StepOutcome> outcomes, ExecutionScope scope, HealthGate gate, RolloutRunner rollouts, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+        List<PlanStep> group, List<PlanStep> serviceSteps, string qualifiedService, List<StepOutcome> outcomes, ExecutionScope scope, PassTools tools, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
         foreach (var wait in group.OfType<WaitHealthyStep>())
         {
             progress(new ProgressEvent(qualifiedService, wait.Describe()));
-            var evidence = await WaitHealthyAsync(wait.Service, gate, cancellationToken).ConfigureAwait(false);
+            var evidence = await WaitHealthyAsync(wait.Service, tools.Gate, cancellationToken).ConfigureAwait(false);
             if (evidence is not null)
             {
                 outcomes.Add(new StepOutcome(wait, StepResult.Failed, evidence.Reason, evidence));
@@ -271,13 +271,13 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                         break;
                     case RemoveContainerStep remove:
                         // Out of the front's rules (if the service has one) before it stops: scale down, a duplicate.
-                        fronts.Retire(remove.Container.Id);
-                        await fronts.RouteAsync(remove.Container.Stack, remove.Container.Service, cancellationToken).ConfigureAwait(false);
+                        tools.Fronts.Retire(remove.Container.Id);
+                        await tools.Fronts.RouteAsync(remove.Container.Stack, remove.Container.Service, cancellationToken).ConfigureAwait(false);
                         await RemoveContainerAsync(remove.Container, service, cancellationToken).ConfigureAwait(false);
                         outcomes.Add(new StepOutcome(step, StepResult.Succeeded, "removed"));
                         break;
                     case EnsureFrontStep ensure:
-                        await EnsureFrontAsync(ensure, scope, cancellationToken).ConfigureAwait(false);
+                        await EnsureFrontAsync(ensure, scope, tools.Fronts, cancellationToken).ConfigureAwait(false);
                         outcomes.Add(new StepOutcome(step, StepResult.Succeeded, "front forwards to the proven replicas"));
                         break;
                     default:
@@ -297,7 +297,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         // 2. A deploy is only a success when it is healthy: gate every container created or started.
         if (toGate.Count > 0 && service is not null)
         {
-            var evidences = await Task.WhenAll(toGate.Select(item => gate.WaitAsync(item.ContainerId, service, service.Update.Monitor, cancellationToken))).ConfigureAwait(false);
+            var evidences = await Task.WhenAll(toGate.Select(item => tools.Gate.WaitAsync(item.ContainerId, service, service.Update.Monitor, cancellationToken))).ConfigureAwait(false);
             foreach (var ((step, _), evidence) in toGate.Zip(evidences))
             {
                 outcomes.Add(evidence is null
@@ -306,7 +306,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
             }
 
             // Behind a front, the containers that passed go into its rules now (those that failed do not).
-            await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
+            await tools.Fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
 
             var firstFailure = evidences.FirstOrDefault(evidence => evidence is not null);
             if (firstFailure is not null)
@@ -319,7 +319,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         var replacements = serviceSteps.OfType<ReplaceContainerStep>().ToList();
         if (replacements.Count > 0)
         {
-            var (outcome, rolloutSteps) = await rollouts.RunAsync(replacements, scope, progress, cancellationToken).ConfigureAwait(false);
+            var (outcome, rolloutSteps) = await tools.Rollouts.RunAsync(replacements, scope, progress, cancellationToken).ConfigureAwait(false);
             outcomes.AddRange(rolloutSteps);
             return outcome;
         }
@@ -332,7 +332,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
     /// names (a reconnect per network; the rules do not depend on its addresses). A front whose rules
     /// cannot be installed is removed again: it must never answer for the service without forwarding.
     /// </summary>
-    private async Task EnsureFrontAsync(EnsureFrontStep ensure, ExecutionScope scope, CancellationToken cancellationToken)
+    private async Task EnsureFrontAsync(EnsureFrontStep ensure, ExecutionScope scope, FrontRouter fronts, CancellationToken cancellationToken)
     {
         if (ensure.Existing is { } stale)
         {
@@ -353,8 +353,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
 
         foreach (var network in ensure.Front.Networks)
         {
-            await engine.DisconnectNetworkAsync(frontId, network.EngineName, cancellationToken).ConfigureAwait(false);
-            await engine.ConnectNetworkAsync(frontId, network.EngineName, network.Aliases, cancellationToken).ConfigureAwait(false);
+            await engine.ReconnectWithAliasesAsync(frontId, network.EngineName, network.Aliases, cancellationToken).ConfigureAwait(false);
         }
     }
 
