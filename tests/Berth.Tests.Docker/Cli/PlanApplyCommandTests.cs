@@ -58,9 +58,7 @@ public sealed class PlanApplyCommandTests
     public async Task Apply_FromGit_RunsOnePassFromTheBranchTip()
     {
         await using var harness = new ReconcileHarness();
-        using var example = TestRepository.FromExample(harness.Host);
-        using var git = new GitRepository();
-        git.CopyFrom(example.Directory);
+        using var git = GitRepository.WithExample(harness.Host);
         var commit = git.CommitAndPush("desired state");
         using var state = TestRepository.Empty(harness.Host + "-state");
 
@@ -79,9 +77,7 @@ public sealed class PlanApplyCommandTests
     public async Task PlanGit_WhileTheDaemonHoldsTheStateDirectory_PreviewsFromATemporaryCloneAndWritesNothingThere()
     {
         await using var harness = new ReconcileHarness();
-        using var example = TestRepository.FromExample(harness.Host);
-        using var git = new GitRepository();
-        git.CopyFrom(example.Directory);
+        using var git = GitRepository.WithExample(harness.Host);
         var commit = git.CommitAndPush("desired state");
         using var state = TestRepository.Empty(harness.Host + "-state");
         using var daemon = Berth.Reconciler.State.StateDirectoryLock.Acquire(state.Directory, "berth daemon");

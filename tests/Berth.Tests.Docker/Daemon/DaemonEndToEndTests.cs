@@ -14,12 +14,9 @@ public sealed class DaemonEndToEndTests
     /// </summary>
     private sealed class Scenario : IAsyncDisposable
     {
-        private readonly TestRepository example;
-
-        private Scenario(ReconcileHarness harness, TestRepository example, GitRepository git, string firstCommit)
+        private Scenario(ReconcileHarness harness, GitRepository git, string firstCommit)
         {
             Harness = harness;
-            this.example = example;
             Git = git;
             FirstCommit = firstCommit;
         }
@@ -38,16 +35,14 @@ public sealed class DaemonEndToEndTests
         public string? TrustedSigningKey { get; private init; }
 
         /// <param name="requireSignatures">Require SSH-signed commits; the first commit is signed by the one trusted key.</param>
-        /// <param name="changeExample">Edits the example before the first commit.</param>
-        public static async Task<Scenario> StartAsync(EngineSocketForwarder? engine = null, string interval = "2s", bool requireSignatures = false, Action<TestRepository, string>? changeExample = null)
+        /// <param name="changeExample">Edits the example in the work tree before the first commit.</param>
+        public static async Task<Scenario> StartAsync(EngineSocketForwarder? engine = null, string interval = "2s", bool requireSignatures = false, Action<GitRepository, string>? changeExample = null)
         {
             var harness = new ReconcileHarness();
-            var example = TestRepository.FromExample(harness.Host);
-            changeExample?.Invoke(example, harness.Host);
-            var git = new GitRepository();
-            git.CopyFrom(example.Directory);
+            var git = GitRepository.WithExample(harness.Host);
+            changeExample?.Invoke(git, harness.Host);
             var (trustedKey, allowedSigners) = requireSignatures ? git.CreateSshSigningKey("trusted", "ops@berth.invalid") : (null, null);
-            var scenario = new Scenario(harness, example, git, git.CommitAndPush("initial desired state", sshSigningKey: trustedKey)) { TrustedSigningKey = trustedKey };
+            var scenario = new Scenario(harness, git, git.CommitAndPush("initial desired state", sshSigningKey: trustedKey)) { TrustedSigningKey = trustedKey };
             scenario.Daemon = await RealDaemon.StartAsync(harness.Host, git, engine?.DockerHost, interval, allowedSigners);
             await scenario.Daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == scenario.FirstCommit, "the first commit to be applied", Converge);
             return scenario;
@@ -58,7 +53,6 @@ public sealed class DaemonEndToEndTests
             await Daemon.DisposeAsync();
             await Harness.DisposeAsync();
             Git.Dispose();
-            example.Dispose();
         }
     }
 
@@ -248,9 +242,7 @@ public sealed class DaemonEndToEndTests
     public async Task Daemon_HostNotInTheInventory_StallsSayingSoAndCreatesNothing()
     {
         await using var harness = new ReconcileHarness();
-        using var example = TestRepository.FromExample(harness.Host);
-        using var git = new GitRepository();
-        git.CopyFrom(example.Directory);
+        using var git = GitRepository.WithExample(harness.Host);
         var commit = git.CommitAndPush("desired state");
         var typo = harness.Host + "-typo";
         await using var daemon = await RealDaemon.StartAsync(typo, git);
@@ -342,10 +334,10 @@ public sealed class DaemonEndToEndTests
     public async Task Daemon_FrontRestartedOrReplicaDeadOutsideAPass_IsHandledAtOnceNotAtTheNextInterval()
     {
         // A poll interval of an hour: only the engine's event can bring the front back in time.
-        await using var scenario = await Scenario.StartAsync(interval: "1h", changeExample: (example, host) =>
+        await using var scenario = await Scenario.StartAsync(interval: "1h", changeExample: (git, host) =>
         {
             var compose = $"stacks/{host}/compose.yaml";
-            example.Write(compose, example.Read(compose).Replace("    deploy:\n      replicas: 2", "    x-berth: { front: true }\n    deploy:\n      replicas: 2", StringComparison.Ordinal));
+            git.Write(compose, git.Read(compose).Replace("    deploy:\n      replicas: 2", "    x-berth: { front: true }\n    deploy:\n      replicas: 2", StringComparison.Ordinal));
         });
         var (harness, daemon) = (scenario.Harness, scenario.Daemon);
         var front = await harness.InspectAsync($"{harness.Host}-web-front");

@@ -19,6 +19,15 @@ public sealed class GitRepository : IDisposable
         Git(WorkDirectory, "config", "user.name", "berth test");
     }
 
+    /// <summary>A repository whose work tree holds examples/repo for this host identity (<see cref="TestRepository.FromExample"/>), not committed yet.</summary>
+    public static GitRepository WithExample(string hostIdentity)
+    {
+        using var example = TestRepository.FromExample(hostIdentity);
+        var git = new GitRepository();
+        git.CopyFrom(example.Directory);
+        return git;
+    }
+
     /// <summary>The URL the daemon is configured with (a path: the local transport).</summary>
     public string BareDirectory => Path.Combine(root, "remote.git");
 

@@ -19,9 +19,7 @@ public sealed class DaemonScrapeTests
     public async Task Dashboard_ScrapingARealDaemon_EveryPanelQueryAndAlertIsValidAndPanelsHaveData()
     {
         await using var harness = new ReconcileHarness();
-        using var example = TestRepository.FromExample(harness.Host);
-        using var git = new GitRepository();
-        git.CopyFrom(example.Directory);
+        using var git = GitRepository.WithExample(harness.Host);
         var first = git.CommitAndPush("initial desired state");
         await using var engine = new EngineSocketForwarder();
         engine.Start();
