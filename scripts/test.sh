@@ -9,16 +9,27 @@ scripts/build-test-images.sh
 scripts/ensure-prometheus.sh
 scripts/ensure-git-tools.sh
 scripts/build-systemd-image.sh
+scripts/remove-stale-test-resources.sh
 dotnet build Reconciler.sln -c Release --nologo -v quiet
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+results=$(mktemp -d)
+trap 'rm -rf "$log" "$results"' EXIT
 set +e
 # -m:1: one test project at a time. The engine, git and Prometheus projects each load the 2 cores
 # with containers and servers; run together they starve each other's timing-sensitive probes.
-dotnet test Reconciler.sln -c Release --no-build --nologo -m:1 "$@" 2>&1 | tee "$log"
+# The TRX files only feed the list of slowest tests below (CI's time is limited: it shows where it goes).
+dotnet test Reconciler.sln -c Release --no-build --nologo -m:1 \
+  --results-directory "$results" --logger "trx;LogFilePrefix=berth" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
+
+# The slowest tests of the run, in seconds: where the suite's time goes.
+echo "slowest tests:"
+cat "$results"/*.trx 2>/dev/null \
+  | sed -n 's/.*<UnitTestResult [^>]*testName="\([^"]*\)"[^>]*duration="\([0-9]*\):\([0-9]*\):\([0-9.]*\)".*/\2 \3 \4 \1/p' \
+  | awk '{ printf "%8.1f s  %s\n", $1 * 3600 + $2 * 60 + $3, substr($0, index($0, $4)) }' \
+  | sort -rn | head -n 15 || true
 
 # Sum the per-project summaries ("Passed!  - Failed: 0, Passed: 12, Skipped: 0, ...").
 awk '/(Passed|Failed)! +- +Failed:/ {

@@ -145,7 +145,10 @@ public sealed class CreateParametersTests
 
         // What the process inside sees, for the fields where the inspect value alone proves little.
         Assert.Equal("1000", (await harness.ExecAsync(name, "id", "-u")).Trim());
-        Assert.Equal("1024", (await harness.ExecAsync(name, "sh", "-c", "ulimit -n")).Trim());
+        // The container's own process (PID 1), not an exec'd shell: on a freshly installed engine an exec
+        // gets the hard limit as its soft limit, while the service's process gets exactly what berth set.
+        Assert.Matches(@"^Max open files\s+1024\s+2048\s+files\s*$",
+            (await harness.ExecAsync(name, "grep", "Max open files", "/proc/1/limits")).Trim());
         Assert.Equal("read-only", (await harness.ExecAsync(name, "sh", "-c", "touch /probe 2>/dev/null && echo writable || echo read-only")).Trim());
         Assert.Equal("writable", (await harness.ExecAsync(name, "sh", "-c", "touch /scratch/probe && echo writable")).Trim());
         Assert.Contains("10.9.8.7\tberth.test", await harness.ExecAsync(name, "cat", "/etc/hosts"), StringComparison.Ordinal);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text;
 
@@ -183,15 +184,31 @@ public sealed class DesiredStateRepository : IDisposable
         }
     }
 
-    /// <summary>The default bridge's gateway, as the engine reports it (172.17.0.1 unless the engine is configured otherwise).</summary>
+    /// <summary>
+    /// The default bridge's gateway: the IPv4 address of the bridge's interface on this machine (docker0
+    /// unless the engine is configured otherwise), where containers on the bridge reach the host.
+    /// </summary>
+    /// <remarks>
+    /// The interface, not the engine's IPAM config, is the source of truth: a freshly installed engine
+    /// (docker.io 20.10.24 on first start) reports only the subnet (<c>{"Config":[{"Subnet":"172.17.0.0/16"}]}</c>)
+    /// and no gateway, while an engine with history lists one. Both put the address on the interface.
+    /// </remarks>
     private static async Task<IPAddress> BridgeGatewayAsync()
     {
         var inspect = await Command.CheckedAsync(SystemdContainer.DockerCli,
-            ["network", "inspect", "bridge", "--format", "{{range .IPAM.Config}}{{.Gateway}} {{end}}"], GitTimeout);
-        var gateway = inspect.Stdout.Split(' ', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(text => IPAddress.TryParse(text, out var address) ? address : null)
-            .FirstOrDefault(address => address?.AddressFamily == AddressFamily.InterNetwork);
-        return gateway ?? throw new InvalidOperationException($"the engine's bridge network has no IPv4 gateway: {inspect.Stdout}");
+            ["network", "inspect", "bridge", "--format", "{{index .Options \"com.docker.network.bridge.name\"}}"], GitTimeout);
+        var interfaceName = inspect.Stdout.Trim();
+        if (interfaceName.Length == 0)
+        {
+            throw new InvalidOperationException("the engine's default bridge network names no host interface (option com.docker.network.bridge.name)");
+        }
+
+        var bridge = NetworkInterface.GetAllNetworkInterfaces().FirstOrDefault(candidate => candidate.Name == interfaceName)
+            ?? throw new InvalidOperationException($"the engine's bridge interface {interfaceName} does not exist on this machine");
+        return bridge.GetIPProperties().UnicastAddresses
+                   .Select(unicast => unicast.Address)
+                   .FirstOrDefault(address => address.AddressFamily == AddressFamily.InterNetwork)
+               ?? throw new InvalidOperationException($"the engine's bridge interface {interfaceName} has no IPv4 address");
     }
 
     private async Task<string> CommitAndPushAsync(string message)
