@@ -67,6 +67,7 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
                 Label(labels, BerthLabels.ReplacementOf))
             {
                 Addresses = snapshot.Addresses,
+                AnonymousVolumePaths = snapshot.AnonymousVolumePaths,
             });
         }
 

@@ -32,9 +32,11 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
         var temporaryName = ContainerNames.ReplacementFor(containerName, service.ConfigHash);
 
         // The replacement takes the current container's anonymous volumes over (as docker compose
-        // does). Start-first would then run two containers on one data directory (two database
-        // processes on one volume), which the planner cannot foresee: it does not read images'
-        // VOLUME paths. Such a replica is replaced stop-first, whatever the order.
+        // does), so start-first would run two containers on one data directory (two database
+        // processes on one volume). The planner already replaces a replica that observe saw with
+        // anonymous volumes stop-first, and says so in the plan (RolloutOrder.ForReplacement). This
+        // check stays for what observe did not see: a rollback, whose current container is the one
+        // this pass created, and a container re-created between observe and execute.
         // The same inspect gives start-first the networks to take the old container out of.
         // A front's rules name containers by id; a rollback passes the name.
         var hasFront = fronts.HasFront(service.Stack, service.Name);

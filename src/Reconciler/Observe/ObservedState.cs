@@ -46,6 +46,13 @@ public sealed record ObservedContainer(
 
     /// <summary>Its IPv4 address per network while it runs (what a front forwards to).</summary>
     public ImmutableSortedDictionary<string, string> Addresses { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
+
+    /// <summary>
+    /// Where it mounts anonymous volumes (the engine named them; from the image's VOLUME or a Compose
+    /// volume without a source), sorted. A replacement takes them over, so the planner replaces such a
+    /// replica stop-first (<see cref="Planning.RolloutOrder.ForReplacement"/>).
+    /// </summary>
+    public ImmutableArray<string> AnonymousVolumePaths { get; init; } = [];
 }
 
 /// <summary>A service's front (x-berth.front), as listed by the engine; never counted as a replica.</summary>

@@ -57,8 +57,11 @@ public sealed record StartContainerStep(ServiceSpec Service, ObservedContainer C
 public sealed record ReplaceContainerStep(
     ServiceSpec Service, int Replica, string ContainerName, ObservedContainer Current, UpdateOrder Order, string Cause) : PlanStep(Cause)
 {
+    /// <summary>Why <see cref="Order"/> differs from the service's own order (see <see cref="RolloutOrder.ForReplacement"/>); null when it does not.</summary>
+    public string? OrderReason { get; init; }
+
     public override string Action =>
-        $"replace container {ContainerName} ({Service.QualifiedName} #{Replica.ToString(CultureInfo.InvariantCulture)}, {(Order == UpdateOrder.StartFirst ? "start-first" : "stop-first")})";
+        $"replace container {ContainerName} ({Service.QualifiedName} #{Replica.ToString(CultureInfo.InvariantCulture)}, {(Order == UpdateOrder.StartFirst ? "start-first" : "stop-first")}{(OrderReason is null ? string.Empty : ": " + OrderReason)})";
 
     public override string? QualifiedService => Service.QualifiedName;
 }

@@ -300,8 +300,8 @@ public static class Planner
                     continue;
                 }
 
-                var order = RolloutOrder.For(service, service.Update);
-                steps.Add(new ReplaceContainerStep(service, replica, name, current, order, replaceCause) { RepairsDrift = isDrift });
+                var (order, orderReason) = RolloutOrder.ForReplacement(service, current);
+                steps.Add(new ReplaceContainerStep(service, replica, name, current, order, replaceCause) { RepairsDrift = isDrift, OrderReason = orderReason });
                 continue;
             }
 

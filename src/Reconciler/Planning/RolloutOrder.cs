@@ -1,3 +1,4 @@
+using Berth.Reconciler.Observe;
 using Berth.Reconciler.Spec.Model;
 
 namespace Berth.Reconciler.Planning;
@@ -29,5 +30,24 @@ public static class RolloutOrder
         }
 
         return UpdateOrder.StartFirst;
+    }
+
+    /// <summary>
+    /// The order for replacing <paramref name="current"/>, and why when it is not the service's own
+    /// order: a replica with anonymous volumes is replaced stop-first whatever the order, because its
+    /// replacement takes those volumes over (as docker compose does), and start-first would run two
+    /// containers on one data directory (two database processes on one volume). Decided here, from
+    /// what observe saw, so that `berth plan` shows the order `apply` uses.
+    /// </summary>
+    public static (UpdateOrder Order, string? Reason) ForReplacement(ServiceSpec service, ObservedContainer current)
+    {
+        var order = For(service, service.Update);
+        if (order == UpdateOrder.StartFirst && !current.AnonymousVolumePaths.IsEmpty)
+        {
+            var (volumes, pass) = current.AnonymousVolumePaths.Length == 1 ? ("volume", "passes") : ("volumes", "pass");
+            return (UpdateOrder.StopFirst, $"its anonymous {volumes} {string.Join(", ", current.AnonymousVolumePaths)} {pass} to the replacement");
+        }
+
+        return (order, null);
     }
 }

@@ -74,6 +74,32 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void Plan_ReplicaWithAnonymousVolumes_ReplacesItStopFirstAndSaysWhy()
+    {
+        // Start-first is the service's order, but replica 1 mounts anonymous volumes its replacement
+        // takes over: two containers on one data directory must never run, and the plan says so.
+        var before = Shop(Web);
+        var changed = Web.WithEnvironment("GREETING", "hi");
+        var observed = TestObserved.Matching(before);
+        observed = observed with
+        {
+            Containers = [.. observed.Containers.Select(container => container.Replica == 1
+                ? container with { AnonymousVolumePaths = ["/cache", "/var/lib/data"] }
+                : container)],
+        };
+
+        var text = PlanText(Shop(changed), observed, TestObserved.Applied(Host, Web));
+
+        Assert.Equal(
+            """
+            plan for host host-a: 2 changes
+              replace container shop-web-1 (shop/web #1, stop-first: its anonymous volumes /cache, /var/lib/data pass to the replacement): config changed: environment
+              replace container shop-web-2 (shop/web #2, start-first): config changed: environment
+
+            """, text);
+    }
+
+    [Fact]
     public void Plan_ImageTagMovedToAnotherId_ReplacesWithImageChanged()
     {
         var desired = Shop(Web);
