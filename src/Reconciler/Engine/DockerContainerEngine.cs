@@ -75,12 +75,14 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
         var foreignNetworks = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
         foreach (var network in await client.Networks.ListNetworksAsync(new NetworksListParameters(), cancellationToken).ConfigureAwait(false))
         {
-            if (BerthLabels.IsOwnedBy(network.Labels, hostIdentity))
+            // berth labels every network and volume it creates with its stack: one with the owner labels
+            // but no stack was not made by berth (by hand, another tool, forged) and is left alone.
+            if (BerthLabels.IsOwnedBy(network.Labels, hostIdentity) && Label(network.Labels, BerthLabels.Stack) is { } networkStack)
             {
                 networks.Add(new ObservedNetwork(
                     network.ID,
                     network.Name,
-                    network.Labels![BerthLabels.Stack],
+                    networkStack,
                     Label(network.Labels, BerthLabels.ResourceKey) ?? network.Name,
                     new ObservedNetworkSettings(network.Driver ?? string.Empty, Sorted(network.Options), BerthLabels.UserLabels(network.Labels), network.Internal)));
             }
@@ -95,11 +97,11 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
         var volumeList = await client.Volumes.ListAsync(new VolumesListParameters(), cancellationToken).ConfigureAwait(false);
         foreach (var volume in volumeList.Volumes ?? [])
         {
-            if (BerthLabels.IsOwnedBy(volume.Labels, hostIdentity))
+            if (BerthLabels.IsOwnedBy(volume.Labels, hostIdentity) && Label(volume.Labels, BerthLabels.Stack) is { } volumeStack)
             {
                 volumes.Add(new ObservedVolume(
                     volume.Name,
-                    volume.Labels![BerthLabels.Stack],
+                    volumeStack,
                     Label(volume.Labels, BerthLabels.ResourceKey) ?? volume.Name,
                     new ObservedVolumeSettings(volume.Driver ?? string.Empty, Sorted(volume.Options), BerthLabels.UserLabels(volume.Labels))));
             }

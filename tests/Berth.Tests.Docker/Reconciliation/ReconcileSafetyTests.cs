@@ -97,6 +97,30 @@ public sealed class ReconcileSafetyTests
     }
 
     [Fact]
+    public async Task Apply_NetworkAndVolumeWithBerthsOwnerLabelsButNoStack_AreLeftAloneAndThePassGoesOn()
+    {
+        // berth always labels what it creates with its stack. A network or volume that carries only the
+        // owner labels (made by hand, by another tool, or forged) must neither stop every pass (observe
+        // used to throw on the missing label) nor be treated as berth's: it is left alone.
+        await using var harness = new ReconcileHarness();
+        var (withDb, _) = DbStates(harness);
+        var ownerLabels = new Dictionary<string, string>(harness.Scope.Labels)
+        {
+            ["io.berth.managed-by"] = "berth",
+            ["io.berth.host"] = harness.Host,
+        };
+        var network = await harness.Client.Networks.CreateNetworkAsync(new NetworksCreateParameters { Name = $"{harness.StackName}_stray", Labels = ownerLabels });
+        await harness.Client.Volumes.CreateAsync(new VolumesCreateParameters { Name = $"{harness.StackName}_stray", Labels = ownerLabels });
+
+        await harness.ApplyConvergedAsync(withDb);
+
+        Assert.True((await harness.InspectAsync($"{harness.StackName}-db-1")).State.Running);
+        Assert.Equal(network.ID, (await harness.Client.Networks.InspectNetworkAsync(network.ID)).ID);
+        Assert.Equal($"{harness.StackName}_stray", (await harness.Client.Volumes.InspectAsync($"{harness.StackName}_stray")).Name);
+        Assert.False((await harness.PlanAsync(withDb)).HasChanges);
+    }
+
+    [Fact]
     public async Task Apply_NetworkAndVolumeSettingsChanged_ReportsWhatDiffersAndTouchesNothing()
     {
         await using var harness = new ReconcileHarness();
