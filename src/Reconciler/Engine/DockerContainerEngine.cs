@@ -144,16 +144,9 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
     public async Task PullImageAsync(string imageReference, CancellationToken cancellationToken)
     {
         var (repository, tag) = SplitReference(imageReference);
-        string? error = null;
-        var progress = new Progress<JSONMessage>(message =>
-        {
-            if (!string.IsNullOrEmpty(message.Error?.Message))
-            {
-                error = message.Error.Message;
-            }
-        });
-        await client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, null, progress, cancellationToken).ConfigureAwait(false);
-        if (error is not null)
+        var stream = new EngineStreamErrors();
+        await client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, null, stream, cancellationToken).ConfigureAwait(false);
+        if (stream.Error is { } error)
         {
             throw new ImagePullException(imageReference, error);
         }
@@ -323,10 +316,9 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
         }
 
         using var tarball = FrontImage.Tarball(busybox);
-        string? error = null;
-        var progress = new Progress<JSONMessage>(message => error = string.IsNullOrEmpty(message.Error?.Message) ? error : message.Error.Message);
-        await client.Images.CreateImageAsync(new ImagesCreateParameters { FromSrc = "-", Repo = FrontImage.Repository, Tag = tag }, tarball, null, progress, cancellationToken).ConfigureAwait(false);
-        if (error is not null)
+        var stream = new EngineStreamErrors();
+        await client.Images.CreateImageAsync(new ImagesCreateParameters { FromSrc = "-", Repo = FrontImage.Repository, Tag = tag }, tarball, null, stream, cancellationToken).ConfigureAwait(false);
+        if (stream.Error is { } error)
         {
             throw new FrontRoutingException($"could not import the front image {reference}: {error}");
         }

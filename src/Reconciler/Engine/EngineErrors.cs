@@ -76,7 +76,7 @@ public static class EngineErrors
 
 /// <summary>A pull that the engine started but reported as failed in its progress stream.</summary>
 public sealed class ImagePullException(string imageReference, string engineMessage)
-    : InvalidOperationException($"pulling {imageReference} failed: {engineMessage}")
+    : Exception($"pulling {imageReference} failed: {engineMessage}")
 {
     public string ImageReference { get; } = imageReference;
 

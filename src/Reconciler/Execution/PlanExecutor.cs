@@ -427,14 +427,16 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
 
             return new StepOutcome(step, StepResult.Succeeded, "done");
         }
-        catch (Exception exception) when (exception is DockerApiException or InvalidOperationException || (EngineErrors.IsTransient(exception) && !cancellationToken.IsCancellationRequested))
+        // Only what the engine answered: an unexpected step is berth's own bug and must not pass for
+        // a failed removal that the next pass retries.
+        catch (Exception exception) when (exception is DockerApiException or ImagePullException || (EngineErrors.IsTransient(exception) && !cancellationToken.IsCancellationRequested))
         {
             // A failed removal stays on the list: the next pass plans it again (Flux's habit). A pull
             // that failed on the network is transient: the pass is retried with backoff.
             var message = exception switch
             {
                 DockerApiException apiException => EngineError(apiException),
-                InvalidOperationException => exception.Message,
+                ImagePullException => exception.Message,
                 _ => $"engine unavailable: {TransientMessage(exception)}",
             };
             progress(new ProgressEvent(null, $"{step.Action} failed: {message}"));
