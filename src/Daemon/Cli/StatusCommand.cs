@@ -32,7 +32,14 @@ internal static class StatusCommand
             }
 
             // Without the token (not root) the status still comes, without rollout evidence (log lines).
-            var token = DaemonToken.TryRead(parseResult.GetValue(TokenFileOption), parseResult.GetValue(ConfigOption)!, out _);
+            var tokenFile = parseResult.GetValue(TokenFileOption);
+            var token = DaemonToken.TryRead(tokenFile, parseResult.GetValue(ConfigOption)!, out var tokenProblem);
+            if (token is null && tokenFile is not null)
+            {
+                // Asked for by name, so worth saying; the default file is unreadable for every non-root user, which is normal.
+                await stderr.WriteLineAsync($"berth status: {tokenProblem}; showing the status without rollout evidence").ConfigureAwait(false);
+            }
+
             using var client = new DaemonClient(url, token);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(30));

@@ -4,7 +4,7 @@ namespace Berth.Daemon.Http;
 /// Rate-limits the warning logged for a rejected webhook: one line per source address per interval,
 /// the next one saying how many were not logged in between. Without it every forged request is a
 /// journal line, and a flood fills the journal (and rotates out what matters). The counts are in
-/// /metrics regardless (berth_webhooks_total{result="rejected"}).
+/// /metrics regardless (berth_webhook_deliveries_total{result="rejected"}).
 /// </summary>
 public sealed class RejectionLogLimiter(TimeProvider time, TimeSpan? interval = null, int maxSources = RejectionLogLimiter.DefaultMaxSources)
 {
