@@ -55,12 +55,12 @@ internal static class DaemonEndpoints
         });
 
         // Anyone local may read the status; rollout evidence (container log lines) only with the token.
-        app.MapGet("/status", (HttpRequest request, IStatusSource status, ApiToken token) =>
+        app.MapGet("/status", (HttpRequest request, HttpResponse response, IStatusSource status, ApiToken token) =>
         {
             var presented = token.Check(request.Headers.Authorization.ToString());
             if (presented == ApiToken.Presented.Invalid)
             {
-                return Unauthorized();
+                return Unauthorized(response);
             }
 
             var snapshot = presented == ApiToken.Presented.Valid ? status.Current : StatusRedaction.WithoutEvidence(status.Current);
@@ -80,7 +80,12 @@ internal static class DaemonEndpoints
         {
             if (token.Check(request.Headers.Authorization.ToString()) != ApiToken.Presented.Valid)
             {
-                return Unauthorized();
+                return Unauthorized(response);
+            }
+
+            if (!TryParseRetryFailed(request.Query["retry-failed"], out var retryFailed))
+            {
+                return Results.Text("retry-failed must be true or false\n", statusCode: 400);
             }
 
             if (!limiter.TryAcquire(out var retryAfter))
@@ -88,11 +93,6 @@ internal static class DaemonEndpoints
                 var seconds = (int)Math.Ceiling(retryAfter.TotalSeconds);
                 response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return Results.Text($"too many syncs; try again in {seconds} s\n", statusCode: 429);
-            }
-
-            if (!TryParseRetryFailed(request.Query["retry-failed"], out var retryFailed))
-            {
-                return Results.Text("retry-failed must be true or false\n", statusCode: 400);
             }
 
             try
@@ -111,10 +111,13 @@ internal static class DaemonEndpoints
         MapWebhook(app, WebhookProvider.Gitea, config.Webhooks.Gitea, config.Source.Branch);
     }
 
-    private static IResult Unauthorized() =>
-        Results.Text(
+    private static IResult Unauthorized(HttpResponse response)
+    {
+        response.Headers.WWWAuthenticate = "Bearer";
+        return Results.Text(
             "this needs the daemon's API token (Authorization: Bearer); `berth sync` and `berth status` send it when run as root (see docs/daemon.md)\n",
             statusCode: 401);
+    }
 
     /// <summary>Absent means false; "true"/"false" in any case; anything else is an error, not a silent false.</summary>
     internal static bool TryParseRetryFailed(Microsoft.Extensions.Primitives.StringValues values, out bool retryFailed)
@@ -148,7 +151,14 @@ internal static class DaemonEndpoints
                 // One line per source per interval: a flood of forged requests must not fill the journal.
                 if (rejectionLog.ShouldLog(context.Connection.RemoteIpAddress?.ToString(), out var source, out var suppressed))
                 {
-                    HttpLog.WebhookRejected(logger, provider.Name, source, decision.Detail, suppressed);
+                    if (suppressed == 0)
+                    {
+                        HttpLog.WebhookRejected(logger, provider.Name, source, decision.Detail);
+                    }
+                    else
+                    {
+                        HttpLog.WebhookRejectedAfterSuppressed(logger, provider.Name, source, decision.Detail, suppressed);
+                    }
                 }
             }
             else

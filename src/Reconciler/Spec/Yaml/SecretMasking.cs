@@ -13,8 +13,9 @@ namespace Berth.Reconciler.Spec.Yaml;
 /// quotes is derived from the secret (`unknown volume option 'tail'` for `ro,${SECRET}`).</item>
 /// <item>Any other error: a quoted part that is exactly a secret (however short), or contains one of 4
 /// characters or more other than as a segment of a dotted key path ('services.postgres.tty'), is masked.
-/// A secret equal to a whole quoted name is masked there too: the text cannot tell the two apart. This is the net for secrets that reach a message by another road, such as
-/// a resource name built from a secret and reported at its service.</item>
+/// A secret equal to a whole quoted name is masked there too: the text cannot tell the two apart. This
+/// is the net for secrets that reach a message by another road, such as a resource name built from a
+/// secret and reported at its service.</item>
 /// </list>
 /// </summary>
 internal static partial class SecretMasking
