@@ -67,7 +67,6 @@ public sealed class HttpAccessProcessTests
     [Theory]
     [InlineData("status")]
     [InlineData("sync")]
-    [InlineData("metrics")]
     public async Task Request_WithAForeignHostHeader_IsRefused(string path)
     {
         await using var daemon = await StartedAfterStartupPassAsync();
@@ -78,6 +77,20 @@ public sealed class HttpAccessProcessTests
         using var response = await daemon.Http.SendAsync(request);
 
         Assert.Equal(HttpStatusCode.MisdirectedRequest, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("metrics")]
+    [InlineData("healthz")]
+    public async Task Probe_ScrapedUnderTheHostsOwnName_IsServed(string path)
+    {
+        await using var daemon = await StartedAfterStartupPassAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(path, UriKind.Relative));
+        request.Headers.Host = $"web-1.example.internal:{daemon.BaseUrl.Port}";
+
+        using var response = await daemon.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     [Fact]

@@ -19,15 +19,24 @@ internal static class DaemonEndpoints
     /// <summary>Where webhooks arrive; they are exempt from the browser checks (see <see cref="RequestGuard"/>).</summary>
     public const string WebhookPathPrefix = "/webhooks/";
 
+    /// <summary>
+    /// Probes and metrics are scraped by monitoring under whatever name it knows the host by
+    /// (packaging/prometheus/scrape-config.yml: web-1.example.internal:9750), so they skip the Host check;
+    /// they are also what issue 21 keeps open without a token on a non-loopback listener.
+    /// </summary>
+    private static readonly string[] AnyHostPaths = ["/healthz", "/readyz", "/metrics"];
+
     /// <summary>Refuses foreign Host names and cross-site browser requests before any endpoint but the webhooks runs.</summary>
     public static void UseRequestGuard(IApplicationBuilder app, RequestGuard guard)
     {
         app.Use(async (context, next) =>
         {
-            if (!context.Request.Path.StartsWithSegments(WebhookPathPrefix.TrimEnd('/'), StringComparison.Ordinal))
+            var path = context.Request.Path;
+            if (!path.StartsWithSegments(WebhookPathPrefix.TrimEnd('/'), StringComparison.Ordinal))
             {
                 var headers = context.Request.Headers;
-                if (guard.Refusal(headers.Host.ToString(), name => headers.TryGetValue(name, out var value) ? value.ToString() : null) is { } refusal)
+                var checkHost = !AnyHostPaths.Any(anyHostPath => path.Equals(anyHostPath, StringComparison.Ordinal));
+                if (guard.Refusal(checkHost ? headers.Host.ToString() : null, name => headers.TryGetValue(name, out var value) ? value.ToString() : null) is { } refusal)
                 {
                     context.Response.StatusCode = refusal.StatusCode;
                     context.Response.ContentType = "text/plain; charset=utf-8";

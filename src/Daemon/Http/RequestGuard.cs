@@ -12,9 +12,10 @@ namespace Berth.Daemon.Http;
 public sealed class RequestGuard(IPEndPoint listen, IReadOnlyList<string> allowedHosts)
 {
     /// <summary>Null when the request may go on; else the status code and why.</summary>
+    /// <param name="hostHeader">The Host header to check, or null for a path that any Host may reach.</param>
     public (int StatusCode, string Reason)? Refusal(string? hostHeader, Func<string, string?> header)
     {
-        if (!IsHostAllowed(hostHeader))
+        if (hostHeader is not null && !IsHostAllowed(hostHeader))
         {
             return (421, "unknown Host header: berth answers to localhost, its listen address and http.allowedHosts only\n");
         }
