@@ -63,6 +63,7 @@ internal static class DaemonHost
 
         // Create the metrics now, not on first use: every known series must be there from the first scrape, at zero.
         app.Services.GetRequiredService<BerthMetrics>();
+        DaemonEndpoints.UseRequestGuard(app, new RequestGuard(config.Listen, config.Http.AllowedHosts));
         DaemonEndpoints.Map(app, config);
         return app;
     }
@@ -76,6 +77,11 @@ internal static class DaemonHost
         services.AddSingleton(config);
         services.AddSingleton(config.Reconcile);
         services.AddSingleton(TimeProvider.System);
+
+        // The API token exists before the listener answers: at start, written (or read) once.
+        services.AddSingleton(ApiToken.LoadOrCreate(config.Http, config.StateDir));
+        services.AddSingleton(provider => new SyncRateLimiter(provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => new RejectionLogLimiter(provider.GetRequiredService<TimeProvider>()));
 
         // Metrics on prometheus-net's default registry (what /metrics serves). Counters that describe
         // history (applied revision, last success) are restored from berth's state file at start.

@@ -15,7 +15,7 @@ public sealed class CliProcessTests
         await daemon.SetPassScriptAsync(PassScripts.Slow("feedfacecafebeef", delayMilliseconds: 1500));
 
         var stopwatch = Stopwatch.StartNew();
-        var (exitCode, stdout, stderr) = await DaemonProcess.RunCliAsync("sync", "--url", daemon.BaseUrl.ToString());
+        var (exitCode, stdout, stderr) = await DaemonProcess.RunCliAsync("sync", "--url", daemon.BaseUrl.ToString(), "--config", daemon.ConfigFile);
 
         Assert.True(exitCode == 0, $"exit {exitCode}\n{stdout}\n{stderr}\n{daemon.Output}");
         Assert.Contains("(Cli) Changed at feedfacecafebeef", stdout, StringComparison.Ordinal);
@@ -28,7 +28,7 @@ public sealed class CliProcessTests
         await using var daemon = await DaemonProcess.StartAsync(new DaemonSetup { PassScript = PassScripts.FailedRollout });
         await daemon.WaitUntilHealthyAsync();
 
-        var (exitCode, stdout, _) = await DaemonProcess.RunCliAsync("sync", "--url", daemon.BaseUrl.ToString());
+        var (exitCode, stdout, _) = await DaemonProcess.RunCliAsync("sync", "--url", daemon.BaseUrl.ToString(), "--config", daemon.ConfigFile);
 
         Assert.Equal(1, exitCode);
         Assert.Contains("Stalled (RolloutFailed)", stdout, StringComparison.Ordinal);
@@ -41,7 +41,7 @@ public sealed class CliProcessTests
         await daemon.WaitUntilHealthyAsync();
         await Deadline.UntilAsync(async () => (await daemon.GetStatusAsync()).LastAttempted, "the startup pass");
 
-        var (exitCode, stdout, stderr) = await DaemonProcess.RunCliAsync("status", "--url", daemon.BaseUrl.ToString());
+        var (exitCode, stdout, stderr) = await DaemonProcess.RunCliAsync("status", "--url", daemon.BaseUrl.ToString(), "--config", daemon.ConfigFile);
 
         Assert.True(exitCode == 0, stderr);
         Assert.Contains("Stalled      True    RolloutFailed", stdout, StringComparison.Ordinal);
@@ -57,7 +57,7 @@ public sealed class CliProcessTests
         await daemon.WaitUntilHealthyAsync();
         await Deadline.UntilAsync(async () => (await daemon.GetStatusAsync()).LastAttempted, "the startup pass");
 
-        var (exitCode, stdout, _) = await DaemonProcess.RunCliAsync("status", "--json", "--url", daemon.BaseUrl.ToString());
+        var (exitCode, stdout, _) = await DaemonProcess.RunCliAsync("status", "--json", "--url", daemon.BaseUrl.ToString(), "--config", daemon.ConfigFile);
 
         Assert.Equal(0, exitCode);
         var status = JsonSerializer.Deserialize(stdout, StatusJsonContext.Default.StatusSnapshot)!;

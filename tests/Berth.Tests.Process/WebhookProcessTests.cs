@@ -93,7 +93,7 @@ public sealed class WebhookProcessTests
     /// </summary>
     private static async Task AssertNoWebhookPassAsync(DaemonProcess daemon)
     {
-        using var sync = await daemon.Http.PostAsync(new Uri("sync", UriKind.Relative), content: null);
+        using var sync = await daemon.SyncWithTokenAsync();
         Assert.Equal(HttpStatusCode.OK, sync.StatusCode);
         var history = (await daemon.GetStatusAsync()).History;
         Assert.Equal(PassTrigger.Cli, history[0].Trigger);

@@ -5,19 +5,25 @@ using Berth.Reconciler.Loop;
 namespace Berth.Daemon.Cli;
 
 /// <summary>How `berth status` and `berth sync` talk to the running daemon.</summary>
-internal sealed class DaemonClient(Uri baseUrl) : IDisposable
+/// <param name="token">The daemon's API token, sent as a bearer header; null to ask anonymously (status without evidence).</param>
+internal sealed class DaemonClient(Uri baseUrl, string? token = null) : IDisposable
 {
     public static readonly string DefaultUrl = $"http://127.0.0.1:{DaemonConfig.DefaultPort}";
 
     // Timeouts come from the caller's token: `berth sync` waits as long as a pass takes.
-    private readonly HttpClient http = new() { BaseAddress = baseUrl, Timeout = Timeout.InfiniteTimeSpan };
+    private readonly HttpClient http = CreateHttpClient(baseUrl, token);
 
     public Uri BaseUrl => baseUrl;
 
     public async Task<(StatusSnapshot Snapshot, string Json)> GetStatusAsync(CancellationToken cancellationToken)
     {
         using var response = await http.GetAsync(new Uri("status", UriKind.Relative), cancellationToken).ConfigureAwait(false);
-        response.EnsureSuccessStatusCode();
+        if (!response.IsSuccessStatusCode)
+        {
+            var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            throw new HttpRequestException($"{(int)response.StatusCode} {response.ReasonPhrase}: {body.Trim()}");
+        }
+
         var json = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         var snapshot = System.Text.Json.JsonSerializer.Deserialize(json, StatusJsonContext.Default.StatusSnapshot)
             ?? throw new InvalidDataException("empty status document");
@@ -47,4 +53,15 @@ internal sealed class DaemonClient(Uri baseUrl) : IDisposable
     }
 
     public void Dispose() => http.Dispose();
+
+    private static HttpClient CreateHttpClient(Uri baseUrl, string? token)
+    {
+        var client = new HttpClient { BaseAddress = baseUrl, Timeout = Timeout.InfiniteTimeSpan };
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", Http.ApiToken.AuthorizationValue(token));
+        }
+
+        return client;
+    }
 }

@@ -43,7 +43,16 @@ internal static class DaemonUrl
         return $"http://{new IPEndPoint(address, endpoint.Port)}";
     }
 
-    private static IPEndPoint? TryReadListen(string configFile)
+    private static IPEndPoint? TryReadListen(string configFile) =>
+        TryReadRoot(configFile) is { } root
+        && root.Children.TryGetValue(new YamlScalarNode("listen"), out var listen)
+        && listen is YamlScalarNode { Value: { } text }
+        && IPEndPoint.TryParse(text, out var endpoint) && endpoint.Port != 0
+            ? endpoint
+            : null;
+
+    /// <summary>The config's top-level mapping, or null when the file is missing, unreadable or not YAML.</summary>
+    internal static YamlMappingNode? TryReadRoot(string configFile)
     {
         try
         {
@@ -53,12 +62,7 @@ internal static class DaemonUrl
                 stream.Load(reader);
             }
 
-            return stream.Documents.FirstOrDefault()?.RootNode is YamlMappingNode root
-                && root.Children.TryGetValue(new YamlScalarNode("listen"), out var listen)
-                && listen is YamlScalarNode { Value: { } text }
-                && IPEndPoint.TryParse(text, out var endpoint) && endpoint.Port != 0
-                ? endpoint
-                : null;
+            return stream.Documents.FirstOrDefault()?.RootNode as YamlMappingNode;
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or YamlDotNet.Core.YamlException)
         {

@@ -11,12 +11,15 @@ internal static class StatusCommand
 
     public static readonly Option<string> ConfigOption = DaemonUrl.CreateConfigOption();
 
+    public static readonly Option<string?> TokenFileOption = DaemonToken.CreateTokenFileOption();
+
     public static Command Build()
     {
         var command = new Command("status", "Show what runs, which revision, what failed and why");
         command.Options.Add(JsonOption);
         command.Options.Add(UrlOption);
         command.Options.Add(ConfigOption);
+        command.Options.Add(TokenFileOption);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var stdout = parseResult.InvocationConfiguration.Output;
@@ -28,7 +31,16 @@ internal static class StatusCommand
                 return ExitCodes.Error;
             }
 
-            using var client = new DaemonClient(url);
+            // Without the token (not root) the status still comes, without rollout evidence (log lines).
+            var tokenFile = parseResult.GetValue(TokenFileOption);
+            var token = DaemonToken.TryRead(tokenFile, parseResult.GetValue(ConfigOption)!, out var tokenProblem);
+            if (token is null && tokenFile is not null)
+            {
+                // Asked for by name, so worth saying; the default file is unreadable for every non-root user, which is normal.
+                await stderr.WriteLineAsync($"berth status: {tokenProblem}; showing the status without rollout evidence").ConfigureAwait(false);
+            }
+
+            using var client = new DaemonClient(url, token);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(30));
             try

@@ -10,6 +10,8 @@ internal static class SyncCommand
 
     public static readonly Option<string> ConfigOption = DaemonUrl.CreateConfigOption();
 
+    public static readonly Option<string?> TokenFileOption = DaemonToken.CreateTokenFileOption();
+
     public static readonly Option<TimeSpan> TimeoutOption = new("--timeout")
     {
         Description = "Give up waiting after this long (the pass still runs), e.g. 00:30:00. Default 30 minutes.",
@@ -26,6 +28,7 @@ internal static class SyncCommand
         var command = new Command("sync", "Ask the running daemon for a pass now and wait for its result");
         command.Options.Add(UrlOption);
         command.Options.Add(ConfigOption);
+        command.Options.Add(TokenFileOption);
         command.Options.Add(TimeoutOption);
         command.Options.Add(RetryFailedOption);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -39,7 +42,14 @@ internal static class SyncCommand
                 return ExitCodes.Error;
             }
 
-            using var client = new DaemonClient(url);
+            // /sync needs the token; without it the daemon would only answer 401, so say why here.
+            if (DaemonToken.TryRead(parseResult.GetValue(TokenFileOption), parseResult.GetValue(ConfigOption)!, out var tokenProblem) is not { } token)
+            {
+                await stderr.WriteLineAsync($"berth sync: the daemon's API token is needed: {tokenProblem}").ConfigureAwait(false);
+                return ExitCodes.Error;
+            }
+
+            using var client = new DaemonClient(url, token);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(parseResult.GetValue(TimeoutOption));
             try

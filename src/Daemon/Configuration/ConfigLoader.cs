@@ -14,7 +14,8 @@ namespace Berth.Daemon.Configuration;
 /// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec"];
+    private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec", "http"];
+    private static readonly string[] HttpKeys = ["tokenFile", "allowedHosts"];
     private static readonly string[] ReconcileKeys = ["interval", "jitter", "retryInitialDelay", "retryMaxDelay", "stuckPassAfter", "shutdownTimeout"];
     private static readonly string[] SourceKeys = ["url", "branch", "path", "fetchTimeout", "credentials", "signatures"];
     private static readonly string[] SpecKeys = ["hostEnvFiles"];
@@ -62,13 +63,14 @@ public static partial class ConfigLoader
         var source = ReadSource(section, baseDirectory, errors, out var sourceSection);
         var webhooks = ReadWebhooks(section.Section("webhooks", WebhookKeys), baseDirectory, errors);
         var spec = ReadSpec(section.Section("spec", SpecKeys), baseDirectory, errors);
+        var http = ReadHttp(section.Section("http", HttpKeys), baseDirectory, errors);
 
         if (errors.All.Count > 0 || source is null || sourceSection is null)
         {
             return new ConfigLoadResult(null, errors.All);
         }
 
-        var config = new DaemonConfig(file, host, listen, stateDir, dockerHost, logLevel, reconcile, source, webhooks, spec);
+        var config = new DaemonConfig(file, host, listen, stateDir, dockerHost, logLevel, reconcile, source, webhooks, spec, http);
 
         // The git source's own rules (which credentials a transport needs, ranges) come last: they are
         // about combinations of keys, and would repeat the errors above while a key is still wrong.

@@ -14,6 +14,7 @@ namespace Berth.Daemon.Configuration;
 /// <param name="StateDir">berth's own state (its git clone, what it applied). Default /var/lib/berth.</param>
 /// <param name="DockerHost">Docker Engine endpoint; null: $DOCKER_HOST, else unix:///var/run/docker.sock.</param>
 /// <param name="LogLevel">Minimum log level. Default Information.</param>
+/// <param name="Http">Who may use the HTTP API (config section <c>http:</c>).</param>
 public sealed record DaemonConfig(
     string ConfigFile,
     string Host,
@@ -24,7 +25,8 @@ public sealed record DaemonConfig(
     ReconcileLoopOptions Reconcile,
     GitSourceSettings Source,
     WebhookSettings Webhooks,
-    SpecSettings Spec)
+    SpecSettings Spec,
+    HttpSettings Http)
 {
     public const string DefaultPath = "/etc/berth/berth.yaml";
     public const int DefaultPort = 9750;
@@ -88,4 +90,29 @@ public sealed record SpecSettings(IReadOnlyList<string> HostEnvFiles)
     public bool Equals(SpecSettings? other) => other is not null && HostEnvFiles.SequenceEqual(other.HostEnvFiles);
 
     public override int GetHashCode() => HostEnvFiles.Aggregate(0, HashCode.Combine);
+}
+
+/// <summary>Access to the HTTP API (config section <c>http:</c>).</summary>
+/// <param name="TokenFile">
+/// The API token: a file the daemon reads at start (absolute path after loading). Null (the default):
+/// the daemon creates a fresh random token at each start in <c>&lt;stateDir&gt;/http-token</c>, mode 0600,
+/// which `berth sync` and `berth status` read when run as root.
+/// </param>
+/// <param name="AllowedHosts">
+/// Host names (besides localhost and IP addresses of the listener) accepted in a request's Host header,
+/// e.g. the name a reverse proxy forwards. Default: none. A name an attacker's DNS can point at the
+/// listener would let a web page read /status (DNS rebinding): list only names you control.
+/// </param>
+public sealed record HttpSettings(string? TokenFile, IReadOnlyList<string> AllowedHosts)
+{
+    public static readonly HttpSettings Default = new(null, []);
+
+    /// <summary>Shorter tokens are refused at start: the token is the only thing between a local user and `/sync`.</summary>
+    public const int MinimumTokenLength = 16;
+
+    // A record compares a list by reference; two configs with the same names are equal.
+    public bool Equals(HttpSettings? other) =>
+        other is not null && TokenFile == other.TokenFile && AllowedHosts.SequenceEqual(other.AllowedHosts, StringComparer.OrdinalIgnoreCase);
+
+    public override int GetHashCode() => HashCode.Combine(TokenFile, AllowedHosts.Count);
 }

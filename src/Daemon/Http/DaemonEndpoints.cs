@@ -16,6 +16,39 @@ internal static class DaemonEndpoints
     /// <summary>Push payloads are small; GitHub caps them at 25 MB, but a push with that much is not for us.</summary>
     public const long MaxWebhookBodyBytes = 5 * 1024 * 1024;
 
+    /// <summary>Where webhooks arrive; they are exempt from the browser checks (see <see cref="RequestGuard"/>).</summary>
+    public const string WebhookPathPrefix = "/webhooks/";
+
+    /// <summary>
+    /// Probes and metrics are scraped by monitoring under whatever name it knows the host by
+    /// (packaging/prometheus/scrape-config.yml: web-1.example.internal:9750), so they skip the Host check;
+    /// they are also what issue 21 keeps open without a token on a non-loopback listener.
+    /// </summary>
+    private static readonly string[] AnyHostPaths = ["/healthz", "/readyz", "/metrics"];
+
+    /// <summary>Refuses foreign Host names and cross-site browser requests before any endpoint but the webhooks runs.</summary>
+    public static void UseRequestGuard(IApplicationBuilder app, RequestGuard guard)
+    {
+        app.Use(async (context, next) =>
+        {
+            var path = context.Request.Path;
+            if (!path.StartsWithSegments(WebhookPathPrefix.TrimEnd('/'), StringComparison.Ordinal))
+            {
+                var headers = context.Request.Headers;
+                var checkHost = !AnyHostPaths.Any(anyHostPath => path.Equals(anyHostPath, StringComparison.Ordinal));
+                if (guard.Refusal(checkHost ? headers.Host.ToString() : null, name => headers.TryGetValue(name, out var value) ? value.ToString() : null) is { } refusal)
+                {
+                    context.Response.StatusCode = refusal.StatusCode;
+                    context.Response.ContentType = "text/plain; charset=utf-8";
+                    await context.Response.WriteAsync(refusal.Reason, context.RequestAborted).ConfigureAwait(false);
+                    return;
+                }
+            }
+
+            await next(context).ConfigureAwait(false);
+        });
+    }
+
     public static void Map(IEndpointRouteBuilder app, DaemonConfig config)
     {
         app.MapGet("/healthz", (LoopLiveness liveness, TimeProvider time) =>
@@ -30,7 +63,18 @@ internal static class DaemonEndpoints
             return Results.Text(reason + "\n", statusCode: ready ? 200 : 503);
         });
 
-        app.MapGet("/status", (IStatusSource status) => Results.Json(status.Current, StatusJsonContext.Default.StatusSnapshot));
+        // Anyone local may read the status; rollout evidence (container log lines) only with the token.
+        app.MapGet("/status", (HttpRequest request, HttpResponse response, IStatusSource status, ApiToken token) =>
+        {
+            var presented = token.Check(request.Headers.Authorization.ToString());
+            if (presented == ApiToken.Presented.Invalid)
+            {
+                return Unauthorized(response);
+            }
+
+            var snapshot = presented == ApiToken.Presented.Valid ? status.Current : StatusRedaction.WithoutEvidence(status.Current);
+            return Results.Json(snapshot, StatusJsonContext.Default.StatusSnapshot);
+        });
 
         app.MapGet("/metrics", async (HttpContext context) =>
         {
@@ -39,11 +83,25 @@ internal static class DaemonEndpoints
         });
 
         // POST /sync?retry-failed=true: `berth sync --retry-failed`, the daemon's `berth apply --retry-failed`.
-        app.MapPost("/sync", async (HttpRequest request, IPassTrigger trigger, CancellationToken requestAborted) =>
+        // The token first (a local user must not run passes, nor lift the failed-revision hold with
+        // retry-failed), then the rate (a holder of the token must not run passes back to back either).
+        app.MapPost("/sync", async (HttpRequest request, HttpResponse response, IPassTrigger trigger, ApiToken token, SyncRateLimiter limiter, CancellationToken requestAborted) =>
         {
+            if (token.Check(request.Headers.Authorization.ToString()) != ApiToken.Presented.Valid)
+            {
+                return Unauthorized(response);
+            }
+
             if (!TryParseRetryFailed(request.Query["retry-failed"], out var retryFailed))
             {
                 return Results.Text("retry-failed must be true or false\n", statusCode: 400);
+            }
+
+            if (!limiter.TryAcquire(out var retryAfter))
+            {
+                var seconds = (int)Math.Ceiling(retryAfter.TotalSeconds);
+                response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Results.Text($"too many syncs; try again in {seconds} s\n", statusCode: 429);
             }
 
             try
@@ -62,6 +120,14 @@ internal static class DaemonEndpoints
         MapWebhook(app, WebhookProvider.Gitea, config.Webhooks.Gitea, config.Source.Branch);
     }
 
+    private static IResult Unauthorized(HttpResponse response)
+    {
+        response.Headers.WWWAuthenticate = "Bearer";
+        return Results.Text(
+            "this needs the daemon's API token (Authorization: Bearer); `berth sync` and `berth status` send it when run as root (see docs/daemon.md)\n",
+            statusCode: 401);
+    }
+
     /// <summary>Absent means false; "true"/"false" in any case; anything else is an error, not a silent false.</summary>
     internal static bool TryParseRetryFailed(Microsoft.Extensions.Primitives.StringValues values, out bool retryFailed)
     {
@@ -77,7 +143,7 @@ internal static class DaemonEndpoints
             return;
         }
 
-        app.MapPost("/webhooks/" + provider.Name, async (HttpContext context, IPassTrigger trigger, BerthMetrics metrics, ILoggerFactory loggers) =>
+        app.MapPost(WebhookPathPrefix + provider.Name, async (HttpContext context, IPassTrigger trigger, BerthMetrics metrics, RejectionLogLimiter rejectionLog, ILoggerFactory loggers) =>
         {
             var logger = loggers.CreateLogger("Berth.Daemon.Webhooks");
             var body = await ReadBodyAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
@@ -91,7 +157,18 @@ internal static class DaemonEndpoints
             metrics.RecordWebhook(provider.Name, decision.Result);
             if (decision.StatusCode >= 400)
             {
-                HttpLog.WebhookRejected(logger, provider.Name, context.Connection.RemoteIpAddress?.ToString(), decision.Detail);
+                // One line per source per interval: a flood of forged requests must not fill the journal.
+                if (rejectionLog.ShouldLog(context.Connection.RemoteIpAddress?.ToString(), out var source, out var suppressed))
+                {
+                    if (suppressed == 0)
+                    {
+                        HttpLog.WebhookRejected(logger, provider.Name, source, decision.Detail);
+                    }
+                    else
+                    {
+                        HttpLog.WebhookRejectedAfterSuppressed(logger, provider.Name, source, decision.Detail, suppressed);
+                    }
+                }
             }
             else
             {

@@ -173,18 +173,18 @@ public sealed class DaemonEndToEndTests
         Assert.Equal(broken, webLater.LastRollout.Revision);
         Assert.Contains("database unreachable", webLater.LastRollout.Evidence, StringComparison.Ordinal);
 
-        var (exitCode, stdout, _) = await Shared.CliRunner.RunAsync("status", "--url", daemon.BaseUrl.ToString());
+        var (exitCode, stdout, _) = await Shared.CliRunner.RunAsync("status", "--url", daemon.BaseUrl.ToString(), "--config", daemon.ConfigFile);
         Assert.Equal(0, exitCode);
         Assert.Contains("last rollout RolledBack", stdout, StringComparison.Ordinal);
         Assert.Contains("database unreachable", stdout, StringComparison.Ordinal);
 
         // A plain sync holds the failed service back; --retry-failed rolls it out again (and it rolls back again).
-        var (heldExit, heldOut, _) = await Shared.CliRunner.RunAsync("sync", "--url", daemon.BaseUrl.ToString());
+        var (heldExit, heldOut, _) = await Shared.CliRunner.RunAsync("sync", "--url", daemon.BaseUrl.ToString(), "--config", daemon.ConfigFile);
         Assert.Equal(1, heldExit);
         Assert.Contains("Stalled (RevisionFailedBefore)", heldOut, StringComparison.Ordinal);
         Assert.Contains($"{harness.Host}/web held back", heldOut, StringComparison.Ordinal);
 
-        var (retryExit, retryOut, _) = await Shared.CliRunner.RunAsync("sync", "--url", daemon.BaseUrl.ToString(), "--retry-failed");
+        var (retryExit, retryOut, _) = await Shared.CliRunner.RunAsync("sync", "--url", daemon.BaseUrl.ToString(), "--config", daemon.ConfigFile, "--retry-failed");
         Assert.Equal(1, retryExit);
         Assert.Contains("Stalled (RolledBack)", retryOut, StringComparison.Ordinal);
         Assert.Equal(idsBefore, await harness.ContainerIdsAsync());
@@ -226,7 +226,7 @@ public sealed class DaemonEndToEndTests
         Assert.Contains($"berth_service_healthy{worker} 0", metrics, StringComparison.Ordinal);
         Assert.Contains($"berth_service_healthy{{stack=\"{harness.Host}\",service=\"web\"}} 1", metrics, StringComparison.Ordinal);
         Assert.Contains("berth_converged 1", metrics, StringComparison.Ordinal);
-        var (exitCode, stdout, _) = await Shared.CliRunner.RunAsync("status", "--url", daemon.BaseUrl.ToString());
+        var (exitCode, stdout, _) = await Shared.CliRunner.RunAsync("status", "--url", daemon.BaseUrl.ToString(), "--config", daemon.ConfigFile);
         Assert.Equal(0, exitCode);
         Assert.Contains($"last applied    {first}", stdout, StringComparison.Ordinal);
 

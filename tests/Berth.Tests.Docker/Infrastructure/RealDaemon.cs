@@ -28,6 +28,9 @@ public sealed class RealDaemon : IAsyncDisposable
 
     public string Output => process?.Output ?? "";
 
+    /// <summary>For `berth status/sync --config`: the CLI finds the daemon's API token through it.</summary>
+    public string ConfigFile => Path.Combine(directory, "berth.yaml");
+
     /// <param name="interval">The poll interval; a long one leaves webhooks and `berth sync` as the only triggers after the first pass.</param>
     /// <param name="allowedSigners">When set: `signatures: policy: required` with this allowed_signers content.</param>
     public static async Task<RealDaemon> StartAsync(string hostIdentity, GitRepository repository, string? dockerHost = null, string interval = "2s", string? allowedSigners = null)
@@ -71,6 +74,9 @@ public sealed class RealDaemon : IAsyncDisposable
         process?.Dispose();
         process = BerthProcess.Start("daemon", "--config", Path.Combine(directory, "berth.yaml"));
         await PollAsync(async () => (await TryGetAsync("healthz"))?.StatusCode == HttpStatusCode.OK ? true : (bool?)null, "the daemon to answer /healthz", TimeSpan.FromSeconds(30));
+        // A new token at each start (written before the listener answers): /status evidence and /sync need it.
+        var token = (await File.ReadAllTextAsync(Path.Combine(directory, "state", "http-token"))).Trim();
+        Http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
     }
 
     public async Task<StatusSnapshot> StatusAsync() =>

@@ -59,6 +59,25 @@ internal sealed class DaemonProcess : IAsyncDisposable
 
     public string ScriptFile => Path.Combine(Directory, "pass.json");
 
+    public string ConfigFile => Path.Combine(Directory, "berth.yaml");
+
+    /// <summary>The API token the daemon generates at start in its state directory.</summary>
+    public string TokenFile => Path.Combine(Directory, "state", "http-token");
+
+    /// <summary>A request carrying the daemon's API token, as `berth sync` sends it.</summary>
+    public HttpRequestMessage WithToken(HttpMethod method, string relativeUri) =>
+        new(method, new Uri(relativeUri, UriKind.Relative))
+        {
+            Headers = { { "Authorization", "Bearer " + File.ReadAllText(TokenFile).Trim() } },
+        };
+
+    /// <summary>POST /sync with the token; the caller disposes the answer.</summary>
+    public async Task<HttpResponseMessage> SyncWithTokenAsync(string query = "")
+    {
+        using var request = WithToken(HttpMethod.Post, "sync" + query);
+        return await Http.SendAsync(request);
+    }
+
     /// <summary>stdout and stderr so far, for assertion messages.</summary>
     public string Output
     {

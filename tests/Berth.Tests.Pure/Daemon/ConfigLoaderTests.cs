@@ -384,4 +384,31 @@ public sealed class ConfigLoaderTests : IDisposable
 
         return directory?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
+
+    [Fact]
+    public void Load_Http_TokenFileAndAllowedHostsAreRead()
+    {
+        File.WriteAllText(Path.Combine(directory, "api-token"), "0123456789abcdef0123456789abcdef\n");
+
+        var result = Load(MinimalSource + "http:\n  tokenFile: api-token\n  allowedHosts: [Berth.Internal]\n");
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+        Assert.Equal(new HttpSettings(Path.Combine(directory, "api-token"), ["berth.internal"]), result.Config!.Http);
+    }
+
+    [Fact]
+    public void Load_Http_ShortTokenAndBadHostAreErrors()
+    {
+        File.WriteAllText(Path.Combine(directory, "api-token"), "short\n");
+
+        var result = Load(MinimalSource + "http:\n  tokenFile: api-token\n  allowedHosts: [\"http://x:1\"]\n");
+
+        Assert.Equal(2, result.Errors.Count);
+        Assert.Contains(result.Errors, error => error.Message.Contains("http.tokenFile", StringComparison.Ordinal) && !error.Message.Contains("short", StringComparison.Ordinal));
+        Assert.Contains(result.Errors, error => error.Message.Contains("http.allowedHosts", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Load_NoHttpSection_GeneratedTokenAndNoExtraHosts() =>
+        Assert.Equal(HttpSettings.Default, Load(MinimalSource).Config!.Http);
 }

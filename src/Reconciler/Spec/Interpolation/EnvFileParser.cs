@@ -73,7 +73,9 @@ internal static partial class EnvFileParser
             var interpolated = Interpolator.Interpolate(value, variables);
             if (interpolated.Error is not null)
             {
-                errors.Add(at, $"{name}: {interpolated.Error}");
+                // The interpolator's message quotes what follows the '$' ("variable sw0rdTail is not defined"
+                // for pa$sw0rdTail): from a host-local file that is a piece of the secret. Name the key only.
+                errors.Add(at, isSecret ? $"{name}: {SecretInterpolationError}" : $"{name}: {interpolated.Error}");
                 continue;
             }
 
@@ -82,6 +84,9 @@ internal static partial class EnvFileParser
 
         return entries;
     }
+
+    internal const string SecretInterpolationError =
+        "the value has a '$' that is not a defined variable or valid interpolation (value not shown); write $$ for a literal '$', or put the value in single quotes";
 
     private static string? Quoted(string raw, char quote)
     {

@@ -13,38 +13,28 @@ internal readonly record struct Location(string File, int Line, int Column)
 /// <summary>Collects every error of a load, so that one pass reports all of them.</summary>
 internal sealed class ErrorCollector
 {
-    private readonly List<SpecError> errors = [];
+    private readonly List<(SpecError Error, bool AboutSecretValue)> errors = [];
 
     public int Count => errors.Count;
 
-    public void Add(Location at, string message) =>
-        errors.Add(new SpecError(at.File, Math.Max(1, at.Line), Math.Max(1, at.Column), message));
+    /// <param name="aboutSecretValue">
+    /// The error is about a value that holds a host-local (secret) value: whatever it quotes is a piece
+    /// of that value (a volume option split off at ',', a did-you-mean for it), so all of it is masked.
+    /// </param>
+    public void Add(Location at, string message, bool aboutSecretValue = false) =>
+        errors.Add((new SpecError(at.File, Math.Max(1, at.Line), Math.Max(1, at.Column), message), aboutSecretValue));
 
-    public void AddRange(IEnumerable<SpecError> more) => errors.AddRange(more);
+    public void AddRange(IEnumerable<SpecError> more) => errors.AddRange(more.Select(error => (error, false)));
 
     /// <summary>Sorted by place; duplicates (an anchor reused by aliases is read more than once) removed.</summary>
-    /// <param name="secretValues">
-    /// Host-local values to blank out of every message. Messages describe secret-bearing values by
-    /// variable name already (ScalarNode.Describe); this is the net under that rule, for values that
-    /// end up in an identifier (a network or volume name built from a secret, say).
-    /// </param>
-    public ImmutableArray<SpecError> ToSortedArray(IEnumerable<string>? secretValues = null) =>
-        [.. errors.Select(error => WithoutSecrets(error, secretValues)).Distinct()
+    /// <param name="secretValues">Host-local values to mask (see <see cref="SecretMasking"/>).</param>
+    public ImmutableArray<SpecError> ToSortedArray(IEnumerable<string>? secretValues = null)
+    {
+        var secrets = SecretMasking.Prepare(secretValues);
+        return [.. errors.Select(entry => SecretMasking.Mask(entry.Error, entry.AboutSecretValue, secrets)).Distinct()
             .OrderBy(error => error.File, StringComparer.Ordinal)
             .ThenBy(error => error.Line)
             .ThenBy(error => error.Column)
             .ThenBy(error => error.Message, StringComparer.Ordinal)];
-
-    private static SpecError WithoutSecrets(SpecError error, IEnumerable<string>? secretValues)
-    {
-        var message = error.Message;
-        // Longest first, so a secret containing another is blanked whole. Very short values would
-        // blank ordinary words and are no secret worth the name.
-        foreach (var secret in (secretValues ?? []).Where(value => value.Length >= 4).OrderByDescending(value => value.Length))
-        {
-            message = message.Replace(secret, "(hidden)", StringComparison.Ordinal);
-        }
-
-        return message == error.Message ? error : error with { Message = message };
     }
 }

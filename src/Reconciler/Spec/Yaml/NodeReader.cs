@@ -11,7 +11,8 @@ internal sealed class NodeReader(ErrorCollector errors)
 {
     public ErrorCollector Errors { get; } = errors;
 
-    public void Error(Node at, string message) => Errors.Add(at.Start, message);
+    /// <summary>An error about <paramref name="at"/>; when it holds a host-local value, the message is masked as a whole (ErrorCollector).</summary>
+    public void Error(Node at, string message) => Errors.Add(at.Start, message, aboutSecretValue: at is ScalarNode { SecretVariable: not null });
 
     public void Error(Location at, string message) => Errors.Add(at, message);
 

@@ -33,4 +33,28 @@ public sealed class EnvFileParserTests
             ],
             errors.ToSortedArray().Select(error => error.ToString()));
     }
+
+    [Fact]
+    public void Parse_HostLocalValueWithADollar_ErrorNamesTheKeyButNoPartOfTheValue()
+    {
+        var errors = new ErrorCollector();
+
+        EnvFileParser.Parse("/etc/berth/secrets.env", "DBPASS=pa$sw0rdTail\nOTHER=\"x${y\"\n", VariableSet.Empty, isSecret: true, errors);
+
+        var messages = errors.ToSortedArray().Select(error => error.Message).ToList();
+        Assert.Equal(2, messages.Count);
+        Assert.StartsWith("DBPASS: ", messages[0], StringComparison.Ordinal);
+        Assert.All(messages, message => Assert.DoesNotContain("sw0rdTail", message, StringComparison.Ordinal));
+        Assert.All(messages, message => Assert.DoesNotContain("${y", message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Parse_RepositoryEnvFileWithAnUndefinedVariable_ErrorNamesIt()
+    {
+        var errors = new ErrorCollector();
+
+        EnvFileParser.Parse("app.env", "URL=http://$HOSTNAME_X/\n", VariableSet.Empty, isSecret: false, errors);
+
+        Assert.Contains("HOSTNAME_X", Assert.Single(errors.ToSortedArray()).Message, StringComparison.Ordinal);
+    }
 }
