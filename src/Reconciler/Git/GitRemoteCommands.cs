@@ -143,6 +143,21 @@ internal sealed class GitRemoteCommands(GitSourceOptions options, GitMirror mirr
         return new GitError(reason, $"cannot {operation} {displayUrl}: {what} (git exit {outcome.ExitCode}: {details}).{advice}");
     }
 
+    /// <summary>
+    /// A fetch killed while objects were still arriving: the server answers, the repository is just too
+    /// large (or the link too slow) for the time limit, and every retry would end the same way. Still
+    /// transient (a slow link may recover), but the message says what a person can change.
+    /// </summary>
+    public GitError OutgrownTimeoutError(long receivedBytes) => new(
+        GitFailureReason.Timeout,
+        $"cannot fetch {displayUrl}: the download was still running when source.fetchTimeout ({options.FetchTimeout.TotalSeconds:0.#} s) expired "
+        + $"({FormatBytes(receivedBytes)} received, removed again): the repository outgrows source.fetchTimeout on this link. "
+        + "Raise source.fetchTimeout (up to 1h); until then every retry downloads the same part and is killed again.");
+
+    private static string FormatBytes(long bytes) => bytes >= 1024 * 1024
+        ? $"{bytes / (1024.0 * 1024.0):0.#} MiB"
+        : $"{bytes / 1024.0:0.#} KiB";
+
     public GitError TimeoutError(string operation) => new(
         GitFailureReason.Timeout,
         $"cannot {operation} {displayUrl}: no answer within {options.FetchTimeout.TotalSeconds:0.#} s (source.fetchTimeout); the git process was killed and will be retried.");
