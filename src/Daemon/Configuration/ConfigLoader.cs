@@ -16,7 +16,7 @@ public static partial class ConfigLoader
 {
     private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec"];
     private static readonly string[] ReconcileKeys = ["interval", "jitter", "retryInitialDelay", "retryMaxDelay", "stuckPassAfter", "shutdownTimeout"];
-    private static readonly string[] SourceKeys = ["url", "branch", "path", "fetchTimeout", "credentials", "signatures"];
+    private static readonly string[] SourceKeys = ["url", "branch", "path", "fetchTimeout", "credentials", "signatures", "allowInsecureHttp"];
     private static readonly string[] SpecKeys = ["hostEnvFiles"];
     private static readonly string[] CredentialKeys = ["tokenFile", "usernameFile", "passwordFile", "sshKeyFile", "knownHostsFile"];
     private static readonly string[] SignatureKeys = ["policy", "allowedSignersFile", "gpgKeyFile"];

@@ -67,6 +67,7 @@ public sealed class GitSourceTimeoutTests(ITestOutputHelper output)
         using var subject = new SourceUnderTest(server.UrlFor(repository.BareName), options => options with
         {
             FetchTimeout = FetchTimeout,
+            AllowInsecureHttp = true, // the test server is plain HTTP on loopback
             Credentials = new GitCredentials { TokenFile = secrets.Combine("token") },
         });
 
