@@ -224,6 +224,19 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal(expected, error.Message);
     }
 
+    [Fact]
+    public void Load_CredentialFileUnderAHomeDirectory_SaysTheUnitHidesHomes()
+    {
+        var result = Load("source:\n  url: git@github.com:org/repo.git\n  credentials:\n    sshKeyFile: /root/.ssh/berth-missing-key\n    knownHostsFile: /etc/berth-missing/known_hosts\n");
+
+        Assert.Equal(
+            [
+                $"{ConfigFile}:4:17: source.credentials.sshKeyFile: '/root/.ssh/berth-missing-key' does not exist (under systemd, berth cannot see home directories: ProtectHome=yes in berth.service; keep the file in /etc/berth)",
+                $"{ConfigFile}:5:21: source.credentials.knownHostsFile: '/etc/berth-missing/known_hosts' does not exist",
+            ],
+            result.Errors.Select(error => error.ToString()));
+    }
+
     [Theory]
     [InlineData("git@github.com:org/repo.git")]
     [InlineData("ssh://git@github.com/org/repo.git")]
