@@ -8,7 +8,7 @@ namespace Berth.Tests.Systemd;
 /// The installed berth does its job: it fetches the example stack from a git server over the network,
 /// the stack converges on the host's engine, and a new commit pushed to the server is applied. Checked with the Docker client on the host, by berth's ownership labels.
 /// </summary>
-public sealed class ConvergeTests
+public sealed class ConvergeTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static readonly TimeSpan ConvergeWithin = TimeSpan.FromMinutes(3);
 
@@ -20,6 +20,15 @@ public sealed class ConvergeTests
         await using var _container = container;
 
         await WaitForServicesAsync(container, "db=1 web=2 worker=1", revision: null);
+
+        // The live directory is shared with containers: under the unit's UMask=0077 the commit's files are
+        // still 0644 and the directories berth made 0755, so a container running as another user can read
+        // a bind-mounted config file.
+        var modes = (await container.CheckedAsync($"find {SystemdContainer.StateDir}/repo -mindepth 1 -printf '%m %y %P\\n' | sort -k3"))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(modes, line => line.StartsWith("644 f stacks/", StringComparison.Ordinal) && line.EndsWith("/compose.yaml", StringComparison.Ordinal));
+        Assert.All(modes, line => Assert.Matches(@"^(755 d|644 f) ", line));
+        output.WriteLine("berth's cgroup after converging: " + await container.CheckedAsync("systemctl show -p MemoryCurrent -p MemoryHigh -p MemoryMax berth"));
 
         // ... fetched by the sandboxed berth from the git server over the network: git daemon logs each
         // connection's client address and, under the same pid, the repository it asked for.

@@ -16,6 +16,7 @@ internal sealed class SourceOptions
     public readonly Option<string> Branch = new("--branch") { Description = "With --git: the branch to follow (default: main)", DefaultValueFactory = _ => "main" };
     public readonly Option<string> GitPath = new("--git-path") { Description = "With --git: the sub-path of the repository holding the desired state", DefaultValueFactory = _ => "" };
     public readonly Option<string?> GitTokenFile = new("--git-token-file") { Description = "With --git over HTTPS: a file holding the access token" };
+    public readonly Option<bool> GitAllowInsecureHttp = new("--git-allow-insecure-http") { Description = "With --git over plain http:// and --git-token-file: send the token anyway, in clear text (refused without this)" };
     public readonly Option<string?> GitSshKeyFile = new("--git-ssh-key-file") { Description = "With --git over SSH: the deploy key" };
     public readonly Option<string?> GitKnownHostsFile = new("--git-known-hosts-file") { Description = "With --git over SSH: the known_hosts file (strict host key checking)" };
     public readonly Option<string?> Host = new("--host") { Description = "The host identity to converge (default: this machine's hostname)" };
@@ -23,7 +24,7 @@ internal sealed class SourceOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Repo, Git, Branch, GitPath, GitTokenFile, GitSshKeyFile, GitKnownHostsFile, Host, HostEnvFiles })
+        foreach (var option in new Option[] { Repo, Git, Branch, GitPath, GitTokenFile, GitAllowInsecureHttp, GitSshKeyFile, GitKnownHostsFile, Host, HostEnvFiles })
         {
             command.Options.Add(option);
         }
@@ -43,6 +44,7 @@ internal sealed class SourceOptions
                 Branch = parseResult.GetValue(Branch) ?? "main",
                 SubPath = parseResult.GetValue(GitPath) ?? "",
                 CacheDirectory = Path.Combine(stateDirectory, "git"),
+                AllowInsecureHttp = parseResult.GetValue(GitAllowInsecureHttp),
                 Credentials = new GitCredentials
                 {
                     TokenFile = parseResult.GetValue(GitTokenFile),

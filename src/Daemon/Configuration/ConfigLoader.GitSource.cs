@@ -17,6 +17,7 @@ public static partial class ConfigLoader
         SubPath = config.Source.Path,
         PollInterval = config.Reconcile.Interval,
         FetchTimeout = config.Source.FetchTimeout,
+        AllowInsecureHttp = config.Source.AllowInsecureHttp,
         CacheDirectory = System.IO.Path.Combine(config.StateDir, "git"),
         Credentials = new GitCredentials
         {
@@ -46,10 +47,11 @@ public static partial class ConfigLoader
         ["git.pollInterval"] = "reconcile.interval",
         ["git.pollJitter"] = "reconcile.jitter",
         ["git.cacheDirectory"] = "stateDir",
+        ["git.allowInsecureHttp"] = "source.allowInsecureHttp",
         ["credentials"] = "source.credentials",
     };
 
-    [GeneratedRegex(@"(?<![\w.])(?:git\.(?:url|branch|subPath|fetchTimeout|signatures|pollInterval|pollJitter|cacheDirectory)|credentials)(?![\w])", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"(?<![\w.])(?:git\.(?:url|branch|subPath|fetchTimeout|signatures|pollInterval|pollJitter|cacheDirectory|allowInsecureHttp)|credentials)(?![\w])", RegexOptions.CultureInvariant)]
     private static partial Regex LibraryOptionNamePattern();
 
     private static void ValidateGitSource(DaemonConfig config, YamlSection root, YamlSection source, ConfigErrors errors)
@@ -75,6 +77,7 @@ public static partial class ConfigLoader
             case "git.fetchTimeout": return ValueOrKey(source, "fetchTimeout");
             case "git.signatures": return source.KeyPosition("signatures");
             case "git.cacheDirectory": return ValueOrKey(root, "stateDir");
+            case "git.allowInsecureHttp": return ValueOrKey(source, "allowInsecureHttp");
             case "git.pollInterval" or "git.pollJitter": return root.KeyPosition("reconcile");
         }
 

@@ -61,7 +61,31 @@ public static partial class ConfigLoader
 
         // The range (1s..1h) is GitSourceOptions' rule, reported by ValidateGitSource at this key.
         var fetchTimeout = ReadDuration(section, "fetchTimeout", GitSourceSettings.DefaultFetchTimeout, errors);
-        return url is null ? null : new GitSourceSettings(url.Value.Value, branch, path, credentials, signatures, fetchTimeout);
+        var allowInsecureHttp = ReadAllowInsecureHttp(section, url?.Value, errors);
+        return url is null ? null : new GitSourceSettings(url.Value.Value, branch, path, credentials, signatures, fetchTimeout) { AllowInsecureHttp = allowInsecureHttp };
+    }
+
+    // The opt-in for credentials over http:// (GitSourceOptions.AllowInsecureHttp refuses them otherwise).
+    // Meaningless on any other URL: refused there, so it cannot linger unnoticed and apply to a later http:// URL.
+    private static bool ReadAllowInsecureHttp(YamlSection section, string? url, ConfigErrors errors)
+    {
+        if (section.Scalar("allowInsecureHttp") is not { } value)
+        {
+            return false;
+        }
+
+        if (value.Value is not ("true" or "false"))
+        {
+            errors.Add(value.At, $"source.allowInsecureHttp: '{value.Value}' is not true or false");
+            return false;
+        }
+
+        if (value.Value == "true" && url is not null && !url.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add(value.At, "source.allowInsecureHttp: applies to http:// URLs only; remove it");
+        }
+
+        return value.Value == "true";
     }
 
     private static SignatureSettings ReadSignatures(YamlSection? section, string baseDirectory, ConfigErrors errors)

@@ -17,7 +17,7 @@ public static partial class ConfigLoader
     private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec", "http"];
     private static readonly string[] HttpKeys = ["tokenFile", "allowedHosts"];
     private static readonly string[] ReconcileKeys = ["interval", "jitter", "retryInitialDelay", "retryMaxDelay", "stuckPassAfter", "shutdownTimeout"];
-    private static readonly string[] SourceKeys = ["url", "branch", "path", "fetchTimeout", "credentials", "signatures"];
+    private static readonly string[] SourceKeys = ["url", "branch", "path", "fetchTimeout", "credentials", "signatures", "allowInsecureHttp"];
     private static readonly string[] SpecKeys = ["hostEnvFiles"];
     private static readonly string[] CredentialKeys = ["tokenFile", "usernameFile", "passwordFile", "sshKeyFile", "knownHostsFile"];
     private static readonly string[] SignatureKeys = ["policy", "allowedSignersFile", "gpgKeyFile"];
@@ -273,12 +273,19 @@ public static partial class ConfigLoader
         var fullPath = System.IO.Path.GetFullPath(value.Value, baseDirectory);
         if (ReadableFileProblem(fullPath) is { } problem)
         {
-            errors.Add(value.At, $"{section.Qualify(key)}: '{fullPath}' {problem}");
+            errors.Add(value.At, $"{section.Qualify(key)}: '{fullPath}' {problem}{HomeDirectoryHint(fullPath)}");
             return null;
         }
 
         return fullPath;
     }
+
+    // The unit's ProtectHome=yes makes a file under a home directory look missing to the daemon, although
+    // `ls` shows it to the person reading the error.
+    private static string HomeDirectoryHint(string fullPath) =>
+        new[] { "/root/", "/home/", "/run/user/" }.Any(home => fullPath.StartsWith(home, StringComparison.Ordinal))
+            ? " (under systemd, berth cannot see home directories: ProtectHome=yes in berth.service; keep the file in /etc/berth)"
+            : "";
 
     /// <summary>Why the file cannot be read ("does not exist", ...), or null when it can.</summary>
     private static string? ReadableFileProblem(string fullPath)

@@ -47,6 +47,12 @@ public sealed record GitSourceSettings(
     TimeSpan FetchTimeout)
 {
     public static readonly TimeSpan DefaultFetchTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// `source.allowInsecureHttp`: lets credentials go to an http:// URL in clear text. Default false
+    /// (refused at load, loopback included); only for an http:// URL.
+    /// </summary>
+    public bool AllowInsecureHttp { get; init; }
 }
 
 /// <summary>Credentials, each read from a file (absolute paths after loading; null when not configured).</summary>

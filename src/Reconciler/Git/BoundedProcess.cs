@@ -22,6 +22,14 @@ internal sealed record ProcessRequest(string FileName, IReadOnlyList<string> Arg
     public byte[]? StandardInput { get; init; }
 
     public required TimeSpan Timeout { get; init; }
+
+    /// <summary>
+    /// When set, only the stdout lines it accepts are kept (without their line break), and the capture
+    /// bound applies to what is kept, not to everything the child printed. For output whose size a third
+    /// party decides (ls-remote lists every branch anyone pushed): the line wanted must not be pushed out
+    /// of the bounded capture by lines nobody wanted. Null (the default): the tail of stdout is kept.
+    /// </summary>
+    public Func<string, bool>? KeepStandardOutputLine { get; init; }
 }
 
 /// <summary>
@@ -112,7 +120,9 @@ internal sealed class BoundedProcess(TimeProvider timeProvider)
         }
 
         // Read both pipes concurrently from the start: a child blocked on a full stderr pipe never exits.
-        var standardOutput = ReadBoundedAsync(process.StandardOutput);
+        var standardOutput = request.KeepStandardOutputLine is { } keep
+            ? ReadMatchingLinesAsync(process.StandardOutput, keep)
+            : ReadBoundedAsync(process.StandardOutput);
         var standardError = ReadBoundedAsync(process.StandardError);
         // Not awaited here: a child that never reads its stdin must not block us outside the time limit.
         var writing = WriteStandardInputAsync(process, request.StandardInput);
@@ -174,6 +184,63 @@ internal sealed class BoundedProcess(TimeProvider timeProvider)
         {
             // Exited between the check and the kill.
         }
+    }
+
+    private static async Task<string> ReadMatchingLinesAsync(StreamReader reader, Func<string, bool> keep)
+    {
+        var kept = new StringBuilder();
+        var line = new StringBuilder();
+        // A line longer than the bound is no line anyone asked for: it is dropped without being held whole.
+        var overlong = false;
+        var buffer = new char[4096];
+        void EndLine()
+        {
+            var text = line.ToString().TrimEnd('\r');
+            if (!overlong && kept.Length + text.Length + 1 <= MaxCapturedChars && keep(text))
+            {
+                kept.Append(text).Append('\n');
+            }
+
+            line.Clear();
+            overlong = false;
+        }
+
+        try
+        {
+            int read;
+            while ((read = await reader.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+            {
+                for (var index = 0; index < read; index++)
+                {
+                    if (buffer[index] == '\n')
+                    {
+                        EndLine();
+                    }
+                    else if (line.Length < MaxCapturedChars)
+                    {
+                        line.Append(buffer[index]);
+                    }
+                    else
+                    {
+                        overlong = true;
+                    }
+                }
+            }
+
+            if (line.Length > 0)
+            {
+                EndLine();
+            }
+        }
+        catch (IOException)
+        {
+            // The pipe broke because the process was killed; what we have is what there is.
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+
+        return kept.ToString();
     }
 
     private static async Task<string> ReadBoundedAsync(StreamReader reader)

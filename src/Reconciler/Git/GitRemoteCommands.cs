@@ -20,7 +20,12 @@ internal sealed class GitRemoteCommands(GitSourceOptions options, GitMirror mirr
         {
             environment = GitCommandEnvironment.Create(options);
             // "--" ends the options: nothing from configuration can be read as a git option.
-            outcome = await RunGitAsync(["ls-remote", "--", options.Url, branchRef], environment, timeout, cancellationToken).ConfigureAwait(false);
+            // ls-remote has no exact match: its pattern matches whole trailing path components, and the
+            // server sends every branch anyway. Anyone who can push a branch can make the listing as long
+            // as they like (refs/heads/zz00001/refs/heads/main, ...), so only the line of the exact ref is
+            // kept while reading: the bounded capture must never drop the one line we asked for.
+            outcome = await RunGitAsync(["ls-remote", "--", options.Url, branchRef], environment, timeout, cancellationToken,
+                keepStandardOutputLine: line => RefNameOf(line) == branchRef).ConfigureAwait(false);
         }
         catch (GitSourceException exception)
         {
@@ -36,12 +41,10 @@ internal sealed class GitRemoteCommands(GitSourceOptions options, GitMirror mirr
             return (null, ToError(outcome, environment, "check the remote"));
         }
 
-        // ls-remote matches patterns on whole trailing path components; keep only the exact ref.
         var tip = outcome.StandardOutput
             .Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(line => line.Split('\t'))
-            .Where(columns => columns.Length == 2 && columns[1].Trim() == branchRef)
-            .Select(columns => columns[0].Trim())
+            .Where(line => RefNameOf(line) == branchRef)
+            .Select(line => line[..line.IndexOf('\t', StringComparison.Ordinal)].Trim())
             .FirstOrDefault();
         return tip is null
             ? (null, new GitError(GitFailureReason.BranchNotFound,
@@ -82,7 +85,16 @@ internal sealed class GitRemoteCommands(GitSourceOptions options, GitMirror mirr
         return outcome.Succeeded ? null : outcome.TimedOut ? "timed out" : GitErrorClassifier.Summarize(outcome.StandardError);
     }
 
-    private Task<ProcessOutcome> RunGitAsync(IReadOnlyList<string> arguments, GitCommandEnvironment environment, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>The ref name of an ls-remote line ("&lt;sha&gt;\t&lt;ref&gt;"), compared whole; null for any other line.</summary>
+    private static string? RefNameOf(string line)
+    {
+        var columns = line.Split('\t');
+        return columns.Length == 2 ? columns[1].Trim() : null;
+    }
+
+    private Task<ProcessOutcome> RunGitAsync(
+        IReadOnlyList<string> arguments, GitCommandEnvironment environment, TimeSpan timeout, CancellationToken cancellationToken,
+        Func<string, bool>? keepStandardOutputLine = null)
     {
         // --git-dir: git reads the mirror's config and nothing found by walking up from a working directory.
         return processes.RunAsync(
@@ -91,6 +103,7 @@ internal sealed class GitRemoteCommands(GitSourceOptions options, GitMirror mirr
                 WorkingDirectory = mirror.RepositoryPath,
                 Environment = environment.Variables,
                 Timeout = timeout,
+                KeepStandardOutputLine = keepStandardOutputLine,
             },
             cancellationToken);
     }
@@ -129,6 +142,21 @@ internal sealed class GitRemoteCommands(GitSourceOptions options, GitMirror mirr
         };
         return new GitError(reason, $"cannot {operation} {displayUrl}: {what} (git exit {outcome.ExitCode}: {details}).{advice}");
     }
+
+    /// <summary>
+    /// A fetch killed while objects were still arriving: the server answers, the repository is just too
+    /// large (or the link too slow) for the time limit, and every retry would end the same way. Still
+    /// transient (a slow link may recover), but the message says what a person can change.
+    /// </summary>
+    public GitError OutgrownTimeoutError(long receivedBytes) => new(
+        GitFailureReason.Timeout,
+        $"cannot fetch {displayUrl}: the download was still running when source.fetchTimeout ({options.FetchTimeout.TotalSeconds:0.#} s) expired "
+        + $"({FormatBytes(receivedBytes)} received, removed again): the repository outgrows source.fetchTimeout on this link. "
+        + "Raise source.fetchTimeout (up to 1h); until then every retry downloads the same part and is killed again.");
+
+    private static string FormatBytes(long bytes) => bytes >= 1024 * 1024
+        ? $"{bytes / (1024.0 * 1024.0):0.#} MiB"
+        : $"{bytes / 1024.0:0.#} KiB";
 
     public GitError TimeoutError(string operation) => new(
         GitFailureReason.Timeout,

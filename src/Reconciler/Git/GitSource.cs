@@ -135,6 +135,16 @@ public sealed class GitSource : IDisposable
                 }, started);
             }
 
+            if (fetchError is { Reason: GitFailureReason.Timeout })
+            {
+                // The killed git leaves what it had received; the next attempt starts over anyway.
+                var (_, partialBytes) = RemovePartialDownloads();
+                if (partialBytes > 0)
+                {
+                    return Failed("fetch", previousTip, remote.OutgrownTimeoutError(partialBytes), started);
+                }
+            }
+
             if (fetchError is not null)
             {
                 return Failed("fetch", previousTip, fetchError, started);
@@ -308,11 +318,25 @@ public sealed class GitSource : IDisposable
             GitSourceLog.StaleLocksRemoved(logger, mirror.RepositoryPath, string.Join(", ", removedLocks));
         }
 
+        // At start too: a berth killed (or a host powered off) in the middle of a fetch left its download.
+        RemovePartialDownloads();
+
         var previousUrl = mirror.BindToSource(DisplayUrl);
         if (previousUrl is not null)
         {
             GitSourceLog.SourceUrlChanged(logger, previousUrl, DisplayUrl);
         }
+    }
+
+    private (IReadOnlyList<string> Files, long Bytes) RemovePartialDownloads()
+    {
+        var removed = mirror.RemovePartialDownloads();
+        if (removed.Files.Count > 0)
+        {
+            GitSourceLog.PartialDownloadRemoved(logger, mirror.RepositoryPath, removed.Bytes, string.Join(", ", removed.Files));
+        }
+
+        return removed;
     }
 
     private string? SafeReadTip()

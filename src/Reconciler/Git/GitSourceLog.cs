@@ -63,4 +63,8 @@ internal static partial class GitSourceLog
     [LoggerMessage(EventId = 6014, Level = LogLevel.Warning,
         Message = "Housekeeping (git gc --auto) of {Mirror} failed; fetching still works: {ErrorMessage}")]
     public static partial void MaintenanceFailed(ILogger logger, string mirror, string errorMessage);
+
+    [LoggerMessage(EventId = 6015, Level = LogLevel.Warning,
+        Message = "Removed the partial download of an interrupted fetch from {Mirror}: {Bytes} bytes in {Files}")]
+    public static partial void PartialDownloadRemoved(ILogger logger, string mirror, long bytes, string files);
 }

@@ -48,6 +48,15 @@ public sealed record GitSourceOptions
     /// <summary>Credentials for the transport, read from files on every operation. Default: none.</summary>
     public GitCredentials Credentials { get; init; } = GitCredentials.None;
 
+    /// <summary>
+    /// Lets a token or password go to a plain <c>http://</c> URL. Default <c>false</c>: <see cref="Validate"/>
+    /// refuses <c>http://</c> with a token, user or password file, because the secret would cross the network
+    /// in clear text. Loopback addresses get no exemption: without TLS nothing proves who answers, and any
+    /// local user who binds the port first (the git server restarting, or not up yet) receives the secret.
+    /// Set it only for a network you trust end to end.
+    /// </summary>
+    public bool AllowInsecureHttp { get; init; }
+
     /// <summary>Which signatures a commit must carry to be applied; <c>null</c> (the default) = not required.</summary>
     public SignaturePolicy? Signatures { get; init; }
 
@@ -159,6 +168,16 @@ public sealed record GitSourceOptions
                 if ((credentials.UsernameFile is null) != (credentials.PasswordFile is null))
                 {
                     errors.Add("credentials", "credentials: usernameFile and passwordFile go together.");
+                }
+
+                // The header is sent up front, so on http:// every request carries the secret in clear.
+                var sendsSecret = credentials.TokenFile is not null || credentials.UsernameFile is not null || credentials.PasswordFile is not null;
+                if (sendsSecret && !AllowInsecureHttp && Url.StartsWith("http://", StringComparison.OrdinalIgnoreCase))
+                {
+                    errors.Add("git.url",
+                        $"git.url '{GitRemoteUrl.ScrubUserInfo(Url)}' is plain HTTP: the token or password in credentials would cross the network in clear text, "
+                        + "readable and replayable by anyone on the way, and go to whoever answers on that address (on a loopback address too: "
+                        + "any local user who binds the port first); use https://, or set git.allowInsecureHttp: true to accept that.");
                 }
 
                 break;

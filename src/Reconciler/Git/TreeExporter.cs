@@ -110,6 +110,12 @@ internal static class TreeExporter
         }
     }
 
+    private const UnixFileMode RegularFileMode =
+        UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+
+    private const UnixFileMode ExecutableFileMode =
+        RegularFileMode | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+
     private static long WriteBlob(Blob blob, string path, bool executable)
     {
         // Raw content: no filters, no line-ending conversion; the bytes are the commit's bytes.
@@ -119,10 +125,12 @@ internal static class TreeExporter
             content.CopyTo(file);
         }
 
-        if (executable && !OperatingSystem.IsWindows())
+        // The commit's mode (git knows only 0644 and 0755), set explicitly: a file created here gets
+        // 0666 minus the process umask, and berth runs with UMask=0077 under systemd. These files reach
+        // the live directory with this mode, where a container running as another user must read them.
+        if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            File.SetUnixFileMode(path, executable ? ExecutableFileMode : RegularFileMode);
         }
 
         return blob.Size;

@@ -81,7 +81,8 @@ public sealed class LiveTree(string stateDirectory)
                 && Path.GetFullPath(source).StartsWith(root, StringComparison.Ordinal)
                 && !Path.Exists(source))
             {
-                System.IO.Directory.CreateDirectory(source);
+                // 0755 like Docker would create it, not the umask's 0700.
+                TreeMirror.CreateSharedDirectory(source);
             }
         }
     }

@@ -35,7 +35,7 @@ public static class TreeMirror
     /// <exception cref="TreeMirrorConflictException">A commit path is taken by something berth did not write; nothing was changed.</exception>
     public static IReadOnlyList<string> Sync(string sourceDirectory, string targetDirectory, string manifestPath)
     {
-        Directory.CreateDirectory(targetDirectory);
+        CreateSharedDirectory(targetDirectory);
         var previous = ReadManifest(manifestPath);
         var wantedFiles = new SortedDictionary<string, string>(StringComparer.Ordinal);
         var wantedDirectories = new SortedSet<string>(StringComparer.Ordinal);
@@ -68,7 +68,7 @@ public static class TreeMirror
         var written = new Manifest(new SortedDictionary<string, string>(StringComparer.Ordinal), [.. wantedDirectories]);
         foreach (var directory in wantedDirectories)
         {
-            Directory.CreateDirectory(Path.Combine(targetDirectory, directory));
+            CreateSharedDirectory(Path.Combine(targetDirectory, directory));
         }
 
         foreach (var (relative, source) in wantedFiles)
@@ -93,6 +93,28 @@ public static class TreeMirror
         WriteManifest(manifestPath, written);
         return kept;
     }
+
+    /// <summary>
+    /// Creates a directory of the live tree as 0755 whatever the process umask (0077 under the systemd
+    /// unit): containers running as other users read bind mounts in it, as from a git checkout. An existing
+    /// directory keeps its mode: a container may have narrowed it on purpose (a database's data directory).
+    /// </summary>
+    internal static void CreateSharedDirectory(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return;
+        }
+
+        Directory.CreateDirectory(path);
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, SharedDirectoryMode);
+        }
+    }
+
+    private const UnixFileMode SharedDirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
 
     /// <summary>
     /// Paths the commit needs that hold something berth did not write: an untracked file with other

@@ -29,6 +29,23 @@ public sealed class BoundedProcessTests
     }
 
     [Fact]
+    public async Task RunAsync_LineFilterAndOutputFarBeyondTheBound_KeepsTheWantedLineOnly()
+    {
+        // The wanted line comes first, then 200K characters of lines nobody asked for, then one line longer
+        // than the bound: a tail-keeping capture would have lost the first line.
+        var outcome = await new BoundedProcess(TimeProvider.System).RunAsync(
+            new ProcessRequest("sh", ["-c", "echo 'abc\twanted'; i=0; while [ $i -lt 4000 ]; do echo \"noise $i wanted but not whole\"; i=$((i+1)); done; head -c 100000 /dev/zero | tr '\\0' x; echo"])
+            {
+                Timeout = TimeSpan.FromSeconds(30),
+                KeepStandardOutputLine = line => line.EndsWith("\twanted", StringComparison.Ordinal),
+            },
+            CancellationToken.None);
+
+        Assert.True(outcome.Succeeded, outcome.StandardError);
+        Assert.Equal("abc\twanted\n", outcome.StandardOutput);
+    }
+
+    [Fact]
     public async Task RunAsync_ChildNeverReadsLargeInput_StillBoundedByTheTimeout()
     {
         var processes = new BoundedProcess(TimeProvider.System);

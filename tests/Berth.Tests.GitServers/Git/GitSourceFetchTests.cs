@@ -148,6 +148,34 @@ public sealed class GitSourceFetchTests
         Assert.True(File.Exists(Path.Combine(export, "a.yaml")));
     }
 
+    [Theory]
+    [InlineData("git")]
+    [InlineData("file")]
+    public async Task FetchAsync_BranchFloodEndingInTheBranchName_StillFollowsTheBranch(string transport)
+    {
+        using var repository = await TestRepository.CreateAsync();
+        var first = await repository.CommitAsync("a.yaml", "a: 1\n", "First");
+        await repository.PushAsync();
+        // 1,200 names of ~50 characters: more ls-remote output than a bounded capture keeps (64K).
+        await repository.PushBranchFloodAsync(1200);
+        await using var daemon = await GitDaemonServer.StartAsync(repository.ServeRoot);
+        using var subject = new SourceUnderTest(transport == "git" ? GitDaemonServer.UrlFor(daemon, repository.BareName) : repository.FileUrl);
+
+        var firstResult = await subject.Source.FetchAsync(CancellationToken.None);
+        var second = await repository.CommitAsync("a.yaml", "a: 2\n", "Second");
+        await repository.PushAsync();
+        var check = await subject.Source.CheckRemoteAsync(CancellationToken.None);
+        var secondResult = await subject.Source.FetchAsync(CancellationToken.None);
+
+        Assert.True(firstResult.Succeeded, firstResult.Error?.ToString());
+        Assert.Equal(first, firstResult.Tip);
+        Assert.True(check.Succeeded, check.Error?.ToString());
+        Assert.Equal(second, check.RemoteTip);
+        Assert.True(secondResult.Succeeded, secondResult.Error?.ToString());
+        Assert.Equal(second, secondResult.Tip);
+        Assert.False(secondResult.ForcePushed);
+    }
+
     [Fact]
     public async Task FetchAsync_RepositoryNotServed_ReturnsRepositoryNotFound()
     {

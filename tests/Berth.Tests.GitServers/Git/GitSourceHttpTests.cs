@@ -20,6 +20,7 @@ public sealed class GitSourceHttpTests(ITestOutputHelper output)
         await using var server = GitHttpServer.Start(repository.ServeRoot, new HttpAuthentication.Bearer(Token));
         using var subject = new SourceUnderTest(server.UrlFor(repository.BareName), options => options with
         {
+            AllowInsecureHttp = true, // the test server is plain HTTP on loopback
             Credentials = new GitCredentials { TokenFile = WriteSecret(options, "token", Token + "\n") },
         });
 
@@ -41,6 +42,7 @@ public sealed class GitSourceHttpTests(ITestOutputHelper output)
         await using var server = GitHttpServer.Start(repository.ServeRoot, new HttpAuthentication.Basic("deploy", Password));
         using var subject = new SourceUnderTest(server.UrlFor(repository.BareName), options => options with
         {
+            AllowInsecureHttp = true, // the test server is plain HTTP on loopback
             Credentials = new GitCredentials
             {
                 UsernameFile = WriteSecret(options, "username", "deploy"),
@@ -64,6 +66,7 @@ public sealed class GitSourceHttpTests(ITestOutputHelper output)
         await using var server = GitHttpServer.Start(repository.ServeRoot, new HttpAuthentication.Bearer(Token));
         using var subject = new SourceUnderTest(server.UrlFor(repository.BareName), options => options with
         {
+            AllowInsecureHttp = true, // the test server is plain HTTP on loopback
             Credentials = new GitCredentials { TokenFile = WriteSecret(options, "token", Token) },
         });
         Assert.True((await subject.Source.FetchAsync(CancellationToken.None)).Succeeded);
@@ -93,6 +96,7 @@ public sealed class GitSourceHttpTests(ITestOutputHelper output)
         await using var server = GitHttpServer.Start(repository.ServeRoot, new HttpAuthentication.Bearer(Token));
         using var subject = new SourceUnderTest(server.UrlFor(repository.BareName), options => options with
         {
+            AllowInsecureHttp = true, // the test server is plain HTTP on loopback
             Credentials = kind == "token"
                 ? new GitCredentials { TokenFile = WriteSecret(options, "token", wrongSecret) }
                 : new GitCredentials { UsernameFile = WriteSecret(options, "username", "deploy"), PasswordFile = WriteSecret(options, "password", wrongSecret) },
@@ -119,6 +123,7 @@ public sealed class GitSourceHttpTests(ITestOutputHelper output)
         string? tokenFile = null;
         using var subject = new SourceUnderTest(server.UrlFor(repository.BareName), options => options with
         {
+            AllowInsecureHttp = true, // the test server is plain HTTP on loopback
             Credentials = new GitCredentials { TokenFile = tokenFile = WriteSecret(options, "token", Token) },
         });
         File.Delete(tokenFile!);

@@ -1,4 +1,5 @@
 using Berth.Reconciler.Git;
+using Berth.Tests.Infrastructure;
 
 namespace Berth.Tests.Git;
 
@@ -46,6 +47,40 @@ public sealed class GitSourceOptionsTests
         Assert.Equal("git.url", error.Field);
         Assert.Contains("credentials.tokenFile", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("ghp_TOKEN", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://git.example.com/ops/state.git", "token")]
+    [InlineData("HTTP://git.example.com/ops/state.git", "token")]
+    [InlineData("http://git.example.com/ops/state.git", "password")]
+    // No loopback exemption: any local user who binds the port first (the server restarting, or not up
+    // yet) is sent the token, and a loopback port may be a tunnel that forwards in clear.
+    [InlineData("http://127.0.0.1:3000/ops/state.git", "token")]
+    [InlineData("http://localhost/ops/state.git", "token")]
+    public void Validate_PlainHttpWithCredentials_IsRefusedUnlessExplicitlyAllowed(string url, string credential)
+    {
+        using var secrets = new TempDirectory("secret");
+        File.WriteAllText(secrets.Combine("secret"), "x");
+        var credentials = credential == "token"
+            ? new GitCredentials { TokenFile = secrets.Combine("secret") }
+            : new GitCredentials { UsernameFile = secrets.Combine("secret"), PasswordFile = secrets.Combine("secret") };
+        var options = new GitSourceOptions { Url = url, CacheDirectory = "/var/lib/berth/git", Credentials = credentials };
+
+        var error = Assert.Single(options.ValidateFields());
+        var allowed = (options with { AllowInsecureHttp = true }).ValidateFields();
+
+        Assert.Equal("git.url", error.Field);
+        Assert.Contains("in clear text", error.Message, StringComparison.Ordinal);
+        Assert.Contains("git.allowInsecureHttp", error.Message, StringComparison.Ordinal);
+        Assert.Empty(allowed);
+    }
+
+    [Fact]
+    public void Validate_PlainHttpWithoutCredentials_IsAccepted()
+    {
+        var options = new GitSourceOptions { Url = "http://git.example.com/ops/state.git", CacheDirectory = "/var/lib/berth/git" };
+
+        Assert.Empty(options.ValidateFields());
     }
 
     [Theory]

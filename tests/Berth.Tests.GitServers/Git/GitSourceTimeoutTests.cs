@@ -67,6 +67,7 @@ public sealed class GitSourceTimeoutTests(ITestOutputHelper output)
         using var subject = new SourceUnderTest(server.UrlFor(repository.BareName), options => options with
         {
             FetchTimeout = FetchTimeout,
+            AllowInsecureHttp = true, // the test server is plain HTTP on loopback
             Credentials = new GitCredentials { TokenFile = secrets.Combine("token") },
         });
 
@@ -81,6 +82,58 @@ public sealed class GitSourceTimeoutTests(ITestOutputHelper output)
         Assert.InRange(stopwatch.Elapsed, FetchTimeout - TimeSpan.FromMilliseconds(100), Bound);
         Assert.Null(result.Tip);
     }
+
+    [Fact]
+    public async Task FetchAsync_RepositoryOutgrowsTheTimeout_RemovesThePartialPackAndSaysSo()
+    {
+        using var repository = await TestRepository.CreateAsync();
+        // More objects than fetch.unpackLimit (100): git keeps them as a pack, written to
+        // objects/pack/tmp_pack_* while it arrives. Random content: ~3.6 MB that does not compress.
+        var random = new Random(22);
+        var files = Enumerable.Range(0, 150).ToDictionary(
+            index => $"data/{index:D3}.txt",
+            string? (_) => Convert.ToBase64String(Enumerable.Range(0, 24 * 1024).Select(_ => (byte)random.Next(256)).ToArray()));
+        await repository.CommitAsync(files, "Large");
+        await repository.PushAsync();
+        await using var daemon = await GitDaemonServer.StartAsync(repository.ServeRoot);
+        // ~320 KB/s: the whole pack needs over 10 s, the fetch gets 2.
+        await using var proxy = new ThrottlingProxy(daemon.Port, bytesPerChunk: 16 * 1024, pauseBetweenChunks: TimeSpan.FromMilliseconds(50));
+        using var subject = new SourceUnderTest($"git://127.0.0.1:{proxy.Port}/{repository.BareName}", options => options with { FetchTimeout = FetchTimeout });
+
+        var result = await WithDeadline(subject.Source.FetchAsync(CancellationToken.None));
+
+        output.WriteLine($"{proxy.BytesToClient} bytes passed on before the kill: {result.Error}");
+        Assert.Equal(GitFailureReason.Timeout, result.Error?.Reason);
+        Assert.True(result.Error!.IsTransient);
+        Assert.True(proxy.BytesToClient > 100_000, $"only {proxy.BytesToClient} bytes reached git: the test did not exercise a transfer cut short");
+        Assert.Empty(PartialDownloads(subject.MirrorPath));
+        Assert.Contains("outgrows source.fetchTimeout", result.Error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task FetchAsync_PartialPackLeftByAnEarlierRun_IsRemovedBeforeTheNextFetch()
+    {
+        using var repository = await TestRepository.CreateAsync();
+        await repository.CommitAsync("a.yaml", "a: 1\n", "First");
+        await repository.PushAsync();
+        using var subject = new SourceUnderTest(repository.FileUrl);
+        Assert.True((await subject.Source.FetchAsync(CancellationToken.None)).Succeeded);
+        // What a SIGKILLed berth (or a power cut) leaves in the mirror: a download that never finished.
+        var leftover = Path.Combine(subject.MirrorPath, "objects", "pack", "tmp_pack_Ab12Cd");
+        await File.WriteAllBytesAsync(leftover, new byte[64 * 1024]);
+        using var restarted = new GitSource(subject.Options, TimeProvider.System, subject.Logger);
+
+        var result = await restarted.FetchAsync(CancellationToken.None);
+
+        Assert.True(result.Succeeded, result.Error?.ToString());
+        Assert.Empty(PartialDownloads(subject.MirrorPath));
+        Assert.Contains(subject.Logger.Entries, entry => entry.EventId.Id == 6015 && entry.Message.Contains("tmp_pack_Ab12Cd", StringComparison.Ordinal));
+    }
+
+    private static string[] PartialDownloads(string mirrorPath) =>
+        Directory.Exists(mirrorPath)
+            ? [.. Directory.EnumerateFiles(mirrorPath, "tmp_*", SearchOption.AllDirectories)]
+            : [];
 
     [Fact]
     public async Task FetchAsync_CancelledWhileServerHangs_ThrowsPromptlyAndKillsGit()

@@ -99,6 +99,19 @@ public sealed class TestRepository : IDisposable
 
     public Task DeleteUpstreamBranchAsync(string branch = "main") => TestGit.RunAsync(BarePath, "update-ref", "-d", $"refs/heads/{branch}");
 
+    /// <summary>
+    /// What anyone allowed to push any branch can do: <paramref name="count"/> branches in the upstream whose
+    /// names end in <c>/refs/heads/&lt;branch&gt;</c> (<c>refs/heads/zz00001/refs/heads/main</c>), all at the
+    /// current tip. git ls-remote's patterns match such names too, and they sort after the real branch.
+    /// </summary>
+    public async Task PushBranchFloodAsync(int count, string branch = "main")
+    {
+        var tip = (await TestGit.RunAsync(WorkPath, "rev-parse", "HEAD")).Trim();
+        var commands = string.Concat(Enumerable.Range(1, count).Select(index =>
+            $"create refs/heads/zz{index.ToString("D5", System.Globalization.CultureInfo.InvariantCulture)}/refs/heads/{branch} {tip}\n"));
+        await TestGit.RunWithInputAsync(BarePath, commands, "update-ref", "--stdin");
+    }
+
     /// <summary>Objects in a repository (loose plus packed), from git count-objects.</summary>
     public static async Task<int> CountObjectsAsync(string repositoryPath)
     {

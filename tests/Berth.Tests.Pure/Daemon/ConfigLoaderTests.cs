@@ -183,6 +183,61 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Theory]
+    [InlineData("http://git.example.com/ops.git", "    tokenFile: token\n")]
+    [InlineData("http://127.0.0.1:3000/ops.git", "    usernameFile: token\n    passwordFile: token\n")]
+    public void Load_PlainHttpUrlWithCredentials_IsRefusedAtTheUrl(string url, string credentials)
+    {
+        File.WriteAllText(Path.Combine(directory, "token"), "t");
+
+        var result = Load($"source:\n  url: {url}\n  credentials:\n{credentials}");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal((2, 8), (error.Line, error.Column));
+        Assert.Equal(
+            $"source.url '{url}' is plain HTTP: the token or password in source.credentials would cross the network in clear text, "
+            + "readable and replayable by anyone on the way, and go to whoever answers on that address (on a loopback address too: "
+            + "any local user who binds the port first); use https://, or set source.allowInsecureHttp: true to accept that",
+            error.Message);
+    }
+
+    [Fact]
+    public void Load_PlainHttpUrlWithCredentialsExplicitlyAllowed_IsAccepted()
+    {
+        File.WriteAllText(Path.Combine(directory, "token"), "t");
+
+        var result = Load("source:\n  url: http://git.internal/ops.git\n  allowInsecureHttp: true\n  credentials:\n    tokenFile: token\n");
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+        Assert.True(result.Config!.Source.AllowInsecureHttp);
+        Assert.True(ConfigLoader.GitSourceOptionsFrom(result.Config).AllowInsecureHttp);
+    }
+
+    [Theory]
+    [InlineData("https://git.example.com/ops.git", "true", "source.allowInsecureHttp: applies to http:// URLs only; remove it")]
+    [InlineData("http://git.example.com/ops.git", "yes", "source.allowInsecureHttp: 'yes' is not true or false")]
+    public void Load_AllowInsecureHttpMisused_IsAnErrorAtTheKey(string url, string value, string expected)
+    {
+        var result = Load($"source:\n  url: {url}\n  allowInsecureHttp: {value}\n");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal((3, 22), (error.Line, error.Column));
+        Assert.Equal(expected, error.Message);
+    }
+
+    [Fact]
+    public void Load_CredentialFileUnderAHomeDirectory_SaysTheUnitHidesHomes()
+    {
+        var result = Load("source:\n  url: git@github.com:org/repo.git\n  credentials:\n    sshKeyFile: /root/.ssh/berth-missing-key\n    knownHostsFile: /etc/berth-missing/known_hosts\n");
+
+        Assert.Equal(
+            [
+                $"{ConfigFile}:4:17: source.credentials.sshKeyFile: '/root/.ssh/berth-missing-key' does not exist (under systemd, berth cannot see home directories: ProtectHome=yes in berth.service; keep the file in /etc/berth)",
+                $"{ConfigFile}:5:21: source.credentials.knownHostsFile: '/etc/berth-missing/known_hosts' does not exist",
+            ],
+            result.Errors.Select(error => error.ToString()));
+    }
+
+    [Theory]
     [InlineData("git@github.com:org/repo.git")]
     [InlineData("ssh://git@github.com/org/repo.git")]
     [InlineData("ssh://git@github.com:2222/org/repo.git")]
