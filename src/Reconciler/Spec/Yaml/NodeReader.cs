@@ -118,6 +118,12 @@ internal sealed class NodeReader(ErrorCollector errors)
 
         if (DurationSyntax.TryParse(scalar.Value, out var duration))
         {
+            if (duration > DurationSyntax.Longest)
+            {
+                Error(node, $"{path}: {scalar.Describe()} is longer than {DurationSyntax.Longest.TotalHours.ToString(CultureInfo.InvariantCulture)}h, the longest duration berth accepts");
+                return null;
+            }
+
             return duration;
         }
 
