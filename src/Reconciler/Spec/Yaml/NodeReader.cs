@@ -9,7 +9,12 @@ namespace Berth.Reconciler.Spec.Yaml;
 /// </summary>
 internal sealed class NodeReader(ErrorCollector errors)
 {
+    private readonly HintBudget hintBudget = new(DidYouMean.WorkPerLoad);
+
     public ErrorCollector Errors { get; } = errors;
+
+    /// <summary>", did you mean 'x'?" or "", from work this load shares (see <see cref="DidYouMean"/>).</summary>
+    public string Hint(string input, IEnumerable<string> candidates) => DidYouMean.Hint(input, candidates, hintBudget);
 
     public void Error(Node at, string message) => Errors.Add(at.Start, message);
 
@@ -160,7 +165,7 @@ internal sealed class NodeReader(ErrorCollector errors)
             return value;
         }
 
-        Error(node, $"{path} must be one of {string.Join(", ", allowed)}, not {((ScalarNode)node).Describe()}{DidYouMean.Hint(value, allowed)}");
+        Error(node, $"{path} must be one of {string.Join(", ", allowed)}, not {((ScalarNode)node).Describe()}{Hint(value, allowed)}");
         return null;
     }
 
