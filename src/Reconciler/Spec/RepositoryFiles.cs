@@ -9,8 +9,11 @@ internal interface IRepositoryFiles
 
     bool Exists(string relativePath);
 
-    /// <summary>The text, or null if the file does not exist.</summary>
-    string? ReadText(string relativePath);
+    /// <summary>
+    /// The text; <see cref="LimitedText.Missing"/> if the file does not exist; too large, unread, if
+    /// it is longer than <paramref name="maxBytes"/> (see <see cref="FileLimits"/>).
+    /// </summary>
+    LimitedText ReadText(string relativePath, int maxBytes);
 }
 
 internal sealed class DirectoryRepositoryFiles : IRepositoryFiles
@@ -39,10 +42,10 @@ internal sealed class DirectoryRepositoryFiles : IRepositoryFiles
 
     public bool Exists(string relativePath) => File.Exists(InsideRepository(relativePath));
 
-    public string? ReadText(string relativePath)
+    public LimitedText ReadText(string relativePath, int maxBytes)
     {
         var path = InsideRepository(relativePath);
-        return File.Exists(path) ? File.ReadAllText(path) : null;
+        return File.Exists(path) ? LimitedFile.ReadText(path, maxBytes) : LimitedText.Missing;
     }
 
     /// <summary>

@@ -41,6 +41,12 @@ internal static partial class EnvFileParser
                 continue;
             }
 
+            if (entries.Count == FileLimits.EnvFileVariables)
+            {
+                errors.Add(at, $"more than {FileLimits.EnvFileVariables} variables in one env file");
+                break;
+            }
+
             if (equals < 0)
             {
                 if (variables.TryGet(name, out var inherited))
