@@ -27,6 +27,7 @@ public sealed class InterpolatorTests
     [InlineData("${NAME:-${MISSING}}", "web")]
     [InlineData("${MISSING:+${ALSO_MISSING}}", "")]
     [InlineData("${MISSING:-$$}", "$")]
+    [InlineData("${MISSING:-$${x}}", "${x}")]
     [InlineData("a}b", "a}b")]
     public void Interpolate_ComposeSyntax_Expands(string text, string expected)
     {
