@@ -25,23 +25,63 @@ internal static class FileLimits
     /// <summary>Variables in one env file: real ones have dozens.</summary>
     public const int EnvFileVariables = 10_000;
 
+    /// <summary>
+    /// Bytes one host's load reads from the repository in all, a file read twice counting twice:
+    /// the per-file limits alone let one 4 MiB Compose file list the same 1 MiB env file 500,000
+    /// times. A host's stacks with their env files are well under a megabyte in practice.
+    /// </summary>
+    public const int BytesPerLoad = 64 * 1024 * 1024;
+
     /// <summary>"Compose file is larger than the 4 MiB limit (1073741824 bytes)".</summary>
     /// <param name="length">The file's length, when it is known (a pipe or device has none).</param>
     public static string TooLarge(string subject, int limit, long? length, string limitOf = "") =>
         $"{subject} is larger than the {limit / (1024 * 1024)} MiB limit{limitOf}"
         + (length is { } bytes ? $" ({bytes.ToString(CultureInfo.InvariantCulture)} bytes)" : "");
+
+    /// <summary>"'a.env' would take the repository reads of this load past 64 MiB ...".</summary>
+    public static string OverReadBudget(string file) =>
+        $"'{file}' would take what berth reads for this host past {BytesPerLoad / (1024 * 1024)} MiB in all (every env_file entry and Compose file counts each time it is read)";
 }
 
 /// <summary>A file's text read under a size limit, or what stopped it.</summary>
-/// <param name="Text">Null when the file does not exist or is too large.</param>
-/// <param name="Length">With <paramref name="IsTooLarge"/>: the file's length, if known.</param>
-internal readonly record struct LimitedText(string? Text, bool IsTooLarge, long? Length)
+/// <param name="Text">Null when the file does not exist, is too large, or is over the load's budget.</param>
+/// <param name="Length">The file's length in bytes, if known (a pipe or device has none).</param>
+/// <param name="IsOverReadBudget">Within its own limit, but past what the whole load may read (<see cref="FileLimits.BytesPerLoad"/>).</param>
+internal readonly record struct LimitedText(string? Text, bool IsTooLarge, long? Length, bool IsOverReadBudget = false)
 {
     public static LimitedText Missing => default;
 
-    public static LimitedText Of(string text) => new(text, false, null);
+    public static LimitedText Of(string text, long length) => new(text, false, length);
 
     public static LimitedText TooLarge(long? length) => new(null, true, length);
+
+    public static LimitedText OverReadBudget(long length) => new(null, false, length, IsOverReadBudget: true);
+}
+
+/// <summary>
+/// The repository as one host's load sees it: every read draws on <see cref="FileLimits.BytesPerLoad"/>,
+/// so that the same files referenced over and over cannot multiply the work of a load without bound.
+/// </summary>
+internal sealed class ReadBudgetRepositoryFiles(IRepositoryFiles files, long budget) : IRepositoryFiles
+{
+    private long remaining = budget;
+
+    public string RootPath => files.RootPath;
+
+    public bool Exists(string relativePath) => files.Exists(relativePath);
+
+    public LimitedText ReadText(string relativePath, int maxBytes)
+    {
+        var read = files.ReadText(relativePath, (int)Math.Min(maxBytes, remaining));
+        if (read.IsTooLarge && read.Length is { } length && length <= maxBytes)
+        {
+            // Refused only because the budget had less left than the file's own limit.
+            return LimitedText.OverReadBudget(length);
+        }
+
+        remaining -= read.Text is null ? 0 : read.Length ?? 0;
+        return read;
+    }
 }
 
 /// <summary>Reads a file's text only when it fits a limit, never holding more than the limit in memory.</summary>
@@ -74,6 +114,6 @@ internal static class LimitedFile
 
         content.Position = 0;
         using var reader = new StreamReader(content, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
-        return LimitedText.Of(reader.ReadToEnd());
+        return LimitedText.Of(reader.ReadToEnd(), content.Length);
     }
 }

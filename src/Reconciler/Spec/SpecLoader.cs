@@ -52,7 +52,7 @@ public static class SpecLoader
     {
         try
         {
-            return LoadHostFiles(files, host, options);
+            return LoadHostFiles(new ReadBudgetRepositoryFiles(files, FileLimits.BytesPerLoad), host, options);
         }
         catch (RepositoryEscapeException escape)
         {

@@ -23,7 +23,7 @@ internal sealed class SpecTestRepository : IRepositoryFiles
     public LimitedText ReadText(string relativePath, int maxBytes) =>
         !files.TryGetValue(relativePath, out var text) ? LimitedText.Missing
         : Encoding.UTF8.GetByteCount(text) is var length && length > maxBytes ? LimitedText.TooLarge(length)
-        : LimitedText.Of(text);
+        : LimitedText.Of(text, length);
 
     public HostLoadResult LoadHost(string host = "host1", SpecLoadOptions? options = null) =>
         SpecLoader.LoadHost(this, host, options ?? SpecLoadOptions.Default);

@@ -77,6 +77,12 @@ internal static class EnvFileReader
             return;
         }
 
+        if (read.IsOverReadBudget)
+        {
+            target.Reader.Error(pathNode, $"{path}: " + FileLimits.OverReadBudget(file));
+            return;
+        }
+
         if (read.Text is not { } text)
         {
             if (required)

@@ -22,6 +22,12 @@ internal static class StackLoader
                 continue;
             }
 
+            if (read.IsOverReadBudget)
+            {
+                reader.Error(Location.StartOf(file), FileLimits.OverReadBudget(file));
+                continue;
+            }
+
             if (read.Text is null)
             {
                 reader.Error(Location.StartOf(file), "Compose file does not exist");
