@@ -38,7 +38,7 @@ internal static class FileLimits
         $"{subject} is larger than the {limit / (1024 * 1024)} MiB limit{limitOf}"
         + (length is { } bytes ? $" ({bytes.ToString(CultureInfo.InvariantCulture)} bytes)" : "");
 
-    /// <summary>"'a.env' would take the repository reads of this load past 64 MiB ...".</summary>
+    /// <summary>"'a.env' would take what berth reads for this host past 64 MiB in all (...)".</summary>
     public static string OverReadBudget(string file) =>
         $"'{file}' would take what berth reads for this host past {BytesPerLoad / (1024 * 1024)} MiB in all (every env_file entry and Compose file counts each time it is read)";
 }
@@ -56,32 +56,6 @@ internal readonly record struct LimitedText(string? Text, bool IsTooLarge, long?
     public static LimitedText TooLarge(long? length) => new(null, true, length);
 
     public static LimitedText OverReadBudget(long length) => new(null, false, length, IsOverReadBudget: true);
-}
-
-/// <summary>
-/// The repository as one host's load sees it: every read draws on <see cref="FileLimits.BytesPerLoad"/>,
-/// so that the same files referenced over and over cannot multiply the work of a load without bound.
-/// </summary>
-internal sealed class ReadBudgetRepositoryFiles(IRepositoryFiles files, long budget) : IRepositoryFiles
-{
-    private long remaining = budget;
-
-    public string RootPath => files.RootPath;
-
-    public bool Exists(string relativePath) => files.Exists(relativePath);
-
-    public LimitedText ReadText(string relativePath, int maxBytes)
-    {
-        var read = files.ReadText(relativePath, (int)Math.Min(maxBytes, remaining));
-        if (read.IsTooLarge && read.Length is { } length && length <= maxBytes)
-        {
-            // Refused only because the budget had less left than the file's own limit.
-            return LimitedText.OverReadBudget(length);
-        }
-
-        remaining -= read.Text is null ? 0 : read.Length ?? 0;
-        return read;
-    }
 }
 
 /// <summary>Reads a file's text only when it fits a limit, never holding more than the limit in memory.</summary>

@@ -84,6 +84,32 @@ internal sealed class DirectoryRepositoryFiles : IRepositoryFiles
 }
 
 /// <summary>
+/// The repository as one host's load sees it: every read draws on <see cref="FileLimits.BytesPerLoad"/>,
+/// so that the same files referenced over and over cannot multiply the work of a load without bound.
+/// </summary>
+internal sealed class ReadBudgetRepositoryFiles(IRepositoryFiles files, long budget) : IRepositoryFiles
+{
+    private long remaining = budget;
+
+    public string RootPath => files.RootPath;
+
+    public bool Exists(string relativePath) => files.Exists(relativePath);
+
+    public LimitedText ReadText(string relativePath, int maxBytes)
+    {
+        var read = files.ReadText(relativePath, (int)Math.Min(maxBytes, remaining));
+        if (read.IsTooLarge && read.Length is { } length && length <= maxBytes)
+        {
+            // Refused only because the budget had less left than the file's own limit.
+            return LimitedText.OverReadBudget(length);
+        }
+
+        remaining -= read.Text is null ? 0 : read.Length ?? 0;
+        return read;
+    }
+}
+
+/// <summary>
 /// A repository file is a symbolic link that leads out of the repository. The loader turns it into a
 /// <see cref="SpecError"/> on that file: an edit of the repository fixes it, a retry never does.
 /// </summary>
