@@ -9,8 +9,11 @@ internal interface IRepositoryFiles
 
     bool Exists(string relativePath);
 
-    /// <summary>The text, or null if the file does not exist.</summary>
-    string? ReadText(string relativePath);
+    /// <summary>
+    /// The text; <see cref="LimitedText.Missing"/> if the file does not exist; too large, unread, if
+    /// it is longer than <paramref name="maxBytes"/> (see <see cref="FileLimits"/>).
+    /// </summary>
+    LimitedText ReadText(string relativePath, int maxBytes);
 }
 
 internal sealed class DirectoryRepositoryFiles : IRepositoryFiles
@@ -39,10 +42,10 @@ internal sealed class DirectoryRepositoryFiles : IRepositoryFiles
 
     public bool Exists(string relativePath) => File.Exists(InsideRepository(relativePath));
 
-    public string? ReadText(string relativePath)
+    public LimitedText ReadText(string relativePath, int maxBytes)
     {
         var path = InsideRepository(relativePath);
-        return File.Exists(path) ? File.ReadAllText(path) : null;
+        return File.Exists(path) ? LimitedFile.ReadText(path, maxBytes) : LimitedText.Missing;
     }
 
     /// <summary>
@@ -77,6 +80,32 @@ internal sealed class DirectoryRepositoryFiles : IRepositoryFiles
         }
 
         return current;
+    }
+}
+
+/// <summary>
+/// The repository as one host's load sees it: every read draws on <see cref="FileLimits.BytesPerLoad"/>,
+/// so that the same files referenced over and over cannot multiply the work of a load without bound.
+/// </summary>
+internal sealed class ReadBudgetRepositoryFiles(IRepositoryFiles files, long budget) : IRepositoryFiles
+{
+    private long remaining = budget;
+
+    public string RootPath => files.RootPath;
+
+    public bool Exists(string relativePath) => files.Exists(relativePath);
+
+    public LimitedText ReadText(string relativePath, int maxBytes)
+    {
+        var read = files.ReadText(relativePath, (int)Math.Min(maxBytes, remaining));
+        if (read.IsTooLarge && read.Length is { } length && length <= maxBytes)
+        {
+            // Refused only because the budget had less left than the file's own limit.
+            return LimitedText.OverReadBudget(length);
+        }
+
+        remaining -= read.Text is null ? 0 : read.Length ?? 0;
+        return read;
     }
 }
 

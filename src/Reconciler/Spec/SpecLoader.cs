@@ -52,7 +52,7 @@ public static class SpecLoader
     {
         try
         {
-            return LoadHostFiles(files, host, options);
+            return LoadHostFiles(new ReadBudgetRepositoryFiles(files, FileLimits.BytesPerLoad), host, options);
         }
         catch (RepositoryEscapeException escape)
         {
@@ -134,8 +134,14 @@ internal sealed record RepositoryLayout(Inventory.HostInventory? Inventory, stri
         if (inventoryFiles.Count > 0)
         {
             var file = inventoryFiles[0];
-            // An empty berth.yaml is a valid inventory with no hosts.
-            var root = YamlDocumentLoader.Load(file, files.ReadText(file) ?? "", reader.Errors, out _);
+            var read = files.ReadText(file, FileLimits.InventoryFileBytes);
+            if (read.IsTooLarge)
+            {
+                reader.Error(Location.StartOf(file), FileLimits.TooLarge("inventory file", FileLimits.InventoryFileBytes, read.Length));
+            }
+
+            // An empty berth.yaml is a valid inventory with no hosts (a refused one too: its error stands).
+            var root = YamlDocumentLoader.Load(file, read.Text ?? "", reader.Errors, out _);
             var inventory = root is null
                 ? new Inventory.HostInventory(file, ImmutableSortedDictionary<string, Inventory.InventoryHost>.Empty, ImmutableSortedDictionary<string, Inventory.InventoryStack>.Empty, RepositorySettings.Default)
                 : Spec.Inventory.InventoryReader.Read(file, root, files, reader);
@@ -160,10 +166,10 @@ internal static class HostVariables
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in options.HostEnvFiles)
         {
-            string text;
+            LimitedText read;
             try
             {
-                text = File.ReadAllText(file);
+                read = LimitedFile.ReadText(file, FileLimits.EnvFileBytes);
             }
             catch (IOException exception)
             {
@@ -176,9 +182,15 @@ internal static class HostVariables
                 continue;
             }
 
+            if (read.Text is null)
+            {
+                errors.Add(Location.StartOf(file), FileLimits.TooLarge("host env file", FileLimits.EnvFileBytes, read.Length, " for an env file"));
+                continue;
+            }
+
             // Host env files interpolate only with what came before them (not with the repository's vars).
             var known = VariableSet.Empty.Overlay(values, isSecret: true);
-            foreach (var (key, value) in EnvFileParser.Parse(file, text, known, isSecret: true, errors))
+            foreach (var (key, value) in EnvFileParser.Parse(file, read.Text, known, isSecret: true, errors))
             {
                 values[key] = value;
             }

@@ -75,6 +75,52 @@ public sealed class SpecLoaderFuzzTests
         }
     }
 
+    [Fact]
+    public void Load_HostileValues_NeverThrowNorHang()
+    {
+        // What issue #22 found by hand, generated: nested and broken interpolation, durations past
+        // every timer, berth's own labels, env files over their limits. Each must give errors with
+        // positions, in bounded time.
+        var random = new Random(22);
+        for (var iteration = 0; iteration < 60; iteration++)
+        {
+            var value = HostileInterpolation(random).Replace("\"", "", StringComparison.Ordinal);
+            var duration = $"{random.Next(0, 3_000_000)}{(random.Next(3) == 0 ? "ms" : "h")}";
+            var labelKey = random.Next(2) == 0 ? "io.berth.role" : "IO.BERTH.x";
+            var compose = $$"""
+                services:
+                  web:
+                    image: "busybox:{{value}}"
+                    labels: { {{labelKey}}: front, ok: "{{value}}" }
+                    env_file: [conf/x.env, conf/big.env]
+                    stop_grace_period: {{duration}}
+                    healthcheck: { test: [CMD, "true"], interval: {{duration}}, start_period: {{duration}} }
+                    deploy: { update_config: { delay: {{duration}}, monitor: {{duration}} } }
+                    x-berth: { drain: {{duration}} }
+                networks: { default: { labels: [io.berth.key=x] } }
+                """;
+            var bigEnv = random.Next(2) == 0
+                ? new string('#', 1024 * 1024 + random.Next(1, 1000))
+                : string.Concat(Enumerable.Range(0, 10_000 + random.Next(1, 50)).Select(index => $"V{index}=${{A:-x}}\n"));
+            var repository = SpecTestRepository.Compose(compose).With("conf/x.env", $"A={value}\n").With("conf/big.env", bigEnv);
+
+            AssertLoadsCleanly(repository, "host1", compose);
+        }
+    }
+
+    private static readonly string[] InterpolationPieces = ["${", "}", "$$", "$", "A", "B_1", ":-", ":?", ":+", "-", "?", "+", "x", ":", "{", " "];
+
+    private static string HostileInterpolation(Random random)
+    {
+        if (random.Next(4) == 0)
+        {
+            var depth = random.Next(1, 20_000);
+            return string.Concat(Enumerable.Repeat("${A:-", depth)) + "x" + new string('}', random.Next(depth - 2, depth + 2));
+        }
+
+        return string.Concat(Enumerable.Range(0, random.Next(1, 40)).Select(_ => InterpolationPieces[random.Next(InterpolationPieces.Length)]));
+    }
+
     private static void AssertLoadsCleanly(string compose) =>
         AssertLoadsCleanly(SpecTestRepository.Compose(compose).With("conf/x.env", "A=1\n"), "host1", compose);
 
@@ -144,6 +190,7 @@ public sealed class SpecLoaderFuzzTests
     [
         "${", "$$", "${X:?boom}", "${UNDEFINED}", "<<: *base", "&a ", "*a", "!reset ", "---\n", "\n  - ", ": ", "{", "]", "\"", "'", "\t",
         "99999", "-1", "1e309", "0x1F", "1m30", "8080:80", "build: .", "x-berth: { drain: x }", "~", "null", "\u0000", "\uFFFF", "é",
+        "${A:-${B:-${C:?x}}}", "$${", "2000000h", "24h0m1s", "io.berth.role: front", "labels: [io.berth.x=y]", "env_file: conf/x.env",
     ];
 
     private static char? Pick(Random random, string characters) => random.Next(4) == 0 ? null : characters[random.Next(characters.Length)];

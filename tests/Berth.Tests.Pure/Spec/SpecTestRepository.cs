@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text;
 using Berth.Reconciler.Spec;
 using Berth.Reconciler.Spec.Model;
 
@@ -19,7 +20,10 @@ internal sealed class SpecTestRepository : IRepositoryFiles
 
     public bool Exists(string relativePath) => files.ContainsKey(relativePath);
 
-    public string? ReadText(string relativePath) => files.GetValueOrDefault(relativePath);
+    public LimitedText ReadText(string relativePath, int maxBytes) =>
+        !files.TryGetValue(relativePath, out var text) ? LimitedText.Missing
+        : Encoding.UTF8.GetByteCount(text) is var length && length > maxBytes ? LimitedText.TooLarge(length)
+        : LimitedText.Of(text, length);
 
     public HostLoadResult LoadHost(string host = "host1", SpecLoadOptions? options = null) =>
         SpecLoader.LoadHost(this, host, options ?? SpecLoadOptions.Default);

@@ -67,7 +67,7 @@ internal static class ComposeFileReader
             .Field("name", (target, node, path) => target.Draft.Name = target.Reader.String(node, path))
             .Field("driver", (target, node, path) => target.Draft.Driver = target.Reader.String(node, path))
             .Field("driver_opts", (target, node, path) => ReadMap(target.Reader, node, path, target.Draft.DriverOptions))
-            .Field("labels", (target, node, path) => ReadMap(target.Reader, node, path, target.Draft.Labels));
+            .Field("labels", (target, node, path) => LabelReader.Read(target.Reader, node, path, target.Draft.Labels));
 
     private static readonly FieldTable<(NodeReader Reader, ResourceDraft Draft)> NetworkFields = CommonResourceFields()
         .Field("internal", (target, node, path) => target.Draft.Internal = target.Reader.Bool(node, path))

@@ -70,8 +70,20 @@ internal static class EnvFileReader
             return;
         }
 
-        var text = context.Files.ReadText(file);
-        if (text is null)
+        var read = context.Files.ReadText(file, FileLimits.EnvFileBytes);
+        if (read.IsTooLarge)
+        {
+            target.Reader.Error(pathNode, $"{path}: " + FileLimits.TooLarge($"'{file}'", FileLimits.EnvFileBytes, read.Length, " for an env file"));
+            return;
+        }
+
+        if (read.IsOverReadBudget)
+        {
+            target.Reader.Error(pathNode, $"{path}: " + FileLimits.OverReadBudget(file));
+            return;
+        }
+
+        if (read.Text is not { } text)
         {
             if (required)
             {

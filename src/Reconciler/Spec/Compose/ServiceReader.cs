@@ -33,7 +33,7 @@ internal static partial class ServiceReader
         .Field("entrypoint", (target, node, path) => target.Draft.Entrypoint = ReadCommand(target.Reader, node, path))
         .Field("environment", ReadEnvironment)
         .Field("env_file", EnvFileReader.Read)
-        .Field("labels", (target, node, path) => ReadMap(target.Reader, node, path, target.Draft.Labels, nullValue: ""))
+        .Field("labels", (target, node, path) => LabelReader.Read(target.Reader, node, path, target.Draft.Labels))
         .Field("container_name", (target, node, path) =>
         {
             if (target.Reader.Scalar(node, path) is { } name)

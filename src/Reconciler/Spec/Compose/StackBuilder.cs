@@ -75,7 +75,7 @@ internal static class StackBuilder
         {
             if (!draft.Services.ContainsKey(target))
             {
-                reader.Error(dependency.At, $"service '{service.Name}' depends on unknown service '{target}'{DidYouMean.Hint(target, draft.Services.Keys)}");
+                reader.Error(dependency.At, $"service '{service.Name}' depends on unknown service '{target}'{reader.Hint(target, draft.Services.Keys)}");
             }
             else if (target == service.Name)
             {
@@ -97,7 +97,7 @@ internal static class StackBuilder
 
             if (mode.Value.StartsWith("service:", StringComparison.Ordinal) && mode.Value["service:".Length..] is var other && !draft.Services.ContainsKey(other))
             {
-                reader.Error(mode.At, $"network_mode refers to unknown service '{other}'{DidYouMean.Hint(other, draft.Services.Keys)}");
+                reader.Error(mode.At, $"network_mode refers to unknown service '{other}'{reader.Hint(other, draft.Services.Keys)}");
             }
         }
 
@@ -105,7 +105,7 @@ internal static class StackBuilder
         {
             if (!draft.Networks.ContainsKey(attachment.Key))
             {
-                reader.Error(attachment.At, $"service '{service.Name}' uses unknown network '{attachment.Key}'; define it under the top-level networks:{DidYouMean.Hint(attachment.Key, draft.Networks.Keys)}");
+                reader.Error(attachment.At, $"service '{service.Name}' uses unknown network '{attachment.Key}'; define it under the top-level networks:{reader.Hint(attachment.Key, draft.Networks.Keys)}");
             }
         }
 
@@ -113,7 +113,7 @@ internal static class StackBuilder
         {
             if (mount.Value.VolumeKey is { } volumeKey && !draft.Volumes.ContainsKey(volumeKey))
             {
-                reader.Error(mount.At, $"service '{service.Name}' uses unknown volume '{volumeKey}'; define it under the top-level volumes: (or write ./{volumeKey} for a bind mount){DidYouMean.Hint(volumeKey, draft.Volumes.Keys)}");
+                reader.Error(mount.At, $"service '{service.Name}' uses unknown volume '{volumeKey}'; define it under the top-level volumes: (or write ./{volumeKey} for a bind mount){reader.Hint(volumeKey, draft.Volumes.Keys)}");
             }
         }
 

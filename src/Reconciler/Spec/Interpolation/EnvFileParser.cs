@@ -8,7 +8,8 @@ namespace Berth.Reconciler.Spec.Interpolation;
 /// Reads dotenv files (Compose `env_file:` and berth's host env files): `KEY=VALUE`, `export KEY=VALUE`,
 /// `#` comments, single quotes literal, double quotes with \n \" \\ escapes, unquoted values trimmed and
 /// cut at " #". A bare `KEY` takes its value from the variables, or is dropped. Values (except single-quoted)
-/// are interpolated.
+/// are interpolated. At most <see cref="FileLimits.EnvFileVariables"/> variables; the rest of a longer
+/// file is not read (its size is bounded before it is read, see <see cref="FileLimits"/>).
 /// </summary>
 internal static partial class EnvFileParser
 {
@@ -39,6 +40,12 @@ internal static partial class EnvFileParser
             {
                 errors.Add(at, $"invalid line in env file: expected KEY=VALUE with KEY of letters, digits, '_', '.', '-'" + (isSecret ? "" : $", not '{Truncate(trimmed)}'"));
                 continue;
+            }
+
+            if (entries.Count == FileLimits.EnvFileVariables)
+            {
+                errors.Add(at, $"more than {FileLimits.EnvFileVariables} variables in one env file");
+                break;
             }
 
             if (equals < 0)

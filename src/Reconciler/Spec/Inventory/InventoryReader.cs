@@ -185,7 +185,7 @@ internal static partial class InventoryReader
         {
             foreach (var host in stack.HostNames.Where(host => !draft.Hosts.ContainsKey(host.Value)))
             {
-                reader.Error(host, $"stack '{stackName}' names unknown host '{host.Value}'; define it under hosts:{DidYouMean.Hint(host.Value, draft.Hosts.Keys)}");
+                reader.Error(host, $"stack '{stackName}' names unknown host '{host.Value}'; define it under hosts:{reader.Hint(host.Value, draft.Hosts.Keys)}");
             }
         }
     }

@@ -15,14 +15,26 @@ internal static class StackLoader
         var drafts = new List<ComposeFileDraft>();
         foreach (var file in composeFiles)
         {
-            var text = files.ReadText(file);
-            if (text is null)
+            var read = files.ReadText(file, FileLimits.ComposeFileBytes);
+            if (read.IsTooLarge)
+            {
+                reader.Error(Location.StartOf(file), FileLimits.TooLarge("Compose file", FileLimits.ComposeFileBytes, read.Length));
+                continue;
+            }
+
+            if (read.IsOverReadBudget)
+            {
+                reader.Error(Location.StartOf(file), FileLimits.OverReadBudget(file));
+                continue;
+            }
+
+            if (read.Text is null)
             {
                 reader.Error(Location.StartOf(file), "Compose file does not exist");
                 continue;
             }
 
-            var root = YamlDocumentLoader.Load(file, text, reader.Errors, out var isEmpty);
+            var root = YamlDocumentLoader.Load(file, read.Text, reader.Errors, out var isEmpty);
             if (isEmpty)
             {
                 reader.Error(Location.StartOf(file), "Compose file is empty");

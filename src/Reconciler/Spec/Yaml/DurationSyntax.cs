@@ -6,6 +6,14 @@ namespace Berth.Reconciler.Spec.Yaml;
 /// <summary>Compose durations (Go's time.ParseDuration): "1m30s", "500ms", "1.5h", "10us", "0".</summary>
 internal static partial class DurationSyntax
 {
+    /// <summary>
+    /// The longest duration a spec may set (health check timings, stop_grace_period, rollout delay
+    /// and monitor, x-berth.drain). Docker takes up to 292 years, but berth waits for some of these
+    /// itself, and .NET timers (Task.Delay) throw past 49.7 days: an absurd drain validated, then
+    /// threw mid-rollout after the old container had left its network. Nothing sane waits a day.
+    /// </summary>
+    public static readonly TimeSpan Longest = TimeSpan.FromHours(24);
+
     public static bool TryParse(string text, out TimeSpan duration)
     {
         duration = TimeSpan.Zero;

@@ -1,5 +1,3 @@
-using Berth.Reconciler.Spec.Validation;
-
 namespace Berth.Reconciler.Spec.Yaml;
 
 /// <summary>
@@ -66,7 +64,7 @@ internal sealed class FieldTable<TTarget>
             }
             else
             {
-                reader.Error(entry.Key, $"unknown key '{key}' {where}{DidYouMean.Hint(key, readers.Keys.Concat(unsupported.Keys))}");
+                reader.Error(entry.Key, $"unknown key '{key}' {where}{reader.Hint(key, readers.Keys.Concat(unsupported.Keys))}");
             }
         }
     }

@@ -9,10 +9,15 @@ namespace Berth.Reconciler.Spec.Yaml;
 /// </summary>
 internal sealed class NodeReader(ErrorCollector errors)
 {
+    private readonly HintBudget hintBudget = new(DidYouMean.WorkPerLoad);
+
     public ErrorCollector Errors { get; } = errors;
 
     /// <summary>An error about <paramref name="at"/>; when it holds a host-local value, the message is masked as a whole (ErrorCollector).</summary>
     public void Error(Node at, string message) => Errors.Add(at.Start, message, aboutSecretValue: at is ScalarNode { SecretVariable: not null });
+
+    /// <summary>", did you mean 'x'?" or "", from work this load shares (see <see cref="DidYouMean"/>).</summary>
+    public string Hint(string input, IEnumerable<string> candidates) => DidYouMean.Hint(input, candidates, hintBudget);
 
     public void Error(Location at, string message) => Errors.Add(at, message);
 
@@ -119,6 +124,12 @@ internal sealed class NodeReader(ErrorCollector errors)
 
         if (DurationSyntax.TryParse(scalar.Value, out var duration))
         {
+            if (duration > DurationSyntax.Longest)
+            {
+                Error(node, $"{path}: {scalar.Describe()} is longer than {DurationSyntax.Longest.TotalHours.ToString(CultureInfo.InvariantCulture)}h, the longest duration berth accepts");
+                return null;
+            }
+
             return duration;
         }
 
@@ -155,7 +166,7 @@ internal sealed class NodeReader(ErrorCollector errors)
             return value;
         }
 
-        Error(node, $"{path} must be one of {string.Join(", ", allowed)}, not {((ScalarNode)node).Describe()}{DidYouMean.Hint(value, allowed)}");
+        Error(node, $"{path} must be one of {string.Join(", ", allowed)}, not {((ScalarNode)node).Describe()}{Hint(value, allowed)}");
         return null;
     }
 

@@ -100,4 +100,12 @@ public sealed class ComposeFileReaderTests
             ["6:21: container name 'same' of stack 'repo' service 'web' is also used by stack 'repo' service 'api' on this host; rename a stack or service, or set container_name"],
             Errors("services:\n  api:\n    image: busybox\n    container_name: same\n  web:\n    container_name: same\n    image: busybox\n"));
     }
+
+    [Theory]
+    [InlineData("networks:\n  front:\n    labels: { io.berth.key: other }\nvolumes:\n  data: {}\n", "5:15: networks.front.labels: 'io.berth.key' is one of berth's own labels (io.berth.*), which mark what berth manages; use another prefix")]
+    [InlineData("networks:\n  front: {}\nvolumes:\n  data:\n    labels: [io.berth.stack=other]\n", "7:14: volumes.data.labels: 'io.berth.stack' is one of berth's own labels (io.berth.*), which mark what berth manages; use another prefix")]
+    public void ResourceLabels_UnderBerthsOwnPrefix_AreErrorsAtTheKey(string topLevel, string expected)
+    {
+        Assert.Equal([expected], Errors($"services:\n  web: {{ image: busybox, volumes: [data:/data], networks: [front] }}\n{topLevel}"));
+    }
 }

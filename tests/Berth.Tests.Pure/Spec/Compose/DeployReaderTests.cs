@@ -96,4 +96,41 @@ public sealed class DeployReaderTests
     {
         Assert.Equal([expected], Errors($"services:\n  web:\n    image: busybox\n    {line}\n"));
     }
+
+    [Theory]
+    [InlineData("x-berth: { drain: 2000000h }", "4:23: services.web.x-berth.drain: '2000000h' is longer than 24h, the longest duration berth accepts")]
+    [InlineData("x-berth: { drain: 24h0m0.001s }", "4:23: services.web.x-berth.drain: '24h0m0.001s' is longer than 24h, the longest duration berth accepts")]
+    [InlineData("stop_grace_period: 25h", "4:24: services.web.stop_grace_period: '25h' is longer than 24h, the longest duration berth accepts")]
+    [InlineData("healthcheck: { interval: 1000h }", "4:30: services.web.healthcheck.interval: '1000h' is longer than 24h, the longest duration berth accepts")]
+    [InlineData("healthcheck: { timeout: 1000h }", "4:29: services.web.healthcheck.timeout: '1000h' is longer than 24h, the longest duration berth accepts")]
+    [InlineData("healthcheck: { start_period: 1000h }", "4:34: services.web.healthcheck.start_period: '1000h' is longer than 24h, the longest duration berth accepts")]
+    [InlineData("healthcheck: { start_interval: 1000h }", "4:36: services.web.healthcheck.start_interval: '1000h' is longer than 24h, the longest duration berth accepts")]
+    [InlineData("deploy: { update_config: { delay: 9999999h } }", "4:39: services.web.deploy.update_config.delay: '9999999h' is longer than 24h, the longest duration berth accepts")]
+    [InlineData("deploy: { update_config: { monitor: 9999999h } }", "4:41: services.web.deploy.update_config.monitor: '9999999h' is longer than 24h, the longest duration berth accepts")]
+    [InlineData("deploy: { rollback_config: { delay: 9999999h } }", "4:41: services.web.deploy.rollback_config.delay: '9999999h' is longer than 24h, the longest duration berth accepts")]
+    [InlineData("deploy: { rollback_config: { monitor: 9999999h } }", "4:43: services.web.deploy.rollback_config.monitor: '9999999h' is longer than 24h, the longest duration berth accepts")]
+    public void Durations_LongerThanADay_AreErrorsAtTheValue(string line, string expected)
+    {
+        // Past 49.7 days Task.Delay throws: a drain that long would throw mid-rollout, after the old
+        // container was already taken out of its network. Nothing sane waits a day anyway.
+        Assert.Equal([expected], Errors($"services:\n  web:\n    image: busybox\n    {line}\n"));
+    }
+
+    [Fact]
+    public void Durations_OfExactlyADay_AreAccepted()
+    {
+        var service = LoadService("""
+            image: busybox
+            stop_grace_period: 24h
+            healthcheck: { test: [CMD, "true"], interval: 24h, timeout: 1440m, start_period: 86400s, start_interval: 24h }
+            deploy: { update_config: { delay: 24h, monitor: 24h }, rollback_config: { delay: 24h, monitor: 24h } }
+            x-berth: { drain: 24h }
+            """);
+
+        Assert.Equal(TimeSpan.FromDays(1), service.Drain);
+        Assert.Equal(TimeSpan.FromDays(1), service.Container.StopGracePeriod);
+        Assert.Equal(TimeSpan.FromDays(1), service.Container.HealthCheck!.StartPeriod);
+        Assert.Equal(TimeSpan.FromDays(1), service.Update.Monitor);
+        Assert.Equal(TimeSpan.FromDays(1), service.Rollback.Delay);
+    }
 }

@@ -293,4 +293,23 @@ public sealed class ServiceReaderTests
 
         Assert.Equal("busybox", service.Container.Image);
     }
+
+    [Theory]
+    [InlineData("labels: { io.berth.role: front }", "4:15: services.web.labels: 'io.berth.role' is one of berth's own labels (io.berth.*), which mark what berth manages; use another prefix")]
+    [InlineData("labels: [io.berth.managed-by=berth]", "4:14: services.web.labels: 'io.berth.managed-by' is one of berth's own labels (io.berth.*), which mark what berth manages; use another prefix")]
+    [InlineData("labels: { IO.Berth.Host: other }", "4:15: services.web.labels: 'IO.Berth.Host' is one of berth's own labels (io.berth.*), which mark what berth manages; use another prefix")]
+    [InlineData("labels: [\"${PREFIX:-io.berth.}role=front\"]", "4:14: services.web.labels: 'io.berth.role' is one of berth's own labels (io.berth.*), which mark what berth manages; use another prefix")]
+    public void Labels_UnderBerthsOwnPrefix_AreErrorsAtTheKey(string line, string expected)
+    {
+        // io.berth.role=front would make a replica look like a front to observation and the planner.
+        Assert.Equal([expected], Errors($"services:\n  web:\n    image: busybox\n    {line}\n"));
+    }
+
+    [Fact]
+    public void Labels_MerelyMentioningBerth_AreKept()
+    {
+        var service = LoadService("image: busybox\nlabels: { io.berth: x, com.example.io.berth.role: y, io.berthing.role: z }");
+
+        Assert.Equal(["com.example.io.berth.role", "io.berth", "io.berthing.role"], service.Container.Labels.Keys);
+    }
 }

@@ -57,4 +57,16 @@ public sealed class EnvFileParserTests
 
         Assert.Contains("HOSTNAME_X", Assert.Single(errors.ToSortedArray()).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Parse_MoreVariablesThanTheLimit_IsAnErrorAtTheFirstOneOver()
+    {
+        var errors = new ErrorCollector();
+        var text = string.Concat(Enumerable.Range(1, 10_001).Select(index => $"V{index}=1\n"));
+
+        var entries = EnvFileParser.Parse("many.env", text, VariableSet.Empty, isSecret: false, errors);
+
+        Assert.Equal(10_000, entries.Count);
+        Assert.Equal(["many.env:10001:1: more than 10000 variables in one env file"], errors.ToSortedArray().Select(error => error.ToString()));
+    }
 }

@@ -24,6 +24,11 @@ public sealed class InterpolatorTests
     [InlineData("${NAME:?required}", "web")]
     [InlineData("${MISSING:-${NAME}-${TAG:-x}}", "web-1.2")]
     [InlineData("${MISSING:-a:b/c}", "a:b/c")]
+    [InlineData("${NAME:-${MISSING}}", "web")]
+    [InlineData("${MISSING:+${ALSO_MISSING}}", "")]
+    [InlineData("${MISSING:-$$}", "$")]
+    [InlineData("${MISSING:-$${x}}", "${x}")]
+    [InlineData("a}b", "a}b")]
     public void Interpolate_ComposeSyntax_Expands(string text, string expected)
     {
         var result = Interpolator.Interpolate(text, Variables);
@@ -42,6 +47,9 @@ public sealed class InterpolatorTests
     [InlineData("${NAME", "invalid interpolation: '${' without a closing '}'")]
     [InlineData("${}", "invalid interpolation: '${' must be followed by a variable name")]
     [InlineData("${NAME/x/y}", "invalid interpolation: unexpected '/' after '${NAME' (use :-, -, :?, ?, :+ or +)")]
+    [InlineData("${MISSING:?need ${NAME}}", "required variable MISSING is missing a value: need ${NAME}")]
+    [InlineData("${MISSING:-${NAME}", "invalid interpolation: '${' without a closing '}'")]
+    [InlineData("${NAME:-${}", "invalid interpolation: '${' without a closing '}'")]
     public void Interpolate_Errors_NameTheProblem(string text, string expected)
     {
         Assert.Equal(expected, Interpolator.Interpolate(text, Variables).Error);
@@ -55,4 +63,46 @@ public sealed class InterpolatorTests
         Assert.Equal("postgres://app:s3cr3t-value@db", result.Value);
         Assert.Equal("PASSWORD", result.SecretVariable);
     }
+
+    [Fact]
+    public void Interpolate_NestingAtTheLimit_Expands()
+    {
+        var result = Interpolator.Interpolate(NestedDefaults(32, "x"), Variables);
+
+        Assert.Null(result.Error);
+        Assert.Equal("x", result.Value);
+    }
+
+    [Theory]
+    [InlineData(33)]
+    [InlineData(15_000)]
+    [InlineData(200_000)]
+    public void Interpolate_NestedDeeperThanTheLimit_IsRefused(int depth)
+    {
+        // 15,000 levels once cost 13-25 s and 3.3 GB (the rest of the string copied at every level);
+        // 200,000 overflowed the stack. Now the scan stops at the limit.
+        var result = Interpolator.Interpolate(NestedDefaults(depth, "x"), Variables);
+
+        Assert.Equal("invalid interpolation: '${' nested more than 32 levels deep", result.Error);
+    }
+
+    [Fact]
+    public void Interpolate_DeepNestingInABranchNotTaken_IsRefusedToo()
+    {
+        // NAME is set, so the default is never expanded; it must still be scanned to find its end.
+        var result = Interpolator.Interpolate("${NAME:-" + NestedDefaults(15_000, "x") + "}", Variables);
+
+        Assert.Equal("invalid interpolation: '${' nested more than 32 levels deep", result.Error);
+    }
+
+    [Fact]
+    public void Load_DeeplyNestedValue_IsAnErrorAtTheScalar()
+    {
+        var errors = SpecTestRepository.Errors($"services:\n  web:\n    image: busybox\n    command: \"{NestedDefaults(15_000, "x")}\"\n");
+
+        Assert.Equal(["4:14: invalid interpolation: '${' nested more than 32 levels deep"], errors);
+    }
+
+    private static string NestedDefaults(int depth, string innermost) =>
+        string.Concat(Enumerable.Repeat("${A:-", depth)) + innermost + new string('}', depth);
 }
