@@ -87,20 +87,24 @@ public sealed class LiveTree(string stateDirectory)
         }
     }
 
+    /// <summary>Copies berth's own export; links are copied as links, never entered (a link to "." would make the walk endless).</summary>
     private static void CopyTree(string source, string target)
     {
+        var tree = SourceTree.Read(source);
         System.IO.Directory.CreateDirectory(target);
-        foreach (var entry in System.IO.Directory.EnumerateFileSystemEntries(source, "*", SearchOption.AllDirectories))
+        foreach (var directory in tree.Directories)
         {
-            var destination = Path.Combine(target, Path.GetRelativePath(source, entry));
-            if (System.IO.Directory.Exists(entry))
-            {
-                System.IO.Directory.CreateDirectory(destination);
-            }
-            else
-            {
-                File.Copy(entry, destination);
-            }
+            System.IO.Directory.CreateDirectory(Path.Combine(target, directory));
+        }
+
+        foreach (var (relative, linkTarget) in tree.Links)
+        {
+            File.CreateSymbolicLink(Path.Combine(target, relative), linkTarget);
+        }
+
+        foreach (var (relative, file) in tree.Files)
+        {
+            File.Copy(file, Path.Combine(target, relative));
         }
     }
 }
