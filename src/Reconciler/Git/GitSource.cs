@@ -261,7 +261,7 @@ public sealed class GitSource : IDisposable
                 summary = await Task.Run(() =>
                 {
                     using var repository = mirror.Open();
-                    return TreeExporter.Export(repository, commitSha, Options.SubPath, target, cancellationToken);
+                    return TreeExporter.Export(repository, commitSha, Options.SubPath, target, Options.ExportLimits, cancellationToken);
                 }, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception exception) when (exception is LibGit2SharpException or IOException or UnauthorizedAccessException)
@@ -270,11 +270,6 @@ public sealed class GitSource : IDisposable
             }
 
             GitSourceLog.TreeExported(logger, commitSha, Options.SubPath, target, summary.Files, summary.Directories, summary.Bytes);
-            if (summary.SkippedSubmodules.Count > 0)
-            {
-                GitSourceLog.SubmodulesSkipped(logger, commitSha, string.Join(", ", summary.SkippedSubmodules));
-            }
-
             return target;
         }
         finally

@@ -56,10 +56,6 @@ internal static partial class GitSourceLog
         Message = "Exported commit {CommitSha} sub-path '{SubPath}' to {Target}: {Files} files, {Directories} directories, {Bytes} bytes")]
     public static partial void TreeExported(ILogger logger, string commitSha, string subPath, string target, int files, int directories, long bytes);
 
-    [LoggerMessage(EventId = 6013, Level = LogLevel.Warning,
-        Message = "Commit {CommitSha} contains submodules that were not exported: {Submodules}")]
-    public static partial void SubmodulesSkipped(ILogger logger, string commitSha, string submodules);
-
     [LoggerMessage(EventId = 6014, Level = LogLevel.Warning,
         Message = "Housekeeping (git gc --auto) of {Mirror} failed; fetching still works: {ErrorMessage}")]
     public static partial void MaintenanceFailed(ILogger logger, string mirror, string errorMessage);
