@@ -70,19 +70,22 @@ public sealed class LiveTree(string stateDirectory)
     /// Git stores no empty directory, so `./data:/var/lib/x` may point at nothing. Docker would create
     /// it too (short syntax, or create_host_path: true); creating it here makes it exist before the
     /// container does, owned by berth's user. Never recorded in the manifest: whatever a container
-    /// writes into it is never removed.
+    /// writes into it is never removed. Created without following links, like every write here: a
+    /// container could have replaced a directory on the way with a link to anywhere.
     /// </summary>
+    /// <exception cref="TreeMirrorConflictException">A link (or a file) is on the way to a bind source.</exception>
     private void CreateBindSources(DesiredState desired)
     {
-        var root = Path.GetFullPath(Directory) + Path.DirectorySeparatorChar;
+        var root = Path.GetFullPath(Directory);
+        using var live = NoFollowDirectory.Open(root);
         foreach (var mount in desired.AllServices.SelectMany(service => service.Container.Mounts))
         {
             if (mount is { Type: MountType.Bind, BindCreateHostPath: true, Source: { } source }
-                && Path.GetFullPath(source).StartsWith(root, StringComparison.Ordinal)
-                && !Path.Exists(source))
+                && Path.GetFullPath(source).StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+                && Path.GetRelativePath(root, Path.GetFullPath(source)) is var relative
+                && live.Inspect(relative).Kind == EntryKind.Missing)
             {
-                // 0755 like Docker would create it, not the umask's 0700.
-                TreeMirror.CreateSharedDirectory(source);
+                live.CreateDirectory(relative);
             }
         }
     }
