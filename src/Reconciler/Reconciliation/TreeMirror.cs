@@ -151,6 +151,11 @@ public static class TreeMirror
         {
             var existing = live.Inspect(relative);
             var what = wanted.Links.ContainsKey(relative) ? "a symbolic link" : "a file";
+            if (existing.Kind == EntryKind.SymbolicLink && wanted.Links.TryGetValue(relative, out var linkTarget) && live.ReadSymbolicLink(relative) == linkTarget)
+            {
+                continue; // already the commit's link (adopted like an identical file)
+            }
+
             if (IsLinkInTheWay(live, previous, wanted, relative, existing) && !IsLinkBerthWrote(live, previous, relative))
             {
                 conflicts.Add($"{relative}: a symbolic link is where the commit has {what}");

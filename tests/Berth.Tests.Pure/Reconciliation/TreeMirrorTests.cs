@@ -245,6 +245,19 @@ public sealed class TreeMirrorTests : IDisposable
         Assert.Contains("env: a symbolic link is where the commit has a symbolic link", conflict.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Sync_NoManifestYet_AdoptsALinkWithTheCommitsTarget()
+    {
+        Directory.CreateDirectory(Path.Combine(Live, "shared"));
+        File.CreateSymbolicLink(Path.Combine(Live, "env"), "shared/env");
+        var withLink = Commit(("shared/env", "A=1"));
+        File.CreateSymbolicLink(Path.Combine(withLink, "env"), "shared/env");
+
+        TreeMirror.Sync(withLink, Live, ManifestPath);
+
+        Assert.Equal("A=1", File.ReadAllText(Path.Combine(Live, "env")));
+    }
+
     private string OutsideFile()
     {
         var outside = Path.Combine(root, "outside-secret");
