@@ -201,6 +201,51 @@ public sealed class TreeMirrorTests : IDisposable
     }
 
     [Fact]
+    public async Task Sync_AContainerSwappingAFileForALinkAllTheTime_NeverReachesTheOutsideFile()
+    {
+        // The deterministic tests above strike at one moment; this one lets a racing writer strike at
+        // any moment of 300 syncs (a few seconds). Every sync either succeeds or refuses; the host file never changes.
+        TreeMirror.Sync(Commit(("app.conf", "v0")), Live, ManifestPath);
+        var outside = OutsideFile();
+        var livePath = Path.Combine(Live, "app.conf");
+        var exports = Enumerable.Range(1, 300).Select(index => Commit(("app.conf", $"v{index}"))).ToList();
+        using var stop = new CancellationTokenSource();
+        var swapper = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    SwapForLink(livePath, outside);
+                    File.Delete(livePath);
+                    File.WriteAllText(livePath, "v0");
+                }
+                catch (IOException)
+                {
+                    // berth renamed or rewrote the file meanwhile: strike again.
+                }
+            }
+        });
+
+        foreach (var export in exports)
+        {
+            try
+            {
+                TreeMirror.Sync(export, Live, ManifestPath);
+            }
+            catch (TreeMirrorConflictException)
+            {
+                // Refused: the link was there at the check or at the write.
+            }
+        }
+
+        await stop.CancelAsync();
+        await swapper;
+        Assert.Equal("secret", File.ReadAllText(outside));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(outside));
+    }
+
+    [Fact]
     public async Task Sync_TwoLinksToTheirOwnDirectory_AreMirroredAsLinksWithoutWalkingThem()
     {
         // `conf/a -> .` and `conf/b -> .`: following them doubles the paths at every level.
