@@ -85,7 +85,7 @@ public sealed class LiveTree(string stateDirectory)
                 && Path.GetRelativePath(root, Path.GetFullPath(source)) is var relative
                 && live.Inspect(relative).Kind == EntryKind.Missing)
             {
-                live.CreateDirectory(relative);
+                live.CreateDirectory(relative); // 0755 like Docker would create it, not the umask's 0700
             }
         }
     }

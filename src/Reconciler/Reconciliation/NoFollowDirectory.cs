@@ -35,7 +35,11 @@ internal readonly record struct EntryInfo(EntryKind Kind, UnixFileMode Mode, uin
 /// </remarks>
 internal sealed class NoFollowDirectory : IDisposable
 {
-    private const uint DirectoryMode = 0b111_101_101; // 0755, less the umask, like Directory.CreateDirectory
+    /// <summary>
+    /// 0755 for directories berth creates, whatever the process umask (0077 under the systemd unit):
+    /// containers running as other users read bind mounts in them, as from a git checkout.
+    /// </summary>
+    private const uint SharedDirectoryMode = 0b111_101_101;
 
     private readonly int descriptor;
     private readonly string displayPath;
@@ -252,14 +256,28 @@ internal sealed class NoFollowDirectory : IDisposable
     private NoFollowDirectory? OpenChildDirectory(string name, bool create, out bool missing)
     {
         missing = false;
-        if (create && LibC.MakeDirectoryAt(descriptor, name, DirectoryMode) != 0 && LibC.LastError != LibC.Exists)
+        var created = false;
+        if (create)
         {
-            throw Failure(Path.Combine(displayPath, name), "mkdir", LibC.LastError);
+            created = LibC.MakeDirectoryAt(descriptor, name, SharedDirectoryMode) == 0;
+            if (!created && LibC.LastError != LibC.Exists)
+            {
+                throw Failure(Path.Combine(displayPath, name), "mkdir", LibC.LastError);
+            }
         }
 
         var opened = LibC.OpenAt(descriptor, name, LibC.ReadOnly | LibC.Directory | LibC.NoFollow | LibC.CloseOnExec, 0);
         if (opened >= 0)
         {
+            // mkdirat applied the umask; an existing directory keeps its mode (a container may have
+            // narrowed its data directory on purpose).
+            if (created && LibC.ChangeModeOf(opened, SharedDirectoryMode) != 0)
+            {
+                var chmodError = LibC.LastError;
+                LibC.Close(opened);
+                throw Failure(Path.Combine(displayPath, name), "chmod", chmodError);
+            }
+
             return new NoFollowDirectory(opened, Path.Combine(displayPath, name), rootPath);
         }
 

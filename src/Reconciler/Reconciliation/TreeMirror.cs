@@ -101,11 +101,11 @@ public static class TreeMirror
     }
 
     /// <summary>
-    /// Creates a directory of the live tree as 0755 whatever the process umask (0077 under the systemd
-    /// unit): containers running as other users read bind mounts in it, as from a git checkout. An existing
-    /// directory keeps its mode: a container may have narrowed it on purpose (a database's data directory).
+    /// The live directory itself (under berth's own state directory) as 0755 whatever the process umask
+    /// (0077 under the systemd unit): containers running as other users read bind mounts in it. An
+    /// existing directory keeps its mode. Directories inside it are created by <see cref="NoFollowDirectory"/>.
     /// </summary>
-    internal static void CreateSharedDirectory(string path)
+    private static void CreateSharedDirectory(string path)
     {
         if (Directory.Exists(path))
         {

@@ -303,6 +303,21 @@ public sealed class TreeMirrorTests : IDisposable
         Assert.Equal("A=1", File.ReadAllText(Path.Combine(Live, "env")));
     }
 
+    [Fact]
+    public void Sync_NewDirectories_Are0755AndAnExistingOneKeepsItsMode()
+    {
+        TreeMirror.Sync(Commit(("config/app.conf", "x")), Live, ManifestPath);
+        Directory.CreateDirectory(Path.Combine(Live, "data"));
+        File.SetUnixFileMode(Path.Combine(Live, "data"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        TreeMirror.Sync(Commit(("config/app.conf", "x"), ("config/sub/more.conf", "y"), ("data/.gitkeep", "")), Live, ManifestPath);
+
+        const UnixFileMode Shared = (UnixFileMode)0b111_101_101;
+        Assert.Equal(Shared, File.GetUnixFileMode(Path.Combine(Live, "config")));
+        Assert.Equal(Shared, File.GetUnixFileMode(Path.Combine(Live, "config", "sub")));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(Live, "data")));
+    }
+
     private string OutsideFile()
     {
         var outside = Path.Combine(root, "outside-secret");
