@@ -31,7 +31,7 @@ internal static class ApplyCommand
             }
 
             using var heldLock = stateLock;
-            using var loaded = await context.LoadOrReportAsync("apply", source, parseResult, stderr, cancellationToken).ConfigureAwait(false);
+            var loaded = await context.LoadOrReportAsync("apply", source, parseResult, stderr, cancellationToken).ConfigureAwait(false);
             if (loaded is null)
             {
                 return ExitCodes.Error;

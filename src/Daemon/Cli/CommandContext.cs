@@ -106,7 +106,6 @@ internal sealed class CommandContext : IDisposable
 
         if (!ReportLoadFailure(command, loaded, stderr))
         {
-            loaded.Dispose();
             return null;
         }
 

@@ -45,7 +45,7 @@ internal static class PlanCommand
 
             using var heldLock = stateLock;
             using var privateClone = privateGitCache is null ? null : new TemporaryDirectory(privateGitCache);
-            using var loaded = await context.LoadOrReportAsync("plan", source, parseResult, stderr, cancellationToken, privateGitCache).ConfigureAwait(false);
+            var loaded = await context.LoadOrReportAsync("plan", source, parseResult, stderr, cancellationToken, privateGitCache).ConfigureAwait(false);
             if (loaded is null)
             {
                 return ExitCodes.Error;

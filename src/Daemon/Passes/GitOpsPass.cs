@@ -39,7 +39,7 @@ internal sealed partial class GitOpsPass(
         var started = timeProvider.GetTimestamp();
         TimeSpan Elapsed() => timeProvider.GetElapsedTime(started);
 
-        using var loaded = await DesiredStateSource.LoadAsync(
+        var loaded = await DesiredStateSource.LoadAsync(
             new DesiredStateOrigin.Git(gitSource.Options), config.Host, LoadOptions(config), gitSource, config.StateDir, cancellationToken).ConfigureAwait(false);
         if (loaded.Git is { } git)
         {

@@ -50,6 +50,13 @@ internal static class GitErrorClassifier
             "not a git repository", "The requested URL returned error: 404", "No such file or directory",
             "access denied or repository not exported", "not found: did you run git update-server-info",
         ]),
+        // fsckObjects refused what the server sent (a tree entry named "..", a malformed commit): the
+        // same objects come back on every retry, so a person must fix the branch. Before ServerError,
+        // because git follows with "index-pack failed".
+        (GitFailureReason.InvalidTree,
+        [
+            "fsck error in packed object", "fsck error in pack objects", "object fails fsck",
+        ]),
         (GitFailureReason.ServerError,
         [
             "The requested URL returned error: 5", "RPC failed", "protocol error", "expected flush after",

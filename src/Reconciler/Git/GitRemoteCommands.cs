@@ -63,14 +63,21 @@ internal sealed class GitRemoteCommands(GitSourceOptions options, GitMirror mirr
         var environment = GitCommandEnvironment.Create(options);
         // "+": the branch tip is the truth, force-pushes included. No tags, no submodules, no FETCH_HEAD:
         // only the one ref we follow. fsckObjects: a malformed object (e.g. a tree entry named "..")
-        // is refused at the door rather than discovered by the exporter.
+        // is refused at the door rather than discovered by the exporter. Except ".git" entries
+        // (hasDotgit), which only harm a checkout: let them in so that the exporter refuses the commit
+        // that has one, naming the path (fsck names only an object id), while history is fetched.
         var outcome = await RunGitAsync(
-            ["-c", "fetch.fsckObjects=true", "fetch", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head", "--no-auto-maintenance",
+            ["-c", "fetch.fsckObjects=true", "-c", "fetch.fsck.hasDotgit=warn", "fetch", "--no-tags", "--no-recurse-submodules", "--no-write-fetch-head", "--no-auto-maintenance",
                 "--", options.Url, $"+refs/heads/{options.Branch}:{mirror.TrackingRef}"],
             environment, timeout, cancellationToken).ConfigureAwait(false);
-        return outcome.Succeeded
-            ? (null, false)
-            : (ToError(outcome, environment, "fetch"), !outcome.TimedOut && GitErrorClassifier.IndicatesCorruptMirror(outcome.StandardError));
+        if (outcome.Succeeded)
+        {
+            return (null, false);
+        }
+
+        // Objects refused by fsck never reached the mirror: it is not the one to blame.
+        var error = ToError(outcome, environment, "fetch");
+        return (error, !outcome.TimedOut && error.Reason != GitFailureReason.InvalidTree && GitErrorClassifier.IndicatesCorruptMirror(outcome.StandardError));
     }
 
     /// <summary>
@@ -125,6 +132,7 @@ internal sealed class GitRemoteCommands(GitSourceOptions options, GitMirror mirr
             GitFailureReason.CredentialsUnreadable => " Check the key file exists and has mode 0600.",
             GitFailureReason.CertificateRejected => " The server's TLS certificate is not trusted by this host's CA store.",
             GitFailureReason.LocalSetupError => $" Check that {options.CacheDirectory} is writable and has free space.",
+            GitFailureReason.InvalidTree => " The branch must be fixed (the objects named are in its history); berth keeps what runs until it is.",
             _ => "",
         };
         var what = reason switch
@@ -138,6 +146,7 @@ internal sealed class GitRemoteCommands(GitSourceOptions options, GitMirror mirr
             GitFailureReason.ServerError => "server error",
             GitFailureReason.Timeout => "timed out",
             GitFailureReason.LocalSetupError => "local problem",
+            GitFailureReason.InvalidTree => "git refused objects of the branch as malformed (fsck)",
             _ => "git failed",
         };
         return new GitError(reason, $"cannot {operation} {displayUrl}: {what} (git exit {outcome.ExitCode}: {details}).{advice}");

@@ -49,7 +49,12 @@ public enum GitFailureReason
     /// <summary>The commit is not in the local mirror (never fetched, or not a commit).</summary>
     CommitNotFound,
 
-    /// <summary>The commit's tree cannot be exported: the sub-path is missing, or an entry would escape the export directory.</summary>
+    /// <summary>
+    /// The commit is refused for its tree: the sub-path is missing, an entry would escape the export
+    /// directory or is one berth refuses (".git", a submodule, a Git LFS pointer, a link to its own
+    /// directory), the tree is over <see cref="GitSourceOptions.ExportLimits"/>, or git refused the
+    /// branch's objects as malformed (fsck).
+    /// </summary>
     InvalidTree,
 }
 

@@ -4,8 +4,12 @@ namespace Berth.Reconciler.Git;
 /// One pass's view of the source: the fetched tip, its signature verdict, and its tree on disk.
 /// <see cref="Error"/> says why there is no tree (fetch failed, signature refused, export refused).
 /// </summary>
+/// <param name="TreeDirectory">Owned by the source, which reuses it while the tip stays and deletes it when a new export replaces it: never delete it.</param>
 public sealed record GitRevision(FetchResult Fetch, SignatureCheck? Signature, string? TreeDirectory, GitError? Error)
 {
+    /// <summary>True when the tree is the one exported for the same commit by an earlier pass (nothing was written).</summary>
+    public bool TreeReused { get; init; }
+
     public bool Succeeded => Error is null && TreeDirectory is not null;
 
     /// <summary>The commit this revision is about (null only when nothing was ever fetched).</summary>
@@ -17,8 +21,8 @@ public static class GitSourcePass
     /// <summary>
     /// Fetch, verify and export in one call: what every pass needs, the daemon's (through
     /// <c>DesiredStateSource</c>) as well as <c>berth apply --git</c> and <c>berth plan --git</c>.
-    /// The tree goes to a new directory under <paramref name="exportRoot"/> (named after the commit
-    /// plus a random suffix, so two passes never share one); the caller deletes it when done.
+    /// The tree goes to a directory under <paramref name="exportRoot"/> (named after the commit plus a
+    /// random part) that the source keeps and reuses while the tip stays (see <see cref="GitSource.ExportRevisionAsync"/>).
     /// Remembering failed commits between passes is not done here: the state store records them and
     /// <c>HostReconciler</c> does not re-apply a failed revision until the desired state changes.
     /// </summary>
@@ -39,9 +43,8 @@ public static class GitSourcePass
                 return new GitRevision(fetch, signature, null, signature.ToError());
             }
 
-            var target = Path.Combine(exportRoot, $"{fetch.Tip[..12]}-{Guid.NewGuid().ToString("N")[..8]}");
-            var tree = await source.ExportTreeAsync(fetch.Tip, target, cancellationToken).ConfigureAwait(false);
-            return new GitRevision(fetch, signature, tree, null);
+            var (tree, reused) = await source.ExportRevisionAsync(fetch.Tip, exportRoot, cancellationToken).ConfigureAwait(false);
+            return new GitRevision(fetch, signature, tree, null) { TreeReused = reused };
         }
         catch (GitSourceException exception)
         {

@@ -32,6 +32,7 @@ public sealed class GitSource : IDisposable
     private readonly GitMirror mirror;
     private readonly GitRemoteCommands remote;
     private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly RevisionExports exports = new();
 
     public GitSource(GitSourceOptions options, TimeProvider timeProvider, ILogger<GitSource> logger)
     {
@@ -261,7 +262,7 @@ public sealed class GitSource : IDisposable
                 summary = await Task.Run(() =>
                 {
                     using var repository = mirror.Open();
-                    return TreeExporter.Export(repository, commitSha, Options.SubPath, target, cancellationToken);
+                    return TreeExporter.Export(repository, commitSha, Options.SubPath, target, Options.ExportLimits, cancellationToken);
                 }, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception exception) when (exception is LibGit2SharpException or IOException or UnauthorizedAccessException)
@@ -270,12 +271,77 @@ public sealed class GitSource : IDisposable
             }
 
             GitSourceLog.TreeExported(logger, commitSha, Options.SubPath, target, summary.Files, summary.Directories, summary.Bytes);
-            if (summary.SkippedSubmodules.Count > 0)
+            return target;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// The commit's tree under <paramref name="exportRoot"/>: the directory this source exported for the
+    /// same commit before (an unchanged tip costs no export), or a new export that replaces it. The
+    /// directory belongs to the source: it stays until a later export replaces it, so callers must not
+    /// delete it. The first call for a root removes what earlier processes left there.
+    /// </summary>
+    /// <returns>The directory, and whether it was reused.</returns>
+    /// <exception cref="GitSourceException">As <see cref="ExportTreeAsync"/>; a refused tree is refused again without being written.</exception>
+    public async Task<(string Directory, bool Reused)> ExportRevisionAsync(string commitSha, string exportRoot, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(exportRoot);
+        var root = Path.GetFullPath(exportRoot);
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            try
             {
-                GitSourceLog.SubmodulesSkipped(logger, commitSha, string.Join(", ", summary.SkippedSubmodules));
+                if (exports.RemoveLeftovers(root) is { Count: > 0 } removed)
+                {
+                    GitSourceLog.ExportLeftoversRemoved(logger, root, removed.Count);
+                }
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                throw LocalMirrorError(exception);
             }
 
-            return target;
+            if (exports.TryReuse(root, commitSha, Options.SubPath, Options.ExportLimits, out var reused, out var refusal))
+            {
+                return refusal is null ? (reused!, true) : throw new GitSourceException(refusal);
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        string directory;
+        try
+        {
+            directory = await ExportTreeAsync(commitSha, Path.Combine(root, RevisionExports.NewName(commitSha)), cancellationToken).ConfigureAwait(false);
+        }
+        catch (GitSourceException exception) when (exception.Error.Reason == GitFailureReason.InvalidTree)
+        {
+            // The same commit, sub-path and limits give the same verdict: not worth walking again each pass.
+            await RememberAsync(root, commitSha, null, exception.Error).ConfigureAwait(false);
+            throw;
+        }
+
+        await RememberAsync(root, commitSha, directory, null).ConfigureAwait(false);
+        return (directory, false);
+    }
+
+    private async Task RememberAsync(string root, string commitSha, string? directory, GitError? refusal)
+    {
+        await gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            exports.Remember(root, commitSha, Options.SubPath, Options.ExportLimits, directory, refusal);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            throw LocalMirrorError(exception);
         }
         finally
         {

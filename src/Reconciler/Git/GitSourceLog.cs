@@ -56,9 +56,9 @@ internal static partial class GitSourceLog
         Message = "Exported commit {CommitSha} sub-path '{SubPath}' to {Target}: {Files} files, {Directories} directories, {Bytes} bytes")]
     public static partial void TreeExported(ILogger logger, string commitSha, string subPath, string target, int files, int directories, long bytes);
 
-    [LoggerMessage(EventId = 6013, Level = LogLevel.Warning,
-        Message = "Commit {CommitSha} contains submodules that were not exported: {Submodules}")]
-    public static partial void SubmodulesSkipped(ILogger logger, string commitSha, string submodules);
+    [LoggerMessage(EventId = 6015, Level = LogLevel.Information,
+        Message = "Removed {Count} exported trees an earlier berth process left in {ExportRoot} (exports cut short, or no longer used)")]
+    public static partial void ExportLeftoversRemoved(ILogger logger, string exportRoot, int count);
 
     [LoggerMessage(EventId = 6014, Level = LogLevel.Warning,
         Message = "Housekeeping (git gc --auto) of {Mirror} failed; fetching still works: {ErrorMessage}")]

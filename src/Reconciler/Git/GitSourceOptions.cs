@@ -60,6 +60,9 @@ public sealed record GitSourceOptions
     /// <summary>Which signatures a commit must carry to be applied; <c>null</c> (the default) = not required.</summary>
     public SignaturePolicy? Signatures { get; init; }
 
+    /// <summary>How big an exported tree may be; see <see cref="TreeExportLimits"/> for the defaults.</summary>
+    public TreeExportLimits ExportLimits { get; init; } = TreeExportLimits.Default;
+
     /// <summary>The delay before the next poll: <see cref="PollInterval"/> spread by <see cref="PollJitter"/>.</summary>
     /// <param name="randomUnit">A value in [0, 1), e.g. <c>Random.Shared.NextDouble()</c>; injected so tests are exact.</param>
     public TimeSpan NextPollDelay(double randomUnit)
@@ -145,6 +148,7 @@ public sealed record GitSourceOptions
         }
 
         Signatures?.Validate(errors);
+        ExportLimits.Validate(errors);
         return errors.All;
     }
 

@@ -9,14 +9,25 @@ namespace Berth.Reconciler.Git;
 /// </summary>
 internal static class TreeExporter
 {
-    public sealed record ExportSummary(int Files, int Directories, long Bytes, IReadOnlyList<string> SkippedSubmodules);
+    public sealed record ExportSummary(int Files, int Directories, long Bytes);
+
+    /// <summary>What every Git LFS pointer file starts with (git-lfs spec v1): the content is on an LFS server berth never asks.</summary>
+    private static readonly byte[] LfsPointerPrefix = "version https://git-lfs.github.com/spec/v1\n"u8.ToArray();
+
+    /// <summary>LFS pointers are small; git-lfs itself never treats a blob over 1024 bytes as one.</summary>
+    private const int LfsPointerMaxSize = 1024;
+
+    /// <summary>The sibling directories <see cref="Export"/> writes into before renaming: <c>.&lt;target name&gt;.partial-&lt;id&gt;</c>.</summary>
+    public static bool IsPartialExport(string name) => name.StartsWith('.') && name.Contains(".partial-", StringComparison.Ordinal);
 
     /// <summary>
     /// Exports into <paramref name="targetDirectory"/>, which must not exist (or be empty). The files are
     /// written into a sibling temporary directory that is renamed at the end, so a crash or a
     /// cancellation never leaves a half-written directory under the target name.
     /// </summary>
-    public static ExportSummary Export(Repository repository, string commitSha, string subPath, string targetDirectory, CancellationToken cancellationToken)
+    /// <exception cref="GitSourceException"><see cref="GitFailureReason.InvalidTree"/> when the tree breaks <paramref name="limits"/> or holds
+    /// an entry berth refuses (a path that could escape, ".git", a submodule, a Git LFS pointer, a link to its own directory).</exception>
+    public static ExportSummary Export(Repository repository, string commitSha, string subPath, string targetDirectory, TreeExportLimits limits, CancellationToken cancellationToken)
     {
         var commit = GitMirror.LookupCommit(repository, commitSha);
         var normalizedSubPath = TreePath.Normalize(subPath);
@@ -34,15 +45,15 @@ internal static class TreeExporter
         Directory.CreateDirectory(staging);
         try
         {
-            var counters = new Counters();
-            WriteTree(tree, staging, counters, cancellationToken);
+            var counters = new Counters(commit.Sha[..12], limits);
+            WriteTree(tree, staging, depth: 1, counters, cancellationToken);
             if (Directory.Exists(target))
             {
                 Directory.Delete(target); // empty, checked above
             }
 
             Directory.Move(staging, target);
-            return new ExportSummary(counters.Files, counters.Directories, counters.Bytes, counters.SkippedSubmodules);
+            return new ExportSummary(counters.Files, counters.Directories, counters.Bytes);
         }
         catch
         {
@@ -69,7 +80,7 @@ internal static class TreeExporter
         };
     }
 
-    private static void WriteTree(Tree tree, string directory, Counters counters, CancellationToken cancellationToken)
+    private static void WriteTree(Tree tree, string directory, int depth, Counters counters, CancellationToken cancellationToken)
     {
         // Sorted by name (git trees are already): the export is deterministic.
         foreach (var entry in tree)
@@ -77,22 +88,31 @@ internal static class TreeExporter
             cancellationToken.ThrowIfCancellationRequested();
             if (!TreePath.IsSafeEntryName(entry.Name))
             {
-                throw new GitSourceException(new GitError(GitFailureReason.InvalidTree,
-                    $"tree entry '{entry.Path}' has a name that cannot be written safely; refusing the whole export."));
+                throw Refused($"tree entry '{entry.Path}' has a name that cannot be written safely; refusing the whole export.");
             }
 
+            if (TreePath.IsGitDirectoryName(entry.Name))
+            {
+                // git itself refuses these (fsck: hasDotgit): a checkout would write into its own repository.
+                throw Refused($"tree entry '{entry.Path}' is named like git's own directory ('.git'), which git refuses (fsck hasDotgit); remove it from the commit.");
+            }
+
+            counters.CountEntry(entry.Path, depth);
             var path = Path.Combine(directory, entry.Name);
             switch (entry.Mode)
             {
                 case Mode.Directory:
                     Directory.CreateDirectory(path);
                     counters.Directories++;
-                    WriteTree((Tree)entry.Target, path, counters, cancellationToken);
+                    WriteTree((Tree)entry.Target, path, depth + 1, counters, cancellationToken);
                     break;
                 case Mode.NonExecutableFile:
                 case Mode.NonExecutableGroupWritableFile:
                 case Mode.ExecutableFile:
-                    counters.Bytes += WriteBlob((Blob)entry.Target, path, entry.Mode == Mode.ExecutableFile);
+                    var blob = (Blob)entry.Target;
+                    counters.CountBytes(entry.Path, blob.Size);
+                    RefuseLfsPointer(blob, entry.Path);
+                    WriteBlob(blob, path, entry.Mode == Mode.ExecutableFile);
                     counters.Files++;
                     break;
                 case Mode.SymbolicLink:
@@ -100,13 +120,28 @@ internal static class TreeExporter
                     counters.Files++;
                     break;
                 case Mode.GitLink:
-                    // A submodule is a pointer to another repository we did not fetch; the desired state
-                    // must be self-contained. Reported, not fatal.
-                    counters.SkippedSubmodules.Add(entry.Path);
-                    break;
+                    // A submodule is a pointer to a commit of another repository, which berth does not
+                    // fetch: deploying without its files would run something other than the commit says.
+                    throw Refused($"tree entry '{entry.Path}' is a submodule (a link to a commit of another repository), which berth does not fetch; commit the files themselves instead.");
                 default:
-                    throw new GitSourceException(new GitError(GitFailureReason.InvalidTree, $"tree entry '{entry.Path}' has an unsupported mode {entry.Mode}."));
+                    throw Refused($"tree entry '{entry.Path}' has an unsupported mode {entry.Mode}.");
             }
+        }
+    }
+
+    private static void RefuseLfsPointer(Blob blob, string entryPath)
+    {
+        if (blob.Size > LfsPointerMaxSize || blob.Size < LfsPointerPrefix.Length)
+        {
+            return;
+        }
+
+        using var content = blob.GetContentStream();
+        var start = new byte[LfsPointerPrefix.Length];
+        content.ReadExactly(start);
+        if (start.AsSpan().SequenceEqual(LfsPointerPrefix))
+        {
+            throw Refused($"file '{entryPath}' is a Git LFS pointer: its content is on an LFS server, which berth does not fetch (it would deploy the pointer text); commit the file itself instead of tracking it with LFS.");
         }
     }
 
@@ -116,7 +151,7 @@ internal static class TreeExporter
     private const UnixFileMode ExecutableFileMode =
         RegularFileMode | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
 
-    private static long WriteBlob(Blob blob, string path, bool executable)
+    private static void WriteBlob(Blob blob, string path, bool executable)
     {
         // Raw content: no filters, no line-ending conversion; the bytes are the commit's bytes.
         using (var content = blob.GetContentStream())
@@ -132,8 +167,6 @@ internal static class TreeExporter
         {
             File.SetUnixFileMode(path, executable ? ExecutableFileMode : RegularFileMode);
         }
-
-        return blob.Size;
     }
 
     private static void WriteSymbolicLink(Blob blob, string path, string entryPath)
@@ -146,12 +179,21 @@ internal static class TreeExporter
         var segments = linkTarget.Split('/');
         if (linkTarget.Length == 0 || Path.IsPathRooted(linkTarget) || linkTarget.Contains('\\') || segments.Contains(".."))
         {
-            throw new GitSourceException(new GitError(GitFailureReason.InvalidTree,
-                $"symbolic link '{entryPath}' -> '{linkTarget}' may point outside the exported directory (only relative links without '..' are allowed); refusing the export."));
+            throw Refused($"symbolic link '{entryPath}' -> '{linkTarget}' may point outside the exported directory (only relative links without '..' are allowed); refusing the export.");
+        }
+
+        // Only "." segments: the link is its own directory, a loop for anything that walks the tree by
+        // following links (two of them double the paths at every level). Since no target holds "..",
+        // this is the only way a link can reach its directory or an ancestor.
+        if (segments.All(segment => segment is "." or ""))
+        {
+            throw Refused($"symbolic link '{entryPath}' -> '{linkTarget}' points at its own directory (a loop); refusing the export.");
         }
 
         File.CreateSymbolicLink(path, linkTarget);
     }
+
+    private static GitSourceException Refused(string message) => new(new GitError(GitFailureReason.InvalidTree, message));
 
     private static void TryDelete(string directory)
     {
@@ -171,14 +213,37 @@ internal static class TreeExporter
         }
     }
 
-    private sealed class Counters
+    /// <summary>What has been written so far, checked against the limits before each entry is written.</summary>
+    private sealed class Counters(string commit, TreeExportLimits limits)
     {
+        private int entries;
+
         public int Files { get; set; }
 
         public int Directories { get; set; }
 
-        public long Bytes { get; set; }
+        public long Bytes { get; private set; }
 
-        public List<string> SkippedSubmodules { get; } = [];
+        public void CountEntry(string entryPath, int depth)
+        {
+            if (depth > limits.MaxDepth)
+            {
+                throw Refused($"commit {commit}: '{entryPath}' is {depth} directories deep, more than the limit of {limits.MaxDepth}; refusing the export.");
+            }
+
+            if (++entries > limits.MaxEntries)
+            {
+                throw Refused($"commit {commit} has more than {limits.MaxEntries} files, directories and links (the limit; reached at '{entryPath}'); refusing the export.");
+            }
+        }
+
+        public void CountBytes(string entryPath, long size)
+        {
+            Bytes += size;
+            if (Bytes > limits.MaxBytes)
+            {
+                throw Refused($"commit {commit} has more than {limits.MaxBytes} bytes of files (the limit; reached at '{entryPath}'); refusing the export.");
+            }
+        }
     }
 }

@@ -33,4 +33,14 @@ internal static class TreePath
     /// </summary>
     public static bool IsSafeEntryName(string name) =>
         name.Length > 0 && name != "." && name != ".." && !name.Contains('/') && !name.Contains('\0') && !name.Contains('\\');
+
+    /// <summary>
+    /// ".git" in any letter case, as git's fsck (hasDotgit) and checkout refuse it on case-insensitive
+    /// file systems too, and NTFS's equivalents (trailing dots or spaces, the short name "git~1").
+    /// </summary>
+    public static bool IsGitDirectoryName(string name)
+    {
+        var trimmed = name.TrimEnd('.', ' ');
+        return trimmed.Equals(".git", StringComparison.OrdinalIgnoreCase) || trimmed.Equals("git~1", StringComparison.OrdinalIgnoreCase);
+    }
 }

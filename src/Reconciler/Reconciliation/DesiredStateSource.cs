@@ -14,8 +14,8 @@ public abstract record DesiredStateOrigin
 }
 
 /// <summary>
-/// The desired state of one host at one revision, or why there is none. <see cref="Dispose"/> removes
-/// the exported tree of a git revision.
+/// The desired state of one host at one revision, or why there is none. A git revision's exported tree
+/// belongs to the <see cref="GitSource"/>, which reuses it while the tip stays: nothing to dispose.
 /// </summary>
 /// <param name="Revision">The commit sha (git), or a content hash of the desired state (directory).</param>
 /// <param name="SpecErrors">The commit is invalid: a person must fix it (Stalled, keep what runs).</param>
@@ -25,8 +25,7 @@ public sealed record LoadedDesiredState(
     string? Revision,
     bool HostInInventory,
     ImmutableArray<SpecError> SpecErrors,
-    GitError? SourceError,
-    string? ExportedTree) : IDisposable
+    GitError? SourceError)
 {
     /// <summary>What the git source did in this load (fetch, signature verdict), for metrics and status; null for a directory.</summary>
     public GitRevision? Git { get; init; }
@@ -42,21 +41,13 @@ public sealed record LoadedDesiredState(
     public string? HostNotInInventory { get; init; }
 
     public bool Succeeded => State is not null && SourceError is null && SpecErrors.IsEmpty;
-
-    public void Dispose()
-    {
-        if (ExportedTree is not null && System.IO.Directory.Exists(ExportedTree))
-        {
-            System.IO.Directory.Delete(ExportedTree, recursive: true);
-        }
-    }
 }
 
 /// <summary>Loads a host's desired state from its origin: fetch (git), then load and validate the whole tree.</summary>
 public static class DesiredStateSource
 {
     /// <param name="workDirectory">
-    /// For git: fresh exports go under `trees/`, from which the commit is loaded as if it lived in
+    /// For git: exports go under `trees/` (the source keeps the newest and reuses it while the tip stays), from which the commit is loaded as if it lived in
     /// the live directory `repo/` (see <see cref="LiveTree"/>), which loading never changes: only an
     /// apply puts the files there.
     /// </param>
@@ -71,7 +62,7 @@ public static class DesiredStateSource
             {
                 var result = SpecLoader.LoadHost(directory.Path, host, options);
                 var revision = result.State is { } state ? DesiredStateRevision.Compute(state) : null;
-                return new LoadedDesiredState(result.State, revision, result.HostInInventory, result.Errors, null, null) { HostNotInInventory = result.HostNotInInventoryMessage };
+                return new LoadedDesiredState(result.State, revision, result.HostInInventory, result.Errors, null) { HostNotInInventory = result.HostNotInInventoryMessage };
             }
 
             case DesiredStateOrigin.Git:
@@ -82,7 +73,7 @@ public static class DesiredStateSource
                 var fetched = await gitSource.FetchVerifiedTreeAsync(exportRoot, cancellationToken).ConfigureAwait(false);
                 if (!fetched.Succeeded)
                 {
-                    return new LoadedDesiredState(null, fetched.CommitSha, true, [], fetched.Error, fetched.TreeDirectory) { Git = fetched };
+                    return new LoadedDesiredState(null, fetched.CommitSha, true, [], fetched.Error) { Git = fetched };
                 }
 
                 // The desired state is read from the commit's exported tree, never from a working
@@ -91,7 +82,7 @@ public static class DesiredStateSource
                 // leaves that directory alone: an apply switches the files in (RevisionFiles).
                 var liveTree = new LiveTree(workDirectory);
                 var result = SpecLoader.LoadHost(fetched.TreeDirectory!, host, options, hostDirectory: liveTree.Directory);
-                return new LoadedDesiredState(result.State, fetched.CommitSha, result.HostInInventory, result.Errors, null, fetched.TreeDirectory)
+                return new LoadedDesiredState(result.State, fetched.CommitSha, result.HostInInventory, result.Errors, null)
                 {
                     Git = fetched,
                     HostNotInInventory = result.HostNotInInventoryMessage,

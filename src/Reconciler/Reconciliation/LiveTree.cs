@@ -70,37 +70,44 @@ public sealed class LiveTree(string stateDirectory)
     /// Git stores no empty directory, so `./data:/var/lib/x` may point at nothing. Docker would create
     /// it too (short syntax, or create_host_path: true); creating it here makes it exist before the
     /// container does, owned by berth's user. Never recorded in the manifest: whatever a container
-    /// writes into it is never removed.
+    /// writes into it is never removed. Created without following links, like every write here: a
+    /// container could have replaced a directory on the way with a link to anywhere.
     /// </summary>
+    /// <exception cref="TreeMirrorConflictException">A link (or a file) is on the way to a bind source.</exception>
     private void CreateBindSources(DesiredState desired)
     {
-        var root = Path.GetFullPath(Directory) + Path.DirectorySeparatorChar;
+        var root = Path.GetFullPath(Directory);
+        using var live = NoFollowDirectory.Open(root);
         foreach (var mount in desired.AllServices.SelectMany(service => service.Container.Mounts))
         {
             if (mount is { Type: MountType.Bind, BindCreateHostPath: true, Source: { } source }
-                && Path.GetFullPath(source).StartsWith(root, StringComparison.Ordinal)
-                && !Path.Exists(source))
+                && Path.GetFullPath(source).StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+                && Path.GetRelativePath(root, Path.GetFullPath(source)) is var relative
+                && live.Inspect(relative).Kind == EntryKind.Missing)
             {
-                // 0755 like Docker would create it, not the umask's 0700.
-                TreeMirror.CreateSharedDirectory(source);
+                live.CreateDirectory(relative); // 0755 like Docker would create it, not the umask's 0700
             }
         }
     }
 
+    /// <summary>Copies berth's own export; links are copied as links, never entered (a link to "." would make the walk endless).</summary>
     private static void CopyTree(string source, string target)
     {
+        var tree = SourceTree.Read(source);
         System.IO.Directory.CreateDirectory(target);
-        foreach (var entry in System.IO.Directory.EnumerateFileSystemEntries(source, "*", SearchOption.AllDirectories))
+        foreach (var directory in tree.Directories)
         {
-            var destination = Path.Combine(target, Path.GetRelativePath(source, entry));
-            if (System.IO.Directory.Exists(entry))
-            {
-                System.IO.Directory.CreateDirectory(destination);
-            }
-            else
-            {
-                File.Copy(entry, destination);
-            }
+            System.IO.Directory.CreateDirectory(Path.Combine(target, directory));
+        }
+
+        foreach (var (relative, linkTarget) in tree.Links)
+        {
+            File.CreateSymbolicLink(Path.Combine(target, relative), linkTarget);
+        }
+
+        foreach (var (relative, file) in tree.Files)
+        {
+            File.Copy(file, Path.Combine(target, relative));
         }
     }
 }

@@ -20,6 +20,13 @@ namespace Berth.Reconciler.Reconciliation;
 /// still exactly what it wrote (a tracked file a container changed is data too). It behaves like
 /// `git checkout` with untracked files: they are never touched, and a commit that would overwrite
 /// one is refused (<see cref="TreeMirrorConflictException"/>) rather than clobbering it.
+///
+/// Why no link is ever followed: containers write into this directory while berth does. Every read
+/// and write goes through <see cref="NoFollowDirectory"/> (handles opened with O_NOFOLLOW, one
+/// directory at a time), so a file swapped for a link between berth's check and its write makes the
+/// sync fail instead of writing or chmod-ing a file outside the tree. Symbolic links of the commit are
+/// mirrored as links (their targets are never read), and walking either tree never enters a link: a
+/// commit with `a -> .` cannot make a walk loop.
 /// </remarks>
 public static class TreeMirror
 {
@@ -32,28 +39,21 @@ public static class TreeMirror
     /// paths are adopted.
     /// </param>
     /// <returns>Files the commit no longer has that were kept because they changed since berth wrote them.</returns>
-    /// <exception cref="TreeMirrorConflictException">A commit path is taken by something berth did not write; nothing was changed.</exception>
-    public static IReadOnlyList<string> Sync(string sourceDirectory, string targetDirectory, string manifestPath)
+    /// <exception cref="TreeMirrorConflictException">A commit path is taken by something berth did not write; nothing was changed
+    /// (or, when a container raced berth, the sync stopped at that path without writing through it).</exception>
+    public static IReadOnlyList<string> Sync(string sourceDirectory, string targetDirectory, string manifestPath) =>
+        Sync(sourceDirectory, targetDirectory, manifestPath, beforeWrite: null);
+
+    /// <param name="beforeWrite">Called with each file's path between the checks and the write: where a racing container would strike (tests).</param>
+    internal static IReadOnlyList<string> Sync(string sourceDirectory, string targetDirectory, string manifestPath, Action<string>? beforeWrite)
     {
         CreateSharedDirectory(targetDirectory);
+        using var live = NoFollowDirectory.Open(targetDirectory);
         var previous = ReadManifest(manifestPath);
-        var wantedFiles = new SortedDictionary<string, string>(StringComparer.Ordinal);
-        var wantedDirectories = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var source in Directory.EnumerateFileSystemEntries(sourceDirectory, "*", SearchOption.AllDirectories))
-        {
-            var relative = Path.GetRelativePath(sourceDirectory, source);
-            if (Directory.Exists(source))
-            {
-                wantedDirectories.Add(relative);
-            }
-            else
-            {
-                wantedFiles[relative] = source;
-            }
-        }
+        var wanted = SourceTree.Read(sourceDirectory);
 
         // Decide first, change nothing until every path is known to be safe to write.
-        var conflicts = FindConflicts(targetDirectory, previous, wantedFiles, wantedDirectories);
+        var conflicts = FindConflicts(live, previous, wanted);
         if (conflicts.Count > 0)
         {
             throw new TreeMirrorConflictException(targetDirectory, conflicts);
@@ -62,29 +62,35 @@ public static class TreeMirror
         var kept = new List<string>();
         if (previous is not null)
         {
-            RemoveStale(targetDirectory, previous, wantedFiles, wantedDirectories, kept);
+            RemoveStale(live, previous, wanted, kept);
         }
 
-        var written = new Manifest(new SortedDictionary<string, string>(StringComparer.Ordinal), [.. wantedDirectories]);
-        foreach (var directory in wantedDirectories)
+        var written = new Manifest(new SortedDictionary<string, string>(StringComparer.Ordinal), [.. wanted.Directories], new SortedDictionary<string, string>(wanted.Links, StringComparer.Ordinal));
+        foreach (var directory in wanted.Directories)
         {
-            CreateSharedDirectory(Path.Combine(targetDirectory, directory));
+            live.CreateDirectory(directory);
         }
 
-        foreach (var (relative, source) in wantedFiles)
+        foreach (var (relative, target) in wanted.Links)
         {
-            var target = Path.Combine(targetDirectory, relative);
-            var content = File.ReadAllBytes(source);
-            if (!File.Exists(target) || !File.ReadAllBytes(target).AsSpan().SequenceEqual(content))
+            var existing = live.Inspect(relative);
+            if (existing.Kind != EntryKind.SymbolicLink || live.ReadSymbolicLink(relative) != target)
             {
-                using var stream = new FileStream(target, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite);
-                stream.SetLength(0);
-                stream.Write(content);
+                live.CreateSymbolicLink(relative, target, replace: existing.Kind is EntryKind.File or EntryKind.SymbolicLink);
             }
+        }
 
-            if (!OperatingSystem.IsWindows())
+        foreach (var (relative, source) in wanted.Files)
+        {
+            var content = File.ReadAllBytes(source);
+            // Keep executable bits (entrypoint scripts). berth runs on Linux; the guard is for the analyzer.
+            var mode = OperatingSystem.IsWindows() ? default : File.GetUnixFileMode(source);
+            var existing = live.Inspect(relative);
+            var unchanged = existing.Kind == EntryKind.File && existing.Mode == mode && live.ReadFile(relative) is { } current && current.AsSpan().SequenceEqual(content);
+            beforeWrite?.Invoke(relative);
+            if (!unchanged)
             {
-                File.SetUnixFileMode(target, File.GetUnixFileMode(source)); // keep executable bits (entrypoint scripts)
+                live.WriteFile(relative, content, mode);
             }
 
             written.Files[relative] = Hash(content);
@@ -95,11 +101,11 @@ public static class TreeMirror
     }
 
     /// <summary>
-    /// Creates a directory of the live tree as 0755 whatever the process umask (0077 under the systemd
-    /// unit): containers running as other users read bind mounts in it, as from a git checkout. An existing
-    /// directory keeps its mode: a container may have narrowed it on purpose (a database's data directory).
+    /// The live directory itself (under berth's own state directory) as 0755 whatever the process umask
+    /// (0077 under the systemd unit): containers running as other users read bind mounts in it. An
+    /// existing directory keeps its mode. Directories inside it are created by <see cref="NoFollowDirectory"/>.
     /// </summary>
-    internal static void CreateSharedDirectory(string path)
+    private static void CreateSharedDirectory(string path)
     {
         if (Directory.Exists(path))
         {
@@ -121,36 +127,49 @@ public static class TreeMirror
     /// content, a directory where a file goes (or the reverse), or a symbolic link on the way (writing
     /// through a link a container made could reach any file on the host).
     /// </summary>
-    private static List<string> FindConflicts(
-        string targetDirectory, Manifest? previous, SortedDictionary<string, string> wantedFiles, SortedSet<string> wantedDirectories)
+    private static List<string> FindConflicts(NoFollowDirectory live, Manifest? previous, SourceTree wanted)
     {
         var conflicts = new List<string>();
-        foreach (var directory in wantedDirectories)
+        foreach (var directory in wanted.Directories)
         {
-            var path = Path.Combine(targetDirectory, directory);
-            if (IsLink(path))
+            var existing = live.Inspect(directory);
+            if (IsLinkInTheWay(live, previous, wanted, directory, existing))
             {
                 conflicts.Add($"{directory}: a symbolic link is where the commit has a directory");
             }
-            else if (File.Exists(path) && !WroteUnchanged(previous, directory, path))
+            else if (existing.Kind == EntryKind.File && !WroteUnchanged(live, previous, directory))
             {
                 conflicts.Add($"{directory}: a file berth did not write is where the commit has a directory");
             }
+            else if (existing.Kind == EntryKind.Other)
+            {
+                conflicts.Add($"{directory}: a special file is where the commit has a directory");
+            }
         }
 
-        foreach (var relative in wantedFiles.Keys)
+        foreach (var relative in wanted.Files.Keys.Concat(wanted.Links.Keys))
         {
-            var path = Path.Combine(targetDirectory, relative);
-            if (IsLink(path))
+            var existing = live.Inspect(relative);
+            var what = wanted.Links.ContainsKey(relative) ? "a symbolic link" : "a file";
+            if (existing.Kind == EntryKind.SymbolicLink && wanted.Links.TryGetValue(relative, out var linkTarget) && live.ReadSymbolicLink(relative) == linkTarget)
             {
-                conflicts.Add($"{relative}: a symbolic link is where the commit has a file");
+                continue; // already the commit's link (adopted like an identical file)
             }
-            else if (Directory.Exists(path) && !HoldsOnlyWhatBerthWrote(targetDirectory, previous, relative))
+
+            if (IsLinkInTheWay(live, previous, wanted, relative, existing) && !IsLinkBerthWrote(live, previous, relative))
             {
-                conflicts.Add($"{relative}: a directory is where the commit has a file");
+                conflicts.Add($"{relative}: a symbolic link is where the commit has {what}");
             }
-            else if (File.Exists(path) && previous is not null && !previous.Files.ContainsKey(relative)
-                     && !File.ReadAllBytes(path).AsSpan().SequenceEqual(File.ReadAllBytes(wantedFiles[relative])))
+            else if (existing.Kind == EntryKind.Directory && !HoldsOnlyWhatBerthWrote(live, previous, relative))
+            {
+                conflicts.Add($"{relative}: a directory is where the commit has {what}");
+            }
+            else if (existing.Kind == EntryKind.Other)
+            {
+                conflicts.Add($"{relative}: a special file is where the commit has {what}");
+            }
+            else if (existing.Kind == EntryKind.File && previous is not null && !previous.Files.ContainsKey(relative)
+                     && !(wanted.Files.TryGetValue(relative, out var source) && live.ReadFile(relative) is { } content && content.AsSpan().SequenceEqual(File.ReadAllBytes(source))))
             {
                 conflicts.Add($"{relative}: an untracked file with other content exists (written by a container?)");
             }
@@ -159,21 +178,49 @@ public static class TreeMirror
         return conflicts;
     }
 
-    /// <summary>Removes what berth wrote for an earlier commit and this one lacks, if nobody changed it since.</summary>
-    private static void RemoveStale(
-        string targetDirectory, Manifest previous, SortedDictionary<string, string> wantedFiles, SortedSet<string> wantedDirectories, List<string> kept)
+    /// <summary>
+    /// A link at the path, or on the way to it, that berth will not remove itself first: a link berth
+    /// wrote for an earlier commit and this one drops is removed by <see cref="RemoveStale"/>.
+    /// </summary>
+    private static bool IsLinkInTheWay(NoFollowDirectory live, Manifest? previous, SourceTree wanted, string relative, EntryInfo existing)
     {
-        foreach (var (relative, hash) in previous.Files.Where(entry => !wantedFiles.ContainsKey(entry.Key)))
+        if (existing.Kind == EntryKind.SymbolicLink)
         {
-            var path = Path.Combine(targetDirectory, relative);
-            if (IsLink(path) || !File.Exists(path))
+            return !(IsLinkBerthWrote(live, previous, relative) && !wanted.Links.ContainsKey(relative));
+        }
+
+        if (existing.Kind != EntryKind.LinkOnTheWay)
+        {
+            return false;
+        }
+
+        var segments = relative.Split('/');
+        for (var count = 1; count < segments.Length; count++)
+        {
+            var ancestor = string.Join('/', segments[..count]);
+            if (live.Inspect(ancestor).Kind == EntryKind.SymbolicLink)
             {
-                continue;
+                return !(IsLinkBerthWrote(live, previous, ancestor) && !wanted.Links.ContainsKey(ancestor));
+            }
+        }
+
+        // A file on the way: the commit has a directory there, whose own check says whether berth may replace it.
+        return false;
+    }
+
+    /// <summary>Removes what berth wrote for an earlier commit and this one lacks, if nobody changed it since.</summary>
+    private static void RemoveStale(NoFollowDirectory live, Manifest previous, SourceTree wanted, List<string> kept)
+    {
+        foreach (var (relative, hash) in previous.Files.Where(entry => !wanted.Files.ContainsKey(entry.Key)))
+        {
+            if (live.ReadFile(relative) is not { } content)
+            {
+                continue; // gone, or no longer a regular file: not berth's to remove
             }
 
-            if (Hash(File.ReadAllBytes(path)) == hash)
+            if (Hash(content) == hash)
             {
-                File.Delete(path);
+                live.DeleteEntry(relative);
             }
             else
             {
@@ -181,13 +228,20 @@ public static class TreeMirror
             }
         }
 
-        // Deepest first; a directory that still holds anything (a container's data) stays.
-        foreach (var directory in previous.Directories.Where(directory => !wantedDirectories.Contains(directory)).OrderByDescending(directory => directory.Length))
+        foreach (var relative in previous.Links.Keys.Where(relative => !wanted.Links.ContainsKey(relative) || wanted.Links[relative] != previous.Links[relative]))
         {
-            var path = Path.Combine(targetDirectory, directory);
-            if (!IsLink(path) && Directory.Exists(path) && !Directory.EnumerateFileSystemEntries(path).Any())
+            if (IsLinkBerthWrote(live, previous, relative))
             {
-                Directory.Delete(path);
+                live.DeleteEntry(relative);
+            }
+        }
+
+        // Deepest first; a directory that still holds anything (a container's data) stays.
+        foreach (var directory in previous.Directories.Where(directory => !wanted.Directories.Contains(directory)).OrderByDescending(directory => directory.Length))
+        {
+            if (live.Inspect(directory).Kind == EntryKind.Directory)
+            {
+                live.DeleteEmptyDirectory(directory);
             }
         }
     }
@@ -197,19 +251,22 @@ public static class TreeMirror
     /// unchanged: the commit may put a file in its place (<see cref="RemoveStale"/> empties and removes
     /// it first). Anything else in it (a container's data) makes it a conflict.
     /// </summary>
-    private static bool HoldsOnlyWhatBerthWrote(string targetDirectory, Manifest? previous, string relativeDirectory)
+    private static bool HoldsOnlyWhatBerthWrote(NoFollowDirectory live, Manifest? previous, string relativeDirectory)
     {
         if (previous is null || !previous.Directories.Contains(relativeDirectory))
         {
             return false;
         }
 
-        foreach (var entry in Directory.EnumerateFileSystemEntries(Path.Combine(targetDirectory, relativeDirectory), "*", SearchOption.AllDirectories))
+        foreach (var (relative, info) in live.ListRecursively(relativeDirectory))
         {
-            var relative = Path.GetRelativePath(targetDirectory, entry);
-            var ours = IsLink(entry) ? false
-                : Directory.Exists(entry) ? previous.Directories.Contains(relative)
-                : WroteUnchanged(previous, relative, entry);
+            var ours = info.Kind switch
+            {
+                EntryKind.SymbolicLink => IsLinkBerthWrote(live, previous, relative),
+                EntryKind.Directory => previous.Directories.Contains(relative),
+                EntryKind.File => WroteUnchanged(live, previous, relative),
+                _ => false,
+            };
             if (!ours)
             {
                 return false;
@@ -219,10 +276,11 @@ public static class TreeMirror
         return true;
     }
 
-    private static bool WroteUnchanged(Manifest? previous, string relative, string path) =>
-        previous is not null && previous.Files.TryGetValue(relative, out var hash) && Hash(File.ReadAllBytes(path)) == hash;
+    private static bool WroteUnchanged(NoFollowDirectory live, Manifest? previous, string relative) =>
+        previous is not null && previous.Files.TryGetValue(relative, out var hash) && live.ReadFile(relative) is { } content && Hash(content) == hash;
 
-    private static bool IsLink(string path) => new FileInfo(path).LinkTarget is not null;
+    private static bool IsLinkBerthWrote(NoFollowDirectory live, Manifest? previous, string relative) =>
+        previous is not null && previous.Links.TryGetValue(relative, out var target) && live.ReadSymbolicLink(relative) == target;
 
     private static string Hash(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
 
@@ -234,7 +292,12 @@ public static class TreeMirror
         }
 
         var manifest = JsonSerializer.Deserialize<Manifest>(File.ReadAllText(path), Json);
-        return manifest is null ? null : manifest with { Files = new SortedDictionary<string, string>(manifest.Files, StringComparer.Ordinal) };
+        return manifest is null ? null : manifest with
+        {
+            Files = new SortedDictionary<string, string>(manifest.Files, StringComparer.Ordinal),
+            // Manifests written before links were mirrored as links have none.
+            Links = manifest.Links is null ? new SortedDictionary<string, string>(StringComparer.Ordinal) : new SortedDictionary<string, string>(manifest.Links, StringComparer.Ordinal),
+        };
     }
 
     private static void WriteManifest(string path, Manifest manifest)
@@ -245,8 +308,8 @@ public static class TreeMirror
         File.Move(temporary, path, overwrite: true);
     }
 
-    /// <summary>What the mirror wrote: repository-relative file paths with the SHA-256 of their content, and directories.</summary>
-    private sealed record Manifest(SortedDictionary<string, string> Files, List<string> Directories);
+    /// <summary>What the mirror wrote: repository-relative file paths with the SHA-256 of their content, directories, and links with their targets.</summary>
+    private sealed record Manifest(SortedDictionary<string, string> Files, List<string> Directories, SortedDictionary<string, string> Links);
 }
 
 /// <summary>A commit path is taken by something berth did not write (a container's data); berth changes nothing.</summary>

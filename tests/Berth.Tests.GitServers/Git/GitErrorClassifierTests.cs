@@ -20,6 +20,7 @@ public sealed class GitErrorClassifierTests
     [InlineData("fatal: unable to access 'https://example.com/x.git/': SSL certificate problem: self-signed certificate", GitFailureReason.CertificateRejected)]
     [InlineData("Load key \"/etc/berth/deploy_key\": bad permissions\ngit@example.com: Permission denied (publickey).", GitFailureReason.CredentialsUnreadable)]
     [InlineData("error: insufficient permission for adding an object to repository database ./objects", GitFailureReason.LocalSetupError)]
+    [InlineData("error: object 687c8361bd3baf8dc39ce08b700528eefbc41b54: hasDotdot: contains '..'\nfatal: fsck error in packed object\nfatal: index-pack failed", GitFailureReason.InvalidTree)]
     [InlineData("fatal: something git 2.60 says that we have never seen", GitFailureReason.Unknown)]
     public void Classify_RealGitMessages_MapToTheRightReason(string standardError, GitFailureReason expected)
     {

@@ -53,6 +53,54 @@ public sealed class GitSourcePassTests
     }
 
     [Fact]
+    public async Task FetchVerifiedTreeAsync_TipUnchanged_ReusesTheExportAndANewTipReplacesIt()
+    {
+        using var repository = await TestRepository.CreateAsync();
+        await repository.CommitAsync("compose.yaml", "services: {}\n", "First");
+        await repository.PushAsync();
+        using var subject = new SourceUnderTest(repository.FileUrl);
+        var trees = subject.Scratch("trees");
+
+        var first = await subject.Source.FetchVerifiedTreeAsync(trees, CancellationToken.None);
+        var again = await subject.Source.FetchVerifiedTreeAsync(trees, CancellationToken.None);
+
+        Assert.True(again.Succeeded, again.Error?.ToString());
+        Assert.Equal(first.TreeDirectory, again.TreeDirectory);
+        Assert.True(again.TreeReused);
+        Assert.Single(subject.Logger.Entries, entry => entry.Message.StartsWith("Exported commit", StringComparison.Ordinal));
+
+        await repository.CommitAsync("compose.yaml", "services: {web: {}}\n", "Second");
+        await repository.PushAsync();
+        var second = await subject.Source.FetchVerifiedTreeAsync(trees, CancellationToken.None);
+
+        Assert.False(second.TreeReused);
+        Assert.NotEqual(first.TreeDirectory, second.TreeDirectory);
+        Assert.Equal([second.TreeDirectory], Directory.EnumerateFileSystemEntries(trees));
+    }
+
+    [Fact]
+    public async Task FetchVerifiedTreeAsync_LeftoversOfAKilledExport_AreRemovedAtTheFirstExport()
+    {
+        using var repository = await TestRepository.CreateAsync();
+        await repository.CommitAsync("compose.yaml", "services: {}\n", "First");
+        await repository.PushAsync();
+        using var subject = new SourceUnderTest(repository.FileUrl);
+        var trees = subject.Scratch("trees");
+        // What a SIGKILL mid-export leaves, and an export of an earlier process; an unrelated file stays.
+        Directory.CreateDirectory(Path.Combine(trees, ".0123456789ab-1234abcd.partial-0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f", "a", "b"));
+        File.WriteAllText(Path.Combine(trees, ".0123456789ab-1234abcd.partial-0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f", "a", "b", "f"), "x");
+        Directory.CreateDirectory(Path.Combine(trees, "0123456789ab-5678abcd"));
+        File.WriteAllText(Path.Combine(trees, "notes.txt"), "mine");
+
+        var revision = await subject.Source.FetchVerifiedTreeAsync(trees, CancellationToken.None);
+
+        Assert.True(revision.Succeeded, revision.Error?.ToString());
+        Assert.Equal(
+            [Path.GetFileName(revision.TreeDirectory!), "notes.txt"],
+            Directory.EnumerateFileSystemEntries(trees).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void SignaturePolicy_SameKeyListsInDifferentInstances_AreEqual()
     {
         var first = new SignaturePolicy { GpgPublicKeyFiles = ["/etc/berth/a.asc", "/etc/berth/b.asc"] };
