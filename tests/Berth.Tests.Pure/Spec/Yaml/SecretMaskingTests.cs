@@ -71,6 +71,32 @@ public sealed class SecretMaskingTests
         Assert.Contains("host-local variable DB_HOST", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    // Found in review: each printed the whole secret. A secret holding a quote, after a dot (a dotted
+    // word is not a key path), as the prefix of a longer value, bare outside quotes, in a nested default.
+    [InlineData("networks: [\"${S}\"]", "Kw9'x7Tail", "x7Tail")]
+    [InlineData("networks: [\"app.${S}\"]", "Sup3rSecret", "Sup3rSecret")]
+    [InlineData("networks: [\"${S}-x\"]", "k9Z", "k9Z")]
+    [InlineData("volumes: [\"${S}x:/data\"]", "Sup3rSecretName", "Sup3rSecretName")]
+    [InlineData("tty: \"${NOPE:-${S}}\"", "Sup3rSecretName", "Sup3rSecretName")]
+    [InlineData("ports: [\"${S}:80\"]", "ab:cd:ef", "cd:ef")]
+    public void SecretReachingAnError_NoPartOfItIsPrinted(string serviceLine, string secret, string mustNotAppear)
+    {
+        var errors = Errors($"services:\n  web:\n    image: busybox\n    {serviceLine}\n", ("S", secret));
+
+        Assert.NotEmpty(errors);
+        Assert.All(errors, error => Assert.DoesNotContain(mustNotAppear, error, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void SecretUsedAsTwoContainerNames_NeitherErrorPrintsIt()
+    {
+        var errors = Errors("services:\n  a:\n    image: busybox\n    container_name: \"${S}\"\n  b:\n    image: busybox\n    container_name: \"${S}\"\n", ("S", "Sup3rSecretName"));
+
+        Assert.NotEmpty(errors);
+        Assert.All(errors, error => Assert.DoesNotContain("Sup3rSecretName", error, StringComparison.Ordinal));
+    }
+
     [Fact]
     public void HostEnvFileValueWithADollar_LoadErrorShowsNoPartOfIt()
     {
