@@ -30,11 +30,27 @@ internal sealed class DaemonClient(Uri baseUrl, string? token = null) : IDisposa
         return (snapshot, json);
     }
 
+    /// <summary>The longest a rate-limited sync waits before asking again, whatever Retry-After says.</summary>
+    private static readonly TimeSpan LongestRateLimitWait = TimeSpan.FromSeconds(15);
+
     /// <param name="retryFailed">Ask the pass to re-apply what a failed revision holds back (`?retry-failed=true`).</param>
+    /// <remarks>
+    /// The daemon rate-limits /sync (429 with Retry-After). A deploy script that syncs a few times in a row
+    /// is not a flood: it waits its turn and asks again, until the caller's token (--timeout) runs out.
+    /// </remarks>
     public async Task<PassRecord> SyncAsync(bool retryFailed, CancellationToken cancellationToken)
     {
         var path = retryFailed ? "sync?retry-failed=true" : "sync";
-        using var response = await http.PostAsync(new Uri(path, UriKind.Relative), content: null, cancellationToken).ConfigureAwait(false);
+        var response = await http.PostAsync(new Uri(path, UriKind.Relative), content: null, cancellationToken).ConfigureAwait(false);
+        while (response.StatusCode == System.Net.HttpStatusCode.TooManyRequests)
+        {
+            var wait = response.Headers.RetryAfter?.Delta ?? TimeSpan.FromSeconds(1);
+            response.Dispose();
+            await Task.Delay(wait < LongestRateLimitWait ? wait : LongestRateLimitWait, cancellationToken).ConfigureAwait(false);
+            response = await http.PostAsync(new Uri(path, UriKind.Relative), content: null, cancellationToken).ConfigureAwait(false);
+        }
+
+        using var answered = response;
         if (!response.IsSuccessStatusCode)
         {
             var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);

@@ -13,9 +13,18 @@ public static partial class ConfigLoader
         var tokenFile = ReadExistingFile(section, "tokenFile", baseDirectory, errors);
         if (tokenFile is not null)
         {
+            // Whoever reads the token may run passes and lift the failed-revision hold: like ssh with a key,
+            // refuse a file others can read or write rather than trust it.
+            var mode = OperatingSystem.IsWindows() ? default : File.GetUnixFileMode(tokenFile);
+            const UnixFileMode OthersMayAccess = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
             // Read once here so that a short or empty token fails the start, not the first `berth sync`.
-            var length = File.ReadAllText(tokenFile).TrimEnd('\r', '\n').Length;
-            if (length < HttpSettings.MinimumTokenLength)
+            var length = Http.ApiToken.ReadFile(tokenFile).Length;
+            if ((mode & OthersMayAccess) != 0)
+            {
+                errors.Add(section.KeyPosition("tokenFile"), $"http.tokenFile: '{tokenFile}' can be read or written by other users (mode {Convert.ToString((int)mode, 8)}); make it 0600 or 0400 (chmod 600)");
+                tokenFile = null;
+            }
+            else if (length < HttpSettings.MinimumTokenLength)
             {
                 errors.Add(section.KeyPosition("tokenFile"), $"http.tokenFile: '{tokenFile}' holds {length} characters; use at least {HttpSettings.MinimumTokenLength} (e.g. `openssl rand -hex 32`)");
                 tokenFile = null;

@@ -32,8 +32,13 @@ public sealed class ApiToken
     public static string FileFor(string? configuredTokenFile, string stateDir) =>
         configuredTokenFile ?? Path.Combine(stateDir, GeneratedFileName);
 
-    /// <summary>The token file's content without the trailing newline `echo token > file` leaves.</summary>
-    public static string ReadFile(string path) => File.ReadAllText(path).TrimEnd('\r', '\n');
+    /// <summary>
+    /// The token file's content without surrounding white space (the newline `echo token > file` leaves):
+    /// the one normalisation, used for the file and for what a request claims alike.
+    /// </summary>
+    public static string ReadFile(string path) => Normalize(File.ReadAllText(path));
+
+    private static string Normalize(string token) => token.Trim();
 
     public static ApiToken FromText(string token) => new(token);
 
@@ -80,13 +85,15 @@ public sealed class ApiToken
             return Presented.None;
         }
 
+        // Another scheme is not a claim to this token: a proxy in front (nginx forwards the client's Basic
+        // credentials by default) makes the request anonymous, not refused.
         if (!authorizationHeader.StartsWith(BearerPrefix, StringComparison.OrdinalIgnoreCase))
         {
-            return Presented.Invalid;
+            return Presented.None;
         }
 
         Span<byte> claimed = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(Encoding.UTF8.GetBytes(authorizationHeader[BearerPrefix.Length..].Trim()), claimed);
+        SHA256.HashData(Encoding.UTF8.GetBytes(Normalize(authorizationHeader[BearerPrefix.Length..])), claimed);
         return CryptographicOperations.FixedTimeEquals(hash, claimed) ? Presented.Valid : Presented.Invalid;
     }
 
@@ -94,9 +101,9 @@ public sealed class ApiToken
 
     public enum Presented
     {
-        /// <summary>No Authorization header: an anonymous request.</summary>
+        /// <summary>No Authorization header, or one of another scheme: an anonymous request.</summary>
         None,
-        /// <summary>A header with the wrong token or scheme.</summary>
+        /// <summary>A bearer token that is not this one.</summary>
         Invalid,
         Valid,
     }

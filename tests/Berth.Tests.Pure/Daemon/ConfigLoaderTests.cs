@@ -5,6 +5,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Berth.Tests.Daemon;
 
+// File modes: berth runs on Linux, and the token file's mode is part of what is checked.
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ConfigLoaderTests : IDisposable
 {
     private readonly string directory = Directory.CreateTempSubdirectory("berth-config-").FullName;
@@ -443,7 +445,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [Fact]
     public void Load_Http_TokenFileAndAllowedHostsAreRead()
     {
-        File.WriteAllText(Path.Combine(directory, "api-token"), "0123456789abcdef0123456789abcdef\n");
+        WriteOwnerOnly(Path.Combine(directory, "api-token"), "0123456789abcdef0123456789abcdef\n");
 
         var result = Load(MinimalSource + "http:\n  tokenFile: api-token\n  allowedHosts: [Berth.Internal]\n");
 
@@ -454,13 +456,34 @@ public sealed class ConfigLoaderTests : IDisposable
     [Fact]
     public void Load_Http_ShortTokenAndBadHostAreErrors()
     {
-        File.WriteAllText(Path.Combine(directory, "api-token"), "short\n");
+        WriteOwnerOnly(Path.Combine(directory, "api-token"), "short\n");
 
         var result = Load(MinimalSource + "http:\n  tokenFile: api-token\n  allowedHosts: [\"http://x:1\"]\n");
 
         Assert.Equal(2, result.Errors.Count);
         Assert.Contains(result.Errors, error => error.Message.Contains("http.tokenFile", StringComparison.Ordinal) && !error.Message.Contains("short", StringComparison.Ordinal));
         Assert.Contains(result.Errors, error => error.Message.Contains("http.allowedHosts", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Load_Http_TokenFileOthersCanRead_IsRefusedAtTheKey()
+    {
+        // Whoever reads it may run passes and lift the failed-revision hold (found in review).
+        var file = Path.Combine(directory, "api-token");
+        File.WriteAllText(file, "0123456789abcdef0123456789abcdef\n");
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        var result = Load(MinimalSource + "http:\n  tokenFile: api-token\n");
+
+        Assert.Equal(
+            [$"{ConfigFile}:4:3: http.tokenFile: '{file}' can be read or written by other users (mode 644); make it 0600 or 0400 (chmod 600)"],
+            result.Errors.Select(error => error.ToString()));
+    }
+
+    private static void WriteOwnerOnly(string path, string text)
+    {
+        File.WriteAllText(path, text);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     [Fact]

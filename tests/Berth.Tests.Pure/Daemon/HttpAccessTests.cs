@@ -123,8 +123,23 @@ public sealed class HttpAccessTests : IDisposable
         Assert.Equal(ApiToken.Presented.Valid, second.Check(ApiToken.AuthorizationValue(secondText)));
         Assert.Equal(ApiToken.Presented.Valid, second.Check("bearer " + secondText));
         Assert.Equal(ApiToken.Presented.None, second.Check(null));
-        Assert.Equal(ApiToken.Presented.Invalid, second.Check("Basic " + secondText));
+        // Another scheme (a proxy forwarding Basic credentials) is anonymous, not a wrong token.
+        Assert.Equal(ApiToken.Presented.None, second.Check("Basic " + secondText));
         Assert.Equal("***", second.ToString());
+    }
+
+    [Fact]
+    public void ApiToken_FileWithTrailingWhiteSpace_MatchesTheTokenSent()
+    {
+        // The file and the request are normalised alike: a trailing space or tab in the file used to pass
+        // the start-up check and then refuse every request.
+        var file = Path.Combine(directory, "token");
+        File.WriteAllText(file, "0123456789abcdef0123 \t\n");
+
+        var token = ApiToken.LoadOrCreate(new HttpSettings(file, []), directory);
+
+        Assert.Equal(ApiToken.Presented.Valid, token.Check(ApiToken.AuthorizationValue(ApiToken.ReadFile(file))));
+        Assert.Equal(ApiToken.Presented.Valid, token.Check("Bearer 0123456789abcdef0123"));
     }
 
     [Fact]
