@@ -115,6 +115,23 @@ public sealed class ServiceReaderTests
     }
 
     [Fact]
+    public void EnvFile_VariableFromAnEarlierLine_IsUsedAndAnUndefinedOneIsReportedAtItsColumn()
+    {
+        var repository = SpecTestRepository.Compose("name: app\nservices:\n  web:\n    image: busybox\n    env_file: web.env\n")
+            .With("web.env", "DOMAIN=example.org\nURL=https://${DOMAIN}/\n");
+        var broken = SpecTestRepository.Compose("name: app\nservices:\n  web:\n    image: busybox\n    env_file: web.env\n")
+            .With("web.env", "DOMAIN=example.org\nURL=https://${DOMAN}/\n");
+
+        var result = repository.LoadHost();
+
+        Assert.True(result.Errors.IsEmpty, string.Join("\n", result.Errors));
+        Assert.Equal("https://example.org/", result.State!.Stacks[0].Services[0].Container.Environment["URL"]);
+        Assert.Equal(
+            "web.env:2:13: URL: variable DOMAN is not defined (set it in the host's or stack's vars, or give a default: ${DOMAN:-value})",
+            Assert.Single(broken.LoadHost().Errors).ToString());
+    }
+
+    [Fact]
     public void Labels_MapAndList_AreEquivalent()
     {
         var map = LoadService("image: busybox\nlabels:\n  com.example.team: web\n  flag: ''");
