@@ -143,7 +143,12 @@ internal static class StackBuilder
     {
         if (service.Image is null)
         {
-            reader.Error(service.KeyLocation, $"service '{service.Name}' has no image (berth runs images from registries; 'build' is not supported)");
+            // With a `build:` or an invalid `image:` that key's error says what to do: one error per cause.
+            if (!service.ImageOrBuildWritten)
+            {
+                reader.Error(service.KeyLocation, $"service '{service.Name}' has no image: 'image' is required (berth runs images from registries)");
+            }
+
             return null;
         }
 

@@ -227,6 +227,33 @@ public sealed class ServiceReaderTests
     }
 
     [Fact]
+    public void PullPolicyInvalid_OffersOnlyTheAcceptedValues()
+    {
+        Assert.Equal(
+            ["4:18: services.web.pull_policy must be one of missing, if_not_present, never, not 'sometimes'"],
+            Errors("services:\n  web:\n    image: busybox\n    pull_policy: sometimes\n"));
+    }
+
+    [Theory]
+    [InlineData("daily")]
+    [InlineData("every_12h")]
+    public void PullPolicyPeriodic_IsANotSupportedYetErrorAtTheValue(string value)
+    {
+        Assert.StartsWith(
+            $"4:18: services.web.pull_policy: {value} is not supported by berth yet: berth pulls an image only when it is not present locally.",
+            Assert.Single(Errors($"services:\n  web:\n    image: busybox\n    pull_policy: {value}\n")),
+            StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("extends: { service: base }", "4:5: 'services.web.extends' is not supported by berth yet; write the service out in full, or share its fields with a YAML anchor and a merge key (<<: *base)")]
+    [InlineData("pull_refresh_after: 1h", "4:5: 'services.web.pull_refresh_after' is not supported by berth yet; berth pulls an image only when it is not present locally: change the tag (or pin a digest) in the repository to deploy new image content")]
+    public void ComposeKeysNotImplementedYet_SayNotSupportedYetWithTheAlternative(string line, string expected)
+    {
+        Assert.Equal([expected], Errors($"services:\n  web:\n    image: busybox\n    {line}\n"));
+    }
+
+    [Fact]
     public void Lists_CapabilitiesSecurityDevicesTmpfs_AreSortedAndDistinct()
     {
         var container = LoadService("""
