@@ -37,7 +37,9 @@ internal static class ComposeFileReader
             target.Draft.Services[entry.Key.Value] = service;
             if (reader.MappingOrNull(entry.Value, servicePath) is { } serviceMapping)
             {
+                reader.Errors.ReadingService = entry.Key.Value;
                 ServiceReader.Read(target.Context, serviceMapping, service, servicePath);
+                reader.Errors.ReadingService = null;
             }
         }
     }

@@ -49,8 +49,11 @@ internal static class StackBuilder
         var services = new List<ServiceSpec>();
         foreach (var service in draft.Services.Values.OrderBy(service => service.Name, StringComparer.Ordinal))
         {
+            reader.Errors.ReadingService = service.Name;
             CheckReferences(service, draft, reader);
-            if (BuildService(stackName, service, networksByKey, volumesByKey, reader) is { } built)
+            var built = BuildService(stackName, service, networksByKey, volumesByKey, reader);
+            reader.Errors.ReadingService = null;
+            if (built is not null)
             {
                 services.Add(built);
             }
