@@ -38,8 +38,14 @@ internal static class ComposeFileReader
             if (reader.MappingOrNull(entry.Value, servicePath) is { } serviceMapping)
             {
                 reader.Errors.ReadingService = entry.Key.Value;
-                ServiceReader.Read(target.Context, serviceMapping, service, servicePath);
-                reader.Errors.ReadingService = null;
+                try
+                {
+                    ServiceReader.Read(target.Context, serviceMapping, service, servicePath);
+                }
+                finally
+                {
+                    reader.Errors.ReadingService = null;
+                }
             }
         }
     }

@@ -50,9 +50,17 @@ internal static class StackBuilder
         foreach (var service in draft.Services.Values.OrderBy(service => service.Name, StringComparer.Ordinal))
         {
             reader.Errors.ReadingService = service.Name;
-            CheckReferences(service, draft, reader);
-            var built = BuildService(stackName, service, networksByKey, volumesByKey, reader);
-            reader.Errors.ReadingService = null;
+            ServiceSpec? built;
+            try
+            {
+                CheckReferences(service, draft, reader);
+                built = BuildService(stackName, service, networksByKey, volumesByKey, reader);
+            }
+            finally
+            {
+                reader.Errors.ReadingService = null;
+            }
+
             if (built is not null)
             {
                 services.Add(built);
