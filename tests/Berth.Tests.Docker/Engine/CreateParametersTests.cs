@@ -30,6 +30,7 @@ public sealed class CreateParametersTests
                   com.example.team: ops
                 ports:
                   - "127.0.0.1::8080"
+                  - "${BIND_ADDRESS:-}::8081"
                   - target: 5353
                     protocol: udp
                 expose: ["9000"]
@@ -94,8 +95,12 @@ public sealed class CreateParametersTests
         Assert.Contains("EMPTY=", config.Env);
         Assert.Equal("ops", config.Labels["com.example.team"]);
 
-        Assert.Equal(["5353/udp", "8080/tcp", "9000/tcp"], config.ExposedPorts.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(["5353/udp", "8080/tcp", "8081/tcp", "9000/tcp"], config.ExposedPorts.Keys.Order(StringComparer.Ordinal));
         Assert.Equal("127.0.0.1", host.PortBindings["8080/tcp"].Single().HostIP);
+
+        // An empty host address is sent as Compose sends it, HostIP "": all addresses, an ephemeral host port.
+        Assert.Equal("", host.PortBindings["8081/tcp"].Single().HostIP);
+        Assert.NotEmpty(app.NetworkSettings.Ports["8081/tcp"]);
         Assert.False(string.IsNullOrEmpty(app.NetworkSettings.Ports["8080/tcp"].Single().HostPort), "the engine picked no host port for 8080/tcp");
         Assert.NotNull(app.NetworkSettings.Ports["5353/udp"]);
 

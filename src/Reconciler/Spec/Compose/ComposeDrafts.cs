@@ -51,6 +51,12 @@ internal sealed class ServiceDraft(string name, Location keyLocation)
 
     public Located<string>? Image { get; set; }
 
+    /// <summary>
+    /// An `image:` or `build:` key was written (Image may still be null: an invalid value, or build only).
+    /// Its own error already explains; "has no image" would be a second error for the same cause.
+    /// </summary>
+    public bool ImageOrBuildWritten { get; set; }
+
     public List<string>? Command { get; set; }
 
     public List<string>? Entrypoint { get; set; }

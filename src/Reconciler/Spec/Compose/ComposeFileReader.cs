@@ -37,7 +37,15 @@ internal static class ComposeFileReader
             target.Draft.Services[entry.Key.Value] = service;
             if (reader.MappingOrNull(entry.Value, servicePath) is { } serviceMapping)
             {
-                ServiceReader.Read(target.Context, serviceMapping, service, servicePath);
+                reader.Errors.ReadingService = entry.Key.Value;
+                try
+                {
+                    ServiceReader.Read(target.Context, serviceMapping, service, servicePath);
+                }
+                finally
+                {
+                    reader.Errors.ReadingService = null;
+                }
             }
         }
     }

@@ -55,6 +55,7 @@ internal static class ComposeMerger
     private static void MergeService(ServiceDraft into, ServiceDraft overlay)
     {
         into.Image = overlay.Image ?? into.Image;
+        into.ImageOrBuildWritten |= overlay.ImageOrBuildWritten;
         into.Command = overlay.Command ?? into.Command;
         into.Entrypoint = overlay.Entrypoint ?? into.Entrypoint;
         into.EnvFileValues.AddRange(overlay.EnvFileValues);

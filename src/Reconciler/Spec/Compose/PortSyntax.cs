@@ -60,13 +60,9 @@ internal static class PortSyntax
                 (publishedText, targetText) = (parts[0], parts[1]);
                 break;
             case 3 when hostIp.Length == 0:
+                // An empty host address (":443:443", typically "${BIND:-}:443:443" with BIND unset) is
+                // what Docker and Compose take as "all addresses": the same as "443:443", HostIP "".
                 (hostIp, publishedText, targetText) = (parts[0], parts[1], parts[2]);
-                if (hostIp.Length == 0)
-                {
-                    error = "empty host address before the published port";
-                    return null;
-                }
-
                 break;
             default:
                 error = "expected [HOST_IP:][PUBLISHED:]TARGET[/PROTOCOL]";

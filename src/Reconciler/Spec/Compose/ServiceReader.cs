@@ -11,12 +11,17 @@ namespace Berth.Reconciler.Spec.Compose;
 /// </summary>
 internal static partial class ServiceReader
 {
-    public static void Read(ComposeReadContext context, MappingNode service, ServiceDraft draft, string path) =>
+    public static void Read(ComposeReadContext context, MappingNode service, ServiceDraft draft, string path)
+    {
+        // `build:` is reported at its key by the table; remembered so "has no image" is not a second error for it.
+        draft.ImageOrBuildWritten |= service.Get("build") is not null;
         Fields.Apply(context.Reader, service, new ServiceTarget(context, draft), path);
+    }
 
     private static readonly FieldTable<ServiceTarget> Fields = new FieldTable<ServiceTarget>()
         .Field("image", (target, node, path) =>
         {
+            target.Draft.ImageOrBuildWritten = true;
             if (target.Reader.Scalar(node, path) is { } image)
             {
                 if (image.Value.Trim().Length == 0 || image.Value.Any(char.IsWhiteSpace))
@@ -135,12 +140,19 @@ internal static partial class ServiceReader
         .Field("security_opt", (target, node, path) => AddStrings(target.Reader, node, path, target.Draft.SecurityOpt))
         .Field("pull_policy", (target, node, path) =>
         {
-            target.Draft.PullPolicy = target.Reader.OneOf(node, path, "always", "never", "missing", "if_not_present") switch
+            // `always` (and the periodic `daily`, `weekly`, `every_<duration>`) are not silently treated as
+            // `missing`: a person who wrote them expects new image content. They get their own message, so
+            // the list of values offered below holds only what berth accepts.
+            if (target.Reader.Scalar(node, path) is { Value: "always" or "daily" or "weekly" or ['e', 'v', 'e', 'r', 'y', '_', ..] } refreshing)
             {
-                // Not silently treated as `missing`: a person who wrote `always` expects new image content.
-                "always" => NotSupported(target.Reader, node,
-                    $"{path}: always is not supported by berth yet: berth pulls an image only when it is not present locally. " +
-                    "To deploy new image content, change the tag (or pin a digest) in the repository; use missing (the default) or never"),
+                target.Reader.Error(node,
+                    $"{path}: {refreshing.Value} is not supported by berth yet: berth pulls an image only when it is not present locally. " +
+                    "To deploy new image content, change the tag (or pin a digest) in the repository; use missing (the default) or never");
+                return;
+            }
+
+            target.Draft.PullPolicy = target.Reader.OneOf(node, path, "missing", "if_not_present", "never") switch
+            {
                 "never" => PullPolicy.Never,
                 "missing" or "if_not_present" => PullPolicy.Missing,
                 _ => target.Draft.PullPolicy,
@@ -148,6 +160,8 @@ internal static partial class ServiceReader
         })
         .Field("x-berth", DeployReader.ReadBerthExtension)
         .Unsupported("build", "images come from registries; build and push elsewhere, then set 'image'")
+        .NotYetSupported("extends", "write the service out in full, or share its fields with a YAML anchor and a merge key (<<: *base)")
+        .NotYetSupported("pull_refresh_after", "berth pulls an image only when it is not present locally: change the tag (or pin a digest) in the repository to deploy new image content")
         .Unsupported("mem_limit", "use deploy.resources.limits.memory")
         .Unsupported("cpus", "use deploy.resources.limits.cpus")
         .Unsupported("pids_limit", "use deploy.resources.limits.pids")
@@ -164,12 +178,6 @@ internal static partial class ServiceReader
             "stdin_open", "storage_opt", "tty", "use_api_socket", "userns_mode", "uts", "volumes_from");
 
     /// <summary>A string is shell-split as Compose does; a list is taken as is.</summary>
-    private static PullPolicy? NotSupported(NodeReader reader, Node node, string message)
-    {
-        reader.Error(node, message);
-        return null;
-    }
-
     private static List<string>? ReadCommand(NodeReader reader, Node node, string path)
     {
         if (node is ScalarNode { IsNull: false } scalar)

@@ -49,8 +49,19 @@ internal static class StackBuilder
         var services = new List<ServiceSpec>();
         foreach (var service in draft.Services.Values.OrderBy(service => service.Name, StringComparer.Ordinal))
         {
-            CheckReferences(service, draft, reader);
-            if (BuildService(stackName, service, networksByKey, volumesByKey, reader) is { } built)
+            reader.Errors.ReadingService = service.Name;
+            ServiceSpec? built;
+            try
+            {
+                CheckReferences(service, draft, reader);
+                built = BuildService(stackName, service, networksByKey, volumesByKey, reader);
+            }
+            finally
+            {
+                reader.Errors.ReadingService = null;
+            }
+
+            if (built is not null)
             {
                 services.Add(built);
             }
@@ -143,7 +154,12 @@ internal static class StackBuilder
     {
         if (service.Image is null)
         {
-            reader.Error(service.KeyLocation, $"service '{service.Name}' has no image (berth runs images from registries; 'build' is not supported)");
+            // With a `build:` or an invalid `image:` that key's error says what to do: one error per cause.
+            if (!service.ImageOrBuildWritten)
+            {
+                reader.Error(service.KeyLocation, $"service '{service.Name}' has no image: 'image' is required (berth runs images from registries)");
+            }
+
             return null;
         }
 

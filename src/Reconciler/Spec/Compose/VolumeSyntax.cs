@@ -11,6 +11,9 @@ internal static class VolumeSyntax
 {
     private static readonly string[] Propagations = ["shared", "rshared", "slave", "rslave", "private", "rprivate"];
 
+    /// <summary>Docker Desktop's consistency hints: valid Compose, no-ops on Linux.</summary>
+    private static readonly string[] Consistencies = ["cached", "delegated", "consistent"];
+
     /// <param name="composeDirectory">Absolute directory of the Compose file on this host.</param>
     public static void Read(NodeReader reader, Node item, string path, string composeDirectory, Dictionary<string, Located<MountSpec>> mounts)
     {
@@ -75,11 +78,15 @@ internal static class VolumeSyntax
                 case var propagation when isBind && Propagations.Contains(propagation):
                     mount = mount with { BindPropagation = propagation };
                     break;
+                case var consistency when Consistencies.Contains(consistency):
+                    // Docker Desktop's file-sharing hints (macOS); Docker on Linux ignores them and so does
+                    // berth. Not kept in the MountSpec, so not hashed: adding one recreates nothing.
+                    break;
                 case "z" or "Z":
                     reader.Error(item, $"{path}: the SELinux relabel option '{option}' is not supported by berth");
                     return null;
                 default:
-                    reader.Error(item, $"{path}: unknown volume option '{option}' (expected ro, rw" + (isBind ? ", or a propagation: " + string.Join(", ", Propagations) : ", nocopy") + ")");
+                    reader.Error(item, $"{path}: unknown volume option '{option}' (expected ro, rw, " + string.Join(", ", Consistencies) + (isBind ? ", or a propagation: " + string.Join(", ", Propagations) : ", nocopy") + ")");
                     return null;
             }
         }
@@ -227,7 +234,8 @@ internal static class VolumeSyntax
         .Field("volume", (target, node, path) => ApplyNested(target, node, path, VolumeOptions))
         .Field("bind", (target, node, path) => ApplyNested(target, node, path, BindOptions))
         .Field("tmpfs", (target, node, path) => ApplyNested(target, node, path, TmpfsOptions))
-        .Unsupported(["consistency"]);
+        // A no-op on Linux, as the short syntax's :cached (see there): validated, then dropped.
+        .Field("consistency", (target, node, path) => target.Reader.OneOf(node, path, Consistencies));
 
     private static void ApplyNested(
         (NodeReader Reader, LongMountDraft Draft) target, Node node, string path, FieldTable<(NodeReader Reader, LongMountDraft Draft)> table)

@@ -8,7 +8,8 @@ namespace Berth.Reconciler.Spec.Interpolation;
 /// Reads dotenv files (Compose `env_file:` and berth's host env files): `KEY=VALUE`, `export KEY=VALUE`,
 /// `#` comments, single quotes literal, double quotes with \n \" \\ escapes, unquoted values trimmed and
 /// cut at " #". A bare `KEY` takes its value from the variables, or is dropped. Values (except single-quoted)
-/// are interpolated. At most <see cref="FileLimits.EnvFileVariables"/> variables; the rest of a longer
+/// are interpolated as Compose's dotenv reader does: a name is looked up in the file's earlier lines
+/// first, then in the variables it is read with (`DOMAIN=x` then `URL=https://${DOMAIN}`). At most <see cref="FileLimits.EnvFileVariables"/> variables; the rest of a longer
 /// file is not read (its size is bounded before it is read, see <see cref="FileLimits"/>).
 /// </summary>
 internal static partial class EnvFileParser
@@ -17,6 +18,7 @@ internal static partial class EnvFileParser
     public static List<KeyValuePair<string, string>> Parse(string file, string text, VariableSet variables, bool isSecret, ErrorCollector errors)
     {
         var entries = new List<KeyValuePair<string, string>>();
+        var visible = variables.CopyForAdding();
         var lines = text.Split('\n');
         for (var lineIndex = 0; lineIndex < lines.Length; lineIndex++)
         {
@@ -29,9 +31,13 @@ internal static partial class EnvFileParser
                 continue;
             }
 
+            // Where `trimmed` starts in the line, kept up to date so an error can point into the value.
+            var trimmedOffset = column - 1;
             if (trimmed.StartsWith("export ", StringComparison.Ordinal))
             {
-                trimmed = trimmed["export ".Length..].TrimStart();
+                var afterExport = trimmed["export ".Length..].TrimStart();
+                trimmedOffset += trimmed.Length - afterExport.Length;
+                trimmed = afterExport;
             }
 
             var equals = trimmed.IndexOf('=', StringComparison.Ordinal);
@@ -50,19 +56,25 @@ internal static partial class EnvFileParser
 
             if (equals < 0)
             {
-                if (variables.TryGet(name, out var inherited))
+                if (visible.TryGet(name, out var inherited))
                 {
                     entries.Add(new(name, inherited.Value));
+                    visible.Set(name, inherited);
                 }
 
                 continue;
             }
 
-            var raw = trimmed[(equals + 1)..].TrimStart();
+            var afterEquals = trimmed[(equals + 1)..];
+            var raw = afterEquals.TrimStart();
+            var rawOffset = trimmedOffset + equals + 1 + (afterEquals.Length - raw.Length);
+
+            // Where each character of the value came from in `raw`: escapes in double quotes shift them.
+            var sourceIndexes = new List<int>();
             var value = raw switch
             {
-                ['\'', ..] => Quoted(raw, '\''),
-                ['"', ..] => Quoted(raw, '"'),
+                ['\'', ..] => Quoted(raw, '\'', sourceIndexes),
+                ['"', ..] => Quoted(raw, '"', sourceIndexes),
                 _ => WithoutComment(raw).Trim(),
             };
             if (value is null)
@@ -74,19 +86,25 @@ internal static partial class EnvFileParser
             if (raw.StartsWith('\''))
             {
                 entries.Add(new(name, value));
+                visible.Set(name, new Variable(value, isSecret));
                 continue;
             }
 
-            var interpolated = Interpolator.Interpolate(value, variables);
+            var interpolated = Interpolator.Interpolate(value, visible);
             if (interpolated.Error is not null)
             {
                 // The interpolator's message quotes what follows the '$' ("variable sw0rdTail is not defined"
                 // for pa$sw0rdTail): from a host-local file that is a piece of the secret. Name the key only.
-                errors.Add(at, isSecret ? $"{name}: {SecretInterpolationError}" : $"{name}: {interpolated.Error}");
+                var errorIndex = raw.StartsWith('"')
+                    ? (interpolated.ErrorIndex < sourceIndexes.Count ? sourceIndexes[interpolated.ErrorIndex] : raw.Length - 1)
+                    : interpolated.ErrorIndex;
+                errors.Add(at with { Column = rawOffset + errorIndex + 1 }, isSecret ? $"{name}: {SecretInterpolationError}" : $"{name}: {interpolated.Error}");
                 continue;
             }
 
             entries.Add(new(name, interpolated.Value!));
+            // A value built from a host-local variable is host-local too: it stays secret when a later line uses it.
+            visible.Set(name, new Variable(interpolated.Value!, isSecret || interpolated.SecretVariable is not null));
         }
 
         return entries;
@@ -95,7 +113,8 @@ internal static partial class EnvFileParser
     internal const string SecretInterpolationError =
         "the value has a '$' that is not a defined variable or valid interpolation (value not shown); write $$ for a literal '$', or put the value in single quotes";
 
-    private static string? Quoted(string raw, char quote)
+    /// <param name="sourceIndexes">Receives, for each character of the value, its index in <paramref name="raw"/>.</param>
+    private static string? Quoted(string raw, char quote, List<int> sourceIndexes)
     {
         var value = new StringBuilder();
         for (var index = 1; index < raw.Length; index++)
@@ -108,11 +127,13 @@ internal static partial class EnvFileParser
 
             if (quote == '"' && character == '\\' && index + 1 < raw.Length)
             {
+                sourceIndexes.Add(index);
                 var escaped = raw[++index];
                 value.Append(escaped switch { 'n' => '\n', 't' => '\t', 'r' => '\r', _ => escaped });
                 continue;
             }
 
+            sourceIndexes.Add(index);
             value.Append(character);
         }
 

@@ -24,7 +24,8 @@ internal static class Interpolator
     /// <param name="Value">Null when <paramref name="Error"/> is set.</param>
     /// <param name="SecretVariable">A host-local variable whose value is in <paramref name="Value"/>, if any.</param>
     /// <param name="Error">Names variables only, never a value.</param>
-    public readonly record struct Result(string? Value, string? SecretVariable, string? Error);
+    /// <param name="ErrorIndex">Where in the text the failing `$` expression starts (the innermost one), for the error's column.</param>
+    public readonly record struct Result(string? Value, string? SecretVariable, string? Error, int ErrorIndex = 0);
 
     public static Result Interpolate(string text, VariableSet variables)
     {
@@ -35,7 +36,7 @@ internal static class Interpolator
 
         var scanner = new Scanner(text, variables);
         var value = scanner.ExpandAll();
-        return scanner.Error is not null ? new Result(null, null, scanner.Error) : new Result(value, scanner.SecretVariable, null);
+        return scanner.Error is not null ? new Result(null, null, scanner.Error, scanner.ErrorIndex ?? 0) : new Result(value, scanner.SecretVariable, null);
     }
 
     private static bool IsNameStart(char character) => character is '_' or (>= 'a' and <= 'z') or (>= 'A' and <= 'Z');
@@ -53,6 +54,9 @@ internal static class Interpolator
         private int position;
 
         public string? Error { get; private set; }
+
+        /// <summary>Start of the innermost `$` expression that failed: set where the error unwinds through it first.</summary>
+        public int? ErrorIndex { get; private set; }
 
         public string? SecretVariable { get; private set; }
 
@@ -83,6 +87,7 @@ internal static class Interpolator
                     continue;
                 }
 
+                var expressionStart = position;
                 var next = position + 1 < text.Length ? text[position + 1] : '\0';
                 if (next == '$')
                 {
@@ -109,6 +114,11 @@ internal static class Interpolator
                 else
                 {
                     position++; // a branch not taken is only scanned for its end, as it always was
+                }
+
+                if (Error is not null)
+                {
+                    ErrorIndex ??= expressionStart;
                 }
             }
         }

@@ -20,7 +20,7 @@ internal static class TreeInterpolator
         var result = Interpolator.Interpolate(scalar.Value, variables);
         if (result.Error is not null)
         {
-            errors.Add(scalar.Start, result.Error);
+            errors.AddInterpolationFailure(scalar.Start, result.Error);
             return scalar;
         }
 

@@ -29,5 +29,14 @@ internal sealed class VariableSet
         return result;
     }
 
+    /// <summary>
+    /// A copy to which <see cref="Set"/> adds: a dotenv file's own lines, read one by one, on top of
+    /// the variables it is read with. Never mutate a set that others share.
+    /// </summary>
+    public VariableSet CopyForAdding() => Overlay([], isSecret: false);
+
+    /// <summary>Adds or replaces one variable of a set made by <see cref="CopyForAdding"/>.</summary>
+    public void Set(string name, Variable variable) => variables[name] = variable;
+
     public bool TryGet(string name, out Variable variable) => variables.TryGetValue(name, out variable);
 }

@@ -26,6 +26,13 @@ internal sealed class FieldTable<TTarget>
         return this;
     }
 
+    /// <summary>A Compose key berth may implement later; <paramref name="hint"/> says what to do until then.</summary>
+    public FieldTable<TTarget> NotYetSupported(string key, string hint)
+    {
+        unsupported.Add(key, " yet; " + hint);
+        return this;
+    }
+
     public FieldTable<TTarget> Unsupported(params string[] keys) => UnsupportedKeys(keys);
 
     private FieldTable<TTarget> UnsupportedKeys(string[] keys)

@@ -55,7 +55,7 @@ public sealed class ComposeFileReaderTests
     public void WrongTypeOfServices_IsAnError()
     {
         Assert.Equal(["1:1: stack 'repo' has no services", "1:11: services must be a mapping, not a list"], Errors("services: [web]\n"));
-        Assert.Equal(["3:12: services.web.image must be a string, not a list", "2:3: service 'web' has no image (berth runs images from registries; 'build' is not supported)"], Errors("services:\n  web:\n    image: [a]\n").Reverse());
+        Assert.Equal(["3:12: services.web.image must be a string, not a list"], Errors("services:\n  web:\n    image: [a]\n"));
         Assert.Equal(["1:1: stack 'repo' has no services", "1:1: unknown key 'servics' at the top level, did you mean 'services'?"], Errors("servics:\n  web: { image: busybox }\n"));
     }
 

@@ -30,6 +30,19 @@ public sealed class PortSyntaxTests
     }
 
     [Fact]
+    public void ShortSyntax_EmptyHostAddress_IsAllAddressesLikeNoHostAddress()
+    {
+        // "${BIND:-}:443:443" with BIND unset: Docker and Compose take an empty host address as "all addresses".
+        var withEmptyAddress = LoadService("image: busybox\nports: [\"${BIND:-}:443:443\", \":53:53/udp\", \"::80\"]");
+        var without = LoadService("image: busybox\nports: [\"443:443\", \"53:53/udp\", \"80\"]");
+
+        Assert.Equal(
+            [new PortSpec(53, 53, "", PortProtocol.Udp), new PortSpec(80, null, "", PortProtocol.Tcp), new PortSpec(443, 443, "", PortProtocol.Tcp)],
+            withEmptyAddress.Container.Ports.OrderBy(port => port.Target).ToArray());
+        Assert.Equal(without.ConfigHash, withEmptyAddress.ConfigHash);
+    }
+
+    [Fact]
     public void LongSyntax_SameAsShort_GivesTheSameHash()
     {
         var shortForm = LoadService("image: busybox\nports: [\"127.0.0.1:8080:80/udp\"]");

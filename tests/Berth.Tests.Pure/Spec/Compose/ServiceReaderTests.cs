@@ -115,6 +115,23 @@ public sealed class ServiceReaderTests
     }
 
     [Fact]
+    public void EnvFile_VariableFromAnEarlierLine_IsUsedAndAnUndefinedOneIsReportedAtItsColumn()
+    {
+        var repository = SpecTestRepository.Compose("name: app\nservices:\n  web:\n    image: busybox\n    env_file: web.env\n")
+            .With("web.env", "DOMAIN=example.org\nURL=https://${DOMAIN}/\n");
+        var broken = SpecTestRepository.Compose("name: app\nservices:\n  web:\n    image: busybox\n    env_file: web.env\n")
+            .With("web.env", "DOMAIN=example.org\nURL=https://${DOMAN}/\n");
+
+        var result = repository.LoadHost();
+
+        Assert.True(result.Errors.IsEmpty, string.Join("\n", result.Errors));
+        Assert.Equal("https://example.org/", result.State!.Stacks[0].Services[0].Container.Environment["URL"]);
+        Assert.Equal(
+            "web.env:2:13: URL: variable DOMAN is not defined (set it in the host's or stack's vars, or give a default: ${DOMAN:-value})",
+            Assert.Single(broken.LoadHost().Errors).ToString());
+    }
+
+    [Fact]
     public void Labels_MapAndList_AreEquivalent()
     {
         var map = LoadService("image: busybox\nlabels:\n  com.example.team: web\n  flag: ''");
@@ -207,6 +224,33 @@ public sealed class ServiceReaderTests
         Assert.Equal(
             ["4:18: services.web.pull_policy: always is not supported by berth yet: berth pulls an image only when it is not present locally. To deploy new image content, change the tag (or pin a digest) in the repository; use missing (the default) or never"],
             Errors("services:\n  web:\n    image: busybox\n    pull_policy: always\n"));
+    }
+
+    [Fact]
+    public void PullPolicyInvalid_OffersOnlyTheAcceptedValues()
+    {
+        Assert.Equal(
+            ["4:18: services.web.pull_policy must be one of missing, if_not_present, never, not 'sometimes'"],
+            Errors("services:\n  web:\n    image: busybox\n    pull_policy: sometimes\n"));
+    }
+
+    [Theory]
+    [InlineData("daily")]
+    [InlineData("every_12h")]
+    public void PullPolicyPeriodic_IsANotSupportedYetErrorAtTheValue(string value)
+    {
+        Assert.StartsWith(
+            $"4:18: services.web.pull_policy: {value} is not supported by berth yet: berth pulls an image only when it is not present locally.",
+            Assert.Single(Errors($"services:\n  web:\n    image: busybox\n    pull_policy: {value}\n")),
+            StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("extends: { service: base }", "4:5: 'services.web.extends' is not supported by berth yet; write the service out in full, or share its fields with a YAML anchor and a merge key (<<: *base)")]
+    [InlineData("pull_refresh_after: 1h", "4:5: 'services.web.pull_refresh_after' is not supported by berth yet; berth pulls an image only when it is not present locally: change the tag (or pin a digest) in the repository to deploy new image content")]
+    public void ComposeKeysNotImplementedYet_SayNotSupportedYetWithTheAlternative(string line, string expected)
+    {
+        Assert.Equal([expected], Errors($"services:\n  web:\n    image: busybox\n    {line}\n"));
     }
 
     [Fact]

@@ -54,7 +54,9 @@ public sealed class StackBuilderTests
     [InlineData("services:\n  web:\n    image: busybox\n    ports: [\"8080:80\"]\n    deploy: { replicas: 2 }\n",
         "4:13: service 'web' has 2 replicas and publishes host port 8080: only one container can bind it; publish an ephemeral port (\"80\") or use 1 replica")]
     [InlineData("services:\n  web:\n    restart: always\n",
-        "2:3: service 'web' has no image (berth runs images from registries; 'build' is not supported)")]
+        "2:3: service 'web' has no image: 'image' is required (berth runs images from registries)")]
+    [InlineData("services:\n  web:\n    build: .\n",
+        "3:5: 'services.web.build' is not supported by berth; images come from registries; build and push elsewhere, then set 'image'")]
     [InlineData("services:\n  web:\n    image: busybox\n    network_mode: host\n    networks: [default]\n",
         "4:19: service 'web' sets both network_mode and networks; use one")]
     [InlineData("services:\n  web:\n    image: busybox\nnetworks:\n  ext: { external: true, driver: overlay }\n",

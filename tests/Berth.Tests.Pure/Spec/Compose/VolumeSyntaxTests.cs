@@ -52,6 +52,18 @@ public sealed class VolumeSyntaxTests
     }
 
     [Fact]
+    public void ConsistencyOptions_CachedDelegatedConsistent_AreAcceptedAsNoOpsAndNotHashed()
+    {
+        var plain = LoadService("image: busybox\nvolumes: [\"./src:/src:ro\", \"data:/data\"]", extraTopLevel: DataVolume);
+        var cached = LoadService("image: busybox\nvolumes: [\"./src:/src:ro,cached\", \"data:/data:delegated\"]", extraTopLevel: DataVolume);
+        var consistent = LoadService("image: busybox\nvolumes: [\"./src:/src:consistent,ro\", { type: volume, source: data, target: /data, consistency: cached }]", extraTopLevel: DataVolume);
+
+        Assert.Equal(plain.Container.Mounts.ToArray(), cached.Container.Mounts.ToArray());
+        Assert.Equal(plain.ConfigHash, cached.ConfigHash);
+        Assert.Equal(plain.ConfigHash, consistent.ConfigHash);
+    }
+
+    [Fact]
     public void ShortAndLong_NamedVolume_GiveTheSameHash()
     {
         var shortForm = LoadService("image: busybox\nvolumes: [\"data:/data\"]", extraTopLevel: DataVolume);
@@ -81,7 +93,8 @@ public sealed class VolumeSyntaxTests
     [Theory]
     [InlineData("data:relative", "4:15: services.web.volumes: the mount target 'relative' must be an absolute path in the container")]
     [InlineData("./a:/b:z", "4:15: services.web.volumes: the SELinux relabel option 'z' is not supported by berth")]
-    [InlineData("./a:/b:fast", "4:15: services.web.volumes: unknown volume option 'fast' (expected ro, rw, or a propagation: shared, rshared, slave, rslave, private, rprivate)")]
+    [InlineData("./a:/b:fast", "4:15: services.web.volumes: unknown volume option 'fast' (expected ro, rw, cached, delegated, consistent, or a propagation: shared, rshared, slave, rslave, private, rprivate)")]
+    [InlineData("{ type: bind, source: ./a, target: /b, consistency: fast }", "4:67: services.web.volumes.consistency must be one of cached, delegated, consistent, not 'fast'")]
     [InlineData("~/a:/b", "4:15: services.web.volumes: '~' in a bind source depends on which user runs berth; use an absolute path")]
     [InlineData("{ type: npipe, target: /x }", "4:23: services.web.volumes.type: mount type 'npipe' is not supported by berth (use volume, bind or tmpfs)")]
     [InlineData("{ type: bind, target: /x }", "4:15: services.web.volumes: a bind mount needs 'source'")]

@@ -29,9 +29,49 @@ public sealed class EnvFileParserTests
         Assert.Equal(
             [
                 "a.env:2:3: invalid line in env file: expected KEY=VALUE with KEY of letters, digits, '_', '.', '-', not 'bad line'",
-                "a.env:3:1: U: variable NOPE is not defined (set it in the host's or stack's vars, or give a default: ${NOPE:-value})",
+                "a.env:3:3: U: variable NOPE is not defined (set it in the host's or stack's vars, or give a default: ${NOPE:-value})",
             ],
             errors.ToSortedArray().Select(error => error.ToString()));
+    }
+
+    [Fact]
+    public void Parse_VariableFromAnEarlierLine_IsUsedBeforeTheOuterVariables()
+    {
+        // Compose (compose-go dotenv) looks a name up in the lines read so far, then in the outer variables.
+        var errors = new ErrorCollector();
+        var variables = VariableSet.Empty.Overlay(new Dictionary<string, string> { ["DOMAIN"] = "outer.example", ["PORT"] = "8443" }, isSecret: false);
+
+        var entries = EnvFileParser.Parse("a.env", "URL_BEFORE=${DOMAIN}\nDOMAIN=example.org\nURL=https://${DOMAIN}:$PORT\nNAME=\"${DOMAIN}\"\n", variables, isSecret: false, errors);
+
+        Assert.Equal(0, errors.Count);
+        Assert.Equal(
+            [new("URL_BEFORE", "outer.example"), new("DOMAIN", "example.org"), new("URL", "https://example.org:8443"), new("NAME", "example.org")],
+            entries);
+    }
+
+    [Fact]
+    public void Parse_VariableFromALaterLine_IsNotDefinedYet()
+    {
+        var errors = new ErrorCollector();
+
+        EnvFileParser.Parse("a.env", "URL=https://${DOMAIN}\nDOMAIN=example.org\n", VariableSet.Empty, isSecret: false, errors);
+
+        Assert.Contains("variable DOMAIN is not defined", Assert.Single(errors.ToSortedArray()).Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("URL=https://${NOPE}/x\n", 13)]
+    [InlineData("export   URL = a$NOPE\n", 17)]
+    [InlineData("URL=\"a\\tb ${NOPE}\"\n", 11)]
+    [InlineData("URL=${A:-${NOPE}}\n", 10)]
+    public void Parse_UndefinedVariable_ColumnPointsAtIt(string text, int column)
+    {
+        var errors = new ErrorCollector();
+
+        EnvFileParser.Parse("a.env", text, VariableSet.Empty, isSecret: false, errors);
+
+        var error = Assert.Single(errors.ToSortedArray());
+        Assert.Equal((1, column), (error.Line, error.Column));
     }
 
     [Fact]
