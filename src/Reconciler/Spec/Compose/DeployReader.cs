@@ -159,8 +159,9 @@ internal static class DeployReader
         {
             if (mapping.Get("condition") is null)
             {
-                // The Compose spec documents `any` as the default, but docker compose sends no policy at all.
-                target.Reader.Error(node, $"{path} needs 'condition' (none, on-failure or any): the Compose specification's default (any) and what docker compose does (no restart) differ, so berth asks you to say which");
+                // The implementations disagree: docker-compose 1.29 takes the spec's default (any), docker
+                // compose v2 passes the empty condition on, which the engine reads as no restart.
+                target.Reader.Error(node, $"{path} needs 'condition' (none, on-failure or any): without it docker-compose 1.29 restarts always and docker compose v2 never, so berth asks you to say which");
             }
 
             return;
