@@ -50,6 +50,7 @@ internal static class StackBuilder
         foreach (var service in draft.Services.Values.OrderBy(service => service.Name, StringComparer.Ordinal))
         {
             CheckReferences(service, draft, reader);
+            CheckResources(service, reader);
             if (BuildService(stackName, service, networksByKey, volumesByKey, reader) is { } built)
             {
                 services.Add(built);
@@ -82,8 +83,6 @@ internal static class StackBuilder
                 reader.Error(dependency.At, $"service '{service.Name}' depends on itself");
             }
         }
-
-        CheckResources(service, reader);
 
         if (service.Front is { Value: true } front && service.NetworkMode is not null)
         {
