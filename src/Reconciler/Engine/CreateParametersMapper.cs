@@ -83,6 +83,8 @@ internal static class CreateParametersMapper
             Hostname = spec.Hostname!,
             StopSignal = spec.StopSignal,
             StopTimeout = spec.StopGracePeriod,
+            OpenStdin = spec.StdinOpen,
+            Tty = spec.Tty,
             HostConfig = new HostConfig
             {
                 PortBindings = portBindings,
@@ -110,6 +112,13 @@ internal static class CreateParametersMapper
                 NanoCPUs = spec.Limits.Cpus is { } cpus ? (long)(cpus * 1_000_000_000) : 0,
                 Memory = spec.Limits.MemoryBytes ?? 0,
                 PidsLimit = spec.Limits.Pids,
+                MemorySwap = spec.MemorySwapBytes ?? 0,
+                MemoryReservation = spec.MemoryReservationBytes ?? 0,
+                CPUShares = spec.CpuShares ?? 0,
+                GroupAdd = [.. spec.GroupAdd],
+                DNSSearch = [.. spec.DnsSearch],
+                DNSOptions = [.. spec.DnsOptions],
+                Runtime = spec.Runtime!,
             },
             // API 1.41 (Docker 20.10) accepts only one network at create time: the first one is
             // attached here, the rest are connected before start (see DockerContainerEngine).
@@ -193,7 +202,7 @@ internal static class CreateParametersMapper
 
     private static string LegacyBind(MountSpec mount)
     {
-        var options = new List<string>(2);
+        var options = new List<string>(3);
         if (mount.ReadOnly)
         {
             options.Add("ro");
@@ -202,6 +211,12 @@ internal static class CreateParametersMapper
         if (mount.BindPropagation is { } propagation)
         {
             options.Add(propagation);
+        }
+
+        // The Mounts form has no SELinux relabel; Compose writes z / Z into the bind's mode here too.
+        if (mount.BindSELinux is { } relabel)
+        {
+            options.Add(relabel);
         }
 
         return options.Count == 0 ? $"{mount.Source}:{mount.Target}" : $"{mount.Source}:{mount.Target}:{string.Join(',', options)}";

@@ -36,6 +36,9 @@ public static class ConfigHasher
         [nameof(ContainerSpec.ShmSizeBytes)] = "shm_size",
         [nameof(ContainerSpec.SecurityOpt)] = "security_opt",
         [nameof(ContainerSpec.StopGracePeriod)] = "stop_grace_period",
+        [nameof(ContainerSpec.MemorySwapBytes)] = "memswap_limit",
+        [nameof(ContainerSpec.MemoryReservationBytes)] = "mem_reservation",
+        [nameof(ContainerSpec.DnsOptions)] = "dns_opt",
     }.ToImmutableDictionary();
 
     private static readonly ImmutableArray<PropertyInfo> HashedProperties =
@@ -58,6 +61,12 @@ public static class ConfigHasher
         foreach (var property in HashedProperties)
         {
             var value = property.GetValue(container);
+            if (property.IsDefined(typeof(HashedOnlyWhenSetAttribute)) && IsUnset(value))
+            {
+                // A field added later, not used here: hashing its default would re-create every container on upgrade.
+                continue;
+            }
+
             var json = JsonSerializer.Serialize(value, property.PropertyType, CanonicalJson);
             builder[FieldName(property.Name)] = Sha256Hex(json)[..16];
         }
@@ -90,6 +99,14 @@ public static class ConfigHasher
             .Where(field => !previous.TryGetValue(field, out var before) || !current.TryGetValue(field, out var after) || before != after)
             .Order(StringComparer.Ordinal)];
     }
+
+    private static bool IsUnset(object? value) => value switch
+    {
+        null => true,
+        bool flag => !flag,
+        ImmutableArray<string> items => items.IsDefaultOrEmpty,
+        _ => false,
+    };
 
     private static string FieldName(string propertyName) =>
         FieldNameOverrides.TryGetValue(propertyName, out var name) ? name : JsonNamingPolicy.SnakeCaseLower.ConvertName(propertyName);

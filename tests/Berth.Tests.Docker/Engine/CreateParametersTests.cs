@@ -161,6 +161,90 @@ public sealed class CreateParametersTests
         Assert.Equal("/dev/berth-null", (await harness.ExecAsync(name, "ls", "/dev/berth-null")).Trim());
     }
 
+    /// <summary>
+    /// The keys of issue 17 as `docker inspect` shows them; the expected values are what docker compose
+    /// 1.29.2 produced for the same file on this engine (compared by hand, see the branch's report).
+    /// </summary>
+    [Fact]
+    public async Task Apply_ServiceUsingRuntimeAndResourceKeys_EveryFieldArrivesAtTheEngine()
+    {
+        await using var harness = new ReconcileHarness();
+        using var repository = TestRepository.Empty(harness.Host);
+        var stack = harness.StackName;
+        var desired = Load(repository, harness, """
+            services:
+              app:
+                image: berth-test/busybox:1
+                command: ["sleep", "3600"]
+                init: true
+                stdin_open: true
+                tty: true
+                cpus: 0.5
+                mem_limit: 64m
+                memswap_limit: 128m
+                mem_reservation: 32m
+                cpu_shares: 512
+                pids_limit: 40
+                group_add: ["1234", "2345"]
+                dns_search: [b.example, a.example]
+                dns_opt: ["ndots:2", "timeout:3"]
+                runtime: runc
+                volumes:
+                  - ./data:/data:ro,z
+                deploy:
+                  restart_policy: { condition: on-failure, max_attempts: 2 }
+              reserved:
+                image: berth-test/busybox:1
+                command: ["sleep", "3600"]
+                init: true
+                restart: "no"
+                deploy:
+                  restart_policy: { condition: any }
+                  resources:
+                    limits: { memory: 96m }
+                    reservations: { memory: 48m }
+            """);
+
+        await harness.ApplyConvergedAsync(desired);
+
+        var app = await harness.InspectAsync($"{stack}-app-1");
+        var host = app.HostConfig;
+        Assert.True(app.State.Running);
+        Assert.True(app.Config.OpenStdin);
+        Assert.True(app.Config.Tty);
+        Assert.Equal(500_000_000, host.NanoCPUs);
+        Assert.Equal(64L * 1024 * 1024, host.Memory);
+        Assert.Equal(128L * 1024 * 1024, host.MemorySwap);
+        Assert.Equal(32L * 1024 * 1024, host.MemoryReservation);
+        Assert.Equal(512, host.CPUShares);
+        Assert.Equal(40, host.PidsLimit);
+        Assert.Equal(["1234", "2345"], host.GroupAdd);
+        Assert.Equal(["b.example", "a.example"], host.DNSSearch);
+        Assert.Equal(["ndots:2", "timeout:3"], host.DNSOptions);
+        Assert.Equal("runc", host.Runtime);
+        Assert.Equal(Docker.DotNet.Models.RestartPolicyKind.OnFailure, host.RestartPolicy.Name);
+        Assert.Equal(2, host.RestartPolicy.MaximumRetryCount);
+        var data = app.Mounts.Single(mount => mount.Destination == "/data");
+        Assert.Equal(("bind", "ro,z", false), (data.Type, data.Mode, data.RW));
+
+        // The process sees them too: its groups, and the resolver configuration the engine wrote.
+        var groups = (await harness.ExecAsync($"{stack}-app-1", "sh", "-c", "cat /proc/self/status | grep ^Groups")).Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("1234", groups);
+        Assert.Contains("2345", groups);
+        var resolver = await harness.ExecAsync($"{stack}-app-1", "cat", "/etc/resolv.conf");
+        Assert.Contains("search b.example a.example", resolver, StringComparison.Ordinal);
+        Assert.Contains("options ndots:2 timeout:3", resolver, StringComparison.Ordinal);
+
+        var reserved = await harness.InspectAsync($"{stack}-reserved-1");
+        Assert.Equal(96L * 1024 * 1024, reserved.HostConfig.Memory);
+        Assert.Equal(48L * 1024 * 1024, reserved.HostConfig.MemoryReservation);
+        // deploy.restart_policy wins over restart, as in docker compose.
+        Assert.Equal(Docker.DotNet.Models.RestartPolicyKind.Always, reserved.HostConfig.RestartPolicy.Name);
+        Assert.Equal(0, reserved.HostConfig.RestartPolicy.MaximumRetryCount);
+        Assert.False(reserved.Config.OpenStdin);
+        Assert.False(reserved.Config.Tty);
+    }
+
     [Fact]
     public async Task Apply_BindsToMissingHostDirectories_CreatesThemAndMountsReadOnlyWhereAsked()
     {

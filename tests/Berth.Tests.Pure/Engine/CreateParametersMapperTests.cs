@@ -26,6 +26,31 @@ public sealed class CreateParametersMapperTests
     }
 
     [Fact]
+    public void Map_BindWithSELinuxRelabel_WritesItIntoTheBindsModeAsCompose()
+    {
+        var parameters = Map(null,
+            new MountSpec(MountType.Bind, "/srv/conf", "/etc/app", ReadOnly: true) { BindSELinux = "z" },
+            new MountSpec(MountType.Bind, "/srv/own", "/own", ReadOnly: false) { BindSELinux = "Z" });
+
+        Assert.Equal(["/srv/conf:/etc/app:ro,z", "/srv/own:/own:Z"], parameters.HostConfig!.Binds!);
+    }
+
+    [Fact]
+    public void Map_RuntimeAndResourceKeysUnset_SendTheEngineDefaults()
+    {
+        var parameters = CreateParametersMapper.Map(new ContainerCreateRequest(Service("s", "app", Container()), 1, "s-app-1", new ResourceOwner("h", null), null, true));
+
+        Assert.False(parameters.OpenStdin);
+        Assert.False(parameters.Tty);
+        var host = parameters.HostConfig!;
+        Assert.Equal((0L, 0L, 0L), (host.MemorySwap, host.MemoryReservation, host.CPUShares));
+        Assert.Null(host.Runtime);
+        Assert.Empty(host.GroupAdd);
+        Assert.Empty(host.DNSSearch);
+        Assert.Empty(host.DNSOptions);
+    }
+
+    [Fact]
     public void Map_BindWithoutCreateHostPath_StaysAMountSoAMissingSourceFails()
     {
         var parameters = Map(null, new MountSpec(MountType.Bind, "/srv/conf", "/etc/app", ReadOnly: true, BindCreateHostPath: false));

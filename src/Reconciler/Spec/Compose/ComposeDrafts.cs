@@ -93,6 +93,40 @@ internal sealed class ServiceDraft(string name, Location keyLocation)
 
     public long? PidsLimit { get; set; }
 
+    // The service-level resource keys, apart from deploy.resources: Compose refuses a service whose
+    // two spellings of one limit disagree, so both are kept until the files are merged and checked.
+    public Located<double>? ServiceCpus { get; set; }
+
+    public Located<long>? ServiceMemLimit { get; set; }
+
+    public Located<long>? ServicePidsLimit { get; set; }
+
+    public Located<long>? ServiceMemReservation { get; set; }
+
+    /// <summary>`deploy.resources.reservations.memory`.</summary>
+    public Located<long>? MemoryReservation { get; set; }
+
+    /// <summary>`memswap_limit`: bytes, or -1 for unlimited swap.</summary>
+    public Located<long>? MemswapLimit { get; set; }
+
+    public long? CpuShares { get; set; }
+
+    /// <summary>`deploy.restart_policy` as an engine restart string ("on-failure:3"); it wins over `restart`, as in Compose.</summary>
+    public Located<string>? DeployRestart { get; set; }
+
+    public bool? StdinOpen { get; set; }
+
+    public bool? Tty { get; set; }
+
+    public List<string>? GroupAdd { get; set; }
+
+    /// <summary>Order kept, as for `dns`.</summary>
+    public List<string>? DnsSearch { get; set; }
+
+    public List<string>? DnsOpt { get; set; }
+
+    public string? Runtime { get; set; }
+
     public string? User { get; set; }
 
     public string? WorkingDir { get; set; }

@@ -126,9 +126,87 @@ internal static class DeployReader
             }
         });
 
+    private static readonly FieldTable<ServiceTarget> ReservationsFields = new FieldTable<ServiceTarget>()
+        .Field("memory", (target, node, path) =>
+        {
+            if (target.Reader.Size(node, path) is { } memory)
+            {
+                target.Draft.MemoryReservation = new Located<long>(memory, node.Start);
+            }
+        })
+        // Compose drops a CPU reservation outside Swarm without a word; berth refuses rather than ignore it.
+        .Unsupported("cpus", "a CPU reservation has no effect outside Swarm (docker compose ignores it); remove it, or use cpu_shares for a relative CPU weight")
+        .Unsupported(["devices", "generic_resources"]);
+
     private static readonly FieldTable<ServiceTarget> ResourcesFields = new FieldTable<ServiceTarget>()
         .Field("limits", (target, node, path) => ApplyTo(target, node, path, LimitsFields))
-        .Unsupported("reservations", "berth sets limits only");
+        .Field("reservations", (target, node, path) => ApplyTo(target, node, path, ReservationsFields));
+
+    /// <summary>
+    /// `deploy.restart_policy` as docker compose applies it without Swarm: condition none / on-failure /
+    /// any become the engine's no / on-failure / always, max_attempts its maximum retry count.
+    /// </summary>
+    private static void ReadRestartPolicy(ServiceTarget target, Node node, string path)
+    {
+        if (target.Reader.Mapping(node, path) is not { } mapping)
+        {
+            return;
+        }
+
+        var policy = new RestartPolicyDraft();
+        RestartPolicyFields.Apply(target.Reader, mapping, (target.Reader, policy), path);
+        if (policy.Condition is null)
+        {
+            if (mapping.Get("condition") is null)
+            {
+                // The implementations disagree: docker-compose 1.29 takes the spec's default (any), docker
+                // compose v2 passes the empty condition on, which the engine reads as no restart.
+                target.Reader.Error(node, $"{path} needs 'condition' (none, on-failure or any): without it docker-compose 1.29 restarts always and docker compose v2 never, so berth asks you to say which");
+            }
+
+            return;
+        }
+
+        if (policy.MaxAttempts is { } attempts && policy.Condition.Value != "on-failure")
+        {
+            target.Reader.Error(policy.MaxAttemptsAt!.Value, $"{path}.max_attempts works only with condition: on-failure (the engine refuses a retry count for '{policy.Condition.Value}')");
+            return;
+        }
+
+        var restart = policy.Condition.Value switch
+        {
+            "none" => "no",
+            "any" => "always",
+            _ => policy.MaxAttempts is { } count and > 0 ? $"on-failure:{count}" : "on-failure",
+        };
+        target.Draft.DeployRestart = new Located<string>(restart, node.Start);
+    }
+
+    private sealed class RestartPolicyDraft
+    {
+        public Located<string>? Condition { get; set; }
+
+        public long? MaxAttempts { get; set; }
+
+        public Location? MaxAttemptsAt { get; set; }
+    }
+
+    private static readonly FieldTable<(NodeReader Reader, RestartPolicyDraft Policy)> RestartPolicyFields =
+        new FieldTable<(NodeReader Reader, RestartPolicyDraft Policy)>()
+            .Field("condition", (target, node, path) =>
+            {
+                if (target.Reader.OneOf(node, path, "none", "on-failure", "any") is { } condition)
+                {
+                    target.Policy.Condition = new Located<string>(condition, node.Start);
+                }
+            })
+            .Field("max_attempts", (target, node, path) =>
+            {
+                target.Policy.MaxAttempts = target.Reader.Integer(node, path, 0);
+                target.Policy.MaxAttemptsAt = node.Start;
+            })
+            .Unsupported("delay", "the engine restarts with its own growing back-off outside Swarm (docker compose ignores delay); remove it")
+            .Unsupported("window", "the engine has no restart window outside Swarm (docker compose ignores it); remove it");
 
     private static readonly FieldTable<ServiceTarget> DeployFields = new FieldTable<ServiceTarget>()
         .Field("replicas", (target, node, path) =>
@@ -148,7 +226,7 @@ internal static class DeployReader
         .Field("update_config", (target, node, path) => ApplyRollout(target, node, path, target.Draft.Update, isRollback: false))
         .Field("rollback_config", (target, node, path) => ApplyRollout(target, node, path, target.Draft.Rollback, isRollback: true))
         .Field("resources", (target, node, path) => ApplyTo(target, node, path, ResourcesFields))
-        .Unsupported("restart_policy", "use the service's 'restart'")
+        .Field("restart_policy", ReadRestartPolicy)
         .Unsupported("placement", "assign stacks to hosts in berth.yaml")
         .Unsupported(["endpoint_mode", "labels"]);
 }

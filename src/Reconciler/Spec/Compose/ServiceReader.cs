@@ -158,24 +158,68 @@ internal static partial class ServiceReader
                 _ => target.Draft.PullPolicy,
             };
         })
+        .Field("stdin_open", (target, node, path) => target.Draft.StdinOpen = target.Reader.Bool(node, path))
+        .Field("tty", (target, node, path) => target.Draft.Tty = target.Reader.Bool(node, path))
+        // Service-level twins of deploy.resources (checked against it in StackBuilder, as Compose does).
+        .Field("cpus", (target, node, path) => target.Draft.ServiceCpus = Locate(target.Reader.Number(node, path, 0.01, 1024), node))
+        .Field("mem_limit", (target, node, path) => target.Draft.ServiceMemLimit = Locate(target.Reader.Size(node, path), node))
+        .Field("pids_limit", (target, node, path) => target.Draft.ServicePidsLimit = Locate(target.Reader.Integer(node, path, -1), node))
+        .Field("mem_reservation", (target, node, path) => target.Draft.ServiceMemReservation = Locate(target.Reader.Size(node, path), node))
+        .Field("memswap_limit", (target, node, path) =>
+        {
+            // -1 is Docker's "unlimited swap"; anything else is a size.
+            var swap = node is ScalarNode { IsNull: false, Value: "-1" } ? -1 : target.Reader.Size(node, path);
+            target.Draft.MemswapLimit = Locate(swap, node);
+        })
+        // 0 is the engine default; the kernel's range ends at 262144.
+        .Field("cpu_shares", (target, node, path) => target.Draft.CpuShares = target.Reader.Integer(node, path, 0, 262144))
+        .Field("group_add", (target, node, path) => target.Draft.GroupAdd = ReadWords(target.Reader, target.Reader.StringList(node, path), path))
+        .Field("dns_search", (target, node, path) => target.Draft.DnsSearch = ReadWords(target.Reader, target.Reader.StringOrList(node, path), path))
+        .Field("dns_opt", (target, node, path) => target.Draft.DnsOpt = ReadWords(target.Reader, target.Reader.StringList(node, path), path))
+        .Field("runtime", (target, node, path) =>
+        {
+            if (ReadWords(target.Reader, target.Reader.Scalar(node, path) is { } runtime ? [runtime] : null, path) is [var name])
+            {
+                target.Draft.Runtime = name;
+            }
+        })
         .Field("x-berth", DeployReader.ReadBerthExtension)
         .Unsupported("build", "images come from registries; build and push elsewhere, then set 'image'")
         .NotYetSupported("extends", "write the service out in full, or share its fields with a YAML anchor and a merge key (<<: *base)")
         .NotYetSupported("pull_refresh_after", "berth pulls an image only when it is not present locally: change the tag (or pin a digest) in the repository to deploy new image content")
-        .Unsupported("mem_limit", "use deploy.resources.limits.memory")
-        .Unsupported("cpus", "use deploy.resources.limits.cpus")
-        .Unsupported("pids_limit", "use deploy.resources.limits.pids")
         .Unsupported("scale", "use deploy.replicas")
+        // Compose selects the image's platform at pull and create; berth's engine client (Docker.DotNet.Enhanced
+        // 4.3.3) cannot send a platform on either call, and a silently ignored platform would run another architecture.
+        .Unsupported("platform", "berth cannot yet ask the engine for a platform at pull or create; remove it to run the host's platform, or reference a single-platform image (or its digest)")
         .Unsupported("profiles", "assign stacks to hosts in berth.yaml instead")
         .Unsupported("links", "services reach each other by name on a shared network")
         .Unsupported("secrets", "pass host-local values through host env files (see docs/repository-format.md)")
         .Unsupported(
             "annotations", "attach", "blkio_config", "cgroup", "cgroup_parent", "configs", "cpu_count", "cpu_percent",
-            "cpu_period", "cpu_quota", "cpu_rt_period", "cpu_rt_runtime", "cpu_shares", "cpuset", "credential_spec",
-            "develop", "device_cgroup_rules", "dns_opt", "dns_search", "domainname", "external_links", "gpus", "group_add",
-            "ipc", "isolation", "label_file", "mac_address", "mem_reservation", "mem_swappiness", "memswap_limit", "models",
-            "oom_kill_disable", "oom_score_adj", "pid", "platform", "post_start", "pre_stop", "provider", "runtime",
-            "stdin_open", "storage_opt", "tty", "use_api_socket", "userns_mode", "uts", "volumes_from");
+            "cpu_period", "cpu_quota", "cpu_rt_period", "cpu_rt_runtime", "cpuset", "credential_spec",
+            "develop", "device_cgroup_rules", "domainname", "external_links", "gpus",
+            "ipc", "isolation", "label_file", "mac_address", "mem_swappiness", "models",
+            "oom_kill_disable", "oom_score_adj", "pid", "post_start", "pre_stop", "provider",
+            "storage_opt", "use_api_socket", "userns_mode", "uts", "volumes_from");
+
+    private static Located<T>? Locate<T>(T? value, Node node)
+        where T : struct => value is { } set ? new Located<T>(set, node.Start) : null;
+
+    /// <summary>Values that are single words (a group, a search domain, a resolver option, a runtime name).</summary>
+    private static List<string>? ReadWords(NodeReader reader, List<ScalarNode>? items, string path)
+    {
+        if (items is null)
+        {
+            return null;
+        }
+
+        foreach (var item in items.Where(item => item.Value.Length == 0 || item.Value.Any(char.IsWhiteSpace)))
+        {
+            reader.Error(item, $"{path}: {item.Describe()} must be one word, without spaces");
+        }
+
+        return [.. items.Select(item => item.Value)];
+    }
 
     /// <summary>A string is shell-split as Compose does; a list is taken as is.</summary>
     private static List<string>? ReadCommand(NodeReader reader, Node node, string path)

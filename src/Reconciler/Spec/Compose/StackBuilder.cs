@@ -54,6 +54,7 @@ internal static class StackBuilder
             try
             {
                 CheckReferences(service, draft, reader);
+                CheckResources(service, reader);
                 built = BuildService(stackName, service, networksByKey, volumesByKey, reader);
             }
             finally
@@ -149,6 +150,47 @@ internal static class StackBuilder
         }
     }
 
+    /// <summary>
+    /// Compose refuses a service whose service-level key and its deploy.resources twin disagree
+    /// (compose-go: "can't set distinct values"); berth does too, after merging, at the service-level
+    /// key. The engine's own rules on memory are checked here so they fail at validation, not at create.
+    /// </summary>
+    private static void CheckResources(ServiceDraft service, NodeReader reader)
+    {
+        CheckTwins(service.ServiceCpus, service.CpuLimit, "cpus", "deploy.resources.limits.cpus");
+        CheckTwins(service.ServiceMemLimit, service.MemoryLimit, "mem_limit", "deploy.resources.limits.memory");
+        CheckTwins(service.ServicePidsLimit, service.PidsLimit, "pids_limit", "deploy.resources.limits.pids");
+        CheckTwins(service.ServiceMemReservation, service.MemoryReservation?.Value, "mem_reservation", "deploy.resources.reservations.memory");
+
+        var memory = service.MemoryLimit ?? service.ServiceMemLimit?.Value;
+        if (service.MemswapLimit is { } swap)
+        {
+            if (memory is null)
+            {
+                reader.Error(swap.At, $"service '{service.Name}': memswap_limit needs a memory limit (mem_limit or deploy.resources.limits.memory); the engine refuses it alone");
+            }
+            else if (swap.Value != -1 && swap.Value < memory)
+            {
+                reader.Error(swap.At, $"service '{service.Name}': memswap_limit ({swap.Value} bytes) is memory plus swap and must be at least the memory limit ({memory} bytes), or -1 for unlimited swap");
+            }
+        }
+
+        var reservation = service.MemoryReservation ?? service.ServiceMemReservation;
+        if (reservation is not null && memory is { } limit && reservation.Value > limit)
+        {
+            reader.Error(reservation.At, $"service '{service.Name}': the memory reservation ({reservation.Value} bytes) is above the memory limit ({limit} bytes); the engine refuses it");
+        }
+
+        void CheckTwins<T>(Located<T>? serviceLevel, T? deploy, string key, string deployKey)
+            where T : struct
+        {
+            if (serviceLevel is not null && deploy is { } deployValue && !EqualityComparer<T>.Default.Equals(serviceLevel.Value, deployValue))
+            {
+                reader.Error(serviceLevel.At, $"service '{service.Name}': {key} ({serviceLevel.Value}) and {deployKey} ({deployValue}) differ; Compose refuses distinct values too: keep one of them");
+            }
+        }
+    }
+
     private static ServiceSpec? BuildService(
         string stackName, ServiceDraft service, Dictionary<string, NetworkSpec> networks, Dictionary<string, VolumeSpec> volumes, NodeReader reader)
     {
@@ -190,8 +232,13 @@ internal static class StackBuilder
             Networks: attachments,
             NetworkMode: service.NetworkMode?.Value,
             HealthCheck: BuildHealthCheck(service.HealthCheck),
-            Restart: service.Restart ?? "no",
-            Limits: new ResourceLimits(service.CpuLimit, service.MemoryLimit, service.PidsLimit),
+            // deploy.restart_policy wins over restart, as in docker compose (getRestartPolicy).
+            Restart: service.DeployRestart?.Value ?? service.Restart ?? "no",
+            // A service-level key and its deploy twin are equal when both are set (CheckResources).
+            Limits: new ResourceLimits(
+                service.CpuLimit ?? service.ServiceCpus?.Value,
+                service.MemoryLimit ?? service.ServiceMemLimit?.Value,
+                service.PidsLimit ?? service.ServicePidsLimit?.Value),
             User: service.User,
             WorkingDir: service.WorkingDir,
             Hostname: service.Hostname,
@@ -212,7 +259,18 @@ internal static class StackBuilder
             Tmpfs: SortedDistinct(service.Tmpfs),
             ShmSizeBytes: service.ShmSize,
             Devices: SortedDistinct(service.Devices),
-            SecurityOpt: SortedDistinct(service.SecurityOpt));
+            SecurityOpt: SortedDistinct(service.SecurityOpt))
+        {
+            StdinOpen = service.StdinOpen ?? false,
+            Tty = service.Tty ?? false,
+            MemorySwapBytes = service.MemswapLimit?.Value,
+            MemoryReservationBytes = (service.MemoryReservation ?? service.ServiceMemReservation)?.Value,
+            CpuShares = service.CpuShares,
+            GroupAdd = SortedDistinct(service.GroupAdd ?? []),
+            DnsSearch = [.. service.DnsSearch ?? []],
+            DnsOptions = [.. service.DnsOpt ?? []],
+            Runtime = service.Runtime,
+        };
 
         var front = service.Front?.Value ?? false;
         var fieldHashes = ConfigHasher.FieldHashes(container, front);

@@ -78,12 +78,19 @@ internal static class VolumeSyntax
                 case var propagation when isBind && Propagations.Contains(propagation):
                     mount = mount with { BindPropagation = propagation };
                     break;
+                case "z" or "Z" when isBind && mount.Source!.Contains(':', StringComparison.Ordinal):
+                    // Only the legacy Binds string carries a relabel, and it cannot hold a source with ':'.
+                    reader.Error(item, $"{path}: the SELinux relabel option '{option}' needs a bind source without ':'");
+                    return null;
+                case "z" or "Z" when isBind:
+                    mount = mount with { BindSELinux = option };
+                    break;
                 case var consistency when Consistencies.Contains(consistency):
                     // Docker Desktop's file-sharing hints (macOS); Docker on Linux ignores them and so does
                     // berth. Not kept in the MountSpec, so not hashed: adding one recreates nothing.
                     break;
                 case "z" or "Z":
-                    reader.Error(item, $"{path}: the SELinux relabel option '{option}' is not supported by berth");
+                    reader.Error(item, $"{path}: the SELinux relabel option '{option}' applies to bind mounts (a host path) only");
                     return null;
                 default:
                     reader.Error(item, $"{path}: unknown volume option '{option}' (expected ro, rw, " + string.Join(", ", Consistencies) + (isBind ? ", or a propagation: " + string.Join(", ", Propagations) : ", nocopy") + ")");

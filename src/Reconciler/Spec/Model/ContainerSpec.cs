@@ -16,6 +16,10 @@ namespace Berth.Reconciler.Spec.Model;
 /// <param name="Restart">"no", "always", "on-failure[:N]" or "unless-stopped". Default "no", as Compose.</param>
 /// <param name="StopGracePeriod">null: the engine default (10 s).</param>
 /// <param name="ShmSizeBytes">null: the engine default.</param>
+/// <remarks>
+/// Fields added after hashes were first pinned carry <see cref="HashedOnlyWhenSetAttribute"/> and
+/// default to "unset": a service that does not use them keeps the config hash it had before.
+/// </remarks>
 public sealed record ContainerSpec(
     string Image,
     ImmutableArray<string>? Entrypoint,
@@ -49,7 +53,51 @@ public sealed record ContainerSpec(
     ImmutableArray<string> Tmpfs,
     long? ShmSizeBytes,
     ImmutableArray<string> Devices,
-    ImmutableArray<string> SecurityOpt);
+    ImmutableArray<string> SecurityOpt)
+{
+    /// <summary>`stdin_open`: keep STDIN open (Config.OpenStdin).</summary>
+    [HashedOnlyWhenSet]
+    public bool StdinOpen { get; init; }
+
+    /// <summary>`tty`: allocate a pseudo-TTY (Config.Tty).</summary>
+    [HashedOnlyWhenSet]
+    public bool Tty { get; init; }
+
+    /// <summary>`memswap_limit` in bytes, -1 for unlimited swap; null: the engine default (twice the memory limit).</summary>
+    [HashedOnlyWhenSet]
+    public long? MemorySwapBytes { get; init; }
+
+    /// <summary>`mem_reservation` or `deploy.resources.reservations.memory` in bytes (a soft limit).</summary>
+    [HashedOnlyWhenSet]
+    public long? MemoryReservationBytes { get; init; }
+
+    /// <summary>`cpu_shares`: relative CPU weight; null: the engine default (1024).</summary>
+    [HashedOnlyWhenSet]
+    public long? CpuShares { get; init; }
+
+    /// <summary>`group_add`: extra groups (names or ids) for the container's process, sorted.</summary>
+    [HashedOnlyWhenSet]
+    public ImmutableArray<string> GroupAdd { get; init; } = [];
+
+    /// <summary>`dns_search`: DNS search domains, in order (the first is tried first).</summary>
+    [HashedOnlyWhenSet]
+    public ImmutableArray<string> DnsSearch { get; init; } = [];
+
+    /// <summary>`dns_opt`: resolv.conf options, in order as written.</summary>
+    [HashedOnlyWhenSet]
+    public ImmutableArray<string> DnsOptions { get; init; } = [];
+
+    /// <summary>`runtime`: the OCI runtime (e.g. runc); null: the engine's default runtime.</summary>
+    [HashedOnlyWhenSet]
+    public string? Runtime { get; init; }
+}
+
+/// <summary>
+/// A <see cref="ContainerSpec"/> field that is left out of the config hash while it has its default
+/// value (false, null, empty), so adding the field to berth does not re-create existing containers.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class HashedOnlyWhenSetAttribute : Attribute;
 
 public enum PortProtocol
 {
@@ -83,7 +131,16 @@ public sealed record MountSpec(
     bool VolumeNoCopy = false,
     string? BindPropagation = null,
     bool BindCreateHostPath = true,
-    long? TmpfsSizeBytes = null);
+    long? TmpfsSizeBytes = null)
+{
+    /// <summary>
+    /// `z` (shared) or `Z` (private) SELinux relabel of a bind source, passed to the engine in the
+    /// bind's mode as Compose does; null: no relabel. Left out of the JSON while null, so the hash of
+    /// existing mounts is unchanged.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? BindSELinux { get; init; }
+}
 
 /// <summary>A service's attachment to a network.</summary>
 /// <param name="Key">Key under top-level `networks:`.</param>

@@ -18,10 +18,10 @@ public sealed class ComposeFileReaderTests
         "4:5: 'services.web.build' is not supported by berth; images come from registries; build and push elsewhere, then set 'image'")]
     [InlineData("services:\n  web:\n    image: busybox\n    helthcheck: {}\n",
         "4:5: unknown key 'helthcheck' in services.web, did you mean 'healthcheck'?")]
-    [InlineData("services:\n  web:\n    image: busybox\n    tty: true\n",
-        "4:5: 'services.web.tty' is not supported by berth")]
-    [InlineData("services:\n  web:\n    image: busybox\n    mem_limit: 1g\n",
-        "4:5: 'services.web.mem_limit' is not supported by berth; use deploy.resources.limits.memory")]
+    [InlineData("services:\n  web:\n    image: busybox\n    oom_score_adj: 100\n",
+        "4:5: 'services.web.oom_score_adj' is not supported by berth")]
+    [InlineData("services:\n  web:\n    image: busybox\n    platform: linux/arm64\n",
+        "4:5: 'services.web.platform' is not supported by berth; berth cannot yet ask the engine for a platform at pull or create; remove it to run the host's platform, or reference a single-platform image (or its digest)")]
     [InlineData("services:\n  web: { image: busybox }\nsecrets: {}\n",
         "3:1: 'secrets' is not supported by berth; pass host-local values through host env files (see docs/repository-format.md)")]
     [InlineData("services:\n  web: { image: busybox }\nnetworks:\n  n: { ipam: {} }\n",

@@ -72,6 +72,36 @@ public sealed class DeployReaderTests
         Assert.Equal(new ResourceLimits(0.5, 512L * 1024 * 1024, 100), service.Container.Limits);
     }
 
+    [Theory]
+    [InlineData("{ condition: none }", "no")]
+    [InlineData("{ condition: any }", "always")]
+    [InlineData("{ condition: on-failure }", "on-failure")]
+    [InlineData("{ condition: on-failure, max_attempts: 0 }", "on-failure")]
+    [InlineData("{ condition: on-failure, max_attempts: 5 }", "on-failure:5")]
+    public void Deploy_RestartPolicy_BecomesTheEngineRestartPolicyAsComposeDoes(string policy, string expected)
+    {
+        Assert.Equal(expected, LoadService($"image: busybox\ndeploy: {{ restart_policy: {policy} }}").Container.Restart);
+    }
+
+    [Fact]
+    public void Deploy_RestartPolicy_WinsOverRestartAndHashesLikeTheSameRestart()
+    {
+        var both = LoadService("image: busybox\nrestart: always\ndeploy: { restart_policy: { condition: on-failure, max_attempts: 2 } }");
+        var plain = LoadService("image: busybox\nrestart: on-failure:2");
+
+        Assert.Equal("on-failure:2", both.Container.Restart);
+        Assert.Equal(plain.ConfigHash, both.ConfigHash);
+    }
+
+    [Fact]
+    public void Deploy_MemoryReservation_IsTheContainersMemoryReservation()
+    {
+        var service = LoadService("image: busybox\ndeploy: { resources: { limits: { memory: 256M }, reservations: { memory: 64M } } }");
+
+        Assert.Equal(64L * 1024 * 1024, service.Container.MemoryReservationBytes);
+        Assert.Contains("mem_reservation", service.FieldHashes.Keys);
+    }
+
     [Fact]
     public void Deploy_ReplicasAndRollout_DoNotChangeTheHash()
     {
@@ -87,7 +117,12 @@ public sealed class DeployReaderTests
     [InlineData("deploy: { rollback_config: { failure_action: rollback } }", "4:50: services.web.deploy.rollback_config.failure_action must be one of pause, continue, not 'rollback'")]
     [InlineData("deploy: { update_config: { max_failure_ratio: 2 } }", "4:51: services.web.deploy.update_config.max_failure_ratio must be a number from 0 to 1, not '2'")]
     [InlineData("deploy: { resources: { limits: { memory: lots } } }", "4:46: services.web.deploy.resources.limits.memory: invalid size 'lots' (use bytes or a number with a unit: 512m, 1g, 64k)")]
-    [InlineData("deploy: { resources: { reservations: {} } }", "4:28: 'services.web.deploy.resources.reservations' is not supported by berth; berth sets limits only")]
+    [InlineData("deploy: { resources: { reservations: { cpus: '0.5' } } }", "4:44: 'services.web.deploy.resources.reservations.cpus' is not supported by berth; a CPU reservation has no effect outside Swarm (docker compose ignores it); remove it, or use cpu_shares for a relative CPU weight")]
+    [InlineData("deploy: { restart_policy: { max_attempts: 3 } }", "4:31: services.web.deploy.restart_policy needs 'condition' (none, on-failure or any): without it docker-compose 1.29 restarts always and docker compose v2 never, so berth asks you to say which")]
+    [InlineData("deploy: { restart_policy: { condition: always } }", "4:44: services.web.deploy.restart_policy.condition must be one of none, on-failure, any, not 'always'")]
+    [InlineData("deploy: { restart_policy: { condition: any, max_attempts: 3 } }", "4:63: services.web.deploy.restart_policy.max_attempts works only with condition: on-failure (the engine refuses a retry count for 'any')")]
+    [InlineData("deploy: { restart_policy: { condition: on-failure, max_attempts: -1 } }", "4:70: services.web.deploy.restart_policy.max_attempts must be an integer >= 0, not '-1'")]
+    [InlineData("deploy: { restart_policy: { condition: any, delay: 5s } }", "4:49: 'services.web.deploy.restart_policy.delay' is not supported by berth; the engine restarts with its own growing back-off outside Swarm (docker compose ignores delay); remove it")]
     [InlineData("deploy: { mode: global }", "4:21: services.web.deploy.mode: mode 'global' is not supported by berth (one host: only replicated)")]
     [InlineData("healthcheck: { interval: 5 }", "4:30: services.web.healthcheck.interval: invalid duration '5' (use a number with a unit: 500ms, 10s, 1m30s, 2h)")]
     [InlineData("healthcheck: { test: [curl, x] }", "4:26: services.web.healthcheck.test: a list must start with CMD, CMD-SHELL or NONE (e.g. [\"CMD\", \"curl\", \"-f\", \"http://localhost/\"])")]
