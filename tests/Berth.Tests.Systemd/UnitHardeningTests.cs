@@ -15,7 +15,7 @@ public sealed class UnitHardeningTests(ITestOutputHelper output)
         ("NoNewPrivileges", "yes"),
         ("ProtectSystem", "strict"),
         ("ReadWritePaths", "-/run/docker.sock -/run/xtables.lock"),
-        ("ProtectHome", "yes"),
+        ("ProtectHome", "read-only"),
         ("PrivateTmp", "yes"),
         ("ProtectKernelTunables", "yes"),
         ("ProtectKernelModules", "yes"),
@@ -82,13 +82,13 @@ public sealed class UnitHardeningTests(ITestOutputHelper output)
 
     /// <summary>
     /// `systemd-analyze security berth` on Debian 12 (systemd 252): 6.6 before the capability bounding set,
-    /// system-call filter, private devices, namespace restriction, umask and ProtectHome=yes; 2.8 with them
+    /// system-call filter, private devices, namespace restriction, umask and read-only homes; 2.8 with them (ProtectHome=yes scores the same)
     /// (2.6 if .NET did not need sched_setaffinity from @resources).
     /// An exact value: a change either way must be a decision, recorded in docs/install.md ("Hardening").
     /// </summary>
     public const string ExpectedExposure = "2.8";
 
-    // Outside /root (hidden by ProtectHome=yes) and /tmp (private): readable from inside the sandbox.
+    // Outside /root (read-only, ProtectHome) and /tmp (private): readable from inside the sandbox.
     private const string ProbeScript = "/usr/local/lib/berth-sandbox-probe.sh";
 
     // CAP_DAC_OVERRIDE (1), CAP_DAC_READ_SEARCH (2), CAP_FOWNER (3), CAP_NET_ADMIN (12), CAP_NET_RAW (13), CAP_SYS_ADMIN (21).
@@ -154,7 +154,7 @@ public sealed class UnitHardeningTests(ITestOutputHelper output)
             "config readable (ConfigurationDirectory)|test -r /etc/berth/berth.yaml",
             "config not writable (ReadOnlyPaths over ConfigurationDirectory)|! touch /etc/berth/.probe 2>/dev/null",
             "/usr not writable (ProtectSystem=strict)|! touch /usr/lib/.probe 2>/dev/null",
-            "homes hidden (ProtectHome=yes)|test ! -e /root/berth-outside-marker && ! touch /root/.probe 2>/dev/null",
+            "homes readable, not writable (ProtectHome=read-only: a key under /root/.ssh still works)|test -e /root/berth-outside-marker && ! touch /root/.probe 2>/dev/null",
             "private /tmp (PrivateTmp)|test ! -e /tmp/berth-outside-marker && touch /tmp/inside",
             "no new privileges (NoNewPrivileges)|grep -qE 'NoNewPrivs:[[:space:]]+1' /proc/self/status",
             "kernel tunables read-only (ProtectKernelTunables)|! sh -c 'echo 0 > /proc/sys/kernel/sysrq' 2>/dev/null",

@@ -273,19 +273,12 @@ public static partial class ConfigLoader
         var fullPath = System.IO.Path.GetFullPath(value.Value, baseDirectory);
         if (ReadableFileProblem(fullPath) is { } problem)
         {
-            errors.Add(value.At, $"{section.Qualify(key)}: '{fullPath}' {problem}{HomeDirectoryHint(fullPath)}");
+            errors.Add(value.At, $"{section.Qualify(key)}: '{fullPath}' {problem}");
             return null;
         }
 
         return fullPath;
     }
-
-    // The unit's ProtectHome=yes makes a file under a home directory look missing to the daemon, although
-    // `ls` shows it to the person reading the error.
-    private static string HomeDirectoryHint(string fullPath) =>
-        new[] { "/root/", "/home/", "/run/user/" }.Any(home => fullPath.StartsWith(home, StringComparison.Ordinal))
-            ? " (under systemd, berth cannot see home directories: ProtectHome=yes in berth.service; keep the file in /etc/berth)"
-            : "";
 
     /// <summary>Why the file cannot be read ("does not exist", ...), or null when it can.</summary>
     private static string? ReadableFileProblem(string fullPath)

@@ -96,9 +96,10 @@ public sealed class GitSourceTimeoutTests(ITestOutputHelper output)
         await repository.CommitAsync(files, "Large");
         await repository.PushAsync();
         await using var daemon = await GitDaemonServer.StartAsync(repository.ServeRoot);
-        // ~320 KB/s: the whole pack needs over 10 s, the fetch gets 2.
-        await using var proxy = new ThrottlingProxy(daemon.Port, bytesPerChunk: 16 * 1024, pauseBetweenChunks: TimeSpan.FromMilliseconds(50));
-        using var subject = new SourceUnderTest($"git://127.0.0.1:{proxy.Port}/{repository.BareName}", options => options with { FetchTimeout = FetchTimeout });
+        // 256 KB of the pack arrive (~320 KB/s), then the link goes quiet: the transfer is cut short at
+        // that point however fast or slow the machine is, and the fetch timeout kills it.
+        await using var proxy = new ThrottlingProxy(daemon.Port, bytesPerChunk: 16 * 1024, pauseBetweenChunks: TimeSpan.FromMilliseconds(50), stallAfterBytes: 256 * 1024);
+        using var subject = new SourceUnderTest($"git://127.0.0.1:{proxy.Port}/{repository.BareName}", options => options with { FetchTimeout = TimeSpan.FromSeconds(5) });
 
         var result = await WithDeadline(subject.Source.FetchAsync(CancellationToken.None));
 

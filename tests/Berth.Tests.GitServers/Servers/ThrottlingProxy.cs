@@ -14,6 +14,7 @@ public sealed class ThrottlingProxy : IAsyncDisposable
     private readonly int targetPort;
     private readonly int bytesPerChunk;
     private readonly TimeSpan pauseBetweenChunks;
+    private readonly long? stallAfterBytes;
     private readonly CancellationTokenSource stopping = new();
     private readonly List<Task> connections = [];
     private readonly Task acceptLoop;
@@ -21,11 +22,16 @@ public sealed class ThrottlingProxy : IAsyncDisposable
 
     /// <param name="bytesPerChunk">Server bytes passed on at once.</param>
     /// <param name="pauseBetweenChunks">The pause after each chunk: the throughput is chunk / pause.</param>
-    public ThrottlingProxy(int targetPort, int bytesPerChunk, TimeSpan pauseBetweenChunks)
+    /// <param name="stallAfterBytes">
+    /// Once a connection passed this many server bytes on, it passes nothing more and stays open: a transfer
+    /// that is cut short at a known point whatever the machine's speed (null: never stalls).
+    /// </param>
+    public ThrottlingProxy(int targetPort, int bytesPerChunk, TimeSpan pauseBetweenChunks, long? stallAfterBytes = null)
     {
         this.targetPort = targetPort;
         this.bytesPerChunk = bytesPerChunk;
         this.pauseBetweenChunks = pauseBetweenChunks;
+        this.stallAfterBytes = stallAfterBytes;
         listener.Start();
         Port = ((IPEndPoint)listener.LocalEndpoint).Port;
         acceptLoop = AcceptAsync();
@@ -77,6 +83,7 @@ public sealed class ThrottlingProxy : IAsyncDisposable
     private async Task CopyAsync(NetworkStream from, NetworkStream to, bool throttle)
     {
         var buffer = new byte[throttle ? bytesPerChunk : 64 * 1024];
+        long passedOn = 0;
         try
         {
             int read;
@@ -86,6 +93,13 @@ public sealed class ThrottlingProxy : IAsyncDisposable
                 if (throttle)
                 {
                     Interlocked.Add(ref bytesToClient, read);
+                    passedOn += read;
+                    if (passedOn >= stallAfterBytes)
+                    {
+                        // The link goes quiet with the connection open, until the client gives up or the test ends.
+                        await Task.Delay(Timeout.InfiniteTimeSpan, stopping.Token);
+                    }
+
                     // The throttle itself, not a wait for something to happen.
                     await Task.Delay(pauseBetweenChunks, stopping.Token);
                 }

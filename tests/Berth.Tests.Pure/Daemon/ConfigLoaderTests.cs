@@ -227,13 +227,13 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Load_CredentialFileUnderAHomeDirectory_SaysTheUnitHidesHomes()
+    public void Load_MissingCredentialFiles_AreErrorsAtTheirKeys()
     {
         var result = Load("source:\n  url: git@github.com:org/repo.git\n  credentials:\n    sshKeyFile: /root/.ssh/berth-missing-key\n    knownHostsFile: /etc/berth-missing/known_hosts\n");
 
         Assert.Equal(
             [
-                $"{ConfigFile}:4:17: source.credentials.sshKeyFile: '/root/.ssh/berth-missing-key' does not exist (under systemd, berth cannot see home directories: ProtectHome=yes in berth.service; keep the file in /etc/berth)",
+                $"{ConfigFile}:4:17: source.credentials.sshKeyFile: '/root/.ssh/berth-missing-key' does not exist",
                 $"{ConfigFile}:5:21: source.credentials.knownHostsFile: '/etc/berth-missing/known_hosts' does not exist",
             ],
             result.Errors.Select(error => error.ToString()));
