@@ -83,6 +83,14 @@ else
   stop_engine "${previous_pids[0]}"
 fi
 
+# The default bridge's interface outlives the engine that made it, and an engine that finds docker0 with
+# an address records it as the gateway; a brand-new install creates the interface itself and records
+# only the subnet (docs/testing.md). Removing it makes the fresh engine start as a new install does; the
+# previous engine creates it again when it starts.
+if command -v ip >/dev/null 2>&1 && ip link show docker0 >/dev/null 2>&1; then
+  ip link delete docker0
+fi
+
 echo "test-on-fresh-engine: starting dockerd with the new data root $fresh/data (log: $fresh/dockerd.log)" >&2
 setsid dockerd --data-root "$fresh/data" --exec-root "$fresh/exec" --pidfile "$fresh/dockerd.pid" \
   >"$fresh/dockerd.log" 2>&1 < /dev/null &
