@@ -39,7 +39,8 @@ internal sealed class NoFollowDirectory : IDisposable
     /// 0755 for directories berth creates, whatever the process umask (0077 under the systemd unit):
     /// containers running as other users read bind mounts in them, as from a git checkout.
     /// </summary>
-    private const uint SharedDirectoryMode = 0b111_101_101;
+    internal const UnixFileMode SharedDirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
 
     private readonly int descriptor;
     private readonly string displayPath;
@@ -259,7 +260,7 @@ internal sealed class NoFollowDirectory : IDisposable
         var created = false;
         if (create)
         {
-            created = LibC.MakeDirectoryAt(descriptor, name, SharedDirectoryMode) == 0;
+            created = LibC.MakeDirectoryAt(descriptor, name, (uint)SharedDirectoryMode) == 0;
             if (!created && LibC.LastError != LibC.Exists)
             {
                 throw Failure(Path.Combine(displayPath, name), "mkdir", LibC.LastError);
@@ -271,7 +272,7 @@ internal sealed class NoFollowDirectory : IDisposable
         {
             // mkdirat applied the umask; an existing directory keeps its mode (a container may have
             // narrowed its data directory on purpose).
-            if (created && LibC.ChangeModeOf(opened, SharedDirectoryMode) != 0)
+            if (created && LibC.ChangeModeOf(opened, (uint)SharedDirectoryMode) != 0)
             {
                 var chmodError = LibC.LastError;
                 LibC.Close(opened);

@@ -115,12 +115,9 @@ public static class TreeMirror
         Directory.CreateDirectory(path);
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(path, SharedDirectoryMode);
+            File.SetUnixFileMode(path, NoFollowDirectory.SharedDirectoryMode);
         }
     }
-
-    private const UnixFileMode SharedDirectoryMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-        | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute;
 
     /// <summary>
     /// Paths the commit needs that hold something berth did not write: an untracked file with other
