@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net.Http;
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Berth.Reconciler.Planning;
 using Berth.Reconciler.State;
 using Docker.DotNet;
@@ -68,7 +69,7 @@ internal static class PlanCommand
             }
             else
             {
-                stdout.Write($"revision {loaded.Revision}\n{plan}");
+                stdout.Write($"revision {loaded.Revision}\n{PlanGraphText.Render(plan)}");
             }
 
             // Any problem (refused state, held-back service, a name taken by a foreign container, a
@@ -80,12 +81,30 @@ internal static class PlanCommand
     }
 }
 
-/// <summary>The plan as JSON: steps with operation, resource and cause; never environment values.</summary>
+/// <summary>
+/// The plan as JSON: its graph, each step with its number, operation, owner, cause and the steps it
+/// waits for; a replacement with its operations and undo. Never environment values.
+/// </summary>
 internal sealed record PlanJson(string Host, string? Revision, bool HasChanges, IReadOnlyList<PlanJson.Step> Steps, IReadOnlyList<PlanJson.Problem> Problems, IReadOnlyList<PlanJson.Notice> Notices)
 {
     public static readonly JsonSerializerOptions Options = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public sealed record Step(string Action, string? Service, string Cause);
+    /// <param name="Id">The step's number (#n in the text).</param>
+    /// <param name="After">Numbers of the steps it waits for.</param>
+    /// <param name="Operations">A replacement's engine calls, in order; null for other steps.</param>
+    /// <param name="OnGateFailure">What undoes a replacement when its gate fails.</param>
+    /// <param name="OnRolloutFailure">What a failed rollout of the service does to this replica.</param>
+    public sealed record Step(
+        int Id,
+        string Action,
+        string? Service,
+        string Cause,
+        IReadOnlyList<int> After,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Order = null,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? OrderReason = null,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Operations = null,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? OnGateFailure = null,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? OnRolloutFailure = null);
 
     public sealed record Problem(string? Service, string Message);
 
@@ -95,9 +114,28 @@ internal sealed record PlanJson(string Host, string? Revision, bool HasChanges, 
         plan.Host,
         revision,
         plan.HasChanges,
-        [.. plan.Steps.Select(step => new Step(step.Action, step.QualifiedService, step.Cause))],
+        [.. plan.Nodes.Select(StepOf)],
         [.. plan.Problems.Select(problem => new Problem(problem.QualifiedService, problem.Message))],
         [.. plan.Notices.Select(notice => new Notice(notice.Resource, notice.Message))]);
+
+    private static Step StepOf(PlanNode node)
+    {
+        var step = new Step(node.Id, node.Step.Action, node.Step.QualifiedService, node.Step.Cause, node.After);
+        if (node.Step is not ReplaceContainerStep replace)
+        {
+            return step;
+        }
+
+        var procedure = replace.Procedure;
+        return step with
+        {
+            Order = replace.Order == Berth.Reconciler.Spec.Model.UpdateOrder.StartFirst ? "start-first" : "stop-first",
+            OrderReason = replace.OrderReason,
+            Operations = [.. procedure.Operations.Select(operation => operation.Description)],
+            OnGateFailure = [.. procedure.OnGateFailure.Select(operation => operation.Description)],
+            OnRolloutFailure = PlanGraphText.RolloutFailure(replace),
+        };
+    }
 }
 
 /// <summary>Deletes a directory berth created for one command when the command ends.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Berth.Reconciler.Engine;
 using Berth.Reconciler.Fronts;
 using Berth.Reconciler.Health;
@@ -24,163 +25,174 @@ namespace Berth.Reconciler.Execution;
 /// </remarks>
 public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, TimeProvider timeProvider, FrontRouter fronts)
 {
+    /// <summary>Carries out <see cref="ReplaceContainerStep.Procedure"/>, operation by operation.</summary>
     /// <returns>null on success, else the gate's evidence (the old container is serving again).</returns>
-    public async Task<GateEvidence?> ReplaceAsync(
-        ServiceSpec service, int replica, string containerName, string currentContainerId, UpdateOrder order,
-        TimeSpan monitor, ExecutionScope scope, Action<string> progress, CancellationToken cancellationToken)
+    /// <exception cref="PlanOutdatedException">The container to replace is not what the plan saw (re-planned on the next pass).</exception>
+    public async Task<GateEvidence?> ReplaceAsync(ReplaceContainerStep step, ExecutionScope scope, Action<string> progress, CancellationToken cancellationToken)
     {
+        var service = step.Service;
+        var containerName = step.ContainerName;
         var temporaryName = ContainerNames.ReplacementFor(containerName, service.ConfigHash);
+        var procedure = step.Procedure;
+        var monitor = step.IsRollback ? service.Rollback.Monitor : service.Update.Monitor;
+        // A rollback's current container is the one this pass put under the canonical name.
+        var currentReference = step.IsRollback ? containerName : step.Current.Id;
 
-        // The replacement takes the current container's anonymous volumes over (as docker compose
-        // does), so start-first would run two containers on one data directory (two database
-        // processes on one volume). The planner already replaces a replica that observe saw with
-        // anonymous volumes stop-first, and says so in the plan (RolloutOrder.ForReplacement). This
-        // check stays for what observe did not see: a rollback, whose current container is the one
-        // this pass created, and a container re-created between observe and execute.
-        // The same inspect gives start-first the networks to take the old container out of.
-        // A front's rules name containers by id; a rollback passes the name.
-        var hasFront = fronts.HasFront(service.Stack, service.Name);
-        var current = order == UpdateOrder.StartFirst || hasFront
-            ? await engine.InspectContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false)
-            : null;
-        var currentId = current?.Id ?? currentContainerId;
-        if (current?.AnonymousVolumePaths is { IsEmpty: false } shared && order == UpdateOrder.StartFirst)
+        // The front's rules name containers by id, and start-first takes the old one out of the names
+        // on the networks where it carries them: both need a look at it. The same look guards the
+        // plan's order: the planner chose start-first knowing of no anonymous volume, and if one
+        // appeared since (a container re-created between observe and now), two containers must not
+        // share it: nothing is done, and the next pass plans from what is there.
+        var needsLook = procedure.Operations.Any(operation => operation.Kind is ReplicaOperationKind.TakeCurrentOutOfDns
+            or ReplicaOperationKind.FrontSwap or ReplicaOperationKind.FrontRetireCurrent);
+        var current = needsLook ? await engine.InspectContainerAsync(currentReference, cancellationToken).ConfigureAwait(false) : null;
+        if (step.Order == UpdateOrder.StartFirst && current is { AnonymousVolumePaths.IsEmpty: false })
         {
-            order = UpdateOrder.StopFirst;
-            progress($"{containerName} has anonymous volume(s) at {string.Join(", ", shared)} that its replacement takes over: replacing it stop-first, never two containers on one volume");
+            throw new PlanOutdatedException($"{containerName} has anonymous volume(s) at {string.Join(", ", current.AnonymousVolumePaths)} that the plan did not see; not replaced start-first, re-planned on the next pass");
         }
 
-        // Start-first: no aliases until the gate passed (the old container serves meanwhile).
-        // Stop-first: the old container is stopped before the new one starts, so nothing is protected
-        // by holding the aliases back, and reconnecting later would drop a published port for a
-        // moment (measured: a second 0.2-0.5 s outage per rollout, docs/benchmarks.md).
-        var request = new ContainerCreateRequest(service, replica, temporaryName, scope.Owner, containerName, AttachAliases: order == UpdateOrder.StopFirst);
-        var newId = await engine.CreateContainerAsync(request, cancellationToken).ConfigureAwait(false);
-        progress($"created {temporaryName}");
-
-        if (order == UpdateOrder.StartFirst)
+        var currentId = current?.Id ?? currentReference;
+        string? newId = null;
+        foreach (var operation in procedure.Operations)
         {
-            GateEvidence? evidence;
-            try
+            switch (operation.Kind)
             {
-                await engine.StartContainerAsync(newId, cancellationToken).ConfigureAwait(false);
-                evidence = await gate.WaitAsync(newId, service, monitor, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Docker.DotNet.DockerApiException exception) when (!EngineErrors.IsTransient(exception))
-            {
-                // The engine refused to run it (a command that does not exist, a port taken): this
-                // version's failure, like a failed gate. A transient error propagates instead (the pass
-                // is retried), leaving the unproven container to the next pass's leftover cleanup.
-                evidence = new GateEvidence(temporaryName, $"could not start: {exception.Message}", null, null, string.Empty);
-            }
+                case ReplicaOperationKind.CreateReplacement:
+                    // Start-first: no aliases until the gate passed (the old container serves meanwhile).
+                    // Stop-first: the old container is stopped before the new one starts, so nothing is
+                    // protected by holding the aliases back, and reconnecting later would drop a published
+                    // port for a moment (measured: a second 0.2-0.5 s outage per rollout, docs/benchmarks.md).
+                    var request = new ContainerCreateRequest(service, step.Replica, temporaryName, scope.Owner, containerName, AttachAliases: step.Order == UpdateOrder.StopFirst);
+                    newId = await engine.CreateContainerAsync(request, cancellationToken).ConfigureAwait(false);
+                    progress($"created {temporaryName}");
+                    break;
+                case ReplicaOperationKind.FrontRetireCurrent:
+                    fronts.Retire(currentId);
+                    await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
+                    break;
+                case ReplicaOperationKind.StopCurrent:
+                    await engine.StopContainerAsync(currentReference, StopGrace(service), cancellationToken).ConfigureAwait(false);
+                    if (step.Order == UpdateOrder.StopFirst)
+                    {
+                        progress($"stopped {containerName}");
+                    }
 
-            if (evidence is not null)
-            {
-                // The old container never stopped serving: discarding the new one is the whole undo.
-                await engine.RemoveContainerAsync(newId, cancellationToken).ConfigureAwait(false);
-                return evidence;
-            }
+                    break;
+                case ReplicaOperationKind.StartReplacement:
+                    break; // started inside the trial below, with the gate: a refusal to start is this version's failure
+                case ReplicaOperationKind.Gate:
+                    var evidence = await TrialAsync(step, newId!, temporaryName, monitor, cancellationToken).ConfigureAwait(false);
+                    if (evidence.Evidence is not null)
+                    {
+                        await UndoAsync(procedure.OnGateFailure, step, newId!, currentReference, currentId, scope, progress).ConfigureAwait(false);
+                        if (evidence.Transient is not null)
+                        {
+                            // The old container serves again; an engine hiccup is not evidence against the new version.
+                            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(evidence.Transient);
+                        }
 
-            // Invariant: the new container is healthy before it gets traffic, and before the old one goes.
-            if (!service.Front)
-            {
-                await AttachAliasesAsync(newId, service, cancellationToken).ConfigureAwait(false);
-            }
+                        return evidence.Evidence;
+                    }
 
-            if (hasFront)
-            {
-                // One atomic rule swap: new connections go to the new container, those already open on
-                // the old one stay there (conntrack) while it drains on its network.
-                fronts.Admit(newId);
-                fronts.Retire(currentId);
-                await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
-            }
+                    break;
+                case ReplicaOperationKind.GiveAliases:
+                    // Invariant: the new container is healthy before it gets traffic, and before the old one goes.
+                    await AttachAliasesAsync(newId!, service, cancellationToken).ConfigureAwait(false);
+                    progress($"{temporaryName} passed its health gate and now receives traffic");
+                    break;
+                case ReplicaOperationKind.FrontSwap:
+                    // One atomic rule swap: new connections go to the new container, those already open on
+                    // the old one stay there (conntrack) while it drains on its network.
+                    fronts.Admit(newId!);
+                    fronts.Retire(currentId);
+                    await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
+                    progress($"{temporaryName} passed its health gate; the front now forwards to it instead of {containerName}");
+                    break;
+                case ReplicaOperationKind.TakeCurrentOutOfDns:
+                    // Out of DNS first (where it answers to the service's name), so clients that resolved it
+                    // just before finish during the drain, then stopped with its own signal and grace period.
+                    foreach (var network in current!.Networks.Where(network => current.Aliases.TryGetValue(network, out var aliases) && aliases.Contains(service.Name)))
+                    {
+                        await engine.DisconnectNetworkAsync(currentId, network, cancellationToken).ConfigureAwait(false);
+                    }
 
-            progress(service.Front
-                ? $"{temporaryName} passed its health gate; the front now forwards to it instead of {containerName}"
-                : $"{temporaryName} passed its health gate and now receives traffic");
-            // Take the old one out of DNS first (where it answers to the service's name: not behind a
-            // front, whose forwarding it still serves while it drains), let clients that resolved it just
-            // before finish, then stop it with its own stop signal and grace period.
-            foreach (var network in current!.Networks.Where(network => current.Aliases.TryGetValue(network, out var aliases) && aliases.Contains(service.Name)))
-            {
-                await engine.DisconnectNetworkAsync(currentId, network, cancellationToken).ConfigureAwait(false);
+                    break;
+                case ReplicaOperationKind.Drain:
+                    // x-berth.drain, when set, overrides the default drain period.
+                    await Task.Delay(service.Drain > TimeSpan.Zero ? service.Drain : scope.DrainPeriod, timeProvider, cancellationToken).ConfigureAwait(false);
+                    break;
+                case ReplicaOperationKind.RemoveCurrent:
+                    await engine.RemoveContainerAsync(currentReference, cancellationToken).ConfigureAwait(false);
+                    break;
+                case ReplicaOperationKind.FrontAdmit:
+                    fronts.Admit(newId!);
+                    await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
+                    break;
+                case ReplicaOperationKind.RenameReplacement:
+                    // The old container is gone: the new one takes the canonical name.
+                    await engine.RenameContainerAsync(newId!, containerName, cancellationToken).ConfigureAwait(false);
+                    progress($"replaced {containerName}");
+                    break;
+                default:
+                    throw new InvalidOperationException($"unexpected operation in a replacement: {operation.Kind}");
             }
-
-            // x-berth.drain, when set, overrides the default drain period.
-            var drain = service.Drain > TimeSpan.Zero ? service.Drain : scope.DrainPeriod;
-            await Task.Delay(drain, timeProvider, cancellationToken).ConfigureAwait(false);
-            await engine.StopContainerAsync(currentContainerId, StopGrace(service), cancellationToken).ConfigureAwait(false);
-            await engine.RemoveContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false);
         }
-        else
+
+        return null;
+    }
+
+    /// <summary>Starts the new container and waits for its gate: a refusal to run it is this version's failure, like a failed gate.</summary>
+    private async Task<(GateEvidence? Evidence, Exception? Transient)> TrialAsync(
+        ReplaceContainerStep step, string newId, string temporaryName, TimeSpan monitor, CancellationToken cancellationToken)
+    {
+        try
         {
-            // Stop-first: the new container exists (image pulled, created) before the old one stops,
-            // so the gap is only stop + start. The old one stays stopped, not removed, until the new
-            // one is proven. Behind a front, the old one leaves the front's rules before it stops.
-            if (hasFront)
-            {
-                fronts.Retire(currentId);
-                await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
-            }
+            await engine.StartContainerAsync(newId, cancellationToken).ConfigureAwait(false);
+            return (await gate.WaitAsync(newId, step.Service, monitor, cancellationToken).ConfigureAwait(false), null);
+        }
+        catch (Docker.DotNet.DockerApiException exception) when (!EngineErrors.IsTransient(exception))
+        {
+            // The engine refused to run it (a command that does not exist, a port taken).
+            return (new GateEvidence(temporaryName, $"could not start: {exception.Message}", null, null, string.Empty), null);
+        }
+        catch (Exception exception) when (step.Order == UpdateOrder.StopFirst && EngineErrors.IsTransient(exception) && !cancellationToken.IsCancellationRequested)
+        {
+            // Stop-first: the old container is down, so it is started again before the error goes up.
+            // Start-first lets a transient error propagate at once (the old one still serves), leaving the
+            // unproven container to the next pass's leftover cleanup.
+            return (new GateEvidence(temporaryName, $"could not start: {exception.Message}", null, null, string.Empty), exception);
+        }
+    }
 
-            await engine.StopContainerAsync(currentContainerId, StopGrace(service), cancellationToken).ConfigureAwait(false);
-            progress($"stopped {containerName}");
-            GateEvidence? evidence;
-            Exception? transient = null;
-            try
+    /// <summary>The procedure's undo for a failed gate, as the planner listed it.</summary>
+    private async Task UndoAsync(
+        ImmutableArray<ReplicaOperation> undo, ReplaceContainerStep step, string newId, string currentReference, string currentId, ExecutionScope scope, Action<string> progress)
+    {
+        // Not cancellable: a half-done undo would leave the replica without a running container.
+        foreach (var operation in undo)
+        {
+            switch (operation.Kind)
             {
-                await engine.StartContainerAsync(newId, cancellationToken).ConfigureAwait(false);
-                evidence = await gate.WaitAsync(newId, service, monitor, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception exception) when (exception is Docker.DotNet.DockerApiException || (EngineErrors.IsTransient(exception) && !cancellationToken.IsCancellationRequested))
-            {
-                evidence = new GateEvidence(temporaryName, $"could not start: {exception.Message}", null, null, string.Empty);
-                transient = EngineErrors.IsTransient(exception) ? exception : null;
-            }
-
-            if (evidence is not null)
-            {
-                await engine.RemoveContainerAsync(newId, cancellationToken).ConfigureAwait(false);
-
-                // With max_failure_ratio 0 (the default) one failed gate fails the revision: put the
-                // last applied revision's files back before the old container starts on them. (With
-                // a tolerated ratio the rollout may still succeed; the files go back after it fails.)
-                if (service.Update.MaxFailureRatio <= 0)
-                {
+                case ReplicaOperationKind.RemoveReplacement:
+                    await engine.RemoveContainerAsync(newId, CancellationToken.None).ConfigureAwait(false);
+                    break;
+                case ReplicaOperationKind.RestorePreviousFiles:
+                    // The revision failed: the old container must not start on its files.
                     scope.RestorePreviousFiles?.Invoke();
-                }
-
-                await engine.StartContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false);
-                progress($"restarted the previous {containerName}");
-                if (hasFront)
-                {
+                    break;
+                case ReplicaOperationKind.StartCurrent:
+                    await engine.StartContainerAsync(currentReference, CancellationToken.None).ConfigureAwait(false);
+                    progress($"restarted the previous {step.ContainerName}");
+                    break;
+                case ReplicaOperationKind.FrontReinstateCurrent:
                     // Restarted, it may have a new address: route from a fresh look.
                     fronts.Reinstate(currentId);
-                    await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
-                }
-
-                if (transient is not null)
-                {
-                    // The old container serves again; an engine hiccup is not evidence against the new version.
-                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(transient);
-                }
-
-                return evidence;
-            }
-
-            await engine.RemoveContainerAsync(currentContainerId, cancellationToken).ConfigureAwait(false);
-            if (hasFront)
-            {
-                fronts.Admit(newId);
-                await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
+                    await fronts.RouteAsync(step.Service.Stack, step.Service.Name, CancellationToken.None).ConfigureAwait(false);
+                    break;
+                default:
+                    throw new InvalidOperationException($"unexpected operation in a replacement's undo: {operation.Kind}");
             }
         }
-
-        // The old container is gone: the new one takes the canonical name.
-        await engine.RenameContainerAsync(newId, containerName, cancellationToken).ConfigureAwait(false);
-        progress($"replaced {containerName}");
-        return null;
     }
 
     /// <summary>Gives the proven container the service aliases on each of its networks.</summary>
@@ -199,3 +211,6 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
 
     public static TimeSpan StopGrace(ServiceSpec service) => service.Container.StopGracePeriod ?? TimeSpan.FromSeconds(10);
 }
+
+/// <summary>What the plan assumed of a container no longer holds: nothing was changed, and the next pass plans again.</summary>
+public sealed class PlanOutdatedException(string message) : Exception(message);

@@ -81,14 +81,12 @@ public sealed record ExecutionReport(ImmutableArray<StepOutcome> Steps, Immutabl
 }
 
 /// <summary>What the executor needs besides the plan.</summary>
-/// <param name="PreviousSpecs">Last applied spec per service ("stack/service"), for rollback.</param>
 /// <param name="DrainPeriod">
 /// Start-first: time between taking the old container out of DNS and stopping it, so clients that
 /// resolved it just before can finish. Default 1 s.
 /// </param>
 public sealed record ExecutionScope(
     ResourceOwner Owner,
-    ImmutableDictionary<string, ServiceSpec> PreviousSpecs,
     TimeSpan DrainPeriod)
 {
     /// <summary>

@@ -11,64 +11,38 @@ using Docker.DotNet;
 namespace Berth.Reconciler.Execution;
 
 /// <summary>
-/// Carries out a plan in its order. No decisions about WHETHER to act (the planner made them), only
-/// how: consecutive steps of one service run as a group, its replacements as one rollout, and every
-/// container it created or started must pass a health gate before the service counts as deployed.
-/// A failed service holds back only itself and what depends on it; the rest of the plan goes on.
+/// Walks the plan's graph (<see cref="Plan.Nodes"/>). No decisions about WHETHER to act (the planner
+/// made them), only how: the steps of one service run as a unit, its replacements as one rollout, and
+/// every container it created or started must pass a health gate before the service counts as
+/// deployed. A unit starts once every unit it has an edge to finished, at most
+/// <paramref name="maxConcurrentUnits"/> at a time. A failed service holds back only itself and what
+/// waits for it to be healthy; the rest of the plan goes on.
 /// </summary>
-public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvider, IFrontRules frontRules)
+/// <param name="maxConcurrentUnits">
+/// Units (a service's changes, an image, a network, a removal) running at once; default twice the core
+/// count, at least 4, so berth's own creates and starts do not starve the health checks it waits for.
+/// </param>
+public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvider, IFrontRules frontRules, int? maxConcurrentUnits = null)
 {
-    /// <param name="dependencies">
-    /// For each desired service ("stack/service"), the services it depends on. Services roll out
-    /// concurrently where depends_on allows: a service's steps start once the steps of everything it
-    /// depends on have finished. Steps of services not in this map (removed from the spec) run last.
-    /// </param>
-    public async Task<ExecutionReport> ExecuteAsync(
-        Plan plan, ExecutionScope scope, IReadOnlyDictionary<string, ImmutableArray<string>> dependencies, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    public static int DefaultMaxConcurrentUnits => Math.Max(4, 2 * Environment.ProcessorCount);
+
+    public async Task<ExecutionReport> ExecuteAsync(Plan plan, ExecutionScope scope, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
         var gate = new HealthGate(engine, timeProvider);
         // One router per pass: it remembers which containers this pass admitted to or retired from the fronts' rules.
         var fronts = new FrontRouter(engine, frontRules, scope.Owner.HostIdentity, scope.ServicesWithFront);
         var tools = new PassTools(gate, new RolloutRunner(new ContainerReplacer(engine, gate, timeProvider, fronts), timeProvider), fronts);
-        var groups = GroupByService(plan);
-        var results = new GroupResult?[groups.Count];
+        var units = ExecutionUnit.From(plan);
+        using var slots = new SemaphoreSlim(Math.Max(1, maxConcurrentUnits ?? DefaultMaxConcurrentUnits));
+        var finished = units.Select(_ => new TaskCompletionSource<GroupResult>(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
+        var running = units.Select((unit, index) => RunUnitAsync(unit, [.. unit.After.Select(dependency => finished[dependency].Task)], finished[index], slots, scope, tools, progress, cancellationToken)).ToList();
+        await Task.WhenAll(running).ConfigureAwait(false);
 
-        // Phase 1: images, networks, volumes, in plan order (everything a service may need).
-        var index = 0;
-        for (; index < groups.Count && groups[index][^1].QualifiedService is null; index++)
-        {
-            results[index] = await RunResourceGroupAsync(groups[index], scope, progress, cancellationToken).ConfigureAwait(false);
-        }
-
-        // Phase 2: desired services as a graph. The planner emitted them in dependency order, so every
-        // dependency's task exists before its dependents' are created.
-        var serviceTasks = new Dictionary<string, Task<GroupResult>>(StringComparer.Ordinal);
-        var graphGroups = new List<int>();
-        for (; index < groups.Count && groups[index][^1].QualifiedService is { } service && dependencies.ContainsKey(service); index++)
-        {
-            var group = groups[index];
-            var waitFor = dependencies[service].Where(serviceTasks.ContainsKey).Select(dependency => serviceTasks[dependency]).ToList();
-            serviceTasks[service] = RunAfterAsync(waitFor, group, scope, tools, progress, cancellationToken);
-            graphGroups.Add(index);
-        }
-
-        foreach (var groupIndex in graphGroups)
-        {
-            results[groupIndex] = await serviceTasks[groups[groupIndex][^1].QualifiedService!].ConfigureAwait(false);
-        }
-
-        // Phase 3: removals (services that left the spec, then networks and volumes), in plan order.
-        for (; index < groups.Count; index++)
-        {
-            results[index] = groups[index][^1].QualifiedService is null
-                ? await RunResourceGroupAsync(groups[index], scope, progress, cancellationToken).ConfigureAwait(false)
-                : await RunServiceGroupAsync(groups[index], scope, tools, progress, cancellationToken).ConfigureAwait(false);
-        }
-
-        // The report lists outcomes in plan order, however the groups interleaved.
+        // The report lists outcomes in plan order (units by their first node), however they interleaved.
+        var results = finished.Select(source => source.Task.Result).ToList();
         return new ExecutionReport(
-            [.. results.SelectMany(result => result!.Steps)],
-            [.. results.Where(result => result!.Outcome is not null).Select(result => result!.Outcome!)]);
+            [.. results.SelectMany(result => result.Steps)],
+            [.. results.Where(result => result.Outcome is not null).Select(result => result.Outcome!)]);
     }
 
     private sealed record GroupResult(ServiceOutcome? Outcome, IReadOnlyList<StepOutcome> Steps);
@@ -76,10 +50,36 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
     /// <summary>What one pass's service groups share: the health gate, the rollout runner and the fronts' router.</summary>
     private sealed record PassTools(HealthGate Gate, RolloutRunner Rollouts, FrontRouter Fronts);
 
-    private async Task<GroupResult> RunAfterAsync(
-        List<Task<GroupResult>> dependencies, List<PlanStep> group, ExecutionScope scope, PassTools tools, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    private async Task RunUnitAsync(
+        ExecutionUnit unit, List<Task<GroupResult>> dependencies, TaskCompletionSource<GroupResult> done, SemaphoreSlim slots,
+        ExecutionScope scope, PassTools tools, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
-        var finished = await Task.WhenAll(dependencies).ConfigureAwait(false);
+        try
+        {
+            var finished = await Task.WhenAll(dependencies).ConfigureAwait(false);
+            await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                done.SetResult(unit.Owner is null
+                    ? await RunResourceGroupAsync(unit.Steps, scope, progress, cancellationToken).ConfigureAwait(false)
+                    : await RunAfterAsync(finished, unit.Steps, scope, tools, progress, cancellationToken).ConfigureAwait(false));
+            }
+            finally
+            {
+                slots.Release();
+            }
+        }
+        catch (Exception exception)
+        {
+            // Cancellation or berth's own bug: the units waiting for this one end with it.
+            done.TrySetException(exception);
+            throw;
+        }
+    }
+
+    private async Task<GroupResult> RunAfterAsync(
+        GroupResult[] finished, List<PlanStep> group, ExecutionScope scope, PassTools tools, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    {
         var failed = finished.Where(result => result.Outcome is { Result: not RolloutResult.Succeeded }).Select(result => result.Outcome!.QualifiedService).ToHashSet(StringComparer.Ordinal);
         var blockedBy = BlockingFailure(group, failed);
         if (blockedBy is not null)
@@ -117,26 +117,6 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         return null;
     }
 
-    /// <summary>Consecutive steps of one service form a group (<see cref="Plan.StepOwners"/>).</summary>
-    private static List<List<PlanStep>> GroupByService(Plan plan)
-    {
-        var planSteps = plan.Steps;
-        var owners = plan.StepOwners();
-
-        var groups = new List<List<PlanStep>>();
-        for (var index = 0; index < planSteps.Length; index++)
-        {
-            if (index == 0 || owners[index] != owners[index - 1])
-            {
-                groups.Add([]);
-            }
-
-            groups[^1].Add(planSteps[index]);
-        }
-
-        return groups;
-    }
-
     private async Task<GroupResult> RunServiceGroupAsync(
         List<PlanStep> group, ExecutionScope scope, PassTools tools, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
@@ -156,6 +136,13 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
             steps.AddRange(group.Where(step => steps.All(done => done.Step != step))
                 .Select(step => new StepOutcome(step, StepResult.Failed, message) { Failure = FailureKind.Transient }));
             outcome = new ServiceOutcome(group[^1].QualifiedService!, RolloutResult.Failed, message, null) { Failure = FailureKind.Transient };
+        }
+        catch (PlanOutdatedException exception)
+        {
+            // What runs changed between observe and now: nothing was done, the next pass plans from it.
+            steps.AddRange(group.Where(step => steps.All(done => done.Step != step))
+                .Select(step => new StepOutcome(step, StepResult.Failed, exception.Message) { Failure = FailureKind.Host }));
+            outcome = new ServiceOutcome(group[^1].QualifiedService!, RolloutResult.Failed, exception.Message, null) { Failure = FailureKind.Host };
         }
         catch (FrontRoutingException exception)
         {

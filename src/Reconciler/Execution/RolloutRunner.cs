@@ -31,7 +31,7 @@ public sealed class RolloutRunner(ContainerReplacer replacer, TimeProvider timeP
             }
 
             var batch = replacements.Skip(batchStart).Take(batchSize).ToList();
-            var results = await Task.WhenAll(batch.Select(step => ReplaceOneAsync(step, step.Service, policy.Monitor, scope, progress, cancellationToken))).ConfigureAwait(false);
+            var results = await Task.WhenAll(batch.Select(step => ReplaceOneAsync(step, scope, progress, cancellationToken))).ConfigureAwait(false);
             foreach (var (step, evidence) in batch.Zip(results))
             {
                 if (evidence is null)
@@ -79,9 +79,10 @@ public sealed class RolloutRunner(ContainerReplacer replacer, TimeProvider timeP
             return (new ServiceOutcome(service.QualifiedName, result, message, firstFailure), SkipRest(replacements, stepOutcomes));
         }
 
-        // Roll back the replicas this rollout already replaced, with the rollback policy and the same
-        // health gates. A failure here pauses: never roll back a rollback.
-        if (!scope.PreviousSpecs.TryGetValue(service.QualifiedName, out var previous))
+        // Roll back the replicas this rollout already replaced, to where the plan says (the previous spec
+        // by its rollback order), with the same health gates. A failure here pauses: never roll back a rollback.
+        var rollbacks = replaced.Select(step => step.RollbackStep()).ToList();
+        if (rollbacks.Any(step => step is null))
         {
             return (new ServiceOutcome(service.QualifiedName, RolloutResult.Paused, "rollout failed and the previous spec is unknown, so nothing could be rolled back; paused", firstFailure), SkipRest(replacements, stepOutcomes));
         }
@@ -89,11 +90,9 @@ public sealed class RolloutRunner(ContainerReplacer replacer, TimeProvider timeP
         // The revision has failed: the previous config runs on the previous revision's files.
         scope.RestorePreviousFiles?.Invoke();
         progress(new ProgressEvent(service.QualifiedName, $"rolling back {replaced.Count.ToString(CultureInfo.InvariantCulture)} replica(s) to the previous config"));
-        foreach (var step in replaced)
+        foreach (var back in rollbacks)
         {
-            var order = RolloutOrder.For(previous, previous.Rollback);
-            var back = step with { Service = previous, Order = order };
-            var evidence = await ReplaceOneAsync(back, previous, previous.Rollback.Monitor, scope, progress, cancellationToken, currentIdByName: true).ConfigureAwait(false);
+            var evidence = await ReplaceOneAsync(back!, scope, progress, cancellationToken).ConfigureAwait(false);
             if (evidence is not null)
             {
                 return (new ServiceOutcome(service.QualifiedName, RolloutResult.Paused, $"rollback failed too; paused (never roll back a rollback): {evidence.Reason}", firstFailure), SkipRest(replacements, stepOutcomes));
@@ -103,16 +102,13 @@ public sealed class RolloutRunner(ContainerReplacer replacer, TimeProvider timeP
         return (new ServiceOutcome(service.QualifiedName, RolloutResult.RolledBack, "rolled back to the previous config after a failed health gate", firstFailure), SkipRest(replacements, stepOutcomes));
     }
 
-    private async Task<GateEvidence?> ReplaceOneAsync(
-        ReplaceContainerStep step, ServiceSpec target, TimeSpan monitor, ExecutionScope scope, Action<ProgressEvent> progress, CancellationToken cancellationToken, bool currentIdByName = false)
+    private async Task<GateEvidence?> ReplaceOneAsync(ReplaceContainerStep step, ExecutionScope scope, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
-        progress(new ProgressEvent(target.QualifiedName, step.Describe()));
-        // After a replacement the replica's container is the renamed new one: address it by name.
-        var currentId = currentIdByName ? step.ContainerName : step.Current.Id;
+        var service = step.Service.QualifiedName;
+        progress(new ProgressEvent(service, step.Describe()));
         try
         {
-            return await replacer.ReplaceAsync(target, step.Replica, step.ContainerName, currentId, step.Order, monitor, scope,
-                message => progress(new ProgressEvent(target.QualifiedName, message)), cancellationToken).ConfigureAwait(false);
+            return await replacer.ReplaceAsync(step, scope, message => progress(new ProgressEvent(service, message)), cancellationToken).ConfigureAwait(false);
         }
         catch (Docker.DotNet.DockerApiException exception) when (!Engine.EngineErrors.IsTransient(exception))
         {

@@ -34,23 +34,21 @@ public sealed record Plan(
     /// <summary>True when the whole desired state was refused (e.g. it would empty the host).</summary>
     public bool Refused => Problems.Any(problem => problem.QualifiedService is null);
 
-    /// <summary>
-    /// For each step, the service ("stack/service") whose group it belongs to, or null for images,
-    /// networks and volumes. A wait for a dependency belongs to the dependent service whose steps follow
-    /// it (the planner emits it right before them), so the executor runs it, and a hold skips it, with them.
-    /// </summary>
-    public ImmutableArray<string?> StepOwners()
+    /// <summary>The steps in plan order, each with its edges (<see cref="PlanGraph"/>): what the executor walks.</summary>
+    /// <remarks>Linked whenever <see cref="Steps"/> is set, also by `with`, so the graph never lags the steps.</remarks>
+    public ImmutableArray<PlanStep> Steps
     {
-        var owners = new string?[Steps.Length];
-        for (var index = Steps.Length - 1; index >= 0; index--)
+        get;
+        init
         {
-            owners[index] = Steps[index] is WaitHealthyStep && index + 1 < Steps.Length
-                ? owners[index + 1]
-                : Steps[index].QualifiedService;
+            field = value;
+            Nodes = PlanGraph.Link(value);
         }
+    } = Steps;
 
-        return [.. owners];
-    }
+    /// <summary>The plan as a graph: <see cref="Steps"/> numbered, with the nodes each waits for.</summary>
+    /// <remarks>The initializer links the constructor's steps (an initializer bypasses the init accessor above).</remarks>
+    public ImmutableArray<PlanNode> Nodes { get; private init; } = PlanGraph.Link(Steps);
 
     /// <summary>The plan as a person reads it; deterministic, so planner tests assert the whole text.</summary>
     public override string ToString()

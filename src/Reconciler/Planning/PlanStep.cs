@@ -12,7 +12,10 @@ public abstract record PlanStep(string Cause)
     /// <summary>Verb and resource, e.g. "create container shop-web-1".</summary>
     public abstract string Action { get; }
 
-    /// <summary>The service this step belongs to ("stack/service"), or null for networks, volumes, images.</summary>
+    /// <summary>
+    /// The service this step belongs to ("stack/service"): its owner in the plan's graph, whose outcome
+    /// the step counts for. Null for images, networks, volumes and fronts of services that left the spec.
+    /// </summary>
     public virtual string? QualifiedService => null;
 
     /// <summary>
@@ -54,11 +57,49 @@ public sealed record StartContainerStep(ServiceSpec Service, ObservedContainer C
 }
 
 /// <summary>Replace one replica with a container of the new config, by the given order.</summary>
+/// <remarks>
+/// The engine calls it takes, and what undoes them when its health gate fails, are the planner's
+/// decisions too: <see cref="Procedure"/> lists them, `berth plan` shows them, and the executor
+/// carries them out one by one (<see cref="Execution.ContainerReplacer"/>), deciding nothing.
+/// </remarks>
 public sealed record ReplaceContainerStep(
     ServiceSpec Service, int Replica, string ContainerName, ObservedContainer Current, UpdateOrder Order, string Cause) : PlanStep(Cause)
 {
     /// <summary>Why <see cref="Order"/> differs from the service's own order (see <see cref="RolloutOrder.ForReplacement"/>); null when it does not.</summary>
     public string? OrderReason { get; init; }
+
+    /// <summary>The service has a front in this pass (it has one, or gets or loses one): the front's rules follow the swap.</summary>
+    public bool BehindFront { get; init; }
+
+    /// <summary>
+    /// What a failed rollout of this service does to this replica once it was replaced: put back the
+    /// last applied spec (failure_action rollback, the previous spec known), else null (pause, continue,
+    /// or nothing known to go back to).
+    /// </summary>
+    public RollbackTarget? Rollback { get; init; }
+
+    /// <summary>
+    /// This replacement puts the previous spec back (a failed rollout's rollback): its gate monitors by
+    /// rollback_config, and its current container is the one this pass put under the canonical name,
+    /// so it is addressed by that name.
+    /// </summary>
+    public bool IsRollback { get; init; }
+
+    /// <summary>The replacement that undoes this one when its service's rollout fails, or null (<see cref="Rollback"/>).</summary>
+    public ReplaceContainerStep? RollbackStep() => Rollback is { } target
+        ? this with { Service = target.Previous, Order = target.Order, OrderReason = target.OrderReason, Rollback = null, IsRollback = true, Cause = "roll back to the previous config" }
+        : null;
+
+    /// <summary>
+    /// Put the last applied revision's files back when the gate fails, before the stopped old container
+    /// starts again on them: with max_failure_ratio 0 (the default) one failed gate fails the revision.
+    /// (With a tolerated ratio the rollout may still succeed; the files go back after it fails. A
+    /// rollback runs on the files already put back.)
+    /// </summary>
+    public bool RestoresFilesOnFailure => Order == UpdateOrder.StopFirst && Service.Update.MaxFailureRatio <= 0 && !IsRollback;
+
+    /// <summary>The engine calls, in order, and the undo when the gate fails: a function of this step's fields (never stale after `with`).</summary>
+    public ReplacementProcedure Procedure => ReplacementProcedure.For(this);
 
     public override string Action =>
         $"replace container {ContainerName} ({Service.QualifiedName} #{Replica.ToString(CultureInfo.InvariantCulture)}, {(Order == UpdateOrder.StartFirst ? "start-first" : "stop-first")}{(OrderReason is null ? string.Empty : ": " + OrderReason)})";
@@ -75,11 +116,13 @@ public sealed record FinishReplacementStep(ServiceSpec Service, ObservedContaine
 }
 
 /// <summary>Wait for a dependency's replicas to be healthy (depends_on condition service_healthy).</summary>
-public sealed record WaitHealthyStep(ServiceSpec Service, string Cause) : PlanStep(Cause)
+/// <param name="Service">The dependency waited for.</param>
+/// <param name="Dependent">The service that waits ("stack/service"): the step's owner, skipped and held with it.</param>
+public sealed record WaitHealthyStep(ServiceSpec Service, string Dependent, string Cause) : PlanStep(Cause)
 {
     public override string Action => $"wait until {Service.QualifiedName} is healthy";
 
-    public override string? QualifiedService => Service.QualifiedName;
+    public override string? QualifiedService => Dependent;
 }
 
 public sealed record RemoveContainerStep(ObservedContainer Container, string Cause) : PlanStep(Cause)
@@ -87,6 +130,9 @@ public sealed record RemoveContainerStep(ObservedContainer Container, string Cau
     public override string Action => $"remove container {Container.Name}";
 
     public override string? QualifiedService => Container.QualifiedService;
+
+    /// <summary>Its service left the spec: removed after every desired service's changes, not as a scale-down or a cleanup of one.</summary>
+    public bool ServiceLeftSpec { get; init; }
 }
 
 public sealed record RemoveNetworkStep(ObservedNetwork Network, string Cause) : PlanStep(Cause)
@@ -126,3 +172,6 @@ public sealed record RemoveFrontStep(ObservedFront Front, string Cause, bool OfD
 
     public override string? QualifiedService => OfDesiredService ? Front.QualifiedService : null;
 }
+
+/// <summary>The spec and order a replaced replica goes back to when its service's rollout fails.</summary>
+public sealed record RollbackTarget(ServiceSpec Previous, UpdateOrder Order, string? OrderReason);

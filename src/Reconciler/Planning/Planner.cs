@@ -209,7 +209,7 @@ public static class Planner
             {
                 if (byName.TryGetValue(dependency.Service, out var target) && target.Replicas > 0)
                 {
-                    steps.Add(new WaitHealthyStep(target, $"{service.QualifiedName} depends on it (service_healthy)"));
+                    steps.Add(new WaitHealthyStep(target, service.QualifiedName, $"{service.QualifiedName} depends on it (service_healthy)"));
                 }
             }
 
@@ -232,6 +232,9 @@ public static class Planner
             .Where(container => container.Stack == service.Stack && container.Service == service.Name)
             .ToList();
         observed.ImageIds.TryGetValue(service.Container.Image, out var desiredImageId);
+        // The front's rules follow every swap while the service has a front: one it keeps, gets in
+        // this pass (created before the replicas), or is about to lose (removed after them).
+        var behindFront = service.Front || observed.Fronts.Any(front => front.Stack == service.Stack && front.Service == service.Name);
 
         // Leftovers of a replacement a crash interrupted (still under their temporary name): finish
         // it when the old container is gone and the new one had been proven (it carries the desired
@@ -301,7 +304,13 @@ public static class Planner
                 }
 
                 var (order, orderReason) = RolloutOrder.ForReplacement(service, current);
-                steps.Add(new ReplaceContainerStep(service, replica, name, current, order, replaceCause) { RepairsDrift = isDrift, OrderReason = orderReason });
+                steps.Add(new ReplaceContainerStep(service, replica, name, current, order, replaceCause)
+                {
+                    RepairsDrift = isDrift,
+                    OrderReason = orderReason,
+                    BehindFront = behindFront,
+                    Rollback = RolloutOrder.RollbackFor(service, appliedService?.Spec, current),
+                });
                 continue;
             }
 
@@ -425,7 +434,7 @@ public static class Planner
         var desiredServices = desired.AllServices.Select(service => service.QualifiedName).ToHashSet(StringComparer.Ordinal);
         foreach (var container in observed.Containers.Where(container => !desiredServices.Contains(container.QualifiedService)).OrderBy(container => container.Name, StringComparer.Ordinal))
         {
-            steps.Add(new RemoveContainerStep(container, "removed from spec"));
+            steps.Add(new RemoveContainerStep(container, "removed from spec") { ServiceLeftSpec = true });
         }
 
         foreach (var front in observed.Fronts.Where(front => !desiredServices.Contains(front.QualifiedService)).OrderBy(front => front.Name, StringComparer.Ordinal))

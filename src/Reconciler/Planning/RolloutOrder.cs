@@ -50,4 +50,25 @@ public static class RolloutOrder
 
         return (order, null);
     }
+
+    /// <summary>
+    /// Where a replica goes back to when its service's rollout fails after it was replaced: the last
+    /// applied spec, by its rollback order (never start-first onto anonymous volumes the replica took
+    /// over), or null when the failure action is not rollback or nothing is known to go back to.
+    /// </summary>
+    public static RollbackTarget? RollbackFor(ServiceSpec service, ServiceSpec? previous, ObservedContainer current)
+    {
+        if (service.Update.FailureAction != FailureAction.Rollback || previous is null)
+        {
+            return null;
+        }
+
+        var order = For(previous, previous.Rollback);
+        if (order == UpdateOrder.StartFirst && !current.AnonymousVolumePaths.IsEmpty)
+        {
+            return new RollbackTarget(previous, UpdateOrder.StopFirst, "the replaced replica's anonymous volumes pass back");
+        }
+
+        return new RollbackTarget(previous, order, null);
+    }
 }

@@ -27,8 +27,7 @@ public static class FailedRevisionHold
             return (plan, []);
         }
 
-        var owners = plan.StepOwners();
-        var withChanges = owners.Where((owner, index) => owner is not null && !IsFrontRepair(plan.Steps[index])).Select(owner => owner!).ToHashSet(StringComparer.Ordinal);
+        var withChanges = plan.Steps.Where(step => step.QualifiedService is not null && !IsFrontRepair(step)).Select(step => step.QualifiedService!).ToHashSet(StringComparer.Ordinal);
 
         // A record written before berth kept the failed services holds every service with changes (the old rule).
         var failedServices = failed.Services.IsDefault ? withChanges : failed.Services.ToHashSet(StringComparer.Ordinal);
@@ -39,7 +38,7 @@ public static class FailedRevisionHold
         }
 
         var heldSet = held.ToHashSet(StringComparer.Ordinal);
-        ImmutableArray<PlanStep> kept = [.. plan.Steps.Where((step, index) => owners[index] is not { } owner || !heldSet.Contains(owner) || IsFrontRepair(step))];
+        ImmutableArray<PlanStep> kept = [.. plan.Steps.Where(step => step.QualifiedService is not { } owner || !heldSet.Contains(owner) || IsFrontRepair(step))];
         var at = failed.At.ToString("u", CultureInfo.InvariantCulture);
         var notices = plan.Notices.AddRange(held.Select(service => new PlanNotice(
             service,

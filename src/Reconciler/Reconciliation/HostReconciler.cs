@@ -134,9 +134,6 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
             };
         }
 
-        var previousSpecs = applied.Services
-            .Where(entry => entry.Value.Spec is not null)
-            .ToImmutableDictionary(entry => entry.Key, entry => entry.Value.Spec!, StringComparer.Ordinal);
         // While a service is held back, the revision's files stay out of the live directory: the held
         // service's rolled-back containers run on the last applied files, which a drift repair in this
         // pass must not rewrite under them (docs/repository-format.md: services that converged within a
@@ -168,7 +165,7 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
             }
         }
 
-        var scope = new ExecutionScope(new ResourceOwner(desired.Host, revision), previousSpecs, options.DrainPeriod)
+        var scope = new ExecutionScope(new ResourceOwner(desired.Host, revision), options.DrainPeriod)
         {
             ServicesWithFront = FrontRouter.ServicesWithFront(observed, desired.AllServices),
             RestorePreviousFiles = files is null ? null : files.RestorePrevious,
@@ -177,7 +174,7 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         try
         {
             report = plan.HasChanges
-                ? await new PlanExecutor(engine, timeProvider, this.frontRules).ExecuteAsync(plan, scope, Dependencies(desired), progress, cancellationToken).ConfigureAwait(false)
+                ? await new PlanExecutor(engine, timeProvider, this.frontRules).ExecuteAsync(plan, scope, progress, cancellationToken).ConfigureAwait(false)
                 : new ExecutionReport([], []);
         }
         catch
@@ -295,13 +292,6 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
 
     private static string HeldSummary(string revision, FailedRevision failed, ImmutableArray<string> held) =>
         $"revision {revision} failed at {failed.At:u} ({failed.Reason}); {string.Join(", ", held)} held back until the desired state changes or --retry-failed is given";
-
-    /// <summary>depends_on as qualified names ("stack/service"): what the executor may run concurrently.</summary>
-    private static ImmutableDictionary<string, ImmutableArray<string>> Dependencies(DesiredState desired) =>
-        desired.AllServices.ToImmutableDictionary(
-            service => service.QualifiedName,
-            service => service.DependsOn.Select(dependency => $"{service.Stack}/{dependency.Service}").ToImmutableArray(),
-            StringComparer.Ordinal);
 
     private Task<ObservedState> ObserveAsync(DesiredState desired, CancellationToken cancellationToken) =>
         engine.ObserveAsync(desired.Host, desired.AllServices.Select(service => service.Container.Image), cancellationToken);

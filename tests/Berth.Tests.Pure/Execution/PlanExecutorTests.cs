@@ -10,7 +10,7 @@ namespace Berth.Tests.Execution;
 /// <summary>The executor's failure handling, without Docker (the fake engine stands in).</summary>
 public sealed class PlanExecutorTests
 {
-    private static readonly ExecutionScope Scope = new(new ResourceOwner("host-a", "rev-1"), ImmutableDictionary<string, Reconciler.Spec.Model.ServiceSpec>.Empty, TimeSpan.Zero);
+    private static readonly ExecutionScope Scope = new(new ResourceOwner("host-a", "rev-1"), TimeSpan.Zero);
 
     [Fact]
     public async Task Execute_StepItDoesNotKnow_ThrowsInsteadOfReportingAFailedStepToRetry()
@@ -22,7 +22,7 @@ public sealed class PlanExecutorTests
         var executor = new PlanExecutor(new FakeContainerEngine(), TimeProvider.System, new NoFrontRules());
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
-            executor.ExecuteAsync(plan, Scope, ImmutableDictionary<string, ImmutableArray<string>>.Empty, _ => { }, CancellationToken.None));
+            executor.ExecuteAsync(plan, Scope, _ => { }, CancellationToken.None));
 
         Assert.Equal("unexpected resource step: UnknownStep", error.Message);
     }
@@ -34,7 +34,7 @@ public sealed class PlanExecutorTests
         var plan = new Plan("host-a", [new PullImageStep("registry.example/app:1", "missing")], [], []);
 
         var report = await new PlanExecutor(engine, TimeProvider.System, new NoFrontRules())
-            .ExecuteAsync(plan, Scope, ImmutableDictionary<string, ImmutableArray<string>>.Empty, _ => { }, CancellationToken.None);
+            .ExecuteAsync(plan, Scope, _ => { }, CancellationToken.None);
 
         var outcome = Assert.Single(report.Steps);
         Assert.Equal((StepResult.Failed, "pulling registry.example/app:1 failed: manifest unknown", FailureKind.Host), (outcome.Result, outcome.Message, outcome.Failure));

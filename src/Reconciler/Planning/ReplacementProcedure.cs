@@ -1,0 +1,180 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using Berth.Reconciler.Spec.Model;
+
+namespace Berth.Reconciler.Planning;
+
+/// <summary>One engine-level operation of a replica's replacement.</summary>
+public enum ReplicaOperationKind
+{
+    /// <summary>Create the new container under its temporary name, labelled with the name it takes over.</summary>
+    CreateReplacement,
+
+    /// <summary>Take the old container out of the front's rules before it stops.</summary>
+    FrontRetireCurrent,
+
+    /// <summary>Stop the old container with its stop signal and grace period.</summary>
+    StopCurrent,
+
+    /// <summary>Start the new container.</summary>
+    StartReplacement,
+
+    /// <summary>Wait until the new container is healthy (or running without a health check) for the monitor period.</summary>
+    Gate,
+
+    /// <summary>Give the proven container the service's DNS names on its networks.</summary>
+    GiveAliases,
+
+    /// <summary>One rule swap: new connections go to the new container, the old one's drain on it.</summary>
+    FrontSwap,
+
+    /// <summary>Take the old container out of the service's DNS names (where it carries them).</summary>
+    TakeCurrentOutOfDns,
+
+    /// <summary>Let clients that resolved the old container just before finish.</summary>
+    Drain,
+
+    /// <summary>Remove the old container.</summary>
+    RemoveCurrent,
+
+    /// <summary>Put the new container into the front's rules.</summary>
+    FrontAdmit,
+
+    /// <summary>The new container takes the canonical name.</summary>
+    RenameReplacement,
+
+    // On a failed gate:
+
+    /// <summary>Remove the unproven new container.</summary>
+    RemoveReplacement,
+
+    /// <summary>Put the last applied revision's files back into the live directory.</summary>
+    RestorePreviousFiles,
+
+    /// <summary>Start the old container again (stop-first).</summary>
+    StartCurrent,
+
+    /// <summary>Put the old container back into the front's rules.</summary>
+    FrontReinstateCurrent,
+}
+
+/// <summary>One operation and how `berth plan` words it.</summary>
+public sealed record ReplicaOperation(ReplicaOperationKind Kind, string Description);
+
+/// <summary>
+/// The engine calls of one replacement, in order, and what undoes them when the new container fails
+/// its gate: decided here, from the step's order, front and volumes, so `berth plan` shows what
+/// `apply` does and the executor only carries the list out.
+/// </summary>
+/// <remarks>
+/// Invariants, written where the order protects them:
+/// - start-first: the new container is healthy before it gets the service's names or the front's
+///   traffic, and before the old one leaves; it never carries the names before its gate, because
+///   Docker's DNS answers with every container that has them, healthy or not;
+/// - stop-first: the old container is stopped, not removed, until the new one passed, so a failed gate
+///   starts it again; the new one is created before the old one stops, so the gap is stop + start.
+/// </remarks>
+public sealed record ReplacementProcedure(ImmutableArray<ReplicaOperation> Operations, ImmutableArray<ReplicaOperation> OnGateFailure)
+{
+    public static ReplacementProcedure For(ReplaceContainerStep step) =>
+        For(step.Service, step.ContainerName, step.Current.AnonymousVolumePaths, step.Order, step.BehindFront,
+            step.IsRollback ? step.Service.Rollback.Monitor : step.Service.Update.Monitor, step.RestoresFilesOnFailure);
+
+    /// <param name="inheritedVolumes">The old container's anonymous volumes, which the new one mounts again (as docker compose does).</param>
+    public static ReplacementProcedure For(
+        ServiceSpec service, string containerName, ImmutableArray<string> inheritedVolumes, UpdateOrder order, bool behindFront, TimeSpan monitor, bool restoreFilesOnFailure)
+    {
+        var temporaryName = ContainerNames.ReplacementFor(containerName, service.ConfigHash);
+        var operations = ImmutableArray.CreateBuilder<ReplicaOperation>();
+        var undo = ImmutableArray.CreateBuilder<ReplicaOperation>();
+        var volumes = inheritedVolumes.IsDefaultOrEmpty ? string.Empty : $", mounting the anonymous volume(s) {string.Join(", ", inheritedVolumes)} of {containerName}";
+        var gate = $"health gate {temporaryName}: healthy (or running without a health check) for {Duration(monitor)}";
+        var grace = Duration(service.Container.StopGracePeriod ?? TimeSpan.FromSeconds(10));
+        if (order == UpdateOrder.StartFirst)
+        {
+            operations.Add(new(ReplicaOperationKind.CreateReplacement, $"create {temporaryName} without the service's names{volumes}"));
+            operations.Add(new(ReplicaOperationKind.StartReplacement, $"start {temporaryName}"));
+            operations.Add(new(ReplicaOperationKind.Gate, gate));
+            if (!service.Front)
+            {
+                operations.Add(new(ReplicaOperationKind.GiveAliases, $"give {temporaryName} the service's names"));
+            }
+
+            if (behindFront)
+            {
+                operations.Add(new(ReplicaOperationKind.FrontSwap, $"front: forward new connections to {temporaryName} instead of {containerName}"));
+            }
+
+            if (!service.Front)
+            {
+                operations.Add(new(ReplicaOperationKind.TakeCurrentOutOfDns, $"take {containerName} out of the service's names"));
+            }
+
+            operations.Add(new(ReplicaOperationKind.Drain, service.Drain > TimeSpan.Zero ? $"drain {Duration(service.Drain)} (x-berth.drain)" : "drain (the daemon's drain period)"));
+            operations.Add(new(ReplicaOperationKind.StopCurrent, $"stop {containerName} (grace {grace})"));
+            operations.Add(new(ReplicaOperationKind.RemoveCurrent, $"remove {containerName}"));
+            undo.Add(new(ReplicaOperationKind.RemoveReplacement, $"remove {temporaryName}; {containerName} kept serving"));
+        }
+        else
+        {
+            operations.Add(new(ReplicaOperationKind.CreateReplacement, $"create {temporaryName} with the service's names{volumes}"));
+            if (behindFront)
+            {
+                operations.Add(new(ReplicaOperationKind.FrontRetireCurrent, $"front: stop forwarding to {containerName}"));
+            }
+
+            operations.Add(new(ReplicaOperationKind.StopCurrent, $"stop {containerName} (grace {grace}), kept until {temporaryName} passed"));
+            operations.Add(new(ReplicaOperationKind.StartReplacement, $"start {temporaryName}"));
+            operations.Add(new(ReplicaOperationKind.Gate, gate));
+            operations.Add(new(ReplicaOperationKind.RemoveCurrent, $"remove {containerName}"));
+            if (behindFront)
+            {
+                operations.Add(new(ReplicaOperationKind.FrontAdmit, $"front: forward to {temporaryName}"));
+            }
+
+            undo.Add(new(ReplicaOperationKind.RemoveReplacement, $"remove {temporaryName}"));
+            if (restoreFilesOnFailure)
+            {
+                undo.Add(new(ReplicaOperationKind.RestorePreviousFiles, "put the last applied revision's files back"));
+            }
+
+            undo.Add(new(ReplicaOperationKind.StartCurrent, $"start {containerName} again"));
+            if (behindFront)
+            {
+                undo.Add(new(ReplicaOperationKind.FrontReinstateCurrent, $"front: forward to {containerName} again"));
+            }
+        }
+
+        operations.Add(new(ReplicaOperationKind.RenameReplacement, $"rename {temporaryName} to {containerName}"));
+        return new ReplacementProcedure(operations.ToImmutable(), undo.ToImmutable());
+    }
+
+    /// <summary>"10s", "1m30s", "500ms": the way Compose files write durations.</summary>
+    public static string Duration(TimeSpan duration)
+    {
+        if (duration < TimeSpan.FromSeconds(1))
+        {
+            return $"{((long)duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}ms";
+        }
+
+        var text = string.Empty;
+        if (duration.Hours > 0 || duration.Days > 0)
+        {
+            text += $"{((long)duration.TotalHours).ToString(CultureInfo.InvariantCulture)}h";
+        }
+
+        if (duration.Minutes > 0)
+        {
+            text += $"{duration.Minutes.ToString(CultureInfo.InvariantCulture)}m";
+        }
+
+        if (duration.Seconds > 0 || duration.Milliseconds > 0 || text.Length == 0)
+        {
+            text += duration.Milliseconds > 0
+                ? $"{(duration.Seconds + duration.Milliseconds / 1000.0).ToString("0.###", CultureInfo.InvariantCulture)}s"
+                : $"{duration.Seconds.ToString(CultureInfo.InvariantCulture)}s";
+        }
+
+        return text;
+    }
+}
