@@ -123,6 +123,16 @@ public sealed class PlanApplyCommandTests
                 ($"replace container {harness.Host}-web-2 ({harness.Host}/web #2, start-first)", $"{harness.Host}/web", "config changed: environment"),
             ],
             steps.Where(step => step.Action!.StartsWith("replace", StringComparison.Ordinal)).ToList());
+
+        // The graph: numbered steps, the second replica after the first (parallelism 1), each with the
+        // engine calls apply makes and what undoes them.
+        var replacements = root.GetProperty("steps").EnumerateArray().Where(step => step.GetProperty("action").GetString()!.StartsWith("replace", StringComparison.Ordinal)).ToList();
+        Assert.Equal([replacements[0].GetProperty("id").GetInt32()], replacements[1].GetProperty("after").EnumerateArray().Select(id => id.GetInt32()).ToList());
+        var newName = $"{harness.Host}-web-1-next-";
+        Assert.StartsWith($"create {newName}", replacements[0].GetProperty("operations")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal($"rename {newName}", replacements[0].GetProperty("operations").EnumerateArray().Last().GetString()![..(7 + newName.Length)]);
+        Assert.StartsWith($"remove {newName}", replacements[0].GetProperty("on_gate_failure")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal("start-first", replacements[0].GetProperty("order").GetString());
     }
 
     [Fact]

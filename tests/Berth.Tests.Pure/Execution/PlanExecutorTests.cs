@@ -3,7 +3,11 @@ using Berth.Reconciler.Engine;
 using Berth.Reconciler.Execution;
 using Berth.Reconciler.Fronts;
 using Berth.Reconciler.Planning;
+using Berth.Reconciler.Spec.Model;
+using Berth.Reconciler.State;
 using Berth.Tests.Reconciliation;
+using Berth.Tests.Shared;
+using static Berth.Tests.Shared.TestSpecs;
 
 namespace Berth.Tests.Execution;
 
@@ -39,6 +43,124 @@ public sealed class PlanExecutorTests
         var outcome = Assert.Single(report.Steps);
         Assert.Equal((StepResult.Failed, "pulling registry.example/app:1 failed: manifest unknown", FailureKind.Host), (outcome.Result, outcome.Message, outcome.Failure));
     }
+
+    [Fact]
+    public async Task Rollout_FailureActionPause_StopsAtTheFirstFailedReplicaAndLeavesTheRestAsTheyRan()
+    {
+        var (engine, v1) = await RunningAsync(FailureAction.Pause);
+        var v2 = v1.WithEnvironment("VERSION", "2");
+        engine.ExitOnStartNames.Add(ContainerNames.ReplacementFor("shop-web-1", v2.ConfigHash));
+
+        var report = await ApplyAsync(engine, v2, v1);
+
+        var service = Assert.Single(report.Services);
+        Assert.Equal((RolloutResult.Paused, "rollout paused after a failed health gate (failure_action: pause)"), (service.Result, service.Message));
+        Assert.Equal(
+            [(StepResult.Failed, "replace container shop-web-1 (shop/web #1, start-first)"), (StepResult.Skipped, "replace container shop-web-2 (shop/web #2, start-first)")],
+            report.Steps.Select(step => (step.Result, step.Step.Action)).ToList());
+        Assert.Equal([("shop-web-1", v1.ConfigHash), ("shop-web-2", v1.ConfigHash)], await ContainersAsync(engine));
+    }
+
+    [Fact]
+    public async Task Rollout_FailureActionContinue_TriesEveryReplicaAndKeepsTheOldOnesWhereTheNewFailed()
+    {
+        var (engine, v1) = await RunningAsync(FailureAction.Continue);
+        var v2 = v1.WithEnvironment("VERSION", "2");
+        engine.ExitOnStartNames.Add(ContainerNames.ReplacementFor("shop-web-1", v2.ConfigHash));
+
+        var report = await ApplyAsync(engine, v2, v1);
+
+        var service = Assert.Single(report.Services);
+        Assert.Equal((RolloutResult.Failed, "1 replica(s) failed (failure_action: continue)"), (service.Result, service.Message));
+        Assert.Equal([("shop-web-1", v1.ConfigHash), ("shop-web-2", v2.ConfigHash)], await ContainersAsync(engine));
+    }
+
+    [Fact]
+    public async Task Rollout_SecondReplicaFails_RollsTheFirstBackToThePreviousConfig()
+    {
+        var (engine, v1) = await RunningAsync(FailureAction.Rollback);
+        var v2 = v1.WithEnvironment("VERSION", "2");
+        engine.ExitOnStartNames.Add(ContainerNames.ReplacementFor("shop-web-2", v2.ConfigHash));
+
+        var report = await ApplyAsync(engine, v2, v1);
+
+        var service = Assert.Single(report.Services);
+        Assert.Equal((RolloutResult.RolledBack, "rolled back to the previous config after a failed health gate"), (service.Result, service.Message));
+        Assert.Equal([("shop-web-1", v1.ConfigHash), ("shop-web-2", v1.ConfigHash)], await ContainersAsync(engine));
+    }
+
+    [Fact]
+    public async Task Rollout_RollbackFailsToo_PausesAndNeverRollsBackTheRollback()
+    {
+        var (engine, v1) = await RunningAsync(FailureAction.Rollback);
+        var v2 = v1.WithEnvironment("VERSION", "2");
+        engine.ExitOnStartNames.Add(ContainerNames.ReplacementFor("shop-web-2", v2.ConfigHash));
+        engine.ExitOnStartNames.Add(ContainerNames.ReplacementFor("shop-web-1", v1.ConfigHash));
+
+        var report = await ApplyAsync(engine, v2, v1);
+
+        var service = Assert.Single(report.Services);
+        Assert.Equal(RolloutResult.Paused, service.Result);
+        Assert.StartsWith("rollback failed too; paused (never roll back a rollback): ", service.Message, StringComparison.Ordinal);
+        // Replica 1 keeps the new version that passed its gate (the failed rollback's container is gone); replica 2 the old one.
+        Assert.Equal([("shop-web-1", v2.ConfigHash), ("shop-web-2", v1.ConfigHash)], await ContainersAsync(engine));
+    }
+
+    [Fact]
+    public async Task Rollout_NoPreviousSpecKnown_PausesInsteadOfGuessing()
+    {
+        var (engine, v1) = await RunningAsync(FailureAction.Rollback);
+        var v2 = v1.WithEnvironment("VERSION", "2");
+        engine.ExitOnStartNames.Add(ContainerNames.ReplacementFor("shop-web-2", v2.ConfigHash));
+
+        var report = await ApplyAsync(engine, v2, previous: null);
+
+        var service = Assert.Single(report.Services);
+        Assert.Equal((RolloutResult.Paused, "rollout failed and the previous spec is unknown, so nothing could be rolled back; paused"), (service.Result, service.Message));
+    }
+
+    [Fact]
+    public async Task Execute_DependencyFailsItsGate_DependentWaitingForItIsHeldBackWithoutTrying()
+    {
+        var engine = new FakeContainerEngine();
+        var db = Service("shop", "db", Container()) with { Update = FastUpdate with { Monitor = TimeSpan.Zero } };
+        var web = Service("shop", "web", Container(), 1, new ServiceDependency("db", DependencyCondition.ServiceHealthy, Restart: false, Required: true));
+        engine.ExitOnStart.Add("shop/db");
+        var desired = Desired("host-a", Stack("shop", [db, web]));
+        var plan = Planner.Create(desired, await engine.ObserveAsync("host-a", [], CancellationToken.None), AppliedState.Empty("host-a"));
+
+        var report = await new PlanExecutor(engine, TimeProvider.System, new NoFrontRules()).ExecuteAsync(plan, Scope, _ => { }, CancellationToken.None);
+
+        Assert.Equal(
+            [("shop/db", RolloutResult.Failed, FailureKind.Unhealthy), ("shop/web", RolloutResult.Failed, FailureKind.Host)],
+            report.Services.Select(service => (service.QualifiedService, service.Result, service.Failure)).ToList());
+        Assert.Equal(["shop/db"], engine.Created);
+    }
+
+    /// <summary>Two replicas of shop/web running version 1, as berth left them; monitor windows of 0 so gates decide at once.</summary>
+    private static async Task<(FakeContainerEngine Engine, ServiceSpec V1)> RunningAsync(FailureAction failureAction)
+    {
+        var engine = new FakeContainerEngine();
+        var v1 = Service("shop", "web", Container(), replicas: 2) with
+        {
+            Update = FastUpdate with { Monitor = TimeSpan.Zero, FailureAction = failureAction },
+            Rollback = FastRollback with { Monitor = TimeSpan.Zero },
+        };
+        var report = await ApplyAsync(engine, v1, previous: null);
+        Assert.True(report.Succeeded);
+        return (engine, v1);
+    }
+
+    private static async Task<ExecutionReport> ApplyAsync(FakeContainerEngine engine, ServiceSpec service, ServiceSpec? previous)
+    {
+        var desired = Desired("host-a", Stack("shop", [service]));
+        var applied = previous is null ? AppliedState.Empty("host-a") : TestObserved.Applied("host-a", previous);
+        var plan = Planner.Create(desired, await engine.ObserveAsync("host-a", [], CancellationToken.None), applied);
+        return await new PlanExecutor(engine, TimeProvider.System, new NoFrontRules()).ExecuteAsync(plan, Scope, _ => { }, CancellationToken.None);
+    }
+
+    private static async Task<List<(string Name, string ConfigHash)>> ContainersAsync(FakeContainerEngine engine) =>
+        [.. (await engine.ObserveAsync("host-a", [], CancellationToken.None)).Containers.Select(container => (container.Name, container.ConfigHash))];
 
     private sealed record UnknownStep() : PlanStep("no reason")
     {

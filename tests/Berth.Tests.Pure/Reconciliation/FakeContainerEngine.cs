@@ -32,6 +32,9 @@ internal sealed class FakeContainerEngine : IContainerEngine
     /// <summary>Services ("stack/service") whose containers exit with code 1 as soon as they start.</summary>
     public HashSet<string> ExitOnStart { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Containers (by the name they are created under) that exit with code 1 as soon as they start.</summary>
+    public HashSet<string> ExitOnStartNames { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Thrown by the next inspects, one each, in order.</summary>
     public Queue<Exception> InspectFailures { get; } = new();
 
@@ -97,7 +100,7 @@ internal sealed class FakeContainerEngine : IContainerEngine
         }
 
         var container = Find(containerId);
-        containers[container.Name] = ExitOnStart.Contains(container.QualifiedService)
+        containers[container.Name] = ExitOnStart.Contains(container.QualifiedService) || ExitOnStartNames.Contains(container.Name)
             ? container with { State = ContainerRunState.Exited, ExitCode = 1 }
             : container with { State = ContainerRunState.Running, ExitCode = null };
         return Task.CompletedTask;
