@@ -34,6 +34,9 @@ public static class EngineErrors
         _ => false,
     };
 
+    /// <summary>True when the engine answered that the container, image, network or volume does not exist (404).</summary>
+    public static bool IsNotFound(Exception exception) => exception is DockerApiException { StatusCode: HttpStatusCode.NotFound };
+
     // dockerd's 500 answers that say the same request will fail again (docker 20.10-28 wording).
     private static readonly string[] LastingServerErrors =
     [

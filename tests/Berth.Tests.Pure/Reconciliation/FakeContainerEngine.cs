@@ -13,6 +13,13 @@ namespace Berth.Tests.Reconciliation;
 internal sealed class FakeContainerEngine : IContainerEngine
 {
     private readonly Dictionary<string, ObservedContainer> containers = new(StringComparer.Ordinal);
+
+    // The host identity each container was created for (by id): observe lists only the asked host's
+    // containers as owned and the others' names as foreign, as the engine's label filter does.
+    private readonly Dictionary<string, string> hostOf = new(StringComparer.Ordinal);
+
+    // What a container's command makes it do when it starts: `sh -c "exit N"` exits with N, as in the engine.
+    private readonly Dictionary<string, int> exitCodeOnStart = new(StringComparer.Ordinal);
     private int nextId;
 
     /// <summary>Images present locally (reference -> id). Pulls add to it.</summary>
@@ -47,10 +54,10 @@ internal sealed class FakeContainerEngine : IContainerEngine
 
     public Task<ObservedState> ObserveAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken) =>
         Task.FromResult(new ObservedState(
-            [.. containers.Values.OrderBy(container => container.Name, StringComparer.Ordinal)],
+            [.. containers.Values.Where(container => hostOf[container.Id] == hostIdentity).OrderBy(container => container.Name, StringComparer.Ordinal)],
             [],
             [],
-            [.. ForeignContainerNames],
+            [.. ForeignContainerNames.Concat(containers.Values.Where(container => hostOf[container.Id] != hostIdentity).Select(container => container.Name)).Order(StringComparer.Ordinal)],
             [],
             [],
             Images.ToImmutableDictionary(StringComparer.Ordinal)));
@@ -87,6 +94,13 @@ internal sealed class FakeContainerEngine : IContainerEngine
         var id = $"id-{++nextId}";
         containers[request.Name] = new ObservedContainer(id, request.Name, request.Service.Stack, request.Service.Name, request.Replica,
             request.Service.ConfigHash, request.Owner.Revision, imageId, ContainerRunState.Created, ContainerHealth.None, null, request.ReplacementOf);
+        hostOf[id] = request.Owner.HostIdentity;
+        if (request.Service.Container.Command is ["sh", "-c", var script] && script.StartsWith("exit ", StringComparison.Ordinal)
+            && int.TryParse(script["exit ".Length..], System.Globalization.CultureInfo.InvariantCulture, out var exitCode))
+        {
+            exitCodeOnStart[id] = exitCode;
+        }
+
         Created.Add(request.Service.QualifiedName);
         return Task.FromResult(id);
     }
@@ -100,7 +114,9 @@ internal sealed class FakeContainerEngine : IContainerEngine
         }
 
         var container = Find(containerId);
-        containers[container.Name] = ExitOnStart.Contains(container.QualifiedService) || ExitOnStartNames.Contains(container.Name)
+        containers[container.Name] = exitCodeOnStart.TryGetValue(container.Id, out var exitCode)
+            ? container with { State = ContainerRunState.Exited, ExitCode = exitCode }
+            : ExitOnStart.Contains(container.QualifiedService) || ExitOnStartNames.Contains(container.Name)
             ? container with { State = ContainerRunState.Exited, ExitCode = 1 }
             : container with { State = ContainerRunState.Running, ExitCode = null };
         return Task.CompletedTask;
