@@ -230,6 +230,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         var service = serviceSteps.OfType<EnsureFrontStep>().Select(step => step.Service)
             .Concat(serviceSteps.OfType<CreateContainerStep>().Select(step => step.Service))
             .Concat(serviceSteps.OfType<StartContainerStep>().Select(step => step.Service))
+            .Concat(serviceSteps.OfType<RestartContainerStep>().Select(step => step.Service))
             .Concat(serviceSteps.OfType<ReplaceContainerStep>().Select(step => step.Service))
             .Concat(serviceSteps.OfType<FinishReplacementStep>().Select(step => step.Service))
             .FirstOrDefault();
@@ -251,6 +252,12 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                     case StartContainerStep start:
                         await engine.StartContainerAsync(start.Container.Id, cancellationToken).ConfigureAwait(false);
                         toGate.Add((step, start.Container.Id));
+                        break;
+                    case RestartContainerStep restart:
+                        // Behind a front the replica's address may change: the routing after the gates takes the new one.
+                        await engine.StopContainerAsync(restart.Container.Id, ContainerReplacer.StopGrace(restart.Service), cancellationToken).ConfigureAwait(false);
+                        await engine.StartContainerAsync(restart.Container.Id, cancellationToken).ConfigureAwait(false);
+                        toGate.Add((step, restart.Container.Id));
                         break;
                     case FinishReplacementStep finish:
                         await engine.RenameContainerAsync(finish.Replacement.Id, finish.ContainerName, cancellationToken).ConfigureAwait(false);

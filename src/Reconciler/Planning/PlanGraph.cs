@@ -151,6 +151,7 @@ public static class PlanGraph
     {
         CreateContainerStep create => create.Service,
         StartContainerStep start => start.Service,
+        RestartContainerStep restart => restart.Service,
         ReplaceContainerStep replace => replace.Service,
         FinishReplacementStep finish => finish.Service,
         EnsureFrontStep ensure => ensure.Service,

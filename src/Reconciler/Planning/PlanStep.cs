@@ -56,6 +56,14 @@ public sealed record StartContainerStep(ServiceSpec Service, ObservedContainer C
     public override string? QualifiedService => Service.QualifiedName;
 }
 
+/// <summary>Restart a running replica (stop, start, health gate): depends_on `restart: true` after its dependency was updated.</summary>
+public sealed record RestartContainerStep(ServiceSpec Service, ObservedContainer Container, string Cause) : PlanStep(Cause)
+{
+    public override string Action => $"restart container {Container.Name}";
+
+    public override string? QualifiedService => Service.QualifiedName;
+}
+
 /// <summary>Replace one replica with a container of the new config, by the given order.</summary>
 /// <remarks>
 /// The engine calls it takes, and what undoes them when its health gate fails, are the planner's

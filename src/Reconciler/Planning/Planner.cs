@@ -181,6 +181,8 @@ public static class Planner
         ImmutableArray<PlanProblem>.Builder problems)
     {
         var servicesWithChanges = new HashSet<string>(StringComparer.Ordinal);
+        // Services whose containers this plan creates, replaces, starts or restarts: what `restart: true` reacts to.
+        var updatedServices = new HashSet<string>(StringComparer.Ordinal);
         var byName = stack.Services.ToDictionary(service => service.Name, StringComparer.Ordinal);
         foreach (var service in DependencyOrder.Sort(stack.Services))
         {
@@ -196,12 +198,17 @@ public static class Planner
             }
 
             var serviceSteps = PlanService(service, observed, applied, driftMode, notices, problems);
+            serviceSteps.AddRange(RestartsAfterDependencies(service, serviceSteps, observed, updatedServices));
             if (serviceSteps.Count == 0)
             {
                 continue;
             }
 
             servicesWithChanges.Add(service.Name);
+            if (serviceSteps.Any(step => step is CreateContainerStep or ReplaceContainerStep or StartContainerStep or FinishReplacementStep or RestartContainerStep))
+            {
+                updatedServices.Add(service.Name);
+            }
 
             // depends_on: service_healthy means "do not start me before my dependency is healthy".
             // Only needed when this service is about to (re)start something.
@@ -215,6 +222,36 @@ public static class Planner
 
             steps.AddRange(serviceSteps);
         }
+    }
+
+    /// <summary>
+    /// depends_on with `restart: true` (Compose): when this plan updates a dependency (creates, replaces,
+    /// starts or restarts its containers), the service's running replicas that the plan does not touch
+    /// otherwise are restarted after it, so they reconnect to the new dependency. Dependencies are
+    /// planned first (dependency order), so their steps are known here.
+    /// </summary>
+    private static IEnumerable<PlanStep> RestartsAfterDependencies(ServiceSpec service, List<PlanStep> serviceSteps, ObservedState observed, HashSet<string> updatedServices)
+    {
+        var updated = service.DependsOn.Where(dependency => dependency.Restart && updatedServices.Contains(dependency.Service)).Select(dependency => $"{service.Stack}/{dependency.Service}").ToList();
+        if (updated.Count == 0)
+        {
+            return [];
+        }
+
+        var touched = serviceSteps.Select(step => step switch
+        {
+            ReplaceContainerStep replace => replace.Current.Id,
+            StartContainerStep start => start.Container.Id,
+            RemoveContainerStep remove => remove.Container.Id,
+            FinishReplacementStep finish => finish.Replacement.Id,
+            _ => null,
+        }).Where(id => id is not null).ToHashSet(StringComparer.Ordinal);
+        var cause = $"{string.Join(", ", updated)} {(updated.Count == 1 ? "is" : "are")} updated in this plan (depends_on restart: true)";
+        return observed.Containers
+            .Where(container => container.Stack == service.Stack && container.Service == service.Name && container.ReplacementOf is null
+                && container.Replica >= 1 && container.Replica <= service.Replicas && container.State == ContainerRunState.Running && !touched.Contains(container.Id))
+            .OrderBy(container => container.Replica)
+            .Select(container => new RestartContainerStep(service, container, cause));
     }
 
     private static List<PlanStep> PlanService(

@@ -70,6 +70,33 @@ public sealed class ReconcileDeployTests
     }
 
     [Fact]
+    public async Task Apply_DependencyReplaced_DependentWithRestartTrueIsRestartedInPlaceAfterIt()
+    {
+        await using var harness = new ReconcileHarness();
+        var stack = harness.StackName;
+        var db = Service(stack, "db", Container());
+        var web = Service(stack, "web", Container(), 1, new ServiceDependency("db", DependencyCondition.ServiceStarted, Restart: true, Required: true));
+        var first = await harness.ApplyAsync(Desired(harness.Host, Stack(stack, [db, web])));
+        Assert.True(first.Outcome == ApplyOutcome.Converged, $"{first.Outcome}: {first.Summary}");
+        var webBefore = await harness.InspectAsync($"{stack}-web-1");
+
+        var result = await harness.ApplyAsync(Desired(harness.Host, Stack(stack, [db.WithEnvironment("VERSION", "2"), web])));
+
+        Assert.True(result.Outcome == ApplyOutcome.Converged, $"{result.Outcome}: {result.Summary}\n{result.Plan}");
+        Assert.Equal(
+            [$"replace container {stack}-db-1 ({stack}/db #1, start-first)", $"restart container {stack}-web-1"],
+            result.Plan.Steps.Select(step => step.Action).ToList());
+        var webAfter = await harness.InspectAsync($"{stack}-web-1");
+        var dbAfter = await harness.InspectAsync($"{stack}-db-1");
+        // The same container, started again, after the new db container started.
+        Assert.Equal(webBefore.ID, webAfter.ID);
+        Assert.True(webAfter.State.Running);
+        Assert.True(DateTimeOffset.Parse(webAfter.State.StartedAt, System.Globalization.CultureInfo.InvariantCulture) > DateTimeOffset.Parse(dbAfter.State.StartedAt, System.Globalization.CultureInfo.InvariantCulture),
+            $"web started {webAfter.State.StartedAt}, db {dbAfter.State.StartedAt}");
+        Assert.False((await harness.PlanAsync(Desired(harness.Host, Stack(stack, [db.WithEnvironment("VERSION", "2"), web])))).HasChanges);
+    }
+
+    [Fact]
     public async Task Apply_DependsOnServiceHealthy_StartsTheDependentOnlyAfterTheDependencyIsHealthy()
     {
         await using var harness = new ReconcileHarness();

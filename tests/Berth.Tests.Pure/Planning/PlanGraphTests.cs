@@ -157,6 +157,32 @@ public sealed class PlanGraphTests
             held.Nodes.Select(node => (node.Id, node.Step.Action, PlanGraphText.Ids(node.After))).ToList());
     }
 
+    [Fact]
+    public void DependencyUpdated_DependentWithRestartTrue_IsRestartedAfterItButNotWhenItIsReplacedAnyway()
+    {
+        var db = Service("shop", "db", Container());
+        var dependsOnDb = new ServiceDependency("db", DependencyCondition.ServiceStarted, Restart: true, Required: true);
+        var web = Service("shop", "web", Container(), 2, dependsOnDb);
+        var api = Service("shop", "api", Container(), 1, dependsOnDb);
+        var running = TestObserved.Matching(Desired(Host, Stack("shop", [api, db, web])));
+
+        var plan = Planner.Create(Desired(Host, Stack("shop", [api.WithEnvironment("VERSION", "2"), db.WithEnvironment("VERSION", "2"), web])), running, TestObserved.Applied(Host, api, db, web));
+
+        Assert.Equal(
+            """
+            plan for host host-a: 4 changes
+              replace container shop-db-1 (shop/db #1, start-first): config changed: environment
+              replace container shop-api-1 (shop/api #1, start-first): config changed: environment
+              restart container shop-web-1: shop/db is updated in this plan (depends_on restart: true)
+              restart container shop-web-2: shop/db is updated in this plan (depends_on restart: true)
+
+            """, plan.ToString());
+        Assert.Equal(["", "#1", "#1", "#1"], plan.Nodes.Select(node => PlanGraphText.Ids(node.After)).ToList());
+        Assert.Equal(
+            "  #3 restart container shop-web-1: shop/db is updated in this plan (depends_on restart: true)\n      after #1\n      stop (grace 2s), start, health gate: healthy (or running without a health check) for 500ms\n",
+            string.Concat(PlanGraphText.Render(plan).Split('\n').Where(line => line.Length > 0).SkipWhile(line => !line.StartsWith("  #3", StringComparison.Ordinal)).Take(3).Select(line => line + "\n")));
+    }
+
     private static readonly ServiceSpec WebV1 = Service("shop", "web", WebContainer(), replicas: 2).OnNetwork(Backend, "shop-web").Fronted();
     private static readonly ServiceSpec DbV1 = Service("shop", "db", Container()).OnNetwork(Backend);
 

@@ -5,7 +5,7 @@ namespace Berth.Reconciler.Spec.Compose;
 
 /// <summary>
 /// `depends_on:` as a list (condition service_started) or a mapping with condition (service_started,
-/// service_healthy), restart (false) and required (true); the other Compose values are errors.
+/// service_healthy), restart and required; service_completed_successfully is an error (not supported yet).
 /// </summary>
 internal static class DependsOnReader
 {
@@ -73,20 +73,18 @@ internal static class DependsOnReader
             })
             .Field("restart", (target, node, path) =>
             {
-                // false is Compose's default and what berth does; true would need dependents restarted.
-                if (target.Reader.Bool(node, path) == true)
+                // true: the service is restarted after the plan updates the dependency (Planner: RestartsAfterDependencies).
+                if (target.Reader.Bool(node, path) is { } restart)
                 {
-                    NotSupported(target.Reader, node, path, false,
-                        "restart: true is not supported by berth yet: berth does not restart a service when a service it depends on is replaced. Remove it");
+                    target.Holder[0] = target.Holder[0] with { Restart = restart };
                 }
             })
             .Field("required", (target, node, path) =>
             {
-                // true is Compose's default and what berth does: every target must be a service of the stack.
-                if (target.Reader.Bool(node, path) == false)
+                // false: a target that is not a service of the stack is ignored instead of an error (StackBuilder).
+                if (target.Reader.Bool(node, path) is { } required)
                 {
-                    NotSupported(target.Reader, node, path, true,
-                        "required: false is not supported by berth yet: every depends_on target must be a service of the stack. Remove it, or remove the dependency");
+                    target.Holder[0] = target.Holder[0] with { Required = required };
                 }
             });
 

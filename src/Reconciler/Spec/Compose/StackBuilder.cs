@@ -83,6 +83,12 @@ internal static class StackBuilder
 
     private static void CheckReferences(ServiceDraft service, ComposeFileDraft draft, NodeReader reader)
     {
+        // required: false (Compose): a dependency that is not a service of the stack is ignored.
+        foreach (var optional in service.DependsOn.Where(pair => !pair.Value.Value.Required && !draft.Services.ContainsKey(pair.Key)).Select(pair => pair.Key).ToList())
+        {
+            service.DependsOn.Remove(optional);
+        }
+
         foreach (var (target, dependency) in service.DependsOn)
         {
             if (!draft.Services.ContainsKey(target))

@@ -73,12 +73,39 @@ public sealed class DependsOnReaderTests
             Errors("services:\n  web:\n    image: busybox\n    depends_on:\n      db: { condition: service_healty }\n  db:\n    image: busybox\n"));
     }
 
-    [Theory]
-    [InlineData("db: { condition: service_completed_successfully }", "5:24: services.web.depends_on.db.condition: service_completed_successfully is not supported by berth yet: berth runs long-lived services, and its health gate fails a container that exits, even with code 0, so a one-shot job cannot be deployed. Use service_started or service_healthy, or run the job outside berth")]
-    [InlineData("db: { condition: service_healthy, restart: true }", "5:50: services.web.depends_on.db.restart: restart: true is not supported by berth yet: berth does not restart a service when a service it depends on is replaced. Remove it")]
-    [InlineData("db: { required: false }", "5:23: services.web.depends_on.db.required: required: false is not supported by berth yet: every depends_on target must be a service of the stack. Remove it, or remove the dependency")]
-    public void OptionBerthDoesNotImplement_IsAnErrorAtTheValueNotSilentlyAccepted(string dependency, string expected)
+    [Fact]
+    public void ServiceCompletedSuccessfully_IsAnErrorAtTheValueNotSilentlyAccepted()
     {
-        Assert.Equal([expected], Errors($"services:\n  web:\n    image: busybox\n    depends_on:\n      {dependency}\n  db:\n    image: busybox\n"));
+        Assert.Equal(
+            ["5:24: services.web.depends_on.db.condition: service_completed_successfully is not supported by berth yet: berth runs long-lived services, and its health gate fails a container that exits, even with code 0, so a one-shot job cannot be deployed. Use service_started or service_healthy, or run the job outside berth"],
+            Errors("services:\n  web:\n    image: busybox\n    depends_on:\n      db: { condition: service_completed_successfully }\n  db:\n    image: busybox\n"));
+    }
+
+    [Fact]
+    public void RestartTrue_IsKeptOnTheDependency()
+    {
+        var stack = LoadStack("services:\n  web:\n    image: busybox\n    depends_on:\n      db: { condition: service_healthy, restart: true }\n  db:\n    image: busybox\n");
+
+        Assert.Equal(
+            [new ServiceDependency("db", DependencyCondition.ServiceHealthy, Restart: true, Required: true)],
+            stack.Services.Single(service => service.Name == "web").DependsOn.ToArray());
+    }
+
+    [Fact]
+    public void RequiredFalse_TargetMissing_IsIgnoredAsComposeDoes_ButAPresentTargetIsKept()
+    {
+        var stack = LoadStack("services:\n  web:\n    image: busybox\n    depends_on:\n      cache: { required: false }\n      db: { required: false }\n  db:\n    image: busybox\n");
+
+        Assert.Equal(
+            [new ServiceDependency("db", DependencyCondition.ServiceStarted, Restart: false, Required: false)],
+            stack.Services.Single(service => service.Name == "web").DependsOn.ToArray());
+    }
+
+    [Fact]
+    public void RequiredTrue_TargetMissing_IsStillAnError()
+    {
+        Assert.Equal(
+            ["5:7: service 'web' depends on unknown service 'cache'"],
+            Errors("services:\n  web:\n    image: busybox\n    depends_on:\n      cache: { required: true }\n  db:\n    image: busybox\n"));
     }
 }
