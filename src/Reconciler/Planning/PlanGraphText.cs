@@ -65,6 +65,9 @@ public static class PlanGraphText
             case StartContainerStep start:
                 yield return $"health gate: healthy (or running without a health check) for {ReplacementProcedure.Duration(start.Service.Update.Monitor)}";
                 break;
+            case RemoveFrontStep { OfDesiredService: true }:
+                yield return "only when the service converged without it (its replicas answer to its names again); otherwise kept";
+                break;
             case RestartContainerStep restart:
                 yield return $"stop (grace {ReplacementProcedure.Duration(restart.Service.Container.StopGracePeriod ?? TimeSpan.FromSeconds(10))}), start, health gate: healthy (or running without a health check) for {ReplacementProcedure.Duration(restart.Service.Update.Monitor)}";
                 break;
