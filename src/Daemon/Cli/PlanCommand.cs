@@ -1,10 +1,8 @@
 using System.CommandLine;
-using System.Net.Http;
-using System.Net.Sockets;
 using System.Text.Json;
+using Berth.Reconciler.Engine;
 using Berth.Reconciler.Planning;
 using Berth.Reconciler.State;
-using Docker.DotNet;
 
 namespace Berth.Daemon.Cli;
 
@@ -56,9 +54,9 @@ internal static class PlanCommand
             {
                 plan = await context.Reconciler.PlanAsync(loaded.State!, parseResult.GetValue(warnDrift) ? DriftMode.Warn : DriftMode.Repair, cancellationToken, loaded.Revision).ConfigureAwait(false);
             }
-            catch (Exception exception) when (exception is HttpRequestException or SocketException or DockerApiException or TimeoutException)
+            catch (EngineException exception)
             {
-                stderr.WriteLine($"berth plan: {context.EngineUnreachable(exception)}");
+                stderr.WriteLine($"berth plan: {context.EngineFailure(exception)}");
                 return ExitCodes.Error;
             }
 

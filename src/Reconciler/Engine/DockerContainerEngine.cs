@@ -11,9 +11,45 @@ using NetworkSpec = Berth.Reconciler.Spec.Model.NetworkSpec;
 namespace Berth.Reconciler.Engine;
 
 /// <summary><see cref="IContainerEngine"/> over Docker.DotNet.Enhanced.</summary>
-public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngine
+/// <remarks>
+/// Every public call translates the client's failures into <see cref="EngineException"/>
+/// (<see cref="EngineErrors.Translate"/>): nothing outside Engine/ sees a Docker.DotNet type.
+/// </remarks>
+public sealed class DockerContainerEngine : IContainerEngine, IDisposable
 {
-    public async Task<ObservedState> ObserveAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken)
+    private readonly IDockerClient client;
+    private readonly bool ownsClient;
+
+    /// <summary>An engine over a client the caller owns (and disposes).</summary>
+    public DockerContainerEngine(IDockerClient client)
+        : this(client, ownsClient: false)
+    {
+    }
+
+    private DockerContainerEngine(IDockerClient client, bool ownsClient)
+    {
+        this.client = client;
+        this.ownsClient = ownsClient;
+    }
+
+    /// <summary>An engine with its own client (disposed with it); see <see cref="DockerClientFactory"/>.</summary>
+    /// <param name="endpoint">Explicit endpoint, else $DOCKER_HOST, else the local socket.</param>
+    /// <param name="requestTimeout">Per request; a request that takes longer fails as <see cref="EngineFailureKind.Transient"/>.</param>
+    public static DockerContainerEngine Connect(string? endpoint, TimeSpan requestTimeout) =>
+        new(DockerClientFactory.Create(endpoint, requestTimeout), ownsClient: true);
+
+    public void Dispose()
+    {
+        if (ownsClient)
+        {
+            client.Dispose();
+        }
+    }
+
+    public Task<ObservedState> ObserveAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => ObserveCoreAsync(hostIdentity, imageReferences, cancellationToken), cancellationToken);
+
+    private async Task<ObservedState> ObserveCoreAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken)
     {
         // All containers, not only ours: foreign names are kept so that a name berth wants but does not
         // own is reported as a collision rather than touched.
@@ -36,7 +72,7 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
             {
                 snapshot = await InspectContainerAsync(listedContainer.ID, cancellationToken).ConfigureAwait(false);
             }
-            catch (DockerContainerNotFoundException)
+            catch (EngineNotFoundException)
             {
                 continue; // removed between list and inspect: it is simply not there
             }
@@ -141,7 +177,10 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
         };
     }
 
-    public async Task PullImageAsync(string imageReference, CancellationToken cancellationToken)
+    public Task PullImageAsync(string imageReference, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => PullImageCoreAsync(imageReference, cancellationToken), cancellationToken);
+
+    private async Task PullImageCoreAsync(string imageReference, CancellationToken cancellationToken)
     {
         var (repository, tag) = SplitReference(imageReference);
         var stream = new EngineStreamErrors();
@@ -153,7 +192,7 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
     }
 
     public Task CreateNetworkAsync(NetworkSpec network, string stack, ResourceOwner owner, CancellationToken cancellationToken) =>
-        client.Networks.CreateNetworkAsync(new NetworksCreateParameters
+        EngineErrors.CallAsync(() => client.Networks.CreateNetworkAsync(new NetworksCreateParameters
         {
             Name = network.EngineName,
             Driver = network.Driver,
@@ -161,24 +200,27 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
             Attachable = true,
             Options = network.DriverOptions.ToDictionary(StringComparer.Ordinal),
             Labels = OwnerLabels(network.Labels, stack, network.Key, owner),
-        }, cancellationToken);
+        }, cancellationToken), cancellationToken);
 
     public Task RemoveNetworkAsync(string networkName, CancellationToken cancellationToken) =>
-        client.Networks.DeleteNetworkAsync(networkName, cancellationToken);
+        EngineErrors.CallAsync(() => client.Networks.DeleteNetworkAsync(networkName, cancellationToken), cancellationToken);
 
     public Task CreateVolumeAsync(VolumeSpec volume, string stack, ResourceOwner owner, CancellationToken cancellationToken) =>
-        client.Volumes.CreateAsync(new VolumesCreateParameters
+        EngineErrors.CallAsync(() => client.Volumes.CreateAsync(new VolumesCreateParameters
         {
             Name = volume.EngineName,
             Driver = volume.Driver,
             DriverOpts = volume.DriverOptions.ToDictionary(StringComparer.Ordinal),
             Labels = OwnerLabels(volume.Labels, stack, volume.Key, owner),
-        }, cancellationToken);
+        }, cancellationToken), cancellationToken);
 
     public Task RemoveVolumeAsync(string volumeName, CancellationToken cancellationToken) =>
-        client.Volumes.RemoveAsync(volumeName, force: false, cancellationToken);
+        EngineErrors.CallAsync(() => client.Volumes.RemoveAsync(volumeName, force: false, cancellationToken), cancellationToken);
 
-    public async Task<string> CreateContainerAsync(ContainerCreateRequest request, CancellationToken cancellationToken)
+    public Task<string> CreateContainerAsync(ContainerCreateRequest request, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => CreateContainerCoreAsync(request, cancellationToken), cancellationToken);
+
+    private async Task<string> CreateContainerCoreAsync(ContainerCreateRequest request, CancellationToken cancellationToken)
     {
         var inherited = request.ReplacementOf is { } replaced
             ? await AnonymousVolumesOfAsync(replaced, request, cancellationToken).ConfigureAwait(false)
@@ -238,7 +280,10 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
         return inherited;
     }
 
-    public async Task<string> CreateFrontAsync(FrontDefinition front, ResourceOwner owner, CancellationToken cancellationToken)
+    public Task<string> CreateFrontAsync(FrontDefinition front, ResourceOwner owner, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => CreateFrontCoreAsync(front, owner, cancellationToken), cancellationToken);
+
+    private async Task<string> CreateFrontCoreAsync(FrontDefinition front, ResourceOwner owner, CancellationToken cancellationToken)
     {
         var image = await EnsureFrontImageAsync(cancellationToken).ConfigureAwait(false);
         var sysctls = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -329,36 +374,39 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
     private static bool IsEngineGeneratedName([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? name) =>
         name is { Length: 64 } && name.All(character => char.IsAsciiHexDigitLower(character) || char.IsAsciiDigit(character));
 
-    public async Task StartContainerAsync(string containerId, CancellationToken cancellationToken) =>
-        await client.Containers.StartContainerAsync(containerId, new ContainerStartParameters(), cancellationToken).ConfigureAwait(false);
+    public Task StartContainerAsync(string containerId, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => client.Containers.StartContainerAsync(containerId, new ContainerStartParameters(), cancellationToken), cancellationToken);
 
-    public async Task StopContainerAsync(string containerId, TimeSpan gracePeriod, CancellationToken cancellationToken) =>
-        await client.Containers.StopContainerAsync(
+    public Task StopContainerAsync(string containerId, TimeSpan gracePeriod, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => client.Containers.StopContainerAsync(
             containerId,
             new ContainerStopParameters { WaitBeforeKillSeconds = (uint)Math.Ceiling(gracePeriod.TotalSeconds) },
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken), cancellationToken);
 
     public Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken) =>
         // Volumes are never removed with a container (RemoveVolumes = false), anonymous ones included:
         // on a replacement the new container has taken the old one's anonymous volumes over (see
         // AnonymousVolumesOfAsync), and a container that goes for good leaves them behind like
         // `docker compose down` without -v does. berth never deletes data implicitly (docs/reconcile.md).
-        client.Containers.RemoveContainerAsync(containerId, new ContainerRemoveParameters { Force = true, RemoveVolumes = false }, cancellationToken);
+        EngineErrors.CallAsync(() => client.Containers.RemoveContainerAsync(containerId, new ContainerRemoveParameters { Force = true, RemoveVolumes = false }, cancellationToken), cancellationToken);
 
     public Task RenameContainerAsync(string containerId, string newName, CancellationToken cancellationToken) =>
-        client.Containers.RenameContainerAsync(containerId, new ContainerRenameParameters { NewName = newName }, cancellationToken);
+        EngineErrors.CallAsync(() => client.Containers.RenameContainerAsync(containerId, new ContainerRenameParameters { NewName = newName }, cancellationToken), cancellationToken);
 
     public Task ConnectNetworkAsync(string containerId, string networkName, ImmutableArray<string> aliases, CancellationToken cancellationToken) =>
-        client.Networks.ConnectNetworkAsync(networkName, new NetworkConnectParameters
+        EngineErrors.CallAsync(() => client.Networks.ConnectNetworkAsync(networkName, new NetworkConnectParameters
         {
             Container = containerId,
             EndpointConfig = new EndpointSettings { Aliases = [.. aliases] },
-        }, cancellationToken);
+        }, cancellationToken), cancellationToken);
 
     public Task DisconnectNetworkAsync(string containerId, string networkName, CancellationToken cancellationToken) =>
-        client.Networks.DisconnectNetworkAsync(networkName, new NetworkDisconnectParameters { Container = containerId, Force = true }, cancellationToken);
+        EngineErrors.CallAsync(() => client.Networks.DisconnectNetworkAsync(networkName, new NetworkDisconnectParameters { Container = containerId, Force = true }, cancellationToken), cancellationToken);
 
-    public async Task<ContainerSnapshot> InspectContainerAsync(string containerId, CancellationToken cancellationToken)
+    public Task<ContainerSnapshot> InspectContainerAsync(string containerId, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => InspectContainerCoreAsync(containerId, cancellationToken), cancellationToken);
+
+    private async Task<ContainerSnapshot> InspectContainerCoreAsync(string containerId, CancellationToken cancellationToken)
     {
         var inspected = await client.Containers.InspectContainerAsync(containerId, cancellationToken).ConfigureAwait(false);
         var state = inspected.State;
@@ -388,7 +436,10 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
         };
     }
 
-    public async Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken)
+    public Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => TailLogsCoreAsync(containerId, lines, cancellationToken), cancellationToken);
+
+    private async Task<string> TailLogsCoreAsync(string containerId, int lines, CancellationToken cancellationToken)
     {
         using var stream = await client.Containers.GetContainerLogsAsync(containerId, new ContainerLogsParameters
         {

@@ -66,7 +66,7 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
                 await engine.StartContainerAsync(newId, cancellationToken).ConfigureAwait(false);
                 evidence = await gate.WaitAsync(newId, service, monitor, cancellationToken).ConfigureAwait(false);
             }
-            catch (Docker.DotNet.DockerApiException exception) when (!EngineErrors.IsTransient(exception))
+            catch (EngineException exception) when (!EngineErrors.IsTransient(exception))
             {
                 // The engine refused to run it (a command that does not exist, a port taken): this
                 // version's failure, like a failed gate. A transient error propagates instead (the pass
@@ -133,7 +133,7 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
                 await engine.StartContainerAsync(newId, cancellationToken).ConfigureAwait(false);
                 evidence = await gate.WaitAsync(newId, service, monitor, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception exception) when (exception is Docker.DotNet.DockerApiException || (EngineErrors.IsTransient(exception) && !cancellationToken.IsCancellationRequested))
+            catch (Exception exception) when (exception is EngineException { StatusCode: not null } || (EngineErrors.IsTransient(exception) && !cancellationToken.IsCancellationRequested))
             {
                 evidence = new GateEvidence(temporaryName, $"could not start: {exception.Message}", null, null, string.Empty);
                 transient = EngineErrors.IsTransient(exception) ? exception : null;
