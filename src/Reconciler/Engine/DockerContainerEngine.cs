@@ -285,90 +285,71 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
 
     private async Task<string> CreateFrontCoreAsync(FrontDefinition front, ResourceOwner owner, CancellationToken cancellationToken)
     {
-        var image = await EnsureFrontImageAsync(cancellationToken).ConfigureAwait(false);
-        var sysctls = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            // It forwards what it receives back out of the interface it came in on: no ICMP
-            // redirects, which would tell clients to send the front's traffic to a replica directly.
-            // A redirect goes out when `all` OR the interface says so; the interfaces that carry
-            // traffic are created after start (the front is reconnected with the service's names,
-            // PlanExecutor) and take `default`. Per-interface names are not used: Docker 25+ refuses
-            // net.ipv4.conf.ethN.* in HostConfig.Sysctls.
-            ["net.ipv4.ip_forward"] = "1",
-            ["net.ipv4.conf.all.send_redirects"] = "0",
-            ["net.ipv4.conf.default.send_redirects"] = "0",
-        };
-
-        var first = front.Networks[0];
+        // What the front is (its image, command, labels, sysctls, hardening) is decided in Fronts/; this
+        // only says it in the engine's API.
+        var image = await FrontImage.EnsureAsync(new FrontImageStore(client), cancellationToken).ConfigureAwait(false);
+        var container = FrontContainer.For(front, owner, image);
+        var first = container.Networks[0];
         var created = await client.Containers.CreateContainerAsync(new CreateContainerParameters
         {
-            Name = front.Name,
-            Image = image,
-            Cmd = [.. FrontImage.Command],
-            Labels = new Dictionary<string, string>(StringComparer.Ordinal)
-            {
-                [BerthLabels.ManagedBy] = BerthLabels.ManagedByValue,
-                [BerthLabels.Host] = owner.HostIdentity,
-                [BerthLabels.Stack] = front.Stack,
-                [BerthLabels.Service] = front.Service,
-                [BerthLabels.Role] = BerthLabels.FrontRole,
-                [BerthLabels.ConfigHash] = front.Hash,
-                [BerthLabels.Revision] = owner.Revision ?? string.Empty,
-            },
+            Name = container.Name,
+            Image = container.Image,
+            Cmd = [.. container.Command],
+            Labels = container.Labels.ToDictionary(StringComparer.Ordinal),
             HostConfig = new HostConfig
             {
-                NetworkMode = first.EngineName,
-                RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.UnlessStopped },
-                Sysctls = sysctls,
-                ReadonlyRootfs = true,
-                CapDrop = ["ALL"],
-                SecurityOpt = ["no-new-privileges"],
+                NetworkMode = first,
+                RestartPolicy = new RestartPolicy { Name = container.RestartUnlessStopped ? RestartPolicyKind.UnlessStopped : RestartPolicyKind.No },
+                Sysctls = container.Sysctls.ToDictionary(StringComparer.Ordinal),
+                ReadonlyRootfs = container.ReadOnlyRootFilesystem,
+                CapDrop = [.. container.DroppedCapabilities],
+                SecurityOpt = [.. container.SecurityOptions],
             },
             NetworkingConfig = new NetworkingConfig
             {
                 EndpointsConfig = new Dictionary<string, EndpointSettings>(StringComparer.Ordinal)
                 {
-                    // No aliases yet: the front takes the service's names only once its rules are in
-                    // (PlanExecutor), so it never answers for the service without forwarding.
-                    [first.EngineName] = new EndpointSettings(),
+                    [first] = new EndpointSettings(), // no aliases (FrontContainer)
                 },
             },
         }, cancellationToken).ConfigureAwait(false);
-        foreach (var network in front.Networks.Skip(1))
+        foreach (var network in container.Networks.Skip(1))
         {
-            await ConnectNetworkAsync(created.ID, network.EngineName, [], cancellationToken).ConfigureAwait(false);
+            await ConnectNetworkAsync(created.ID, network, [], cancellationToken).ConfigureAwait(false);
         }
 
         return created.ID;
     }
 
-    /// <returns>The front image's reference, imported from the host's busybox when missing.</returns>
-    private async Task<string> EnsureFrontImageAsync(CancellationToken cancellationToken)
+    /// <summary>The engine's side of <see cref="FrontImage.EnsureAsync"/>; its failures are translated by the caller's <see cref="EngineErrors.CallAsync{T}"/>.</summary>
+    private sealed class FrontImageStore(IDockerClient client) : IFrontImageStore
     {
-        var busybox = FrontImage.ReadHostBusybox();
-        var tag = FrontImage.Tag(busybox);
-        var reference = $"{FrontImage.Repository}:{tag}";
-        try
+        public async Task<bool> HasImageAsync(string reference, CancellationToken cancellationToken)
         {
-            await client.Images.InspectImageAsync(reference, cancellationToken).ConfigureAwait(false);
-            return reference;
-        }
-        catch (DockerImageNotFoundException)
-        {
-        }
-        catch (DockerApiException exception) when (exception.StatusCode == HttpStatusCode.NotFound)
-        {
-        }
-
-        using var tarball = FrontImage.Tarball(busybox);
-        var stream = new EngineStreamErrors();
-        await client.Images.CreateImageAsync(new ImagesCreateParameters { FromSrc = "-", Repo = FrontImage.Repository, Tag = tag }, tarball, null, stream, cancellationToken).ConfigureAwait(false);
-        if (stream.Error is { } error)
-        {
-            throw new FrontRoutingException($"could not import the front image {reference}: {error}");
+            try
+            {
+                await client.Images.InspectImageAsync(reference, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (DockerImageNotFoundException)
+            {
+                return false;
+            }
+            catch (DockerApiException exception) when (exception.StatusCode == HttpStatusCode.NotFound)
+            {
+                return false;
+            }
         }
 
-        return reference;
+        public async Task ImportImageAsync(string repository, string tag, Stream tarball, CancellationToken cancellationToken)
+        {
+            var stream = new EngineStreamErrors();
+            await client.Images.CreateImageAsync(new ImagesCreateParameters { FromSrc = "-", Repo = repository, Tag = tag }, tarball, null, stream, cancellationToken).ConfigureAwait(false);
+            if (stream.Error is { } error)
+            {
+                throw new ImageImportException($"{repository}:{tag}", error);
+            }
+        }
     }
 
     private static bool IsEngineGeneratedName([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? name) =>

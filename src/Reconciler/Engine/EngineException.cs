@@ -65,3 +65,11 @@ public sealed class ImagePullException(string imageReference, string engineMessa
 {
     public string ImageReference { get; } = imageReference;
 }
+
+/// <summary>An image import (<c>docker import</c>) that the engine reported as failed in its progress stream.</summary>
+public sealed class ImageImportException(string reference, string engineMessage)
+    : EngineException(EngineFailureKind.Refused, $"importing {reference} failed: {engineMessage}")
+{
+    /// <summary>The engine's own words.</summary>
+    public string EngineMessage { get; } = engineMessage;
+}
