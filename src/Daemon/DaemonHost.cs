@@ -101,20 +101,22 @@ internal static class DaemonHost
         else
         {
             services.AddSingleton(provider => new GitSource(GitSourceOptionsFrom(config), provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<GitSource>>()));
+            // The engine and its events: the container disposes both (and their clients) at stop.
+            services.AddSingleton(_ => DockerContainerEngine.Connect(config.DockerHost, TimeSpan.FromSeconds(60)));
+            // The event stream is long-lived: its own client, without a request timeout.
+            services.AddSingleton<IEngineEvents>(_ => DockerEngineEvents.Connect(config.DockerHost));
             services.AddSingleton(provider =>
             {
-                var docker = DockerClientFactory.Create(config.DockerHost, TimeSpan.FromSeconds(60));
                 // Retries outside the meter: every failed attempt is counted, the retried ones too.
                 var time = provider.GetRequiredService<TimeProvider>();
-                var engine = new ResilientContainerEngine(new MeteredContainerEngine(new DockerContainerEngine(docker), provider.GetRequiredService<BerthMetrics>()), time);
+                var engine = new ResilientContainerEngine(new MeteredContainerEngine(provider.GetRequiredService<DockerContainerEngine>(), provider.GetRequiredService<BerthMetrics>()), time);
                 return new HostReconciler(engine, new StateStore(config.StateDir), time);
             });
             services.AddSingleton<IReconcilePass, GitOpsPass>();
 
-            // Fronts follow restarts at once (a reboot, an engine upgrade, a restart policy). The event
-            // stream is long-lived: its own client, without a request timeout.
+            // Fronts follow restarts at once (a reboot, an engine upgrade, a restart policy).
             services.AddHostedService(provider => new FrontWatcher(
-                DockerClientFactory.Create(config.DockerHost, Timeout.InfiniteTimeSpan),
+                provider.GetRequiredService<IEngineEvents>(),
                 config.Host,
                 provider.GetRequiredService<IPassTrigger>(),
                 provider.GetRequiredService<TimeProvider>(),

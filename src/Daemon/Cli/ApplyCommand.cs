@@ -1,10 +1,8 @@
 using System.CommandLine;
-using System.Net.Http;
-using System.Net.Sockets;
+using Berth.Reconciler.Engine;
 using Berth.Reconciler.Execution;
 using Berth.Reconciler.Planning;
 using Berth.Reconciler.Reconciliation;
-using Docker.DotNet;
 
 namespace Berth.Daemon.Cli;
 
@@ -50,9 +48,9 @@ internal static class ApplyCommand
                     progress => stdout.WriteLine(progress.QualifiedService is null ? $"  {progress.Message}" : $"  [{progress.QualifiedService}] {progress.Message}"),
                     cancellationToken, loaded.Files).ConfigureAwait(false);
             }
-            catch (Exception exception) when (exception is HttpRequestException or SocketException or DockerApiException or TimeoutException)
+            catch (EngineException exception)
             {
-                stderr.WriteLine($"berth apply: {context.EngineUnreachable(exception)}");
+                stderr.WriteLine($"berth apply: {context.EngineFailure(exception)}");
                 return ExitCodes.Error;
             }
 

@@ -3,7 +3,6 @@ using Berth.Reconciler.Engine;
 using Berth.Reconciler.Git;
 using Berth.Reconciler.Reconciliation;
 using Berth.Reconciler.State;
-using Docker.DotNet;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Berth.Daemon.Cli;
@@ -13,14 +12,11 @@ internal sealed class CommandContext : IDisposable
 {
     public const string DefaultStateDirectory = "/var/lib/berth";
 
-    private readonly IDockerClient dockerClient;
-
     public CommandContext(ParseResult parseResult)
     {
         StateDirectory = parseResult.GetValue(GlobalOptions.StateDir) ?? DefaultStateDirectory;
         DockerEndpoint = DockerClientFactory.ResolveEndpoint(parseResult.GetValue(GlobalOptions.DockerHost));
-        dockerClient = DockerClientFactory.Create(DockerEndpoint.ToString(), TimeSpan.FromSeconds(60));
-        Engine = new DockerContainerEngine(dockerClient);
+        Engine = DockerContainerEngine.Connect(DockerEndpoint.ToString(), TimeSpan.FromSeconds(60));
         Reconciler = new HostReconciler(new ResilientContainerEngine(Engine, TimeProvider.System), new StateStore(StateDirectory), TimeProvider.System);
     }
 
@@ -143,9 +139,16 @@ internal sealed class CommandContext : IDisposable
         return loaded.State is not null;
     }
 
-    /// <summary>An engine that does not answer is a clear one-line error, not a stack trace.</summary>
-    public string EngineUnreachable(Exception exception) =>
-        $"cannot reach the Docker Engine at {DockerEndpoint}: {exception.GetBaseException().Message}";
+    /// <summary>
+    /// A failed engine call is a clear one-line error, not a stack trace: an engine that cannot be reached
+    /// or did not answer in time (<see cref="EngineErrors.IsTransient"/>, the one definition of
+    /// "unavailable"), or a request it refused.
+    /// </summary>
+    public string EngineFailure(EngineException exception) => EngineFailure(DockerEndpoint, exception);
 
-    public void Dispose() => dockerClient.Dispose();
+    internal static string EngineFailure(Uri endpoint, EngineException exception) => EngineErrors.IsTransient(exception)
+        ? $"cannot reach the Docker Engine at {endpoint}: {exception.GetBaseException().Message}"
+        : $"the Docker Engine at {endpoint} refused: {exception.Message}";
+
+    public void Dispose() => Engine.Dispose();
 }

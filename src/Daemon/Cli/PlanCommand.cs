@@ -1,11 +1,9 @@
 using System.CommandLine;
-using System.Net.Http;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Berth.Reconciler.Engine;
 using Berth.Reconciler.Planning;
 using Berth.Reconciler.State;
-using Docker.DotNet;
 
 namespace Berth.Daemon.Cli;
 
@@ -57,9 +55,9 @@ internal static class PlanCommand
             {
                 plan = await context.Reconciler.PlanAsync(loaded.State!, parseResult.GetValue(warnDrift) ? DriftMode.Warn : DriftMode.Repair, cancellationToken, loaded.Revision).ConfigureAwait(false);
             }
-            catch (Exception exception) when (exception is HttpRequestException or SocketException or DockerApiException or TimeoutException)
+            catch (EngineException exception)
             {
-                stderr.WriteLine($"berth plan: {context.EngineUnreachable(exception)}");
+                stderr.WriteLine($"berth plan: {context.EngineFailure(exception)}");
                 return ExitCodes.Error;
             }
 

@@ -1,8 +1,6 @@
-using System.Globalization;
 using Berth.Reconciler.Engine;
 using Berth.Reconciler.Loop;
-using Docker.DotNet;
-using Docker.DotNet.Models;
+using Berth.Reconciler.Observe;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -21,7 +19,7 @@ namespace Berth.Daemon.Loop;
 /// between that look and the pass's end waits for the next pass.) The event stream is resumed from where it broke (<c>since</c>), so starts while it was down (an
 /// engine restart, which restarts every container) are still seen.
 /// </remarks>
-public sealed partial class FrontWatcher(IDockerClient client, string hostIdentity, IPassTrigger trigger, TimeProvider timeProvider, ILogger<FrontWatcher> logger)
+public sealed partial class FrontWatcher(IEngineEvents events, string hostIdentity, IPassTrigger trigger, TimeProvider timeProvider, ILogger<FrontWatcher> logger)
     : BackgroundService
 {
     private static readonly TimeSpan ReconnectDelay = TimeSpan.FromSeconds(5);
@@ -33,6 +31,11 @@ public sealed partial class FrontWatcher(IDockerClient client, string hostIdenti
     /// </summary>
     internal static readonly TimeSpan Settle = TimeSpan.FromSeconds(1);
 
+    // start: a new namespace or address. die, health_status: a replica that dies or turns unhealthy must
+    // leave the rules, one that turns healthy (after a restart, which the pass its start asked for may
+    // not have seen yet) must enter them.
+    private static readonly string[] WatchedActions = [EngineEventActions.Start, EngineEventActions.Die, EngineEventActions.HealthStatus];
+
     private readonly object timerLock = new();
     private ITimer? settleTimer;
 
@@ -43,24 +46,10 @@ public sealed partial class FrontWatcher(IDockerClient client, string hostIdenti
         {
             try
             {
-                var parameters = new ContainerEventsParameters
+                await foreach (var engineEvent in events.StreamAsync(EngineEventFilter.ManagedContainers(hostIdentity, WatchedActions), since, stoppingToken).ConfigureAwait(false))
                 {
-                    Since = since.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture),
-                    Filters = new Dictionary<string, IDictionary<string, bool>>
-                    {
-                        ["type"] = new Dictionary<string, bool> { ["container"] = true },
-                        // start: a new namespace or address. die, health_status: a replica that dies or
-                        // turns unhealthy must leave the rules, one that turns healthy (after a restart,
-                        // which the pass its start asked for may not have seen yet) must enter them.
-                        ["event"] = new Dictionary<string, bool> { ["start"] = true, ["die"] = true, ["health_status"] = true },
-                        ["label"] = new Dictionary<string, bool>
-                        {
-                            [$"{BerthLabels.ManagedBy}={BerthLabels.ManagedByValue}"] = true,
-                            [$"{BerthLabels.Host}={hostIdentity}"] = true,
-                        },
-                    },
-                };
-                await client.System.MonitorEventsAsync(parameters, new SynchronousProgress(OnStarted), stoppingToken).ConfigureAwait(false);
+                    OnEvent(engineEvent);
+                }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -90,29 +79,30 @@ public sealed partial class FrontWatcher(IDockerClient client, string hostIdenti
         base.Dispose();
     }
 
-    private void OnStarted(Message message)
+    /// <summary>Handles each event in order, as the stream delivers it.</summary>
+    internal void OnEvent(EngineEvent engineEvent)
     {
-        var attributes = message.Actor?.Attributes;
-        var relevant = message.Action is "start" or "die" or "health_status: healthy" or "health_status: unhealthy";
-        if (attributes is null || !relevant || trigger.PassRunning)
+        var what = engineEvent switch
+        {
+            { Action: EngineEventActions.Start } => "started",
+            { Action: EngineEventActions.Die } => "stopped",
+            { Action: EngineEventActions.HealthStatus, Health: ContainerHealth.Healthy } => "turned healthy",
+            { Action: EngineEventActions.HealthStatus, Health: ContainerHealth.Unhealthy } => "turned unhealthy",
+            _ => null,
+        };
+        if (engineEvent.Type != EngineObjectType.Container || what is null || trigger.PassRunning)
         {
             return;
         }
 
-        var isFront = attributes.TryGetValue(BerthLabels.Role, out var role) && role == BerthLabels.FrontRole;
-        var behindFront = attributes.TryGetValue(BerthLabels.BehindFront, out var behind) && behind == "true";
+        var isFront = engineEvent.Attribute(BerthLabels.Role) == BerthLabels.FrontRole;
+        var behindFront = engineEvent.Attribute(BerthLabels.BehindFront) == "true";
         if (!isFront && !behindFront)
         {
             return;
         }
 
-        attributes.TryGetValue("name", out var name);
-        LogStartedOutsideAPass(logger, name ?? message.Actor!.ID, message.Action switch
-        {
-            "start" => "started",
-            "die" => "stopped",
-            _ => "turned " + message.Action["health_status: ".Length..],
-        });
+        LogStartedOutsideAPass(logger, engineEvent.Name ?? engineEvent.ActorId, what);
         lock (timerLock)
         {
             settleTimer ??= timeProvider.CreateTimer(_ => RequestIfIdle(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -134,10 +124,4 @@ public sealed partial class FrontWatcher(IDockerClient client, string hostIdenti
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "the engine's event stream broke ({Message}); resuming in {Seconds} s")]
     private static partial void LogStreamBroken(ILogger logger, string message, double seconds);
-
-    /// <summary>Handles each event on the stream's own thread, in order (Progress&lt;T&gt; would post them).</summary>
-    private sealed class SynchronousProgress(Action<Message> handle) : IProgress<Message>
-    {
-        public void Report(Message value) => handle(value);
-    }
 }

@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
-using System.Net.Http;
-using System.Net.Sockets;
 using Berth.Daemon.Configuration;
+using Berth.Reconciler.Engine;
 using Berth.Reconciler.Git;
 using Berth.Reconciler.Loop;
 using Berth.Reconciler.Metrics;
@@ -9,7 +8,6 @@ using Berth.Reconciler.Observe;
 using Berth.Reconciler.Reconciliation;
 using Berth.Reconciler.Spec;
 using Berth.Reconciler.Spec.Model;
-using Docker.DotNet;
 using Microsoft.Extensions.Logging;
 using ExecutionRolloutResult = Berth.Reconciler.Execution.RolloutResult;
 
@@ -86,11 +84,19 @@ internal sealed partial class GitOpsPass(
             result = await reconciler.ApplyAsync(desired, loaded.Revision!, new ApplyOptions { RetryFailed = options.RetryFailed },
                 progress => LogStep(logger, Short(loaded.Revision), progress.QualifiedService ?? "-", progress.Message), cancellationToken, loaded.Files).ConfigureAwait(false);
         }
-        catch (Exception exception) when (exception is HttpRequestException or SocketException or DockerApiException or TimeoutException)
+        catch (EngineException exception) when (EngineErrors.IsTransient(exception))
         {
-            // The engine is down or restarting: transient; the loop backs off and resumes by itself.
+            // The engine is down, restarting or did not answer in time: transient; the loop backs off
+            // and resumes by itself.
             metrics.RecordPassError(Elapsed());
             return new PassResult(PassOutcome.Failed, loaded.Revision, $"Docker Engine unavailable: {exception.GetBaseException().Message}", Elapsed(), "EngineUnavailable");
+        }
+        catch (EngineException exception)
+        {
+            // A refusal (4xx) that no step handled: the host's state, not an outage and not the revision's
+            // fault (docs/reconcile.md, "Failed revisions"). A person must look; every pass re-plans it.
+            metrics.RecordPassError(Elapsed());
+            return new PassResult(PassOutcome.Stalled, loaded.Revision, $"the Docker Engine refused: {exception.Message}", Elapsed(), "EngineRefused");
         }
 
         metrics.RecordPass(desired, result, Elapsed());
@@ -126,8 +132,9 @@ internal sealed partial class GitOpsPass(
                 LogFrontRoutingFailed(logger, problem);
             }
         }
-        catch (Exception exception) when (exception is HttpRequestException or SocketException or DockerApiException or TimeoutException)
+        catch (EngineException exception)
         {
+            // Unavailable or refused: the gauges stay as they were; the pass reports its own error.
             LogObserveFailed(logger, exception.GetBaseException().Message);
         }
     }

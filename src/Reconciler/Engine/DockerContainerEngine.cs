@@ -11,9 +11,45 @@ using NetworkSpec = Berth.Reconciler.Spec.Model.NetworkSpec;
 namespace Berth.Reconciler.Engine;
 
 /// <summary><see cref="IContainerEngine"/> over Docker.DotNet.Enhanced.</summary>
-public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngine
+/// <remarks>
+/// Every public call translates the client's failures into <see cref="EngineException"/>
+/// (<see cref="EngineErrors.Translate"/>): nothing outside Engine/ sees a Docker.DotNet type.
+/// </remarks>
+public sealed class DockerContainerEngine : IContainerEngine, IDisposable
 {
-    public async Task<ObservedState> ObserveAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken)
+    private readonly IDockerClient client;
+    private readonly bool ownsClient;
+
+    /// <summary>An engine over a client the caller owns (and disposes).</summary>
+    public DockerContainerEngine(IDockerClient client)
+        : this(client, ownsClient: false)
+    {
+    }
+
+    private DockerContainerEngine(IDockerClient client, bool ownsClient)
+    {
+        this.client = client;
+        this.ownsClient = ownsClient;
+    }
+
+    /// <summary>An engine with its own client (disposed with it); see <see cref="DockerClientFactory"/>.</summary>
+    /// <param name="endpoint">Explicit endpoint, else $DOCKER_HOST, else the local socket.</param>
+    /// <param name="requestTimeout">Per request; a request that takes longer fails as <see cref="EngineFailureKind.Transient"/>.</param>
+    public static DockerContainerEngine Connect(string? endpoint, TimeSpan requestTimeout) =>
+        new(DockerClientFactory.Create(endpoint, requestTimeout), ownsClient: true);
+
+    public void Dispose()
+    {
+        if (ownsClient)
+        {
+            client.Dispose();
+        }
+    }
+
+    public Task<ObservedState> ObserveAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => ObserveCoreAsync(hostIdentity, imageReferences, cancellationToken), cancellationToken);
+
+    private async Task<ObservedState> ObserveCoreAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken)
     {
         // All containers, not only ours: foreign names are kept so that a name berth wants but does not
         // own is reported as a collision rather than touched.
@@ -36,7 +72,7 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
             {
                 snapshot = await InspectContainerAsync(listedContainer.ID, cancellationToken).ConfigureAwait(false);
             }
-            catch (DockerContainerNotFoundException)
+            catch (EngineNotFoundException)
             {
                 continue; // removed between list and inspect: it is simply not there
             }
@@ -141,7 +177,10 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
         };
     }
 
-    public async Task PullImageAsync(string imageReference, CancellationToken cancellationToken)
+    public Task PullImageAsync(string imageReference, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => PullImageCoreAsync(imageReference, cancellationToken), cancellationToken);
+
+    private async Task PullImageCoreAsync(string imageReference, CancellationToken cancellationToken)
     {
         var (repository, tag) = SplitReference(imageReference);
         var stream = new EngineStreamErrors();
@@ -153,7 +192,7 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
     }
 
     public Task CreateNetworkAsync(NetworkSpec network, string stack, ResourceOwner owner, CancellationToken cancellationToken) =>
-        client.Networks.CreateNetworkAsync(new NetworksCreateParameters
+        EngineErrors.CallAsync(() => client.Networks.CreateNetworkAsync(new NetworksCreateParameters
         {
             Name = network.EngineName,
             Driver = network.Driver,
@@ -161,24 +200,27 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
             Attachable = true,
             Options = network.DriverOptions.ToDictionary(StringComparer.Ordinal),
             Labels = OwnerLabels(network.Labels, stack, network.Key, owner),
-        }, cancellationToken);
+        }, cancellationToken), cancellationToken);
 
     public Task RemoveNetworkAsync(string networkName, CancellationToken cancellationToken) =>
-        client.Networks.DeleteNetworkAsync(networkName, cancellationToken);
+        EngineErrors.CallAsync(() => client.Networks.DeleteNetworkAsync(networkName, cancellationToken), cancellationToken);
 
     public Task CreateVolumeAsync(VolumeSpec volume, string stack, ResourceOwner owner, CancellationToken cancellationToken) =>
-        client.Volumes.CreateAsync(new VolumesCreateParameters
+        EngineErrors.CallAsync(() => client.Volumes.CreateAsync(new VolumesCreateParameters
         {
             Name = volume.EngineName,
             Driver = volume.Driver,
             DriverOpts = volume.DriverOptions.ToDictionary(StringComparer.Ordinal),
             Labels = OwnerLabels(volume.Labels, stack, volume.Key, owner),
-        }, cancellationToken);
+        }, cancellationToken), cancellationToken);
 
     public Task RemoveVolumeAsync(string volumeName, CancellationToken cancellationToken) =>
-        client.Volumes.RemoveAsync(volumeName, force: false, cancellationToken);
+        EngineErrors.CallAsync(() => client.Volumes.RemoveAsync(volumeName, force: false, cancellationToken), cancellationToken);
 
-    public async Task<string> CreateContainerAsync(ContainerCreateRequest request, CancellationToken cancellationToken)
+    public Task<string> CreateContainerAsync(ContainerCreateRequest request, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => CreateContainerCoreAsync(request, cancellationToken), cancellationToken);
+
+    private async Task<string> CreateContainerCoreAsync(ContainerCreateRequest request, CancellationToken cancellationToken)
     {
         var inherited = request.ReplacementOf is { } replaced
             ? await AnonymousVolumesOfAsync(replaced, request, cancellationToken).ConfigureAwait(false)
@@ -238,127 +280,114 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
         return inherited;
     }
 
-    public async Task<string> CreateFrontAsync(FrontDefinition front, ResourceOwner owner, CancellationToken cancellationToken)
-    {
-        var image = await EnsureFrontImageAsync(cancellationToken).ConfigureAwait(false);
-        var sysctls = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            // It forwards what it receives back out of the interface it came in on: no ICMP
-            // redirects, which would tell clients to send the front's traffic to a replica directly.
-            // A redirect goes out when `all` OR the interface says so; the interfaces that carry
-            // traffic are created after start (the front is reconnected with the service's names,
-            // PlanExecutor) and take `default`. Per-interface names are not used: Docker 25+ refuses
-            // net.ipv4.conf.ethN.* in HostConfig.Sysctls.
-            ["net.ipv4.ip_forward"] = "1",
-            ["net.ipv4.conf.all.send_redirects"] = "0",
-            ["net.ipv4.conf.default.send_redirects"] = "0",
-        };
+    public Task<string> CreateFrontAsync(FrontDefinition front, ResourceOwner owner, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => CreateFrontCoreAsync(front, owner, cancellationToken), cancellationToken);
 
-        var first = front.Networks[0];
+    private async Task<string> CreateFrontCoreAsync(FrontDefinition front, ResourceOwner owner, CancellationToken cancellationToken)
+    {
+        // What the front is (its image, command, labels, sysctls, hardening) is decided in Fronts/; this
+        // only says it in the engine's API.
+        var image = await FrontImage.EnsureAsync(new FrontImageStore(client), cancellationToken).ConfigureAwait(false);
+        var container = FrontContainer.For(front, owner, image);
+        var first = container.Networks[0];
         var created = await client.Containers.CreateContainerAsync(new CreateContainerParameters
         {
-            Name = front.Name,
-            Image = image,
-            Cmd = [.. FrontImage.Command],
-            Labels = new Dictionary<string, string>(StringComparer.Ordinal)
-            {
-                [BerthLabels.ManagedBy] = BerthLabels.ManagedByValue,
-                [BerthLabels.Host] = owner.HostIdentity,
-                [BerthLabels.Stack] = front.Stack,
-                [BerthLabels.Service] = front.Service,
-                [BerthLabels.Role] = BerthLabels.FrontRole,
-                [BerthLabels.ConfigHash] = front.Hash,
-                [BerthLabels.Revision] = owner.Revision ?? string.Empty,
-            },
+            Name = container.Name,
+            Image = container.Image,
+            Cmd = [.. container.Command],
+            Labels = container.Labels.ToDictionary(StringComparer.Ordinal),
             HostConfig = new HostConfig
             {
-                NetworkMode = first.EngineName,
-                RestartPolicy = new RestartPolicy { Name = RestartPolicyKind.UnlessStopped },
-                Sysctls = sysctls,
-                ReadonlyRootfs = true,
-                CapDrop = ["ALL"],
-                SecurityOpt = ["no-new-privileges"],
+                NetworkMode = first,
+                RestartPolicy = new RestartPolicy { Name = container.RestartUnlessStopped ? RestartPolicyKind.UnlessStopped : RestartPolicyKind.No },
+                Sysctls = container.Sysctls.ToDictionary(StringComparer.Ordinal),
+                ReadonlyRootfs = container.ReadOnlyRootFilesystem,
+                CapDrop = [.. container.DroppedCapabilities],
+                SecurityOpt = [.. container.SecurityOptions],
             },
             NetworkingConfig = new NetworkingConfig
             {
                 EndpointsConfig = new Dictionary<string, EndpointSettings>(StringComparer.Ordinal)
                 {
-                    // No aliases yet: the front takes the service's names only once its rules are in
-                    // (PlanExecutor), so it never answers for the service without forwarding.
-                    [first.EngineName] = new EndpointSettings(),
+                    [first] = new EndpointSettings(), // no aliases (FrontContainer)
                 },
             },
         }, cancellationToken).ConfigureAwait(false);
-        foreach (var network in front.Networks.Skip(1))
+        foreach (var network in container.Networks.Skip(1))
         {
-            await ConnectNetworkAsync(created.ID, network.EngineName, [], cancellationToken).ConfigureAwait(false);
+            await ConnectNetworkAsync(created.ID, network, [], cancellationToken).ConfigureAwait(false);
         }
 
         return created.ID;
     }
 
-    /// <returns>The front image's reference, imported from the host's busybox when missing.</returns>
-    private async Task<string> EnsureFrontImageAsync(CancellationToken cancellationToken)
+    /// <summary>The engine's side of <see cref="FrontImage.EnsureAsync"/>; its failures are translated by the caller's <see cref="EngineErrors.CallAsync{T}"/>.</summary>
+    private sealed class FrontImageStore(IDockerClient client) : IFrontImageStore
     {
-        var busybox = FrontImage.ReadHostBusybox();
-        var tag = FrontImage.Tag(busybox);
-        var reference = $"{FrontImage.Repository}:{tag}";
-        try
+        public async Task<bool> HasImageAsync(string reference, CancellationToken cancellationToken)
         {
-            await client.Images.InspectImageAsync(reference, cancellationToken).ConfigureAwait(false);
-            return reference;
-        }
-        catch (DockerImageNotFoundException)
-        {
-        }
-        catch (DockerApiException exception) when (exception.StatusCode == HttpStatusCode.NotFound)
-        {
-        }
-
-        using var tarball = FrontImage.Tarball(busybox);
-        var stream = new EngineStreamErrors();
-        await client.Images.CreateImageAsync(new ImagesCreateParameters { FromSrc = "-", Repo = FrontImage.Repository, Tag = tag }, tarball, null, stream, cancellationToken).ConfigureAwait(false);
-        if (stream.Error is { } error)
-        {
-            throw new FrontRoutingException($"could not import the front image {reference}: {error}");
+            try
+            {
+                await client.Images.InspectImageAsync(reference, cancellationToken).ConfigureAwait(false);
+                return true;
+            }
+            catch (DockerImageNotFoundException)
+            {
+                return false;
+            }
+            catch (DockerApiException exception) when (exception.StatusCode == HttpStatusCode.NotFound)
+            {
+                return false;
+            }
         }
 
-        return reference;
+        public async Task ImportImageAsync(string repository, string tag, Stream tarball, CancellationToken cancellationToken)
+        {
+            var stream = new EngineStreamErrors();
+            await client.Images.CreateImageAsync(new ImagesCreateParameters { FromSrc = "-", Repo = repository, Tag = tag }, tarball, null, stream, cancellationToken).ConfigureAwait(false);
+            if (stream.Error is { } error)
+            {
+                throw new ImageImportException($"{repository}:{tag}", error);
+            }
+        }
     }
 
     private static bool IsEngineGeneratedName([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? name) =>
         name is { Length: 64 } && name.All(character => char.IsAsciiHexDigitLower(character) || char.IsAsciiDigit(character));
 
-    public async Task StartContainerAsync(string containerId, CancellationToken cancellationToken) =>
-        await client.Containers.StartContainerAsync(containerId, new ContainerStartParameters(), cancellationToken).ConfigureAwait(false);
+    public Task StartContainerAsync(string containerId, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => client.Containers.StartContainerAsync(containerId, new ContainerStartParameters(), cancellationToken), cancellationToken);
 
-    public async Task StopContainerAsync(string containerId, TimeSpan gracePeriod, CancellationToken cancellationToken) =>
-        await client.Containers.StopContainerAsync(
+    public Task StopContainerAsync(string containerId, TimeSpan gracePeriod, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => client.Containers.StopContainerAsync(
             containerId,
             new ContainerStopParameters { WaitBeforeKillSeconds = (uint)Math.Ceiling(gracePeriod.TotalSeconds) },
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken), cancellationToken);
 
     public Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken) =>
         // Volumes are never removed with a container (RemoveVolumes = false), anonymous ones included:
         // on a replacement the new container has taken the old one's anonymous volumes over (see
         // AnonymousVolumesOfAsync), and a container that goes for good leaves them behind like
         // `docker compose down` without -v does. berth never deletes data implicitly (docs/reconcile.md).
-        client.Containers.RemoveContainerAsync(containerId, new ContainerRemoveParameters { Force = true, RemoveVolumes = false }, cancellationToken);
+        EngineErrors.CallAsync(() => client.Containers.RemoveContainerAsync(containerId, new ContainerRemoveParameters { Force = true, RemoveVolumes = false }, cancellationToken), cancellationToken);
 
     public Task RenameContainerAsync(string containerId, string newName, CancellationToken cancellationToken) =>
-        client.Containers.RenameContainerAsync(containerId, new ContainerRenameParameters { NewName = newName }, cancellationToken);
+        EngineErrors.CallAsync(() => client.Containers.RenameContainerAsync(containerId, new ContainerRenameParameters { NewName = newName }, cancellationToken), cancellationToken);
 
     public Task ConnectNetworkAsync(string containerId, string networkName, ImmutableArray<string> aliases, CancellationToken cancellationToken) =>
-        client.Networks.ConnectNetworkAsync(networkName, new NetworkConnectParameters
+        EngineErrors.CallAsync(() => client.Networks.ConnectNetworkAsync(networkName, new NetworkConnectParameters
         {
             Container = containerId,
             EndpointConfig = new EndpointSettings { Aliases = [.. aliases] },
-        }, cancellationToken);
+        }, cancellationToken), cancellationToken);
 
     public Task DisconnectNetworkAsync(string containerId, string networkName, CancellationToken cancellationToken) =>
-        client.Networks.DisconnectNetworkAsync(networkName, new NetworkDisconnectParameters { Container = containerId, Force = true }, cancellationToken);
+        EngineErrors.CallAsync(() => client.Networks.DisconnectNetworkAsync(networkName, new NetworkDisconnectParameters { Container = containerId, Force = true }, cancellationToken), cancellationToken);
 
-    public async Task<ContainerSnapshot> InspectContainerAsync(string containerId, CancellationToken cancellationToken)
+    public Task<ContainerSnapshot> InspectContainerAsync(string containerId, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => InspectContainerCoreAsync(containerId, cancellationToken), cancellationToken);
+
+    private async Task<ContainerSnapshot> InspectContainerCoreAsync(string containerId, CancellationToken cancellationToken)
     {
         var inspected = await client.Containers.InspectContainerAsync(containerId, cancellationToken).ConfigureAwait(false);
         var state = inspected.State;
@@ -388,7 +417,10 @@ public sealed class DockerContainerEngine(IDockerClient client) : IContainerEngi
         };
     }
 
-    public async Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken)
+    public Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => TailLogsCoreAsync(containerId, lines, cancellationToken), cancellationToken);
+
+    private async Task<string> TailLogsCoreAsync(string containerId, int lines, CancellationToken cancellationToken)
     {
         using var stream = await client.Containers.GetContainerLogsAsync(containerId, new ContainerLogsParameters
         {

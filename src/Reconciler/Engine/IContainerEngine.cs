@@ -27,9 +27,9 @@ public interface IContainerEngine
     Task<string> CreateContainerAsync(ContainerCreateRequest request, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Creates (does not start) a service's front (<see cref="Fronts.FrontDefinition"/>) on its networks
-    /// WITHOUT the service's aliases, importing the front image from the host's static busybox when it
-    /// is not there yet; returns its id.
+    /// Creates (does not start) a service's front (<see cref="Fronts.FrontDefinition"/>) as
+    /// <see cref="Fronts.FrontContainer"/> describes it, on its networks WITHOUT the service's aliases,
+    /// with the front image <see cref="Fronts.FrontImage.EnsureAsync"/> provides; returns its id.
     /// </summary>
     Task<string> CreateFrontAsync(Fronts.FrontDefinition front, ResourceOwner owner, CancellationToken cancellationToken);
 

@@ -150,7 +150,7 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
             await engine.StartContainerAsync(newId, cancellationToken).ConfigureAwait(false);
             return (await gate.WaitAsync(newId, step.Service, monitor, cancellationToken).ConfigureAwait(false), null);
         }
-        catch (Docker.DotNet.DockerApiException exception) when (!EngineErrors.IsTransient(exception))
+        catch (EngineException exception) when (!EngineErrors.IsTransient(exception))
         {
             // The engine refused to run it (a command that does not exist, a port taken).
             return (new GateEvidence(temporaryName, $"could not start: {exception.Message}", null, null, string.Empty), null);

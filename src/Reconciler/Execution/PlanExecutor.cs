@@ -6,7 +6,6 @@ using Berth.Reconciler.Health;
 using Berth.Reconciler.Observe;
 using Berth.Reconciler.Planning;
 using Berth.Reconciler.Spec.Model;
-using Docker.DotNet;
 
 namespace Berth.Reconciler.Execution;
 
@@ -189,11 +188,11 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                 await engine.RemoveContainerAsync(removal.Front.Id, cancellationToken).ConfigureAwait(false);
                 outcomes.Add(new StepOutcome(removal, StepResult.Succeeded, "removed"));
             }
-            catch (DockerContainerNotFoundException)
+            catch (EngineNotFoundException)
             {
                 outcomes.Add(new StepOutcome(removal, StepResult.Succeeded, "already gone"));
             }
-            catch (DockerApiException exception) when (!EngineErrors.IsTransient(exception))
+            catch (EngineException exception) when (!EngineErrors.IsTransient(exception))
             {
                 // The host's state (a removal already in progress): the next pass plans it again.
                 outcomes.Add(new StepOutcome(removal, StepResult.Failed, EngineError(exception)) { Failure = FailureKind.Host });
@@ -278,7 +277,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                         throw new InvalidOperationException($"unexpected step in a service group: {step.GetType().Name}");
                 }
             }
-            catch (DockerApiException exception)
+            catch (EngineException exception) when (exception.StatusCode is not null)
             {
                 // A refusal (4xx: name in use, no such image) is about the host's state; a 5xx is transient.
                 // Neither says the revision is bad: only a failed health gate does.
@@ -362,7 +361,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
             {
                 evidence = await gate.WaitAsync(name, service, TimeSpan.Zero, cancellationToken).ConfigureAwait(false);
             }
-            catch (DockerContainerNotFoundException)
+            catch (EngineNotFoundException)
             {
                 evidence = new GateEvidence(name, "does not exist", null, null, string.Empty);
             }
@@ -423,13 +422,13 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         }
         // Only what the engine answered: an unexpected step is berth's own bug and must not pass for
         // a failed removal that the next pass retries.
-        catch (Exception exception) when (exception is DockerApiException or ImagePullException || (EngineErrors.IsTransient(exception) && !cancellationToken.IsCancellationRequested))
+        catch (Exception exception) when (exception is EngineException { StatusCode: not null } or ImagePullException || (EngineErrors.IsTransient(exception) && !cancellationToken.IsCancellationRequested))
         {
             // A failed removal stays on the list: the next pass plans it again (Flux's habit). A pull
             // that failed on the network is transient: the pass is retried with backoff.
             var message = exception switch
             {
-                DockerApiException apiException => EngineError(apiException),
+                EngineException { StatusCode: not null } apiException => EngineError(apiException),
                 ImagePullException => exception.Message,
                 _ => $"engine unavailable: {TransientMessage(exception)}",
             };
@@ -439,8 +438,8 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
     }
 
     private static string TransientMessage(Exception exception) =>
-        exception is DockerApiException apiException ? EngineError(apiException) : exception.GetBaseException().Message;
+        exception is EngineException { StatusCode: not null } apiException ? EngineError(apiException) : exception.GetBaseException().Message;
 
-    private static string EngineError(DockerApiException exception) =>
-        $"engine answered {((int)exception.StatusCode).ToString(CultureInfo.InvariantCulture)}: {exception.ResponseBody?.Trim()}";
+    private static string EngineError(EngineException exception) =>
+        $"engine answered {((int)exception.StatusCode!.Value).ToString(CultureInfo.InvariantCulture)}: {exception.ResponseBody?.Trim()}";
 }

@@ -110,7 +110,7 @@ public sealed class RolloutRunner(ContainerReplacer replacer, TimeProvider timeP
         {
             return await replacer.ReplaceAsync(step, scope, message => progress(new ProgressEvent(service, message)), cancellationToken).ConfigureAwait(false);
         }
-        catch (Docker.DotNet.DockerApiException exception) when (!Engine.EngineErrors.IsTransient(exception))
+        catch (Engine.EngineException exception) when (!Engine.EngineErrors.IsTransient(exception))
         {
             // A 5xx is not evidence against the new version: it propagates, and the pass is retried.
             return new GateEvidence(step.ContainerName, $"engine error: {exception.Message}", null, null, string.Empty);

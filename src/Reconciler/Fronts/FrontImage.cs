@@ -1,8 +1,20 @@
 using System.Buffers.Binary;
 using System.Formats.Tar;
 using System.Security.Cryptography;
+using Berth.Reconciler.Engine;
 
 namespace Berth.Reconciler.Fronts;
+
+/// <summary>What the front image needs from the engine (implemented in Engine/).</summary>
+public interface IFrontImageStore
+{
+    /// <summary>Whether the engine has an image with this reference.</summary>
+    Task<bool> HasImageAsync(string reference, CancellationToken cancellationToken);
+
+    /// <summary>Imports a root filesystem tarball as <paramref name="repository"/>:<paramref name="tag"/> (<c>docker import</c>).</summary>
+    /// <exception cref="ImageImportException">The engine reported the import failed.</exception>
+    Task ImportImageAsync(string repository, string tag, Stream tarball, CancellationToken cancellationToken);
+}
 
 /// <summary>
 /// The image a front runs: nothing but the host's static busybox, imported into the engine (hosts
@@ -16,6 +28,34 @@ public static class FrontImage
     public const string BusyboxPath = "/bin/busybox";
 
     public static readonly IReadOnlyList<string> Command = ["/bin/busybox", "sleep", "2147483647"];
+
+    /// <summary>
+    /// The front image's reference: the host's busybox, imported when the engine does not have an image
+    /// made of exactly that busybox yet (hosts often have no registry).
+    /// </summary>
+    /// <exception cref="FrontRoutingException">No static busybox on the host, or the engine could not import it: the host's setup.</exception>
+    public static async Task<string> EnsureAsync(IFrontImageStore images, CancellationToken cancellationToken, string busyboxPath = BusyboxPath)
+    {
+        var busybox = ReadHostBusybox(busyboxPath);
+        var tag = Tag(busybox);
+        var reference = $"{Repository}:{tag}";
+        if (await images.HasImageAsync(reference, cancellationToken).ConfigureAwait(false))
+        {
+            return reference;
+        }
+
+        using var tarball = Tarball(busybox);
+        try
+        {
+            await images.ImportImageAsync(Repository, tag, tarball, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ImageImportException exception)
+        {
+            throw new FrontRoutingException($"could not import the front image {reference}: {exception.EngineMessage}");
+        }
+
+        return reference;
+    }
 
     /// <summary>The tag names the busybox it was made of, so a different busybox gives a new image (fronts keep theirs until re-created).</summary>
     public static string Tag(byte[] busybox) => "busybox-" + Convert.ToHexStringLower(SHA256.HashData(busybox))[..12];

@@ -1,4 +1,4 @@
-using Berth.Reconciler.Git;
+using Berth.Reconciler.Processes;
 
 namespace Berth.Reconciler.Fronts;
 
@@ -43,9 +43,9 @@ public sealed class NetnsFrontRules(TimeProvider timeProvider) : IFrontRules
         {
             outcome = await new BoundedProcess(timeProvider).RunAsync(request, cancellationToken).ConfigureAwait(false);
         }
-        catch (GitSourceException exception)
+        catch (ProcessRunException exception)
         {
-            throw new FrontRoutingException($"could not run nsenter to program the front: {exception.Error.Message} (install util-linux and iptables)");
+            throw new FrontRoutingException($"could not run nsenter to program the front: {exception.Message} (install util-linux and iptables)");
         }
 
         if (!outcome.Succeeded)

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Berth.Reconciler.Processes;
 using LibGit2Sharp;
 
 namespace Berth.Reconciler.Git;
@@ -212,7 +213,7 @@ internal sealed class CommitSignatureVerifier(SignaturePolicy policy, string cac
 
     private async Task<ProcessOutcome> RunAsync(string tool, IReadOnlyList<string> arguments, byte[]? input, CancellationToken cancellationToken)
     {
-        var outcome = await processes.RunAsync(new ProcessRequest(tool, arguments) { StandardInput = input, Timeout = toolTimeout }, cancellationToken).ConfigureAwait(false);
+        var outcome = await processes.RunToolAsync(new ProcessRequest(tool, arguments) { StandardInput = input, Timeout = toolTimeout }, cancellationToken).ConfigureAwait(false);
         return outcome.TimedOut
             ? throw new GitSourceException(new GitError(GitFailureReason.Timeout, $"{tool} did not finish within {toolTimeout.TotalSeconds:0.#} s"))
             : outcome;

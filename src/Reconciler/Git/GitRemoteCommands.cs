@@ -1,3 +1,4 @@
+using Berth.Reconciler.Processes;
 using LibGit2Sharp;
 
 namespace Berth.Reconciler.Git;
@@ -104,7 +105,7 @@ internal sealed class GitRemoteCommands(GitSourceOptions options, GitMirror mirr
         Func<string, bool>? keepStandardOutputLine = null)
     {
         // --git-dir: git reads the mirror's config and nothing found by walking up from a working directory.
-        return processes.RunAsync(
+        return processes.RunToolAsync(
             new ProcessRequest("git", ["--git-dir", mirror.RepositoryPath, .. arguments])
             {
                 WorkingDirectory = mirror.RepositoryPath,

@@ -1,3 +1,4 @@
+using Berth.Reconciler.Processes;
 using LibGit2Sharp;
 using Microsoft.Extensions.Logging;
 

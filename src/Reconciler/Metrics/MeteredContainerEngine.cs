@@ -1,9 +1,7 @@
 using System.Collections.Immutable;
-using System.Net;
 using Berth.Reconciler.Engine;
 using Berth.Reconciler.Observe;
 using Berth.Reconciler.Spec.Model;
-using Docker.DotNet;
 
 namespace Berth.Reconciler.Metrics;
 
@@ -79,14 +77,17 @@ public sealed class MeteredContainerEngine(IContainerEngine inner, BerthMetrics 
     }
 
     /// <summary>
-    /// An error answer, an unreachable engine or a timeout. Not counted: the caller cancelling, and
-    /// "no such container" on inspect, which is how berth asks whether a container still exists.
+    /// An error answer, an unreachable engine or a timeout (each an <see cref="EngineException"/>). Not
+    /// counted: the caller cancelling; "no such container" on inspect, which is how berth asks whether a
+    /// container still exists; and a pull the engine reported failed in its progress stream, which is the
+    /// registry's answer relayed (the pull step's failure says so), not a failed engine call.
     /// </summary>
     private static bool IsEngineFailure(EngineOperation operation, Exception exception, CancellationToken cancellationToken) => exception switch
     {
         OperationCanceledException when cancellationToken.IsCancellationRequested => false,
-        DockerApiException { StatusCode: HttpStatusCode.NotFound } when operation == EngineOperation.InspectContainer => false,
-        DockerApiException or HttpRequestException or IOException or TimeoutException or OperationCanceledException => true,
+        EngineNotFoundException when operation == EngineOperation.InspectContainer => false,
+        ImagePullException => false,
+        EngineException or OperationCanceledException => true,
         _ => false,
     };
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Berth.Reconciler.Engine;
 using Berth.Reconciler.Execution;
 using Berth.Reconciler.Git;
 using Berth.Reconciler.Metrics;
@@ -189,7 +190,7 @@ public sealed class ScrapedBerthHost : IAsyncLifetime
         {
             await engine.StartContainerAsync($"{stack}-does-not-exist", CancellationToken.None);
         }
-        catch (Docker.DotNet.DockerApiException)
+        catch (EngineNotFoundException)
         {
             activity.Add("engine error recorded");
         }

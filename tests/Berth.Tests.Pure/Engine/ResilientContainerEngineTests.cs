@@ -1,7 +1,6 @@
 using System.Net;
 using Berth.Reconciler.Engine;
 using Berth.Tests.Reconciliation;
-using Docker.DotNet;
 using Polly.Retry;
 using static Berth.Tests.Shared.TestSpecs;
 
@@ -15,6 +14,10 @@ public sealed class ResilientContainerEngineTests
     private ResilientContainerEngine Engine() =>
         new(inner, TimeProvider.System, new RetryStrategyOptions { MaxRetryAttempts = 3, Delay = TimeSpan.Zero });
 
+    /// <summary>An unreachable engine, as <see cref="DockerContainerEngine"/> reports it.</summary>
+    private static EngineException Unreachable() =>
+        EngineErrors.Translate(new HttpRequestException("Connection refused"), CancellationToken.None)!;
+
     private async Task<string> CreateWebAsync()
     {
         var web = Service("shop", "web", Container());
@@ -25,8 +28,8 @@ public sealed class ResilientContainerEngineTests
     public async Task Inspect_EngineHiccupsTwice_SucceedsOnTheThirdAttempt()
     {
         var id = await CreateWebAsync();
-        inner.InspectFailures.Enqueue(new HttpRequestException("Connection refused"));
-        inner.InspectFailures.Enqueue(new DockerApiException(HttpStatusCode.ServiceUnavailable, "restarting"));
+        inner.InspectFailures.Enqueue(Unreachable());
+        inner.InspectFailures.Enqueue(EngineErrors.Answer(HttpStatusCode.ServiceUnavailable, "restarting"));
 
         var snapshot = await Engine().InspectContainerAsync(id, CancellationToken.None);
 
@@ -37,9 +40,9 @@ public sealed class ResilientContainerEngineTests
     [Fact]
     public async Task Inspect_EngineRefuses_IsNotRetried()
     {
-        inner.InspectFailures.Enqueue(new DockerApiException(HttpStatusCode.NotFound, "No such container"));
+        inner.InspectFailures.Enqueue(EngineErrors.Answer(HttpStatusCode.NotFound, "No such container"));
 
-        await Assert.ThrowsAsync<DockerApiException>(() => Engine().InspectContainerAsync("gone", CancellationToken.None));
+        await Assert.ThrowsAsync<EngineNotFoundException>(() => Engine().InspectContainerAsync("gone", CancellationToken.None));
         Assert.Equal(1, inner.InspectCalls);
     }
 
@@ -48,10 +51,11 @@ public sealed class ResilientContainerEngineTests
     {
         for (var attempt = 0; attempt < 4; attempt++)
         {
-            inner.InspectFailures.Enqueue(new HttpRequestException("Connection refused"));
+            inner.InspectFailures.Enqueue(Unreachable());
         }
 
-        await Assert.ThrowsAsync<HttpRequestException>(() => Engine().InspectContainerAsync("any", CancellationToken.None));
+        var error = await Assert.ThrowsAsync<EngineException>(() => Engine().InspectContainerAsync("any", CancellationToken.None));
+        Assert.True(error.IsTransient);
         Assert.Equal(4, inner.InspectCalls);
     }
 
@@ -59,10 +63,10 @@ public sealed class ResilientContainerEngineTests
     public async Task CreateContainer_TransientError_IsNotRepeatedBlindly()
     {
         // The first create may have happened on the engine; re-planning, not a blind repeat, is its retry.
-        inner.FailNextCreate = new HttpRequestException("The response ended prematurely.");
+        inner.FailNextCreate = new EngineException(EngineFailureKind.Transient, "The response ended prematurely.");
         var web = Service("shop", "web", Container());
 
-        await Assert.ThrowsAsync<HttpRequestException>(() => Engine().CreateContainerAsync(
+        await Assert.ThrowsAsync<EngineException>(() => Engine().CreateContainerAsync(
             new ContainerCreateRequest(web, 1, "shop-web-1", new ResourceOwner("host-a", "rev-1"), null, true), CancellationToken.None));
         Assert.Equal(1, inner.CreateCalls);
     }

@@ -88,7 +88,7 @@ internal sealed class FakeContainerEngine : IContainerEngine
 
         if (!Images.TryGetValue(request.Service.Container.Image, out var imageId))
         {
-            throw new Docker.DotNet.DockerApiException(System.Net.HttpStatusCode.NotFound, $"No such image: {request.Service.Container.Image}");
+            throw EngineErrors.Answer(System.Net.HttpStatusCode.NotFound, $"No such image: {request.Service.Container.Image}");
         }
 
         var id = $"id-{++nextId}";
@@ -176,5 +176,5 @@ internal sealed class FakeContainerEngine : IContainerEngine
 
     private ObservedContainer Find(string idOrName) =>
         containers.Values.FirstOrDefault(container => container.Id == idOrName || container.Name == idOrName)
-        ?? throw new Docker.DotNet.DockerContainerNotFoundException(System.Net.HttpStatusCode.NotFound, idOrName);
+        ?? throw EngineErrors.Answer(System.Net.HttpStatusCode.NotFound, $"No such container: {idOrName}");
 }

@@ -3,7 +3,6 @@ using Berth.Reconciler.Engine;
 using Berth.Reconciler.Reconciliation;
 using Berth.Reconciler.Spec.Model;
 using Berth.Reconciler.State;
-using Docker.DotNet;
 using static Berth.Tests.Shared.TestSpecs;
 
 namespace Berth.Tests.Reconciliation;
@@ -43,7 +42,7 @@ public sealed class HostReconcilerOutcomeTests : IDisposable
     [Fact]
     public async Task Apply_EngineAnswers503OnCreate_EndsTransientAndDoesNotHoldTheRevision()
     {
-        engine.FailNextCreate = new DockerApiException(HttpStatusCode.ServiceUnavailable, "engine restarting");
+        engine.FailNextCreate = EngineErrors.Answer(HttpStatusCode.ServiceUnavailable, "engine restarting");
 
         var result = await ApplyAsync(Shop());
 
@@ -120,7 +119,7 @@ public sealed class HostReconcilerOutcomeTests : IDisposable
         engine.ExitOnStart.Add("shop/api");
         Assert.Equal(ApplyOutcome.Failed, (await ApplyAsync(Shop())).Outcome);
         engine.ExitOnStart.Clear();
-        engine.FailNextStart = new DockerApiException(HttpStatusCode.InternalServerError, "engine restarting");
+        engine.FailNextStart = EngineErrors.Answer(HttpStatusCode.InternalServerError, "engine restarting");
 
         var retried = await ApplyAsync(Shop(), retryFailed: true);
 

@@ -188,8 +188,8 @@ internal static partial class ServiceReader
         .NotYetSupported("extends", "write the service out in full, or share its fields with a YAML anchor and a merge key (<<: *base)")
         .NotYetSupported("pull_refresh_after", "berth pulls an image only when it is not present locally: change the tag (or pin a digest) in the repository to deploy new image content")
         .Unsupported("scale", "use deploy.replicas")
-        // Compose selects the image's platform at pull and create; berth's engine client (Docker.DotNet.Enhanced
-        // 4.3.3) cannot send a platform on either call, and a silently ignored platform would run another architecture.
+        // Compose selects the image's platform at pull and create; berth's engine client (the one Engine/ uses,
+        // at 4.3.3) cannot send a platform on either call, and a silently ignored platform would run another architecture.
         .Unsupported("platform", "berth cannot yet ask the engine for a platform at pull or create; remove it to run the host's platform, or reference a single-platform image (or its digest)")
         .Unsupported("profiles", "assign stacks to hosts in berth.yaml instead")
         .Unsupported("links", "services reach each other by name on a shared network")

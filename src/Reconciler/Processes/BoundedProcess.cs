@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Text;
 
-namespace Berth.Reconciler.Git;
+namespace Berth.Reconciler.Processes;
 
 /// <summary>What a finished (or killed) child process left behind.</summary>
 internal sealed record ProcessOutcome(int ExitCode, string StandardOutput, string StandardError, bool TimedOut, TimeSpan Duration)
@@ -32,8 +32,16 @@ internal sealed record ProcessRequest(string FileName, IReadOnlyList<string> Arg
     public Func<string, bool>? KeepStandardOutputLine { get; init; }
 }
 
+/// <summary>The child process could not be started at all (the tool is not installed, not executable).</summary>
+internal sealed class ProcessRunException(string fileName, string message, Exception? innerException = null)
+    : Exception(message, innerException)
+{
+    /// <summary>The program that could not be run.</summary>
+    public string FileName { get; } = fileName;
+}
+
 /// <summary>
-/// Runs a child process (git, ssh-keygen, gpg) with a hard time limit.
+/// Runs a child process (git, ssh-keygen, gpg, nsenter) with a hard time limit.
 /// </summary>
 /// <remarks>
 /// This is the reason network operations use the system git and not LibGit2Sharp: a LibGit2Sharp
@@ -53,7 +61,8 @@ internal sealed class BoundedProcess(TimeProvider timeProvider)
     internal static readonly TimeSpan KillGracePeriod = TimeSpan.FromSeconds(2);
 
     // Variables from the daemon's own environment that would change what git does, where it reads
-    // config from, or make it print secrets (GIT_TRACE_CURL prints Authorization headers).
+    // config from, or make it print secrets (GIT_TRACE_CURL prints Authorization headers). Removed for
+    // every child: none of berth's tools needs them, and a child must never print a secret.
     private static readonly string[] RemovedInheritedVariables =
     [
         "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES",
@@ -91,7 +100,7 @@ internal sealed class BoundedProcess(TimeProvider timeProvider)
             startInfo.Environment.Remove(name);
         }
 
-        // English, stable messages: errors are classified from git's and ssh's stderr.
+        // English, stable messages: errors are classified from the tools' stderr (git's, ssh's).
         startInfo.Environment["LC_ALL"] = "C";
         startInfo.Environment["LANGUAGE"] = "C";
         foreach (var (name, value) in request.Environment)
@@ -114,9 +123,7 @@ internal sealed class BoundedProcess(TimeProvider timeProvider)
         }
         catch (Win32Exception exception)
         {
-            throw new GitSourceException(new GitError(
-                GitFailureReason.LocalSetupError,
-                $"cannot run '{request.FileName}': {exception.Message}; is it installed?"), exception);
+            throw new ProcessRunException(request.FileName, $"cannot run '{request.FileName}': {exception.Message}; is it installed?", exception);
         }
 
         // Read both pipes concurrently from the start: a child blocked on a full stderr pipe never exits.

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Berth.Reconciler.Git;
+using Berth.Reconciler.Processes;
 
-namespace Berth.Tests.Git;
+namespace Berth.Tests.Processes;
 
 /// <summary>The time bound every network call relies on, checked with plain child processes.</summary>
 public sealed class BoundedProcessTests
@@ -78,12 +78,14 @@ public sealed class BoundedProcessTests
     }
 
     [Fact]
-    public async Task RunAsync_ToolMissing_ThrowsLocalSetupError()
+    public async Task RunAsync_ToolMissing_ThrowsProcessRunException()
     {
-        var exception = await Assert.ThrowsAsync<GitSourceException>(() => new BoundedProcess(TimeProvider.System).RunAsync(
+        var exception = await Assert.ThrowsAsync<ProcessRunException>(() => new BoundedProcess(TimeProvider.System).RunAsync(
             new ProcessRequest("berth-no-such-tool", []) { Timeout = TimeSpan.FromSeconds(10) }, CancellationToken.None));
 
-        Assert.Equal(GitFailureReason.LocalSetupError, exception.Error.Reason);
+        Assert.Equal("berth-no-such-tool", exception.FileName);
+        Assert.StartsWith("cannot run 'berth-no-such-tool': ", exception.Message, StringComparison.Ordinal);
+        Assert.EndsWith("; is it installed?", exception.Message, StringComparison.Ordinal);
     }
 
     private static string ReadCommandLine(string procDirectory)

@@ -1,0 +1,130 @@
+using System.Net;
+using Berth.Daemon.Cli;
+using Berth.Reconciler.Engine;
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using Polly.Retry;
+
+namespace Berth.Tests.Engine;
+
+/// <summary>
+/// The engine boundary: what the Docker client throws leaves <see cref="DockerContainerEngine"/> as berth's
+/// <see cref="EngineException"/>, classified once, and the CLI and the daemon read "unavailable" from that.
+/// </summary>
+public sealed class DockerContainerEngineBoundaryTests
+{
+    private static readonly Uri Endpoint = new("unix:///var/run/docker.sock");
+
+    /// <summary>What Docker.DotNet.Enhanced 4.3.3 throws when its request timeout (60 s in berth) passes: measured.</summary>
+    private static TaskCanceledException ClientTimeout() => new("The operation was canceled.", new HttpRequestException("The operation was canceled."));
+
+    [Fact]
+    public async Task Inspect_ClientRequestTimesOut_IsATransientEngineFailureThatTheCliCallsUnreachable()
+    {
+        // Before: the cancellation escaped as it was; EngineErrors did not count it as transient (no
+        // TimeoutException inside), and the CLI and the daemon, which listed their own exception types,
+        // missed it: `berth apply` ended with a stack trace, the daemon's pass "threw".
+        var engine = new DockerContainerEngine(StubDockerClient.Failing(ClientTimeout()));
+
+        var error = await Assert.ThrowsAsync<EngineException>(() => engine.InspectContainerAsync("shop-web-1", CancellationToken.None));
+
+        Assert.True(EngineErrors.IsTransient(error));
+        Assert.Null(error.StatusCode);
+        Assert.Equal(
+            "cannot reach the Docker Engine at unix:///var/run/docker.sock: the engine did not answer in time (the request timed out)",
+            CommandContext.EngineFailure(Endpoint, error));
+    }
+
+    [Fact]
+    public async Task Start_EngineRefuses409_IsRefusedNotUnavailable()
+    {
+        // Before: the CLI and the daemon counted any error answer (DockerApiException) as "cannot reach the
+        // Docker Engine" / EngineUnavailable, a 4xx refusal included.
+        var body = "{\"message\":\"Conflict. The container name \\\"/shop-web-1\\\" is already in use\"}";
+        var engine = new DockerContainerEngine(StubDockerClient.Failing(new DockerApiException(HttpStatusCode.Conflict, body)));
+
+        var error = await Assert.ThrowsAsync<EngineException>(() => engine.StartContainerAsync("shop-web-1", CancellationToken.None));
+
+        Assert.False(EngineErrors.IsTransient(error));
+        Assert.Equal(EngineFailureKind.Refused, error.Kind);
+        Assert.Equal(HttpStatusCode.Conflict, error.StatusCode);
+        Assert.Equal(body, error.ResponseBody);
+        Assert.Equal(
+            $"the Docker Engine at unix:///var/run/docker.sock refused: Docker API responded with status code='Conflict', response='{body}'.",
+            CommandContext.EngineFailure(Endpoint, error));
+    }
+
+    [Fact]
+    public async Task Inspect_EngineUnreachable_IsTransientWithTheSocketsReason()
+    {
+        var engine = new DockerContainerEngine(StubDockerClient.Failing(
+            new HttpRequestException("Connection failed.", new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused))));
+
+        var error = await Assert.ThrowsAsync<EngineException>(() => engine.InspectContainerAsync("shop-web-1", CancellationToken.None));
+
+        Assert.True(error.IsTransient);
+        Assert.Equal("cannot reach the Docker Engine at unix:///var/run/docker.sock: Connection refused", CommandContext.EngineFailure(Endpoint, error));
+    }
+
+    [Fact]
+    public async Task Remove_NoSuchContainer_IsNotFound()
+    {
+        var engine = new DockerContainerEngine(StubDockerClient.Failing(new DockerContainerNotFoundException(HttpStatusCode.NotFound, "No such container: x")));
+
+        await Assert.ThrowsAsync<EngineNotFoundException>(() => engine.RemoveContainerAsync("x", CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Inspect_CallerCancels_StaysACancellation()
+    {
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        var engine = new DockerContainerEngine(StubDockerClient.Failing(new TaskCanceledException()));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => engine.InspectContainerAsync("shop-web-1", cancelled.Token));
+    }
+
+    [Fact]
+    public async Task Inspect_ClientTimeoutOnce_IsRetriedByTheResilientEngine()
+    {
+        var calls = 0;
+        var client = StubDockerClient.Create((name, _) =>
+        {
+            Assert.Equal("Containers.InspectContainerAsync", name);
+            return ++calls == 1
+                ? throw ClientTimeout()
+                : Task.FromResult(new ContainerInspectResponse { ID = "abc", Name = "/shop-web-1", State = new Docker.DotNet.Models.State { Status = "running" } });
+        });
+        var engine = new ResilientContainerEngine(new DockerContainerEngine(client), TimeProvider.System, new RetryStrategyOptions { MaxRetryAttempts = 3, Delay = TimeSpan.Zero });
+
+        var snapshot = await engine.InspectContainerAsync("shop-web-1", CancellationToken.None);
+
+        Assert.Equal("shop-web-1", snapshot.Name);
+        Assert.Equal(2, calls);
+    }
+
+    [Fact]
+    public async Task Observe_ContainerRemovedBetweenListAndInspect_IsSkipped()
+    {
+        var owned = new Dictionary<string, string>
+        {
+            [BerthLabels.ManagedBy] = BerthLabels.ManagedByValue,
+            [BerthLabels.Host] = "host-a",
+            [BerthLabels.Stack] = "shop",
+            [BerthLabels.Service] = "web",
+            [BerthLabels.Replica] = "1",
+        };
+        var client = StubDockerClient.Create((name, _) => name switch
+        {
+            "Containers.ListContainersAsync" => Task.FromResult<IList<ContainerListResponse>>([new ContainerListResponse { ID = "gone", Names = ["/shop-web-1"], Labels = owned }]),
+            "Containers.InspectContainerAsync" => throw new DockerContainerNotFoundException(HttpStatusCode.NotFound, "No such container: gone"),
+            "Networks.ListNetworksAsync" => Task.FromResult<IList<NetworkResponse>>([]),
+            "Volumes.ListAsync" => Task.FromResult(new VolumesListResponse { Volumes = [] }),
+            _ => throw new NotSupportedException(name),
+        });
+
+        var observed = await new DockerContainerEngine(client).ObserveAsync("host-a", [], CancellationToken.None);
+
+        Assert.Empty(observed.Containers);
+    }
+}
