@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Berth.Reconciler.Reconciliation;
 using Berth.Reconciler.State;
 
 namespace Berth.Reconciler.Loop;
@@ -54,17 +55,10 @@ public sealed class StatusBoard : IStatusSource
         }
     }
 
+    /// <summary>A recorded pass, with the outcome and reason a live pass with that verdict reports (<see cref="PassVerdict.Describe"/>).</summary>
     private static PassRecord Restored(HistoryEntry entry)
     {
-        var (outcome, reason) = entry.Result switch
-        {
-            HistoryResults.Converged => (PassOutcome.Changed, "ReconciliationSucceeded"),
-            HistoryResults.UpToDate => (PassOutcome.Converged, "ReconciliationSucceeded"),
-            HistoryResults.Refused => (PassOutcome.Stalled, "DesiredStateRefused"),
-            HistoryResults.HeldBack => (PassOutcome.Stalled, "RevisionFailedBefore"),
-            HistoryResults.TransientFailure => (PassOutcome.Failed, "EngineUnavailable"),
-            _ => (PassOutcome.Stalled, "ApplyFailed"),
-        };
+        var (outcome, reason) = PassVerdict.Describe(entry.Result);
         return new PassRecord(0, PassTrigger.Restored, entry.At, TimeSpan.Zero, outcome, entry.Revision, entry.Summary, reason);
     }
 

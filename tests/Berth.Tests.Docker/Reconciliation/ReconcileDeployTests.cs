@@ -31,7 +31,7 @@ public sealed class ReconcileDeployTests
 
         var result = await harness.ApplyAsync(desired);
 
-        Assert.Equal(ApplyOutcome.Converged, result.Outcome);
+        Assert.Equal(ApplyOutcome.Applied, result.Outcome);
         var stack = harness.StackName;
         Assert.Equal([$"{stack}-db-1", $"{stack}-web-1", $"{stack}-web-2", $"{stack}-worker-1"], await harness.ManagedContainerNamesAsync());
         var web = await harness.InspectAsync($"{stack}-web-1");
@@ -62,7 +62,7 @@ public sealed class ReconcileDeployTests
 
         var result = await harness.ApplyAsync(desired);
 
-        Assert.True(result.Outcome == ApplyOutcome.Converged, $"{result.Outcome}: {result.Summary}\n{result.Plan}");
+        Assert.True(result.Outcome == ApplyOutcome.Applied, $"{result.Outcome}: {result.Summary}\n{result.Plan}");
         var web = await harness.InspectAsync($"{appStack}-web-1");
         Assert.True(web.State.Running);
         Assert.Contains("app", web.NetworkSettings.Networks[sharedName].Aliases);

@@ -30,7 +30,7 @@ public sealed class StatusBoardTests
         var board = new StatusBoard("h", "v", T0);
 
         board.RecordPassCompleted(Pass(1, PassOutcome.Changed, "rev1"), default, 0, 0, T0.AddSeconds(1));
-        board.RecordPassCompleted(Pass(2, PassOutcome.Failed, "rev2", "GitFetchFailed"), default, 1, 0, T0.AddSeconds(2));
+        board.RecordPassCompleted(Pass(2, PassOutcome.Transient, "rev2", "GitFetchFailed"), default, 1, 0, T0.AddSeconds(2));
 
         var status = board.Current;
         Assert.Equal("rev1", status.LastApplied!.Revision);
@@ -74,7 +74,7 @@ public sealed class StatusBoardTests
             new ServiceStatus("web", "api", 2, 2, 2, null));
 
         board.RecordPassCompleted(Pass(1, PassOutcome.Converged), services, 0, 0, T0);
-        board.RecordPassCompleted(Pass(2, PassOutcome.Failed), default, 1, 0, T0);
+        board.RecordPassCompleted(Pass(2, PassOutcome.Transient), default, 1, 0, T0);
 
         Assert.Equal(["api", "worker"], board.Current.Services.Select(service => service.Service));
     }
@@ -188,8 +188,9 @@ public sealed class StatusBoardTests
 
     [Theory]
     [InlineData(HistoryResults.HeldBack, PassOutcome.Stalled, "RevisionFailedBefore")]
-    [InlineData(HistoryResults.TransientFailure, PassOutcome.Failed, "EngineUnavailable")]
+    [InlineData(HistoryResults.TransientFailure, PassOutcome.Transient, "EngineUnavailable")]
     [InlineData(HistoryResults.Failed, PassOutcome.Stalled, "ApplyFailed")]
+    [InlineData(HistoryResults.RolledBack, PassOutcome.Stalled, "RolledBack")]
     public void Board_RestoredLastAttempt_HasTheOutcomeAndReasonTheDaemonReportedForIt(string result, PassOutcome outcome, string reason)
     {
         var board = new StatusBoard("h", "v", T0);
