@@ -59,7 +59,7 @@ internal static class StatusRenderer
     /// <summary>One line for a pass: `berth sync` prints this, and `berth status` as "last attempted".</summary>
     public static string DescribePass(PassRecord pass)
     {
-        var reason = pass.Outcome is PassOutcome.Converged or PassOutcome.Changed ? "" : $" ({pass.Reason})";
+        var reason = pass.Outcome.Succeeded() ? "" : $" ({pass.Reason})";
         return string.Create(CultureInfo.InvariantCulture,
             $"pass {pass.Number} ({pass.Trigger}) {pass.Outcome.WireName()}{reason} at {pass.Revision ?? "no revision"}, {Time(pass.StartedAt)}, {Seconds(pass.Duration)}: {pass.Summary}");
     }

@@ -337,7 +337,7 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
     {
         var revision = record.Revision ?? "(none)";
         var durationMs = (long)record.Duration.TotalMilliseconds;
-        if (record.Outcome is PassOutcome.Converged or PassOutcome.Changed)
+        if (record.Outcome.Succeeded())
         {
             LoopLog.PassSucceeded(logger, record.Number, record.Trigger, record.Outcome.WireName(), revision, durationMs, record.Summary);
         }

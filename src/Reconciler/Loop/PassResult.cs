@@ -39,15 +39,14 @@ public sealed record PassResult(
     string Summary,
     TimeSpan Duration,
     string? Reason = null,
-    ImmutableArray<ServiceStatus> Services = default)
-{
-    /// <summary>Converged or Changed: the host matches <see cref="Revision"/>.</summary>
-    public bool Succeeded => Outcome is PassOutcome.Converged or PassOutcome.Changed;
-}
+    ImmutableArray<ServiceStatus> Services = default);
 
-/// <summary>How a <see cref="PassOutcome"/> is shown to people and tools.</summary>
-public static class PassOutcomeNames
+/// <summary>What a <see cref="PassOutcome"/> means for its readers, and how it is shown.</summary>
+public static class PassOutcomes
 {
+    /// <summary>Converged or Changed: the host matches the pass's revision.</summary>
+    public static bool Succeeded(this PassOutcome outcome) => outcome is PassOutcome.Converged or PassOutcome.Changed;
+
     /// <summary>
     /// The name `/status` (JSON), `berth status`, the journal and systemd's status line show. Stable
     /// across renames of the C# member: <see cref="PassOutcome.Transient"/> is "Failed", as it always

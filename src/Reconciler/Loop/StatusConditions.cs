@@ -24,7 +24,7 @@ public static class StatusConditions
     /// <summary>A pass completed.</summary>
     public static IReadOnlyList<Condition> PassCompleted(IReadOnlyList<Condition> previous, PassRecord pass, DateTimeOffset now)
     {
-        var succeeded = pass.Outcome is PassOutcome.Converged or PassOutcome.Changed;
+        var succeeded = pass.Outcome.Succeeded();
         // Reconciling stays True while berth will retry by itself (a transient failure): the host is
         // still on its way. Stalled needs a person, so berth is not "reconciling" then.
         var retrying = pass.Outcome == PassOutcome.Transient;
