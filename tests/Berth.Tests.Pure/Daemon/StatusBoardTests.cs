@@ -80,19 +80,6 @@ public sealed class StatusBoardTests
     }
 
     [Fact]
-    public void Board_ServiceProgressDuringAPass_ReplacesThatServiceOnly()
-    {
-        var board = new StatusBoard("h", "v", T0);
-        board.RecordPassCompleted(Pass(1, PassOutcome.Converged), [new ServiceStatus("web", "api", 2, 2, 2, null), new ServiceStatus("web", "worker", 1, 1, 1, null)], 0, 0, T0);
-
-        board.RecordServiceStatus(new ServiceStatus("web", "api", 2, 3, 2, new RolloutRecord(RolloutState.InProgress, "rev2", T0, null)));
-        board.RecordServiceStatus(new ServiceStatus("db", "postgres", 1, 0, 0, new RolloutRecord(RolloutState.InProgress, "rev2", T0, null)));
-
-        Assert.Equal(["db/postgres", "web/api", "web/worker"], board.Current.Services.Select(service => $"{service.Stack}/{service.Service}"));
-        Assert.Equal(RolloutState.InProgress, board.Current.Services[1].LastRollout!.Result);
-    }
-
-    [Fact]
     public void Board_RolledBackThenAPassWithoutRollouts_KeepsTheRollbackAndItsEvidence()
     {
         var board = new StatusBoard("h", "v", T0);
@@ -133,17 +120,6 @@ public sealed class StatusBoardTests
             [new ServiceStatus("web", "api", 1, 1, 1, new RolloutRecord(RolloutState.Failed, "rev1", T0, "boom"))], 0, 0, T0);
         board.RecordPassCompleted(Pass(2, PassOutcome.Changed), [new ServiceStatus("web", "worker", 1, 1, 1, null)], 0, 0, T0);
         board.RecordPassCompleted(Pass(3, PassOutcome.Changed), [new ServiceStatus("web", "api", 1, 1, 1, null)], 0, 0, T0);
-
-        Assert.Null(Assert.Single(board.Current.Services).LastRollout);
-    }
-
-    [Fact]
-    public void Board_InProgressThenAPassWithoutThatRollout_DoesNotCarryInProgress()
-    {
-        var board = new StatusBoard("h", "v", T0);
-        board.RecordServiceStatus(new ServiceStatus("web", "api", 1, 1, 1, new RolloutRecord(RolloutState.InProgress, "rev1", T0, null)));
-
-        board.RecordPassCompleted(Pass(1, PassOutcome.Converged), [new ServiceStatus("web", "api", 1, 1, 1, null)], 0, 0, T0);
 
         Assert.Null(Assert.Single(board.Current.Services).LastRollout);
     }
