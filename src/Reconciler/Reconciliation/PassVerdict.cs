@@ -39,8 +39,11 @@ public sealed record PassFacts(string Revision, Plan Plan)
 /// condition reason, the metrics' result label, and the state file's history entry and failed-revision
 /// record are all read from it, so they cannot disagree.
 /// </summary>
-/// <param name="Outcome">How `berth apply` and the metrics see the pass.</param>
-/// <param name="HistoryResult">One of <see cref="HistoryResults"/>: what the state file records; a restarted daemon reads the pass back from it through <see cref="Describe"/>.</param>
+/// <param name="HistoryResult">
+/// One of <see cref="HistoryResults"/>: how the pass ended, as the state file records it. Everything
+/// else a reader shows (<see cref="Outcome"/>, <see cref="PassOutcome"/>, <see cref="Reason"/>) follows
+/// from it through one table, so a restarted daemon reads a recorded pass back exactly as it was reported.
+/// </param>
 /// <param name="Summary">One line for a person: what changed, or what failed and why.</param>
 /// <param name="RevisionApplied">
 /// The revision's changes all converged: it becomes the last applied revision. Also true when only a
@@ -50,40 +53,45 @@ public sealed record PassFacts(string Revision, Plan Plan)
 /// <param name="HeldServices">The services held against the revision from now on (sorted); empty: the revision is not held at all.</param>
 /// <param name="KeepFailedAt">Nothing new failed: the revision's failure record keeps its time and reason, only its services are updated.</param>
 public sealed record PassVerdict(
-    ApplyOutcome Outcome,
     string HistoryResult,
     string Summary,
     bool RevisionApplied,
     ImmutableArray<string> HeldServices,
     bool KeepFailedAt)
 {
-    /// <summary>The host matches the revision: `berth apply` exits 0, the daemon reports success.</summary>
-    public bool Succeeded => Outcome is ApplyOutcome.Applied or ApplyOutcome.UpToDate;
+    /// <summary>How `berth apply` and the metrics see the pass.</summary>
+    public ApplyOutcome Outcome => Kind(HistoryResult).Outcome;
 
     /// <summary>How the daemon's loop schedules after this pass.</summary>
-    public PassOutcome PassOutcome => Describe(HistoryResult).Outcome;
+    public PassOutcome PassOutcome => Kind(HistoryResult).PassOutcome;
 
     /// <summary>The reason of the status conditions (e.g. "RolledBack", "RevisionFailedBefore").</summary>
-    public string Reason => Describe(HistoryResult).Reason;
+    public string Reason => Kind(HistoryResult).Reason;
+
+    /// <summary>The host matches the revision: `berth apply` exits 0, the daemon reports success.</summary>
+    public bool Succeeded => Outcome is ApplyOutcome.Applied or ApplyOutcome.UpToDate;
 
     /// <summary>What the state's history entry says: the result itself for a success, else the summary.</summary>
     public string HistorySummary => Succeeded ? HistoryResult : Summary;
 
+    /// <summary>The daemon's outcome and condition reason for a recorded result: how a restarted daemon reads its history back.</summary>
+    public static (PassOutcome Outcome, string Reason) Describe(string historyResult) =>
+        (Kind(historyResult).PassOutcome, Kind(historyResult).Reason);
+
     /// <summary>
-    /// The one mapping from a recorded result to the daemon's outcome and condition reason: a live pass
-    /// and a pass read back from the state file after a restart go through it alike. A result this
-    /// version does not know (written by a newer berth) reads as a failed apply.
+    /// The one mapping from how a pass ended to what each reader shows. A result this version does not
+    /// know (written by a newer berth) reads as a failed apply.
     /// </summary>
-    public static (PassOutcome Outcome, string Reason) Describe(string historyResult) => historyResult switch
+    private static (ApplyOutcome Outcome, PassOutcome PassOutcome, string Reason) Kind(string historyResult) => historyResult switch
     {
-        HistoryResults.Converged => (PassOutcome.Changed, "ReconciliationSucceeded"),
-        HistoryResults.UpToDate => (PassOutcome.Converged, "ReconciliationSucceeded"),
-        HistoryResults.RolledBack => (PassOutcome.Stalled, "RolledBack"),
-        HistoryResults.HeldBack => (PassOutcome.Stalled, "RevisionFailedBefore"),
+        HistoryResults.UpToDate => (ApplyOutcome.UpToDate, PassOutcome.Converged, "ReconciliationSucceeded"),
+        HistoryResults.Converged => (ApplyOutcome.Applied, PassOutcome.Changed, "ReconciliationSucceeded"),
+        HistoryResults.RolledBack => (ApplyOutcome.Failed, PassOutcome.Stalled, "RolledBack"),
+        HistoryResults.HeldBack => (ApplyOutcome.SkippedFailedRevision, PassOutcome.Stalled, "RevisionFailedBefore"),
         // Nothing is held against the revision; retried with backoff like an unreachable engine.
-        HistoryResults.TransientFailure => (PassOutcome.Transient, "EngineUnavailable"),
-        HistoryResults.Refused => (PassOutcome.Stalled, "DesiredStateRefused"),
-        _ => (PassOutcome.Stalled, "ApplyFailed"),
+        HistoryResults.TransientFailure => (ApplyOutcome.TransientFailure, PassOutcome.Transient, "EngineUnavailable"),
+        HistoryResults.Refused => (ApplyOutcome.Refused, PassOutcome.Stalled, "DesiredStateRefused"),
+        _ => (ApplyOutcome.Failed, PassOutcome.Stalled, "ApplyFailed"),
     };
 
     /// <summary>Pure: the verdict on a pass from what it knew when it ended.</summary>
@@ -95,14 +103,14 @@ public sealed record PassVerdict(
             // Level-based: the planner refuses this state again on every pass, so nothing is held
             // against the revision; the operator's fix (or a new commit) is picked up by the next pass.
             var reasons = string.Join("; ", plan.Problems.Select(problem => problem.Message).Concat(facts.RoutingProblems));
-            return new PassVerdict(ApplyOutcome.Refused, HistoryResults.Refused, reasons, RevisionApplied: false, [], KeepFailedAt: false);
+            return new PassVerdict(HistoryResults.Refused, reasons, RevisionApplied: false, [], KeepFailedAt: false);
         }
 
         if (facts.HostProblem is { } hostProblem || facts.Report is null)
         {
             // The host's state, not the revision's fault: nothing is held, so the fix is picked up by the next pass.
-            var summary = string.Join("; ", new[] { facts.HostProblem ?? "nothing was executed" }.Concat(facts.RoutingProblems));
-            return new PassVerdict(ApplyOutcome.Failed, HistoryResults.Failed, summary, RevisionApplied: false, [], KeepFailedAt: false);
+            var problems = string.Join("; ", new[] { facts.HostProblem ?? "nothing was executed" }.Concat(facts.RoutingProblems));
+            return new PassVerdict(HistoryResults.Failed, problems, RevisionApplied: false, [], KeepFailedAt: false);
         }
 
         var report = facts.Report;
@@ -126,29 +134,21 @@ public sealed record PassVerdict(
             : [];
         ImmutableArray<string> heldServices = [.. held.Union(report.UnhealthyServices).Union(undecided).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
 
-        var outcome = success ? (plan.HasChanges ? ApplyOutcome.Applied : ApplyOutcome.UpToDate)
-            : report.HasTransientFailure ? ApplyOutcome.TransientFailure
-            : !report.Succeeded || !plan.Problems.IsEmpty || !facts.RoutingProblems.IsEmpty ? ApplyOutcome.Failed
-            : ApplyOutcome.SkippedFailedRevision;
+        var historyResult = success ? (plan.HasChanges ? HistoryResults.Converged : HistoryResults.UpToDate)
+            : report.HasTransientFailure ? HistoryResults.TransientFailure
+            : !report.Succeeded || !plan.Problems.IsEmpty || !facts.RoutingProblems.IsEmpty
+                ? (report.Services.Any(service => service.Result == RolloutResult.RolledBack) ? HistoryResults.RolledBack : HistoryResults.Failed)
+            : HistoryResults.HeldBack;
         var heldSummary = held.IsEmpty ? null : HeldSummary(facts.Revision, failed!, held);
-        var text = outcome switch
+        var summary = historyResult switch
         {
-            ApplyOutcome.Applied => $"{plan.Steps.Length} change(s) applied",
-            ApplyOutcome.UpToDate => "no changes",
-            ApplyOutcome.SkippedFailedRevision => heldSummary!,
+            HistoryResults.Converged => $"{plan.Steps.Length} change(s) applied",
+            HistoryResults.UpToDate => "no changes",
+            HistoryResults.HeldBack => heldSummary!,
             _ => string.Join("; ", new[] { FailureSummary(plan, report) }.Concat(facts.RoutingProblems).Append(heldSummary).Append(facts.RestoreFailure)
                 .Where(reason => !string.IsNullOrEmpty(reason))),
         };
-        var historyResult = outcome switch
-        {
-            ApplyOutcome.Applied => HistoryResults.Converged,
-            ApplyOutcome.UpToDate => HistoryResults.UpToDate,
-            ApplyOutcome.TransientFailure => HistoryResults.TransientFailure,
-            ApplyOutcome.SkippedFailedRevision => HistoryResults.HeldBack,
-            _ when report.Services.Any(service => service.Result == RolloutResult.RolledBack) => HistoryResults.RolledBack,
-            _ => HistoryResults.Failed,
-        };
-        return new PassVerdict(outcome, historyResult, text, converged, heldServices, KeepFailedAt: failed is not null && report.UnhealthyServices.IsEmpty);
+        return new PassVerdict(historyResult, summary, converged, heldServices, KeepFailedAt: failed is not null && report.UnhealthyServices.IsEmpty);
     }
 
     private static string HeldSummary(string revision, FailedRevision failed, ImmutableArray<string> held) =>

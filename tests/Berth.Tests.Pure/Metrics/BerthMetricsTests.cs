@@ -39,7 +39,6 @@ public sealed class BerthMetricsTests
 
     /// <summary>A verdict with the outcome a test needs (the metrics read only what the verdict says, not how it was decided).</summary>
     private static PassVerdict Verdict(ApplyOutcome outcome) => new(
-        outcome,
         outcome switch
         {
             ApplyOutcome.Applied => HistoryResults.Converged,
