@@ -75,16 +75,18 @@ internal static class ApplyCommand
             }
         }
 
-        switch (result.Outcome)
+        // The verdict decides the exit code and the summary, as it decides the daemon's outcome and the state's history.
+        var verdict = result.Verdict;
+        switch (verdict.Outcome)
         {
             case ApplyOutcome.UpToDate:
                 stdout.WriteLine("up to date: no changes");
                 return ExitCodes.Success;
-            case ApplyOutcome.Converged:
-                stdout.WriteLine($"converged: {result.Summary}");
+            case ApplyOutcome.Applied:
+                stdout.WriteLine($"converged: {verdict.Summary}");
                 return ExitCodes.Success;
             default:
-                stderr.WriteLine($"berth apply: {result.Outcome.ToString().ToLowerInvariant()}: {result.Summary}");
+                stderr.WriteLine($"berth apply: {verdict.Outcome.ToString().ToLowerInvariant()}: {verdict.Summary}");
                 return ExitCodes.Error;
         }
     }

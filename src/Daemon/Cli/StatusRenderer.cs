@@ -50,7 +50,7 @@ internal static class StatusRenderer
 
         foreach (var pass in status.History)
         {
-            Line(text, $"  #{pass.Number,-4} {Time(pass.StartedAt)}  {pass.Trigger,-8} {pass.Outcome,-9} {ShortRevision(pass.Revision),-12} {Seconds(pass.Duration),7}  {pass.Summary}");
+            Line(text, $"  #{pass.Number,-4} {Time(pass.StartedAt)}  {pass.Trigger,-8} {pass.Outcome.WireName(),-9} {ShortRevision(pass.Revision),-12} {Seconds(pass.Duration),7}  {pass.Summary}");
         }
 
         return text.ToString();
@@ -59,9 +59,9 @@ internal static class StatusRenderer
     /// <summary>One line for a pass: `berth sync` prints this, and `berth status` as "last attempted".</summary>
     public static string DescribePass(PassRecord pass)
     {
-        var reason = pass.Outcome is PassOutcome.Converged or PassOutcome.Changed ? "" : $" ({pass.Reason})";
+        var reason = pass.Outcome.Succeeded() ? "" : $" ({pass.Reason})";
         return string.Create(CultureInfo.InvariantCulture,
-            $"pass {pass.Number} ({pass.Trigger}) {pass.Outcome}{reason} at {pass.Revision ?? "no revision"}, {Time(pass.StartedAt)}, {Seconds(pass.Duration)}: {pass.Summary}");
+            $"pass {pass.Number} ({pass.Trigger}) {pass.Outcome.WireName()}{reason} at {pass.Revision ?? "no revision"}, {Time(pass.StartedAt)}, {Seconds(pass.Duration)}: {pass.Summary}");
     }
 
     private static void RenderServices(StringBuilder text, IReadOnlyList<ServiceStatus> services)

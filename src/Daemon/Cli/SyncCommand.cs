@@ -56,7 +56,7 @@ internal static class SyncCommand
             {
                 var pass = await client.SyncAsync(parseResult.GetValue(RetryFailedOption), timeout.Token).ConfigureAwait(false);
                 await stdout.WriteLineAsync(StatusRenderer.DescribePass(pass)).ConfigureAwait(false);
-                return pass.Outcome is PassOutcome.Converged or PassOutcome.Changed ? ExitCodes.Success : ExitCodes.Error;
+                return pass.Outcome.Succeeded() ? ExitCodes.Success : ExitCodes.Error;
             }
             catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException or InvalidDataException or System.Text.Json.JsonException)
             {

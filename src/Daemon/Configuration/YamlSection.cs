@@ -13,8 +13,6 @@ internal sealed class ConfigErrors(string file)
     public IReadOnlyList<ConfigError> All => errors;
 
     public void Add(Mark at, string message) => errors.Add(new ConfigError(File, at.Line, at.Column, message));
-
-    public void AddForFile(string message) => errors.Add(new ConfigError(File, 0, 0, message));
 }
 
 /// <summary>

@@ -40,8 +40,6 @@ public sealed class ApiToken
 
     private static string Normalize(string token) => token.Trim();
 
-    public static ApiToken FromText(string token) => new(token);
-
     /// <summary>
     /// The daemon's token at start: the configured file's, or a new random one written to the state directory.
     /// A new token per start means a token read by someone who briefly had access stops working at the next restart.

@@ -8,11 +8,11 @@ internal static partial class LoopLog
 {
     [LoggerMessage(EventId = 100, Level = LogLevel.Information,
         Message = "Pass {PassNumber} ({Trigger}): {Outcome} at revision {Revision} in {DurationMs} ms: {Summary}")]
-    public static partial void PassSucceeded(ILogger logger, long passNumber, PassTrigger trigger, PassOutcome outcome, string revision, long durationMs, string summary);
+    public static partial void PassSucceeded(ILogger logger, long passNumber, PassTrigger trigger, string outcome, string revision, long durationMs, string summary);
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Warning,
         Message = "Pass {PassNumber} ({Trigger}): {Outcome} ({Reason}) at revision {Revision} in {DurationMs} ms: {Summary}")]
-    public static partial void PassNotSucceeded(ILogger logger, long passNumber, PassTrigger trigger, PassOutcome outcome, string reason, string revision, long durationMs, string summary);
+    public static partial void PassNotSucceeded(ILogger logger, long passNumber, PassTrigger trigger, string outcome, string reason, string revision, long durationMs, string summary);
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Error,
         Message = "Pass {PassNumber} ({Trigger}) threw; counted as a transient failure, the loop goes on")]

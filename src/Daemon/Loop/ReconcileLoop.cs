@@ -214,7 +214,7 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            result = new PassResult(PassOutcome.Failed, null, "interrupted: the daemon is stopping", TimeSpan.Zero, "Interrupted");
+            result = new PassResult(PassOutcome.Transient, null, "interrupted: the daemon is stopping", TimeSpan.Zero, "Interrupted");
         }
         catch (Exception exception)
         {
@@ -222,7 +222,7 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
             passExceptions++;
             LoopMetrics.PassExceptions.Inc();
             LoopLog.PassThrew(logger, number, trigger, exception);
-            result = new PassResult(PassOutcome.Failed, null, $"the pass threw {exception.GetType().Name}: {exception.Message}", TimeSpan.Zero, "PassException");
+            result = new PassResult(PassOutcome.Transient, null, $"the pass threw {exception.GetType().Name}: {exception.Message}", TimeSpan.Zero, "PassException");
         }
         finally
         {
@@ -237,7 +237,7 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
             metrics?.RecordPassError(duration);
         }
 
-        consecutiveFailures = result.Outcome == PassOutcome.Failed ? consecutiveFailures + 1 : 0;
+        consecutiveFailures = result.Outcome == PassOutcome.Transient ? consecutiveFailures + 1 : 0;
         var record = new PassRecord(
             number,
             trigger,
@@ -266,7 +266,7 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
     {
         TimeSpan delay;
         string why;
-        if (record.Outcome == PassOutcome.Failed)
+        if (record.Outcome == PassOutcome.Transient)
         {
             delay = FailureBackoff.Delay(options, consecutiveFailures, random01());
             why = $"retry after {consecutiveFailures} consecutive failure(s)";
@@ -337,13 +337,13 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
     {
         var revision = record.Revision ?? "(none)";
         var durationMs = (long)record.Duration.TotalMilliseconds;
-        if (record.Outcome is PassOutcome.Converged or PassOutcome.Changed)
+        if (record.Outcome.Succeeded())
         {
-            LoopLog.PassSucceeded(logger, record.Number, record.Trigger, record.Outcome, revision, durationMs, record.Summary);
+            LoopLog.PassSucceeded(logger, record.Number, record.Trigger, record.Outcome.WireName(), revision, durationMs, record.Summary);
         }
         else
         {
-            LoopLog.PassNotSucceeded(logger, record.Number, record.Trigger, record.Outcome, record.Reason, revision, durationMs, record.Summary);
+            LoopLog.PassNotSucceeded(logger, record.Number, record.Trigger, record.Outcome.WireName(), record.Reason, revision, durationMs, record.Summary);
         }
     }
 

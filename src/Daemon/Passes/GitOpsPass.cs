@@ -4,12 +4,10 @@ using Berth.Reconciler.Engine;
 using Berth.Reconciler.Git;
 using Berth.Reconciler.Loop;
 using Berth.Reconciler.Metrics;
-using Berth.Reconciler.Observe;
 using Berth.Reconciler.Reconciliation;
 using Berth.Reconciler.Spec;
 using Berth.Reconciler.Spec.Model;
 using Microsoft.Extensions.Logging;
-using ExecutionRolloutResult = Berth.Reconciler.Execution.RolloutResult;
 
 namespace Berth.Daemon.Passes;
 
@@ -17,7 +15,7 @@ namespace Berth.Daemon.Passes;
 /// The daemon's reconcile pass: fetch the followed branch (one cheap remote check when it did not
 /// move), load and validate the commit's tree, then observe, plan, execute and record through
 /// <see cref="HostReconciler"/>. The outcome tells the loop how to schedule (Flux's error kinds):
-/// Failed = transient, retried with backoff (git or engine unreachable); Stalled = a person must act
+/// Transient = retried with backoff (git or engine unreachable); Stalled = a person must act
 /// (invalid commit, refused signature, failed rollout, unsafe desired state) while what runs keeps
 /// running; Converged/Changed = the host matches the commit.
 /// </summary>
@@ -49,7 +47,7 @@ internal sealed partial class GitOpsPass(
             await ObserveLastAppliedAsync(cancellationToken).ConfigureAwait(false);
             metrics.RecordPassError(Elapsed());
             return sourceError.IsTransient
-                ? new PassResult(PassOutcome.Failed, loaded.Revision, $"git: {sourceError.Message}", Elapsed(), "SourceUnavailable")
+                ? new PassResult(PassOutcome.Transient, loaded.Revision, $"git: {sourceError.Message}", Elapsed(), "SourceUnavailable")
                 : new PassResult(PassOutcome.Stalled, loaded.Revision, $"git: {sourceError.Message}", Elapsed(), sourceError.Reason.ToString());
         }
 
@@ -89,7 +87,7 @@ internal sealed partial class GitOpsPass(
             // The engine is down, restarting or did not answer in time: transient; the loop backs off
             // and resumes by itself.
             metrics.RecordPassError(Elapsed());
-            return new PassResult(PassOutcome.Failed, loaded.Revision, $"Docker Engine unavailable: {exception.GetBaseException().Message}", Elapsed(), "EngineUnavailable");
+            return new PassResult(PassOutcome.Transient, loaded.Revision, $"Docker Engine unavailable: {exception.GetBaseException().Message}", Elapsed(), "EngineUnavailable");
         }
         catch (EngineException exception)
         {
@@ -100,17 +98,8 @@ internal sealed partial class GitOpsPass(
         }
 
         metrics.RecordPass(desired, result, Elapsed());
-        var (outcome, reason) = result.Outcome switch
-        {
-            ApplyOutcome.UpToDate => (PassOutcome.Converged, "ReconciliationSucceeded"),
-            ApplyOutcome.Converged => (PassOutcome.Changed, "ReconciliationSucceeded"),
-            ApplyOutcome.SkippedFailedRevision => (PassOutcome.Stalled, "RevisionFailedBefore"),
-            // Nothing is held against the revision; retried with backoff like an unreachable engine.
-            ApplyOutcome.TransientFailure => (PassOutcome.Failed, "EngineUnavailable"),
-            ApplyOutcome.Refused => (PassOutcome.Stalled, "DesiredStateRefused"),
-            _ => (PassOutcome.Stalled, result.Report?.Services.Any(service => service.Result == ExecutionRolloutResult.RolledBack) == true ? "RolledBack" : "ApplyFailed"),
-        };
-        return new PassResult(outcome, loaded.Revision, $"{Short(loaded.Revision)}: {result.Summary}", Elapsed(), reason, ServiceStatuses(desired, result));
+        var verdict = result.Verdict;
+        return new PassResult(verdict.PassOutcome, loaded.Revision, $"{Short(loaded.Revision)}: {verdict.Summary}", Elapsed(), verdict.Reason, ServiceStatuses.From(desired, result, timeProvider.GetUtcNow()));
     }
 
     /// <summary>
@@ -144,39 +133,6 @@ internal sealed partial class GitOpsPass(
     /// Their values are secrets: the spec loader never puts them in an error.
     /// </summary>
     internal static SpecLoadOptions LoadOptions(DaemonConfig config) => new() { HostEnvFiles = config.Spec.HostEnvFiles };
-
-    /// <summary>Per service: desired and running replicas, how many are healthy, and this pass's rollout with its evidence.</summary>
-    private ImmutableArray<ServiceStatus> ServiceStatuses(DesiredState desired, ApplyResult result)
-    {
-        if (result.Observed is not { } observed)
-        {
-            return default;
-        }
-
-        var now = timeProvider.GetUtcNow();
-        var outcomes = result.Report?.Services.ToDictionary(service => service.QualifiedService, StringComparer.Ordinal) ?? [];
-        return [.. desired.AllServices.Select(service =>
-        {
-            var containers = observed.Containers
-                .Where(container => container.Stack == service.Stack && container.Service == service.Name)
-                .Where(container => container.ReplacementOf is null || container.Name == container.ReplacementOf)
-                .ToList();
-            var running = containers.Count(container => container.State == ContainerRunState.Running);
-            var healthy = containers.Count(container => container.State == ContainerRunState.Running && container.Health is ContainerHealth.Healthy or ContainerHealth.None);
-            var rollout = outcomes.TryGetValue(service.QualifiedName, out var serviceOutcome)
-                ? new RolloutRecord(Map(serviceOutcome.Result), result.Revision, now, serviceOutcome.Evidence?.ToString() ?? serviceOutcome.Message)
-                : null;
-            return new ServiceStatus(service.Stack, service.Name, service.Replicas, running, healthy, rollout);
-        })];
-    }
-
-    private static RolloutState Map(ExecutionRolloutResult result) => result switch
-    {
-        ExecutionRolloutResult.Succeeded => RolloutState.Succeeded,
-        ExecutionRolloutResult.RolledBack => RolloutState.RolledBack,
-        ExecutionRolloutResult.Paused => RolloutState.Paused,
-        _ => RolloutState.Failed,
-    };
 
     private static string Short(string? revision) => revision is { Length: > 12 } ? revision[..12] : revision ?? "(none)";
 

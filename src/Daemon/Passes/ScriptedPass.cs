@@ -52,7 +52,7 @@ internal sealed partial class ScriptedPass : IReconcilePass
             {
                 // What a real pass does on SIGTERM: finish the step in progress, then stop between steps.
                 await Task.Delay(TimeSpan.FromMilliseconds(script.FinishStepMilliseconds), timeProvider, CancellationToken.None).ConfigureAwait(false);
-                return new PassResult(PassOutcome.Failed, script.Revision, "stopped between steps: the daemon is stopping", TimeSpan.Zero, "Interrupted");
+                return new PassResult(PassOutcome.Transient, script.Revision, "stopped between steps: the daemon is stopping", TimeSpan.Zero, "Interrupted");
             }
         }
 

@@ -16,7 +16,7 @@ internal sealed class SystemdStatusReporter(ISystemdStateSender notifier) : IPas
     public static string Describe(PassRecord pass)
     {
         var revision = pass.Revision is { Length: > 12 } long_ ? long_[..12] : pass.Revision ?? "no revision";
-        return string.Create(CultureInfo.InvariantCulture, $"pass {pass.Number} {pass.Outcome} at {revision} ({pass.Duration.TotalSeconds:F1} s): {pass.Summary}");
+        return string.Create(CultureInfo.InvariantCulture, $"pass {pass.Number} {pass.Outcome.WireName()} at {revision} ({pass.Duration.TotalSeconds:F1} s): {pass.Summary}");
     }
 
     /// <summary>A notification is newline-separated assignments: a newline in a summary would start a bogus one.</summary>

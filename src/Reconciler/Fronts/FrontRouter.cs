@@ -78,7 +78,7 @@ public sealed class FrontRouter(IContainerEngine engine, IFrontRules rules, stri
     public IReadOnlyList<string> Backends(ObservedFront front, ObservedState observed) =>
         [.. observed.Containers
             .Where(container => container.Stack == front.Stack && container.Service == front.Service)
-            .Where(container => container.State == ContainerRunState.Running && container.Health is ContainerHealth.Healthy or ContainerHealth.None)
+            .Where(container => container.IsSettled)
             .Where(container => !retired.ContainsKey(container.Id))
             .Where(container => container.ReplacementOf is null || container.Name == container.ReplacementOf || admitted.ContainsKey(container.Id))
             .Select(container => front.Networks.Where(container.Addresses.ContainsKey).Select(network => container.Addresses[network]).FirstOrDefault())

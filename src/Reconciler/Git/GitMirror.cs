@@ -176,7 +176,7 @@ internal sealed class GitMirror(string cacheDirectory, string branch)
         return ToCommitInfo(LookupCommit(repository, sha));
     }
 
-    public static CommitInfo ToCommitInfo(Commit commit) =>
+    private static CommitInfo ToCommitInfo(Commit commit) =>
         new(commit.Sha, commit.MessageShort, commit.Author.Name, commit.Author.Email, commit.Author.When, commit.Committer.When);
 
     /// <summary>

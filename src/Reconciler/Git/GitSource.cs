@@ -350,26 +350,6 @@ public sealed class GitSource : IDisposable
         }
     }
 
-    /// <summary>Summary, author and dates of a commit already in the mirror (for status and the CLI).</summary>
-    /// <exception cref="GitSourceException">The commit is not in the mirror.</exception>
-    public async Task<CommitInfo> GetCommitInfoAsync(string commitSha, CancellationToken cancellationToken)
-    {
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            using var repository = mirror.Open();
-            return GitMirror.ToCommitInfo(GitMirror.LookupCommit(repository, commitSha));
-        }
-        catch (LibGit2SharpException exception)
-        {
-            throw LocalMirrorError(exception);
-        }
-        finally
-        {
-            gate.Release();
-        }
-    }
-
     public void Dispose() => gate.Dispose();
 
     private void PrepareMirror()

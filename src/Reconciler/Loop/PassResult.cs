@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json.Serialization;
 
 namespace Berth.Reconciler.Loop;
 
@@ -12,10 +13,12 @@ public enum PassOutcome
     Converged,
     /// <summary>Changes were applied and the host now matches the desired state.</summary>
     Changed,
-    /// <summary>A transient error (git fetch, engine unavailable, ...): retried with backoff.</summary>
-    Failed,
-    /// <summary>Waiting for something outside berth (a dependency, a health gate, an external network): retried on the interval.</summary>
-    Waiting,
+    /// <summary>
+    /// A transient error (git fetch, engine unavailable, ...): retried with backoff. Shown as "Failed" in
+    /// `/status` and `berth status --json` (the wire name it always had).
+    /// </summary>
+    [JsonStringEnumMemberName("Failed")]
+    Transient,
     /// <summary>The user must fix something (invalid commit, failed rollout that was rolled back): no fast retry; a new commit unblocks it.</summary>
     Stalled,
 }
@@ -36,8 +39,18 @@ public sealed record PassResult(
     string Summary,
     TimeSpan Duration,
     string? Reason = null,
-    ImmutableArray<ServiceStatus> Services = default)
+    ImmutableArray<ServiceStatus> Services = default);
+
+/// <summary>What a <see cref="PassOutcome"/> means for its readers, and how it is shown.</summary>
+public static class PassOutcomes
 {
-    /// <summary>Converged or Changed: the host matches <see cref="Revision"/>.</summary>
-    public bool Succeeded => Outcome is PassOutcome.Converged or PassOutcome.Changed;
+    /// <summary>Converged or Changed: the host matches the pass's revision.</summary>
+    public static bool Succeeded(this PassOutcome outcome) => outcome is PassOutcome.Converged or PassOutcome.Changed;
+
+    /// <summary>
+    /// The name `/status` (JSON), `berth status`, the journal and systemd's status line show. Stable
+    /// across renames of the C# member: <see cref="PassOutcome.Transient"/> is "Failed", as it always
+    /// was (the JSON name comes from its <see cref="JsonStringEnumMemberNameAttribute"/>; a test keeps both equal).
+    /// </summary>
+    public static string WireName(this PassOutcome outcome) => outcome == PassOutcome.Transient ? "Failed" : outcome.ToString();
 }

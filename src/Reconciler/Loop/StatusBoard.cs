@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Berth.Reconciler.Reconciliation;
 using Berth.Reconciler.State;
 
 namespace Berth.Reconciler.Loop;
@@ -54,17 +55,10 @@ public sealed class StatusBoard : IStatusSource
         }
     }
 
+    /// <summary>A recorded pass, with the outcome and reason a live pass with that verdict reports (<see cref="PassVerdict.Describe"/>).</summary>
     private static PassRecord Restored(HistoryEntry entry)
     {
-        var (outcome, reason) = entry.Result switch
-        {
-            HistoryResults.Converged => (PassOutcome.Changed, "ReconciliationSucceeded"),
-            HistoryResults.UpToDate => (PassOutcome.Converged, "ReconciliationSucceeded"),
-            HistoryResults.Refused => (PassOutcome.Stalled, "DesiredStateRefused"),
-            HistoryResults.HeldBack => (PassOutcome.Stalled, "RevisionFailedBefore"),
-            HistoryResults.TransientFailure => (PassOutcome.Failed, "EngineUnavailable"),
-            _ => (PassOutcome.Stalled, "ApplyFailed"),
-        };
+        var (outcome, reason) = PassVerdict.Describe(entry.Result);
         return new PassRecord(0, PassTrigger.Restored, entry.At, TimeSpan.Zero, outcome, entry.Revision, entry.Summary, reason);
     }
 
@@ -96,7 +90,7 @@ public sealed class StatusBoard : IStatusSource
     {
         lock (gate)
         {
-            var lastApplied = pass.Outcome is PassOutcome.Converged or PassOutcome.Changed && pass.Revision is not null
+            var lastApplied = pass.Outcome.Succeeded() && pass.Revision is not null
                 ? new AppliedRevision(pass.Revision, now)
                 : current.LastApplied;
             current = current with
@@ -118,23 +112,6 @@ public sealed class StatusBoard : IStatusSource
         }
     }
 
-    /// <summary>
-    /// Replaces (or adds) one service's status while a pass runs, e.g. a rollout InProgress, so that
-    /// `/status` shows progress during a long pass. The pass's final <see cref="PassResult.Services"/> wins.
-    /// </summary>
-    public void RecordServiceStatus(ServiceStatus service)
-    {
-        lock (gate)
-        {
-            current = current with
-            {
-                Services = Sorted(current.Services
-                    .Where(existing => existing.Stack != service.Stack || existing.Service != service.Service)
-                    .Append(service)),
-            };
-        }
-    }
-
     public void RecordNextPassDue(DateTimeOffset? dueAt)
     {
         lock (gate)
@@ -147,13 +124,12 @@ public sealed class StatusBoard : IStatusSource
     /// A pass reports only the rollouts it ran itself: the next pass (nothing to do, or the failed
     /// revision skipped) reports none. A service keeps its last finished rollout, evidence included,
     /// until a newer rollout of that service replaces it; otherwise `/status` would forget a rollback
-    /// one interval after it happened. An InProgress record is not carried: the pass that started it
-    /// has ended. A service that left the new list (left the spec) is gone with its rollout.
+    /// one interval after it happened. A service that left the new list (left the spec) is gone with its rollout.
     /// </summary>
     private static IEnumerable<ServiceStatus> CarryRolloutsForward(IReadOnlyList<ServiceStatus> previous, IEnumerable<ServiceStatus> next)
     {
         var lastRollouts = previous
-            .Where(service => service.LastRollout is { Result: not RolloutState.InProgress })
+            .Where(service => service.LastRollout is not null)
             .ToDictionary(service => (service.Stack, service.Service), service => service.LastRollout);
         return next.Select(service => service.LastRollout is null && lastRollouts.TryGetValue((service.Stack, service.Service), out var last)
             ? service with { LastRollout = last }

@@ -24,10 +24,10 @@ public static class StatusConditions
     /// <summary>A pass completed.</summary>
     public static IReadOnlyList<Condition> PassCompleted(IReadOnlyList<Condition> previous, PassRecord pass, DateTimeOffset now)
     {
-        var succeeded = pass.Outcome is PassOutcome.Converged or PassOutcome.Changed;
-        // Reconciling stays True while berth will retry by itself (transient failure, waiting): the host
-        // is still on its way. Stalled needs a person, so berth is not "reconciling" then.
-        var retrying = pass.Outcome is PassOutcome.Failed or PassOutcome.Waiting;
+        var succeeded = pass.Outcome.Succeeded();
+        // Reconciling stays True while berth will retry by itself (a transient failure): the host is
+        // still on its way. Stalled needs a person, so berth is not "reconciling" then.
+        var retrying = pass.Outcome == PassOutcome.Transient;
         var stalled = pass.Outcome == PassOutcome.Stalled;
 
         return
@@ -54,8 +54,7 @@ public static class StatusConditions
     public static string DefaultReason(PassOutcome outcome) => outcome switch
     {
         PassOutcome.Converged or PassOutcome.Changed => "ReconciliationSucceeded",
-        PassOutcome.Failed => "ReconciliationFailed",
-        PassOutcome.Waiting => "DependencyNotReady",
+        PassOutcome.Transient => "ReconciliationFailed",
         PassOutcome.Stalled => "Stalled",
         _ => outcome.ToString(),
     };

@@ -76,7 +76,7 @@ public sealed record ServiceStatus(
 /// How a service's last rollout stands, as `/status` shows it (the executor's own
 /// <c>Execution.RolloutResult</c> maps onto it; a separate name so both can be used side by side).
 /// </summary>
-public enum RolloutState { Succeeded, Failed, RolledBack, Paused, InProgress }
+public enum RolloutState { Succeeded, Failed, RolledBack, Paused }
 
 /// <summary>A rollout of one service.</summary>
 /// <param name="Evidence">

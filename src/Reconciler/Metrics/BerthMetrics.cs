@@ -171,7 +171,7 @@ public sealed class BerthMetrics
         passes.WithLabels(MetricLabels.Of(result.Outcome)).Inc();
         passDuration.Observe(duration.TotalSeconds);
 
-        var succeeded = result.Outcome is ApplyOutcome.Converged or ApplyOutcome.UpToDate;
+        var succeeded = result.Verdict.Succeeded;
         if (succeeded)
         {
             lastSuccessfulPass.Set(timeProvider.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);

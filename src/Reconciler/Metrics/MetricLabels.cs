@@ -82,7 +82,11 @@ internal static class MetricLabels
     /// <summary>The daemon's webhook answers: a pass was triggered, the push was for another branch, a ping, a bad signature.</summary>
     public static readonly string[] WebhookResults = ["triggered", "ignored", "pong", "rejected"];
 
-    public static string Of(ApplyOutcome outcome) => SnakeCase(outcome.ToString());
+    /// <summary>
+    /// <c>berth_passes_total{result}</c>. <see cref="ApplyOutcome.Applied"/> keeps the label it had before
+    /// the C# name changed ("converged"): dashboards and alerts select on it.
+    /// </summary>
+    public static string Of(ApplyOutcome outcome) => outcome == ApplyOutcome.Applied ? "converged" : SnakeCase(outcome.ToString());
 
     public static string Of(RolloutResult result) => SnakeCase(result.ToString());
 

@@ -18,14 +18,8 @@ public sealed record ServiceReplicaStatus(string Stack, string Service, int Desi
         var statuses = ImmutableArray.CreateBuilder<ServiceReplicaStatus>();
         foreach (var service in desired.AllServices.OrderBy(service => service.Stack, StringComparer.Ordinal).ThenBy(service => service.Name, StringComparer.Ordinal))
         {
-            // An unproven start-first replacement (still under its temporary name) is not a replica yet.
-            var running = observed.Containers
-                .Where(container => container.Stack == service.Stack && container.Service == service.Name)
-                .Where(container => container.ReplacementOf is null || container.Name == container.ReplacementOf)
-                .Where(container => container.State == ContainerRunState.Running)
-                .ToList();
-            var healthy = running.Count == service.Replicas
-                && running.All(container => container.Health is ContainerHealth.Healthy or ContainerHealth.None);
+            var running = observed.ReplicasOf(service).Where(container => container.State == ContainerRunState.Running).ToList();
+            var healthy = running.Count == service.Replicas && running.All(container => container.IsSettled);
             statuses.Add(new ServiceReplicaStatus(service.Stack, service.Name, service.Replicas, running.Count, healthy));
         }
 

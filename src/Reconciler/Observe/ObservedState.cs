@@ -44,6 +44,19 @@ public sealed record ObservedContainer(
 {
     public string QualifiedService => $"{Stack}/{Service}";
 
+    /// <summary>
+    /// A replica of its service: not a start-first replacement still under its temporary name (unproven
+    /// until it takes the canonical name, which a finished replacement carries while keeping its label).
+    /// </summary>
+    public bool IsReplica => ReplacementOf is null || Name == ReplacementOf;
+
+    /// <summary>
+    /// Settled: it runs, and its health check passes or it has none. The one definition of a container
+    /// that can serve: what the per-service health counts (status and metrics), what a front forwards
+    /// to, and what proves a replacement that an interrupted rollout left behind.
+    /// </summary>
+    public bool IsSettled => State == ContainerRunState.Running && Health is ContainerHealth.Healthy or ContainerHealth.None;
+
     /// <summary>Its IPv4 address per network while it runs (what a front forwards to).</summary>
     public ImmutableSortedDictionary<string, string> Addresses { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
 
@@ -104,4 +117,8 @@ public sealed record ObservedState(
 
     /// <summary>The fronts of this identity's services (kept apart from <see cref="Containers"/>: they are not replicas).</summary>
     public ImmutableArray<ObservedFront> Fronts { get; init; } = [];
+
+    /// <summary>The service's replicas (<see cref="ObservedContainer.IsReplica"/>), in any run state.</summary>
+    public IEnumerable<ObservedContainer> ReplicasOf(Spec.Model.ServiceSpec service) =>
+        Containers.Where(container => container.Stack == service.Stack && container.Service == service.Name && container.IsReplica);
 }

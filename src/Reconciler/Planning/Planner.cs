@@ -282,8 +282,7 @@ public static class Planner
         foreach (var leftover in leftovers.OrderBy(container => container.Name, StringComparer.Ordinal))
         {
             var canonicalStillThere = regular.Any(container => container.Name == leftover.ReplacementOf);
-            var proven = leftover.ConfigHash == service.ConfigHash && leftover.State == ContainerRunState.Running
-                && leftover.Health is ContainerHealth.Healthy or ContainerHealth.None
+            var proven = leftover.ConfigHash == service.ConfigHash && leftover.IsSettled
                 && leftover.Replica <= service.Replicas && !finishedReplicas.Contains(leftover.Replica);
             if (!canonicalStillThere && proven)
             {

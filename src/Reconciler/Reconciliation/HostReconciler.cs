@@ -26,8 +26,8 @@ public enum ApplyOutcome
     /// <summary>Nothing to do: the host already matched.</summary>
     UpToDate,
 
-    /// <summary>Changes were made and every service is healthy.</summary>
-    Converged,
+    /// <summary>Changes were applied and every service is healthy (metric label and history result: "converged").</summary>
+    Applied,
 
     /// <summary>Something failed, was rolled back, or was held back; see the report.</summary>
     Failed,
@@ -48,8 +48,13 @@ public enum ApplyOutcome
     Refused,
 }
 
-public sealed record ApplyResult(ApplyOutcome Outcome, string Revision, Plan Plan, ExecutionReport? Report, string Summary)
+/// <param name="Verdict">How the pass ended (<see cref="PassVerdict.Decide"/>): what every reader of the pass reports.</param>
+public sealed record ApplyResult(PassVerdict Verdict, string Revision, Plan Plan, ExecutionReport? Report)
 {
+    public ApplyOutcome Outcome => Verdict.Outcome;
+
+    public string Summary => Verdict.Summary;
+
     /// <summary>
     /// The last snapshot of the engine the pass took: after execution, or the one the plan was made
     /// from when nothing was executed. Per-service metrics (replicas, health) are read from it, so
@@ -60,10 +65,10 @@ public sealed record ApplyResult(ApplyOutcome Outcome, string Revision, Plan Pla
 
 /// <summary>
 /// One pass for one host over an already loaded desired state:
-/// observe once -> plan (pure) -> execute (health-gated) -> observe again -> record.
+/// observe once -> plan (pure) -> execute (health-gated) -> observe again -> verdict -> one record.
 /// </summary>
 /// <param name="frontRules">How fronts' rules are installed; default: nsenter + iptables-restore.</param>
-public sealed class HostReconciler(IContainerEngine engine, StateStore stateStore, TimeProvider timeProvider, IFrontRules? frontRules = null)
+public sealed class HostReconciler(IContainerEngine engine, IStateStore stateStore, TimeProvider timeProvider, IFrontRules? frontRules = null)
 {
     private readonly IFrontRules frontRules = frontRules ?? new NetnsFrontRules(timeProvider);
 
@@ -95,6 +100,19 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         return (lastApplied, await ObserveAsync(lastApplied, cancellationToken).ConfigureAwait(false));
     }
 
+    /// <summary>
+    /// One pass: observe, plan, execute, observe again, decide the verdict, and write the state file once.
+    /// </summary>
+    /// <remarks>
+    /// One pass, one record: the attempt, the applied revision, the history entry, the failed-revision
+    /// record and the container ids are written together, once, at the end of every pass that gets a
+    /// verdict. Nothing is written before execution, and nothing needs to be: a crash (or an engine that
+    /// goes away, which throws out of here) in the middle of a rollout leaves the previous record, whose
+    /// applied specs are exactly what a rollback returns to; the next pass observes the engine again and
+    /// the planner finishes or undoes the interrupted replacement from its deterministic names and labels.
+    /// A revision interrupted that way is not held against (it never got a verdict), so it is simply
+    /// tried again, as after any transient failure.
+    /// </remarks>
     /// <param name="files">
     /// A git revision's files (<see cref="LoadedDesiredState.Files"/>): put into the live directory
     /// just before the rollout, kept as the last applied files when it succeeds, and replaced by the
@@ -105,17 +123,23 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
     {
         var applied = await stateStore.LoadAsync(desired.Host, cancellationToken).ConfigureAwait(false);
         var observed = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
-        var fullPlan = Planner.Create(desired, observed, applied, options.DriftMode);
-        var now = timeProvider.GetUtcNow();
+        var (facts, after) = await RunAsync(desired, revision, options, applied, observed, files, progress, cancellationToken).ConfigureAwait(false);
+        var verdict = PassVerdict.Decide(facts);
 
+        // The only write of the state file in a pass.
+        await stateStore.SaveAsync(Record(applied, desired, facts, verdict, after, timeProvider.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        return new ApplyResult(verdict, revision, facts.Plan, facts.Report) { Observed = after };
+    }
+
+    /// <summary>Plans, executes and routes the fronts: everything a pass does to the host. Writes no state.</summary>
+    /// <returns>What the pass knew at its end, and the last snapshot of the engine it took.</returns>
+    private async Task<(PassFacts Facts, ObservedState After)> RunAsync(
+        DesiredState desired, string revision, ApplyOptions options, AppliedState applied, ObservedState observed, RevisionFiles? files, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    {
+        var fullPlan = Planner.Create(desired, observed, applied, options.DriftMode);
         if (fullPlan.Refused)
         {
-            // Level-based: the planner refuses this state again on every pass, so nothing is recorded
-            // against the revision; the operator's fix (or a new commit) is picked up by the next pass.
-            var reason = string.Join("; ", fullPlan.Problems.Select(problem => problem.Message)
-                .Concat(await RouteFrontsAsync(desired.Host, observed, progress, cancellationToken).ConfigureAwait(false)));
-            await stateStore.SaveAsync(RecordAttempt(applied, revision, now, success: false, reason, HistoryResults.Refused, []), cancellationToken).ConfigureAwait(false);
-            return new ApplyResult(ApplyOutcome.Refused, revision, fullPlan, null, reason) { Observed = observed };
+            return (new PassFacts(revision, fullPlan) { RoutingProblems = await RouteFrontsAsync(desired.Host, observed, progress, cancellationToken).ConfigureAwait(false) }, observed);
         }
 
         // A revision whose rollout failed is not re-applied in a loop: the services it failed for wait for
@@ -123,15 +147,10 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         // networks, removals) still converges.
         applied.FailedRevisions.TryGetValue(revision, out var failed);
         var (plan, held) = options.RetryFailed ? (fullPlan, []) : FailedRevisionHold.Apply(fullPlan, failed);
+        var facts = new PassFacts(revision, plan) { Held = held, FailedBefore = failed, RetryFailed = options.RetryFailed };
         if (!held.IsEmpty && !plan.HasChanges)
         {
-            // A front that cannot be programmed is the host's trouble, retried with backoff, not "held".
-            var frontsNotRouted = await RouteFrontsAsync(desired.Host, observed, progress, cancellationToken).ConfigureAwait(false);
-            var heldOutcome = frontsNotRouted.IsEmpty ? ApplyOutcome.SkippedFailedRevision : ApplyOutcome.Failed;
-            return new ApplyResult(heldOutcome, revision, plan, null, string.Join("; ", frontsNotRouted.Prepend(HeldSummary(revision, failed!, held))))
-            {
-                Observed = observed,
-            };
+            return (facts with { Report = new ExecutionReport([], []), RoutingProblems = await RouteFrontsAsync(desired.Host, observed, progress, cancellationToken).ConfigureAwait(false) }, observed);
         }
 
         // While a service is held back, the revision's files stay out of the live directory: the held
@@ -158,10 +177,7 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
             }
             catch (TreeMirrorConflictException conflict)
             {
-                // The host's state (a container's file in the commit's way), not the revision's fault:
-                // nothing is held against the revision, so the operator's fix is picked up by the next pass.
-                await stateStore.SaveAsync(RecordAttempt(applied, revision, now, success: false, conflict.Message, HistoryResults.Failed, []), cancellationToken).ConfigureAwait(false);
-                return new ApplyResult(ApplyOutcome.Failed, revision, plan, null, conflict.Message) { Observed = observed };
+                return (facts with { HostProblem = conflict.Message }, observed);
             }
         }
 
@@ -202,54 +218,33 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
 
         // Level-based record: what actually runs now, not what we think we did.
         var after = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
+        var routingProblems = await RouteFrontsAsync(desired.Host, after, progress, cancellationToken).ConfigureAwait(false);
+        return (facts with { Report = report, RoutingProblems = routingProblems, RestoreFailure = restoreFailure }, after);
+    }
 
-        // A front without its rules answers nothing for its service: the pass did not converge (the
-        // host's setup, not the revision's fault: nothing is held against it).
-        // The revision still counts as applied when its containers converged (its files are live):
-        // only the pass's outcome says the front is not forwarding.
-        var frontProblems = await RouteFrontsAsync(desired.Host, after, progress, cancellationToken).ConfigureAwait(false);
-        var converged = report.Succeeded && plan.Problems.IsEmpty && held.IsEmpty;
-        var success = converged && frontProblems.IsEmpty;
-
-        // Held against the revision: the services it held before (not retried now) and those whose new
-        // containers failed their health gate in this pass. Transient errors and the host's state
-        // (a name squatted, a dependency down, an engine refusal) are not the revision's fault.
-        // A forced retry that ended without a verdict on a held service (engine gone, dependency down)
-        // keeps it held: only a passed or a failed gate changes what is known about it.
-        var undecided = options.RetryFailed && failed is { Services.IsDefault: false }
-            ? report.Services.Where(service => service.Result != RolloutResult.Succeeded && service.Failure != FailureKind.Unhealthy && failed.Services.Contains(service.QualifiedService))
-                .Select(service => service.QualifiedService)
-            : [];
-        ImmutableArray<string> failedServices = [.. held.Union(report.UnhealthyServices).Union(undecided).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
-        var outcome = success ? (plan.HasChanges ? ApplyOutcome.Converged : ApplyOutcome.UpToDate)
-            : report.HasTransientFailure ? ApplyOutcome.TransientFailure
-            : !report.Succeeded || !plan.Problems.IsEmpty || !frontProblems.IsEmpty ? ApplyOutcome.Failed
-            : ApplyOutcome.SkippedFailedRevision;
-        var failureReason = outcome switch
+    /// <summary>
+    /// The state file after a pass: its attempt and history entry always; the services that now fully
+    /// match only when the plan was executed (a refused plan says nothing about which services should
+    /// run, and a pass stopped before execution changed nothing).
+    /// </summary>
+    private static AppliedState Record(AppliedState applied, DesiredState desired, PassFacts facts, PassVerdict verdict, ObservedState after, DateTimeOffset now)
+    {
+        var recorded = facts.Report is null ? applied : RecordServices(applied, desired, after, facts.Revision);
+        var revision = facts.Revision;
+        var failedRevisions = verdict.HeldServices.IsEmpty
+            ? recorded.FailedRevisions.Remove(revision)
+            : verdict.KeepFailedAt && recorded.FailedRevisions.TryGetValue(revision, out var previous)
+                ? recorded.FailedRevisions.SetItem(revision, previous with { Services = verdict.HeldServices })
+                : recorded.FailedRevisions.SetItem(revision, new FailedRevision(revision, verdict.Summary, now, verdict.HeldServices));
+        var next = recorded with
         {
-            ApplyOutcome.SkippedFailedRevision => HeldSummary(revision, failed!, held),
-            ApplyOutcome.Converged or ApplyOutcome.UpToDate => null,
-            _ => string.Join("; ", new[] { FailureSummary(plan, report) }.Concat(frontProblems).Where(reason => reason.Length > 0))
-                + (held.IsEmpty ? "" : "; " + HeldSummary(revision, failed!, held)) + (restoreFailure is null ? "" : "; " + restoreFailure),
+            LastAttemptedRevision = revision,
+            LastAttemptedAt = now,
+            LastAppliedRevision = verdict.RevisionApplied ? revision : recorded.LastAppliedRevision,
+            LastAppliedAt = verdict.RevisionApplied ? now : recorded.LastAppliedAt,
+            FailedRevisions = failedRevisions,
         };
-        var recorded = RecordServices(applied, desired, after, revision, now);
-        recorded = RecordAttempt(recorded, revision, timeProvider.GetUtcNow(), converged, failureReason,
-            outcome switch
-            {
-                ApplyOutcome.Converged => HistoryResults.Converged,
-                ApplyOutcome.UpToDate => HistoryResults.UpToDate,
-                ApplyOutcome.TransientFailure => HistoryResults.TransientFailure,
-                ApplyOutcome.SkippedFailedRevision => HistoryResults.HeldBack,
-                _ => HistoryResults.Failed,
-            },
-            failedServices,
-            keepFailedAt: failed is not null && report.UnhealthyServices.IsEmpty);
-        await stateStore.SaveAsync(recorded, cancellationToken).ConfigureAwait(false);
-
-        return new ApplyResult(outcome, revision, plan, report, failureReason ?? (plan.HasChanges ? $"{plan.Steps.Length} change(s) applied" : "no changes"))
-        {
-            Observed = after,
-        };
+        return next.WithHistory(new HistoryEntry(now, revision, verdict.HistoryResult, verdict.HistorySummary));
     }
 
     /// <summary>
@@ -290,33 +285,17 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         return problems;
     }
 
-    private static string HeldSummary(string revision, FailedRevision failed, ImmutableArray<string> held) =>
-        $"revision {revision} failed at {failed.At:u} ({failed.Reason}); {string.Join(", ", held)} held back until the desired state changes or --retry-failed is given";
 
     private Task<ObservedState> ObserveAsync(DesiredState desired, CancellationToken cancellationToken) =>
         engine.ObserveAsync(desired.Host, desired.AllServices.Select(service => service.Container.Image), cancellationToken);
 
-    private static string FailureSummary(Plan plan, ExecutionReport report)
-    {
-        var reasons = plan.Problems.Select(problem => (problem.QualifiedService is null ? "" : problem.QualifiedService + ": ") + problem.Message)
-            .Concat(report.Services.Where(service => service.Result != RolloutResult.Succeeded)
-                .Select(service => $"{service.QualifiedService}: {service.Message}" + (service.Evidence is { } evidence ? $" ({evidence.ContainerName}: {evidence.Reason})" : "")))
-            .Concat(report.Steps.Where(step => step.Result == StepResult.Failed && step.Step.QualifiedService is null)
-                .Select(step => $"{step.Step.Action}: {step.Message}"));
-        return string.Join("; ", reasons);
-    }
-
     /// <summary>Records every desired service that now fully matches; others keep their previous record (for rollback).</summary>
-    private static AppliedState RecordServices(AppliedState applied, DesiredState desired, ObservedState after, string revision, DateTimeOffset now)
+    private static AppliedState RecordServices(AppliedState applied, DesiredState desired, ObservedState after, string revision)
     {
         var services = applied.Services.ToBuilder();
         foreach (var service in desired.AllServices)
         {
-            // Finished replacements keep their label but carry the canonical name by now.
-            var containers = after.Containers
-                .Where(container => container.Stack == service.Stack && container.Service == service.Name)
-                .Where(container => container.ReplacementOf is null || container.Name == container.ReplacementOf)
-                .ToList();
+            var containers = after.ReplicasOf(service).ToList();
             var matching = Enumerable.Range(1, service.Replicas)
                 .Select(replica => containers.FirstOrDefault(container => container.Replica == replica && container.Name == Planning.ContainerNames.For(service, replica)))
                 .ToList();
@@ -344,26 +323,5 @@ public sealed class HostReconciler(IContainerEngine engine, StateStore stateStor
         }
 
         return applied with { Services = services.ToImmutable() };
-    }
-
-    /// <param name="failedServices">The services the revision is held for from now on; empty: it is not held at all.</param>
-    /// <param name="keepFailedAt">Nothing new failed: keep the original record (time and reason) for the services still held.</param>
-    private static AppliedState RecordAttempt(
-        AppliedState state, string revision, DateTimeOffset now, bool success, string? failureReason, string result, ImmutableArray<string> failedServices, bool keepFailedAt = false)
-    {
-        var failedRevisions = failedServices.IsEmpty
-            ? state.FailedRevisions.Remove(revision)
-            : keepFailedAt && state.FailedRevisions.TryGetValue(revision, out var previous)
-                ? state.FailedRevisions.SetItem(revision, previous with { Services = failedServices })
-                : state.FailedRevisions.SetItem(revision, new FailedRevision(revision, failureReason ?? result, now, failedServices));
-        var next = state with
-        {
-            LastAttemptedRevision = revision,
-            LastAttemptedAt = now,
-            LastAppliedRevision = success ? revision : state.LastAppliedRevision,
-            LastAppliedAt = success ? now : state.LastAppliedAt,
-            FailedRevisions = failedRevisions,
-        };
-        return next.WithHistory(new HistoryEntry(now, revision, result, failureReason ?? result));
     }
 }

@@ -74,12 +74,22 @@ public sealed record FailedRevision(string Revision, string Reason, DateTimeOffs
 /// <param name="Result">One of <see cref="HistoryResults"/>.</param>
 public sealed record HistoryEntry(DateTimeOffset At, string? Revision, string Result, string Summary);
 
-/// <summary>The values of <see cref="HistoryEntry.Result"/> (as HostReconciler writes them; they are in existing state files).</summary>
+/// <summary>
+/// The values of <see cref="HistoryEntry.Result"/> (as <see cref="Reconciliation.PassVerdict"/> decides them; they are in
+/// existing state files, so they never change: <see cref="Converged"/> is written for a pass that applied changes).
+/// </summary>
 public static class HistoryResults
 {
+    /// <summary>Changes were applied and the host matches (C#: <see cref="Reconciliation.ApplyOutcome.Applied"/>).</summary>
     public const string Converged = "converged";
     public const string UpToDate = "up to date";
     public const string Failed = "failed";
+
+    /// <summary>
+    /// A failed pass in which a rollout was rolled back. Added after 0.1.0 (issue #15); a state file
+    /// from before has <see cref="Failed"/> for such a pass, and an older berth reads this one as failed.
+    /// </summary>
+    public const string RolledBack = "rolled back";
     public const string Refused = "refused";
     public const string TransientFailure = "transient failure";
     public const string HeldBack = "held back";

@@ -4,6 +4,16 @@ using System.Text.Json.Serialization;
 
 namespace Berth.Reconciler.State;
 
+/// <summary>Where a pass reads berth's record of the host and writes it back, once per pass (<see cref="StateStore"/>).</summary>
+public interface IStateStore
+{
+    /// <summary>The record for <paramref name="host"/>; an empty one when there is none yet.</summary>
+    Task<AppliedState> LoadAsync(string host, CancellationToken cancellationToken);
+
+    /// <summary>Replaces the record atomically.</summary>
+    Task SaveAsync(AppliedState state, CancellationToken cancellationToken);
+}
+
 /// <summary>
 /// Reads and writes <see cref="AppliedState"/> as JSON in the state directory, one file per host
 /// identity. Writes are atomic (temp file, fsync, rename) so a crash never leaves a torn record.
@@ -11,7 +21,7 @@ namespace Berth.Reconciler.State;
 /// creates is 0700 and every state file 0600, whatever the umask (a `--state-dir ./.berth-state`
 /// in a checkout must not be world-readable).
 /// </summary>
-public sealed class StateStore(string stateDirectory)
+public sealed class StateStore(string stateDirectory) : IStateStore
 {
     private static readonly JsonSerializerOptions Json = new()
     {

@@ -53,7 +53,7 @@ public sealed class ReconcileHarness : IAsyncDisposable
     public async Task<ApplyResult> ApplyConvergedAsync(DesiredState desired)
     {
         var result = await ApplyAsync(desired);
-        Assert.True(result.Outcome is ApplyOutcome.Converged or ApplyOutcome.UpToDate,
+        Assert.True(result.Outcome is ApplyOutcome.Applied or ApplyOutcome.UpToDate,
             $"apply did not converge: {result.Outcome}: {result.Summary}\n{result.Plan}");
         return result;
     }

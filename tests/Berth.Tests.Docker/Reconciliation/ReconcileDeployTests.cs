@@ -31,7 +31,7 @@ public sealed class ReconcileDeployTests
 
         var result = await harness.ApplyAsync(desired);
 
-        Assert.Equal(ApplyOutcome.Converged, result.Outcome);
+        Assert.Equal(ApplyOutcome.Applied, result.Outcome);
         var stack = harness.StackName;
         Assert.Equal([$"{stack}-db-1", $"{stack}-web-1", $"{stack}-web-2", $"{stack}-worker-1"], await harness.ManagedContainerNamesAsync());
         var web = await harness.InspectAsync($"{stack}-web-1");
@@ -62,7 +62,7 @@ public sealed class ReconcileDeployTests
 
         var result = await harness.ApplyAsync(desired);
 
-        Assert.True(result.Outcome == ApplyOutcome.Converged, $"{result.Outcome}: {result.Summary}\n{result.Plan}");
+        Assert.True(result.Outcome == ApplyOutcome.Applied, $"{result.Outcome}: {result.Summary}\n{result.Plan}");
         var web = await harness.InspectAsync($"{appStack}-web-1");
         Assert.True(web.State.Running);
         Assert.Contains("app", web.NetworkSettings.Networks[sharedName].Aliases);
@@ -77,12 +77,12 @@ public sealed class ReconcileDeployTests
         var db = Service(stack, "db", Container());
         var web = Service(stack, "web", Container(), 1, new ServiceDependency("db", DependencyCondition.ServiceStarted, Restart: true, Required: true));
         var first = await harness.ApplyAsync(Desired(harness.Host, Stack(stack, [db, web])));
-        Assert.True(first.Outcome == ApplyOutcome.Converged, $"{first.Outcome}: {first.Summary}");
+        Assert.True(first.Outcome == ApplyOutcome.Applied, $"{first.Outcome}: {first.Summary}");
         var webBefore = await harness.InspectAsync($"{stack}-web-1");
 
         var result = await harness.ApplyAsync(Desired(harness.Host, Stack(stack, [db.WithEnvironment("VERSION", "2"), web])));
 
-        Assert.True(result.Outcome == ApplyOutcome.Converged, $"{result.Outcome}: {result.Summary}\n{result.Plan}");
+        Assert.True(result.Outcome == ApplyOutcome.Applied, $"{result.Outcome}: {result.Summary}\n{result.Plan}");
         Assert.Equal(
             [$"replace container {stack}-db-1 ({stack}/db #1, start-first)", $"restart container {stack}-web-1"],
             result.Plan.Steps.Select(step => step.Action).ToList());

@@ -59,7 +59,7 @@ public sealed class ReconcileSafetyTests
         }
 
         var allowed = await harness.ApplyAsync(Desired(harness.Host) with { Settings = new RepositorySettings(AllowEmptyState: true) });
-        Assert.Equal(ApplyOutcome.Converged, allowed.Outcome);
+        Assert.Equal(ApplyOutcome.Applied, allowed.Outcome);
         Assert.Empty(await harness.ManagedContainerNamesAsync());
     }
 
@@ -130,7 +130,7 @@ public sealed class ReconcileSafetyTests
         var db = Service(stack, "db", Container()).OnNetwork(backend).WithVolume(data, "/data");
         var cache = Service(stack, "cache", Container());
         var applied = await harness.ApplyConvergedAsync(Desired(harness.Host, Stack(stack, [cache, db], [backend], [data])));
-        Assert.Equal(ApplyOutcome.Converged, applied.Outcome);
+        Assert.Equal(ApplyOutcome.Applied, applied.Outcome);
         var idsBefore = await harness.ContainerIdsAsync();
         var networkBefore = await harness.Client.Networks.InspectNetworkAsync($"{stack}_backend");
 
@@ -168,7 +168,7 @@ public sealed class ReconcileSafetyTests
 
         var emptied = await first.ApplyAsync(Desired(first.Host) with { Settings = new RepositorySettings(AllowEmptyState: true, PruneVolumes: true) });
 
-        Assert.Equal(ApplyOutcome.Converged, emptied.Outcome);
+        Assert.Equal(ApplyOutcome.Applied, emptied.Outcome);
         Assert.Empty(await first.ManagedContainerNamesAsync());
         Assert.Equal([$"{second.StackName}-db-1", $"{second.StackName}-web-1"], await second.ManagedContainerNamesAsync());
         Assert.False((await second.PlanAsync(DbStates(second).WithDb)).HasChanges);

@@ -46,7 +46,7 @@ public sealed class ReconcileTransientTests
         Assert.Null(state.LastAppliedRevision);
 
         var next = await reconciler.ApplyAsync(desired, revision, new ApplyOptions(), _ => { }, timeout.Token);
-        Assert.Equal(ApplyOutcome.Converged, next.Outcome);
+        Assert.Equal(ApplyOutcome.Applied, next.Outcome);
         Assert.Equal("healthy", (await harness.InspectAsync($"{stack}-web-1")).State.Health.Status);
     }
 }

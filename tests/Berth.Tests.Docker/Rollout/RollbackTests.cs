@@ -1,6 +1,8 @@
 using Berth.Reconciler.Execution;
+using Berth.Reconciler.Loop;
 using Berth.Reconciler.Reconciliation;
 using Berth.Reconciler.Spec.Model;
+using Berth.Reconciler.State;
 using Berth.Tests.Infrastructure;
 using static Berth.Tests.Shared.TestSpecs;
 
@@ -45,9 +47,17 @@ public sealed class RollbackTests
         var served = await probe.CountAsync();
         Assert.Equal(0, served.Failed);
 
+        // A daemon restarted now reads this pass back from the state file as the live pass reported it
+        // (it used to say ApplyFailed instead of RolledBack).
+        Assert.Equal((PassOutcome.Stalled, "RolledBack"), (result.Verdict.PassOutcome, result.Verdict.Reason));
+        var restarted = new StatusBoard(harness.Host, "v", DateTimeOffset.UnixEpoch);
+        restarted.RestoreFrom(await harness.StateStore.LoadAsync(harness.Host, CancellationToken.None));
+        Assert.Equal((PassOutcome.Stalled, "RolledBack"), (restarted.Current.LastAttempted!.Outcome, restarted.Current.LastAttempted.Reason));
+
         var again = await harness.ApplyAsync(broken);
         Assert.Equal(ApplyOutcome.SkippedFailedRevision, again.Outcome);
         Assert.Equal(idsBefore, await harness.ContainerIdsAsync());
+        Assert.Equal(HistoryResults.HeldBack, (await harness.StateStore.LoadAsync(harness.Host, CancellationToken.None)).History[0].Result); // one record per pass, a held one too
 
         var forced = await harness.ApplyAsync(broken, new ApplyOptions { RetryFailed = true, DrainPeriod = TimeSpan.FromMilliseconds(200) });
         Assert.Equal(ApplyOutcome.Failed, forced.Outcome);

@@ -165,10 +165,10 @@ public sealed class ScrapedBerthHost : IAsyncLifetime
             Desired(host.Host, Stack(stack, [Service(stack, "web", webChange(WebContainer())).OnNetwork(backend), worker], [backend]));
 
         var deployed = await PassAsync("deploy", State(web => web));
-        Expect(deployed.Outcome == ApplyOutcome.Converged, "the first deploy converges");
+        Expect(deployed.Outcome == ApplyOutcome.Applied, "the first deploy converges");
 
         var updated = await PassAsync("update web", State(web => web with { Environment = web.Environment.SetItem("VERSION", "2") }));
-        Expect(updated.Outcome == ApplyOutcome.Converged && updated.Report!.Services.Any(service => service.Result == RolloutResult.Succeeded), "the update rolls out");
+        Expect(updated.Outcome == ApplyOutcome.Applied && updated.Report!.Services.Any(service => service.Result == RolloutResult.Succeeded), "the update rolls out");
 
         // Drift: somebody stops the worker by hand; the next pass starts it again.
         await host.Client.Containers.StopContainerAsync($"{stack}-worker-1", new Docker.DotNet.Models.ContainerStopParameters { WaitBeforeKillSeconds = 1 });

@@ -151,7 +151,7 @@ public sealed class ReconcileLoopTests
         var status = harness.Status.Current;
         Assert.Equal(1, status.Loop.PassExceptions);
         Assert.Equal(1, status.Loop.ConsecutiveFailures);
-        Assert.Equal(PassOutcome.Failed, status.LastAttempted!.Outcome);
+        Assert.Equal(PassOutcome.Transient, status.LastAttempted!.Outcome);
         Assert.Equal("PassException", status.LastAttempted.Reason);
         Assert.Contains("engine exploded", status.LastAttempted.Summary, StringComparison.Ordinal);
 
@@ -187,7 +187,7 @@ public sealed class ReconcileLoopTests
         await harness.StartAsync();
         var first = await harness.Pass.NextCallAsync();
 
-        await harness.CompleteAndIdleAsync(first, PassOutcome.Failed);
+        await harness.CompleteAndIdleAsync(first, PassOutcome.Transient);
 
         // The pass records its own result (GitOpsPass calls RecordPass/RecordPassError): no double count.
         var series = await Berth.Tests.Metrics.MetricsText.ScrapeAsync(harness.Registry);
@@ -204,7 +204,7 @@ public sealed class ReconcileLoopTests
         var call = await harness.Pass.NextCallAsync();
         var delays = new List<TimeSpan>();
 
-        foreach (var outcome in new[] { PassOutcome.Failed, PassOutcome.Failed, PassOutcome.Failed, PassOutcome.Converged })
+        foreach (var outcome in new[] { PassOutcome.Transient, PassOutcome.Transient, PassOutcome.Transient, PassOutcome.Converged })
         {
             var completedAt = harness.Time.GetUtcNow();
             var dueAt = await harness.CompleteAndIdleAsync(call, outcome);

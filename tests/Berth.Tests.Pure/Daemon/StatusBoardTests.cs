@@ -30,7 +30,7 @@ public sealed class StatusBoardTests
         var board = new StatusBoard("h", "v", T0);
 
         board.RecordPassCompleted(Pass(1, PassOutcome.Changed, "rev1"), default, 0, 0, T0.AddSeconds(1));
-        board.RecordPassCompleted(Pass(2, PassOutcome.Failed, "rev2", "GitFetchFailed"), default, 1, 0, T0.AddSeconds(2));
+        board.RecordPassCompleted(Pass(2, PassOutcome.Transient, "rev2", "GitFetchFailed"), default, 1, 0, T0.AddSeconds(2));
 
         var status = board.Current;
         Assert.Equal("rev1", status.LastApplied!.Revision);
@@ -74,22 +74,9 @@ public sealed class StatusBoardTests
             new ServiceStatus("web", "api", 2, 2, 2, null));
 
         board.RecordPassCompleted(Pass(1, PassOutcome.Converged), services, 0, 0, T0);
-        board.RecordPassCompleted(Pass(2, PassOutcome.Failed), default, 1, 0, T0);
+        board.RecordPassCompleted(Pass(2, PassOutcome.Transient), default, 1, 0, T0);
 
         Assert.Equal(["api", "worker"], board.Current.Services.Select(service => service.Service));
-    }
-
-    [Fact]
-    public void Board_ServiceProgressDuringAPass_ReplacesThatServiceOnly()
-    {
-        var board = new StatusBoard("h", "v", T0);
-        board.RecordPassCompleted(Pass(1, PassOutcome.Converged), [new ServiceStatus("web", "api", 2, 2, 2, null), new ServiceStatus("web", "worker", 1, 1, 1, null)], 0, 0, T0);
-
-        board.RecordServiceStatus(new ServiceStatus("web", "api", 2, 3, 2, new RolloutRecord(RolloutState.InProgress, "rev2", T0, null)));
-        board.RecordServiceStatus(new ServiceStatus("db", "postgres", 1, 0, 0, new RolloutRecord(RolloutState.InProgress, "rev2", T0, null)));
-
-        Assert.Equal(["db/postgres", "web/api", "web/worker"], board.Current.Services.Select(service => $"{service.Stack}/{service.Service}"));
-        Assert.Equal(RolloutState.InProgress, board.Current.Services[1].LastRollout!.Result);
     }
 
     [Fact]
@@ -137,17 +124,6 @@ public sealed class StatusBoardTests
         Assert.Null(Assert.Single(board.Current.Services).LastRollout);
     }
 
-    [Fact]
-    public void Board_InProgressThenAPassWithoutThatRollout_DoesNotCarryInProgress()
-    {
-        var board = new StatusBoard("h", "v", T0);
-        board.RecordServiceStatus(new ServiceStatus("web", "api", 1, 1, 1, new RolloutRecord(RolloutState.InProgress, "rev1", T0, null)));
-
-        board.RecordPassCompleted(Pass(1, PassOutcome.Converged), [new ServiceStatus("web", "api", 1, 1, 1, null)], 0, 0, T0);
-
-        Assert.Null(Assert.Single(board.Current.Services).LastRollout);
-    }
-
     private static AppliedState SavedState() => AppliedState.Empty("h")
         .WithHistory(new HistoryEntry(T0.AddHours(-2), "rev1", HistoryResults.Converged, "converged"))
         .WithHistory(new HistoryEntry(T0.AddHours(-1), "rev2", HistoryResults.Failed, "web/api: rolled back")) with
@@ -188,8 +164,9 @@ public sealed class StatusBoardTests
 
     [Theory]
     [InlineData(HistoryResults.HeldBack, PassOutcome.Stalled, "RevisionFailedBefore")]
-    [InlineData(HistoryResults.TransientFailure, PassOutcome.Failed, "EngineUnavailable")]
+    [InlineData(HistoryResults.TransientFailure, PassOutcome.Transient, "EngineUnavailable")]
     [InlineData(HistoryResults.Failed, PassOutcome.Stalled, "ApplyFailed")]
+    [InlineData(HistoryResults.RolledBack, PassOutcome.Stalled, "RolledBack")]
     public void Board_RestoredLastAttempt_HasTheOutcomeAndReasonTheDaemonReportedForIt(string result, PassOutcome outcome, string reason)
     {
         var board = new StatusBoard("h", "v", T0);

@@ -41,7 +41,7 @@ public sealed class StatusRendererTests
     [Fact]
     public void DescribePass_Failure_NamesTheReason()
     {
-        var line = StatusRenderer.DescribePass(new PassRecord(7, PassTrigger.Cli, T0, TimeSpan.FromMilliseconds(1500), PassOutcome.Failed, null, "git fetch: connection refused", "GitFetchFailed"));
+        var line = StatusRenderer.DescribePass(new PassRecord(7, PassTrigger.Cli, T0, TimeSpan.FromMilliseconds(1500), PassOutcome.Transient, null, "git fetch: connection refused", "GitFetchFailed"));
 
         Assert.Equal("pass 7 (Cli) Failed (GitFetchFailed) at no revision, 2026-11-25 12:00:00Z, 1.5 s: git fetch: connection refused", line);
     }

@@ -35,7 +35,23 @@ public sealed class BerthMetricsTests
     private static DesiredState Shop(params ServiceSpec[] services) => Desired(Host, Stack("shop", services));
 
     private static ApplyResult Result(ApplyOutcome outcome, DesiredState desired, ObservedState observed, ExecutionReport? report = null, string revision = "rev-1", Plan? plan = null) =>
-        new(outcome, revision, plan ?? new Plan(Host, [], [], []), report, "summary") { Observed = observed };
+        new(Verdict(outcome), revision, plan ?? new Plan(Host, [], [], []), report) { Observed = observed };
+
+    /// <summary>A verdict with the outcome a test needs (the metrics read only what the verdict says, not how it was decided).</summary>
+    private static PassVerdict Verdict(ApplyOutcome outcome) => new(
+        outcome switch
+        {
+            ApplyOutcome.Applied => HistoryResults.Converged,
+            ApplyOutcome.UpToDate => HistoryResults.UpToDate,
+            ApplyOutcome.SkippedFailedRevision => HistoryResults.HeldBack,
+            ApplyOutcome.TransientFailure => HistoryResults.TransientFailure,
+            ApplyOutcome.Refused => HistoryResults.Refused,
+            _ => HistoryResults.Failed,
+        },
+        "summary",
+        RevisionApplied: outcome is ApplyOutcome.Applied or ApplyOutcome.UpToDate,
+        HeldServices: [],
+        KeepFailedAt: false);
 
     private static ExecutionReport Report(params ServiceOutcome[] services) => new([], [.. services]);
 
@@ -74,7 +90,7 @@ public sealed class BerthMetricsTests
         var desired = Shop(Db, Web);
         var report = Report(new ServiceOutcome("shop/web", RolloutResult.Succeeded, "2 replica(s) replaced", null) { Duration = TimeSpan.FromSeconds(3) });
 
-        metrics.RecordPass(desired, Result(ApplyOutcome.Converged, desired, TestObserved.Matching(desired), report, "abc123"), TimeSpan.FromSeconds(4));
+        metrics.RecordPass(desired, Result(ApplyOutcome.Applied, desired, TestObserved.Matching(desired), report, "abc123"), TimeSpan.FromSeconds(4));
 
         var series = await MetricsText.ScrapeAsync(registry);
         Assert.Equal(1, series["berth_reconcile_passes_total{result=\"converged\"}"]);
@@ -98,7 +114,7 @@ public sealed class BerthMetricsTests
     public async Task RecordPass_RolledBack_CountsRollbackAndGateFailureAndIsNotConverged()
     {
         var desired = Shop(Web);
-        metrics.RecordPass(desired, Result(ApplyOutcome.Converged, desired, TestObserved.Matching(desired), revision: "good"), TimeSpan.FromSeconds(1));
+        metrics.RecordPass(desired, Result(ApplyOutcome.Applied, desired, TestObserved.Matching(desired), revision: "good"), TimeSpan.FromSeconds(1));
         var evidence = new GateEvidence("shop-web-1-next", "unhealthy", null, "probe says no", "");
         var replace = new ReplaceContainerStep(Web, 1, "shop-web-1", TestObserved.Running(Web, 1), UpdateOrder.StartFirst, "config changed");
         var report = new ExecutionReport(
@@ -135,12 +151,12 @@ public sealed class BerthMetricsTests
     {
         var both = Shop(Db, Web);
         var report = Report(new ServiceOutcome("shop/web", RolloutResult.Succeeded, "converged", null));
-        metrics.RecordPass(both, Result(ApplyOutcome.Converged, both, TestObserved.Matching(both), report), TimeSpan.FromSeconds(1));
+        metrics.RecordPass(both, Result(ApplyOutcome.Applied, both, TestObserved.Matching(both), report), TimeSpan.FromSeconds(1));
         Assert.Contains(await MetricsText.ScrapeAsync(registry), entry => entry.Key.Contains("service=\"web\"", StringComparison.Ordinal));
 
         // The pass that removes web reports its removal as a service outcome: it must not bring the series back.
         var dbOnly = Shop(Db);
-        metrics.RecordPass(dbOnly, Result(ApplyOutcome.Converged, dbOnly, TestObserved.Matching(dbOnly), report, "rev-2"), TimeSpan.FromSeconds(1));
+        metrics.RecordPass(dbOnly, Result(ApplyOutcome.Applied, dbOnly, TestObserved.Matching(dbOnly), report, "rev-2"), TimeSpan.FromSeconds(1));
 
         var series = await MetricsText.ScrapeAsync(registry);
         Assert.DoesNotContain(series.Keys, key => key.Contains("service=\"web\"", StringComparison.Ordinal));
@@ -199,7 +215,7 @@ public sealed class BerthMetricsTests
         Assert.True(start.RepairsDrift);
         var report = new ExecutionReport([new StepOutcome(start, StepResult.Succeeded, "healthy")], [new ServiceOutcome("shop/db", RolloutResult.Succeeded, "converged", null)]);
 
-        metrics.RecordPass(desired, Result(ApplyOutcome.Converged, desired, TestObserved.Matching(desired), report, plan: plan), TimeSpan.FromSeconds(1));
+        metrics.RecordPass(desired, Result(ApplyOutcome.Applied, desired, TestObserved.Matching(desired), report, plan: plan), TimeSpan.FromSeconds(1));
 
         var series = await MetricsText.ScrapeAsync(registry);
         Assert.Equal(1, series["berth_drift_repairs_total{stack=\"shop\",service=\"db\"}"]);

@@ -52,8 +52,11 @@ internal sealed class FakeContainerEngine : IContainerEngine
     /// <summary>Services whose containers were created (each create adds one entry).</summary>
     public List<string> Created { get; } = [];
 
+    /// <summary>What the next observes do, one each, in order: null answers, an exception is thrown.</summary>
+    public Queue<Exception?> ObserveFailures { get; } = new();
+
     public Task<ObservedState> ObserveAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken) =>
-        Task.FromResult(new ObservedState(
+        ObserveFailures.TryDequeue(out var failure) && failure is not null ? Task.FromException<ObservedState>(failure) : Task.FromResult(new ObservedState(
             [.. containers.Values.Where(container => hostOf[container.Id] == hostIdentity).OrderBy(container => container.Name, StringComparer.Ordinal)],
             [],
             [],

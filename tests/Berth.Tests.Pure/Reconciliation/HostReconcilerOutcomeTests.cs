@@ -18,12 +18,36 @@ public sealed class HostReconcilerOutcomeTests : IDisposable
     private readonly string stateDirectory = Path.Combine(Path.GetTempPath(), "berth-pure-state-" + Guid.NewGuid().ToString("N"));
     private readonly FakeContainerEngine engine = new();
     private readonly StateStore stateStore;
+    private readonly CountingStateStore countingStore;
     private readonly HostReconciler reconciler;
 
     public HostReconcilerOutcomeTests()
     {
         stateStore = new StateStore(stateDirectory);
-        reconciler = new HostReconciler(engine, stateStore, TimeProvider.System);
+        countingStore = new CountingStateStore(stateStore);
+        reconciler = new HostReconciler(engine, countingStore, TimeProvider.System);
+    }
+
+    /// <summary>The real state store, counting the writes.</summary>
+    private sealed class CountingStateStore(StateStore inner) : IStateStore
+    {
+        public int Saves { get; private set; }
+
+        public Task<AppliedState> LoadAsync(string host, CancellationToken cancellationToken) => inner.LoadAsync(host, cancellationToken);
+
+        public Task SaveAsync(AppliedState state, CancellationToken cancellationToken)
+        {
+            Saves++;
+            return inner.SaveAsync(state, cancellationToken);
+        }
+    }
+
+    /// <summary>Runs a pass and returns it with the number of state writes it made.</summary>
+    private async Task<(ApplyResult Result, int Saves)> CountedAsync(Func<Task<ApplyResult>> pass)
+    {
+        var before = countingStore.Saves;
+        var result = await pass();
+        return (result, countingStore.Saves - before);
     }
 
     // Monitor zero: a container without a health check passes its gate once it runs.
@@ -48,7 +72,7 @@ public sealed class HostReconcilerOutcomeTests : IDisposable
 
         Assert.Equal(ApplyOutcome.TransientFailure, result.Outcome);
         Assert.Empty((await StateAsync()).FailedRevisions);
-        Assert.Equal(ApplyOutcome.Converged, (await ApplyAsync(Shop())).Outcome);
+        Assert.Equal(ApplyOutcome.Applied, (await ApplyAsync(Shop())).Outcome);
     }
 
     [Fact]
@@ -62,7 +86,7 @@ public sealed class HostReconcilerOutcomeTests : IDisposable
         Assert.Equal(ApplyOutcome.TransientFailure, result.Outcome);
         Assert.Empty((await StateAsync()).FailedRevisions);
         engine.FailPulls = null;
-        Assert.Equal(ApplyOutcome.Converged, (await ApplyAsync(Shop(image))).Outcome);
+        Assert.Equal(ApplyOutcome.Applied, (await ApplyAsync(Shop(image))).Outcome);
     }
 
     [Fact]
@@ -77,7 +101,7 @@ public sealed class HostReconcilerOutcomeTests : IDisposable
         Assert.Empty((await StateAsync()).FailedRevisions);
 
         engine.ForeignContainerNames.Clear(); // the operator removed it
-        Assert.Equal(ApplyOutcome.Converged, (await ApplyAsync(Shop())).Outcome);
+        Assert.Equal(ApplyOutcome.Applied, (await ApplyAsync(Shop())).Outcome);
     }
 
     [Fact]
@@ -109,7 +133,7 @@ public sealed class HostReconcilerOutcomeTests : IDisposable
         // --retry-failed: api is tried again; once it starts, nothing is held any more.
         engine.ExitOnStart.Clear();
         var retried = await ApplyAsync(Shop(), retryFailed: true);
-        Assert.Equal(ApplyOutcome.Converged, retried.Outcome);
+        Assert.Equal(ApplyOutcome.Applied, retried.Outcome);
         Assert.Empty((await StateAsync()).FailedRevisions);
     }
 
@@ -126,6 +150,87 @@ public sealed class HostReconcilerOutcomeTests : IDisposable
         Assert.Equal(ApplyOutcome.TransientFailure, retried.Outcome);
         Assert.Equal<string>(["shop/api"], Assert.Single((await StateAsync()).FailedRevisions).Value.Services);
         Assert.Equal(ApplyOutcome.SkippedFailedRevision, (await ApplyAsync(Shop())).Outcome);
+    }
+
+    [Fact]
+    public async Task Restart_AfterARolledBackPass_TheRestoredStatusSaysRolledBack()
+    {
+        Assert.Equal(ApplyOutcome.Applied, (await ApplyAsync(Shop())).Outcome);
+        engine.ExitOnStart.Add("shop/api");
+        var changed = Desired(Host, Stack("shop", [
+            Service("shop", "api", Container()).WithEnvironment("MODE", "broken") with { Update = Instant },
+            Service("shop", "web", Container()) with { Update = Instant },
+        ]));
+
+        var rolledBack = await reconciler.ApplyAsync(changed, "rev-2", new ApplyOptions(), _ => { }, CancellationToken.None);
+
+        Assert.Contains(rolledBack.Report!.Services, service => service.Result == Berth.Reconciler.Execution.RolloutResult.RolledBack);
+        var board = new Berth.Reconciler.Loop.StatusBoard(Host, "v", DateTimeOffset.UnixEpoch);
+        board.RestoreFrom(await StateAsync());
+        Assert.Equal((Berth.Reconciler.Loop.PassOutcome.Stalled, "RolledBack"), (board.Current.LastAttempted!.Outcome, board.Current.LastAttempted.Reason));
+    }
+
+    [Fact]
+    public async Task Apply_EveryKindOfPass_WritesTheStateFileExactlyOnce()
+    {
+        var changed = Desired(Host, Stack("shop", [
+            Service("shop", "api", Container()).WithEnvironment("MODE", "broken") with { Update = Instant },
+            Service("shop", "web", Container()) with { Update = Instant },
+        ]));
+        Task<ApplyResult> Apply(DesiredState desired, string revision) =>
+            reconciler.ApplyAsync(desired, revision, new ApplyOptions(), _ => { }, CancellationToken.None);
+
+        var passes = new List<(ApplyOutcome, int)>
+        {
+            Summarised(await CountedAsync(() => Apply(Shop(), "rev-1"))),
+            Summarised(await CountedAsync(() => Apply(Shop(), "rev-1"))),
+        };
+        engine.ExitOnStart.Add("shop/api");
+        passes.Add(Summarised(await CountedAsync(() => Apply(changed, "rev-2"))));
+        passes.Add(Summarised(await CountedAsync(() => Apply(changed, "rev-2"))));
+        passes.Add(Summarised(await CountedAsync(() => Apply(Desired(Host), "rev-3"))));
+        engine.FailNextCreate = EngineErrors.Answer(HttpStatusCode.ServiceUnavailable, "engine restarting");
+        passes.Add(Summarised(await CountedAsync(() => Apply(changed with { Stacks = [.. changed.Stacks.Select(stack => stack with { Services = [.. stack.Services.Select(service => service.WithEnvironment("MODE", "other"))] })] }, "rev-4"))));
+
+        Assert.Equal(
+            [(ApplyOutcome.Applied, 1), (ApplyOutcome.UpToDate, 1), (ApplyOutcome.Failed, 1), (ApplyOutcome.SkippedFailedRevision, 1), (ApplyOutcome.Refused, 1), (ApplyOutcome.TransientFailure, 1)],
+            passes);
+        static (ApplyOutcome, int) Summarised((ApplyResult Result, int Saves) pass) => (pass.Result.Outcome, pass.Saves);
+    }
+
+    [Fact]
+    public async Task Apply_HeldRevisionWithNothingElseToDo_RecordsTheAttemptAsHeldBack()
+    {
+        engine.ExitOnStart.Add("shop/api");
+        Assert.Equal(ApplyOutcome.Failed, (await ApplyAsync(Shop())).Outcome);
+        var failedAt = Assert.Single((await StateAsync()).FailedRevisions).Value.At;
+
+        var held = await ApplyAsync(Shop());
+
+        Assert.Equal(ApplyOutcome.SkippedFailedRevision, held.Outcome);
+        var state = await StateAsync();
+        Assert.Equal((HistoryResults.HeldBack, Revision), (state.History[0].Result, state.History[0].Revision));
+        Assert.Equal(failedAt, Assert.Single(state.FailedRevisions).Value.At);
+    }
+
+    [Fact]
+    public async Task Apply_EngineGoneBeforeThePassCouldLookAgain_ThrowsAndWritesNothing()
+    {
+        await ApplyAsync(Shop());
+        var before = await File.ReadAllTextAsync(stateStore.PathFor(Host));
+        var changed = Desired(Host, Stack("shop", [
+            Service("shop", "api", Container()).WithEnvironment("MODE", "new") with { Update = Instant },
+            Service("shop", "web", Container()) with { Update = Instant },
+        ]));
+        engine.ObserveFailures.Enqueue(null); // the pass's first look answers, the one after execution does not
+        engine.ObserveFailures.Enqueue(new HttpRequestException("connection refused"));
+        var savesBefore = countingStore.Saves;
+
+        await Assert.ThrowsAsync<HttpRequestException>(() => ApplyAsync(changed));
+
+        // No verdict, no record: the next pass observes again and decides (crash safety, HostReconciler.ApplyAsync).
+        Assert.Equal(savesBefore, countingStore.Saves);
+        Assert.Equal(before, await File.ReadAllTextAsync(stateStore.PathFor(Host)));
     }
 
     public void Dispose()

@@ -49,6 +49,34 @@ public sealed class StateStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Load_HistoryWrittenBeforeTheRenames_ReadsBackWithTheSameMeaning()
+    {
+        // Written by berth 0.1.0: "converged" is what ApplyOutcome.Converged (now Applied) recorded, and a
+        // rolled-back pass was recorded as "failed" (a new berth writes "rolled back" for it).
+        var store = new StateStore(root);
+        await File.WriteAllTextAsync(store.PathFor("h"), """
+            {
+              "host": "h",
+              "last_applied_revision": "abc123",
+              "last_applied_at": "2026-11-20T09:00:00+00:00",
+              "history": [
+                { "at": "2026-11-20T10:00:00+00:00", "revision": "def456", "result": "failed", "summary": "shop/api: rolled back" },
+                { "at": "2026-11-20T09:00:00+00:00", "revision": "abc123", "result": "converged", "summary": "converged" }
+              ]
+            }
+            """);
+
+        var loaded = await store.LoadAsync("h", CancellationToken.None);
+        var board = new Berth.Reconciler.Loop.StatusBoard("h", "v", DateTimeOffset.UnixEpoch);
+        board.RestoreFrom(loaded);
+
+        Assert.Equal(
+            [(Berth.Reconciler.Loop.PassOutcome.Stalled, "ApplyFailed"), (Berth.Reconciler.Loop.PassOutcome.Changed, "ReconciliationSucceeded")],
+            board.Current.History.Select(pass => (pass.Outcome, pass.Reason)));
+        Assert.True(loaded with { History = [loaded.History[1]] } is { LastAttemptConverged: true });
+    }
+
+    [Fact]
     public async Task Save_LeftoverWorldReadableTempFileAndStateFile_EndsOwnerOnly()
     {
         var store = new StateStore(root);
