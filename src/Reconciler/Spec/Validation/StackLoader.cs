@@ -12,6 +12,12 @@ internal static class StackLoader
     public static BuiltStack? Load(IRepositoryFiles files, string? stackName, IReadOnlyList<string> composeFiles, VariableSet variables, NodeReader reader)
     {
         var errorsBefore = reader.Errors.Count;
+        ProjectEnvFile.DotEnv? dotEnv = null;
+        if (composeFiles.Count > 0)
+        {
+            (variables, dotEnv) = ProjectEnvFile.Apply(files, composeFiles[0], variables, reader.Errors);
+        }
+
         var drafts = new List<ComposeFileDraft>();
         foreach (var file in composeFiles)
         {
@@ -55,15 +61,60 @@ internal static class StackLoader
         }
 
         var merged = ComposeMerger.Merge(drafts);
-        var name = ResolveName(files, stackName, merged, reader);
+        // Without an inventory, COMPOSE_PROJECT_NAME in `.env` wins over `name:` and the directory, as in Compose.
+        var name = stackName is null && ProjectNameOf(dotEnv, reader) is { } projectName
+            ? projectName
+            : ResolveName(files, stackName, merged, reader);
         if (name is null)
         {
             return null;
         }
 
+        if (stackName is not null)
+        {
+            CheckProjectName(dotEnv, stackName, reader);
+        }
+
         var built = StackBuilder.Build(name, [.. composeFiles], merged, reader);
         return reader.Errors.Count > errorsBefore ? null : built;
     }
+
+    /// <summary>
+    /// Without an inventory, COMPOSE_PROJECT_NAME in `.env` names the project as in Compose (over
+    /// `name:` and the directory's name); null when it is not set or not a valid name (an error then).
+    /// </summary>
+    private static string? ProjectNameOf(ProjectEnvFile.DotEnv? dotEnv, NodeReader reader)
+    {
+        if (dotEnv is null || !dotEnv.Values.TryGetValue(ProjectEnvFile.ProjectNameVariable, out var projectName))
+        {
+            return null;
+        }
+
+        if (ServiceNames.IsValidStackName(projectName.Value))
+        {
+            return projectName.Value;
+        }
+
+        reader.Error(dotEnv.LineOf(ProjectEnvFile.ProjectNameVariable), $"{ProjectEnvFile.ProjectNameVariable}: invalid project name {Shown(projectName)} (lowercase letters, digits, '-', '_'; starting with a letter or digit)");
+        return null;
+    }
+
+    /// <summary>
+    /// With an inventory the stack's name there is the project name; a different COMPOSE_PROJECT_NAME
+    /// in `.env` would make Compose name every container, network and volume otherwise, so it is an error.
+    /// </summary>
+    private static void CheckProjectName(ProjectEnvFile.DotEnv? dotEnv, string stackName, NodeReader reader)
+    {
+        if (dotEnv is null || !dotEnv.Values.TryGetValue(ProjectEnvFile.ProjectNameVariable, out var projectName) || projectName.Value == stackName)
+        {
+            return;
+        }
+
+        reader.Error(dotEnv.LineOf(ProjectEnvFile.ProjectNameVariable), $"{ProjectEnvFile.ProjectNameVariable} {Shown(projectName)} differs from the stack's name in berth.yaml, '{stackName}', after which berth names its containers, networks and volumes; remove the line or make the names equal");
+    }
+
+    private static string Shown(Interpolation.Variable variable) =>
+        variable.IsSecret ? "(value hidden: it comes from a host-local variable)" : $"'{(variable.Value.Length > 80 ? variable.Value[..77] + "..." : variable.Value)}'";
 
     private static string? ResolveName(IRepositoryFiles files, string? stackName, ComposeFileDraft merged, NodeReader reader)
     {
