@@ -9,7 +9,8 @@ namespace Berth.Reconciler.Spec.Validation;
 internal static class StackLoader
 {
     /// <param name="stackName">The inventory's name for the stack; null without an inventory (then Compose `name:` or the directory).</param>
-    public static BuiltStack? Load(IRepositoryFiles files, string? stackName, IReadOnlyList<string> composeFiles, VariableSet variables, NodeReader reader)
+    /// <param name="profiles">berth.yaml's `profiles:` for the stack; null when not set (see <see cref="Profiles"/>).</param>
+    public static BuiltStack? Load(IRepositoryFiles files, string? stackName, IReadOnlyList<string> composeFiles, VariableSet variables, NodeReader reader, ImmutableArray<Located<string>>? profiles = null)
     {
         var errorsBefore = reader.Errors.Count;
         ProjectEnvFile.DotEnv? dotEnv = null;
@@ -73,6 +74,15 @@ internal static class StackLoader
         if (stackName is not null)
         {
             CheckProjectName(dotEnv, stackName, reader);
+        }
+
+        // A stack whose every service is in an inactive profile runs nothing on this host: no stack at
+        // all, rather than an empty one (a host var COMPOSE_PROFILES may switch it on elsewhere).
+        var hadServices = merged.Services.Count > 0;
+        Profiles.Apply(merged, name, profiles, variables, reader);
+        if (hadServices && merged.Services.Count == 0)
+        {
+            return null;
         }
 
         var built = StackBuilder.Build(name, [.. composeFiles], merged, reader);
