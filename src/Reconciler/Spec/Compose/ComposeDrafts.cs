@@ -51,6 +51,9 @@ internal sealed class ServiceDraft(string name, Location keyLocation)
 
     public Located<string>? Image { get; set; }
 
+    /// <summary>`links:` as (service, alias); the alias is the service's name when none is written.</summary>
+    public List<Located<(string Service, string Alias)>> Links { get; } = [];
+
     /// <summary>`profiles:`: the service runs only when one of them is active (<see cref="Profiles"/>); empty: always.</summary>
     public List<Located<string>> Profiles { get; } = [];
 

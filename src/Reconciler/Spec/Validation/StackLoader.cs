@@ -78,6 +78,7 @@ internal static class StackLoader
 
         // A stack whose every service is in an inactive profile runs nothing on this host: no stack at
         // all, rather than an empty one (a host var COMPOSE_PROFILES may switch it on elsewhere).
+        Links.Apply(merged, reader);
         var hadServices = merged.Services.Count > 0;
         Profiles.Apply(merged, name, profiles, variables, reader);
         if (hadServices && merged.Services.Count == 0)
