@@ -536,4 +536,20 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.True(result.Succeeded, string.Join("\n", result.Errors));
         Assert.Equal(TimeSpan.FromHours(1000), result.Config!.Reconcile.Interval);
     }
+
+    [Fact]
+    public void Load_RandomDurations_NeverThrowAndEveryErrorHasAPlace()
+    {
+        // Fuzz: any text as a duration gives a duration or the shared parser's error at the value.
+        var random = new Random(20261204);
+        const string alphabet = "0123456789.nsuµmh+-: xd\"'[]{}#";
+        for (var round = 0; round < 3000; round++)
+        {
+            var text = new string([.. Enumerable.Range(0, random.Next(1, 16)).Select(_ => alphabet[random.Next(alphabet.Length)])]);
+            var result = Load(MinimalSource + "reconcile:\n  retryMaxDelay: 1176h\n  interval: " + text + "\n");
+
+            Assert.True(result.Succeeded || result.Errors.Count > 0, text);
+            Assert.All(result.Errors, error => Assert.True(error.Line >= 1 && error.Column >= 1, $"{text}: {error}"));
+        }
+    }
 }
