@@ -124,7 +124,7 @@ public sealed class CliProcessTests
 
             Assert.Equal(1, exitCode);
             Assert.Contains($"{config}:1:9: listen: 'nowhere'", stderr, StringComparison.Ordinal);
-            Assert.Contains($"{config}:3:13: reconcile.interval: 'soon' is not a duration", stderr, StringComparison.Ordinal);
+            Assert.Contains($"{config}:3:13: reconcile.interval: invalid duration 'soon': it must start with a number", stderr, StringComparison.Ordinal);
             Assert.Contains("source: required", stderr, StringComparison.Ordinal);
             Assert.Contains("3 error(s) in the configuration; not starting", stderr, StringComparison.Ordinal);
         }

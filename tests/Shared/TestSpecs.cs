@@ -6,7 +6,7 @@ namespace Berth.Tests.Shared;
 
 /// <summary>
 /// Builds desired-state models in code, with Docker's defaults, so planner and engine tests do not
-/// depend on the YAML loader. Vary a spec with `with` and call <see cref="Rehash"/> (or use the helpers).
+/// depend on the YAML loader. Vary a spec with `with` (its hashes follow its content) or the helpers.
 /// </summary>
 public static class TestSpecs
 {
@@ -69,19 +69,13 @@ public static class TestSpecs
     public static readonly RolloutPolicy FastRollback = RolloutPolicy.DefaultRollback with { Monitor = TimeSpan.FromMilliseconds(500) };
 
     public static ServiceSpec Service(string stack, string name, ContainerSpec container, int replicas = 1, params ServiceDependency[] dependsOn) =>
-        Rehash(new ServiceSpec(stack, name, replicas, container, FastUpdate, FastRollback, [.. dependsOn.OrderBy(dependency => dependency.Service, StringComparer.Ordinal)], PullPolicy.Missing, string.Empty, NoEntries));
-
-    public static ServiceSpec Rehash(ServiceSpec service)
-    {
-        var fieldHashes = ConfigHasher.FieldHashes(service.Container, service.Front);
-        return service with { FieldHashes = fieldHashes, ConfigHash = ConfigHasher.ConfigHash(fieldHashes) };
-    }
+        new(stack, name, replicas, container, FastUpdate, FastRollback, [.. dependsOn.OrderBy(dependency => dependency.Service, StringComparer.Ordinal)], PullPolicy.Missing);
 
     /// <summary>Puts a front before the service (x-berth.front).</summary>
-    public static ServiceSpec Fronted(this ServiceSpec service) => Rehash(service with { Front = true });
+    public static ServiceSpec Fronted(this ServiceSpec service) => service with { Front = true };
 
     public static ServiceSpec WithContainer(this ServiceSpec service, Func<ContainerSpec, ContainerSpec> change) =>
-        Rehash(service with { Container = change(service.Container) });
+        service with { Container = change(service.Container) };
 
     public static ServiceSpec WithEnvironment(this ServiceSpec service, string key, string value) =>
         service.WithContainer(container => container with { Environment = container.Environment.SetItem(key, value) });

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using Berth.Reconciler.Git;
-using YamlDotNet.Core;
+using Berth.Reconciler.Spec.Yaml;
 
 namespace Berth.Daemon.Configuration;
 
@@ -64,9 +64,9 @@ public static partial class ConfigLoader
     }
 
     /// <summary>Where berth.yaml sets the option a git source problem is about (the value when present).</summary>
-    private static Mark PositionOf(string field, YamlSection root, YamlSection source)
+    private static Location PositionOf(string field, YamlSection root, YamlSection source)
     {
-        Mark ValueOrKey(YamlSection section, string key) => section.Scalar(key)?.At ?? section.KeyPosition(key);
+        Location ValueOrKey(YamlSection section, string key) => section.Scalar(key)?.At ?? section.KeyPosition(key);
 
         var urlPosition = ValueOrKey(source, "url");
         switch (field)

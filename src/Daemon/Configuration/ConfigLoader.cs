@@ -1,9 +1,9 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Berth.Daemon.Loop;
+using Berth.Reconciler.Spec;
+using Berth.Reconciler.Spec.Yaml;
 using Microsoft.Extensions.Logging;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
 
 namespace Berth.Daemon.Configuration;
 
@@ -35,7 +35,7 @@ public static partial class ConfigLoader
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
-            return new ConfigLoadResult(null, [new ConfigError(fullPath, 0, 0, $"cannot read the config file: {exception.Message}")]);
+            return new ConfigLoadResult(null, [new SpecError(fullPath, 1, 1, $"cannot read the config file: {exception.Message}")]);
         }
 
         return Load(fullPath, text, machineHostName);
@@ -45,7 +45,7 @@ public static partial class ConfigLoader
     public static ConfigLoadResult Load(string file, string yamlText, string machineHostName)
     {
         var errors = new ConfigErrors(file);
-        var root = Parse(yamlText, errors);
+        var root = Parse(file, yamlText, errors);
         if (root is null)
         {
             return new ConfigLoadResult(null, errors.All);
@@ -65,7 +65,7 @@ public static partial class ConfigLoader
         var spec = ReadSpec(section.Section("spec", SpecKeys), baseDirectory, errors);
         var http = ReadHttp(section.Section("http", HttpKeys), baseDirectory, errors);
 
-        if (errors.All.Count > 0 || source is null || sourceSection is null)
+        if (errors.Count > 0 || source is null || sourceSection is null)
         {
             return new ConfigLoadResult(null, errors.All);
         }
@@ -75,41 +75,28 @@ public static partial class ConfigLoader
         // The git source's own rules (which credentials a transport needs, ranges) come last: they are
         // about combinations of keys, and would repeat the errors above while a key is still wrong.
         ValidateGitSource(config, section, sourceSection, errors);
-        return errors.All.Count > 0 ? new ConfigLoadResult(null, errors.All) : new ConfigLoadResult(config, []);
+        return errors.Count > 0 ? new ConfigLoadResult(null, errors.All) : new ConfigLoadResult(config, []);
     }
 
-    private static YamlMappingNode? Parse(string yamlText, ConfigErrors errors)
+    private static MappingNode? Parse(string file, string yamlText, ConfigErrors errors)
     {
-        var stream = new YamlStream();
-        try
-        {
-            stream.Load(new StringReader(yamlText));
-        }
-        catch (YamlException exception)
-        {
-            // Syntax errors and duplicate keys: YamlDotNet knows where.
-            var message = exception.InnerException is { } inner && inner.Message != exception.Message
-                ? $"{exception.Message} ({inner.Message})"
-                : exception.Message;
-            errors.Add(exception.Start, $"invalid YAML: {message}");
-            return null;
-        }
-
-        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
+        // The spec's YAML reader: syntax errors, every duplicate key, unknown anchors and the size
+        // limits are reported as for a Compose file, in the same words.
+        var root = YamlDocumentLoader.Load(file, yamlText, errors.Collector, out var isEmpty);
+        if (isEmpty)
         {
             // An empty file still needs `source:`; report it against the empty mapping.
-            return new YamlMappingNode();
+            return new MappingNode(Location.StartOf(file), []);
         }
 
-        if (stream.Documents.Count > 1)
+        if (root is null)
         {
-            errors.Add(stream.Documents[1].RootNode.Start, "expected one YAML document, found several");
             return null;
         }
 
-        if (stream.Documents[0].RootNode is not YamlMappingNode mapping)
+        if (root is not MappingNode mapping)
         {
-            errors.Add(stream.Documents[0].RootNode.Start, "expected a mapping (key: value lines) at the top level");
+            errors.Add(root.Start, $"expected a mapping (key: value lines) at the top level, not {root.KindDescription}");
             return null;
         }
 
@@ -222,12 +209,12 @@ public static partial class ConfigLoader
 
         if (jitter > interval)
         {
-            errors.Add(section.KeyPosition("jitter"), $"reconcile.jitter ({DurationParser.Format(jitter)}) must not exceed reconcile.interval ({DurationParser.Format(interval)})");
+            errors.Add(section.KeyPosition("jitter"), $"reconcile.jitter ({DurationSyntax.Format(jitter)}) must not exceed reconcile.interval ({DurationSyntax.Format(interval)})");
         }
 
         if (retryMax < retryInitial)
         {
-            errors.Add(section.KeyPosition("retryMaxDelay"), $"reconcile.retryMaxDelay ({DurationParser.Format(retryMax)}) must be at least reconcile.retryInitialDelay ({DurationParser.Format(retryInitial)})");
+            errors.Add(section.KeyPosition("retryMaxDelay"), $"reconcile.retryMaxDelay ({DurationSyntax.Format(retryMax)}) must be at least reconcile.retryInitialDelay ({DurationSyntax.Format(retryInitial)})");
         }
 
         return defaults with
@@ -241,22 +228,25 @@ public static partial class ConfigLoader
         };
     }
 
+    /// <summary>
+    /// A duration in the grammar of Compose files (<see cref="DurationSyntax"/>), with the same messages;
+    /// at most <see cref="DurationSyntax.LongestTimer"/>, the longest a .NET timer waits.
+    /// </summary>
     private static TimeSpan ReadDuration(YamlSection section, string key, TimeSpan fallback, ConfigErrors errors, bool allowZero = false)
     {
-        if (section.Scalar(key) is not { } value)
+        if (section.ScalarNode(key) is not { } value)
         {
             return fallback;
         }
 
-        if (!DurationParser.TryParse(value.Value, out var duration))
+        if (errors.Reader.Duration(value, section.Qualify(key), DurationSyntax.LongestTimer) is not { } duration)
         {
-            errors.Add(value.At, $"{section.Qualify(key)}: '{value.Value}' is not a duration (e.g. 500ms, 30s, 5m, 1h30m)");
             return fallback;
         }
 
         if (duration == TimeSpan.Zero && !allowZero)
         {
-            errors.Add(value.At, $"{section.Qualify(key)}: must be greater than zero");
+            errors.Add(value.Start, $"{section.Qualify(key)}: must be greater than zero");
             return fallback;
         }
 

@@ -86,7 +86,7 @@ public static class SpecLoader
                         .Overlay(inventoryHost.Vars, isSecret: false)
                         .Overlay(hostLocal, isSecret: true);
                     if (stack.ComposeFiles.Length > 0
-                        && StackLoader.Load(files, stack.Name, [.. stack.ComposeFiles.Select(file => file.Value)], variables, reader) is { } built)
+                        && StackLoader.Load(files, stack.Name, [.. stack.ComposeFiles.Select(file => file.Value)], variables, reader, stack.Profiles) is { } built)
                     {
                         stacks.Add(built);
                     }

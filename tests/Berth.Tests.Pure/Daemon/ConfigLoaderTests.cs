@@ -121,8 +121,8 @@ public sealed class ConfigLoaderTests : IDisposable
             [
                 $"{file}:1:7: host: 'web 01' is not a host name (letters, digits, '.', '-', '_'; at most 253)",
                 $"{file}:2:9: listen: 'localhost:80' is not ADDRESS:PORT with an IP address and a port 1-65535 (e.g. 127.0.0.1:9750, [::1]:9750)",
+                $"{file}:4:13: reconcile.interval: invalid duration '5 minutes': unknown unit ' minutes' (units: ns, us, ms, s, m, h); write a number with a unit, e.g. 500ms, 10s, 1.5m, 1h30m",
                 $"{file}:5:3: unknown key 'reconcile.intervall' (known here: interval, jitter, retryInitialDelay, retryMaxDelay, stuckPassAfter, shutdownTimeout)",
-                $"{file}:4:13: reconcile.interval: '5 minutes' is not a duration (e.g. 500ms, 30s, 5m, 1h30m)",
                 $"{file}:8:11: source.branch: 'bad..branch' is not a branch name (e.g. main; no spaces, '..', '~', '^', ':', '?', '*', '[', '\\')",
                 $"{file}:11:17: webhooks.gitlab.secretFile: '/nonexistent/secret' does not exist",
             ],
@@ -145,7 +145,7 @@ public sealed class ConfigLoaderTests : IDisposable
 
         var error = Assert.Single(result.Errors);
         Assert.Equal(3, error.Line);
-        Assert.StartsWith("invalid YAML", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("YAML syntax:", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -155,7 +155,7 @@ public sealed class ConfigLoaderTests : IDisposable
 
         var error = Assert.Single(result.Errors);
         Assert.Equal(4, error.Line);
-        Assert.Contains("invalid YAML", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("duplicate key 'host' (first defined at line 3, column 1)", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -260,8 +260,8 @@ public sealed class ConfigLoaderTests : IDisposable
 
         Assert.Equal(
             [
-                $"{ConfigFile}:2:8: source.credentials.sshKeyFile (a deploy key) is required for ssh URLs",
                 $"{ConfigFile}:2:8: source.credentials.knownHostsFile is required for ssh URLs: host keys are checked strictly",
+                $"{ConfigFile}:2:8: source.credentials.sshKeyFile (a deploy key) is required for ssh URLs",
             ],
             result.Errors.Select(error => error.ToString()));
     }
@@ -308,7 +308,7 @@ public sealed class ConfigLoaderTests : IDisposable
     [Theory]
     [InlineData("fetchTimeout: 2h", "source.fetchTimeout must be between 1s and 1h")]
     [InlineData("fetchTimeout: 500ms", "source.fetchTimeout must be between 1s and 1h")]
-    [InlineData("fetchTimeout: 60", "source.fetchTimeout: '60' is not a duration")]
+    [InlineData("fetchTimeout: 60", "source.fetchTimeout: invalid duration '60': it has no unit")]
     public void Load_FetchTimeoutOutOfRangeOrNotADuration_IsAnErrorAtTheValue(string line, string expected)
     {
         var result = Load(MinimalSource + "  " + line + "\n");
@@ -413,7 +413,7 @@ public sealed class ConfigLoaderTests : IDisposable
         var result = ConfigLoader.LoadFile(Path.Combine(directory, "nope.yaml"), "machine");
 
         var error = Assert.Single(result.Errors);
-        Assert.Equal(0, error.Line);
+        Assert.Equal((1, 1), (error.Line, error.Column));
         Assert.Contains("cannot read the config file", error.Message, StringComparison.Ordinal);
     }
 
@@ -489,4 +489,67 @@ public sealed class ConfigLoaderTests : IDisposable
     [Fact]
     public void Load_NoHttpSection_GeneratedTokenAndNoExtraHosts() =>
         Assert.Equal(HttpSettings.Default, Load(MinimalSource).Config!.Http);
+
+    [Fact]
+    public void Load_DurationsInGoSyntax_AreAcceptedAsInComposeFiles()
+    {
+        var result = Load(MinimalSource + "  fetchTimeout: 1.5m\nreconcile:\n  interval: 1.5m\n  jitter: 0\n  retryInitialDelay: 500ms\n  retryMaxDelay: 1h30m\n");
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+        Assert.Equal(TimeSpan.FromSeconds(90), result.Config!.Reconcile.Interval);
+        Assert.Equal(TimeSpan.Zero, result.Config.Reconcile.Jitter);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), result.Config.Reconcile.RetryInitialDelay);
+        Assert.Equal(TimeSpan.FromMinutes(90), result.Config.Reconcile.RetryMaxDelay);
+        Assert.Equal(TimeSpan.FromSeconds(90), result.Config.Source.FetchTimeout);
+    }
+
+    [Fact]
+    public void Load_BadDuration_IsReportedAtItsLineAndColumnInTheComposeFilesWords()
+    {
+        var result = Load(MinimalSource + "reconcile:\n  jitter: 1s\n  interval: 1.5x\n");
+
+        Assert.Equal(
+            [$"{ConfigFile}:5:13: reconcile.interval: invalid duration '1.5x': unknown unit 'x' (units: ns, us, ms, s, m, h); write a number with a unit, e.g. 500ms, 10s, 1.5m, 1h30m"],
+            result.Errors.Select(error => error.ToString()));
+    }
+
+    [Theory]
+    [InlineData("interval: 1177h", "reconcile.interval: '1177h' is longer than 1176h, the longest duration berth accepts")]
+    [InlineData("interval: 99999999999h", "reconcile.interval: '99999999999h' is longer than 1176h, the longest duration berth accepts")]
+    [InlineData("interval: -5s", "reconcile.interval: invalid duration '-5s': a duration cannot be negative; write a number with a unit, e.g. 500ms, 10s, 1.5m, 1h30m")]
+    [InlineData("interval: 0", "reconcile.interval: must be greater than zero")]
+    public void Load_DurationOutOfRange_IsAnErrorNotACrashLater(string line, string expected)
+    {
+        // Past 49.7 days Task.Delay throws: the reconcile loop would crash at its first wait.
+        var result = Load(MinimalSource + "reconcile:\n  " + line + "\n");
+
+        var error = Assert.Single(result.Errors);
+        Assert.Equal((4, 13), (error.Line, error.Column));
+        Assert.Equal(expected, error.Message);
+    }
+
+    [Fact]
+    public void Load_DurationOfSeveralWeeks_StaysValid()
+    {
+        var result = Load(MinimalSource + "reconcile:\n  interval: 1000h\n  retryMaxDelay: 1176h\n");
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Errors));
+        Assert.Equal(TimeSpan.FromHours(1000), result.Config!.Reconcile.Interval);
+    }
+
+    [Fact]
+    public void Load_RandomDurations_NeverThrowAndEveryErrorHasAPlace()
+    {
+        // Fuzz: any text as a duration gives a duration or the shared parser's error at the value.
+        var random = new Random(20261204);
+        const string alphabet = "0123456789.nsuµmh+-: xd\"'[]{}#";
+        for (var round = 0; round < 3000; round++)
+        {
+            var text = new string([.. Enumerable.Range(0, random.Next(1, 16)).Select(_ => alphabet[random.Next(alphabet.Length)])]);
+            var result = Load(MinimalSource + "reconcile:\n  retryMaxDelay: 1176h\n  interval: " + text + "\n");
+
+            Assert.True(result.Succeeded || result.Errors.Count > 0, text);
+            Assert.All(result.Errors, error => Assert.True(error.Line >= 1 && error.Column >= 1, $"{text}: {error}"));
+        }
+    }
 }

@@ -64,6 +64,20 @@ public sealed class SpecLoaderFuzzTests
     }
 
     [Fact]
+    public void Load_MutatedProjectDotEnv_NeverThrowsNorHangs()
+    {
+        // The project's .env is read implicitly: whatever it holds, loading ends in a state or errors with a place.
+        const string dotEnv = "# defaults\nTAG=1.27\nexport DOMAIN=example.org\nURL=\"https://${DOMAIN}/\"\nRAW='$x'\nCOMPOSE_PROFILES=debug,tools\nCOMPOSE_PROJECT_NAME=fuzz\n";
+        const string compose = "name: fuzz\nservices:\n  web:\n    image: busybox:${TAG}\n    environment: { URL: $URL }\n    links: [db]\n  db:\n    image: busybox\n  debug:\n    image: busybox\n    profiles: [debug]\n    depends_on: [db]\n";
+        var random = new Random(20261204);
+        for (var iteration = 0; iteration < 1500; iteration++)
+        {
+            var mutated = Mutate(dotEnv, random, 1 + random.Next(4));
+            AssertLoadsCleanly(SpecTestRepository.Compose(compose).With(".env", mutated), "host1", mutated);
+        }
+    }
+
+    [Fact]
     public void Load_MutatedInventories_NeverThrowNorHang()
     {
         var random = new Random(7);
@@ -190,7 +204,7 @@ public sealed class SpecLoaderFuzzTests
     [
         "${", "$$", "${X:?boom}", "${UNDEFINED}", "<<: *base", "&a ", "*a", "!reset ", "---\n", "\n  - ", ": ", "{", "]", "\"", "'", "\t",
         "99999", "-1", "1e309", "0x1F", "1m30", "8080:80", "build: .", "x-berth: { drain: x }", "~", "null", "\u0000", "\uFFFF", "é",
-        "${A:-${B:-${C:?x}}}", "$${", "2000000h", "24h0m1s", "io.berth.role: front", "labels: [io.berth.x=y]", "env_file: conf/x.env",
+        "${A:-${B:-${C:?x}}}", "$${", "2000000h", "24h0m1s", "1.5m", ".5s", "2562048h", "profiles: [x]", "links: [db:alias]", "links: [web]", "io.berth.role: front", "labels: [io.berth.x=y]", "env_file: conf/x.env",
     ];
 
     private static char? Pick(Random random, string characters) => random.Next(4) == 0 ? null : characters[random.Next(characters.Length)];

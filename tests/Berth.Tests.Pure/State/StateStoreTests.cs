@@ -1,4 +1,5 @@
 using Berth.Reconciler.State;
+using Berth.Tests.Shared;
 
 namespace Berth.Tests.State;
 
@@ -74,6 +75,24 @@ public sealed class StateStoreTests : IDisposable
             [(Berth.Reconciler.Loop.PassOutcome.Stalled, "ApplyFailed"), (Berth.Reconciler.Loop.PassOutcome.Changed, "ReconciliationSucceeded")],
             board.Current.History.Select(pass => (pass.Outcome, pass.Reason)));
         Assert.True(loaded with { History = [loaded.History[1]] } is { LastAttemptConverged: true });
+    }
+
+    [Fact]
+    public async Task SaveThenLoad_AppliedSpec_HasTheHashItWasAppliedWith()
+    {
+        // The hashes are computed from the spec, not stored in it: a spec read back from the state file
+        // (what a rollback returns to) must hash as it did when applied, or the next pass would recreate.
+        var store = new StateStore(root);
+        var spec = TestSpecs.Service("shop", "web", TestSpecs.WebContainer(), replicas: 2).WithEnvironment("MODE", "a").Fronted();
+        var applied = new AppliedService(spec.ConfigHash, spec.FieldHashes, spec.Container.Image, null, "abc", System.Collections.Immutable.ImmutableSortedDictionary<int, string>.Empty, spec);
+        var state = AppliedState.Empty("h") with { Services = AppliedState.Empty("h").Services.Add(spec.QualifiedName, applied) };
+
+        await store.SaveAsync(state, CancellationToken.None);
+        var reloaded = (await store.LoadAsync("h", CancellationToken.None)).Services[spec.QualifiedName].Spec!;
+
+        Assert.Equal(spec.ConfigHash, reloaded.ConfigHash);
+        Assert.Equal(spec.FieldHashes, reloaded.FieldHashes);
+        Assert.Contains($"\"config_hash\": \"{spec.ConfigHash}\"", await File.ReadAllTextAsync(store.PathFor("h")), StringComparison.Ordinal);
     }
 
     [Fact]

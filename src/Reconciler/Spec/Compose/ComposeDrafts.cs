@@ -51,6 +51,12 @@ internal sealed class ServiceDraft(string name, Location keyLocation)
 
     public Located<string>? Image { get; set; }
 
+    /// <summary>`links:` as (service, alias); the alias is the service's name when none is written.</summary>
+    public List<Located<(string Service, string Alias)>> Links { get; } = [];
+
+    /// <summary>`profiles:`: the service runs only when one of them is active (<see cref="Profiles"/>); empty: always.</summary>
+    public List<Located<string>> Profiles { get; } = [];
+
     /// <summary>
     /// An `image:` or `build:` key was written (Image may still be null: an invalid value, or build only).
     /// Its own error already explains; "has no image" would be a second error for the same cause.

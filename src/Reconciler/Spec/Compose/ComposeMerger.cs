@@ -137,6 +137,8 @@ internal static class ComposeMerger
         MergeRollout(into.Update, overlay.Update);
         MergeRollout(into.Rollback, overlay.Rollback);
         Overlay(into.DependsOn, overlay.DependsOn);
+        AppendDistinct(into.Profiles, overlay.Profiles, profile => profile.Value);
+        AppendDistinct(into.Links, overlay.Links, link => link.Value);
         into.PullPolicy = overlay.PullPolicy ?? into.PullPolicy;
         into.Drain = overlay.Drain ?? into.Drain;
         into.Front = overlay.Front ?? into.Front;

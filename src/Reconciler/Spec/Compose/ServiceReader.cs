@@ -183,6 +183,35 @@ internal static partial class ServiceReader
                 target.Draft.Runtime = name;
             }
         })
+        .Field("links", (target, node, path) =>
+        {
+            foreach (var link in target.Reader.StringList(node, path) ?? [])
+            {
+                var parts = link.Value.Split(':');
+                if (parts.Length <= 2 && parts[0].Length > 0 && parts[^1].Length > 0)
+                {
+                    target.Draft.Links.Add(new Located<(string, string)>((parts[0], parts[^1]), link.Start));
+                }
+                else
+                {
+                    target.Reader.Error(link, $"{path}: {link.Describe()} is not SERVICE or SERVICE:ALIAS");
+                }
+            }
+        })
+        .Field("profiles", (target, node, path) =>
+        {
+            foreach (var profile in target.Reader.StringList(node, path) ?? [])
+            {
+                if (Profiles.IsValidName(profile.Value))
+                {
+                    target.Draft.Profiles.Add(new Located<string>(profile.Value, profile.Start));
+                }
+                else
+                {
+                    target.Reader.Error(profile, $"{path}: invalid profile name {profile.Describe()} (letters, digits, '_', '.', '-', starting with a letter or digit)");
+                }
+            }
+        })
         .Field("x-berth", DeployReader.ReadBerthExtension)
         .Unsupported("build", "images come from registries; build and push elsewhere, then set 'image'")
         .NotYetSupported("extends", "write the service out in full, or share its fields with a YAML anchor and a merge key (<<: *base)")
@@ -191,8 +220,6 @@ internal static partial class ServiceReader
         // Compose selects the image's platform at pull and create; berth's engine client (the one Engine/ uses,
         // at 4.3.3) cannot send a platform on either call, and a silently ignored platform would run another architecture.
         .Unsupported("platform", "berth cannot yet ask the engine for a platform at pull or create; remove it to run the host's platform, or reference a single-platform image (or its digest)")
-        .Unsupported("profiles", "assign stacks to hosts in berth.yaml instead")
-        .Unsupported("links", "services reach each other by name on a shared network")
         .Unsupported("secrets", "pass host-local values through host env files (see docs/repository-format.md)")
         .Unsupported(
             "annotations", "attach", "blkio_config", "cgroup", "cgroup_parent", "configs", "cpu_count", "cpu_percent",

@@ -279,7 +279,6 @@ internal static class StackBuilder
         };
 
         var front = service.Front?.Value ?? false;
-        var fieldHashes = ConfigHasher.FieldHashes(container, front);
         return new ServiceSpec(
             Stack: stackName,
             Name: service.Name,
@@ -288,9 +287,7 @@ internal static class StackBuilder
             Update: BuildRollout(service.Update, RolloutPolicy.DefaultUpdate),
             Rollback: BuildRollout(service.Rollback, RolloutPolicy.DefaultRollback),
             DependsOn: [.. service.DependsOn.Values.Select(dependency => dependency.Value).OrderBy(dependency => dependency.Service, StringComparer.Ordinal)],
-            PullPolicy: service.PullPolicy ?? PullPolicy.Missing,
-            ConfigHash: ConfigHasher.ConfigHash(fieldHashes),
-            FieldHashes: fieldHashes)
+            PullPolicy: service.PullPolicy ?? PullPolicy.Missing)
         {
             Drain = service.Drain ?? TimeSpan.Zero,
             Front = front,

@@ -15,7 +15,8 @@ namespace Berth.Reconciler.Spec.Interpolation;
 internal static partial class EnvFileParser
 {
     /// <param name="isSecret">Host-local file: values are never quoted in errors and stay secret when used.</param>
-    public static List<KeyValuePair<string, string>> Parse(string file, string text, VariableSet variables, bool isSecret, ErrorCollector errors)
+    /// <param name="secretNames">When given, receives the names whose value is secret (the file is, or the value was built from a host-local variable).</param>
+    public static List<KeyValuePair<string, string>> Parse(string file, string text, VariableSet variables, bool isSecret, ErrorCollector errors, ISet<string>? secretNames = null)
     {
         var entries = new List<KeyValuePair<string, string>>();
         var visible = variables.CopyForAdding();
@@ -60,6 +61,7 @@ internal static partial class EnvFileParser
                 {
                     entries.Add(new(name, inherited.Value));
                     visible.Set(name, inherited);
+                    MarkSecret(secretNames, name, inherited.IsSecret);
                 }
 
                 continue;
@@ -87,6 +89,7 @@ internal static partial class EnvFileParser
             {
                 entries.Add(new(name, value));
                 visible.Set(name, new Variable(value, isSecret));
+                MarkSecret(secretNames, name, isSecret);
                 continue;
             }
 
@@ -105,9 +108,28 @@ internal static partial class EnvFileParser
             entries.Add(new(name, interpolated.Value!));
             // A value built from a host-local variable is host-local too: it stays secret when a later line uses it.
             visible.Set(name, new Variable(interpolated.Value!, isSecret || interpolated.SecretVariable is not null));
+            MarkSecret(secretNames, name, isSecret || interpolated.SecretVariable is not null);
         }
 
         return entries;
+    }
+
+    private static void MarkSecret(ISet<string>? secretNames, string name, bool isSecret)
+    {
+        if (secretNames is null)
+        {
+            return;
+        }
+
+        // A later line for the same name decides.
+        if (isSecret)
+        {
+            secretNames.Add(name);
+        }
+        else
+        {
+            secretNames.Remove(name);
+        }
     }
 
     internal const string SecretInterpolationError =

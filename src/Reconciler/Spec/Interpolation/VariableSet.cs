@@ -4,8 +4,9 @@ namespace Berth.Reconciler.Spec.Interpolation;
 internal readonly record struct Variable(string Value, bool IsSecret);
 
 /// <summary>
-/// The variables a stack is interpolated with on one host. Precedence, lowest first: stack vars,
-/// host vars (both from berth.yaml), host env files, host environment (both host-local: secrets).
+/// The variables a stack is interpolated with on one host. Precedence, lowest first: the project's
+/// `.env` (next to the stack's first Compose file), stack vars, host vars (both from berth.yaml), host
+/// env files, host environment (both host-local: secrets).
 /// </summary>
 internal sealed class VariableSet
 {
@@ -24,6 +25,23 @@ internal sealed class VariableSet
         foreach (var (name, value) in values)
         {
             result.variables[name] = new Variable(value, isSecret);
+        }
+
+        return result;
+    }
+
+    /// <summary>A copy with <paramref name="values"/> beneath this set's own: they count only where this set has no value.</summary>
+    public VariableSet Beneath(IEnumerable<KeyValuePair<string, Variable>> values)
+    {
+        var result = new VariableSet();
+        foreach (var (name, variable) in values)
+        {
+            result.variables[name] = variable;
+        }
+
+        foreach (var (name, variable) in variables)
+        {
+            result.variables[name] = variable;
         }
 
         return result;

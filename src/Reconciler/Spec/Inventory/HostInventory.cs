@@ -23,13 +23,18 @@ internal sealed record InventoryHost(
 /// <param name="ComposeFiles">Repository-relative, in merge order, each with the place it is named.</param>
 /// <param name="HostNames">Hosts named explicitly.</param>
 /// <param name="Selector">Labels a host must all have; null when the stack has no selector.</param>
+/// <param name="Profiles">
+/// The Compose profiles active for the stack (`profiles:`; `*` activates all), as `--profile` does for
+/// docker compose; null when not set (then COMPOSE_PROFILES among the stack's variables, as in Compose).
+/// </param>
 internal sealed record InventoryStack(
     string Name,
     Location At,
     ImmutableArray<Located<string>> ComposeFiles,
     ImmutableHashSet<string> HostNames,
     ImmutableSortedDictionary<string, string>? Selector,
-    ImmutableSortedDictionary<string, string> Vars)
+    ImmutableSortedDictionary<string, string> Vars,
+    ImmutableArray<Located<string>>? Profiles = null)
 {
     /// <summary>A host runs the stack when it is named, or when it has every label of the selector.</summary>
     public bool Targets(InventoryHost host) =>

@@ -53,13 +53,16 @@ internal static partial class InventoryReader
 
         public bool HasHosts { get; set; }
 
+        public List<Located<string>>? Profiles { get; set; }
+
         public InventoryStack Build() => new(
             name,
             at,
             [.. ComposeFiles],
             [.. HostNames.Select(host => host.Value)],
             Selector?.ToImmutableSortedDictionary(StringComparer.Ordinal),
-            Vars.ToImmutableSortedDictionary(StringComparer.Ordinal));
+            Vars.ToImmutableSortedDictionary(StringComparer.Ordinal),
+            Profiles is null ? null : [.. Profiles]);
     }
 
     private static readonly FieldTable<(NodeReader Reader, InventoryDraft Draft)> SettingsFields =
@@ -235,7 +238,23 @@ internal static partial class InventoryReader
                     HostsFields.Apply(target.Reader, mapping, (target.Reader, target.Stack), path);
                 }
             })
-            .Field("vars", (target, node, path) => ReadVars(target.Reader, node, path, target.Stack.Vars));
+            .Field("vars", (target, node, path) => ReadVars(target.Reader, node, path, target.Stack.Vars))
+            .Field("profiles", (target, node, path) =>
+            {
+                // `profiles: []` is meaningful: no profile active, whatever COMPOSE_PROFILES says.
+                target.Stack.Profiles = [];
+                foreach (var profile in target.Reader.StringOrList(node, path) ?? [])
+                {
+                    if (profile.Value == Profiles.All || Profiles.IsValidName(profile.Value))
+                    {
+                        target.Stack.Profiles.Add(new Located<string>(profile.Value, profile.Start));
+                    }
+                    else
+                    {
+                        target.Reader.Error(profile, $"{path}: invalid profile name {profile.Describe()} (letters, digits, '_', '.', '-', starting with a letter or digit; or '*' for all)");
+                    }
+                }
+            });
 
     private static readonly FieldTable<(NodeReader Reader, InventoryDraft Draft)> RootFields =
         new FieldTable<(NodeReader Reader, InventoryDraft Draft)>()

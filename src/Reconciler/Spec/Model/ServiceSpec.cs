@@ -10,8 +10,6 @@ namespace Berth.Reconciler.Spec.Model;
 /// <param name="Update">`deploy.update_config`.</param>
 /// <param name="Rollback">`deploy.rollback_config`.</param>
 /// <param name="DependsOn">Sorted by service name.</param>
-/// <param name="ConfigHash">Hash of <see cref="Container"/>; see <see cref="ConfigHasher"/>.</param>
-/// <param name="FieldHashes">Per-field hashes of <see cref="Container"/>, so a plan can say which field changed.</param>
 public sealed record ServiceSpec(
     string Stack,
     string Name,
@@ -20,10 +18,21 @@ public sealed record ServiceSpec(
     RolloutPolicy Update,
     RolloutPolicy Rollback,
     ImmutableArray<ServiceDependency> DependsOn,
-    PullPolicy PullPolicy,
-    string ConfigHash,
-    ImmutableSortedDictionary<string, string> FieldHashes)
+    PullPolicy PullPolicy)
 {
+    // The hashes are a function of Container and Front, never stored state: a `with` copy (which copies
+    // every field, a cache's too) must not carry the hash of the spec it was copied from, since the hash
+    // decides whether containers are re-created. The cache remembers which Container (by reference; it
+    // is immutable) and Front it was computed from, so a copy with another container recomputes, and a
+    // copy that changed only replicas or rollout reuses it. It takes no part in equality (HashCache).
+    private HashCache hashes;
+
+    /// <summary>Hash of <see cref="Container"/> (and <see cref="Front"/>); see <see cref="ConfigHasher"/>.</summary>
+    public string ConfigHash => Hashes().ConfigHash;
+
+    /// <summary>Per-field hashes of <see cref="Container"/>, so a plan can say which field changed.</summary>
+    public ImmutableSortedDictionary<string, string> FieldHashes => Hashes().FieldHashes;
+
     /// <summary>
     /// `x-berth: { drain: 2s }`: how long a replaced container keeps running after it left the
     /// network aliases, so in-flight requests finish. Default 0. Not hashed (rollout behaviour).
@@ -40,6 +49,33 @@ public sealed record ServiceSpec(
 
     /// <summary>`stack/service`, the name used in plans, logs and status.</summary>
     public string QualifiedName => $"{Stack}/{Name}";
+
+    private HashSnapshot Hashes()
+    {
+        var snapshot = hashes.Snapshot;
+        if (snapshot is null || !ReferenceEquals(snapshot.Container, Container) || snapshot.Front != Front)
+        {
+            var fieldHashes = ConfigHasher.FieldHashes(Container, Front);
+            snapshot = new HashSnapshot(Container, Front, fieldHashes, ConfigHasher.ConfigHash(fieldHashes));
+            hashes = new HashCache(snapshot);
+        }
+
+        return snapshot;
+    }
+
+    private sealed record HashSnapshot(ContainerSpec Container, bool Front, ImmutableSortedDictionary<string, string> FieldHashes, string ConfigHash);
+
+    /// <summary>A cache is not content: every two caches are equal, so the record's equality ignores it.</summary>
+    private readonly struct HashCache(HashSnapshot snapshot) : IEquatable<HashCache>
+    {
+        public HashSnapshot? Snapshot { get; } = snapshot;
+
+        public bool Equals(HashCache other) => true;
+
+        public override bool Equals(object? obj) => obj is HashCache;
+
+        public override int GetHashCode() => 0;
+    }
 }
 
 public enum PullPolicy

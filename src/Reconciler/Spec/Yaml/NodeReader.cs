@@ -115,26 +115,30 @@ internal sealed class NodeReader(ErrorCollector errors)
         return null;
     }
 
-    public TimeSpan? Duration(Node node, string path)
+    /// <summary>A duration (<see cref="DurationSyntax"/>) of at most <paramref name="longest"/> (default <see cref="DurationSyntax.Longest"/>).</summary>
+    public TimeSpan? Duration(Node node, string path, TimeSpan? longest = null)
     {
         if (Scalar(node, path) is not { } scalar)
         {
             return null;
         }
 
-        if (DurationSyntax.TryParse(scalar.Value, out var duration))
+        var limit = longest ?? DurationSyntax.Longest;
+        var valid = DurationSyntax.TryParse(scalar.Value, out var duration, out var problem);
+        if (!valid && problem != DurationSyntax.OutOfRange)
         {
-            if (duration > DurationSyntax.Longest)
-            {
-                Error(node, $"{path}: {scalar.Describe()} is longer than {DurationSyntax.Longest.TotalHours.ToString(CultureInfo.InvariantCulture)}h, the longest duration berth accepts");
-                return null;
-            }
-
-            return duration;
+            Error(node, DurationSyntax.InvalidMessage(path, scalar.Describe(), problem!));
+            return null;
         }
 
-        Error(node, $"{path}: invalid duration {scalar.Describe()} (use a number with a unit: 500ms, 10s, 1m30s, 2h)");
-        return null;
+        // Past Go's range is longer than any limit: said as such, not as a syntax error.
+        if (!valid || duration > limit)
+        {
+            Error(node, DurationSyntax.TooLongMessage(path, scalar.Describe(), limit));
+            return null;
+        }
+
+        return duration;
     }
 
     public long? Size(Node node, string path)

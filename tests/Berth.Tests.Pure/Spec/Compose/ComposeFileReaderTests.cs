@@ -38,7 +38,7 @@ public sealed class ComposeFileReaderTests
     [InlineData("    ports: 80\n", "4:12: services.web.ports must be a list, not a string")]
     [InlineData("    environment: just-a-string\n", "4:18: services.web.environment must be a mapping or a list of KEY=VALUE, not a string")]
     [InlineData("    command: { a: b }\n", "4:14: services.web.command must be a list, not a mapping")]
-    [InlineData("    stop_grace_period: 10\n", "4:24: services.web.stop_grace_period: invalid duration '10' (use a number with a unit: 500ms, 10s, 1m30s, 2h)")]
+    [InlineData("    stop_grace_period: 10\n", "4:24: services.web.stop_grace_period: invalid duration '10': it has no unit (only 0 may be written without one); write a number with a unit, e.g. 500ms, 10s, 1.5m, 1h30m")]
     [InlineData("    shm_size: 1x\n", "4:15: services.web.shm_size: invalid size '1x' (use bytes or a number with a unit: 512m, 1g, 64k)")]
     [InlineData("    restart: sometimes\n", "4:14: services.web.restart must be no, always, on-failure, on-failure:N or unless-stopped, not 'sometimes'")]
     [InlineData("    ulimits: { nofile: { soft: 10 } }\n", "4:24: services.web.ulimits.nofile needs both 'soft' and 'hard' (or a single number for both)")]

@@ -124,7 +124,7 @@ public sealed class DeployReaderTests
     [InlineData("deploy: { restart_policy: { condition: on-failure, max_attempts: -1 } }", "4:70: services.web.deploy.restart_policy.max_attempts must be an integer >= 0, not '-1'")]
     [InlineData("deploy: { restart_policy: { condition: any, delay: 5s } }", "4:49: 'services.web.deploy.restart_policy.delay' is not supported by berth; the engine restarts with its own growing back-off outside Swarm (docker compose ignores delay); remove it")]
     [InlineData("deploy: { mode: global }", "4:21: services.web.deploy.mode: mode 'global' is not supported by berth (one host: only replicated)")]
-    [InlineData("healthcheck: { interval: 5 }", "4:30: services.web.healthcheck.interval: invalid duration '5' (use a number with a unit: 500ms, 10s, 1m30s, 2h)")]
+    [InlineData("healthcheck: { interval: 5 }", "4:30: services.web.healthcheck.interval: invalid duration '5': it has no unit (only 0 may be written without one); write a number with a unit, e.g. 500ms, 10s, 1.5m, 1h30m")]
     [InlineData("healthcheck: { test: [curl, x] }", "4:26: services.web.healthcheck.test: a list must start with CMD, CMD-SHELL or NONE (e.g. [\"CMD\", \"curl\", \"-f\", \"http://localhost/\"])")]
     [InlineData("x-berth: { drian: 2s }", "4:16: unknown key 'drian' in services.web.x-berth, did you mean 'drain'?")]
     public void InvalidDeployAndHealth_AreErrorsAtTheValue(string line, string expected)
@@ -167,5 +167,39 @@ public sealed class DeployReaderTests
         Assert.Equal(TimeSpan.FromDays(1), service.Container.HealthCheck!.StartPeriod);
         Assert.Equal(TimeSpan.FromDays(1), service.Update.Monitor);
         Assert.Equal(TimeSpan.FromDays(1), service.Rollback.Delay);
+    }
+
+    [Fact]
+    public void Durations_InGoSyntax_AreAcceptedEverywhere()
+    {
+        // The one grammar (DurationSyntax) for every duration in a Compose file and in the daemon's config.
+        var service = LoadService("""
+            image: busybox
+            stop_grace_period: 1.5m
+            healthcheck: { test: [CMD, "true"], interval: 1m30s, timeout: 500ms, start_period: .5s, start_interval: 2000us }
+            x-berth: { drain: 1h0.5m }
+            """);
+
+        Assert.Equal(TimeSpan.FromSeconds(90), service.Container.StopGracePeriod);
+        Assert.Equal(TimeSpan.FromSeconds(90), service.Container.HealthCheck!.Interval);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), service.Container.HealthCheck.StartPeriod);
+        Assert.Equal(TimeSpan.FromMilliseconds(2), service.Container.HealthCheck.StartInterval);
+        Assert.Equal(TimeSpan.FromMinutes(60.5), service.Drain);
+    }
+
+    [Fact]
+    public void Duration_Invalid_IsReportedAtItsLineAndColumnWithTheReason()
+    {
+        Assert.Equal(
+            ["5:24: services.web.stop_grace_period: invalid duration '1.5x': unknown unit 'x' (units: ns, us, ms, s, m, h); write a number with a unit, e.g. 500ms, 10s, 1.5m, 1h30m"],
+            Errors("services:\n  web:\n    image: busybox\n    init: true\n    stop_grace_period: 1.5x\n"));
+    }
+
+    [Fact]
+    public void Duration_Negative_IsReportedAsNegative()
+    {
+        Assert.Equal(
+            ["4:24: services.web.stop_grace_period: invalid duration '-1s': a duration cannot be negative; write a number with a unit, e.g. 500ms, 10s, 1.5m, 1h30m"],
+            Errors("services:\n  web:\n    image: busybox\n    stop_grace_period: -1s\n"));
     }
 }
