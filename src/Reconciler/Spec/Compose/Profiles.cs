@@ -53,6 +53,13 @@ internal static partial class Profiles
         {
             foreach (var (target, dependency) in service.DependsOn.Where(entry => inactive.ContainsKey(entry.Key)).ToList())
             {
+                // required: false (Compose): a dependency that does not run here is ignored, not an error.
+                if (!dependency.Value.Required)
+                {
+                    service.DependsOn.Remove(target);
+                    continue;
+                }
+
                 reader.Error(dependency.At, $"service '{service.Name}' depends on '{target}', which {RunsOnlyWith(inactive[target], stackName, stackProfiles is not null)}");
                 service.DependsOn.Remove(target);
             }

@@ -117,6 +117,25 @@ public sealed class ProfilesTests
     }
 
     [Fact]
+    public void Profiles_DependencyOnAnInactiveServiceWithRequiredFalse_IsIgnoredAsComposeDoes()
+    {
+        var result = SpecTestRepository.Compose("""
+            name: app
+            services:
+              web:
+                image: busybox
+                depends_on:
+                  db: { required: false }
+              db:
+                image: busybox
+                profiles: [dev]
+            """).LoadHost();
+
+        Assert.Equal(["web"], ServiceNames(result));
+        Assert.Empty(result.State!.AllServices.Single().DependsOn);
+    }
+
+    [Fact]
     public void Profiles_UnknownInBerthYaml_IsAnErrorWithAHint()
     {
         var errors = Inventory("    profiles: [debgu]\n").LoadHost("h1").Errors.Select(error => error.ToString());
