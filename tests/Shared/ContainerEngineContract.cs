@@ -107,6 +107,28 @@ public abstract class ContainerEngineContract
         Assert.Contains($"{otherHost}-app-1", observed.ForeignContainerNames);
     }
 
+    [Fact]
+    public async Task ObserveService_SeesThatServicesContainersAsTheWholeObservationDoes_AndNoOthers()
+    {
+        var (engine, host, _, cleanup) = Open();
+        await using var disposable = cleanup;
+        var owner = new ResourceOwner(host, "rev-1");
+        foreach (var (service, replica) in new[] { ("app", 1), ("app", 2), ("other", 1) })
+        {
+            var spec = TestSpecs.Service(host, service, TestSpecs.Container());
+            var id = await engine.CreateContainerAsync(new ContainerCreateRequest(spec, replica, $"{host}-{service}-{replica}", owner, null, AttachAliases: true), CancellationToken.None);
+            await engine.StartContainerAsync(id, CancellationToken.None);
+        }
+
+        var whole = await engine.ObserveAsync(host, [], CancellationToken.None);
+        var scoped = await engine.ObserveServiceAsync(host, host, "app", CancellationToken.None);
+
+        static string Describe(ObservedContainer container) =>
+            $"{container.Id} {container.Name} {container.Replica} {container.State} {container.Health} {container.ConfigHash} {string.Join(",", container.Addresses)}";
+        Assert.Equal([$"{host}-app-1", $"{host}-app-2"], scoped.Containers.Select(container => container.Name));
+        Assert.Equal(whole.Containers.Where(container => container.Service == "app").Select(Describe), scoped.Containers.Select(Describe));
+    }
+
     private static async Task<T> PollAsync<T>(Func<Task<T>> read, Func<T, bool> done)
     {
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(30);

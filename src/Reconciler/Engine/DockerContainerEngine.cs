@@ -49,11 +49,33 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
     public Task<ObservedState> ObserveAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken) =>
         EngineErrors.CallAsync(() => ObserveCoreAsync(hostIdentity, imageReferences, cancellationToken), cancellationToken);
 
-    private async Task<ObservedState> ObserveCoreAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken)
+    /// <summary>Lists only the service's containers (a label filter in the engine) and inspects those: no networks, volumes or images.</summary>
+    public Task<ObservedState> ObserveServiceAsync(string hostIdentity, string stack, string service, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(async () =>
+        {
+            var filter = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool>
+                {
+                    [$"{BerthLabels.ManagedBy}={BerthLabels.ManagedByValue}"] = true,
+                    [$"{BerthLabels.Host}={hostIdentity}"] = true,
+                    [$"{BerthLabels.Stack}={stack}"] = true,
+                    [$"{BerthLabels.Service}={service}"] = true,
+                },
+            };
+            var listed = await client.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = filter }, cancellationToken).ConfigureAwait(false);
+            var (containers, fronts, _) = await ObserveContainersAsync(listed, hostIdentity, cancellationToken).ConfigureAwait(false);
+            return ObservedState.Empty with
+            {
+                Containers = [.. containers.OrderBy(container => container.Name, StringComparer.Ordinal)],
+                Fronts = [.. fronts.OrderBy(front => front.Name, StringComparer.Ordinal)],
+            };
+        }, cancellationToken);
+
+    /// <summary>Berth's containers and fronts of a listing, each inspected; the names of the others.</summary>
+    private async Task<(ImmutableArray<ObservedContainer> Containers, ImmutableArray<ObservedFront> Fronts, ImmutableHashSet<string> ForeignNames)> ObserveContainersAsync(
+        IList<ContainerListResponse> listed, string hostIdentity, CancellationToken cancellationToken)
     {
-        // All containers, not only ours: foreign names are kept so that a name berth wants but does not
-        // own is reported as a collision rather than touched.
-        var listed = await client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, cancellationToken).ConfigureAwait(false);
         var containers = ImmutableArray.CreateBuilder<ObservedContainer>();
         var fronts = ImmutableArray.CreateBuilder<ObservedFront>();
         var foreignContainers = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
@@ -106,6 +128,15 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
                 AnonymousVolumePaths = snapshot.AnonymousVolumePaths,
             });
         }
+        return (containers.ToImmutable(), fronts.ToImmutable(), foreignContainers.ToImmutable());
+    }
+
+    private async Task<ObservedState> ObserveCoreAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken)
+    {
+        // All containers, not only ours: foreign names are kept so that a name berth wants but does not
+        // own is reported as a collision rather than touched.
+        var listed = await client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, cancellationToken).ConfigureAwait(false);
+        var (containers, fronts, foreignContainers) = await ObserveContainersAsync(listed, hostIdentity, cancellationToken).ConfigureAwait(false);
 
         var networks = ImmutableArray.CreateBuilder<ObservedNetwork>();
         var foreignNetworks = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
@@ -168,7 +199,7 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             [.. containers.OrderBy(container => container.Name, StringComparer.Ordinal)],
             [.. networks.OrderBy(network => network.Name, StringComparer.Ordinal)],
             [.. volumes.OrderBy(volume => volume.Name, StringComparer.Ordinal)],
-            foreignContainers.ToImmutable(),
+            foreignContainers,
             foreignNetworks.ToImmutable(),
             foreignVolumes.ToImmutable(),
             imageIds.ToImmutable())

@@ -13,6 +13,21 @@ public interface IContainerEngine
     /// <summary>One snapshot: this identity's containers, networks, volumes; names of everything else; image ids.</summary>
     Task<ObservedState> ObserveAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The containers and front of one service only (no networks, volumes, images or foreign names):
+    /// what a front's routing needs during a rollout, at the cost of that service's containers instead
+    /// of the whole host's. The default is the whole observation, filtered.
+    /// </summary>
+    async Task<ObservedState> ObserveServiceAsync(string hostIdentity, string stack, string service, CancellationToken cancellationToken)
+    {
+        var observed = await ObserveAsync(hostIdentity, [], cancellationToken).ConfigureAwait(false);
+        return observed with
+        {
+            Containers = [.. observed.Containers.Where(container => container.Stack == stack && container.Service == service)],
+            Fronts = [.. observed.Fronts.Where(front => front.Stack == stack && front.Service == service)],
+        };
+    }
+
     Task PullImageAsync(string imageReference, CancellationToken cancellationToken);
 
     Task CreateNetworkAsync(NetworkSpec network, string stack, ResourceOwner owner, CancellationToken cancellationToken);

@@ -49,6 +49,9 @@ public sealed class ResilientContainerEngine : IContainerEngine
         UseJitter = true,
     };
 
+    public Task<ObservedState> ObserveServiceAsync(string hostIdentity, string stack, string service, CancellationToken cancellationToken) =>
+        RetryAsync(token => inner.ObserveServiceAsync(hostIdentity, stack, service, token), cancellationToken);
+
     public Task<ObservedState> ObserveAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken)
     {
         var references = imageReferences.ToList();

@@ -38,9 +38,12 @@ public sealed class FrontRouter(IContainerEngine engine, IFrontRules rules, stri
 
     public bool HasFront(string stack, string service) => servicesWithFront.Contains($"{stack}/{service}");
 
-    /// <summary>Points the service's front, if it has one, at its proven replicas as the engine shows them now.</summary>
+    /// <summary>
+    /// Points the service's front, if it has one, at its proven replicas as the engine shows them now
+    /// (a look at that service's containers only, not the whole host).
+    /// </summary>
     public Task RouteAsync(string stack, string service, CancellationToken cancellationToken) =>
-        RouteAsync(stack, service, () => engine.ObserveAsync(hostIdentity, [], cancellationToken), cancellationToken);
+        RouteAsync(stack, service, () => engine.ObserveServiceAsync(hostIdentity, stack, service, cancellationToken), cancellationToken);
 
     /// <summary>Points the service's front, if it has one, at the proven replicas in <paramref name="observed"/> (the end of a pass).</summary>
     public Task RouteAsync(string stack, string service, ObservedState observed, CancellationToken cancellationToken) =>

@@ -12,6 +12,9 @@ namespace Berth.Reconciler.Metrics;
 /// </summary>
 public sealed class MeteredContainerEngine(IContainerEngine inner, BerthMetrics metrics) : IContainerEngine
 {
+    public Task<ObservedState> ObserveServiceAsync(string hostIdentity, string stack, string service, CancellationToken cancellationToken) =>
+        MeterAsync(EngineOperation.Observe, () => inner.ObserveServiceAsync(hostIdentity, stack, service, cancellationToken), cancellationToken);
+
     public Task<ObservedState> ObserveAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken) =>
         MeterAsync(EngineOperation.Observe, () => inner.ObserveAsync(hostIdentity, imageReferences, cancellationToken), cancellationToken);
 
