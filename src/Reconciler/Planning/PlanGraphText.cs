@@ -60,16 +60,16 @@ public static class PlanGraphText
                 yield return $"if the rollout fails: {RolloutFailure(replace)}";
                 break;
             case CreateContainerStep create:
-                yield return $"health gate: healthy (or running without a health check) for {ReplacementProcedure.Duration(create.Service.Update.Monitor)}";
+                yield return $"health gate: {ReplacementProcedure.GateCondition(create.Service, create.Service.Update.Monitor)}";
                 break;
             case StartContainerStep start:
-                yield return $"health gate: healthy (or running without a health check) for {ReplacementProcedure.Duration(start.Service.Update.Monitor)}";
+                yield return $"health gate: {ReplacementProcedure.GateCondition(start.Service, start.Service.Update.Monitor)}";
                 break;
             case RemoveFrontStep { OfDesiredService: true }:
                 yield return "only when the service converged without it (its replicas answer to its names again); otherwise kept";
                 break;
             case RestartContainerStep restart:
-                yield return $"stop (grace {ReplacementProcedure.Duration(restart.Service.Container.StopGracePeriod ?? TimeSpan.FromSeconds(10))}), start, health gate: healthy (or running without a health check) for {ReplacementProcedure.Duration(restart.Service.Update.Monitor)}";
+                yield return $"stop (grace {ReplacementProcedure.Duration(restart.Service.Container.StopGracePeriod ?? TimeSpan.FromSeconds(10))}), start, health gate: {ReplacementProcedure.GateCondition(restart.Service, restart.Service.Update.Monitor)}";
                 break;
         }
     }

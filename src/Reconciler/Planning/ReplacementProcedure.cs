@@ -88,7 +88,7 @@ public sealed record ReplacementProcedure(ImmutableArray<ReplicaOperation> Opera
         var operations = ImmutableArray.CreateBuilder<ReplicaOperation>();
         var undo = ImmutableArray.CreateBuilder<ReplicaOperation>();
         var volumes = inheritedVolumes.IsDefaultOrEmpty ? string.Empty : $", mounting the anonymous volume(s) {string.Join(", ", inheritedVolumes)} of {containerName}";
-        var gate = $"health gate {temporaryName}: healthy (or running without a health check) for {Duration(monitor)}";
+        var gate = $"health gate {temporaryName}: {GateCondition(service, monitor)}";
         var grace = Duration(service.Container.StopGracePeriod ?? TimeSpan.FromSeconds(10));
         if (order == UpdateOrder.StartFirst)
         {
@@ -148,6 +148,12 @@ public sealed record ReplacementProcedure(ImmutableArray<ReplicaOperation> Opera
         operations.Add(new(ReplicaOperationKind.RenameReplacement, $"rename {temporaryName} to {containerName}"));
         return new ReplacementProcedure(operations.ToImmutable(), undo.ToImmutable());
     }
+
+    /// <summary>What a new or restarted container of the service must show to pass its health gate.</summary>
+    public static string GateCondition(ServiceSpec service, TimeSpan monitor) =>
+        service.Container.HealthCheck is { Disabled: false }
+            ? $"healthy for {Duration(monitor)}"
+            : $"running for {Duration(monitor)} (healthy, if its image defines a health check)";
 
     /// <summary>"10s", "1m30s", "500ms": the way Compose files write durations.</summary>
     public static string Duration(TimeSpan duration)

@@ -38,7 +38,7 @@ public sealed class PlanGraphTests
                   1. create shop-db-1-next-b07ae5d2 with the service's names, mounting the anonymous volume(s) /var/lib/data of shop-db-1
                   2. stop shop-db-1 (grace 2s), kept until shop-db-1-next-b07ae5d2 passed
                   3. start shop-db-1-next-b07ae5d2
-                  4. health gate shop-db-1-next-b07ae5d2: healthy (or running without a health check) for 500ms
+                  4. health gate shop-db-1-next-b07ae5d2: running for 500ms (healthy, if its image defines a health check)
                   5. remove shop-db-1
                   6. rename shop-db-1-next-b07ae5d2 to shop-db-1
                   if its gate fails: remove shop-db-1-next-b07ae5d2; put the last applied revision's files back; start shop-db-1 again
@@ -49,7 +49,7 @@ public sealed class PlanGraphTests
                   after #1, #2
                   1. create shop-web-1-next-53d5d5f5 without the service's names
                   2. start shop-web-1-next-53d5d5f5
-                  3. health gate shop-web-1-next-53d5d5f5: healthy (or running without a health check) for 500ms
+                  3. health gate shop-web-1-next-53d5d5f5: healthy for 500ms
                   4. front: forward new connections to shop-web-1-next-53d5d5f5 instead of shop-web-1
                   5. drain (the daemon's drain period)
                   6. stop shop-web-1 (grace 2s)
@@ -61,7 +61,7 @@ public sealed class PlanGraphTests
                   after #3
                   1. create shop-web-2-next-53d5d5f5 without the service's names
                   2. start shop-web-2-next-53d5d5f5
-                  3. health gate shop-web-2-next-53d5d5f5: healthy (or running without a health check) for 500ms
+                  3. health gate shop-web-2-next-53d5d5f5: healthy for 500ms
                   4. front: forward new connections to shop-web-2-next-53d5d5f5 instead of shop-web-2
                   5. drain (the daemon's drain period)
                   6. stop shop-web-2 (grace 2s)
@@ -97,11 +97,11 @@ public sealed class PlanGraphTests
               #3 create volume shop_data: missing
               #4 create container shop-api-1 (shop/api #1): missing
                   after #1-#3
-                  health gate: healthy (or running without a health check) for 500ms
+                  health gate: running for 500ms (healthy, if its image defines a health check)
               #5 replace container shop-worker-1 (shop/worker #1, start-first): config changed: environment
                   1. create shop-worker-1-next-bcdd3719 without the service's names
                   2. start shop-worker-1-next-bcdd3719
-                  3. health gate shop-worker-1-next-bcdd3719: healthy (or running without a health check) for 500ms
+                  3. health gate shop-worker-1-next-bcdd3719: running for 500ms (healthy, if its image defines a health check)
                   4. give shop-worker-1-next-bcdd3719 the service's names
                   5. take shop-worker-1 out of the service's names
                   6. drain (the daemon's drain period)
@@ -113,7 +113,7 @@ public sealed class PlanGraphTests
               #6 replace container shop-worker-2 (shop/worker #2, start-first): config changed: environment
                   1. create shop-worker-2-next-bcdd3719 without the service's names
                   2. start shop-worker-2-next-bcdd3719
-                  3. health gate shop-worker-2-next-bcdd3719: healthy (or running without a health check) for 500ms
+                  3. health gate shop-worker-2-next-bcdd3719: running for 500ms (healthy, if its image defines a health check)
                   4. give shop-worker-2-next-bcdd3719 the service's names
                   5. take shop-worker-2 out of the service's names
                   6. drain (the daemon's drain period)
@@ -126,7 +126,7 @@ public sealed class PlanGraphTests
                   after #5, #6
                   1. create shop-worker-3-next-bcdd3719 without the service's names
                   2. start shop-worker-3-next-bcdd3719
-                  3. health gate shop-worker-3-next-bcdd3719: healthy (or running without a health check) for 500ms
+                  3. health gate shop-worker-3-next-bcdd3719: running for 500ms (healthy, if its image defines a health check)
                   4. give shop-worker-3-next-bcdd3719 the service's names
                   5. take shop-worker-3 out of the service's names
                   6. drain (the daemon's drain period)
@@ -179,7 +179,7 @@ public sealed class PlanGraphTests
             """, plan.ToString());
         Assert.Equal(["", "#1", "#1", "#1"], plan.Nodes.Select(node => PlanGraphText.Ids(node.After)).ToList());
         Assert.Equal(
-            "  #3 restart container shop-web-1: shop/db is updated in this plan (depends_on restart: true)\n      after #1\n      stop (grace 2s), start, health gate: healthy (or running without a health check) for 500ms\n",
+            "  #3 restart container shop-web-1: shop/db is updated in this plan (depends_on restart: true)\n      after #1\n      stop (grace 2s), start, health gate: running for 500ms (healthy, if its image defines a health check)\n",
             string.Concat(PlanGraphText.Render(plan).Split('\n').Where(line => line.Length > 0).SkipWhile(line => !line.StartsWith("  #3", StringComparison.Ordinal)).Take(3).Select(line => line + "\n")));
     }
 
