@@ -46,7 +46,10 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
         var needsLook = procedure.Operations.Any(operation => operation.Kind is ReplicaOperationKind.TakeCurrentOutOfDns
             or ReplicaOperationKind.FrontSwap or ReplicaOperationKind.FrontRetireCurrent);
         var current = needsLook ? await engine.InspectContainerAsync(currentReference, cancellationToken).ConfigureAwait(false) : null;
-        if (step.Order == UpdateOrder.StartFirst && current is { AnonymousVolumePaths.IsEmpty: false })
+        // A rollback is exempt: the spec it returns to mounts the anonymous volumes its own container
+        // had (the planner chose stop-first if there were any), and nothing of what the new revision
+        // added, which it never inherits.
+        if (!step.IsRollback && step.Order == UpdateOrder.StartFirst && current is { AnonymousVolumePaths.IsEmpty: false })
         {
             throw new PlanOutdatedException($"{containerName} has anonymous volume(s) at {string.Join(", ", current.AnonymousVolumePaths)} that the plan did not see; not replaced start-first, re-planned on the next pass");
         }
@@ -98,7 +101,11 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
                 case ReplicaOperationKind.GiveAliases:
                     // Invariant: the new container is healthy before it gets traffic, and before the old one goes.
                     await AttachAliasesAsync(newId!, service, cancellationToken).ConfigureAwait(false);
-                    progress($"{temporaryName} passed its health gate and now receives traffic");
+                    if (!step.BehindFront)
+                    {
+                        progress($"{temporaryName} passed its health gate and now receives traffic");
+                    }
+
                     break;
                 case ReplicaOperationKind.FrontSwap:
                     // One atomic rule swap: new connections go to the new container, those already open on

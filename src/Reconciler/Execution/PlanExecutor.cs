@@ -80,6 +80,23 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         GroupResult[] finished, List<PlanStep> group, ExecutionScope scope, PassTools tools, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
         var failed = finished.Where(result => result.Outcome is { Result: not RolloutResult.Succeeded }).Select(result => result.Outcome!.QualifiedService).ToHashSet(StringComparer.Ordinal);
+
+        // depends_on restart: true follows an update; a dependency whose rollout failed (undone, rolled
+        // back, paused) was not updated, so the restart is not needed.
+        var notNeeded = group.OfType<RestartContainerStep>().Where(restart => restart.Triggers.All(failed.Contains)).ToList<PlanStep>();
+        if (notNeeded.Count > 0)
+        {
+            var skipped = notNeeded.Select(step => new StepOutcome(step, StepResult.Skipped, $"not needed: {string.Join(", ", ((RestartContainerStep)step).Triggers)} failed in this pass")).ToList();
+            group = [.. group.Except(notNeeded)];
+            if (group.Count == 0)
+            {
+                return new GroupResult(null, skipped);
+            }
+
+            var rest = await RunAfterAsync(finished, group, scope, tools, progress, cancellationToken).ConfigureAwait(false);
+            return rest with { Steps = [.. skipped, .. rest.Steps] };
+        }
+
         var blockedBy = BlockingFailure(group, failed);
         if (blockedBy is not null)
         {
@@ -105,7 +122,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
     /// <summary>A wait for a dependency that failed in this pass fails the dependent without trying.</summary>
     private static string? BlockingFailure(IReadOnlyList<PlanStep> group, HashSet<string> failedServices)
     {
-        foreach (var wait in group.OfType<WaitHealthyStep>())
+        foreach (var wait in group.OfType<WaitHealthyStep>().Where(wait => !wait.Optional))
         {
             if (failedServices.Contains(wait.Service.QualifiedName))
             {
@@ -210,6 +227,15 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         {
             progress(new ProgressEvent(qualifiedService, wait.Describe()));
             var evidence = await WaitHealthyAsync(wait.Service, tools.Gate, cancellationToken).ConfigureAwait(false);
+            if (evidence is not null && wait.Optional)
+            {
+                // required: false: Compose warns and goes on; so does berth, and says so.
+                var warning = $"{wait.Service.QualifiedName} is not healthy ({evidence.Reason}); required: false, so {qualifiedService} goes on";
+                progress(new ProgressEvent(qualifiedService, warning));
+                outcomes.Add(new StepOutcome(wait, StepResult.Succeeded, warning));
+                continue;
+            }
+
             if (evidence is not null)
             {
                 outcomes.Add(new StepOutcome(wait, StepResult.Failed, evidence.Reason, evidence));
@@ -253,9 +279,13 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                         toGate.Add((step, start.Container.Id));
                         break;
                     case RestartContainerStep restart:
-                        // Behind a front the replica's address may change: the routing after the gates takes the new one.
+                        // Behind a front: out of its rules before it stops (as a replica being replaced), back in
+                        // once it passed its gate (the routing after the gates; its address may have changed).
+                        tools.Fronts.Retire(restart.Container.Id);
+                        await tools.Fronts.RouteAsync(restart.Service.Stack, restart.Service.Name, cancellationToken).ConfigureAwait(false);
                         await engine.StopContainerAsync(restart.Container.Id, ContainerReplacer.StopGrace(restart.Service), cancellationToken).ConfigureAwait(false);
                         await engine.StartContainerAsync(restart.Container.Id, cancellationToken).ConfigureAwait(false);
+                        tools.Fronts.Reinstate(restart.Container.Id);
                         toGate.Add((step, restart.Container.Id));
                         break;
                     case FinishReplacementStep finish:

@@ -396,7 +396,9 @@ public sealed class BerthMetrics
 
         foreach (var step in report.Steps)
         {
-            if (step.Step.QualifiedService is not { } qualifiedService || !desiredServices.TryGetValue(qualifiedService, out var service))
+            // A failed wait for a healthy dependency is the dependency's gate failure, not the dependent's.
+            var owner = step.Step is WaitHealthyStep wait ? wait.Service.QualifiedName : step.Step.QualifiedService;
+            if (owner is not { } qualifiedService || !desiredServices.TryGetValue(qualifiedService, out var service))
             {
                 continue;
             }

@@ -27,7 +27,8 @@ public sealed record PlanNode(int Id, PlanStep Step, ImmutableArray<int> After)
 /// - its replacements come after its other container steps (their gates), batch by batch
 ///   (update_config.parallelism: a batch starts when the one before it finished);
 /// - a front the spec no longer asks for goes after the service's replicas got the names back;
-/// - what left the spec goes after every desired service's changes (their new containers first);
+/// - what left the spec goes after every desired service's changes (their new containers first), its
+///   front after its containers;
 ///   networks and volumes after every container and front that could still be attached to them.
 /// </remarks>
 public static class PlanGraph
@@ -130,8 +131,13 @@ public static class PlanGraph
         {
             switch (step)
             {
-                case RemoveContainerStep { ServiceLeftSpec: true } or RemoveFrontStep { OfDesiredService: false }:
+                case RemoveContainerStep { ServiceLeftSpec: true }:
                     edges[Id(step)].UnionWith(serviceEnds);
+                    break;
+                case RemoveFrontStep { OfDesiredService: false } front:
+                    // After its service's containers: each of their removals routes the front (retires the container).
+                    edges[Id(step)].UnionWith(serviceEnds);
+                    edges[Id(step)].UnionWith(steps.Where(other => other is RemoveContainerStep { ServiceLeftSpec: true } removal && removal.Container.QualifiedService == front.Front.QualifiedService).Select(Id));
                     break;
                 case RemoveNetworkStep or RemoveVolumeStep:
                     edges[Id(step)].UnionWith(serviceEnds);

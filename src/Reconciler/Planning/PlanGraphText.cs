@@ -25,6 +25,12 @@ public static class PlanGraphText
                 text.Append("      after ").Append(Ids(node.After)).Append('\n');
             }
 
+            if (node.Step is ReplaceContainerStep { Service.Update.Delay: var delay } replace && delay > TimeSpan.Zero
+                && node.After.Any(id => plan.Nodes[id - 1].Step is ReplaceContainerStep earlier && earlier.Service.QualifiedName == replace.Service.QualifiedName))
+            {
+                text.Append("      then waits ").Append(ReplacementProcedure.Duration(delay)).Append(" (update_config.delay)\n");
+            }
+
             foreach (var line in Details(node.Step))
             {
                 text.Append("      ").Append(line).Append('\n');
@@ -84,7 +90,7 @@ public static class PlanGraphText
             FailureAction.Pause => "the rollout pauses; this replica stays as it is then (failure_action: pause)",
             _ when replace.Rollback is { } rollback =>
                 $"once replaced, it is put back to the previous config ({Order(rollback.Order)}{(rollback.OrderReason is null ? "" : ": " + rollback.OrderReason)}), behind the same gates by rollback_config; a failed rollback pauses",
-            _ => "the rollout pauses: there is no previous config to roll back to",
+            _ => "there is no previous config to roll back to: replicas already replaced keep the new config and the rollout pauses",
         };
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using Berth.Reconciler.Observe;
 using Berth.Reconciler.Spec.Model;
@@ -57,7 +58,8 @@ public sealed record StartContainerStep(ServiceSpec Service, ObservedContainer C
 }
 
 /// <summary>Restart a running replica (stop, start, health gate): depends_on `restart: true` after its dependency was updated.</summary>
-public sealed record RestartContainerStep(ServiceSpec Service, ObservedContainer Container, string Cause) : PlanStep(Cause)
+/// <param name="Triggers">The dependencies ("stack/service") whose update it follows: a restart whose triggers were all held back, or all failed in this pass, does not run.</param>
+public sealed record RestartContainerStep(ServiceSpec Service, ObservedContainer Container, ImmutableArray<string> Triggers, string Cause) : PlanStep(Cause)
 {
     public override string Action => $"restart container {Container.Name}";
 
@@ -131,6 +133,9 @@ public sealed record WaitHealthyStep(ServiceSpec Service, string Dependent, stri
     public override string Action => $"wait until {Service.QualifiedName} is healthy";
 
     public override string? QualifiedService => Dependent;
+
+    /// <summary>depends_on `required: false` (Compose): the dependent goes on, with a warning, when the dependency is not healthy.</summary>
+    public bool Optional { get; init; }
 }
 
 public sealed record RemoveContainerStep(ObservedContainer Container, string Cause) : PlanStep(Cause)

@@ -205,7 +205,8 @@ public static class Planner
             }
 
             servicesWithChanges.Add(service.Name);
-            if (serviceSteps.Any(step => step is CreateContainerStep or ReplaceContainerStep or StartContainerStep or FinishReplacementStep or RestartContainerStep))
+            // A rename that finishes an interrupted replacement is not an update: the container already ran.
+            if (serviceSteps.Any(step => step is CreateContainerStep or ReplaceContainerStep or StartContainerStep or RestartContainerStep))
             {
                 updatedServices.Add(service.Name);
             }
@@ -216,7 +217,10 @@ public static class Planner
             {
                 if (byName.TryGetValue(dependency.Service, out var target) && target.Replicas > 0)
                 {
-                    steps.Add(new WaitHealthyStep(target, service.QualifiedName, $"{service.QualifiedName} depends on it (service_healthy)"));
+                    steps.Add(new WaitHealthyStep(target, service.QualifiedName, $"{service.QualifiedName} depends on it (service_healthy{(dependency.Required ? "" : ", required: false")})")
+                    {
+                        Optional = !dependency.Required,
+                    });
                 }
             }
 
@@ -251,7 +255,7 @@ public static class Planner
             .Where(container => container.Stack == service.Stack && container.Service == service.Name && container.ReplacementOf is null
                 && container.Replica >= 1 && container.Replica <= service.Replicas && container.State == ContainerRunState.Running && !touched.Contains(container.Id))
             .OrderBy(container => container.Replica)
-            .Select(container => new RestartContainerStep(service, container, cause));
+            .Select(container => new RestartContainerStep(service, container, [.. updated], cause));
     }
 
     private static List<PlanStep> PlanService(

@@ -95,7 +95,7 @@ public sealed record ReplacementProcedure(ImmutableArray<ReplicaOperation> Opera
             operations.Add(new(ReplicaOperationKind.CreateReplacement, $"create {temporaryName} without the service's names{volumes}"));
             operations.Add(new(ReplicaOperationKind.StartReplacement, $"start {temporaryName}"));
             operations.Add(new(ReplicaOperationKind.Gate, gate));
-            if (!service.Front)
+            if (!service.Front && service.Container.NetworkMode is null)
             {
                 operations.Add(new(ReplicaOperationKind.GiveAliases, $"give {temporaryName} the service's names"));
             }
@@ -105,10 +105,9 @@ public sealed record ReplacementProcedure(ImmutableArray<ReplicaOperation> Opera
                 operations.Add(new(ReplicaOperationKind.FrontSwap, $"front: forward new connections to {temporaryName} instead of {containerName}"));
             }
 
-            if (!service.Front)
-            {
-                operations.Add(new(ReplicaOperationKind.TakeCurrentOutOfDns, $"take {containerName} out of the service's names"));
-            }
+            // Whatever the new spec says: the old replica carries the names unless it was behind a front
+            // already (x-berth.front turned on in this revision: it still does).
+            operations.Add(new(ReplicaOperationKind.TakeCurrentOutOfDns, $"take {containerName} out of the service's names, where it has them"));
 
             operations.Add(new(ReplicaOperationKind.Drain, service.Drain > TimeSpan.Zero ? $"drain {Duration(service.Drain)} (x-berth.drain)" : "drain (the daemon's drain period)"));
             operations.Add(new(ReplicaOperationKind.StopCurrent, $"stop {containerName} (grace {grace})"));
@@ -135,7 +134,7 @@ public sealed record ReplacementProcedure(ImmutableArray<ReplicaOperation> Opera
             undo.Add(new(ReplicaOperationKind.RemoveReplacement, $"remove {temporaryName}"));
             if (restoreFilesOnFailure)
             {
-                undo.Add(new(ReplicaOperationKind.RestorePreviousFiles, "put the last applied revision's files back"));
+                undo.Add(new(ReplicaOperationKind.RestorePreviousFiles, "put the last applied revision's files back (when this pass changed them)"));
             }
 
             undo.Add(new(ReplicaOperationKind.StartCurrent, $"start {containerName} again"));

@@ -38,7 +38,10 @@ public static class FailedRevisionHold
         }
 
         var heldSet = held.ToHashSet(StringComparer.Ordinal);
-        ImmutableArray<PlanStep> kept = [.. plan.Steps.Where(step => step.QualifiedService is not { } owner || !heldSet.Contains(owner) || IsFrontRepair(step))];
+        // A restart that follows only held dependencies goes with them: they are not updated in this pass.
+        ImmutableArray<PlanStep> kept = [.. plan.Steps.Where(step =>
+            (step.QualifiedService is not { } owner || !heldSet.Contains(owner) || IsFrontRepair(step))
+            && !(step is RestartContainerStep restart && restart.Triggers.All(heldSet.Contains)))];
         var at = failed.At.ToString("u", CultureInfo.InvariantCulture);
         var notices = plan.Notices.AddRange(held.Select(service => new PlanNotice(
             service,

@@ -137,6 +137,80 @@ public sealed class PlanExecutorTests
         Assert.Equal(["shop/db"], engine.Created);
     }
 
+    [Fact]
+    public async Task Rollout_NewVersionAddedAnAnonymousVolume_RollsBackAllTheSame()
+    {
+        // The plan chose the rollback's order from version 1's containers (no anonymous volume); the
+        // replaced replica's container has one that version 1 never mounts: rolling back start-first
+        // is safe, and must not be refused as an outdated plan.
+        var (engine, v1) = await RunningAsync(FailureAction.Rollback);
+        var v2 = v1.WithEnvironment("VERSION", "2");
+        engine.AnonymousVolumesByConfig[v2.ConfigHash] = ["/cache"];
+        engine.ExitOnStartNames.Add(ContainerNames.ReplacementFor("shop-web-2", v2.ConfigHash));
+
+        var report = await ApplyAsync(engine, v2, v1);
+
+        var service = Assert.Single(report.Services);
+        Assert.Equal((RolloutResult.RolledBack, "rolled back to the previous config after a failed health gate"), (service.Result, service.Message));
+        Assert.Equal([("shop-web-1", v1.ConfigHash), ("shop-web-2", v1.ConfigHash)], await ContainersAsync(engine));
+    }
+
+    [Fact]
+    public async Task Execute_DependencyRolledBack_RestartOfItsDependentIsNotNeeded()
+    {
+        var engine = new FakeContainerEngine();
+        var db = Service("shop", "db", Container()) with { Update = FastUpdate with { Monitor = TimeSpan.Zero }, Rollback = FastRollback with { Monitor = TimeSpan.Zero } };
+        var web = Service("shop", "web", Container(), 1, new ServiceDependency("db", DependencyCondition.ServiceStarted, Restart: true, Required: true)) with { Update = FastUpdate with { Monitor = TimeSpan.Zero } };
+        await ExecuteAsync(engine, Desired("host-a", Stack("shop", [db, web])), AppliedState.Empty("host-a"));
+        var dbV2 = db.WithEnvironment("VERSION", "2");
+        engine.ExitOnStartNames.Add(ContainerNames.ReplacementFor("shop-db-1", dbV2.ConfigHash));
+
+        var report = await ExecuteAsync(engine, Desired("host-a", Stack("shop", [dbV2, web])), await AppliedAsync(engine, db, web));
+
+        Assert.Equal(
+            [(StepResult.Failed, "replace container shop-db-1 (shop/db #1, start-first)", "health gate"), (StepResult.Skipped, "restart container shop-web-1", "not needed: shop/db failed in this pass")],
+            report.Steps.Select(step => (step.Result, step.Step.Action, step.Result == StepResult.Failed ? "health gate" : step.Message)).ToList());
+    }
+
+    [Fact]
+    public async Task Execute_OptionalDependencyNotHealthy_DependentGoesOnAndSaysSo()
+    {
+        var engine = new FakeContainerEngine();
+        var db = Service("shop", "db", Container()) with { Update = FastUpdate with { Monitor = TimeSpan.Zero } };
+        var web = Service("shop", "web", Container(), 1, new ServiceDependency("db", DependencyCondition.ServiceHealthy, Restart: false, Required: false)) with { Update = FastUpdate with { Monitor = TimeSpan.Zero } };
+        engine.ExitOnStart.Add("shop/db");
+
+        var report = await ExecuteAsync(engine, Desired("host-a", Stack("shop", [db, web])), AppliedState.Empty("host-a"));
+
+        Assert.Equal(
+            [("shop/db", RolloutResult.Failed), ("shop/web", RolloutResult.Succeeded)],
+            report.Services.Select(service => (service.QualifiedService, service.Result)).ToList());
+        var wait = Assert.Single(report.Steps, step => step.Step is WaitHealthyStep);
+        Assert.StartsWith("shop/db is not healthy (", wait.Message, StringComparison.Ordinal);
+        Assert.EndsWith("); required: false, so shop/web goes on", wait.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The record berth writes after applying these services, with the containers the fake engine runs for them.</summary>
+    private static async Task<AppliedState> AppliedAsync(FakeContainerEngine engine, params ServiceSpec[] services)
+    {
+        var observed = await engine.ObserveAsync("host-a", [], CancellationToken.None);
+        var applied = TestObserved.Applied("host-a", services);
+        return applied with
+        {
+            Services = applied.Services.SetItems(applied.Services.Select(entry => KeyValuePair.Create(entry.Key, entry.Value with
+            {
+                ContainerIds = observed.Containers.Where(container => container.QualifiedService == entry.Key)
+                    .ToImmutableSortedDictionary(container => container.Replica, container => container.Id),
+            }))),
+        };
+    }
+
+    private static async Task<ExecutionReport> ExecuteAsync(FakeContainerEngine engine, DesiredState desired, AppliedState applied)
+    {
+        var plan = Planner.Create(desired, await engine.ObserveAsync("host-a", [], CancellationToken.None), applied);
+        return await new PlanExecutor(engine, TimeProvider.System, new NoFrontRules()).ExecuteAsync(plan, Scope, _ => { }, CancellationToken.None);
+    }
+
     /// <summary>Two replicas of shop/web running version 1, as berth left them; monitor windows of 0 so gates decide at once.</summary>
     private static async Task<(FakeContainerEngine Engine, ServiceSpec V1)> RunningAsync(FailureAction failureAction)
     {

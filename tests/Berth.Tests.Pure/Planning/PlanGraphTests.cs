@@ -41,7 +41,7 @@ public sealed class PlanGraphTests
                   4. health gate shop-db-1-next-b07ae5d2: running for 500ms (healthy, if its image defines a health check)
                   5. remove shop-db-1
                   6. rename shop-db-1-next-b07ae5d2 to shop-db-1
-                  if its gate fails: remove shop-db-1-next-b07ae5d2; put the last applied revision's files back; start shop-db-1 again
+                  if its gate fails: remove shop-db-1-next-b07ae5d2; put the last applied revision's files back (when this pass changed them); start shop-db-1 again
                   if the rollout fails: once replaced, it is put back to the previous config (stop-first: the replaced replica's anonymous volumes pass back), behind the same gates by rollback_config; a failed rollback pauses
               #2 wait until shop/db is healthy: shop/web depends on it (service_healthy)
                   after #1
@@ -51,10 +51,11 @@ public sealed class PlanGraphTests
                   2. start shop-web-1-next-53d5d5f5
                   3. health gate shop-web-1-next-53d5d5f5: healthy for 500ms
                   4. front: forward new connections to shop-web-1-next-53d5d5f5 instead of shop-web-1
-                  5. drain (the daemon's drain period)
-                  6. stop shop-web-1 (grace 2s)
-                  7. remove shop-web-1
-                  8. rename shop-web-1-next-53d5d5f5 to shop-web-1
+                  5. take shop-web-1 out of the service's names, where it has them
+                  6. drain (the daemon's drain period)
+                  7. stop shop-web-1 (grace 2s)
+                  8. remove shop-web-1
+                  9. rename shop-web-1-next-53d5d5f5 to shop-web-1
                   if its gate fails: remove shop-web-1-next-53d5d5f5; shop-web-1 kept serving
                   if the rollout fails: once replaced, it is put back to the previous config (start-first), behind the same gates by rollback_config; a failed rollback pauses
               #4 replace container shop-web-2 (shop/web #2, start-first): config changed: environment
@@ -63,10 +64,11 @@ public sealed class PlanGraphTests
                   2. start shop-web-2-next-53d5d5f5
                   3. health gate shop-web-2-next-53d5d5f5: healthy for 500ms
                   4. front: forward new connections to shop-web-2-next-53d5d5f5 instead of shop-web-2
-                  5. drain (the daemon's drain period)
-                  6. stop shop-web-2 (grace 2s)
-                  7. remove shop-web-2
-                  8. rename shop-web-2-next-53d5d5f5 to shop-web-2
+                  5. take shop-web-2 out of the service's names, where it has them
+                  6. drain (the daemon's drain period)
+                  7. stop shop-web-2 (grace 2s)
+                  8. remove shop-web-2
+                  9. rename shop-web-2-next-53d5d5f5 to shop-web-2
                   if its gate fails: remove shop-web-2-next-53d5d5f5; shop-web-2 kept serving
                   if the rollout fails: once replaced, it is put back to the previous config (start-first), behind the same gates by rollback_config; a failed rollback pauses
 
@@ -103,7 +105,7 @@ public sealed class PlanGraphTests
                   2. start shop-worker-1-next-bcdd3719
                   3. health gate shop-worker-1-next-bcdd3719: running for 500ms (healthy, if its image defines a health check)
                   4. give shop-worker-1-next-bcdd3719 the service's names
-                  5. take shop-worker-1 out of the service's names
+                  5. take shop-worker-1 out of the service's names, where it has them
                   6. drain (the daemon's drain period)
                   7. stop shop-worker-1 (grace 2s)
                   8. remove shop-worker-1
@@ -115,7 +117,7 @@ public sealed class PlanGraphTests
                   2. start shop-worker-2-next-bcdd3719
                   3. health gate shop-worker-2-next-bcdd3719: running for 500ms (healthy, if its image defines a health check)
                   4. give shop-worker-2-next-bcdd3719 the service's names
-                  5. take shop-worker-2 out of the service's names
+                  5. take shop-worker-2 out of the service's names, where it has them
                   6. drain (the daemon's drain period)
                   7. stop shop-worker-2 (grace 2s)
                   8. remove shop-worker-2
@@ -128,7 +130,7 @@ public sealed class PlanGraphTests
                   2. start shop-worker-3-next-bcdd3719
                   3. health gate shop-worker-3-next-bcdd3719: running for 500ms (healthy, if its image defines a health check)
                   4. give shop-worker-3-next-bcdd3719 the service's names
-                  5. take shop-worker-3 out of the service's names
+                  5. take shop-worker-3 out of the service's names, where it has them
                   6. drain (the daemon's drain period)
                   7. stop shop-worker-3 (grace 2s)
                   8. remove shop-worker-3
@@ -181,6 +183,34 @@ public sealed class PlanGraphTests
         Assert.Equal(
             "  #3 restart container shop-web-1: shop/db is updated in this plan (depends_on restart: true)\n      after #1\n      stop (grace 2s), start, health gate: running for 500ms (healthy, if its image defines a health check)\n",
             string.Concat(PlanGraphText.Render(plan).Split('\n').Where(line => line.Length > 0).SkipWhile(line => !line.StartsWith("  #3", StringComparison.Ordinal)).Take(3).Select(line => line + "\n")));
+    }
+
+    [Fact]
+    public void Hold_OfTheDependency_DropsTheRestartsThatFollowOnlyIt()
+    {
+        var db = Service("shop", "db", Container());
+        var web = Service("shop", "web", Container(), 2, new ServiceDependency("db", DependencyCondition.ServiceStarted, Restart: true, Required: true));
+        var running = TestObserved.Matching(Desired(Host, Stack("shop", [db, web])));
+        var plan = Planner.Create(Desired(Host, Stack("shop", [db.WithEnvironment("VERSION", "2"), web])), running, TestObserved.Applied(Host, db, web));
+
+        var (held, _) = Berth.Reconciler.Reconciliation.FailedRevisionHold.Apply(plan, new FailedRevision("rev2", "health gate failed", DateTimeOffset.UnixEpoch, ["shop/db"]));
+
+        Assert.Equal(3, plan.Steps.Length);
+        Assert.Empty(held.Steps);
+    }
+
+    [Fact]
+    public void Graph_FrontOfAServiceThatLeftTheSpec_GoesAfterItsContainers()
+    {
+        var web = Service("shop", "web", WebContainer(), replicas: 2).OnNetwork(Backend, "shop-web").Fronted();
+        var api = Service("shop", "api", Container());
+        var observed = TestObserved.Matching(Desired(Host, Stack("shop", [api, web], [Backend]))) with { Fronts = [FrontOf(web)] };
+
+        var plan = Planner.Create(Desired(Host, Stack("shop", [api], [Backend])), observed, TestObserved.Applied(Host, api, web));
+
+        Assert.Equal(
+            [("remove container shop-web-1", ""), ("remove container shop-web-2", ""), ("remove front shop-web-front", "#1, #2")],
+            plan.Nodes.Select(node => (node.Step.Action, PlanGraphText.Ids(node.After))).ToList());
     }
 
     private static readonly ServiceSpec WebV1 = Service("shop", "web", WebContainer(), replicas: 2).OnNetwork(Backend, "shop-web").Fronted();

@@ -39,6 +39,9 @@ internal sealed class FakeContainerEngine : IContainerEngine
     /// <summary>Services ("stack/service") whose containers exit with code 1 as soon as they start.</summary>
     public HashSet<string> ExitOnStart { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Anonymous volume paths a container of this config hash gets at create (its image's VOLUME, a volume without a source).</summary>
+    public Dictionary<string, string[]> AnonymousVolumesByConfig { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Containers (by the name they are created under) that exit with code 1 as soon as they start.</summary>
     public HashSet<string> ExitOnStartNames { get; } = new(StringComparer.Ordinal);
 
@@ -97,6 +100,11 @@ internal sealed class FakeContainerEngine : IContainerEngine
         var id = $"id-{++nextId}";
         containers[request.Name] = new ObservedContainer(id, request.Name, request.Service.Stack, request.Service.Name, request.Replica,
             request.Service.ConfigHash, request.Owner.Revision, imageId, ContainerRunState.Created, ContainerHealth.None, null, request.ReplacementOf);
+        if (AnonymousVolumesByConfig.TryGetValue(request.Service.ConfigHash, out var anonymous))
+        {
+            containers[request.Name] = containers[request.Name] with { AnonymousVolumePaths = [.. anonymous] };
+        }
+
         hostOf[id] = request.Owner.HostIdentity;
         if (request.Service.Container.Command is ["sh", "-c", var script] && script.StartsWith("exit ", StringComparison.Ordinal)
             && int.TryParse(script["exit ".Length..], System.Globalization.CultureInfo.InvariantCulture, out var exitCode))
@@ -160,7 +168,10 @@ internal sealed class FakeContainerEngine : IContainerEngine
         }
 
         var container = Find(containerId);
-        return Task.FromResult(new ContainerSnapshot(container.Id, container.Name, container.State, container.Health, container.ExitCode ?? 0, 0, null, 0, null, []));
+        return Task.FromResult(new ContainerSnapshot(container.Id, container.Name, container.State, container.Health, container.ExitCode ?? 0, 0, null, 0, null, [])
+        {
+            AnonymousVolumePaths = container.AnonymousVolumePaths,
+        });
     }
 
     public Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken) => Task.FromResult("");
