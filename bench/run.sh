@@ -168,7 +168,8 @@ timed() {
   T_RC=$?
   set -e
   T_END=$(now)
-  read -r _ u s m <"$tf" || true
+  # The last line: on a non-zero exit, time(1) writes "Command exited with non-zero status N" first.
+  read -r _ u s m < <(tail -n 1 "$tf") || true
   T_CPU=$(awk -v u="${u:-0}" -v s="${s:-0}" 'BEGIN{printf "%.2f", u+s}'); T_RSS=${m:-0}
   T_WALL=$(elapsed "$T_START" "$T_END")
   [ "$T_RC" = 0 ] || log "  $T_NAME exited $T_RC (log: $logf)"
@@ -201,7 +202,8 @@ measure() {
   T_NAME=$tool-$scenario-n$size-r$rep
   timed "$@"
   local rc=$T_RC
-  if [ "$count" -gt 0 ] && ! wait_healthy "$tool" "$rev" "$count" && [ "$rc" = 0 ]; then rc=124; fi
+  # A failed command is recorded as it is: no waiting for containers it may have removed (a failed gate).
+  if [ "$rc" = 0 ] && [ "$count" -gt 0 ] && ! wait_healthy "$tool" "$rev" "$count"; then rc=124; fi
   local wall; wall=$(elapsed "$T_START" "$(now)")
   has "$scenario" "$SCENARIOS" && record "$size" "$rep" "$tool" "$scenario" "$wall" "$T_CPU" "$T_RSS" "$rc" ""
   printf '%s\t%s\t%s\t%s\t%s\n' "$size" "$rep" "$tool" "$scenario" "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/load.tsv"
@@ -352,8 +354,10 @@ EOF
     t1=$(now); sleep 0.2; cpu1=$(proc_cpu "$DAEMON_PID"); after=$(wc -l <"$API_LOG")
     passes=$((passes + 1))
     local counted; counted=$($PY "$BENCH/api_count.py" "$API_LOG" "$before" "$after")
-    printf 'idle\t%s\t%s\t%s\t%s\t%s\n' "$(elapsed "$t0" "$t1")" "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN{printf "%.3f", b-a}')" \
-      "$(cut -f1 <<<"$counted")" "$(proc_rss "$DAEMON_PID")" "$n" >>"$OUT/daemon.tsv"
+    # The pass's own duration, as `berth sync` reports it ("..., 0.2 s: ...").
+    local pass_s; pass_s=$(tail -n 1 "$OUT/daemon-sync.log" | sed -n 's/.*Z, \([0-9.]*\) s: .*/\1/p')
+    printf 'idle\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(elapsed "$t0" "$t1")" "$(awk -v a="$cpu0" -v b="$cpu1" 'BEGIN{printf "%.3f", b-a}')" \
+      "$(cut -f1 <<<"$counted")" "$(proc_rss "$DAEMON_PID")" "$n" "$pass_s" >>"$OUT/daemon.tsv"
     [ "$i" = 1 ] && printf 'idle-kinds\t%s\n' "$(cut -f2 <<<"$counted")" >>"$OUT/daemon.tsv"
   done
   while [ $passes -lt $((DAEMON_PASSES + 2)) ]; do dsync || true; passes=$((passes + 1)); done

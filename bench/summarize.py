@@ -5,7 +5,8 @@ results.tsv columns (tab-separated, one line per measurement):
   size  rep  tool  scenario  wall_s  cpu_s  maxrss_kib  rc  note
 cpu_s and maxrss_kib are those of the measured command and its children (/usr/bin/time), empty where
 they mean nothing (e.g. time spent polling for health after the command returned is wall only).
-api.tsv: size tool command requests pattern-counts     daemon.tsv: pass wall_s cpu_s requests rss_kib
+api.tsv: size tool command requests pattern-counts
+daemon.tsv: idle wall_s cpu_s requests rss_kib n pass_s | idle-kinds kinds | rss passes - - rss_kib | webhook wall_s - - - n
 """
 import collections
 import statistics
@@ -114,6 +115,7 @@ def main():
         lines += [f"### Daemon, {n} services, {len(idle)} idle passes (`berth sync`)", "",
                   "| measure | min / median / max |", "|---|---|",
                   f"| wall per idle pass, s (the `berth sync` round trip) | {mmm([float(r[1]) for r in idle])} |",
+                  f"| pass duration as `berth sync` reports it, s | {mmm([float(r[6]) for r in idle if len(r) > 6 and r[6]])} |",
                   f"| daemon CPU per idle pass, ms | {mmm([float(r[2]) * 1000 for r in idle], '{:.0f}')} |",
                   f"| Engine API requests per idle pass | {mmm([float(r[3]) for r in idle], '{:.0f}')} |"]
         rss = [r for r in daemon if r[0] == "rss"]
