@@ -42,6 +42,14 @@ def mmm(values, fmt="{:.2f}"):
     return " / ".join(fmt.format(v) for v in (values[0], statistics.median(values), values[-1]))
 
 
+def number(text):
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
 def read_tsv(path):
     try:
         with open(path, encoding="utf-8") as f:
@@ -75,6 +83,8 @@ def main():
                     ok = [s for s in samples if s[3] == "0"]
                     failed = len(samples) - len(ok)
                     cell = mmm([s[0] for s in samples])
+                    if len(samples) < len(reps[size]):
+                        cell += f" (n={len(samples)})"
                     if failed:
                         cell += f" ({failed} of {len(samples)} exited non-zero)"
                     cells.append(cell)
@@ -92,7 +102,7 @@ def main():
             for tool in tools:
                 if tool == "raw":
                     continue
-                samples = [s for s in table.get((scenario, tool), []) if s[1]]
+                samples = [s for s in table.get((scenario, tool), []) if number(s[1]) and number(s[2])]
                 present |= bool(samples)
                 cells.append(mmm([float(s[1]) for s in samples]))
                 cells.append(mmm([float(s[2]) / 1024 for s in samples], "{:.0f}"))
