@@ -118,7 +118,20 @@ async def main():
     args = p.parse_args()
     counter = Counter(args.log)
 
+    # Strong references to the connections' tasks: asyncio keeps only weak ones, and a connection idle in a
+    # client's pool (both directions waiting on each other) would otherwise be garbage-collected while
+    # pending ("Task was destroyed but it is pending!") and dropped under the client.
+    connections = set()
+
     async def handle(client_reader, client_writer):
+        task = asyncio.current_task()
+        connections.add(task)
+        try:
+            await forward(client_reader, client_writer)
+        finally:
+            connections.discard(task)
+
+    async def forward(client_reader, client_writer):
         try:
             up_reader, up_writer = await asyncio.open_unix_connection(args.upstream, limit=1 << 20)
         except OSError:
