@@ -19,7 +19,7 @@
 #                        Engine API requests of no-op converges; "daemon" is the idle-pass and webhook run)
 #   --interval S         health check interval, seconds (default 10)
 #   --daemon-n N         services for the daemon scenario (default 20)
-#   --daemon-passes K    idle passes measured (default 10; RSS is read after K+2 passes)
+#   --daemon-passes K    idle passes measured (default 10; RSS is read after K+3 passes)
 #   --webhooks K         commits pushed through the webhook (default 3)
 #   --out DIR            output directory (default /tmp/berth-bench-<run id>); kept
 #   --smoke              --sizes 3 --reps 1 --daemon-n 3 --daemon-passes 2 --webhooks 1 --interval 2
@@ -141,7 +141,8 @@ BERTH_STATE=$WORK/berth-state
   echo
   echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g | awk '/^Mem:/{print $2}') GiB RAM, kernel $(uname -r), $(. /etc/os-release; echo "$PRETTY_NAME")"
   echo "- Docker $($DOCKER version --format '{{.Server.Version}} (API {{.Server.APIVersion}})'), storage $($DOCKER info --format '{{.Driver}}'), $($DOCKER ps -q | wc -l) containers running at the start (others' too)"
-  echo "- docker-compose $(docker-compose version --short 2>/dev/null || echo -), ansible $(ansible --version 2>/dev/null | head -1 | sed 's/^ansible //' || echo -), community.docker $(ansible-galaxy collection list community.docker 2>/dev/null | awk '/community.docker/{print $2}' | head -1)"
+  ansible_version=$(ansible --version 2>/dev/null || true)
+  echo "- docker-compose $(docker-compose version --short 2>/dev/null || echo -), ansible $(sed -n '1s/^ansible //p' <<<"$ansible_version"), community.docker $(ansible-galaxy collection list community.docker 2>/dev/null | awk '/community.docker/{print $2}' | head -1)"
   echo "- berth $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' + uncommitted changes in src/'), Release build, run with \`dotnet berth.dll\`; .NET $(dotnet --version)"
   echo "- sizes: $SIZES; repetitions: $REPS; tools: $TOOLS; scenarios: $SCENARIOS; health check interval ${INTERVAL}s"
   echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
