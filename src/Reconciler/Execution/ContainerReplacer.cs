@@ -32,9 +32,8 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
     {
         var service = step.Service;
         var containerName = step.ContainerName;
-        var temporaryName = ContainerNames.ReplacementFor(containerName, service.ConfigHash);
+        var temporaryName = step.TemporaryName;
         var procedure = step.Procedure;
-        var monitor = step.IsRollback ? service.Rollback.Monitor : service.Update.Monitor;
         // A rollback's current container is the one this pass put under the canonical name.
         var currentReference = step.IsRollback ? containerName : step.Current.Id;
 
@@ -74,7 +73,7 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
                     await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
                     break;
                 case ReplicaOperationKind.StopCurrent:
-                    await engine.StopContainerAsync(currentReference, StopGrace(service), cancellationToken).ConfigureAwait(false);
+                    await engine.StopContainerAsync(currentReference, service.StopGrace(), cancellationToken).ConfigureAwait(false);
                     if (step.Order == UpdateOrder.StopFirst)
                     {
                         progress($"stopped {containerName}");
@@ -84,7 +83,7 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
                 case ReplicaOperationKind.StartReplacement:
                     break; // started inside the trial below, with the gate: a refusal to start is this version's failure
                 case ReplicaOperationKind.Gate:
-                    var evidence = await TrialAsync(step, newId!, temporaryName, monitor, cancellationToken).ConfigureAwait(false);
+                    var evidence = await TrialAsync(step, newId!, temporaryName, cancellationToken).ConfigureAwait(false);
                     if (evidence.Evidence is not null)
                     {
                         await UndoAsync(procedure.OnGateFailure, step, newId!, currentReference, currentId, scope, progress).ConfigureAwait(false);
@@ -150,12 +149,12 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
 
     /// <summary>Starts the new container and waits for its gate: a refusal to run it is this version's failure, like a failed gate.</summary>
     private async Task<(GateEvidence? Evidence, Exception? Transient)> TrialAsync(
-        ReplaceContainerStep step, string newId, string temporaryName, TimeSpan monitor, CancellationToken cancellationToken)
+        ReplaceContainerStep step, string newId, string temporaryName, CancellationToken cancellationToken)
     {
         try
         {
             await engine.StartContainerAsync(newId, cancellationToken).ConfigureAwait(false);
-            return (await gate.WaitAsync(newId, step.Service, monitor, cancellationToken).ConfigureAwait(false), null);
+            return (await gate.WaitAsync(newId, step.Service, step.Monitor, cancellationToken).ConfigureAwait(false), null);
         }
         catch (EngineException exception) when (!EngineErrors.IsTransient(exception))
         {
@@ -216,7 +215,6 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
         }
     }
 
-    public static TimeSpan StopGrace(ServiceSpec service) => service.Container.StopGracePeriod ?? TimeSpan.FromSeconds(10);
 }
 
 /// <summary>What the plan assumed of a container no longer holds: nothing was changed, and the next pass plans again.</summary>

@@ -252,13 +252,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
             return null;
         }
 
-        var service = serviceSteps.OfType<EnsureFrontStep>().Select(step => step.Service)
-            .Concat(serviceSteps.OfType<CreateContainerStep>().Select(step => step.Service))
-            .Concat(serviceSteps.OfType<StartContainerStep>().Select(step => step.Service))
-            .Concat(serviceSteps.OfType<RestartContainerStep>().Select(step => step.Service))
-            .Concat(serviceSteps.OfType<ReplaceContainerStep>().Select(step => step.Service))
-            .Concat(serviceSteps.OfType<FinishReplacementStep>().Select(step => step.Service))
-            .FirstOrDefault();
+        var service = serviceSteps.Select(step => step.DesiredService).FirstOrDefault(found => found is not null);
 
         // 1. Removals, renames, creates and starts: quick engine calls, in plan order.
         var toGate = new List<(PlanStep Step, string ContainerId)>();
@@ -283,7 +277,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                         // once it passed its gate (the routing after the gates; its address may have changed).
                         tools.Fronts.Retire(restart.Container.Id);
                         await tools.Fronts.RouteAsync(restart.Service.Stack, restart.Service.Name, cancellationToken).ConfigureAwait(false);
-                        await engine.StopContainerAsync(restart.Container.Id, ContainerReplacer.StopGrace(restart.Service), cancellationToken).ConfigureAwait(false);
+                        await engine.StopContainerAsync(restart.Container.Id, restart.Service.StopGrace(), cancellationToken).ConfigureAwait(false);
                         await engine.StartContainerAsync(restart.Container.Id, cancellationToken).ConfigureAwait(false);
                         tools.Fronts.Reinstate(restart.Container.Id);
                         toGate.Add((step, restart.Container.Id));
@@ -409,7 +403,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
     {
         if (container.State == ContainerRunState.Running)
         {
-            var grace = service is not null ? ContainerReplacer.StopGrace(service) : TimeSpan.FromSeconds(10);
+            var grace = service?.StopGrace() ?? ServiceSpec.EngineDefaultStopGrace;
             await engine.StopContainerAsync(container.Id, grace, cancellationToken).ConfigureAwait(false);
         }
 

@@ -67,7 +67,7 @@ public static class PlanGraph
 
         foreach (var (service, serviceSteps) in byService)
         {
-            var spec = serviceSteps.Select(SpecOf).FirstOrDefault(found => found is not null);
+            var spec = serviceSteps.Select(step => step.DesiredService).FirstOrDefault(found => found is not null);
             var waits = serviceSteps.OfType<WaitHealthyStep>().ToList();
             var front = serviceSteps.OfType<EnsureFrontStep>().Select(Id).ToList();
             var containerSteps = serviceSteps.Where(step => step is not WaitHealthyStep and not EnsureFrontStep and not RemoveFrontStep).ToList();
@@ -85,20 +85,18 @@ public static class PlanGraph
                 }
             }
 
+            // What the front waits for (it needs no image), and what every container step waits for.
+            var beforeFront = resources.Where(resource => resource is not PullImageStep).Select(Id).Concat(waits.Select(Id)).Concat(dependencies).ToList();
+            var beforeContainers = resources.Select(Id).Concat(front).Concat(waits.Select(Id)).Concat(dependencies).ToList();
             foreach (var ensure in serviceSteps.OfType<EnsureFrontStep>())
             {
-                edges[Id(ensure)].UnionWith(resources.Where(resource => resource is not PullImageStep).Select(Id));
-                edges[Id(ensure)].UnionWith(waits.Select(Id));
-                edges[Id(ensure)].UnionWith(dependencies);
+                edges[Id(ensure)].UnionWith(beforeFront);
             }
 
             var others = containerSteps.Where(step => step is not ReplaceContainerStep).ToList();
             foreach (var step in others)
             {
-                edges[Id(step)].UnionWith(resources.Select(Id));
-                edges[Id(step)].UnionWith(front);
-                edges[Id(step)].UnionWith(waits.Select(Id));
-                edges[Id(step)].UnionWith(dependencies);
+                edges[Id(step)].UnionWith(beforeContainers);
             }
 
             var replacements = containerSteps.OfType<ReplaceContainerStep>().ToList();
@@ -109,10 +107,7 @@ public static class PlanGraph
                 var batchStart = index / batchSize * batchSize;
                 if (batchStart == 0)
                 {
-                    node.UnionWith(resources.Select(Id));
-                    node.UnionWith(front);
-                    node.UnionWith(waits.Select(Id));
-                    node.UnionWith(dependencies);
+                    node.UnionWith(beforeContainers);
                     node.UnionWith(others.Select(Id));
                 }
                 else
@@ -152,17 +147,6 @@ public static class PlanGraph
     /// <summary>A step that belongs to a service of the desired state (not the removal of one that left it).</summary>
     public static bool IsDesiredServiceChange(PlanStep step) =>
         step.QualifiedService is not null && step is not RemoveContainerStep { ServiceLeftSpec: true };
-
-    private static ServiceSpec? SpecOf(PlanStep step) => step switch
-    {
-        CreateContainerStep create => create.Service,
-        StartContainerStep start => start.Service,
-        RestartContainerStep restart => restart.Service,
-        ReplaceContainerStep replace => replace.Service,
-        FinishReplacementStep finish => finish.Service,
-        EnsureFrontStep ensure => ensure.Service,
-        _ => null,
-    };
 
     private static IEnumerable<PlanStep> ResourcesOf(ServiceSpec spec, List<PullImageStep> pulls, List<CreateNetworkStep> networks, List<CreateVolumeStep> volumes)
     {

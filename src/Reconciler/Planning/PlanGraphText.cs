@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Text;
 using Berth.Reconciler.Spec.Model;
+using Berth.Reconciler.Spec.Yaml;
 
 namespace Berth.Reconciler.Planning;
 
@@ -28,7 +29,7 @@ public static class PlanGraphText
             if (node.Step is ReplaceContainerStep { Service.Update.Delay: var delay } replace && delay > TimeSpan.Zero
                 && node.After.Any(id => plan.Nodes[id - 1].Step is ReplaceContainerStep earlier && earlier.Service.QualifiedName == replace.Service.QualifiedName))
             {
-                text.Append("      then waits ").Append(ReplacementProcedure.Duration(delay)).Append(" (update_config.delay)\n");
+                text.Append("      then waits ").Append(DurationSyntax.Format(delay)).Append(" (update_config.delay)\n");
             }
 
             foreach (var line in Details(node.Step))
@@ -75,7 +76,7 @@ public static class PlanGraphText
                 yield return "only when the service converged without it (its replicas answer to its names again); otherwise kept";
                 break;
             case RestartContainerStep restart:
-                yield return $"stop (grace {ReplacementProcedure.Duration(restart.Service.Container.StopGracePeriod ?? TimeSpan.FromSeconds(10))}), start, health gate: {ReplacementProcedure.GateCondition(restart.Service, restart.Service.Update.Monitor)}";
+                yield return $"stop (grace {DurationSyntax.Format(restart.Service.StopGrace())}), start, health gate: {ReplacementProcedure.GateCondition(restart.Service, restart.Service.Update.Monitor)}";
                 break;
         }
     }

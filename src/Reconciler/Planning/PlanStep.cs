@@ -20,6 +20,12 @@ public abstract record PlanStep(string Cause)
     public virtual string? QualifiedService => null;
 
     /// <summary>
+    /// The desired spec of the service whose container this step creates, starts, restarts, replaces or
+    /// renames, or whose front it ensures; null for every other step (waits name a dependency's spec).
+    /// </summary>
+    public virtual ServiceSpec? DesiredService => null;
+
+    /// <summary>
     /// True when the step undoes a change made outside berth (a container stopped, removed or
     /// re-created by hand, or one that crashed): counted as a drift repair in the metrics.
     /// </summary>
@@ -48,6 +54,8 @@ public sealed record CreateContainerStep(ServiceSpec Service, int Replica, strin
     public override string Action => $"create container {ContainerName} ({Service.QualifiedName} #{Replica.ToString(CultureInfo.InvariantCulture)})";
 
     public override string? QualifiedService => Service.QualifiedName;
+
+    public override ServiceSpec? DesiredService => Service;
 }
 
 public sealed record StartContainerStep(ServiceSpec Service, ObservedContainer Container, string Cause) : PlanStep(Cause)
@@ -55,6 +63,8 @@ public sealed record StartContainerStep(ServiceSpec Service, ObservedContainer C
     public override string Action => $"start container {Container.Name}";
 
     public override string? QualifiedService => Service.QualifiedName;
+
+    public override ServiceSpec? DesiredService => Service;
 }
 
 /// <summary>Restart a running replica (stop, start, health gate): depends_on `restart: true` after its dependency was updated.</summary>
@@ -64,6 +74,8 @@ public sealed record RestartContainerStep(ServiceSpec Service, ObservedContainer
     public override string Action => $"restart container {Container.Name}";
 
     public override string? QualifiedService => Service.QualifiedName;
+
+    public override ServiceSpec? DesiredService => Service;
 }
 
 /// <summary>Replace one replica with a container of the new config, by the given order.</summary>
@@ -108,6 +120,12 @@ public sealed record ReplaceContainerStep(
     /// </summary>
     public bool RestoresFilesOnFailure => Order == UpdateOrder.StopFirst && Service.Update.MaxFailureRatio <= 0 && !IsRollback;
 
+    /// <summary>The name the new container runs under until it has passed and the old one is gone.</summary>
+    public string TemporaryName => ContainerNames.ReplacementFor(ContainerName, Service.ConfigHash);
+
+    /// <summary>How long the new container must stay healthy (or running): update_config's monitor, rollback_config's for a rollback.</summary>
+    public TimeSpan Monitor => IsRollback ? Service.Rollback.Monitor : Service.Update.Monitor;
+
     /// <summary>The engine calls, in order, and the undo when the gate fails: a function of this step's fields (never stale after `with`).</summary>
     public ReplacementProcedure Procedure => ReplacementProcedure.For(this);
 
@@ -115,6 +133,8 @@ public sealed record ReplaceContainerStep(
         $"replace container {ContainerName} ({Service.QualifiedName} #{Replica.ToString(CultureInfo.InvariantCulture)}, {(Order == UpdateOrder.StartFirst ? "start-first" : "stop-first")}{(OrderReason is null ? string.Empty : ": " + OrderReason)})";
 
     public override string? QualifiedService => Service.QualifiedName;
+
+    public override ServiceSpec? DesiredService => Service;
 }
 
 /// <summary>Finish a replacement a crash interrupted: the new container passed, the old one is gone.</summary>
@@ -123,6 +143,8 @@ public sealed record FinishReplacementStep(ServiceSpec Service, ObservedContaine
     public override string Action => $"rename container {Replacement.Name} to {ContainerName}";
 
     public override string? QualifiedService => Service.QualifiedName;
+
+    public override ServiceSpec? DesiredService => Service;
 }
 
 /// <summary>Wait for a dependency's replicas to be healthy (depends_on condition service_healthy).</summary>
@@ -172,6 +194,8 @@ public sealed record EnsureFrontStep(ServiceSpec Service, Fronts.FrontDefinition
     public override string Action => $"{(Existing is null ? "create" : "re-create")} front {Front.Name} ({Service.QualifiedName})";
 
     public override string? QualifiedService => Service.QualifiedName;
+
+    public override ServiceSpec? DesiredService => Service;
 }
 
 /// <summary>Remove a front whose service left the spec or no longer asks for one. Before networks go: it is attached to them.</summary>

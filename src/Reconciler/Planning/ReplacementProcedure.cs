@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using System.Globalization;
 using Berth.Reconciler.Spec.Model;
+using Berth.Reconciler.Spec.Yaml;
 
 namespace Berth.Reconciler.Planning;
 
@@ -76,21 +76,18 @@ public sealed record ReplicaOperation(ReplicaOperationKind Kind, string Descript
 /// </remarks>
 public sealed record ReplacementProcedure(ImmutableArray<ReplicaOperation> Operations, ImmutableArray<ReplicaOperation> OnGateFailure)
 {
-    public static ReplacementProcedure For(ReplaceContainerStep step) =>
-        For(step.Service, step.ContainerName, step.Current.AnonymousVolumePaths, step.Order, step.BehindFront,
-            step.IsRollback ? step.Service.Rollback.Monitor : step.Service.Update.Monitor, step.RestoresFilesOnFailure);
-
-    /// <param name="inheritedVolumes">The old container's anonymous volumes, which the new one mounts again (as docker compose does).</param>
-    public static ReplacementProcedure For(
-        ServiceSpec service, string containerName, ImmutableArray<string> inheritedVolumes, UpdateOrder order, bool behindFront, TimeSpan monitor, bool restoreFilesOnFailure)
+    public static ReplacementProcedure For(ReplaceContainerStep step)
     {
-        var temporaryName = ContainerNames.ReplacementFor(containerName, service.ConfigHash);
+        var (service, containerName, temporaryName) = (step.Service, step.ContainerName, step.TemporaryName);
         var operations = ImmutableArray.CreateBuilder<ReplicaOperation>();
         var undo = ImmutableArray.CreateBuilder<ReplicaOperation>();
+        // The replacement mounts the old container's anonymous volumes again (as docker compose does).
+        var inheritedVolumes = step.Current.AnonymousVolumePaths;
         var volumes = inheritedVolumes.IsDefaultOrEmpty ? string.Empty : $", mounting the anonymous volume(s) {string.Join(", ", inheritedVolumes)} of {containerName}";
-        var gate = $"health gate {temporaryName}: {GateCondition(service, monitor)}";
-        var grace = Duration(service.Container.StopGracePeriod ?? TimeSpan.FromSeconds(10));
-        if (order == UpdateOrder.StartFirst)
+        var gate = $"health gate {temporaryName}: {GateCondition(service, step.Monitor)}";
+        var grace = DurationSyntax.Format(service.StopGrace());
+        var behindFront = step.BehindFront;
+        if (step.Order == UpdateOrder.StartFirst)
         {
             operations.Add(new(ReplicaOperationKind.CreateReplacement, $"create {temporaryName} without the service's names{volumes}"));
             operations.Add(new(ReplicaOperationKind.StartReplacement, $"start {temporaryName}"));
@@ -109,7 +106,7 @@ public sealed record ReplacementProcedure(ImmutableArray<ReplicaOperation> Opera
             // already (x-berth.front turned on in this revision: it still does).
             operations.Add(new(ReplicaOperationKind.TakeCurrentOutOfDns, $"take {containerName} out of the service's names, where it has them"));
 
-            operations.Add(new(ReplicaOperationKind.Drain, service.Drain > TimeSpan.Zero ? $"drain {Duration(service.Drain)} (x-berth.drain)" : "drain (the daemon's drain period)"));
+            operations.Add(new(ReplicaOperationKind.Drain, service.Drain > TimeSpan.Zero ? $"drain {DurationSyntax.Format(service.Drain)} (x-berth.drain)" : "drain (the daemon's drain period)"));
             operations.Add(new(ReplicaOperationKind.StopCurrent, $"stop {containerName} (grace {grace})"));
             operations.Add(new(ReplicaOperationKind.RemoveCurrent, $"remove {containerName}"));
             undo.Add(new(ReplicaOperationKind.RemoveReplacement, $"remove {temporaryName}; {containerName} kept serving"));
@@ -132,7 +129,7 @@ public sealed record ReplacementProcedure(ImmutableArray<ReplicaOperation> Opera
             }
 
             undo.Add(new(ReplicaOperationKind.RemoveReplacement, $"remove {temporaryName}"));
-            if (restoreFilesOnFailure)
+            if (step.RestoresFilesOnFailure)
             {
                 undo.Add(new(ReplicaOperationKind.RestorePreviousFiles, "put the last applied revision's files back (when this pass changed them)"));
             }
@@ -151,35 +148,6 @@ public sealed record ReplacementProcedure(ImmutableArray<ReplicaOperation> Opera
     /// <summary>What a new or restarted container of the service must show to pass its health gate.</summary>
     public static string GateCondition(ServiceSpec service, TimeSpan monitor) =>
         service.Container.HealthCheck is { Disabled: false }
-            ? $"healthy for {Duration(monitor)}"
-            : $"running for {Duration(monitor)} (healthy, if its image defines a health check)";
-
-    /// <summary>"10s", "1m30s", "500ms": the way Compose files write durations.</summary>
-    public static string Duration(TimeSpan duration)
-    {
-        if (duration < TimeSpan.FromSeconds(1))
-        {
-            return $"{((long)duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture)}ms";
-        }
-
-        var text = string.Empty;
-        if (duration.Hours > 0 || duration.Days > 0)
-        {
-            text += $"{((long)duration.TotalHours).ToString(CultureInfo.InvariantCulture)}h";
-        }
-
-        if (duration.Minutes > 0)
-        {
-            text += $"{duration.Minutes.ToString(CultureInfo.InvariantCulture)}m";
-        }
-
-        if (duration.Seconds > 0 || duration.Milliseconds > 0 || text.Length == 0)
-        {
-            text += duration.Milliseconds > 0
-                ? $"{(duration.Seconds + duration.Milliseconds / 1000.0).ToString("0.###", CultureInfo.InvariantCulture)}s"
-                : $"{duration.Seconds.ToString(CultureInfo.InvariantCulture)}s";
-        }
-
-        return text;
-    }
+            ? $"healthy for {DurationSyntax.Format(monitor)}"
+            : $"running for {DurationSyntax.Format(monitor)} (healthy, if its image defines a health check)";
 }

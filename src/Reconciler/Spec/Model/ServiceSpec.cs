@@ -50,6 +50,13 @@ public sealed record ServiceSpec(
     /// <summary>`stack/service`, the name used in plans, logs and status.</summary>
     public string QualifiedName => $"{Stack}/{Name}";
 
+    /// <summary>What a stop gives a container that ignores its stop signal when stop_grace_period is not set (the engine's default).</summary>
+    public static readonly TimeSpan EngineDefaultStopGrace = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a stop waits before it kills: stop_grace_period, else the engine's default.</summary>
+    /// <remarks>A method, not a property: the spec is stored in the state file, which holds what was declared.</remarks>
+    public TimeSpan StopGrace() => Container.StopGracePeriod ?? EngineDefaultStopGrace;
+
     private HashSnapshot Hashes()
     {
         var snapshot = hashes.Snapshot;
