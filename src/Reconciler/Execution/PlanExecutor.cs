@@ -83,18 +83,12 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
 
         // depends_on restart: true follows an update; a dependency whose rollout failed (undone, rolled
         // back, paused) was not updated, so the restart is not needed.
-        var notNeeded = group.OfType<RestartContainerStep>().Where(restart => restart.Triggers.All(failed.Contains)).ToList<PlanStep>();
-        if (notNeeded.Count > 0)
+        var notNeeded = group.OfType<RestartContainerStep>().Where(restart => restart.Triggers.All(failed.Contains)).ToList();
+        List<StepOutcome> skipped = [.. notNeeded.Select(restart => new StepOutcome(restart, StepResult.Skipped, $"not needed: {string.Join(", ", restart.Triggers)} failed in this pass"))];
+        group = [.. group.Except(notNeeded)];
+        if (group.Count == 0)
         {
-            var skipped = notNeeded.Select(step => new StepOutcome(step, StepResult.Skipped, $"not needed: {string.Join(", ", ((RestartContainerStep)step).Triggers)} failed in this pass")).ToList();
-            group = [.. group.Except(notNeeded)];
-            if (group.Count == 0)
-            {
-                return new GroupResult(null, skipped);
-            }
-
-            var rest = await RunAfterAsync(finished, group, scope, tools, progress, cancellationToken).ConfigureAwait(false);
-            return rest with { Steps = [.. skipped, .. rest.Steps] };
+            return new GroupResult(null, skipped);
         }
 
         var blockedBy = BlockingFailure(group, failed);
@@ -102,10 +96,11 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         {
             var qualifiedService = group[^1].QualifiedService!;
             return new GroupResult(new ServiceOutcome(qualifiedService, RolloutResult.Failed, blockedBy, null) { Failure = FailureKind.Host },
-                [.. group.Select(step => new StepOutcome(step, StepResult.Skipped, blockedBy))]);
+                [.. skipped, .. group.Select(step => new StepOutcome(step, StepResult.Skipped, blockedBy))]);
         }
 
-        return await RunServiceGroupAsync(group, scope, tools, progress, cancellationToken).ConfigureAwait(false);
+        var result = await RunServiceGroupAsync(group, scope, tools, progress, cancellationToken).ConfigureAwait(false);
+        return skipped.Count == 0 ? result : result with { Steps = [.. skipped, .. result.Steps] };
     }
 
     private async Task<GroupResult> RunResourceGroupAsync(List<PlanStep> group, ExecutionScope scope, Action<ProgressEvent> progress, CancellationToken cancellationToken)
