@@ -274,8 +274,9 @@ public static class Planner
             .ToList();
         observed.ImageIds.TryGetValue(service.Container.Image, out var desiredImageId);
         // The front's rules follow every swap while the service has a front: one it keeps, gets in
-        // this pass (created before the replicas), or is about to lose (removed after them).
-        var behindFront = service.Front || observed.Fronts.Any(front => front.Stack == service.Stack && front.Service == service.Name);
+        // this pass (created before the replicas), or is about to lose (removed after them): the same
+        // rule by which the pass's front router knows which services to route.
+        var behindFront = Fronts.FrontRouter.ServicesWithFront(observed, [service]).Contains(service.QualifiedName);
 
         // Leftovers of a replacement a crash interrupted (still under their temporary name): finish
         // it when the old container is gone and the new one had been proven (it carries the desired
