@@ -66,11 +66,8 @@ public static class PlanGraphText
                 yield return $"if its gate fails: {string.Join("; ", procedure.OnGateFailure.Select(operation => operation.Description))}";
                 yield return $"if the rollout fails: {RolloutFailure(replace)}";
                 break;
-            case CreateContainerStep create:
-                yield return $"health gate: {ReplacementProcedure.GateCondition(create.Service, create.Service.Update.Monitor)}";
-                break;
-            case StartContainerStep start:
-                yield return $"health gate: {ReplacementProcedure.GateCondition(start.Service, start.Service.Update.Monitor)}";
+            case CreateContainerStep or StartContainerStep:
+                yield return $"health gate: {ReplacementProcedure.GateCondition(step.DesiredService!, step.DesiredService!.Update.Monitor)}";
                 break;
             case RemoveFrontStep { OfDesiredService: true }:
                 yield return "only when the service converged without it (its replicas answer to its names again); otherwise kept";
