@@ -20,7 +20,19 @@ internal sealed class ComposeFileDraft(string file)
     public Dictionary<string, ResourceDraft> Networks { get; } = new(StringComparer.Ordinal);
 
     public Dictionary<string, ResourceDraft> Volumes { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Top-level `include:` entries, in order; <see cref="ComposeFileSet"/> folds them in.</summary>
+    public List<IncludeDraft> Includes { get; } = [];
 }
+
+/// <summary>
+/// One `include:` entry: its files (several are merged as overrides of the first), and the env files
+/// whose variables interpolate them (empty: the included directory's `.env`, as in Compose).
+/// </summary>
+internal sealed record IncludeDraft(IReadOnlyList<Located<string>> Paths, IReadOnlyList<Located<string>> EnvFiles, Location At);
+
+/// <summary>A service's `extends:`: the base service, and its file when not the same one (repository-relative).</summary>
+internal sealed record ExtendsDraft(string Service, string? File, Location At);
 
 /// <summary>A top-level network or volume.</summary>
 internal sealed class ResourceDraft(string key, Location keyLocation)
@@ -50,6 +62,9 @@ internal sealed class ServiceDraft(string name, Location keyLocation)
     public Location KeyLocation { get; } = keyLocation;
 
     public Located<string>? Image { get; set; }
+
+    /// <summary>`extends:`; resolved (and cleared) by <see cref="ComposeFileSet"/> before files are merged.</summary>
+    public ExtendsDraft? Extends { get; set; }
 
     /// <summary>`links:` as (service, alias); the alias is the service's name when none is written.</summary>
     public List<Located<(string Service, string Alias)>> Links { get; } = [];

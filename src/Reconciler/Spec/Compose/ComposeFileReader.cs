@@ -104,7 +104,7 @@ internal static class ComposeFileReader
             .Field("services", ReadServices)
             .Field("networks", (target, node, path) => ReadResources(target.Context, node, path, target.Draft.Networks, NetworkFields))
             .Field("volumes", (target, node, path) => ReadResources(target.Context, node, path, target.Draft.Volumes, VolumeFields))
-            .Unsupported("include", "list every Compose file of the stack under 'compose:' in berth.yaml")
+            .Field("include", (target, node, path) => IncludeExtendsSyntax.ReadIncludes(target.Context, target.Draft, node, path))
             .Unsupported("secrets", "pass host-local values through host env files (see docs/repository-format.md)")
             .Unsupported(["configs", "models"]);
 }

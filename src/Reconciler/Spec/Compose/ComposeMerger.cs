@@ -52,7 +52,8 @@ internal static class ComposeMerger
         }
     }
 
-    private static void MergeService(ServiceDraft into, ServiceDraft overlay)
+    /// <summary>Overlays <paramref name="overlay"/> on <paramref name="into"/> (also how `extends:` builds a service on its base).</summary>
+    public static void MergeService(ServiceDraft into, ServiceDraft overlay)
     {
         into.Image = overlay.Image ?? into.Image;
         into.ImageOrBuildWritten |= overlay.ImageOrBuildWritten;

@@ -213,8 +213,8 @@ internal static partial class ServiceReader
             }
         })
         .Field("x-berth", DeployReader.ReadBerthExtension)
+        .Field("extends", IncludeExtendsSyntax.ReadExtends)
         .Unsupported("build", "images come from registries; build and push elsewhere, then set 'image'")
-        .NotYetSupported("extends", "write the service out in full, or share its fields with a YAML anchor and a merge key (<<: *base)")
         .NotYetSupported("pull_refresh_after", "berth pulls an image only when it is not present locally: change the tag (or pin a digest) in the repository to deploy new image content")
         .Unsupported("scale", "use deploy.replicas")
         // Compose selects the image's platform at pull and create; berth's engine client (the one Engine/ uses,
