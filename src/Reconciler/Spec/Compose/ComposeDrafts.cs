@@ -69,6 +69,9 @@ internal sealed class ServiceDraft(string name, Location keyLocation)
     /// <summary>`links:` as (service, alias); the alias is the service's name when none is written.</summary>
     public List<Located<(string Service, string Alias)>> Links { get; } = [];
 
+    /// <summary>`deploy.placement.constraints`; null when not set (see <see cref="Compose.Placement"/>).</summary>
+    public List<Located<PlacementConstraint>>? Placement { get; set; }
+
     /// <summary>`profiles:`: the service runs only when one of them is active (<see cref="Profiles"/>); empty: always.</summary>
     public List<Located<string>> Profiles { get; } = [];
 

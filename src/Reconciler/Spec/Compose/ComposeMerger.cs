@@ -139,6 +139,7 @@ internal static class ComposeMerger
         MergeRollout(into.Rollback, overlay.Rollback);
         Overlay(into.DependsOn, overlay.DependsOn);
         AppendDistinct(into.Profiles, overlay.Profiles, profile => profile.Value);
+        into.Placement = overlay.Placement ?? into.Placement;
         AppendDistinct(into.Links, overlay.Links, link => link.Value);
         into.PullPolicy = overlay.PullPolicy ?? into.PullPolicy;
         into.Drain = overlay.Drain ?? into.Drain;

@@ -10,7 +10,8 @@ internal static class StackLoader
 {
     /// <param name="stackName">The inventory's name for the stack; null without an inventory (then Compose `name:` or the directory).</param>
     /// <param name="profiles">berth.yaml's `profiles:` for the stack; null when not set (see <see cref="Profiles"/>).</param>
-    public static BuiltStack? Load(IRepositoryFiles files, string? stackName, IReadOnlyList<string> composeFiles, VariableSet variables, NodeReader reader, ImmutableArray<Located<string>>? profiles = null)
+    /// <param name="host">The host loaded for, for `deploy.placement`; null: every service is placed here.</param>
+    public static BuiltStack? Load(IRepositoryFiles files, string? stackName, IReadOnlyList<string> composeFiles, VariableSet variables, NodeReader reader, ImmutableArray<Located<string>>? profiles = null, PlacementHost? host = null)
     {
         var errorsBefore = reader.Errors.Count;
         ProjectEnvFile.DotEnv? dotEnv = null;
@@ -54,6 +55,10 @@ internal static class StackLoader
         Links.Apply(merged, reader);
         var hadServices = merged.Services.Count > 0;
         Profiles.Apply(merged, name, profiles, variables, reader);
+        if (host is not null)
+        {
+            Placement.Apply(merged, host, reader);
+        }
         if (hadServices && merged.Services.Count == 0)
         {
             return null;
