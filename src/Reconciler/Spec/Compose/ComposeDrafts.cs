@@ -52,6 +52,12 @@ internal sealed class ResourceDraft(string key, Location keyLocation)
     public Dictionary<string, string> Labels { get; } = new(StringComparer.Ordinal);
 
     public bool? Internal { get; set; }
+
+    /// <summary>Networks only: `enable_ipv6`.</summary>
+    public bool? EnableIpv6 { get; set; }
+
+    /// <summary>Networks only: `ipam`, replaced as a whole by a later file that sets it.</summary>
+    public Located<NetworkIpam>? Ipam { get; set; }
 }
 
 internal sealed class ServiceDraft(string name, Location keyLocation)
@@ -215,6 +221,10 @@ internal sealed class NetworkAttachmentDraft(string key, Location at)
     public Location At { get; } = at;
 
     public SortedSet<string> Aliases { get; } = new(StringComparer.Ordinal);
+
+    public Located<System.Net.IPAddress>? Ipv4Address { get; set; }
+
+    public Located<System.Net.IPAddress>? Ipv6Address { get; set; }
 }
 
 internal sealed class HealthCheckDraft

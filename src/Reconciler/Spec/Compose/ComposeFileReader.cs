@@ -1,4 +1,5 @@
 using Berth.Reconciler.Spec.Yaml;
+using Berth.Reconciler.Spec.Model;
 
 namespace Berth.Reconciler.Spec.Compose;
 
@@ -79,7 +80,15 @@ internal static class ComposeFileReader
 
     private static readonly FieldTable<(NodeReader Reader, ResourceDraft Draft)> NetworkFields = CommonResourceFields()
         .Field("internal", (target, node, path) => target.Draft.Internal = target.Reader.Bool(node, path))
-        .Unsupported(["attachable", "enable_ipv4", "enable_ipv6", "ipam"]);
+        .Field("enable_ipv6", (target, node, path) => target.Draft.EnableIpv6 = target.Reader.Bool(node, path))
+        .Field("ipam", (target, node, path) =>
+        {
+            if (IpamSyntax.Read(target.Reader, node, path) is { } ipam)
+            {
+                target.Draft.Ipam = new Located<NetworkIpam>(ipam, node.Start);
+            }
+        })
+        .Unsupported(["attachable", "enable_ipv4"]);
 
     private static readonly FieldTable<(NodeReader Reader, ResourceDraft Draft)> VolumeFields = CommonResourceFields();
 

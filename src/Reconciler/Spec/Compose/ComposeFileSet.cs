@@ -143,6 +143,7 @@ internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, 
 
     private static bool SameDefinition(ResourceDraft left, ResourceDraft right) =>
         left.External == right.External && left.Name == right.Name && left.Driver == right.Driver && left.Internal == right.Internal
+        && left.EnableIpv6 == right.EnableIpv6 && Equals(left.Ipam?.Value, right.Ipam?.Value)
         && left.DriverOptions.Count == right.DriverOptions.Count && !left.DriverOptions.Except(right.DriverOptions).Any()
         && left.Labels.Count == right.Labels.Count && !left.Labels.Except(right.Labels).Any();
 

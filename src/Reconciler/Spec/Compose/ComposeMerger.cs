@@ -47,6 +47,8 @@ internal static class ComposeMerger
             existing.Name = resource.Name ?? existing.Name;
             existing.Driver = resource.Driver ?? existing.Driver;
             existing.Internal = resource.Internal ?? existing.Internal;
+            existing.EnableIpv6 = resource.EnableIpv6 ?? existing.EnableIpv6;
+            existing.Ipam = resource.Ipam ?? existing.Ipam;
             Overlay(existing.DriverOptions, resource.DriverOptions);
             Overlay(existing.Labels, resource.Labels);
         }

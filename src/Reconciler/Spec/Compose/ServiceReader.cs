@@ -336,7 +336,9 @@ internal static partial class ServiceReader
                     target.Attachment.Aliases.Add(alias.Value);
                 }
             })
-            .Unsupported("ipv4_address", "ipv6_address", "link_local_ips", "mac_address", "priority", "gw_priority", "driver_opts", "interface_name");
+            .Field("ipv4_address", (target, node, path) => target.Attachment.Ipv4Address = IpamSyntax.Address(target.Reader, node, path, System.Net.Sockets.AddressFamily.InterNetwork))
+            .Field("ipv6_address", (target, node, path) => target.Attachment.Ipv6Address = IpamSyntax.Address(target.Reader, node, path, System.Net.Sockets.AddressFamily.InterNetworkV6))
+            .Unsupported("link_local_ips", "mac_address", "priority", "gw_priority", "driver_opts", "interface_name");
 
     private static void ReadExtraHosts(ServiceTarget target, Node node, string path)
     {
