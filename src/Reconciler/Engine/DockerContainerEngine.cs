@@ -151,7 +151,11 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
                     network.Name,
                     networkStack,
                     Label(network.Labels, BerthLabels.ResourceKey) ?? network.Name,
-                    new ObservedNetworkSettings(network.Driver ?? string.Empty, Sorted(network.Options), BerthLabels.UserLabels(network.Labels), network.Internal)));
+                    new ObservedNetworkSettings(network.Driver ?? string.Empty, Sorted(network.Options), BerthLabels.UserLabels(network.Labels), network.Internal)
+                    {
+                        EnableIpv6 = network.EnableIPv6,
+                        Ipam = ObservedIpam(network.IPAM),
+                    }));
             }
             else
             {
@@ -228,10 +232,37 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             Name = network.EngineName,
             Driver = network.Driver,
             Internal = network.Internal,
+            EnableIPv6 = network.EnableIpv6,
+            IPAM = network.Ipam is { } ipam ? Ipam(ipam) : null,
             Attachable = true,
             Options = network.DriverOptions.ToDictionary(StringComparer.Ordinal),
             Labels = OwnerLabels(network.Labels, stack, network.Key, owner),
         }, cancellationToken), cancellationToken);
+
+    private static IPAM Ipam(NetworkIpam ipam) => new()
+    {
+        Driver = ipam.Driver ?? "default",
+        Options = ipam.Options.ToDictionary(StringComparer.Ordinal),
+        Config = [.. ipam.Pools.Select(pool => new IPAMConfig
+        {
+            Subnet = pool.Subnet,
+            IPRange = pool.IpRange!,
+            Gateway = pool.Gateway!,
+            AuxAddress = pool.AuxAddresses.ToDictionary(StringComparer.Ordinal),
+        })],
+    };
+
+    /// <summary>The network's IPAM as the engine reports it, in the spec's shape so that the two compare.</summary>
+    private static NetworkIpam? ObservedIpam(IPAM? ipam) => ipam is null
+        ? null
+        : new NetworkIpam(
+            ipam.Driver,
+            [.. (ipam.Config ?? []).Select(pool => new IpamPool(
+                pool.Subnet ?? "",
+                string.IsNullOrEmpty(pool.IPRange) ? null : pool.IPRange,
+                string.IsNullOrEmpty(pool.Gateway) ? null : pool.Gateway,
+                (pool.AuxAddress ?? new Dictionary<string, string>()).ToImmutableSortedDictionary(StringComparer.Ordinal)))],
+            (ipam.Options ?? new Dictionary<string, string>()).ToImmutableSortedDictionary(StringComparer.Ordinal));
 
     public Task RemoveNetworkAsync(string networkName, CancellationToken cancellationToken) =>
         EngineErrors.CallAsync(() => client.Networks.DeleteNetworkAsync(networkName, cancellationToken), cancellationToken);
@@ -264,7 +295,12 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             // before start, so the process never runs half-connected.
             foreach (var network in spec.Networks.Skip(1))
             {
-                await ConnectNetworkAsync(created.ID, network.EngineName, [.. CreateParametersMapper.Aliases(request.Service, network, request.AttachAliases)], cancellationToken).ConfigureAwait(false);
+                var endpoint = new EndpointSettings
+                {
+                    Aliases = [.. CreateParametersMapper.Aliases(request.Service, network, request.AttachAliases)],
+                    IPAMConfig = CreateParametersMapper.FixedAddresses(network),
+                };
+                await client.Networks.ConnectNetworkAsync(network.EngineName, new NetworkConnectParameters { Container = created.ID, EndpointConfig = endpoint }, cancellationToken).ConfigureAwait(false);
             }
         }
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Berth.Reconciler.Spec.Model;
 
 namespace Berth.Reconciler.Observe;
 
@@ -93,7 +94,13 @@ public sealed record ObservedNetworkSettings(
     string Driver,
     ImmutableSortedDictionary<string, string> DriverOptions,
     ImmutableSortedDictionary<string, string> Labels,
-    bool Internal);
+    bool Internal)
+{
+    public bool EnableIpv6 { get; init; }
+
+    /// <summary>The engine's IPAM, with the pools it chose itself when the network declared none; null when not reported.</summary>
+    public NetworkIpam? Ipam { get; init; }
+}
 
 /// <summary>A volume's own configuration; like a network's, fixed when it was created.</summary>
 /// <param name="Labels">The user's labels only: berth's own <c>io.berth.*</c> labels are left out.</param>
