@@ -7,10 +7,11 @@ namespace Berth.Reconciler.Engine;
 /// <summary>
 /// What the engine's container list says in its status text (<c>GET /containers/json</c>, field
 /// <c>Status</c>), which is where the list carries health and exit code on every API version berth
-/// supports (20.10 to 29; a structured <c>Health</c> field only exists in the newest). The text is
+/// supports (20.10 to 29; only the newest engines add a structured health field). The text is
 /// moby's <c>container.State.String()</c>: "Up 2 minutes (healthy)", "Up 3 seconds (health: starting)",
 /// "Up 1 hour (unhealthy)", "Up 5 minutes (Paused)", "Exited (137) 4 seconds ago", "Restarting (1) 2 seconds ago",
-/// "Created", "Dead", "Removal In Progress".
+/// "Created", "Dead", "Removal In Progress". A dead container's text carries no exit code (an inspect
+/// would); the planner only words its cause without it.
 /// </summary>
 internal static partial class ContainerListing
 {
