@@ -65,7 +65,8 @@ public sealed record ApplyResult(PassVerdict Verdict, string Revision, Plan Plan
 
 /// <summary>
 /// One pass for one host over an already loaded desired state:
-/// observe once -> plan (pure) -> execute (health-gated) -> observe again -> verdict -> one record.
+/// observe once -> plan (pure) -> execute (health-gated) -> observe again, only when something was
+/// executed -> verdict -> one record.
 /// </summary>
 /// <param name="frontRules">How fronts' rules are installed; default: nsenter + iptables-restore.</param>
 public sealed class HostReconciler(IContainerEngine engine, IStateStore stateStore, TimeProvider timeProvider, IFrontRules? frontRules = null)
@@ -101,7 +102,7 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
     }
 
     /// <summary>
-    /// One pass: observe, plan, execute, observe again, decide the verdict, and write the state file once.
+    /// One pass: observe, plan, execute, observe again (only after changes), decide the verdict, and write the state file once.
     /// </summary>
     /// <remarks>
     /// One pass, one record: the attempt, the applied revision, the history entry, the failed-revision
@@ -216,8 +217,9 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
             progress(new ProgressEvent(null, restoreFailure));
         }
 
-        // Level-based record: what actually runs now, not what we think we did.
-        var after = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
+        // Level-based record: what actually runs now, not what we think we did. A pass that executed
+        // nothing changed nothing, so its one observation is still the truth: it is not taken twice.
+        var after = plan.HasChanges ? await ObserveAsync(desired, cancellationToken).ConfigureAwait(false) : observed;
         var routingProblems = await RouteFrontsAsync(desired.Host, after, progress, cancellationToken).ConfigureAwait(false);
         return (facts with { Report = report, RoutingProblems = routingProblems, RestoreFailure = restoreFailure }, after);
     }
