@@ -10,8 +10,10 @@ internal static class StackLoader
 {
     /// <param name="stackName">The inventory's name for the stack; null without an inventory (then Compose `name:` or the directory).</param>
     /// <param name="profiles">berth.yaml's `profiles:` for the stack; null when not set (see <see cref="Profiles"/>).</param>
-    public static BuiltStack? Load(IRepositoryFiles files, string? stackName, IReadOnlyList<string> composeFiles, VariableSet variables, NodeReader reader, ImmutableArray<Located<string>>? profiles = null)
+    /// <param name="fileObjects">Secrets and configs: the host's policy and key; default: <see cref="FileObjectLoad.Default"/>.</param>
+    public static BuiltStack? Load(IRepositoryFiles files, string? stackName, IReadOnlyList<string> composeFiles, VariableSet variables, NodeReader reader, ImmutableArray<Located<string>>? profiles = null, FileObjectLoad? fileObjects = null)
     {
+        fileObjects ??= FileObjectLoad.Default();
         var errorsBefore = reader.Errors.Count;
         ProjectEnvFile.DotEnv? dotEnv = null;
         if (composeFiles.Count > 0)
@@ -53,7 +55,7 @@ internal static class StackLoader
             }
 
             var interpolated = TreeInterpolator.Interpolate(root, variables, reader.Errors);
-            drafts.Add(ComposeFileReader.Read(new ComposeReadContext(reader, files, file, variables), interpolated));
+            drafts.Add(ComposeFileReader.Read(new ComposeReadContext(reader, files, file, variables) { FileObjects = fileObjects }, interpolated));
         }
 
         if (drafts.Count != composeFiles.Count)

@@ -1,0 +1,76 @@
+using System.Security.Cryptography;
+
+namespace Berth.Reconciler.Secrets.Files;
+
+/// <summary>
+/// The host-local key the content of every Compose secret and config is hashed with (HMAC-SHA256), so a
+/// changed content changes the service's config hash without the spec, the state file or a plan ever
+/// holding the content or a plain hash of it (a plain SHA-256 of a short password is a brute-force away
+/// from the password; without the key an HMAC is not).
+/// </summary>
+public sealed class ContentKeyring
+{
+    /// <summary>The key's file in the state directory (mode 0600).</summary>
+    public const string KeyFileName = "content-hash.key";
+
+    private const int KeyBytes = 32;
+    private readonly byte[] key;
+
+    private ContentKeyring(byte[] key) => this.key = key;
+
+    /// <summary>
+    /// A key that lives only as long as this process: hashes made with it match only hashes of the same
+    /// process (`berth validate`, tests). The daemon and `berth plan/apply` use <see cref="LoadOrCreate"/>.
+    /// </summary>
+    public static ContentKeyring Ephemeral() => new(RandomNumberGenerator.GetBytes(KeyBytes));
+
+    /// <summary>The key in <paramref name="stateDirectory"/>, created (0600, atomically) when there is none yet.</summary>
+    /// <exception cref="InvalidDataException">The key file exists but is not a key (another length).</exception>
+    public static ContentKeyring LoadOrCreate(string stateDirectory)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            throw new PlatformNotSupportedException("berth runs on Linux");
+        }
+
+        Directory.CreateDirectory(stateDirectory);
+        var path = Path.Combine(stateDirectory, KeyFileName);
+        if (!File.Exists(path))
+        {
+            var temporary = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
+            var options = new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            };
+            using (var stream = new FileStream(temporary, options))
+            {
+                stream.Write(RandomNumberGenerator.GetBytes(KeyBytes));
+                stream.Flush(flushToDisk: true);
+            }
+
+            try
+            {
+                // No overwrite: a second process that created its key first wins, and both then read that one.
+                File.Move(temporary, path, overwrite: false);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                File.Delete(temporary);
+            }
+        }
+
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length != KeyBytes)
+        {
+            throw new InvalidDataException($"{path} is not a berth content key ({bytes.Length} bytes, expected {KeyBytes}); remove it to have a new one made (every service with secrets or configs is then re-created once)");
+        }
+
+        return new ContentKeyring(bytes);
+    }
+
+    /// <summary>"hmac-sha256:" and the first 128 bits of the HMAC, hex.</summary>
+    public string Hash(ReadOnlySpan<byte> content) =>
+        "hmac-sha256:" + Convert.ToHexStringLower(HMACSHA256.HashData(key, content))[..32];
+}
