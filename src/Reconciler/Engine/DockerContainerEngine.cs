@@ -36,14 +36,22 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
     /// <summary>An engine with its own client (disposed with it); see <see cref="DockerClientFactory"/>.</summary>
     /// <param name="endpoint">Explicit endpoint, else $DOCKER_HOST, else the local socket.</param>
     /// <param name="requestTimeout">Per request; a request that takes longer fails as <see cref="EngineFailureKind.Transient"/>.</param>
-    public static DockerContainerEngine Connect(string? endpoint, TimeSpan requestTimeout) =>
-        new(DockerClientFactory.Create(endpoint, requestTimeout), ownsClient: true);
+    /// <param name="mountedFilesDirectory">Where secrets and configs are written (<see cref="MountedFileStore"/>); null: none.</param>
+    public static DockerContainerEngine Connect(string? endpoint, TimeSpan requestTimeout, string? mountedFilesDirectory = null)
+    {
+        string? problem = null;
+        var store = mountedFilesDirectory is null ? null : MountedFileStore.TryOpen(mountedFilesDirectory, out problem);
+        return new(DockerClientFactory.Create(endpoint, requestTimeout), ownsClient: true) { MountedFiles = store, MountedFilesProblem = problem };
+    }
 
     /// <summary>
     /// Where the contents of Compose secrets and configs are written for the containers that bind them
     /// (a tmpfs). Null: a service with secrets or configs cannot be created (the create is refused, saying so).
     /// </summary>
     public MountedFileStore? MountedFiles { get; init; }
+
+    /// <summary>Why <see cref="MountedFiles"/> is null (e.g. its directory is not on a tmpfs): said when a create needs it.</summary>
+    public string? MountedFilesProblem { get; init; }
 
     // Held from writing a service's files until its container exists, and from listing the containers
     // until their unused files are removed: a prune must never remove the files of a container that is
@@ -279,7 +287,7 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
         else
         {
             var store = MountedFiles ?? throw new EngineException(EngineFailureKind.Refused,
-                $"{request.Service.QualifiedName} has secrets or configs, and this berth has no directory for them (see docs/secrets.md)");
+                $"{request.Service.QualifiedName} has secrets or configs, and berth cannot write them: {MountedFilesProblem ?? "no directory for them is configured"} (see docs/secrets.md)");
             await mountedFilesLock.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {

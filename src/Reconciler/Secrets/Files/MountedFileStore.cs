@@ -61,6 +61,24 @@ public sealed partial class MountedFileStore
         return new MountedFileStore(fullRoot);
     }
 
+    /// <summary>
+    /// <see cref="Open"/>, or null with the reason: a host that runs no service with secrets or configs
+    /// needs no tmpfs, and one that does is refused each such create with this reason.
+    /// </summary>
+    public static MountedFileStore? TryOpen(string root, out string? problem)
+    {
+        try
+        {
+            problem = null;
+            return Open(root);
+        }
+        catch (MountedFileStoreException exception)
+        {
+            problem = exception.Message;
+            return null;
+        }
+    }
+
     /// <summary>The generation directory of a service's containers (whether or not it exists yet).</summary>
     public string GenerationDirectory(string hostIdentity, ServiceSpec service) =>
         Path.Combine(Root, SafeName(hostIdentity), service.Stack, service.Name, service.ConfigHash);
