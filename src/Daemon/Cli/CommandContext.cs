@@ -152,22 +152,7 @@ internal sealed class CommandContext : IDisposable
 
     public void Dispose() => Engine.Dispose();
 
-    /// <summary>
-    /// The content key of the state directory, as the daemon uses it (so a plan compares hashes it made
-    /// itself); one of this process only when the directory cannot hold it (a preview without rights).
-    /// </summary>
-    private static Berth.Reconciler.Secrets.Files.FileSourceOptions FileSourcesOf(string stateDirectory)
-    {
-        Berth.Reconciler.Secrets.Files.ContentKeyring keyring;
-        try
-        {
-            keyring = Berth.Reconciler.Secrets.Files.ContentKeyring.LoadOrCreate(stateDirectory);
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            keyring = Berth.Reconciler.Secrets.Files.ContentKeyring.Ephemeral();
-        }
-
-        return new Berth.Reconciler.Secrets.Files.FileSourceOptions(Berth.Reconciler.Secrets.Files.FileSourceOptions.DefaultHostDirectory, keyring);
-    }
+    /// <summary>The content key of the state directory, as the daemon uses it (so a plan compares hashes made with the same key).</summary>
+    private static Berth.Reconciler.Secrets.Files.FileSourceOptions FileSourcesOf(string stateDirectory) =>
+        new(Berth.Reconciler.Secrets.Files.FileSourceOptions.DefaultHostDirectory, Berth.Reconciler.Secrets.Files.ContentKeyring.LoadOrCreate(stateDirectory));
 }

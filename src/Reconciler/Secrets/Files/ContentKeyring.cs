@@ -14,19 +14,28 @@ public sealed class ContentKeyring
     public const string KeyFileName = "content-hash.key";
 
     private const int KeyBytes = 32;
-    private readonly byte[] key;
+    private readonly Lazy<byte[]> key;
 
-    private ContentKeyring(byte[] key) => this.key = key;
+    private ContentKeyring(Func<byte[]> key) => this.key = new Lazy<byte[]>(key, LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>
     /// A key that lives only as long as this process: hashes made with it match only hashes of the same
     /// process (`berth validate`, tests). The daemon and `berth plan/apply` use <see cref="LoadOrCreate"/>.
     /// </summary>
-    public static ContentKeyring Ephemeral() => new(RandomNumberGenerator.GetBytes(KeyBytes));
+    public static ContentKeyring Ephemeral()
+    {
+        var bytes = RandomNumberGenerator.GetBytes(KeyBytes);
+        return new(() => bytes);
+    }
 
-    /// <summary>The key in <paramref name="stateDirectory"/>, created (0600, atomically) when there is none yet.</summary>
-    /// <exception cref="InvalidDataException">The key file exists but is not a key (another length).</exception>
-    public static ContentKeyring LoadOrCreate(string stateDirectory)
+    /// <summary>
+    /// The key in <paramref name="stateDirectory"/>, read (or created, 0600, atomically) at the first
+    /// <see cref="Hash"/>: a host whose stacks have no secret or config never needs it.
+    /// </summary>
+    /// <remarks><see cref="Hash"/> throws IOException (or <see cref="InvalidDataException"/> for a file that is not a key) when it cannot be read or made.</remarks>
+    public static ContentKeyring LoadOrCreate(string stateDirectory) => new(() => ReadOrCreate(stateDirectory));
+
+    private static byte[] ReadOrCreate(string stateDirectory)
     {
         if (OperatingSystem.IsWindows())
         {
@@ -67,10 +76,10 @@ public sealed class ContentKeyring
             throw new InvalidDataException($"{path} is not a berth content key ({bytes.Length} bytes, expected {KeyBytes}); remove it to have a new one made (every service with secrets or configs is then re-created once)");
         }
 
-        return new ContentKeyring(bytes);
+        return bytes;
     }
 
     /// <summary>"hmac-sha256:" and the first 128 bits of the HMAC, hex.</summary>
     public string Hash(ReadOnlySpan<byte> content) =>
-        "hmac-sha256:" + Convert.ToHexStringLower(HMACSHA256.HashData(key, content))[..32];
+        "hmac-sha256:" + Convert.ToHexStringLower(HMACSHA256.HashData(key.Value, content))[..32];
 }

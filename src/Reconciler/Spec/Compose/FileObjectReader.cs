@@ -61,8 +61,10 @@ internal static partial class FileObjectReader
 
             var sources = new List<(Node At, FileSource Source)>();
             var target = new DefinitionTarget(context, sources);
+            var errorsBefore = reader.Errors.Count;
             (kind == FileMountKind.Secret ? SecretFields : ConfigFields).Apply(reader, mapping, target, definitionPath);
-            if (target.Failed)
+            // One error per cause: a refused or invalid key already says what is wrong with the definition.
+            if (target.Failed || reader.Errors.Count > errorsBefore)
             {
                 continue;
             }
