@@ -38,6 +38,8 @@ public sealed record FileMountSpec(FileMountKind Kind, string Name, string Targe
     [JsonIgnore]
     public FileContent? Content { get; init; }
 
+    /// <summary>The mode the file gets: <see cref="Mode"/>, else <see cref="DefaultMode"/>. Not stored (derived).</summary>
+    [JsonIgnore]
     public int EffectiveMode => Mode ?? DefaultMode;
 }
 
