@@ -8,6 +8,7 @@ using Berth.Reconciler.Spec.Model;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using NetworkSpec = Berth.Reconciler.Spec.Model.NetworkSpec;
+using ServiceSpec = Berth.Reconciler.Spec.Model.ServiceSpec;
 
 namespace Berth.Reconciler.Engine;
 
@@ -280,27 +281,16 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             ? await AnonymousVolumesOfAsync(replaced, request, cancellationToken).ConfigureAwait(false)
             : new Dictionary<string, string>(StringComparer.Ordinal);
         CreateContainerResponse created;
-        if (request.Service.Container.Secrets.IsDefaultOrEmpty && request.Service.Container.Configs.IsDefaultOrEmpty)
+        if (!HasFiles(request.Service))
         {
             created = await client.Containers.CreateContainerAsync(CreateParametersMapper.Map(request, inherited), cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            var store = MountedFiles ?? throw new EngineException(EngineFailureKind.Refused,
-                $"{request.Service.QualifiedName} has secrets or configs, and berth cannot write them: {MountedFilesProblem ?? "no directory for them is configured"} (see docs/secrets.md)");
             await mountedFilesLock.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                string directory;
-                try
-                {
-                    directory = store.Materialise(request.Owner.HostIdentity, request.Service);
-                }
-                catch (MountedFileStoreException exception)
-                {
-                    throw new EngineException(EngineFailureKind.Refused, exception.Message, exception);
-                }
-
+                var directory = MaterialiseFiles(request.Service, request.Owner);
                 created = await client.Containers.CreateContainerAsync(CreateParametersMapper.Map(request, inherited, directory), cancellationToken).ConfigureAwait(false);
             }
             finally
@@ -459,6 +449,42 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             await PruneMountedFilesAsync(cancellationToken).ConfigureAwait(false);
             return true;
         }, cancellationToken);
+
+    public async Task EnsureServiceFilesAsync(ServiceSpec service, ResourceOwner owner, CancellationToken cancellationToken)
+    {
+        if (!HasFiles(service))
+        {
+            return;
+        }
+
+        await mountedFilesLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            MaterialiseFiles(service, owner);
+        }
+        finally
+        {
+            mountedFilesLock.Release();
+        }
+    }
+
+    private static bool HasFiles(ServiceSpec service) =>
+        !service.Container.Secrets.IsDefaultOrEmpty || !service.Container.Configs.IsDefaultOrEmpty;
+
+    /// <summary>The service's generation directory, written if missing; a refusal (not retried) when it cannot be.</summary>
+    private string MaterialiseFiles(ServiceSpec service, ResourceOwner owner)
+    {
+        var store = MountedFiles ?? throw new EngineException(EngineFailureKind.Refused,
+            $"{service.QualifiedName} has secrets or configs, and berth cannot write them: {MountedFilesProblem ?? "no directory for them is configured"} (see docs/secrets.md)");
+        try
+        {
+            return store.Materialise(owner.HostIdentity, service);
+        }
+        catch (MountedFileStoreException exception)
+        {
+            throw new EngineException(EngineFailureKind.Refused, exception.Message, exception);
+        }
+    }
 
     /// <summary>
     /// Removes the secrets-and-configs directories of generations no container of berth uses any more

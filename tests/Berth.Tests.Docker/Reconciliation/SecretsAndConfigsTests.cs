@@ -192,4 +192,22 @@ public sealed class SecretsAndConfigsTests : IAsyncDisposable
 
         Assert.Equal("host-api-key", await harness.ExecAsync(AppName, "cat", "/run/secrets/db_password"));
     }
+
+    [Fact]
+    public async Task Apply_AfterTheTmpfsWasEmptied_AStoppedContainerGetsItsFilesBackAndStarts()
+    {
+        var desired = Load(Compose, FirstPassword);
+        await harness.ApplyConvergedAsync(desired);
+        var before = await harness.InspectAsync(AppName);
+        await harness.Client.Containers.StopContainerAsync(before.ID, new Docker.DotNet.Models.ContainerStopParameters { WaitBeforeKillSeconds = 1 });
+        // What a reboot does: the tmpfs comes back empty, the container stays.
+        Directory.Delete(Path.Combine(filesRoot, harness.Host), recursive: true);
+
+        await harness.ApplyConvergedAsync(desired);
+
+        var after = await harness.InspectAsync(AppName);
+        Assert.Equal(before.ID, after.ID);
+        Assert.True(after.State.Running);
+        Assert.Equal(FirstPassword, await harness.ExecAsync(AppName, "cat", "/run/secrets/db_password"));
+    }
 }
