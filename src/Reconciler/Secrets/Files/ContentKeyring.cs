@@ -33,7 +33,18 @@ public sealed class ContentKeyring
     /// <see cref="Hash"/>: a host whose stacks have no secret or config never needs it.
     /// </summary>
     /// <remarks><see cref="Hash"/> throws IOException (or <see cref="InvalidDataException"/> for a file that is not a key) when it cannot be read or made.</remarks>
-    public static ContentKeyring LoadOrCreate(string stateDirectory) => new(() => ReadOrCreate(stateDirectory));
+    public static ContentKeyring LoadOrCreate(string stateDirectory) => new(() =>
+    {
+        try
+        {
+            return ReadOrCreate(stateDirectory);
+        }
+        catch (UnauthorizedAccessException exception)
+        {
+            // An I/O failure for the loader (retried, not blamed on the commit), saying which file.
+            throw new IOException($"cannot read or create the content key in '{stateDirectory}': permission denied (berth hashes secrets and configs with it)", exception);
+        }
+    });
 
     private static byte[] ReadOrCreate(string stateDirectory)
     {
