@@ -102,7 +102,8 @@ internal static class DaemonHost
         {
             services.AddSingleton(provider => new GitSource(GitSourceOptionsFrom(config), provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<GitSource>>()));
             // The engine and its events: the container disposes both (and their clients) at stop.
-            services.AddSingleton(_ => DockerContainerEngine.Connect(config.DockerHost, TimeSpan.FromSeconds(60)));
+            // Secrets and configs go to a tmpfs only: not on one, the engine refuses services that have them (and says why).
+            services.AddSingleton(_ => DockerContainerEngine.Connect(config.DockerHost, TimeSpan.FromSeconds(60), config.Spec.SecretFilesDirectory));
             // The event stream is long-lived: its own client, without a request timeout.
             services.AddSingleton<IEngineEvents>(_ => DockerEngineEvents.Connect(config.DockerHost));
             services.AddSingleton(provider =>

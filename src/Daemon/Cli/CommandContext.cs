@@ -16,7 +16,7 @@ internal sealed class CommandContext : IDisposable
     {
         StateDirectory = parseResult.GetValue(GlobalOptions.StateDir) ?? DefaultStateDirectory;
         DockerEndpoint = DockerClientFactory.ResolveEndpoint(parseResult.GetValue(GlobalOptions.DockerHost));
-        Engine = DockerContainerEngine.Connect(DockerEndpoint.ToString(), TimeSpan.FromSeconds(60));
+        Engine = DockerContainerEngine.Connect(DockerEndpoint.ToString(), TimeSpan.FromSeconds(60), Berth.Reconciler.Secrets.Files.MountedFileStore.DefaultRoot);
         Reconciler = new HostReconciler(new ResilientContainerEngine(Engine, TimeProvider.System), new StateStore(StateDirectory), TimeProvider.System);
     }
 
@@ -90,7 +90,7 @@ internal sealed class CommandContext : IDisposable
             using var gitSource = origin is DesiredStateOrigin.Git git
                 ? new GitSource(git.Options, TimeProvider.System, NullLogger<GitSource>.Instance)
                 : null;
-            loaded = await DesiredStateSource.LoadAsync(origin, source.HostIdentity(parseResult), source.LoadOptions(parseResult), gitSource,
+            loaded = await DesiredStateSource.LoadAsync(origin, source.HostIdentity(parseResult), source.LoadOptions(parseResult) with { FileSources = FileSourcesOf(StateDirectory) }, gitSource,
                 StateDirectory, cancellationToken, gitCacheDirectory is null ? null : Path.Combine(gitCacheDirectory, "trees")).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
@@ -151,4 +151,8 @@ internal sealed class CommandContext : IDisposable
         : $"the Docker Engine at {endpoint} refused: {exception.Message}";
 
     public void Dispose() => Engine.Dispose();
+
+    /// <summary>The content key of the state directory, as the daemon uses it (so a plan compares hashes made with the same key).</summary>
+    private static Berth.Reconciler.Secrets.Files.FileSourceOptions FileSourcesOf(string stateDirectory) =>
+        new(Berth.Reconciler.Secrets.Files.FileSourceOptions.DefaultHostDirectory, Berth.Reconciler.Secrets.Files.ContentKeyring.LoadOrCreate(stateDirectory));
 }

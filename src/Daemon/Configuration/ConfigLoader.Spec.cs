@@ -6,9 +6,25 @@ public static partial class ConfigLoader
 {
     private static SpecSettings ReadSpec(YamlSection? section, string baseDirectory, ConfigErrors errors)
     {
-        if (section?.Sequence("hostEnvFiles") is not { } entries)
+        if (section is null)
         {
             return SpecSettings.None;
+        }
+
+        var directories = SpecSettings.None;
+        if (section.Scalar("hostSecretsDirectory") is { } hostSecrets)
+        {
+            directories = directories with { HostSecretsDirectory = System.IO.Path.GetFullPath(hostSecrets.Value, baseDirectory) };
+        }
+
+        if (section.Scalar("secretFilesDirectory") is { } secretFiles)
+        {
+            directories = directories with { SecretFilesDirectory = System.IO.Path.GetFullPath(secretFiles.Value, baseDirectory) };
+        }
+
+        if (section.Sequence("hostEnvFiles") is not { } entries)
+        {
+            return directories;
         }
 
         // Checked once here so a typo fails the start; read again on every pass (Spec loader), so a
@@ -26,6 +42,6 @@ public static partial class ConfigLoader
             files.Add(fullPath);
         }
 
-        return new SpecSettings(files);
+        return new SpecSettings(files) { HostSecretsDirectory = directories.HostSecretsDirectory, SecretFilesDirectory = directories.SecretFilesDirectory };
     }
 }

@@ -92,8 +92,21 @@ public sealed record SpecSettings(IReadOnlyList<string> HostEnvFiles)
 {
     public static readonly SpecSettings None = new([]);
 
+    /// <summary>
+    /// `spec.hostSecretsDirectory`: the only host directory a Compose secret or config may name an
+    /// absolute `file:` under (a commit must not copy any host file into a container). Default /etc/berth/secrets.
+    /// </summary>
+    public string HostSecretsDirectory { get; init; } = Reconciler.Secrets.Files.FileSourceOptions.DefaultHostDirectory;
+
+    /// <summary>
+    /// `spec.secretFilesDirectory`: where the contents of secrets and configs are written for the containers;
+    /// must be on a tmpfs (checked at start). Default /run/berth/files.
+    /// </summary>
+    public string SecretFilesDirectory { get; init; } = Reconciler.Secrets.Files.MountedFileStore.DefaultRoot;
+
     // A record compares a list by reference; two configs with the same files are equal.
-    public bool Equals(SpecSettings? other) => other is not null && HostEnvFiles.SequenceEqual(other.HostEnvFiles);
+    public bool Equals(SpecSettings? other) => other is not null && HostEnvFiles.SequenceEqual(other.HostEnvFiles)
+        && HostSecretsDirectory == other.HostSecretsDirectory && SecretFilesDirectory == other.SecretFilesDirectory;
 
     public override int GetHashCode() => HostEnvFiles.Aggregate(0, HashCode.Combine);
 }

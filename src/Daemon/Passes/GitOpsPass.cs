@@ -132,7 +132,12 @@ internal sealed partial class GitOpsPass(
     /// berth.yaml's `spec.hostEnvFiles`, read again on every pass (a rotated secret needs no restart).
     /// Their values are secrets: the spec loader never puts them in an error.
     /// </summary>
-    internal static SpecLoadOptions LoadOptions(DaemonConfig config) => new() { HostEnvFiles = config.Spec.HostEnvFiles };
+    /// <remarks>The content key lives in the state directory: the same content hashes the same across restarts.</remarks>
+    internal static SpecLoadOptions LoadOptions(DaemonConfig config) => new()
+    {
+        HostEnvFiles = config.Spec.HostEnvFiles,
+        FileSources = new Reconciler.Secrets.Files.FileSourceOptions(config.Spec.HostSecretsDirectory, Reconciler.Secrets.Files.ContentKeyring.LoadOrCreate(config.StateDir)),
+    };
 
     private static string Short(string? revision) => revision is { Length: > 12 } ? revision[..12] : revision ?? "(none)";
 

@@ -13,7 +13,11 @@ internal static class CreateParametersMapper
     /// Container target -> engine volume name of the anonymous volumes the replaced container had
     /// (see <see cref="AnonymousVolumeTargets"/>); they are mounted again instead of new empty ones.
     /// </param>
-    public static CreateContainerParameters Map(ContainerCreateRequest request, IReadOnlyDictionary<string, string>? inheritedVolumes = null)
+    /// <param name="filesDirectory">
+    /// The service's generation directory of secrets and configs (<see cref="Secrets.Files.MountedFileStore"/>),
+    /// when it has any: each file is bound read-only at its target, as docker compose does without Swarm.
+    /// </param>
+    public static CreateContainerParameters Map(ContainerCreateRequest request, IReadOnlyDictionary<string, string>? inheritedVolumes = null, string? filesDirectory = null)
     {
         inheritedVolumes ??= new Dictionary<string, string>(StringComparer.Ordinal);
         var service = request.Service;
@@ -90,7 +94,8 @@ internal static class CreateParametersMapper
                 PortBindings = portBindings,
                 Binds = [.. spec.Mounts.Where(UsesLegacyBind).Select(LegacyBind)],
                 Mounts = [.. spec.Mounts.Where(mount => !UsesLegacyBind(mount)).Select(mount => MapMount(mount, inheritedVolumes)),
-                    .. InheritedImageVolumes(spec, inheritedVolumes)],
+                    .. InheritedImageVolumes(spec, inheritedVolumes),
+                    .. FileMounts(spec, filesDirectory)],
                 RestartPolicy = MapRestart(spec.Restart),
                 Init = spec.Init ? true : null,
                 ReadonlyRootfs = spec.ReadOnly,
@@ -227,6 +232,29 @@ internal static class CreateParametersMapper
         }
 
         return options.Count == 0 ? $"{mount.Source}:{mount.Target}" : $"{mount.Source}:{mount.Target}:{string.Join(',', options)}";
+    }
+
+    /// <summary>Secrets and configs: read-only binds of their files in the generation directory.</summary>
+    internal static IEnumerable<Mount> FileMounts(ContainerSpec spec, string? filesDirectory)
+    {
+        if (filesDirectory is null)
+        {
+            yield break;
+        }
+
+        foreach (var mounts in new[] { spec.Secrets, spec.Configs })
+        {
+            for (var index = 0; index < mounts.Length; index++)
+            {
+                yield return new Mount
+                {
+                    Type = "bind",
+                    Source = Path.Combine(filesDirectory, Secrets.Files.MountedFileStore.FileName(mounts[index], index)),
+                    Target = mounts[index].Target,
+                    ReadOnly = true,
+                };
+            }
+        }
     }
 
     private static Mount MapMount(MountSpec mount, IReadOnlyDictionary<string, string> inheritedVolumes) => new()

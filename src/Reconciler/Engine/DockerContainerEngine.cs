@@ -3,10 +3,12 @@ using System.Globalization;
 using System.Net;
 using Berth.Reconciler.Fronts;
 using Berth.Reconciler.Observe;
+using Berth.Reconciler.Secrets.Files;
 using Berth.Reconciler.Spec.Model;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using NetworkSpec = Berth.Reconciler.Spec.Model.NetworkSpec;
+using ServiceSpec = Berth.Reconciler.Spec.Model.ServiceSpec;
 
 namespace Berth.Reconciler.Engine;
 
@@ -35,8 +37,27 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
     /// <summary>An engine with its own client (disposed with it); see <see cref="DockerClientFactory"/>.</summary>
     /// <param name="endpoint">Explicit endpoint, else $DOCKER_HOST, else the local socket.</param>
     /// <param name="requestTimeout">Per request; a request that takes longer fails as <see cref="EngineFailureKind.Transient"/>.</param>
-    public static DockerContainerEngine Connect(string? endpoint, TimeSpan requestTimeout) =>
-        new(DockerClientFactory.Create(endpoint, requestTimeout), ownsClient: true);
+    /// <param name="mountedFilesDirectory">Where secrets and configs are written (<see cref="MountedFileStore"/>); null: none.</param>
+    public static DockerContainerEngine Connect(string? endpoint, TimeSpan requestTimeout, string? mountedFilesDirectory = null)
+    {
+        string? problem = null;
+        var store = mountedFilesDirectory is null ? null : MountedFileStore.TryOpen(mountedFilesDirectory, out problem);
+        return new(DockerClientFactory.Create(endpoint, requestTimeout), ownsClient: true) { MountedFiles = store, MountedFilesProblem = problem };
+    }
+
+    /// <summary>
+    /// Where the contents of Compose secrets and configs are written for the containers that bind them
+    /// (a tmpfs). Null: a service with secrets or configs cannot be created (the create is refused, saying so).
+    /// </summary>
+    public MountedFileStore? MountedFiles { get; init; }
+
+    /// <summary>Why <see cref="MountedFiles"/> is null (e.g. its directory is not on a tmpfs): said when a create needs it.</summary>
+    public string? MountedFilesProblem { get; init; }
+
+    // Held from writing a service's files until its container exists, and from listing the containers
+    // until their unused files are removed: a prune must never remove the files of a container that is
+    // about to be created.
+    private readonly SemaphoreSlim mountedFilesLock = new(1, 1);
 
     public void Dispose()
     {
@@ -156,6 +177,9 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
         // own is reported as a collision rather than touched.
         var listed = await client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, cancellationToken).ConfigureAwait(false);
         var (containers, fronts, foreignContainers) = await ObserveContainersAsync(listed, hostIdentity, cancellationToken).ConfigureAwait(false);
+
+        // Files of generations left behind (a create that failed, a crash between create and remove).
+        await PruneMountedFilesAsync(cancellationToken).ConfigureAwait(false);
 
         var networks = ImmutableArray.CreateBuilder<ObservedNetwork>();
         var foreignNetworks = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
@@ -306,7 +330,25 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
         var inherited = request.ReplacementOf is { } replaced
             ? await AnonymousVolumesOfAsync(replaced, request, cancellationToken).ConfigureAwait(false)
             : new Dictionary<string, string>(StringComparer.Ordinal);
-        var created = await client.Containers.CreateContainerAsync(CreateParametersMapper.Map(request, inherited), cancellationToken).ConfigureAwait(false);
+        CreateContainerResponse created;
+        if (!HasFiles(request.Service))
+        {
+            created = await client.Containers.CreateContainerAsync(CreateParametersMapper.Map(request, inherited), cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await mountedFilesLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var directory = MaterialiseFiles(request.Service, request.Owner);
+                created = await client.Containers.CreateContainerAsync(CreateParametersMapper.Map(request, inherited, directory), cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                mountedFilesLock.Release();
+            }
+        }
+
         var spec = request.Service.Container;
         if (spec.NetworkMode is null)
         {
@@ -451,11 +493,90 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             cancellationToken), cancellationToken);
 
     public Task RemoveContainerAsync(string containerId, CancellationToken cancellationToken) =>
-        // Volumes are never removed with a container (RemoveVolumes = false), anonymous ones included:
-        // on a replacement the new container has taken the old one's anonymous volumes over (see
-        // AnonymousVolumesOfAsync), and a container that goes for good leaves them behind like
-        // `docker compose down` without -v does. berth never deletes data implicitly (docs/reconcile.md).
-        EngineErrors.CallAsync(() => client.Containers.RemoveContainerAsync(containerId, new ContainerRemoveParameters { Force = true, RemoveVolumes = false }, cancellationToken), cancellationToken);
+        EngineErrors.CallAsync(async () =>
+        {
+            // Volumes are never removed with a container (RemoveVolumes = false), anonymous ones included:
+            // on a replacement the new container has taken the old one's anonymous volumes over (see
+            // AnonymousVolumesOfAsync), and a container that goes for good leaves them behind like
+            // `docker compose down` without -v does. berth never deletes data implicitly (docs/reconcile.md).
+            await client.Containers.RemoveContainerAsync(containerId, new ContainerRemoveParameters { Force = true, RemoveVolumes = false }, cancellationToken).ConfigureAwait(false);
+            // The secrets and configs of a generation no container uses any more go with its last container.
+            await PruneMountedFilesAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    public async Task EnsureServiceFilesAsync(ServiceSpec service, ResourceOwner owner, CancellationToken cancellationToken)
+    {
+        if (!HasFiles(service))
+        {
+            return;
+        }
+
+        await mountedFilesLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            MaterialiseFiles(service, owner);
+        }
+        finally
+        {
+            mountedFilesLock.Release();
+        }
+    }
+
+    private static bool HasFiles(ServiceSpec service) =>
+        !service.Container.Secrets.IsDefaultOrEmpty || !service.Container.Configs.IsDefaultOrEmpty;
+
+    /// <summary>The service's generation directory, written if missing; a refusal (not retried) when it cannot be.</summary>
+    private string MaterialiseFiles(ServiceSpec service, ResourceOwner owner)
+    {
+        var store = MountedFiles ?? throw new EngineException(EngineFailureKind.Refused,
+            $"{service.QualifiedName} has secrets or configs, and berth cannot write them: {MountedFilesProblem ?? "no directory for them is configured"} (see docs/secrets.md)");
+        try
+        {
+            return store.Materialise(owner.HostIdentity, service);
+        }
+        catch (MountedFileStoreException exception)
+        {
+            throw new EngineException(EngineFailureKind.Refused, exception.Message, exception);
+        }
+    }
+
+    /// <summary>
+    /// Removes the secrets-and-configs directories of generations no container of berth uses any more
+    /// (any host identity: the container's labels say which). One list call, made only while some exist.
+    /// </summary>
+    private async Task PruneMountedFilesAsync(CancellationToken cancellationToken)
+    {
+        if (MountedFiles is not { } store || !store.HasAny())
+        {
+            return;
+        }
+
+        await mountedFilesLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var filter = new Dictionary<string, IDictionary<string, bool>>
+            {
+                ["label"] = new Dictionary<string, bool> { [$"{BerthLabels.ManagedBy}={BerthLabels.ManagedByValue}"] = true },
+            };
+            var listed = await client.Containers.ListContainersAsync(new ContainersListParameters { All = true, Filters = filter }, cancellationToken).ConfigureAwait(false);
+            var inUse = listed
+                .Where(container => container.Labels is not null)
+                .Select(container => (
+                    Host: Label(container.Labels, BerthLabels.Host),
+                    Stack: Label(container.Labels, BerthLabels.Stack),
+                    Service: Label(container.Labels, BerthLabels.Service),
+                    Hash: Label(container.Labels, BerthLabels.ConfigHash)))
+                .Where(labels => labels.Host is not null && labels.Stack is not null && labels.Service is not null && labels.Hash is not null)
+                .Select(labels => MountedFileStore.InUseKey(labels.Host!, labels.Stack!, labels.Service!, labels.Hash!))
+                .ToHashSet(StringComparer.Ordinal);
+            store.Prune(inUse);
+        }
+        finally
+        {
+            mountedFilesLock.Release();
+        }
+    }
 
     public Task RenameContainerAsync(string containerId, string newName, CancellationToken cancellationToken) =>
         EngineErrors.CallAsync(() => client.Containers.RenameContainerAsync(containerId, new ContainerRenameParameters { NewName = newName }, cancellationToken), cancellationToken);

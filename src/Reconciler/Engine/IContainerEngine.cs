@@ -50,6 +50,14 @@ public interface IContainerEngine
 
     Task StartContainerAsync(string containerId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Writes the secret and config files an existing container of <paramref name="service"/> binds, when
+    /// they are missing (a reboot empties the tmpfs they live on), before it is started again. Their path
+    /// follows from the service's config hash, so the container finds them where it was created to. Does
+    /// nothing for a service without secrets or configs, and by default (engines without such files).
+    /// </summary>
+    Task EnsureServiceFilesAsync(ServiceSpec service, ResourceOwner owner, CancellationToken cancellationToken) => Task.CompletedTask;
+
     /// <summary>Stops with the container's own stop signal and the given grace period.</summary>
     Task StopContainerAsync(string containerId, TimeSpan gracePeriod, CancellationToken cancellationToken);
 

@@ -79,6 +79,9 @@ public sealed class ResilientContainerEngine : IContainerEngine
     public Task<string> CreateFrontAsync(Fronts.FrontDefinition front, ResourceOwner owner, CancellationToken cancellationToken) =>
         inner.CreateFrontAsync(front, owner, cancellationToken);
 
+    public Task EnsureServiceFilesAsync(ServiceSpec service, ResourceOwner owner, CancellationToken cancellationToken) =>
+        inner.EnsureServiceFilesAsync(service, owner, cancellationToken);
+
     public Task StartContainerAsync(string containerId, CancellationToken cancellationToken) =>
         RetryAsync(token => inner.StartContainerAsync(containerId, token), cancellationToken);
 

@@ -264,6 +264,8 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                         toGate.Add((step, id));
                         break;
                     case StartContainerStep start:
+                        // Its secrets and configs may be gone with a reboot (they live on a tmpfs).
+                        await engine.EnsureServiceFilesAsync(start.Service, scope.Owner, cancellationToken).ConfigureAwait(false);
                         await engine.StartContainerAsync(start.Container.Id, cancellationToken).ConfigureAwait(false);
                         toGate.Add((step, start.Container.Id));
                         break;
@@ -273,6 +275,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                         tools.Fronts.Retire(restart.Container.Id);
                         await tools.Fronts.RouteAsync(restart.Service.Stack, restart.Service.Name, cancellationToken).ConfigureAwait(false);
                         await engine.StopContainerAsync(restart.Container.Id, restart.Service.StopGrace(), cancellationToken).ConfigureAwait(false);
+                        await engine.EnsureServiceFilesAsync(restart.Service, scope.Owner, cancellationToken).ConfigureAwait(false);
                         await engine.StartContainerAsync(restart.Container.Id, cancellationToken).ConfigureAwait(false);
                         tools.Fronts.Reinstate(restart.Container.Id);
                         toGate.Add((step, restart.Container.Id));

@@ -39,6 +39,9 @@ public sealed class MeteredContainerEngine(IContainerEngine inner, BerthMetrics 
     public Task<string> CreateFrontAsync(Fronts.FrontDefinition front, ResourceOwner owner, CancellationToken cancellationToken) =>
         MeterAsync(EngineOperation.CreateContainer, () => inner.CreateFrontAsync(front, owner, cancellationToken), cancellationToken);
 
+    public Task EnsureServiceFilesAsync(Spec.Model.ServiceSpec service, ResourceOwner owner, CancellationToken cancellationToken) =>
+        inner.EnsureServiceFilesAsync(service, owner, cancellationToken);
+
     public Task StartContainerAsync(string containerId, CancellationToken cancellationToken) =>
         MeterAsync(EngineOperation.StartContainer, () => inner.StartContainerAsync(containerId, cancellationToken), cancellationToken);
 

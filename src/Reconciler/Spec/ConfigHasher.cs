@@ -105,6 +105,7 @@ public static class ConfigHasher
         null => true,
         bool flag => !flag,
         ImmutableArray<string> items => items.IsDefaultOrEmpty,
+        ImmutableArray<FileMountSpec> files => files.IsDefaultOrEmpty,
         _ => false,
     };
 

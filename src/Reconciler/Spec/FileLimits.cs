@@ -43,6 +43,9 @@ internal static class FileLimits
         $"'{file}' would take what berth reads for this host past {BytesPerLoad / (1024 * 1024)} MiB in all (every env_file entry and Compose file counts each time it is read)";
 }
 
+/// <summary>A file's bytes read under a size limit: null when missing (<paramref name="IsMissing"/>) or too large.</summary>
+internal readonly record struct LimitedBytes(System.Collections.Immutable.ImmutableArray<byte>? Bytes, bool IsMissing);
+
 /// <summary>A file's text read under a size limit, or what stopped it.</summary>
 /// <param name="Text">Null when the file does not exist, is too large, or is over the load's budget.</param>
 /// <param name="Length">The file's length in bytes, if known (a pipe or device has none).</param>
@@ -61,6 +64,31 @@ internal readonly record struct LimitedText(string? Text, bool IsTooLarge, long?
 /// <summary>Reads a file's text only when it fits a limit, never holding more than the limit in memory.</summary>
 internal static class LimitedFile
 {
+    /// <summary>The bytes, or null when the file is longer than <paramref name="maxBytes"/> (secrets and configs: binary is fine).</summary>
+    /// <exception cref="IOException">The file does not exist or cannot be read.</exception>
+    public static LimitedBytes ReadBytes(string path, int maxBytes)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 1, FileOptions.SequentialScan);
+        if (stream.CanSeek && stream.Length > maxBytes)
+        {
+            return new LimitedBytes(null, IsMissing: false);
+        }
+
+        using var content = new MemoryStream();
+        var chunk = new byte[64 * 1024];
+        int read;
+        while ((read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, maxBytes + 1L - content.Length))) > 0)
+        {
+            content.Write(chunk, 0, read);
+            if (content.Length > maxBytes)
+            {
+                return new LimitedBytes(null, IsMissing: false);
+            }
+        }
+
+        return new LimitedBytes([.. content.ToArray()], IsMissing: false);
+    }
+
     /// <summary>The text (UTF-8 unless a byte order mark says otherwise, as File.ReadAllText), or too large.</summary>
     /// <exception cref="IOException">The file does not exist or cannot be read.</exception>
     public static LimitedText ReadText(string path, int maxBytes)

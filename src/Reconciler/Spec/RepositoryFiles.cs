@@ -14,6 +14,15 @@ internal interface IRepositoryFiles
     /// it is longer than <paramref name="maxBytes"/> (see <see cref="FileLimits"/>).
     /// </summary>
     LimitedText ReadText(string relativePath, int maxBytes);
+
+    /// <summary>
+    /// The bytes (Compose secrets and configs may be binary); missing or too large as <see cref="ReadText"/>.
+    /// The default goes through the text, for in-memory test repositories.
+    /// </summary>
+    LimitedBytes ReadBytes(string relativePath, int maxBytes) =>
+        ReadText(relativePath, maxBytes) is var read && read.Text is { } text
+            ? new LimitedBytes([.. System.Text.Encoding.UTF8.GetBytes(text)], IsMissing: false)
+            : new LimitedBytes(null, IsMissing: !read.IsTooLarge && !read.IsOverReadBudget);
 }
 
 internal sealed class DirectoryRepositoryFiles : IRepositoryFiles
@@ -46,6 +55,12 @@ internal sealed class DirectoryRepositoryFiles : IRepositoryFiles
     {
         var path = InsideRepository(relativePath);
         return File.Exists(path) ? LimitedFile.ReadText(path, maxBytes) : LimitedText.Missing;
+    }
+
+    public LimitedBytes ReadBytes(string relativePath, int maxBytes)
+    {
+        var path = InsideRepository(relativePath);
+        return File.Exists(path) ? LimitedFile.ReadBytes(path, maxBytes) : new LimitedBytes(null, IsMissing: true);
     }
 
     /// <summary>
@@ -105,6 +120,13 @@ internal sealed class ReadBudgetRepositoryFiles(IRepositoryFiles files, long bud
         }
 
         remaining -= read.Text is null ? 0 : read.Length ?? 0;
+        return read;
+    }
+
+    public LimitedBytes ReadBytes(string relativePath, int maxBytes)
+    {
+        var read = files.ReadBytes(relativePath, (int)Math.Min(maxBytes, remaining));
+        remaining -= read.Bytes?.Length ?? 0;
         return read;
     }
 }

@@ -16,4 +16,11 @@ public sealed record SpecLoadOptions
     /// and <see cref="HostEnvironment"/> wins over all of them. Secrets, like HostEnvironment. Default: none.
     /// </summary>
     public IReadOnlyList<string> HostEnvFiles { get; init; } = [];
+
+    /// <summary>
+    /// Compose `secrets:` and `configs:`: the host directory `file:` may name absolute paths under, and
+    /// the key their contents are hashed with. Default: /etc/berth/secrets and a key of this process
+    /// only (enough for `berth validate`; the daemon passes the key of its state directory).
+    /// </summary>
+    public Secrets.Files.FileSourceOptions? FileSources { get; init; }
 }

@@ -73,6 +73,7 @@ public static class SpecLoader
         var settings = layout.Inventory?.Settings ?? RepositorySettings.Default;
         var hostInInventory = true;
         var knownHosts = layout.Inventory?.Hosts.Keys.ToImmutableArray() ?? [];
+        var fileObjects = options.FileSources is { } fileSources ? new FileObjectLoad(fileSources) : FileObjectLoad.Default();
 
         if (layout.Inventory is { } inventory)
         {
@@ -86,7 +87,7 @@ public static class SpecLoader
                         .Overlay(inventoryHost.Vars, isSecret: false)
                         .Overlay(hostLocal, isSecret: true);
                     if (stack.ComposeFiles.Length > 0
-                        && StackLoader.Load(files, stack.Name, [.. stack.ComposeFiles.Select(file => file.Value)], variables, reader, stack.Profiles, new PlacementHost(host, inventoryHost.Labels)) is { } built)
+                        && StackLoader.Load(files, stack.Name, [.. stack.ComposeFiles.Select(file => file.Value)], variables, reader, stack.Profiles, new PlacementHost(host, inventoryHost.Labels), fileObjects) is { } built)
                     {
                         stacks.Add(built);
                     }
@@ -100,7 +101,7 @@ public static class SpecLoader
         else if (layout.RootComposeFile is { } composeFile)
         {
             var variables = VariableSet.Empty.Overlay(hostLocal, isSecret: true);
-            if (StackLoader.Load(files, stackName: null, [composeFile], variables, reader, host: new PlacementHost(host, ImmutableSortedDictionary<string, string>.Empty)) is { } built)
+            if (StackLoader.Load(files, stackName: null, [composeFile], variables, reader, host: new PlacementHost(host, ImmutableSortedDictionary<string, string>.Empty), fileObjects: fileObjects) is { } built)
             {
                 stacks.Add(built);
             }
@@ -108,7 +109,8 @@ public static class SpecLoader
 
         ContainerNameCheck.Report(stacks, reader);
         ResourceNameCheck.Report(stacks, reader);
-        var errors = reader.Errors.ToSortedArray(secretValues: hostLocal.Values);
+        // The contents of secrets are masked like host-local values: an error must never show one.
+        var errors = reader.Errors.ToSortedArray(secretValues: hostLocal.Values.Concat(fileObjects.SecretValues));
         var state = errors.IsEmpty
             ? new DesiredState(host, [.. stacks.Select(stack => stack.Spec).OrderBy(stack => stack.Name, StringComparer.Ordinal)], settings)
             : null;

@@ -17,10 +17,11 @@ public sealed class ReconcileHarness : IAsyncDisposable
 {
     private readonly string stateDirectory = Path.Combine(Path.GetTempPath(), "berth-test-state-" + Guid.NewGuid().ToString("N"));
 
-    public ReconcileHarness()
+    /// <param name="mountedFiles">Where the engine writes secrets and configs; null: none (as before they existed).</param>
+    public ReconcileHarness(Berth.Reconciler.Secrets.Files.MountedFileStore? mountedFiles = null)
     {
         Scope = new DockerTestScope();
-        Engine = new DockerContainerEngine(Scope.Client);
+        Engine = new DockerContainerEngine(Scope.Client) { MountedFiles = mountedFiles };
         StateStore = new StateStore(stateDirectory);
         Reconciler = new HostReconciler(Engine, StateStore, TimeProvider.System);
     }

@@ -366,6 +366,17 @@ public sealed class ConfigLoaderTests : IDisposable
     }
 
     [Fact]
+    public void Load_SecretDirectories_DefaultAndRelativeToTheConfig()
+    {
+        var defaults = Load(MinimalSource);
+        var set = Load(MinimalSource + "spec:\n  hostSecretsDirectory: secrets\n  secretFilesDirectory: /dev/shm/berth\n");
+
+        Assert.Equal(("/etc/berth/secrets", "/run/berth/files"), (defaults.Config!.Spec.HostSecretsDirectory, defaults.Config.Spec.SecretFilesDirectory));
+        Assert.True(set.Succeeded, string.Join("\n", set.Errors));
+        Assert.Equal((Path.Combine(directory, "secrets"), "/dev/shm/berth"), (set.Config!.Spec.HostSecretsDirectory, set.Config.Spec.SecretFilesDirectory));
+    }
+
+    [Fact]
     public void Load_MissingHostEnvFile_IsAnErrorAtItsEntry()
     {
         File.WriteAllText(Path.Combine(directory, "secrets.env"), "A=1\n");

@@ -96,4 +96,18 @@ public sealed class CreateParametersMapperTests
 
         Assert.Equal(["/cache", "/state"], targets.Order(StringComparer.Ordinal));
     }
+
+    [Fact]
+    public void Map_SecretsAndConfigs_AreReadOnlyBindsOfTheirFilesInTheGenerationDirectory()
+    {
+        var secret = new FileMountSpec(FileMountKind.Secret, "pw", "/run/secrets/pw", null, null, null, "hmac-sha256:00");
+        var config = new FileMountSpec(FileMountKind.Config, "conf", "/etc/app.conf", null, null, 0x124, "hmac-sha256:01");
+        var service = Service("s", "app", Container() with { Secrets = [secret], Configs = [config] });
+
+        var parameters = CreateParametersMapper.Map(new ContainerCreateRequest(service, 1, "s-app-1", new ResourceOwner("h", null), null, true), null, "/run/berth/files/h/s/app/abc");
+
+        Assert.Equal(
+            [("bind", "/run/berth/files/h/s/app/abc/secret-0", "/run/secrets/pw", true), ("bind", "/run/berth/files/h/s/app/abc/config-0", "/etc/app.conf", true)],
+            parameters.HostConfig!.Mounts!.Select(mount => (mount.Type, mount.Source, mount.Target, mount.ReadOnly)));
+    }
 }

@@ -23,6 +23,12 @@ internal sealed class ComposeFileDraft(string file)
 
     /// <summary>Top-level `include:` entries, in order; <see cref="ComposeFileSet"/> folds them in.</summary>
     public List<IncludeDraft> Includes { get; } = [];
+
+    /// <summary>Top-level `secrets:`, their contents read (<see cref="FileObjectReader"/>).</summary>
+    public Dictionary<string, FileObjectDraft> Secrets { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Top-level `configs:`, their contents read.</summary>
+    public Dictionary<string, FileObjectDraft> Configs { get; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -33,6 +39,24 @@ internal sealed record IncludeDraft(IReadOnlyList<Located<string>> Paths, IReadO
 
 /// <summary>A service's `extends:`: the base service, and its file when not the same one (repository-relative).</summary>
 internal sealed record ExtendsDraft(string Service, string? File, Location At);
+
+/// <summary>A top-level secret or config, with its content read; Content is null when its definition had an error (already reported).</summary>
+internal sealed class FileObjectDraft(string key, Location keyLocation, FileMountKind kind)
+{
+    public string Key { get; } = key;
+
+    public Location KeyLocation { get; } = keyLocation;
+
+    public FileMountKind Kind { get; } = kind;
+
+    public FileContent? Content { get; set; }
+
+    /// <summary>The keyed hash of <see cref="Content"/> (<see cref="Secrets.Files.ContentKeyring"/>).</summary>
+    public string? ContentKey { get; set; }
+}
+
+/// <summary>A service's reference to a secret or config, its target resolved to an absolute container path.</summary>
+internal sealed record FileReferenceDraft(string Source, string Target, int? Uid, int? Gid, int? Mode);
 
 /// <summary>A top-level network or volume.</summary>
 internal sealed class ResourceDraft(string key, Location keyLocation)
@@ -209,6 +233,12 @@ internal sealed class ServiceDraft(string name, Location keyLocation)
     public PullPolicy? PullPolicy { get; set; }
 
     public TimeSpan? Drain { get; set; }
+
+    /// <summary>`secrets:` of the service, keyed by target: a later file's reference to the same target replaces the earlier one.</summary>
+    public Dictionary<string, Located<FileReferenceDraft>> SecretReferences { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>`configs:` of the service, keyed by target like <see cref="SecretReferences"/>.</summary>
+    public Dictionary<string, Located<FileReferenceDraft>> ConfigReferences { get; } = new(StringComparer.Ordinal);
 
     /// <summary>`x-berth: { front: true }`, with where it was written (validation points at it).</summary>
     public Located<bool>? Front { get; set; }

@@ -114,8 +114,9 @@ internal static class ComposeFileReader
             .Field("networks", (target, node, path) => ReadResources(target.Context, node, path, target.Draft.Networks, NetworkFields))
             .Field("volumes", (target, node, path) => ReadResources(target.Context, node, path, target.Draft.Volumes, VolumeFields))
             .Field("include", (target, node, path) => IncludeExtendsSyntax.ReadIncludes(target.Context, target.Draft, node, path))
-            .Unsupported("secrets", "pass host-local values through host env files (see docs/repository-format.md)")
-            .Unsupported(["configs", "models"]);
+            .Field("secrets", (target, node, path) => FileObjectReader.ReadDefinitions(target.Context, node, path, Model.FileMountKind.Secret, target.Draft.Secrets))
+            .Field("configs", (target, node, path) => FileObjectReader.ReadDefinitions(target.Context, node, path, Model.FileMountKind.Config, target.Draft.Configs))
+            .Unsupported(["models"]);
 }
 
 /// <summary>Compose's naming rules for services and projects (stacks).</summary>

@@ -11,7 +11,8 @@ namespace Berth.Reconciler.Spec.Compose;
 /// files are merged as overrides. Order as in Compose: include first, so a service may extend an
 /// included one. Files and services form a graph; a cycle is an error at the reference that closes it.
 /// </summary>
-internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, string projectEnvFile)
+/// <param name="fileObjects">How secrets' and configs' contents are read and hashed on this host.</param>
+internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, string projectEnvFile, FileObjectLoad fileObjects)
 {
     /// <summary>Keyed by file and by the variables it was interpolated with (by reference: one set per include).</summary>
     private readonly Dictionary<(string File, VariableSet Variables), ComposeFileDraft?> loaded = [];
@@ -90,7 +91,7 @@ internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, 
         }
 
         var interpolated = TreeInterpolator.Interpolate(root, variables, reader.Errors);
-        return ComposeFileReader.Read(new ComposeReadContext(reader, files, file, variables), interpolated);
+        return ComposeFileReader.Read(new ComposeReadContext(reader, files, file, variables) { FileObjects = fileObjects }, interpolated);
     }
 
     /// <summary>
@@ -123,6 +124,8 @@ internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, 
 
             AddResources("network", draft.Networks, included.Networks, included.File);
             AddResources("volume", draft.Volumes, included.Volumes, included.File);
+            AddFileObjects("secret", draft.Secrets, included.Secrets, included.File);
+            AddFileObjects("config", draft.Configs, included.Configs, included.File);
         }
     }
 
@@ -137,6 +140,22 @@ internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, 
             else if (!SameDefinition(own, resource))
             {
                 reader.Error(own.KeyLocation, $"{kind} '{key}' is also defined, differently, by the included file '{includedFile}' ({resource.KeyLocation}); define it in one place");
+            }
+        }
+    }
+
+    /// <summary>A secret or config both define must be the same content (compared by its keyed hash).</summary>
+    private void AddFileObjects(string kind, Dictionary<string, FileObjectDraft> into, Dictionary<string, FileObjectDraft> included, string includedFile)
+    {
+        foreach (var (key, fileObject) in included)
+        {
+            if (!into.TryGetValue(key, out var own))
+            {
+                into[key] = fileObject;
+            }
+            else if (own.ContentKey != fileObject.ContentKey)
+            {
+                reader.Error(own.KeyLocation, $"{kind} '{key}' is also defined, with other content, by the included file '{includedFile}' ({fileObject.KeyLocation}); define it in one place");
             }
         }
     }

@@ -28,6 +28,10 @@ internal static class ComposeMerger
 
             MergeResources(merged.Networks, overlay.Networks);
             MergeResources(merged.Volumes, overlay.Volumes);
+            // A later file's definition of a secret or config replaces the earlier one as a whole: its
+            // source is one of file, environment or content, which do not mix.
+            Overlay(merged.Secrets, overlay.Secrets);
+            Overlay(merged.Configs, overlay.Configs);
         }
 
         return merged;
@@ -68,6 +72,8 @@ internal static class ComposeMerger
         AppendDistinct(into.Ports, overlay.Ports, port => port.Value);
         AppendDistinct(into.Expose, overlay.Expose, port => port);
         Overlay(into.Mounts, overlay.Mounts);
+        Overlay(into.SecretReferences, overlay.SecretReferences);
+        Overlay(into.ConfigReferences, overlay.ConfigReferences);
         if (overlay.Networks is not null)
         {
             into.Networks ??= new Dictionary<string, NetworkAttachmentDraft>(StringComparer.Ordinal);

@@ -12,6 +12,9 @@ internal sealed record ComposeReadContext(NodeReader Reader, IRepositoryFiles Fi
 
     /// <summary>Absolute directory of the Compose file on this host: relative bind sources resolve against it.</summary>
     public string AbsoluteDirectory => Path.GetFullPath(Path.Combine(Files.RootPath, RelativeDirectory));
+
+    /// <summary>The host's policy for secrets and configs, and their contents read so far (for masking).</summary>
+    public FileObjectLoad FileObjects { get; init; } = FileObjectLoad.Default();
 }
 
 /// <summary>The target of a service's field readers.</summary>

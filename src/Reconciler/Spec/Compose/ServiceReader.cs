@@ -75,6 +75,8 @@ internal static partial class ServiceReader
             }
         })
         .Field("networks", ReadNetworks)
+        .Field("secrets", (target, node, path) => FileObjectReader.ReadReferences(target.Reader, node, path, FileMountKind.Secret, target.Draft.SecretReferences))
+        .Field("configs", (target, node, path) => FileObjectReader.ReadReferences(target.Reader, node, path, FileMountKind.Config, target.Draft.ConfigReferences))
         .Field("network_mode", (target, node, path) =>
         {
             if (target.Reader.Scalar(node, path) is { } mode)

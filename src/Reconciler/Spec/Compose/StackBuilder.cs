@@ -55,7 +55,9 @@ internal static class StackBuilder
             {
                 CheckReferences(service, draft, reader);
                 CheckResources(service, reader);
-                built = BuildService(stackName, service, networksByKey, volumesByKey, reader);
+                built = BuildService(stackName, service, networksByKey, volumesByKey, reader) is { } serviceSpec
+                    ? serviceSpec with { Container = serviceSpec.Container with { Secrets = FileMounts(service.SecretReferences, draft.Secrets), Configs = FileMounts(service.ConfigReferences, draft.Configs) } }
+                    : null;
             }
             finally
             {
@@ -132,6 +134,18 @@ internal static class StackBuilder
             if (mount.Value.VolumeKey is { } volumeKey && !draft.Volumes.ContainsKey(volumeKey))
             {
                 reader.Error(mount.At, $"service '{service.Name}' uses unknown volume '{volumeKey}'; define it under the top-level volumes: (or write ./{volumeKey} for a bind mount){reader.Hint(volumeKey, draft.Volumes.Keys)}");
+            }
+        }
+
+        foreach (var (references, definitions, kind) in new[] { (service.SecretReferences, draft.Secrets, FileMountKind.Secret), (service.ConfigReferences, draft.Configs, FileMountKind.Config) })
+        {
+            foreach (var reference in references.Values)
+            {
+                if (!definitions.ContainsKey(reference.Value.Source))
+                {
+                    var noun = FileObjectReader.Noun(kind);
+                    reader.Error(reference.At, $"service '{service.Name}' uses unknown {noun} '{reference.Value.Source}'; define it under the top-level {noun}s:{reader.Hint(reference.Value.Source, definitions.Keys)}");
+                }
             }
         }
 
@@ -346,6 +360,19 @@ internal static class StackBuilder
             Front = front,
         };
     }
+
+    /// <summary>
+    /// A service's secret or config references with their definitions' content and keyed hash, sorted by
+    /// target. A reference to an unknown or failed definition was reported already and is left out.
+    /// </summary>
+    private static ImmutableArray<FileMountSpec> FileMounts(Dictionary<string, Located<FileReferenceDraft>> references, Dictionary<string, FileObjectDraft> definitions) =>
+        [.. references.Values
+            .Select(reference => reference.Value)
+            .Where(reference => definitions.TryGetValue(reference.Source, out var definition) && definition.ContentKey is not null)
+            .Select(reference => definitions[reference.Source] is var definition
+                ? new FileMountSpec(definition.Kind, reference.Source, reference.Target, reference.Uid, reference.Gid, reference.Mode, definition.ContentKey!) { Content = definition.Content }
+                : null!)
+            .OrderBy(mount => mount.Target, StringComparer.Ordinal)];
 
     /// <summary>env_file values first, then `environment` (a null there removes the key), as Compose.</summary>
     private static ImmutableSortedDictionary<string, string> BuildEnvironment(ServiceDraft service)

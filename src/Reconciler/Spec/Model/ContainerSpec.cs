@@ -90,6 +90,14 @@ public sealed record ContainerSpec(
     /// <summary>`runtime`: the OCI runtime (e.g. runc); null: the engine's default runtime.</summary>
     [HashedOnlyWhenSet]
     public string? Runtime { get; init; }
+
+    /// <summary>`secrets:` of the service, sorted by target; hashed by their keyed content hash, never the content.</summary>
+    [HashedOnlyWhenSet]
+    public ImmutableArray<FileMountSpec> Secrets { get; init; } = [];
+
+    /// <summary>`configs:` of the service, sorted by target; hashed as <see cref="Secrets"/>.</summary>
+    [HashedOnlyWhenSet]
+    public ImmutableArray<FileMountSpec> Configs { get; init; } = [];
 }
 
 /// <summary>

@@ -1,0 +1,130 @@
+using System.Collections.Immutable;
+using System.Text;
+using Berth.Reconciler.Spec;
+
+namespace Berth.Reconciler.Secrets.Files;
+
+/// <summary>Where the content of a Compose secret or config comes from.</summary>
+internal abstract record FileSource
+{
+    /// <summary>`file: ./x` (relative to the Compose file): a file of the repository, by its repository-relative path.</summary>
+    public sealed record Repository(string RelativePath) : FileSource;
+
+    /// <summary>`file: /abs/path`: a file of the host, allowed only under the host's secrets directory.</summary>
+    public sealed record Host(string AbsolutePath) : FileSource;
+
+    /// <summary>`environment: NAME`: the value of a variable (host-local ones first, as for interpolation).</summary>
+    public sealed record Variable(string Name, string Value) : FileSource;
+
+    /// <summary>`content: ...` (configs only): the text written inline, interpolated.</summary>
+    public sealed record Inline(string Text) : FileSource;
+}
+
+/// <summary>What host-local policy reading a secret or config needs.</summary>
+/// <param name="HostDirectory">
+/// The only host directory `file:` may name an absolute path under (default /etc/berth/secrets):
+/// otherwise a commit could copy any file of the host (/etc/shadow) into a container.
+/// </param>
+/// <param name="Keyring">Hashes the contents (<see cref="ContentKeyring"/>).</param>
+public sealed record FileSourceOptions(string HostDirectory, ContentKeyring Keyring)
+{
+    public const string DefaultHostDirectory = "/etc/berth/secrets";
+
+    /// <summary>Most bytes one secret or config may have (1 MiB): they live in memory and on a tmpfs.</summary>
+    public const int MaxContentBytes = 1024 * 1024;
+}
+
+/// <summary>The result of reading a source: the bytes, or why not (an error for the Compose file).</summary>
+internal sealed record FileSourceRead(ImmutableArray<byte> Bytes, string? Error)
+{
+    public static FileSourceRead Failed(string error) => new([], error);
+}
+
+/// <summary>
+/// Reads the content of every Compose secret and config, whatever its source: the one place berth
+/// reads those bytes, so decryption has one place to plug in.
+/// </summary>
+internal static class FileSources
+{
+    public static FileSourceRead Read(FileSource source, IRepositoryFiles files, FileSourceOptions options)
+    {
+        var read = source switch
+        {
+            FileSource.Repository repository => ReadRepositoryFile(repository, files),
+            FileSource.Host host => ReadHostFile(host, options),
+            FileSource.Variable variable => new FileSourceRead([.. Encoding.UTF8.GetBytes(variable.Value)], null),
+            FileSource.Inline inline => new FileSourceRead([.. Encoding.UTF8.GetBytes(inline.Text)], null),
+            _ => throw new ArgumentOutOfRangeException(nameof(source)),
+        };
+
+        // ---- SOPS decryption plugs in here (branch `sops`). ----
+        // A repository file (and a host file, if wanted) may be SOPS-encrypted: decrypt it here, e.g.
+        //     read = read with { Bytes = SopsFile.DecryptIfEncrypted(path, read.Bytes) }
+        // turning a decryption failure into read.Error (never quoting the content). Every caller gets
+        // the decrypted bytes from this function and nowhere else; the decrypted bytes are then only
+        // held in memory and written to the tmpfs (MountedFileStore).
+        if (read.Error is null && read.Bytes.Length > FileSourceOptions.MaxContentBytes)
+        {
+            return FileSourceRead.Failed($"is {read.Bytes.Length} bytes; a secret or config may have at most {FileSourceOptions.MaxContentBytes} bytes");
+        }
+
+        return read;
+    }
+
+    private static FileSourceRead ReadRepositoryFile(FileSource.Repository source, IRepositoryFiles files)
+    {
+        var read = files.ReadBytes(source.RelativePath, FileSourceOptions.MaxContentBytes);
+        return read.Bytes is { } bytes ? new FileSourceRead(bytes, null)
+            : read.IsMissing ? FileSourceRead.Failed($"file '{source.RelativePath}' does not exist in the repository")
+            : FileSourceRead.Failed($"file '{source.RelativePath}' is larger than {FileSourceOptions.MaxContentBytes} bytes");
+    }
+
+    private static FileSourceRead ReadHostFile(FileSource.Host source, FileSourceOptions options)
+    {
+        // Both sides with their links resolved: a link inside the allowed directory that leads out of it
+        // (or a '..' in the path) must not open the rest of the host.
+        var allowed = RealPath(Path.GetFullPath(options.HostDirectory));
+        var path = Path.GetFullPath(source.AbsolutePath);
+        if (!IsUnder(path, allowed) || !File.Exists(path) || !IsUnder(RealPath(path), allowed))
+        {
+            // The same answer whether the file exists or not: a commit must not probe the host's files.
+            return IsUnder(path, allowed) && !File.Exists(path)
+                ? FileSourceRead.Failed($"host file '{source.AbsolutePath}' does not exist")
+                : FileSourceRead.Failed($"host file '{source.AbsolutePath}' is outside the host's secrets directory '{options.HostDirectory}': berth reads host files only from there (a commit must not copy any file of the host into a container); put the file there, or in the repository");
+        }
+
+        try
+        {
+            var read = LimitedFile.ReadBytes(path, FileSourceOptions.MaxContentBytes);
+            return read.Bytes is { } bytes ? new FileSourceRead(bytes, null) : FileSourceRead.Failed($"host file '{source.AbsolutePath}' is larger than {FileSourceOptions.MaxContentBytes} bytes");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return FileSourceRead.Failed($"host file '{source.AbsolutePath}' cannot be read: permission denied");
+        }
+        catch (IOException exception)
+        {
+            return FileSourceRead.Failed($"host file '{source.AbsolutePath}' cannot be read: {exception.GetType().Name}");
+        }
+    }
+
+    private static bool IsUnder(string path, string directory) =>
+        path.StartsWith(directory.TrimEnd('/') + "/", StringComparison.Ordinal);
+
+    private static string RealPath(string fullPath)
+    {
+        var root = Path.GetPathRoot(fullPath) ?? "/";
+        var current = root;
+        foreach (var part in fullPath[root.Length..].Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            current = Path.Combine(current, part);
+            FileSystemInfo info = Directory.Exists(current) ? new DirectoryInfo(current) : new FileInfo(current);
+            if (info.Exists && info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
+            {
+                current = RealPath(Path.GetFullPath(target.FullName));
+            }
+        }
+
+        return current;
+    }
+}
