@@ -16,4 +16,10 @@ public sealed record SpecLoadOptions
     /// and <see cref="HostEnvironment"/> wins over all of them. Secrets, like HostEnvironment. Default: none.
     /// </summary>
     public IReadOnlyList<string> HostEnvFiles { get; init; } = [];
+
+    /// <summary>
+    /// This host's limits on what the desired state may ask for (docs/policy.md); a violation is an
+    /// error of the load like an invalid spec, at the offending key. Null (the default): no limits.
+    /// </summary>
+    public Policy.HostPolicy? Policy { get; init; }
 }

@@ -108,6 +108,13 @@ public static class SpecLoader
 
         ContainerNameCheck.Report(stacks, reader);
         ResourceNameCheck.Report(stacks, reader);
+
+        // Only a state that is valid as written is judged: the policy speaks about what would run.
+        if (options.Policy is { } policy && reader.Errors.Count == 0)
+        {
+            Policy.HostPolicyCheck.Report(stacks, policy, files.RootPath, reader);
+        }
+
         var errors = reader.Errors.ToSortedArray(secretValues: hostLocal.Values);
         var state = errors.IsEmpty
             ? new DesiredState(host, [.. stacks.Select(stack => stack.Spec).OrderBy(stack => stack.Name, StringComparer.Ordinal)], settings)
