@@ -130,9 +130,10 @@ internal sealed partial class GitOpsPass(
 
     /// <summary>
     /// berth.yaml's `spec.hostEnvFiles`, read again on every pass (a rotated secret needs no restart).
-    /// Their values are secrets: the spec loader never puts them in an error.
+    /// Their values are secrets: the spec loader never puts them in an error. And its `policy:`: a
+    /// commit that violates it is refused like an invalid commit (held, Stalled, what runs keeps running).
     /// </summary>
-    internal static SpecLoadOptions LoadOptions(DaemonConfig config) => new() { HostEnvFiles = config.Spec.HostEnvFiles };
+    internal static SpecLoadOptions LoadOptions(DaemonConfig config) => new() { HostEnvFiles = config.Spec.HostEnvFiles, Policy = config.Policy };
 
     private static string Short(string? revision) => revision is { Length: > 12 } ? revision[..12] : revision ?? "(none)";
 
