@@ -28,15 +28,16 @@ internal static class HostPolicyCheck
         {
             foreach (var service in stack.Spec.Services)
             {
+                var stackStart = Location.StartOf(stack.Spec.SourceFiles[0]);
                 var places = stack.PolicyPlaces.TryGetValue(service.Name, out var found)
                     ? found
-                    : new ServicePlaces(stack.ServiceLocations.GetValueOrDefault(service.Name), null, null, [], []);
+                    : new ServicePlaces(stack.ServiceLocations.GetValueOrDefault(service.Name, stackStart), null, null, [], []);
                 CheckService(context, service, places);
             }
 
             foreach (var volume in stack.Spec.Volumes.Where(volume => !volume.External))
             {
-                CheckVolumeDevice(context, volume, stack.VolumeLocations.GetValueOrDefault(volume.Key));
+                CheckVolumeDevice(context, volume, stack.VolumeLocations.GetValueOrDefault(volume.Key, Location.StartOf(stack.Spec.SourceFiles[0])));
             }
         }
     }
