@@ -10,7 +10,10 @@ internal static class HostPaths
     /// <summary>Linux gives up after 40 links (ELOOP); so does this.</summary>
     private const int MaxLinks = 40;
 
-    /// <summary>The resolved absolute path, or null when the links loop (the kernel would refuse it too).</summary>
+    /// <summary>
+    /// The resolved absolute path, or null when it cannot be followed: the links loop (the kernel would
+    /// refuse it too), or a directory along it cannot be read (a link there could lead anywhere).
+    /// </summary>
     public static string? Resolve(string absolutePath)
     {
         // Pending parts in order; a link's target is spliced in front of what follows it.
@@ -38,7 +41,17 @@ internal static class HostPaths
             }
 
             var candidate = "/" + string.Join('/', resolved.Append(part));
-            if (new FileInfo(candidate).LinkTarget is not { } target)
+            string? target;
+            try
+            {
+                target = new FileInfo(candidate).LinkTarget;
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+
+            if (target is null)
             {
                 resolved.Add(part);
                 continue;

@@ -142,7 +142,7 @@ internal static class HostPolicyCheck
         var resolved = HostPaths.Resolve(source);
         if (resolved is null)
         {
-            context.Reader.Error(at, $"{path}: {what} leads through a loop of symbolic links on this host; refused by this host's policy");
+            context.Reader.Error(at, $"{path}: {what} cannot be followed on this host (a loop of symbolic links, or a directory that cannot be read); refused by this host's policy");
             return;
         }
 
