@@ -224,6 +224,27 @@ public sealed class HostPolicyCheckTests : IDisposable
     }
 
     [Fact]
+    public void SeveralComposeFiles_TheViolationPointsAtTheFileThatAskedForIt()
+    {
+        var repository = new SpecTestRepository()
+            .With("berth.yaml", "hosts:\n  a: {}\nstacks:\n  app: { compose: [base.yaml, override.yaml], hosts: [a] }\n")
+            .With("base.yaml", "services:\n  web:\n    image: busybox\n    cap_add: [CHOWN]\n")
+            .With("override.yaml", "services:\n  web:\n    privileged: true\n    cap_add: [SYS_ADMIN]\n");
+
+        var errors = repository.LoadHost("a", new SpecLoadOptions { Policy = Restrictive with { Capabilities = ["CHOWN"] } }).Errors;
+
+        Assert.Equal(["override.yaml:3:17", "override.yaml:4:15"], errors.Select(error => $"{error.File}:{error.Line}:{error.Column}"));
+    }
+
+    [Fact]
+    public void ServiceInAnInactiveProfile_NotChecked()
+    {
+        Assert.Empty(SpecTestRepository.Errors(
+            "name: app\nservices:\n  web:\n    image: busybox\n  debug:\n    image: busybox\n    profiles: [debug]\n    privileged: true\n",
+            new SpecLoadOptions { Policy = Restrictive }));
+    }
+
+    [Fact]
     public void EveryViolation_ReportedAtOnce()
     {
         var errors = Errors("privileged: true\ncap_add: [SYS_ADMIN]\nvolumes: [\"/etc:/host-etc\"]", Restrictive);
