@@ -64,6 +64,11 @@ internal sealed class CommandContext : IDisposable
             origin = withMirror with { Options = withMirror.Options with { CacheDirectory = Path.Combine(gitCacheDirectory, "git") } };
         }
 
+        if (source.LoadOptions(parseResult, command, stderr) is not { } loadOptions)
+        {
+            return null;
+        }
+
         LoadedDesiredState loaded;
         try
         {
@@ -90,7 +95,7 @@ internal sealed class CommandContext : IDisposable
             using var gitSource = origin is DesiredStateOrigin.Git git
                 ? new GitSource(git.Options, TimeProvider.System, NullLogger<GitSource>.Instance)
                 : null;
-            loaded = await DesiredStateSource.LoadAsync(origin, source.HostIdentity(parseResult), source.LoadOptions(parseResult) with { FileSources = FileSourcesOf(StateDirectory) }, gitSource,
+            loaded = await DesiredStateSource.LoadAsync(origin, source.HostIdentity(parseResult), loadOptions with { FileSources = FileSourcesOf(StateDirectory) }, gitSource,
                 StateDirectory, cancellationToken, gitCacheDirectory is null ? null : Path.Combine(gitCacheDirectory, "trees")).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)

@@ -21,10 +21,11 @@ internal sealed class SourceOptions
     public readonly Option<string?> GitKnownHostsFile = new("--git-known-hosts-file") { Description = "With --git over SSH: the known_hosts file (strict host key checking)" };
     public readonly Option<string?> Host = new("--host") { Description = "The host identity to converge (default: this machine's hostname)" };
     public readonly Option<string[]> HostEnvFiles = new("--host-env-file") { Description = "A host-local env file with secret variables (repeatable; values are never printed)" };
+    public readonly Option<string?> Policy = PolicyOption.Create();
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Repo, Git, Branch, GitPath, GitTokenFile, GitAllowInsecureHttp, GitSshKeyFile, GitKnownHostsFile, Host, HostEnvFiles })
+        foreach (var option in new Option[] { Repo, Git, Branch, GitPath, GitTokenFile, GitAllowInsecureHttp, GitSshKeyFile, GitKnownHostsFile, Host, HostEnvFiles, Policy })
         {
             command.Options.Add(option);
         }
@@ -32,7 +33,11 @@ internal sealed class SourceOptions
 
     public string HostIdentity(ParseResult parseResult) => parseResult.GetValue(Host) ?? Environment.MachineName;
 
-    public SpecLoadOptions LoadOptions(ParseResult parseResult) => new() { HostEnvFiles = parseResult.GetValue(HostEnvFiles) ?? [] };
+    /// <summary>The host-local inputs to loading; null (after printing why) when the --policy file is invalid.</summary>
+    public SpecLoadOptions? LoadOptions(ParseResult parseResult, string command, TextWriter stderr) =>
+        PolicyOption.Load(parseResult.GetValue(Policy), command, stderr, out var policy)
+            ? new() { HostEnvFiles = parseResult.GetValue(HostEnvFiles) ?? [], Policy = policy }
+            : null;
 
     public DesiredStateOrigin Origin(ParseResult parseResult, string stateDirectory)
     {

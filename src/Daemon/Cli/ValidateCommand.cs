@@ -6,7 +6,7 @@ using Berth.Reconciler.Spec.Model;
 namespace Berth.Daemon.Cli;
 
 /// <summary>
-/// `berth validate [--repo DIR] [--host NAME] [--host-env-file FILE]...`: loads the repository for
+/// `berth validate [--repo DIR] [--host NAME] [--host-env-file FILE]... [--policy FILE]`: loads the repository for
 /// one host or for every host of the inventory and reports every error as `file:line:column: message`.
 /// </summary>
 internal static class ValidateCommand
@@ -28,18 +28,30 @@ internal static class ValidateCommand
         AllowMultipleArgumentsPerToken = false,
     };
 
+    private static readonly Option<string?> Policy = PolicyOption.Create();
+
     public static Command Build()
     {
         var command = new Command("validate", "Check a desired-state repository and report every error with file:line:column");
         command.Options.Add(Repo);
         command.Options.Add(Host);
         command.Options.Add(HostEnvFiles);
-        command.SetAction(parseResult => Run(
-            parseResult.GetValue(Repo) ?? ".",
-            parseResult.GetValue(Host),
-            new SpecLoadOptions { HostEnvFiles = parseResult.GetValue(HostEnvFiles) ?? [] },
-            parseResult.InvocationConfiguration.Output,
-            parseResult.InvocationConfiguration.Error));
+        command.Options.Add(Policy);
+        command.SetAction(parseResult =>
+        {
+            var stderr = parseResult.InvocationConfiguration.Error;
+            if (!PolicyOption.Load(parseResult.GetValue(Policy), "validate", stderr, out var policy))
+            {
+                return ExitCodes.Error;
+            }
+
+            return Run(
+                parseResult.GetValue(Repo) ?? ".",
+                parseResult.GetValue(Host),
+                new SpecLoadOptions { HostEnvFiles = parseResult.GetValue(HostEnvFiles) ?? [], Policy = policy },
+                parseResult.InvocationConfiguration.Output,
+                stderr);
+        });
         return command;
     }
 

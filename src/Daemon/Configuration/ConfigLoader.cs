@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using Berth.Daemon.Loop;
+using Berth.Reconciler.Policy;
 using Berth.Reconciler.Spec;
 using Berth.Reconciler.Spec.Yaml;
 using Microsoft.Extensions.Logging;
@@ -14,7 +15,7 @@ namespace Berth.Daemon.Configuration;
 /// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec", "http"];
+    private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec", "http", "policy"];
     private static readonly string[] HttpKeys = ["tokenFile", "allowedHosts"];
     private static readonly string[] ReconcileKeys = ["interval", "jitter", "retryInitialDelay", "retryMaxDelay", "stuckPassAfter", "shutdownTimeout"];
     private static readonly string[] SourceKeys = ["url", "branch", "path", "fetchTimeout", "credentials", "signatures", "allowInsecureHttp"];
@@ -65,12 +66,16 @@ public static partial class ConfigLoader
         var spec = ReadSpec(section.Section("spec", SpecKeys), baseDirectory, errors);
         var http = ReadHttp(section.Section("http", HttpKeys), baseDirectory, errors);
 
+        // Without a `policy:` section the daemon allows what any commit asks for, as before policies
+        // existed; the packaged config ships one (docs/policy.md).
+        var policy = section.Value("policy") is { } policyNode ? HostPolicyReader.Read(errors.Reader, policyNode, "policy") : null;
+
         if (errors.Count > 0 || source is null || sourceSection is null)
         {
             return new ConfigLoadResult(null, errors.All);
         }
 
-        var config = new DaemonConfig(file, host, listen, stateDir, dockerHost, logLevel, reconcile, source, webhooks, spec, http);
+        var config = new DaemonConfig(file, host, listen, stateDir, dockerHost, logLevel, reconcile, source, webhooks, spec, http) { Policy = policy };
 
         // The git source's own rules (which credentials a transport needs, ranges) come last: they are
         // about combinations of keys, and would repeat the errors above while a key is still wrong.

@@ -31,6 +31,12 @@ public sealed record DaemonConfig(
     public const string DefaultPath = "/etc/berth/berth.yaml";
     public const int DefaultPort = 9750;
     public const string DefaultStateDir = "/var/lib/berth";
+
+    /// <summary>
+    /// `policy:`: this host's limits on what a commit may ask for (docs/policy.md); a commit that
+    /// violates it is refused like an invalid one. Null (no `policy:` section, the default): no limits.
+    /// </summary>
+    public Berth.Reconciler.Policy.HostPolicy? Policy { get; init; }
 }
 
 /// <summary>Where the desired state comes from (config section <c>source:</c>). Read by the git source.</summary>

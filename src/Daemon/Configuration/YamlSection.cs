@@ -145,5 +145,8 @@ internal sealed class YamlSection
         return new YamlSection(mapping, Qualify(key), errors, knownKeys);
     }
 
+    /// <summary>The value of a key as written, for a reader of its own (the `policy:` section); null when absent.</summary>
+    public Node? Value(string key) => entries.TryGetValue(key, out var entry) ? entry.Value : null;
+
     public Location KeyPosition(string key) => entries.TryGetValue(key, out var entry) ? entry.Key.Start : Start;
 }

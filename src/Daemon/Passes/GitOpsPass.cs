@@ -130,12 +130,14 @@ internal sealed partial class GitOpsPass(
 
     /// <summary>
     /// berth.yaml's `spec.hostEnvFiles`, read again on every pass (a rotated secret needs no restart).
-    /// Their values are secrets: the spec loader never puts them in an error.
+    /// Their values are secrets: the spec loader never puts them in an error. And its `policy:`: a
+    /// commit that violates it is refused like an invalid commit (held, Stalled, what runs keeps running).
     /// </summary>
     /// <remarks>The content key lives in the state directory: the same content hashes the same across restarts.</remarks>
     internal static SpecLoadOptions LoadOptions(DaemonConfig config) => new()
     {
         HostEnvFiles = config.Spec.HostEnvFiles,
+        Policy = config.Policy,
         FileSources = new Reconciler.Secrets.Files.FileSourceOptions(config.Spec.HostSecretsDirectory, Reconciler.Secrets.Files.ContentKeyring.LoadOrCreate(config.StateDir)),
     };
 

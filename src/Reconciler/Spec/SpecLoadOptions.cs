@@ -23,4 +23,10 @@ public sealed record SpecLoadOptions
     /// only (enough for `berth validate`; the daemon passes the key of its state directory).
     /// </summary>
     public Secrets.Files.FileSourceOptions? FileSources { get; init; }
+
+    /// <summary>
+    /// This host's limits on what the desired state may ask for (docs/policy.md); a violation is an
+    /// error of the load like an invalid spec, at the offending key. Null (the default): no limits.
+    /// </summary>
+    public Policy.HostPolicy? Policy { get; init; }
 }

@@ -109,6 +109,13 @@ public static class SpecLoader
 
         ContainerNameCheck.Report(stacks, reader);
         ResourceNameCheck.Report(stacks, reader);
+
+        // Only a state that is valid as written is judged: the policy speaks about what would run.
+        if (options.Policy is { } policy && reader.Errors.Count == 0)
+        {
+            Policy.HostPolicyCheck.Report(stacks, policy, files.RootPath, reader);
+        }
+
         // The contents of secrets are masked like host-local values: an error must never show one.
         var errors = reader.Errors.ToSortedArray(secretValues: hostLocal.Values.Concat(fileObjects.SecretValues));
         var state = errors.IsEmpty

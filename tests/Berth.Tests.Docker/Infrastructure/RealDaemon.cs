@@ -33,7 +33,8 @@ public sealed class RealDaemon : IAsyncDisposable
 
     /// <param name="interval">The poll interval; a long one leaves webhooks and `berth sync` as the only triggers after the first pass.</param>
     /// <param name="allowedSigners">When set: `signatures: policy: required` with this allowed_signers content.</param>
-    public static async Task<RealDaemon> StartAsync(string hostIdentity, GitRepository repository, string? dockerHost = null, string interval = "2s", string? allowedSigners = null)
+    /// <param name="policy">When set: the config's `policy:` section, as YAML lines under it (two-space indented).</param>
+    public static async Task<RealDaemon> StartAsync(string hostIdentity, GitRepository repository, string? dockerHost = null, string interval = "2s", string? allowedSigners = null, string? policy = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "berth-daemon-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
@@ -62,7 +63,7 @@ public sealed class RealDaemon : IAsyncDisposable
             webhooks:
               github:
                 secretFile: github.secret
-            """);
+            """ + (policy is null ? "" : "\npolicy:\n" + policy));
         var daemon = new RealDaemon(directory, port);
         await daemon.RestartAsync();
         return daemon;

@@ -242,6 +242,13 @@ internal sealed class ServiceDraft(string name, Location keyLocation)
 
     /// <summary>`x-berth: { front: true }`, with where it was written (validation points at it).</summary>
     public Located<bool>? Front { get; set; }
+
+    /// <summary>
+    /// Where the values a host policy judges were written (`privileged`, each `cap_add`, `devices`,
+    /// `security_opt` item and `sysctls` key), keyed by <see cref="Policy.PolicyPositionKeys"/>, so a
+    /// violation points at the line to change. Image, network_mode and mounts carry their own place.
+    /// </summary>
+    public Dictionary<string, Location> PolicyPositions { get; } = new(StringComparer.Ordinal);
 }
 
 internal sealed class NetworkAttachmentDraft(string key, Location at)

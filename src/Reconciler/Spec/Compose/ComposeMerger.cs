@@ -152,6 +152,7 @@ internal static class ComposeMerger
         into.PullPolicy = overlay.PullPolicy ?? into.PullPolicy;
         into.Drain = overlay.Drain ?? into.Drain;
         into.Front = overlay.Front ?? into.Front;
+        Overlay(into.PolicyPositions, overlay.PolicyPositions);
     }
 
     private static void MergeRollout(RolloutDraft into, RolloutDraft overlay)

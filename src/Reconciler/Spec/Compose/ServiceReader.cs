@@ -115,12 +115,16 @@ internal static partial class ServiceReader
         .Field("stop_grace_period", (target, node, path) => target.Draft.StopGracePeriod = target.Reader.Duration(node, path))
         .Field("init", (target, node, path) => target.Draft.Init = target.Reader.Bool(node, path))
         .Field("read_only", (target, node, path) => target.Draft.ReadOnly = target.Reader.Bool(node, path))
-        .Field("privileged", (target, node, path) => target.Draft.Privileged = target.Reader.Bool(node, path))
-        .Field("cap_add", (target, node, path) => AddStrings(target.Reader, node, path, target.Draft.CapAdd))
+        .Field("privileged", (target, node, path) =>
+        {
+            target.Draft.Privileged = target.Reader.Bool(node, path);
+            target.Draft.PolicyPositions[Policy.PolicyPositionKeys.Privileged] = node.Start;
+        })
+        .Field("cap_add", (target, node, path) => AddStrings(target.Reader, node, path, target.Draft.CapAdd, target.Draft.PolicyPositions, Policy.PolicyPositionKeys.Capability))
         .Field("cap_drop", (target, node, path) => AddStrings(target.Reader, node, path, target.Draft.CapDrop))
         .Field("extra_hosts", ReadExtraHosts)
         .Field("dns", (target, node, path) => target.Draft.Dns = target.Reader.StringOrList(node, path)?.Select(item => item.Value).ToList())
-        .Field("sysctls", (target, node, path) => ReadMap(target.Reader, node, path, target.Draft.Sysctls, nullValue: null))
+        .Field("sysctls", (target, node, path) => ReadMap(target.Reader, node, path, target.Draft.Sysctls, nullValue: null, target.Draft.PolicyPositions))
         .Field("ulimits", ReadUlimits)
         .Field("logging", ReadLogging)
         .Field("tmpfs", (target, node, path) =>
@@ -139,7 +143,7 @@ internal static partial class ServiceReader
         })
         .Field("shm_size", (target, node, path) => target.Draft.ShmSize = target.Reader.Size(node, path))
         .Field("devices", ReadDevices)
-        .Field("security_opt", (target, node, path) => AddStrings(target.Reader, node, path, target.Draft.SecurityOpt))
+        .Field("security_opt", (target, node, path) => AddStrings(target.Reader, node, path, target.Draft.SecurityOpt, target.Draft.PolicyPositions, Policy.PolicyPositionKeys.SecurityOption))
         .Field("pull_policy", (target, node, path) =>
         {
             // `always` (and the periodic `daily`, `weekly`, `every_<duration>`) are not silently treated as
@@ -277,7 +281,8 @@ internal static partial class ServiceReader
         }
     }
 
-    private static void ReadMap(NodeReader reader, Node node, string path, Dictionary<string, string> into, string? nullValue)
+    /// <param name="positions">Where to remember each key's place for the host policy (sysctls), or null.</param>
+    private static void ReadMap(NodeReader reader, Node node, string path, Dictionary<string, string> into, string? nullValue, Dictionary<string, Location>? positions = null)
     {
         foreach (var (key, value) in reader.KeyValues(node, path) ?? [])
         {
@@ -288,11 +293,25 @@ internal static partial class ServiceReader
             }
 
             into[key.Value] = value?.Value ?? nullValue!;
+            if (positions is not null)
+            {
+                positions[Policy.PolicyPositionKeys.Sysctl(key.Value)] = key.Start;
+            }
         }
     }
 
     private static void AddStrings(NodeReader reader, Node node, string path, List<string> into) =>
         into.AddRange(reader.StringList(node, path)?.Select(item => item.Value) ?? []);
+
+    /// <summary>As above, remembering each item's place for the host policy under <paramref name="positionKey"/>(value).</summary>
+    private static void AddStrings(NodeReader reader, Node node, string path, List<string> into, Dictionary<string, Location> positions, Func<string, string> positionKey)
+    {
+        foreach (var item in reader.StringList(node, path) ?? [])
+        {
+            into.Add(item.Value);
+            positions[positionKey(item.Value)] = item.Start;
+        }
+    }
 
     private static void ReadNetworks(ServiceTarget target, Node node, string path)
     {
@@ -446,6 +465,7 @@ internal static partial class ServiceReader
             if (item is ScalarNode { IsNull: false } scalar)
             {
                 target.Draft.Devices.Add(scalar.Value);
+                target.Draft.PolicyPositions[Policy.PolicyPositionKeys.Device(scalar.Value)] = item.Start;
                 continue;
             }
 
@@ -469,7 +489,9 @@ internal static partial class ServiceReader
                 continue;
             }
 
-            target.Draft.Devices.Add(string.Join(':', new[] { source, deviceTarget ?? source, permissions ?? "rwm" }));
+            var device = string.Join(':', new[] { source, deviceTarget ?? source, permissions ?? "rwm" });
+            target.Draft.Devices.Add(device);
+            target.Draft.PolicyPositions[Policy.PolicyPositionKeys.Device(device)] = item.Start;
         }
     }
 

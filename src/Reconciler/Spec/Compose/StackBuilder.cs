@@ -13,7 +13,11 @@ internal sealed record BuiltStack(
     StackSpec Spec,
     ImmutableDictionary<string, Location> ServiceLocations,
     ImmutableDictionary<string, Location> NetworkLocations,
-    ImmutableDictionary<string, Location> VolumeLocations);
+    ImmutableDictionary<string, Location> VolumeLocations)
+{
+    /// <summary>Per service: where the values a host policy judges were written (see <see cref="Policy.ServicePlaces"/>).</summary>
+    public ImmutableDictionary<string, Policy.ServicePlaces> PolicyPlaces { get; init; } = ImmutableDictionary<string, Policy.ServicePlaces>.Empty;
+}
 
 /// <summary>
 /// Checks a merged stack draft for what only the whole stack can tell (references between services,
@@ -80,7 +84,10 @@ internal static class StackBuilder
         var locations = draft.Services.Values.ToImmutableDictionary(service => service.Name, service => service.ContainerName?.At ?? service.KeyLocation);
         return new BuiltStack(spec, locations,
             draft.Networks.Values.ToImmutableDictionary(network => network.Key, network => network.KeyLocation),
-            draft.Volumes.Values.ToImmutableDictionary(volume => volume.Key, volume => volume.KeyLocation));
+            draft.Volumes.Values.ToImmutableDictionary(volume => volume.Key, volume => volume.KeyLocation))
+        {
+            PolicyPlaces = draft.Services.Values.ToImmutableDictionary(service => service.Name, Policy.ServicePlaces.Of),
+        };
     }
 
     private static void CheckReferences(ServiceDraft service, ComposeFileDraft draft, NodeReader reader)
