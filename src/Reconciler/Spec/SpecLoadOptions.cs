@@ -16,4 +16,11 @@ public sealed record SpecLoadOptions
     /// and <see cref="HostEnvironment"/> wins over all of them. Secrets, like HostEnvironment. Default: none.
     /// </summary>
     public IReadOnlyList<string> HostEnvFiles { get; init; } = [];
+
+    /// <summary>
+    /// This host's age key, for SOPS-encrypted env files (docs/secrets.md). One instance for the
+    /// daemon's life: it remembers the key's public recipients. Default: none (an encrypted file is an
+    /// error saying how to configure a key).
+    /// </summary>
+    public Secrets.Sops.AgeKeyFile? AgeKey { get; init; }
 }

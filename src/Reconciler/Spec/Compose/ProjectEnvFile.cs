@@ -30,7 +30,7 @@ internal static class ProjectEnvFile
     /// <paramref name="variables"/> with the `.env` values beneath them; the same set when there is no
     /// `.env`. Problems with the file are added to <paramref name="errors"/>; its readable lines still count.
     /// </summary>
-    public static (VariableSet Variables, DotEnv? File) Apply(IRepositoryFiles files, string firstComposeFile, VariableSet variables, ErrorCollector errors)
+    public static (VariableSet Variables, DotEnv? File) Apply(IRepositoryFiles files, string firstComposeFile, VariableSet variables, ErrorCollector errors, EncryptedFiles? encryptedFiles = null)
     {
         var file = PathFor(firstComposeFile);
         var read = files.ReadText(file, FileLimits.EnvFileBytes);
@@ -46,13 +46,19 @@ internal static class ProjectEnvFile
             return (variables, null);
         }
 
-        if (read.Text is not { } text)
+        if (read.Text is not { } encryptedOrPlain)
+        {
+            return (variables, null);
+        }
+
+        var (text, wasEncrypted) = (encryptedFiles ?? EncryptedFiles.None).Decrypt(file, encryptedOrPlain, errors);
+        if (text is null)
         {
             return (variables, null);
         }
 
         var secretNames = new HashSet<string>(StringComparer.Ordinal);
-        var entries = EnvFileParser.Parse(file, text, variables, isSecret: false, errors, secretNames);
+        var entries = EnvFileParser.Parse(file, text, variables, isSecret: wasEncrypted, errors, secretNames);
         var values = new Dictionary<string, Variable>(StringComparer.Ordinal);
         foreach (var (name, value) in entries)
         {

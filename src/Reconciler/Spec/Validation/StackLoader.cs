@@ -10,13 +10,13 @@ internal static class StackLoader
 {
     /// <param name="stackName">The inventory's name for the stack; null without an inventory (then Compose `name:` or the directory).</param>
     /// <param name="profiles">berth.yaml's `profiles:` for the stack; null when not set (see <see cref="Profiles"/>).</param>
-    public static BuiltStack? Load(IRepositoryFiles files, string? stackName, IReadOnlyList<string> composeFiles, VariableSet variables, NodeReader reader, ImmutableArray<Located<string>>? profiles = null)
+    public static BuiltStack? Load(IRepositoryFiles files, string? stackName, IReadOnlyList<string> composeFiles, VariableSet variables, NodeReader reader, ImmutableArray<Located<string>>? profiles = null, EncryptedFiles? encryptedFiles = null)
     {
         var errorsBefore = reader.Errors.Count;
         ProjectEnvFile.DotEnv? dotEnv = null;
         if (composeFiles.Count > 0)
         {
-            (variables, dotEnv) = ProjectEnvFile.Apply(files, composeFiles[0], variables, reader.Errors);
+            (variables, dotEnv) = ProjectEnvFile.Apply(files, composeFiles[0], variables, reader.Errors, encryptedFiles);
         }
 
         var drafts = new List<ComposeFileDraft>();
@@ -53,7 +53,7 @@ internal static class StackLoader
             }
 
             var interpolated = TreeInterpolator.Interpolate(root, variables, reader.Errors);
-            drafts.Add(ComposeFileReader.Read(new ComposeReadContext(reader, files, file, variables), interpolated));
+            drafts.Add(ComposeFileReader.Read(new ComposeReadContext(reader, files, file, variables, encryptedFiles), interpolated));
         }
 
         if (drafts.Count != composeFiles.Count)
