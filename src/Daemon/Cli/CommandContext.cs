@@ -2,6 +2,7 @@ using System.CommandLine;
 using Berth.Reconciler.Engine;
 using Berth.Reconciler.Git;
 using Berth.Reconciler.Reconciliation;
+using Berth.Reconciler.Spec;
 using Berth.Reconciler.State;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -81,6 +82,17 @@ internal sealed class CommandContext : IDisposable
                 return null;
             }
 
+            SpecLoadOptions loadOptions;
+            try
+            {
+                loadOptions = source.LoadOptions(parseResult);
+            }
+            catch (ArgumentException problem)
+            {
+                stderr.WriteLine($"berth {command}: {problem.Message}");
+                return null;
+            }
+
             if (origin is DesiredStateOrigin.Git && gitCacheDirectory is null)
             {
                 // The clone and exported trees go under the state directory: create it owner-only first.
@@ -90,7 +102,7 @@ internal sealed class CommandContext : IDisposable
             using var gitSource = origin is DesiredStateOrigin.Git git
                 ? new GitSource(git.Options, TimeProvider.System, NullLogger<GitSource>.Instance)
                 : null;
-            loaded = await DesiredStateSource.LoadAsync(origin, source.HostIdentity(parseResult), source.LoadOptions(parseResult), gitSource,
+            loaded = await DesiredStateSource.LoadAsync(origin, source.HostIdentity(parseResult), loadOptions, gitSource,
                 StateDirectory, cancellationToken, gitCacheDirectory is null ? null : Path.Combine(gitCacheDirectory, "trees")).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)

@@ -21,10 +21,11 @@ internal sealed class SourceOptions
     public readonly Option<string?> GitKnownHostsFile = new("--git-known-hosts-file") { Description = "With --git over SSH: the known_hosts file (strict host key checking)" };
     public readonly Option<string?> Host = new("--host") { Description = "The host identity to converge (default: this machine's hostname)" };
     public readonly Option<string[]> HostEnvFiles = new("--host-env-file") { Description = "A host-local env file with secret variables (repeatable; values are never printed)" };
+    public readonly Option<string?> AgeKey = AgeKeyOption.Create();
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Repo, Git, Branch, GitPath, GitTokenFile, GitAllowInsecureHttp, GitSshKeyFile, GitKnownHostsFile, Host, HostEnvFiles })
+        foreach (var option in new Option[] { Repo, Git, Branch, GitPath, GitTokenFile, GitAllowInsecureHttp, GitSshKeyFile, GitKnownHostsFile, Host, HostEnvFiles, AgeKey })
         {
             command.Options.Add(option);
         }
@@ -32,7 +33,14 @@ internal sealed class SourceOptions
 
     public string HostIdentity(ParseResult parseResult) => parseResult.GetValue(Host) ?? Environment.MachineName;
 
-    public SpecLoadOptions LoadOptions(ParseResult parseResult) => new() { HostEnvFiles = parseResult.GetValue(HostEnvFiles) ?? [] };
+    /// <exception cref="ArgumentException">The age key file must not be used (its message says why).</exception>
+    public SpecLoadOptions LoadOptions(ParseResult parseResult)
+    {
+        var (ageKey, error) = AgeKeyOption.Resolve(parseResult, AgeKey);
+        return error is not null
+            ? throw new ArgumentException(error)
+            : new() { HostEnvFiles = parseResult.GetValue(HostEnvFiles) ?? [], AgeKey = ageKey };
+    }
 
     public DesiredStateOrigin Origin(ParseResult parseResult, string stateDirectory)
     {

@@ -28,18 +28,31 @@ internal static class ValidateCommand
         AllowMultipleArgumentsPerToken = false,
     };
 
+    private static readonly Option<string?> AgeKey = AgeKeyOption.Create();
+
     public static Command Build()
     {
         var command = new Command("validate", "Check a desired-state repository and report every error with file:line:column");
         command.Options.Add(Repo);
         command.Options.Add(Host);
         command.Options.Add(HostEnvFiles);
-        command.SetAction(parseResult => Run(
-            parseResult.GetValue(Repo) ?? ".",
-            parseResult.GetValue(Host),
-            new SpecLoadOptions { HostEnvFiles = parseResult.GetValue(HostEnvFiles) ?? [] },
-            parseResult.InvocationConfiguration.Output,
-            parseResult.InvocationConfiguration.Error));
+        command.Options.Add(AgeKey);
+        command.SetAction(parseResult =>
+        {
+            var (ageKey, problem) = AgeKeyOption.Resolve(parseResult, AgeKey);
+            if (problem is not null)
+            {
+                parseResult.InvocationConfiguration.Error.WriteLine($"berth validate: {problem}");
+                return ExitCodes.Error;
+            }
+
+            return Run(
+                parseResult.GetValue(Repo) ?? ".",
+                parseResult.GetValue(Host),
+                new SpecLoadOptions { HostEnvFiles = parseResult.GetValue(HostEnvFiles) ?? [], AgeKey = ageKey },
+                parseResult.InvocationConfiguration.Output,
+                parseResult.InvocationConfiguration.Error);
+        });
         return command;
     }
 

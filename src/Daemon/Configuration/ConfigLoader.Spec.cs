@@ -1,14 +1,53 @@
+using Berth.Reconciler.Secrets.Sops;
+
 namespace Berth.Daemon.Configuration;
 
 // berth.yaml `spec:`: host-local inputs to loading the desired state, the daemon's equivalent of
 // `berth apply --host-env-file`.
 public static partial class ConfigLoader
 {
-    private static SpecSettings ReadSpec(YamlSection? section, string baseDirectory, ConfigErrors errors)
+    private static SpecSettings ReadSpec(YamlSection? section, string baseDirectory, ConfigErrors errors) =>
+        new(ReadHostEnvFiles(section, baseDirectory, errors), ReadAgeKeyFile(section, baseDirectory, errors));
+
+    /// <summary>
+    /// The age identity file: checked at start (present, private, holding an identity age accepts), so
+    /// that a wrong path fails the start and not the first pass that meets an encrypted file.
+    /// </summary>
+    private static string? ReadAgeKeyFile(YamlSection? section, string baseDirectory, ConfigErrors errors)
+    {
+        if (section?.Scalar("ageKeyFile") is not { } value)
+        {
+            return null;
+        }
+
+        var fullPath = System.IO.Path.GetFullPath(value.Value, baseDirectory);
+        var problem = AgeKeyFile.AccessProblem(fullPath) ?? ReadableFileProblem(fullPath);
+        if (problem is null)
+        {
+            try
+            {
+                new AgeKeyFile(fullPath).Recipients();
+            }
+            catch (SopsKeyException exception)
+            {
+                problem = exception.Message;
+            }
+        }
+
+        if (problem is not null)
+        {
+            errors.Add(value.At, $"spec.ageKeyFile: '{fullPath}' {problem}");
+            return null;
+        }
+
+        return fullPath;
+    }
+
+    private static List<string> ReadHostEnvFiles(YamlSection? section, string baseDirectory, ConfigErrors errors)
     {
         if (section?.Sequence("hostEnvFiles") is not { } entries)
         {
-            return SpecSettings.None;
+            return [];
         }
 
         // Checked once here so a typo fails the start; read again on every pass (Spec loader), so a
@@ -26,6 +65,6 @@ public static partial class ConfigLoader
             files.Add(fullPath);
         }
 
-        return new SpecSettings(files);
+        return files;
     }
 }

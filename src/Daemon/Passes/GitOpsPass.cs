@@ -132,7 +132,12 @@ internal sealed partial class GitOpsPass(
     /// berth.yaml's `spec.hostEnvFiles`, read again on every pass (a rotated secret needs no restart).
     /// Their values are secrets: the spec loader never puts them in an error.
     /// </summary>
-    internal static SpecLoadOptions LoadOptions(DaemonConfig config) => new() { HostEnvFiles = config.Spec.HostEnvFiles };
+    internal static SpecLoadOptions LoadOptions(DaemonConfig config) => new()
+    {
+        HostEnvFiles = config.Spec.HostEnvFiles,
+        // A new instance per pass: a key file replaced on disk is picked up by the next pass.
+        AgeKey = config.Spec.AgeKeyFile is { } ageKeyFile ? new Reconciler.Secrets.Sops.AgeKeyFile(ageKeyFile) : null,
+    };
 
     private static string Short(string? revision) => revision is { Length: > 12 } ? revision[..12] : revision ?? "(none)";
 

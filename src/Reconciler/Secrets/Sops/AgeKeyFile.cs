@@ -26,6 +26,29 @@ public sealed class AgeKeyFile
         Path = System.IO.Path.GetFullPath(path);
     }
 
+    /// <summary>
+    /// Why <paramref name="path"/> must not be used as a key file (it does not exist, or other users may
+    /// read or write it: like ssh with a private key, refuse it rather than trust it), or null.
+    /// </summary>
+    public static string? AccessProblem(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return "does not exist";
+        }
+
+        if (OperatingSystem.IsWindows())
+        {
+            return null;
+        }
+
+        var mode = File.GetUnixFileMode(path);
+        const UnixFileMode OthersMayAccess = UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite;
+        return (mode & OthersMayAccess) != 0
+            ? $"can be read or written by other users (mode {Convert.ToString((int)mode, 8)}); make it 0600 or 0400 (chmod 600)"
+            : null;
+    }
+
     /// <summary>Absolute path of the identity file.</summary>
     public string Path { get; }
 
