@@ -23,6 +23,7 @@ public static class SopsTestFiles
     /// <summary>A new age identity file in <paramref name="directory"/> (age-keygen makes it mode 0600) and its recipient.</summary>
     public static (string KeyFile, string Recipient) NewAgeKey(string directory, string name)
     {
+        Directory.CreateDirectory(directory);
         var keyFile = Path.Combine(directory, name);
         Run("age-keygen", ["-o", keyFile], []);
         var recipient = Encoding.UTF8.GetString(Run("age-keygen", ["-y", keyFile], [])).Trim();
