@@ -95,7 +95,7 @@ public static class SopsFile
         var fileRecipients = string.Join(", ", metadata.Age.Select(stanza => stanza.Recipient));
         if (identity is null)
         {
-            throw FileError($"is a SOPS file encrypted to {fileRecipients}, and this host has no age key (set secrets.ageKeyFile in the daemon's config, or --age-key / SOPS_AGE_KEY_FILE for the CLI)");
+            throw FileError($"is a SOPS file encrypted to {fileRecipients}, and this host has no age key (set spec.ageKeyFile in the daemon's config, or --age-key / SOPS_AGE_KEY_FILE for the CLI)");
         }
 
         var hostRecipients = identity.Recipients();

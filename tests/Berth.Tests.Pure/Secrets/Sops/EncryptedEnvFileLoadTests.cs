@@ -87,7 +87,7 @@ public sealed class EncryptedEnvFileLoadTests : IDisposable
 
         var error = Assert.Single(repository.LoadHost().Errors);
 
-        Assert.Contains("this host has no age key (set secrets.ageKeyFile", error.Message, StringComparison.Ordinal);
+        Assert.Contains("this host has no age key (set spec.ageKeyFile", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -143,7 +143,7 @@ public sealed class SopsFileTests : IDisposable
     {
         var error = Assert.Throws<SopsDecryptionException>(() => SopsFile.DecryptIfEncrypted(Fixture("secret.env"), "secret.env", SopsFormat.Dotenv, identity: null));
 
-        Assert.Contains($"encrypted to {FixtureRecipient}, and this host has no age key (set secrets.ageKeyFile", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"encrypted to {FixtureRecipient}, and this host has no age key (set spec.ageKeyFile", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
