@@ -25,11 +25,26 @@ internal sealed class EncryptedFiles(AgeKeyFile? ageKey)
     /// </summary>
     public (string? Text, bool WasEncrypted) Decrypt(string file, string text, ErrorCollector errors)
     {
+        var (content, wasEncrypted) = Decrypt(file, () => SopsFile.DecryptIfEncrypted(text, file, SopsFormat.Dotenv, ageKey), errors);
+        return (content is null ? null : wasEncrypted ? System.Text.Encoding.UTF8.GetString(content) : text, wasEncrypted);
+    }
+
+    /// <summary>
+    /// For a file mounted into a container (Compose `secrets:`/`configs:` file sources): its bytes as
+    /// the container should see them, decrypted when it is a SOPS file (a YAML, JSON or dotenv document
+    /// as `sops --decrypt` prints it; a binary file as it was); null when it cannot be decrypted here
+    /// (the error is in <paramref name="errors"/>). <paramref name="expected"/>: <see cref="SopsFormats.FromPath"/> of the file.
+    /// </summary>
+    public byte[]? DecryptFile(string file, byte[] content, SopsFormat expected, ErrorCollector errors) =>
+        Decrypt(file, () => SopsFile.DecryptIfEncrypted(content, file, expected, ageKey), errors).Content;
+
+    private (byte[]? Content, bool WasEncrypted) Decrypt(string file, Func<SopsDecryption> decrypt, ErrorCollector errors)
+    {
         try
         {
-            var result = SopsFile.DecryptIfEncrypted(text, file, SopsFormat.Dotenv, ageKey);
+            var result = decrypt();
             decryptedValues.AddRange(result.SecretValues);
-            return (result.Text, result.WasEncrypted);
+            return (result.Content, result.WasEncrypted);
         }
         catch (SopsDecryptionException exception)
         {

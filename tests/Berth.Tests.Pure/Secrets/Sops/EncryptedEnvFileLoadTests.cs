@@ -1,5 +1,6 @@
 using Berth.Reconciler.Secrets.Sops;
 using Berth.Reconciler.Spec;
+using Berth.Reconciler.Spec.Yaml;
 using Berth.Tests.Shared;
 using Berth.Tests.Spec;
 
@@ -101,5 +102,20 @@ public sealed class EncryptedEnvFileLoadTests : IDisposable
 
         Assert.Empty(result.Errors);
         Assert.Equal("db:7", result.State!.Stacks[0].Services[0].Container.Image);
+    }
+
+    [Fact]
+    public void DecryptFile_YamlForAMount_GivesThePlainDocumentAndRemembersTheValuesForMasking()
+    {
+        // The entry point for Compose secrets:/configs: file sources.
+        var encrypted = System.Text.Encoding.UTF8.GetBytes(SopsTestFiles.Yaml([("password", Password)], hostA.Recipient));
+        var files = new EncryptedFiles(new AgeKeyFile(hostA.KeyFile));
+        var errors = new ErrorCollector();
+
+        var content = files.DecryptFile("db.yaml", encrypted, SopsFormats.FromPath("db.yaml"), errors);
+
+        Assert.Empty(errors.ToSortedArray());
+        Assert.Equal($"password: \"{Password}\"\n", System.Text.Encoding.UTF8.GetString(content!));
+        Assert.Equal([Password], files.DecryptedValues);
     }
 }
