@@ -45,22 +45,6 @@ public static class SopsFile
             ? Decrypt(tree, path, identity)
             : new SopsDecryption(Encoding.UTF8.GetBytes(text), false, []);
 
-    /// <summary>Whether <paramref name="text"/> carries SOPS metadata (without decrypting anything).</summary>
-    public static bool IsEncrypted(string text) =>
-        SopsDotenvTree.Carries(text) || SopsJsonTree.Carries(text) is not null || (SopsYamlTree.MayCarry(text) && TryParseYaml(text));
-
-    private static bool TryParseYaml(string text)
-    {
-        try
-        {
-            return SopsYamlTree.Parse("", text) is not null;
-        }
-        catch (SopsDecryptionException)
-        {
-            return false;
-        }
-    }
-
     private static SopsTree? Parse(string path, string text, SopsFormat expected)
     {
         if (SopsDotenvTree.Carries(text))
