@@ -5,7 +5,7 @@
 # What is in it and why:
 #   systemd, systemd-sysv, dbus  - systemd as PID 1 (Type=notify, watchdog, journal)
 #   ca-certificates, git, gpg,   - berth's Depends: already present, so `apt install ./berth_*.deb`
-#   openssh-client                 needs no package download during the test
+#   openssh-client, age            needs no package download during the test
 #   docker.io                    - berth's Recommends, as on a real Docker host. The engine itself is
 #                                  the host's (its socket is mounted in): docker.service, docker.socket
 #                                  and containerd.service are masked so nothing inside competes for
@@ -18,7 +18,7 @@ set -euo pipefail
 DOCKER=/usr/bin/docker
 IMAGE=${BERTH_SYSTEMD_IMAGE:-berth-test/debian-systemd:12}
 SUITE=bookworm
-PACKAGES=systemd,systemd-sysv,dbus,ca-certificates,git,gpg,openssh-client,docker.io,procps
+PACKAGES=systemd,systemd-sysv,dbus,ca-certificates,git,gpg,openssh-client,age,docker.io,procps
 RECIPE_HASH=$(sha256sum "$0" | cut -c1-16)
 
 existing=$($DOCKER image inspect "$IMAGE" --format '{{ index .Config.Labels "berth.recipe" }}' 2>/dev/null || true)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Berth.Reconciler.Engine;
 using Berth.Reconciler.Git;
 using Berth.Reconciler.Reconciliation;
+using Berth.Reconciler.Spec;
 using Berth.Reconciler.State;
 using Microsoft.Extensions.Logging.Abstractions;
 

@@ -23,9 +23,11 @@ internal sealed class SourceOptions
     public readonly Option<string[]> HostEnvFiles = new("--host-env-file") { Description = "A host-local env file with secret variables (repeatable; values are never printed)" };
     public readonly Option<string?> Policy = PolicyOption.Create();
 
+    public readonly Option<string?> AgeKey = AgeKeyOption.Create();
+
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Repo, Git, Branch, GitPath, GitTokenFile, GitAllowInsecureHttp, GitSshKeyFile, GitKnownHostsFile, Host, HostEnvFiles, Policy })
+        foreach (var option in new Option[] { Repo, Git, Branch, GitPath, GitTokenFile, GitAllowInsecureHttp, GitSshKeyFile, GitKnownHostsFile, Host, HostEnvFiles, Policy, AgeKey })
         {
             command.Options.Add(option);
         }
@@ -33,11 +35,23 @@ internal sealed class SourceOptions
 
     public string HostIdentity(ParseResult parseResult) => parseResult.GetValue(Host) ?? Environment.MachineName;
 
-    /// <summary>The host-local inputs to loading; null (after printing why) when the --policy file is invalid.</summary>
-    public SpecLoadOptions? LoadOptions(ParseResult parseResult, string command, TextWriter stderr) =>
-        PolicyOption.Load(parseResult.GetValue(Policy), command, stderr, out var policy)
-            ? new() { HostEnvFiles = parseResult.GetValue(HostEnvFiles) ?? [], Policy = policy }
-            : null;
+    /// <summary>The host-local inputs to loading; null (after printing why) when the --policy file is invalid or the age key must not be used.</summary>
+    public SpecLoadOptions? LoadOptions(ParseResult parseResult, string command, TextWriter stderr)
+    {
+        if (!PolicyOption.Load(parseResult.GetValue(Policy), command, stderr, out var policy))
+        {
+            return null;
+        }
+
+        var (ageKey, error) = AgeKeyOption.Resolve(parseResult, AgeKey);
+        if (error is not null)
+        {
+            stderr.WriteLine($"berth {command}: {error}");
+            return null;
+        }
+
+        return new() { HostEnvFiles = parseResult.GetValue(HostEnvFiles) ?? [], Policy = policy, AgeKey = ageKey };
+    }
 
     public DesiredStateOrigin Origin(ParseResult parseResult, string stateDirectory)
     {

@@ -29,6 +29,7 @@ internal static class ValidateCommand
     };
 
     private static readonly Option<string?> Policy = PolicyOption.Create();
+    private static readonly Option<string?> AgeKey = AgeKeyOption.Create();
 
     public static Command Build()
     {
@@ -37,9 +38,17 @@ internal static class ValidateCommand
         command.Options.Add(Host);
         command.Options.Add(HostEnvFiles);
         command.Options.Add(Policy);
+        command.Options.Add(AgeKey);
         command.SetAction(parseResult =>
         {
             var stderr = parseResult.InvocationConfiguration.Error;
+            var (ageKey, problem) = AgeKeyOption.Resolve(parseResult, AgeKey);
+            if (problem is not null)
+            {
+                stderr.WriteLine($"berth validate: {problem}");
+                return ExitCodes.Error;
+            }
+
             if (!PolicyOption.Load(parseResult.GetValue(Policy), "validate", stderr, out var policy))
             {
                 return ExitCodes.Error;
@@ -48,7 +57,7 @@ internal static class ValidateCommand
             return Run(
                 parseResult.GetValue(Repo) ?? ".",
                 parseResult.GetValue(Host),
-                new SpecLoadOptions { HostEnvFiles = parseResult.GetValue(HostEnvFiles) ?? [], Policy = policy },
+                new SpecLoadOptions { HostEnvFiles = parseResult.GetValue(HostEnvFiles) ?? [], Policy = policy, AgeKey = ageKey },
                 parseResult.InvocationConfiguration.Output,
                 stderr);
         });

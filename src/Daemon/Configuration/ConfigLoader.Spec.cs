@@ -1,3 +1,5 @@
+using Berth.Reconciler.Secrets.Sops;
+
 namespace Berth.Daemon.Configuration;
 
 // berth.yaml `spec:`: host-local inputs to loading the desired state, the daemon's equivalent of
@@ -11,20 +13,59 @@ public static partial class ConfigLoader
             return SpecSettings.None;
         }
 
-        var directories = SpecSettings.None;
+        var settings = new SpecSettings(ReadHostEnvFiles(section, baseDirectory, errors), ReadAgeKeyFile(section, baseDirectory, errors));
         if (section.Scalar("hostSecretsDirectory") is { } hostSecrets)
         {
-            directories = directories with { HostSecretsDirectory = System.IO.Path.GetFullPath(hostSecrets.Value, baseDirectory) };
+            settings = settings with { HostSecretsDirectory = System.IO.Path.GetFullPath(hostSecrets.Value, baseDirectory) };
         }
 
         if (section.Scalar("secretFilesDirectory") is { } secretFiles)
         {
-            directories = directories with { SecretFilesDirectory = System.IO.Path.GetFullPath(secretFiles.Value, baseDirectory) };
+            settings = settings with { SecretFilesDirectory = System.IO.Path.GetFullPath(secretFiles.Value, baseDirectory) };
         }
 
+        return settings;
+    }
+
+    /// <summary>
+    /// The age identity file: checked at start (present, private, holding an identity age accepts), so
+    /// that a wrong path fails the start and not the first pass that meets an encrypted file.
+    /// </summary>
+    private static string? ReadAgeKeyFile(YamlSection section, string baseDirectory, ConfigErrors errors)
+    {
+        if (section.Scalar("ageKeyFile") is not { } value)
+        {
+            return null;
+        }
+
+        var fullPath = System.IO.Path.GetFullPath(value.Value, baseDirectory);
+        var problem = AgeKeyFile.AccessProblem(fullPath) ?? ReadableFileProblem(fullPath);
+        if (problem is null)
+        {
+            try
+            {
+                new AgeKeyFile(fullPath).Recipients();
+            }
+            catch (SopsKeyException exception)
+            {
+                problem = exception.Message;
+            }
+        }
+
+        if (problem is not null)
+        {
+            errors.Add(value.At, $"spec.ageKeyFile: '{fullPath}' {problem}");
+            return null;
+        }
+
+        return fullPath;
+    }
+
+    private static List<string> ReadHostEnvFiles(YamlSection section, string baseDirectory, ConfigErrors errors)
+    {
         if (section.Sequence("hostEnvFiles") is not { } entries)
         {
-            return directories;
+            return [];
         }
 
         // Checked once here so a typo fails the start; read again on every pass (Spec loader), so a
@@ -42,6 +83,6 @@ public static partial class ConfigLoader
             files.Add(fullPath);
         }
 
-        return new SpecSettings(files) { HostSecretsDirectory = directories.HostSecretsDirectory, SecretFilesDirectory = directories.SecretFilesDirectory };
+        return files;
     }
 }

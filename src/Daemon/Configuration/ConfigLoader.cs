@@ -19,7 +19,7 @@ public static partial class ConfigLoader
     private static readonly string[] HttpKeys = ["tokenFile", "allowedHosts"];
     private static readonly string[] ReconcileKeys = ["interval", "jitter", "retryInitialDelay", "retryMaxDelay", "stuckPassAfter", "shutdownTimeout"];
     private static readonly string[] SourceKeys = ["url", "branch", "path", "fetchTimeout", "credentials", "signatures", "allowInsecureHttp"];
-    private static readonly string[] SpecKeys = ["hostEnvFiles", "hostSecretsDirectory", "secretFilesDirectory"];
+    private static readonly string[] SpecKeys = ["hostEnvFiles", "ageKeyFile", "hostSecretsDirectory", "secretFilesDirectory"];
     private static readonly string[] CredentialKeys = ["tokenFile", "usernameFile", "passwordFile", "sshKeyFile", "knownHostsFile"];
     private static readonly string[] SignatureKeys = ["policy", "allowedSignersFile", "gpgKeyFile"];
     private static readonly string[] WebhookKeys = ["github", "gitlab", "gitea"];

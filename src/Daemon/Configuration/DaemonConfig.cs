@@ -94,7 +94,11 @@ public sealed record WebhookSettings(WebhookSecret? GitHub, WebhookSecret? GitLa
 /// files winning; their variables interpolate `${VAR}` in the repository like `berth apply --host-env-file`.
 /// Secrets: values never appear in a message. Default: none.
 /// </param>
-public sealed record SpecSettings(IReadOnlyList<string> HostEnvFiles)
+/// <param name="AgeKeyFile">
+/// This host's age identity file (absolute path after loading, mode 0600 or 0400), which decrypts
+/// SOPS-encrypted env files of the repository (docs/secrets.md). Default: none.
+/// </param>
+public sealed record SpecSettings(IReadOnlyList<string> HostEnvFiles, string? AgeKeyFile = null)
 {
     public static readonly SpecSettings None = new([]);
 
@@ -111,10 +115,10 @@ public sealed record SpecSettings(IReadOnlyList<string> HostEnvFiles)
     public string SecretFilesDirectory { get; init; } = Reconciler.Secrets.Files.MountedFileStore.DefaultRoot;
 
     // A record compares a list by reference; two configs with the same files are equal.
-    public bool Equals(SpecSettings? other) => other is not null && HostEnvFiles.SequenceEqual(other.HostEnvFiles)
+    public bool Equals(SpecSettings? other) => other is not null && HostEnvFiles.SequenceEqual(other.HostEnvFiles) && AgeKeyFile == other.AgeKeyFile
         && HostSecretsDirectory == other.HostSecretsDirectory && SecretFilesDirectory == other.SecretFilesDirectory;
 
-    public override int GetHashCode() => HostEnvFiles.Aggregate(0, HashCode.Combine);
+    public override int GetHashCode() => HashCode.Combine(HostEnvFiles.Aggregate(0, HashCode.Combine), AgeKeyFile);
 }
 
 /// <summary>Access to the HTTP API (config section <c>http:</c>).</summary>

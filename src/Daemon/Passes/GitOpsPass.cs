@@ -139,6 +139,8 @@ internal sealed partial class GitOpsPass(
         HostEnvFiles = config.Spec.HostEnvFiles,
         Policy = config.Policy,
         FileSources = new Reconciler.Secrets.Files.FileSourceOptions(config.Spec.HostSecretsDirectory, Reconciler.Secrets.Files.ContentKeyring.LoadOrCreate(config.StateDir)),
+        // A new instance per pass: a key file replaced on disk is picked up by the next pass.
+        AgeKey = config.Spec.AgeKeyFile is { } ageKeyFile ? new Reconciler.Secrets.Sops.AgeKeyFile(ageKeyFile) : null,
     };
 
     private static string Short(string? revision) => revision is { Length: > 12 } ? revision[..12] : revision ?? "(none)";

@@ -8,6 +8,9 @@ namespace Berth.Reconciler.Processes;
 internal sealed record ProcessOutcome(int ExitCode, string StandardOutput, string StandardError, bool TimedOut, TimeSpan Duration)
 {
     public bool Succeeded => !TimedOut && ExitCode == 0;
+
+    /// <summary>Stdout as bytes, when <see cref="ProcessRequest.StandardOutputAsBytes"/> asked for it (then <see cref="StandardOutput"/> is empty).</summary>
+    public byte[]? StandardOutputBytes { get; init; }
 }
 
 /// <summary>How to run one child process.</summary>
@@ -30,6 +33,12 @@ internal sealed record ProcessRequest(string FileName, IReadOnlyList<string> Arg
     /// of the bounded capture by lines nobody wanted. Null (the default): the tail of stdout is kept.
     /// </summary>
     public Func<string, bool>? KeepStandardOutputLine { get; init; }
+
+    /// <summary>
+    /// Capture stdout as raw bytes (<see cref="ProcessOutcome.StandardOutputBytes"/>), for a tool whose
+    /// output is binary (age prints a decrypted SOPS data key): text decoding would corrupt it. Default: false.
+    /// </summary>
+    public bool StandardOutputAsBytes { get; init; }
 }
 
 /// <summary>The child process could not be started at all (the tool is not installed, not executable).</summary>
@@ -127,9 +136,12 @@ internal sealed class BoundedProcess(TimeProvider timeProvider)
         }
 
         // Read both pipes concurrently from the start: a child blocked on a full stderr pipe never exits.
-        var standardOutput = request.KeepStandardOutputLine is { } keep
-            ? ReadMatchingLinesAsync(process.StandardOutput, keep)
-            : ReadBoundedAsync(process.StandardOutput);
+        var standardOutputBytes = request.StandardOutputAsBytes ? ReadBoundedBytesAsync(process.StandardOutput.BaseStream) : Task.FromResult<byte[]>([]);
+        var standardOutput = request.StandardOutputAsBytes
+            ? Task.FromResult("")
+            : request.KeepStandardOutputLine is { } keep
+                ? ReadMatchingLinesAsync(process.StandardOutput, keep)
+                : ReadBoundedAsync(process.StandardOutput);
         var standardError = ReadBoundedAsync(process.StandardError);
         // Not awaited here: a child that never reads its stdin must not block us outside the time limit.
         var writing = WriteStandardInputAsync(process, request.StandardInput);
@@ -152,12 +164,36 @@ internal sealed class BoundedProcess(TimeProvider timeProvider)
         // One grace period for everything that is left (the exit after a kill, stdin, both pipes), so the
         // bound stays "timeout + grace". A grandchild that escaped the kill may hold the pipes open: we
         // stop waiting for it then and keep what was read.
-        await Task.WhenAny(Task.WhenAll(exited, writing, standardOutput, standardError), Task.Delay(KillGracePeriod, timeProvider)).ConfigureAwait(false);
+        await Task.WhenAny(Task.WhenAll(exited, writing, standardOutput, standardOutputBytes, standardError), Task.Delay(KillGracePeriod, timeProvider)).ConfigureAwait(false);
         var output = standardOutput.IsCompletedSuccessfully ? standardOutput.Result : "";
         var error = standardError.IsCompletedSuccessfully ? standardError.Result : "";
         var duration = timeProvider.GetElapsedTime(started);
         cancellationToken.ThrowIfCancellationRequested();
-        return new ProcessOutcome(timedOut ? -1 : process.ExitCode, output, error, timedOut, duration);
+        return new ProcessOutcome(timedOut ? -1 : process.ExitCode, output, error, timedOut, duration)
+        {
+            StandardOutputBytes = request.StandardOutputAsBytes && standardOutputBytes.IsCompletedSuccessfully ? standardOutputBytes.Result : null,
+        };
+    }
+
+    /// <summary>The first <see cref="MaxCapturedChars"/> bytes of a binary stdout; the rest is read and dropped.</summary>
+    private static async Task<byte[]> ReadBoundedBytesAsync(Stream stream)
+    {
+        using var captured = new MemoryStream();
+        var buffer = new byte[4096];
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+            {
+                captured.Write(buffer, 0, (int)Math.Min(read, Math.Max(0, MaxCapturedChars - captured.Length)));
+            }
+        }
+        catch (Exception exception) when (exception is IOException or ObjectDisposedException)
+        {
+            // The pipe broke because the process was killed; what we have is what there is.
+        }
+
+        return captured.ToArray();
     }
 
     private static async Task WriteStandardInputAsync(Process process, byte[]? input)

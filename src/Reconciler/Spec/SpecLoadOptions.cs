@@ -29,4 +29,11 @@ public sealed record SpecLoadOptions
     /// error of the load like an invalid spec, at the offending key. Null (the default): no limits.
     /// </summary>
     public Policy.HostPolicy? Policy { get; init; }
+
+    /// <summary>
+    /// This host's age key, for SOPS-encrypted env files (docs/secrets.md). One instance for the
+    /// daemon's life: it remembers the key's public recipients. Default: none (an encrypted file is an
+    /// error saying how to configure a key).
+    /// </summary>
+    public Secrets.Sops.AgeKeyFile? AgeKey { get; init; }
 }

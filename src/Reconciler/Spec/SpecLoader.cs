@@ -68,7 +68,8 @@ public static class SpecLoader
     {
         var reader = new NodeReader(new ErrorCollector());
         var layout = RepositoryLayout.Read(files, reader);
-        var hostLocal = HostVariables.Read(options, reader.Errors);
+        var encryptedFiles = new EncryptedFiles(options.AgeKey);
+        var hostLocal = HostVariables.Read(options, reader.Errors, encryptedFiles);
         var stacks = new List<BuiltStack>();
         var settings = layout.Inventory?.Settings ?? RepositorySettings.Default;
         var hostInInventory = true;
@@ -87,7 +88,7 @@ public static class SpecLoader
                         .Overlay(inventoryHost.Vars, isSecret: false)
                         .Overlay(hostLocal, isSecret: true);
                     if (stack.ComposeFiles.Length > 0
-                        && StackLoader.Load(files, stack.Name, [.. stack.ComposeFiles.Select(file => file.Value)], variables, reader, stack.Profiles, new PlacementHost(host, inventoryHost.Labels), fileObjects) is { } built)
+                        && StackLoader.Load(files, stack.Name, [.. stack.ComposeFiles.Select(file => file.Value)], variables, reader, stack.Profiles, new PlacementHost(host, inventoryHost.Labels), fileObjects, encryptedFiles) is { } built)
                     {
                         stacks.Add(built);
                     }
@@ -101,7 +102,7 @@ public static class SpecLoader
         else if (layout.RootComposeFile is { } composeFile)
         {
             var variables = VariableSet.Empty.Overlay(hostLocal, isSecret: true);
-            if (StackLoader.Load(files, stackName: null, [composeFile], variables, reader, host: new PlacementHost(host, ImmutableSortedDictionary<string, string>.Empty), fileObjects: fileObjects) is { } built)
+            if (StackLoader.Load(files, stackName: null, [composeFile], variables, reader, host: new PlacementHost(host, ImmutableSortedDictionary<string, string>.Empty), fileObjects: fileObjects, encryptedFiles: encryptedFiles) is { } built)
             {
                 stacks.Add(built);
             }
@@ -116,8 +117,8 @@ public static class SpecLoader
             Policy.HostPolicyCheck.Report(stacks, policy, files.RootPath, reader);
         }
 
-        // The contents of secrets are masked like host-local values: an error must never show one.
-        var errors = reader.Errors.ToSortedArray(secretValues: hostLocal.Values.Concat(fileObjects.SecretValues));
+        // The contents of secrets and decrypted SOPS values are masked like host-local values: an error must never show one.
+        var errors = reader.Errors.ToSortedArray(secretValues: hostLocal.Values.Concat(fileObjects.SecretValues).Concat(encryptedFiles.DecryptedValues));
         var state = errors.IsEmpty
             ? new DesiredState(host, [.. stacks.Select(stack => stack.Spec).OrderBy(stack => stack.Name, StringComparer.Ordinal)], settings)
             : null;
@@ -170,7 +171,7 @@ internal sealed record RepositoryLayout(Inventory.HostInventory? Inventory, stri
 /// <summary>The host-local variables: env files in order, then the environment (highest). All secrets.</summary>
 internal static class HostVariables
 {
-    public static Dictionary<string, string> Read(SpecLoadOptions options, ErrorCollector errors)
+    public static Dictionary<string, string> Read(SpecLoadOptions options, ErrorCollector errors, EncryptedFiles? encryptedFiles = null)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in options.HostEnvFiles)
@@ -197,9 +198,15 @@ internal static class HostVariables
                 continue;
             }
 
+            // A host env file may be a SOPS file too (the same file in every host's configuration management, say).
+            if ((encryptedFiles ?? EncryptedFiles.None).Decrypt(file, read.Text, errors).Text is not { } text)
+            {
+                continue;
+            }
+
             // Host env files interpolate only with what came before them (not with the repository's vars).
             var known = VariableSet.Empty.Overlay(values, isSecret: true);
-            foreach (var (key, value) in EnvFileParser.Parse(file, read.Text, known, isSecret: true, errors))
+            foreach (var (key, value) in EnvFileParser.Parse(file, text, known, isSecret: true, errors))
             {
                 values[key] = value;
             }

@@ -29,6 +29,19 @@ public sealed class BoundedProcessTests
     }
 
     [Fact]
+    public async Task RunAsync_StandardOutputAsBytes_KeepsBytesThatAreNotText()
+    {
+        // age prints a decrypted SOPS data key: raw bytes that UTF-8 decoding would replace.
+        var outcome = await new BoundedProcess(TimeProvider.System).RunAsync(
+            new ProcessRequest("printf", ["\\000\\377\\200A"]) { Timeout = TimeSpan.FromSeconds(30), StandardOutputAsBytes = true },
+            CancellationToken.None);
+
+        Assert.True(outcome.Succeeded, outcome.StandardError);
+        Assert.Equal([0x00, 0xff, 0x80, (byte)'A'], outcome.StandardOutputBytes);
+        Assert.Equal("", outcome.StandardOutput);
+    }
+
+    [Fact]
     public async Task RunAsync_LineFilterAndOutputFarBeyondTheBound_KeepsTheWantedLineOnly()
     {
         // The wanted line comes first, then 200K characters of lines nobody asked for, then one line longer

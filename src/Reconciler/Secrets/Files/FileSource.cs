@@ -38,6 +38,11 @@ public sealed record FileSourceOptions(string HostDirectory, ContentKeyring Keyr
 internal sealed record FileSourceRead(ImmutableArray<byte> Bytes, string? Error)
 {
     public static FileSourceRead Failed(string error) => new([], error);
+
+    /// <summary>Failed, and the reason is already among the load's errors (at the encrypted file's own line and column).</summary>
+    public static readonly FileSourceRead FailedAndReported = new([], "") { AlreadyReported = true };
+
+    public bool AlreadyReported { get; private init; }
 }
 
 /// <summary>
@@ -46,7 +51,9 @@ internal sealed record FileSourceRead(ImmutableArray<byte> Bytes, string? Error)
 /// </summary>
 internal static class FileSources
 {
-    public static FileSourceRead Read(FileSource source, IRepositoryFiles files, FileSourceOptions options)
+    /// <param name="encryptedFiles">Decrypts a SOPS-encrypted file source; null: none is decrypted.</param>
+    /// <param name="errors">Where a decryption failure is reported, at the encrypted file's line and column.</param>
+    public static FileSourceRead Read(FileSource source, IRepositoryFiles files, FileSourceOptions options, EncryptedFiles? encryptedFiles = null, Spec.Yaml.ErrorCollector? errors = null)
     {
         var read = source switch
         {
@@ -57,12 +64,18 @@ internal static class FileSources
             _ => throw new ArgumentOutOfRangeException(nameof(source)),
         };
 
-        // ---- SOPS decryption plugs in here (branch `sops`). ----
-        // A repository file (and a host file, if wanted) may be SOPS-encrypted: decrypt it here, e.g.
-        //     read = read with { Bytes = SopsFile.DecryptIfEncrypted(path, read.Bytes) }
-        // turning a decryption failure into read.Error (never quoting the content). Every caller gets
-        // the decrypted bytes from this function and nowhere else; the decrypted bytes are then only
-        // held in memory and written to the tmpfs (MountedFileStore).
+        // A repository or host file may be SOPS-encrypted (one with SOPS metadata; others pass as they
+        // are): decrypted here, the one place these bytes are read, so that every caller gets the
+        // plaintext from this function only; it is then held in memory and written to the tmpfs alone.
+        if (read.Error is null && encryptedFiles is not null && errors is not null
+            && source is FileSource.Repository or FileSource.Host)
+        {
+            var path = source is FileSource.Repository repository ? repository.RelativePath : ((FileSource.Host)source).AbsolutePath;
+            read = encryptedFiles.DecryptFile(path, [.. read.Bytes], Sops.SopsFormats.FromPath(path), errors) is { } plaintext
+                ? new FileSourceRead([.. plaintext], null)
+                : FileSourceRead.FailedAndReported;
+        }
+
         if (read.Error is null && read.Bytes.Length > FileSourceOptions.MaxContentBytes)
         {
             return FileSourceRead.Failed($"is {read.Bytes.Length} bytes; a secret or config may have at most {FileSourceOptions.MaxContentBytes} bytes");

@@ -12,7 +12,8 @@ namespace Berth.Reconciler.Spec.Compose;
 /// included one. Files and services form a graph; a cycle is an error at the reference that closes it.
 /// </summary>
 /// <param name="fileObjects">How secrets' and configs' contents are read and hashed on this host.</param>
-internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, string projectEnvFile, FileObjectLoad fileObjects)
+/// <param name="encryptedFiles">Decrypts SOPS env files (included directories' `.env`, `env_file:`); null: none can be.</param>
+internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, string projectEnvFile, FileObjectLoad fileObjects, EncryptedFiles? encryptedFiles = null)
 {
     /// <summary>Keyed by file and by the variables it was interpolated with (by reference: one set per include).</summary>
     private readonly Dictionary<(string File, VariableSet Variables), ComposeFileDraft?> loaded = [];
@@ -91,7 +92,7 @@ internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, 
         }
 
         var interpolated = TreeInterpolator.Interpolate(root, variables, reader.Errors);
-        return ComposeFileReader.Read(new ComposeReadContext(reader, files, file, variables) { FileObjects = fileObjects }, interpolated);
+        return ComposeFileReader.Read(new ComposeReadContext(reader, files, file, variables, encryptedFiles) { FileObjects = fileObjects }, interpolated);
     }
 
     /// <summary>
@@ -177,14 +178,14 @@ internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, 
             var implicitEnv = ProjectEnvFile.PathFor(include.Paths[0].Value);
             return implicitEnv == projectEnvFile
                 ? variables
-                : ProjectEnvFile.ApplyFile(files, implicitEnv, variables, reader.Errors, requiredAt: null).Variables;
+                : ProjectEnvFile.ApplyFile(files, implicitEnv, variables, reader.Errors, requiredAt: null, encryptedFiles).Variables;
         }
 
         // Later env files win over earlier ones, as in Compose; each is put beneath what is already
         // there, so the last goes first.
         foreach (var envFile in include.EnvFiles.Reverse())
         {
-            variables = ProjectEnvFile.ApplyFile(files, envFile.Value, variables, reader.Errors, requiredAt: envFile.At).Variables;
+            variables = ProjectEnvFile.ApplyFile(files, envFile.Value, variables, reader.Errors, requiredAt: envFile.At, encryptedFiles).Variables;
         }
 
         return variables;

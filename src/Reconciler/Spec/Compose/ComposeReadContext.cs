@@ -6,7 +6,8 @@ namespace Berth.Reconciler.Spec.Compose;
 /// <summary>What reading one Compose file needs besides its tree.</summary>
 /// <param name="File">Repository-relative path of the Compose file.</param>
 /// <param name="Variables">For `env_file` contents and bare `environment` keys (the tree is already interpolated).</param>
-internal sealed record ComposeReadContext(NodeReader Reader, IRepositoryFiles Files, string File, VariableSet Variables)
+/// <param name="EncryptedFiles">Decrypts SOPS env files; null: <see cref="EncryptedFiles.None"/>.</param>
+internal sealed record ComposeReadContext(NodeReader Reader, IRepositoryFiles Files, string File, VariableSet Variables, EncryptedFiles? EncryptedFiles = null)
 {
     public string RelativeDirectory => RepositoryPath.DirectoryOf(File);
 

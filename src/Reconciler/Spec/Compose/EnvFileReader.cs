@@ -93,6 +93,13 @@ internal static class EnvFileReader
             return;
         }
 
-        target.Draft.EnvFileValues.AddRange(EnvFileParser.Parse(file, text, context.Variables, isSecret: false, target.Reader.Errors));
+        var (plaintext, wasEncrypted) = (context.EncryptedFiles ?? EncryptedFiles.None).Decrypt(file, text, target.Reader.Errors);
+        if (plaintext is null)
+        {
+            return;
+        }
+
+        // A decrypted file's values are secrets: its lines are never quoted in an error.
+        target.Draft.EnvFileValues.AddRange(EnvFileParser.Parse(file, plaintext, context.Variables, isSecret: wasEncrypted, target.Reader.Errors));
     }
 }

@@ -78,7 +78,12 @@ internal static partial class FileObjectReader
             }
 
             var load = context.FileObjects;
-            var read = FileSources.Read(sources[0].Source, context.Files, load.Options);
+            var read = FileSources.Read(sources[0].Source, context.Files, load.Options, context.EncryptedFiles, reader.Errors);
+            if (read.AlreadyReported)
+            {
+                continue;
+            }
+
             if (read.Error is { } error)
             {
                 // Never the content: the message is about the source only.

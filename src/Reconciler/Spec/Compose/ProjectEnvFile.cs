@@ -30,15 +30,16 @@ internal static class ProjectEnvFile
     /// <paramref name="variables"/> with the `.env` values beneath them; the same set when there is no
     /// `.env`. Problems with the file are added to <paramref name="errors"/>; its readable lines still count.
     /// </summary>
-    public static (VariableSet Variables, DotEnv? File) Apply(IRepositoryFiles files, string firstComposeFile, VariableSet variables, ErrorCollector errors) =>
-        ApplyFile(files, PathFor(firstComposeFile), variables, errors, requiredAt: null);
+    public static (VariableSet Variables, DotEnv? File) Apply(IRepositoryFiles files, string firstComposeFile, VariableSet variables, ErrorCollector errors, EncryptedFiles? encryptedFiles = null) =>
+        ApplyFile(files, PathFor(firstComposeFile), variables, errors, requiredAt: null, encryptedFiles);
 
     /// <summary>
     /// <paramref name="variables"/> with the dotenv file <paramref name="file"/> beneath them (an `include:`
     /// entry's `env_file`, or an included directory's `.env`). A missing file is an error at
-    /// <paramref name="requiredAt"/>, or nothing when that is null (the implicit `.env` is optional).
+    /// <paramref name="requiredAt"/>, or nothing when that is null (the implicit `.env` is optional). A
+    /// SOPS-encrypted file is decrypted with <paramref name="encryptedFiles"/>; its values stay secret.
     /// </summary>
-    public static (VariableSet Variables, DotEnv? File) ApplyFile(IRepositoryFiles files, string file, VariableSet variables, ErrorCollector errors, Location? requiredAt)
+    public static (VariableSet Variables, DotEnv? File) ApplyFile(IRepositoryFiles files, string file, VariableSet variables, ErrorCollector errors, Location? requiredAt, EncryptedFiles? encryptedFiles = null)
     {
         var at = requiredAt ?? Location.StartOf(file);
         var read = files.ReadText(file, FileLimits.EnvFileBytes);
@@ -54,7 +55,7 @@ internal static class ProjectEnvFile
             return (variables, null);
         }
 
-        if (read.Text is not { } text)
+        if (read.Text is not { } encryptedOrPlain)
         {
             if (requiredAt is { } missingAt)
             {
@@ -64,8 +65,14 @@ internal static class ProjectEnvFile
             return (variables, null);
         }
 
+        var (text, wasEncrypted) = (encryptedFiles ?? EncryptedFiles.None).Decrypt(file, encryptedOrPlain, errors);
+        if (text is null)
+        {
+            return (variables, null);
+        }
+
         var secretNames = new HashSet<string>(StringComparer.Ordinal);
-        var entries = EnvFileParser.Parse(file, text, variables, isSecret: false, errors, secretNames);
+        var entries = EnvFileParser.Parse(file, text, variables, isSecret: wasEncrypted, errors, secretNames);
         var values = new Dictionary<string, Variable>(StringComparer.Ordinal);
         foreach (var (name, value) in entries)
         {

@@ -11,18 +11,19 @@ internal static class StackLoader
     /// <param name="stackName">The inventory's name for the stack; null without an inventory (then Compose `name:` or the directory).</param>
     /// <param name="profiles">berth.yaml's `profiles:` for the stack; null when not set (see <see cref="Profiles"/>).</param>
     /// <param name="host">The host loaded for, for `deploy.placement`; null: every service is placed here.</param>
+    /// <param name="encryptedFiles">Decrypts SOPS env files; null: none can be.</param>
     /// <param name="fileObjects">Secrets and configs: the host's policy and key; default: <see cref="FileObjectLoad.Default"/>.</param>
-    public static BuiltStack? Load(IRepositoryFiles files, string? stackName, IReadOnlyList<string> composeFiles, VariableSet variables, NodeReader reader, ImmutableArray<Located<string>>? profiles = null, PlacementHost? host = null, FileObjectLoad? fileObjects = null)
+    public static BuiltStack? Load(IRepositoryFiles files, string? stackName, IReadOnlyList<string> composeFiles, VariableSet variables, NodeReader reader, ImmutableArray<Located<string>>? profiles = null, PlacementHost? host = null, FileObjectLoad? fileObjects = null, EncryptedFiles? encryptedFiles = null)
     {
         fileObjects ??= FileObjectLoad.Default();
         var errorsBefore = reader.Errors.Count;
         ProjectEnvFile.DotEnv? dotEnv = null;
         if (composeFiles.Count > 0)
         {
-            (variables, dotEnv) = ProjectEnvFile.Apply(files, composeFiles[0], variables, reader.Errors);
+            (variables, dotEnv) = ProjectEnvFile.Apply(files, composeFiles[0], variables, reader.Errors, encryptedFiles);
         }
 
-        var fileSet = new ComposeFileSet(files, reader, composeFiles.Count > 0 ? ProjectEnvFile.PathFor(composeFiles[0]) : ProjectEnvFile.FileName, fileObjects);
+        var fileSet = new ComposeFileSet(files, reader, composeFiles.Count > 0 ? ProjectEnvFile.PathFor(composeFiles[0]) : ProjectEnvFile.FileName, fileObjects, encryptedFiles);
         var drafts = new List<ComposeFileDraft>();
         foreach (var file in composeFiles)
         {
