@@ -65,7 +65,8 @@ internal sealed class SopsDotenvTree : SopsTree
     /// <summary>
     /// `KEY=value` lines as `sops --decrypt` writes them, but line for line with the encrypted file:
     /// metadata and comment lines become empty lines, so an error in the plaintext points at the line
-    /// of the encrypted file the user sees.
+    /// of the encrypted file the user sees. The metadata lines sops writes at the end are dropped (no
+    /// line after them to point at), so a mounted secret ends as `sops --decrypt` ends it: one newline.
     /// </summary>
     public override byte[] Plaintext()
     {
@@ -84,6 +85,7 @@ internal sealed class SopsDotenvTree : SopsTree
             }
         }
 
-        return Encoding.UTF8.GetBytes(output.ToString());
+        var text = output.ToString().TrimEnd('\n');
+        return Encoding.UTF8.GetBytes(text.Length == 0 ? text : text + "\n");
     }
 }

@@ -118,4 +118,21 @@ public sealed class EncryptedEnvFileLoadTests : IDisposable
         Assert.Equal($"password: \"{Password}\"\n", System.Text.Encoding.UTF8.GetString(content!));
         Assert.Equal([Password], files.DecryptedValues);
     }
+
+    [Fact]
+    public void LoadHost_ComposeSecretFileEncryptedToThisHost_IsMountedDecrypted_AndRefusedOnAnotherHost()
+    {
+        var repository = SpecTestRepository.Compose("name: app\nservices:\n  db:\n    image: db:1\n    secrets: [db]\nsecrets:\n  db:\n    file: db.env\n")
+            .With("db.env", SopsTestFiles.Dotenv([("PASSWORD", Password)], hostA.Recipient));
+
+        var mounted = repository.LoadHost(options: KeyOf(hostA));
+        var refused = repository.LoadHost(options: KeyOf(hostB));
+
+        Assert.Empty(mounted.Errors);
+        var secret = Assert.Single(mounted.State!.Stacks[0].Services[0].Container.Secrets);
+        Assert.Equal($"PASSWORD={Password}\n", System.Text.Encoding.UTF8.GetString([.. secret.Content!.Bytes]));
+        var error = Assert.Single(refused.Errors);
+        Assert.Equal("db.env", error.File);
+        Assert.StartsWith($"is encrypted to {hostA.Recipient}; this host's key ({hostB.Recipient}) is not among them", error.Message, StringComparison.Ordinal);
+    }
 }
