@@ -66,6 +66,9 @@ public sealed record ObservedContainer(
     /// replica stop-first (<see cref="Planning.RolloutOrder.ForReplacement"/>).
     /// </summary>
     public ImmutableArray<string> AnonymousVolumePaths { get; init; } = [];
+
+    /// <summary>The environment it was created with (from inspect): where a rollback finds the applied secret values (<see cref="State.StoredSecrets"/>).</summary>
+    public ContainerEnvironment Environment { get; init; } = ContainerEnvironment.Empty;
 }
 
 /// <summary>A service's front (x-berth.front), as listed by the engine; never counted as a replica.</summary>

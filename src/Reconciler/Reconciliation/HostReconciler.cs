@@ -78,8 +78,8 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
     /// </param>
     public async Task<Plan> PlanAsync(DesiredState desired, DriftMode driftMode, CancellationToken cancellationToken, string? revision = null)
     {
-        var applied = await stateStore.LoadAsync(desired.Host, cancellationToken).ConfigureAwait(false);
         var observed = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
+        var applied = StoredSecrets.RestoreFrom(await stateStore.LoadAsync(desired.Host, cancellationToken).ConfigureAwait(false), observed);
         var plan = Planner.Create(desired, observed, applied, driftMode);
         if (plan.Refused || revision is null || !applied.FailedRevisions.TryGetValue(revision, out var failed))
         {
@@ -121,8 +121,10 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
     public async Task<ApplyResult> ApplyAsync(
         DesiredState desired, string revision, ApplyOptions options, Action<ProgressEvent> progress, CancellationToken cancellationToken, RevisionFiles? files = null)
     {
-        var applied = await stateStore.LoadAsync(desired.Host, cancellationToken).ConfigureAwait(false);
         var observed = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
+        // The state file holds hashes of the applied environment values; a rollback needs the values,
+        // which the containers running the applied spec still have (StoredSecrets explains why there).
+        var applied = StoredSecrets.RestoreFrom(await stateStore.LoadAsync(desired.Host, cancellationToken).ConfigureAwait(false), observed);
         var (facts, after) = await RunAsync(desired, revision, options, applied, observed, files, progress, cancellationToken).ConfigureAwait(false);
         var verdict = PassVerdict.Decide(facts);
 
