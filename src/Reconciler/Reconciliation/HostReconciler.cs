@@ -191,8 +191,13 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
         ExecutionReport report;
         try
         {
+            // What the executor reports may quote the application (evidence: its log lines, its health-check
+            // output) and the engine: masked with the secret values before anyone prints, logs or shows it.
+            var secrets = desired.Secrets;
             report = plan.HasChanges
-                ? await new PlanExecutor(engine, timeProvider, this.frontRules).ExecuteAsync(plan, scope, progress, cancellationToken).ConfigureAwait(false)
+                ? (await new PlanExecutor(engine, timeProvider, this.frontRules)
+                    .ExecuteAsync(plan, scope, step => progress(step with { Message = secrets.Mask(step.Message) }), cancellationToken).ConfigureAwait(false))
+                    .MaskedWith(secrets)
                 : new ExecutionReport([], []);
         }
         catch

@@ -111,6 +111,9 @@ public static class SpecLoader
         var errors = reader.Errors.ToSortedArray(secretValues: hostLocal.Values);
         var state = errors.IsEmpty
             ? new DesiredState(host, [.. stacks.Select(stack => stack.Spec).OrderBy(stack => stack.Name, StringComparer.Ordinal)], settings)
+            {
+                Secrets = SecretValues.Of(hostLocal.Values),
+            }
             : null;
         return new HostLoadResult(host, state, errors, hostInInventory)
         {

@@ -51,16 +51,17 @@ public sealed class MarkerSecretTests
             var prepared = Sources.Select(source => (source.Name, Result: source.Prepare(scenario))).ToList();
             var markers = prepared.Select(source => (source.Name, source.Result.Marker)).ToList();
             var compose = $"stacks/{harness.Host}/compose.yaml";
-            string Compose(string extraServiceLines) => $"""
+            string Compose(string extraServiceLines, string command = """["sleep", "3600"]""", string topLevel = "") => $"""
                 services:
                   app:
                     image: {TestImages.BusyboxV1}
-                    command: ["sleep", "3600"]
+                    command: {command}
                     init: true
                     stop_grace_period: 1s
                 {extraServiceLines}
                     environment:
                 {string.Join("\n", prepared.Select(source => "      " + source.Result.ServiceEnvironmentLine))}
+                {topLevel}
                 """;
             git.Write("berth.yaml", $"""
                 hosts:
@@ -72,7 +73,7 @@ public sealed class MarkerSecretTests
                     hosts:
                       selector: {"{ role: app }"}
                 """);
-            git.Write(compose, Compose(""));
+            git.Write(compose, Compose("    deploy: { replicas: 2 }"));
             var firstCommit = git.CommitAndPush("a service with a secret");
             var channels = new List<(string Channel, string Text)>();
             string[] hostEnv = [.. scenario.HostEnvFiles.SelectMany(file => new[] { "--host-env-file", file })];
@@ -106,6 +107,27 @@ public sealed class MarkerSecretTests
             await RunCli("berth validate (refused commit)", 1, ["validate", .. source]);
             var refused = git.CommitAndPush("the secret where a value is quoted");
             await daemon.WaitForStatusAsync(status => status.LastAttempted?.Revision == refused, "the refused commit to be attempted", Timeout);
+
+            // A commit whose second replica prints its environment and exits (the first one to start claims a
+            // directory in a shared volume and runs): the health gate fails, and its evidence (the last log lines)
+            // goes to the log, /status and `berth status`. The first replica, already replaced, is rolled back by
+            // re-creating the applied spec, whose secret values the state file holds only as hashes.
+            git.Write(compose, Compose("""
+                    deploy: { replicas: 2, update_config: { monitor: 1s } }
+                    volumes: ["shared:/shared"]
+                """, command: """["sh", "-c", "if mkdir /shared/first 2>/dev/null; then exec sleep 3600; fi; env; exit 3"]""", topLevel: "volumes: { shared: {} }"));
+            var failing = git.CommitAndPush("a container that prints its secrets and fails");
+            var failed = await daemon.WaitForStatusAsync(status => status.LastAttempted?.Revision == failing, "the failing commit to be attempted", Timeout);
+            var app = Assert.Single(failed.Services, service => service.Service == "app");
+            Assert.Contains("API_KEY=(hidden)", app.LastRollout?.Evidence, StringComparison.Ordinal);
+            // Rolled back to the applied spec: its values came back from the containers that ran it.
+            Assert.Equal(Berth.Reconciler.Loop.RolloutState.RolledBack, app.LastRollout?.Result);
+            foreach (var replica in new[] { 1, 2 })
+            {
+                var restored = await harness.InspectAsync($"{harness.Host}-app-{replica}");
+                Assert.Equal(["sleep", "3600"], restored.Config.Cmd);
+                Assert.All(markers, marker => Assert.Contains(restored.Config.Env, variable => variable.Contains(marker.Marker, StringComparison.Ordinal)));
+            }
 
             await RunCli("berth status", 0, ["status", "--config", daemon.ConfigFile]);
             await RunCli("berth status --json", 0, ["status", "--json", "--config", daemon.ConfigFile]);
