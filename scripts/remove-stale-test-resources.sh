@@ -16,10 +16,14 @@ STALE_MINUTES=${BERTH_TEST_STALE_MINUTES:-30}
 SCOPE_LABEL=berth.test.scope
 HOST_LABEL=io.berth.host
 MANAGED_LABEL=io.berth.managed-by=berth
+# The Compose-equivalence tests' docker-compose projects: "c" + a scope id.
+COMPOSE_PROJECT_LABEL=com.docker.compose.project
 cutoff=$(( $(date +%s) - STALE_MINUTES * 60 ))
 
 # is_test_host VALUE: the tests' scope ids ("t" + 12 hex digits); the only berth host identities swept.
 is_test_host() { [[ $1 =~ ^t[0-9a-f]{12}$ ]]; }
+# is_test_compose_project VALUE: a docker-compose project a Compose-equivalence test made ("c" + a scope id).
+is_test_compose_project() { [[ $1 =~ ^ct[0-9a-f]{12}$ ]]; }
 # older CREATED: true when the engine's creation time is before the cutoff.
 # The engine prints "2026-12-04 14:20:01 +0000 UTC" (list) or "2026-12-04T14:20:01Z" (inspect); date(1)
 # refuses the zone name after the offset, so it is dropped.
@@ -35,6 +39,8 @@ done < <(
   $DOCKER ps --all --filter "label=$SCOPE_LABEL" --format '{{.ID}} - {{.CreatedAt}}'
   $DOCKER ps --all --filter "label=$MANAGED_LABEL" --format "{{.ID}} {{.Label \"$HOST_LABEL\"}} {{.CreatedAt}}" \
     | while read -r id host created; do is_test_host "$host" && echo "$id $host $created"; done
+  $DOCKER ps --all --filter "label=$COMPOSE_PROJECT_LABEL" --format "{{.ID}} {{.Label \"$COMPOSE_PROJECT_LABEL\"}} {{.CreatedAt}}" \
+    | while read -r id project created; do is_test_compose_project "$project" && echo "$id $project $created"; done
 )
 
 while read -r id created; do
@@ -45,6 +51,8 @@ done < <(
   $DOCKER network ls --filter "label=$SCOPE_LABEL" --format '{{.ID}} {{.CreatedAt}}'
   $DOCKER network ls --filter "label=$MANAGED_LABEL" --format "{{.ID}} {{.Label \"$HOST_LABEL\"}} {{.CreatedAt}}" \
     | while read -r id host created; do is_test_host "$host" && echo "$id $created"; done
+  $DOCKER network ls --filter "label=$COMPOSE_PROJECT_LABEL" --format "{{.ID}} {{.Label \"$COMPOSE_PROJECT_LABEL\"}} {{.CreatedAt}}" \
+    | while read -r id project created; do is_test_compose_project "$project" && echo "$id $created"; done
 )
 
 # `volume ls` has no creation time: inspect each candidate.
@@ -56,6 +64,8 @@ done < <(
   $DOCKER volume ls --quiet --filter "label=$SCOPE_LABEL"
   $DOCKER volume ls --filter "label=$MANAGED_LABEL" --format "{{.Name}} {{.Label \"$HOST_LABEL\"}}" \
     | while read -r name host; do is_test_host "$host" && echo "$name"; done
+  $DOCKER volume ls --filter "label=$COMPOSE_PROJECT_LABEL" --format "{{.Name}} {{.Label \"$COMPOSE_PROJECT_LABEL\"}}" \
+    | while read -r name project; do is_test_compose_project "$project" && echo "$name"; done
 )
 
 echo "remove-stale-test-resources: removed $removed resource(s) older than ${STALE_MINUTES} min left by earlier test runs" >&2

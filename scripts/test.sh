@@ -8,6 +8,7 @@ scripts/ensure-docker.sh
 scripts/build-test-images.sh
 scripts/ensure-prometheus.sh
 scripts/ensure-git-tools.sh
+scripts/ensure-compose.sh
 scripts/build-systemd-image.sh
 scripts/remove-stale-test-resources.sh
 dotnet build Reconciler.sln -c Release --nologo -v quiet

@@ -130,6 +130,7 @@ internal static class CreateParametersMapper
                         [spec.Networks[0].EngineName] = new EndpointSettings
                         {
                             Aliases = [.. Aliases(service, spec.Networks[0], request.AttachAliases)],
+                            IPAMConfig = FixedAddresses(spec.Networks[0]),
                         },
                     },
                 }
@@ -169,6 +170,12 @@ internal static class CreateParametersMapper
             .Where(inherited => !spec.Mounts.Any(mount => mount.Target == inherited.Key))
             .OrderBy(inherited => inherited.Key, StringComparer.Ordinal)
             .Select(inherited => new Mount { Type = "volume", Source = inherited.Value, Target = inherited.Key });
+
+    /// <summary>The endpoint's fixed `ipv4_address` / `ipv6_address`; null when it has none (the engine assigns one).</summary>
+    public static EndpointIPAMConfig? FixedAddresses(ServiceNetwork network) =>
+        network.Ipv4Address is null && network.Ipv6Address is null
+            ? null
+            : new EndpointIPAMConfig { IPv4Address = network.Ipv4Address!, IPv6Address = network.Ipv6Address! };
 
     private static string? FirstNetwork(ContainerSpec spec) => spec.Networks.Length > 0 ? spec.Networks[0].EngineName : null;
 

@@ -5,8 +5,8 @@ namespace Berth.Reconciler.Observe;
 /// <summary>
 /// A container's environment as the engine reports it (<c>Config.Env</c>): what a rollback restores
 /// secret values from (<see cref="State.StoredSecrets"/>). It holds secrets, so it never prints them:
-/// records that carry it (<see cref="ObservedContainer"/>) print "(hidden)" for it, and it takes no part
-/// in their equality.
+/// records that carry it (<see cref="Engine.ContainerSnapshot"/>) print "(hidden)" for it, and it takes no
+/// part in their equality.
 /// </summary>
 public sealed class ContainerEnvironment : IEquatable<ContainerEnvironment>
 {

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using Berth.Reconciler.Spec.Model;
 
 namespace Berth.Reconciler.Observe;
 
@@ -66,9 +67,6 @@ public sealed record ObservedContainer(
     /// replica stop-first (<see cref="Planning.RolloutOrder.ForReplacement"/>).
     /// </summary>
     public ImmutableArray<string> AnonymousVolumePaths { get; init; } = [];
-
-    /// <summary>The environment it was created with (from inspect): where a rollback finds the applied secret values (<see cref="State.StoredSecrets"/>).</summary>
-    public ContainerEnvironment Environment { get; init; } = ContainerEnvironment.Empty;
 }
 
 /// <summary>A service's front (x-berth.front), as listed by the engine; never counted as a replica.</summary>
@@ -96,7 +94,13 @@ public sealed record ObservedNetworkSettings(
     string Driver,
     ImmutableSortedDictionary<string, string> DriverOptions,
     ImmutableSortedDictionary<string, string> Labels,
-    bool Internal);
+    bool Internal)
+{
+    public bool EnableIpv6 { get; init; }
+
+    /// <summary>The engine's IPAM, with the pools it chose itself when the network declared none; null when not reported.</summary>
+    public NetworkIpam? Ipam { get; init; }
+}
 
 /// <summary>A volume's own configuration; like a network's, fixed when it was created.</summary>
 /// <param name="Labels">The user's labels only: berth's own <c>io.berth.*</c> labels are left out.</param>

@@ -31,8 +31,33 @@ public static class ResourceSettingsDiff
             differences.Add($"internal ({Bool(observed.Internal)} -> {Bool(desired.Internal)})");
         }
 
+        if (desired.EnableIpv6 != observed.EnableIpv6)
+        {
+            differences.Add($"enable_ipv6 ({Bool(observed.EnableIpv6)} -> {Bool(desired.EnableIpv6)})");
+        }
+
+        if (desired.Ipam is { } ipam && observed.Ipam is { } actual && !IpamMatches(ipam, actual))
+        {
+            differences.Add("ipam");
+        }
+
         return differences.ToImmutable();
     }
+
+    /// <summary>
+    /// Without `ipam:` the engine picks the pools itself: nothing to compare. With it, each pool's
+    /// subnet must match, and what the file sets of its range, gateway and reserved addresses: the
+    /// engine fills in a gateway the file left out, and its driver is "default" when none was named.
+    /// </summary>
+    private static bool IpamMatches(NetworkIpam desired, NetworkIpam observed) =>
+        (desired.Driver ?? "default") == (observed.Driver ?? "default")
+        && desired.Options.All(option => observed.Options.TryGetValue(option.Key, out var value) && value == option.Value)
+        && desired.Pools.Length == observed.Pools.Length
+        && desired.Pools.Zip(observed.Pools).All(pair =>
+            pair.First.Subnet == pair.Second.Subnet
+            && (pair.First.IpRange is null || pair.First.IpRange == pair.Second.IpRange)
+            && (pair.First.Gateway is null || pair.First.Gateway == pair.Second.Gateway)
+            && pair.First.AuxAddresses.All(aux => pair.Second.AuxAddresses.TryGetValue(aux.Key, out var address) && address == aux.Value));
 
     /// <returns>Empty when they match, or when the engine's settings were not observed.</returns>
     public static ImmutableArray<string> Describe(VolumeSpec desired, ObservedVolumeSettings? observed) =>

@@ -24,7 +24,8 @@ public static class RolloutOrder
         var container = service.Container;
         var publishesFixedPort = container.Ports.Any(port => port.Published is not null);
         var hasNamedVolume = container.Mounts.Any(mount => mount.Type == MountType.Volume && mount.Source is not null);
-        if (publishesFixedPort || container.ContainerName is not null || (service.Replicas <= 1 && hasNamedVolume))
+        var holdsFixedAddress = container.Networks.Any(network => network.Ipv4Address is not null || network.Ipv6Address is not null);
+        if (publishesFixedPort || holdsFixedAddress || container.ContainerName is not null || (service.Replicas <= 1 && hasNamedVolume))
         {
             return UpdateOrder.StopFirst;
         }

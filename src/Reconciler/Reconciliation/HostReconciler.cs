@@ -65,7 +65,8 @@ public sealed record ApplyResult(PassVerdict Verdict, string Revision, Plan Plan
 
 /// <summary>
 /// One pass for one host over an already loaded desired state:
-/// observe once -> plan (pure) -> execute (health-gated) -> observe again -> verdict -> one record.
+/// observe once -> plan (pure) -> execute (health-gated) -> observe again, only when something was
+/// executed -> verdict -> one record.
 /// </summary>
 /// <param name="frontRules">How fronts' rules are installed; default: nsenter + iptables-restore.</param>
 public sealed class HostReconciler(IContainerEngine engine, IStateStore stateStore, TimeProvider timeProvider, IFrontRules? frontRules = null)
@@ -79,7 +80,7 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
     public async Task<Plan> PlanAsync(DesiredState desired, DriftMode driftMode, CancellationToken cancellationToken, string? revision = null)
     {
         var observed = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
-        var applied = StoredSecrets.RestoreFrom(await stateStore.LoadAsync(desired.Host, cancellationToken).ConfigureAwait(false), observed);
+        var applied = await LoadAppliedAsync(desired, observed, cancellationToken).ConfigureAwait(false);
         var plan = Planner.Create(desired, observed, applied, driftMode);
         if (plan.Refused || revision is null || !applied.FailedRevisions.TryGetValue(revision, out var failed))
         {
@@ -101,7 +102,7 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
     }
 
     /// <summary>
-    /// One pass: observe, plan, execute, observe again, decide the verdict, and write the state file once.
+    /// One pass: observe, plan, execute, observe again (only after changes), decide the verdict, and write the state file once.
     /// </summary>
     /// <remarks>
     /// One pass, one record: the attempt, the applied revision, the history entry, the failed-revision
@@ -122,9 +123,7 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
         DesiredState desired, string revision, ApplyOptions options, Action<ProgressEvent> progress, CancellationToken cancellationToken, RevisionFiles? files = null)
     {
         var observed = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
-        // The state file holds hashes of the applied environment values; a rollback needs the values,
-        // which the containers running the applied spec still have (StoredSecrets explains why there).
-        var applied = StoredSecrets.RestoreFrom(await stateStore.LoadAsync(desired.Host, cancellationToken).ConfigureAwait(false), observed);
+        var applied = await LoadAppliedAsync(desired, observed, cancellationToken).ConfigureAwait(false);
         var (facts, after) = await RunAsync(desired, revision, options, applied, observed, files, progress, cancellationToken).ConfigureAwait(false);
         var verdict = PassVerdict.Decide(facts);
 
@@ -223,8 +222,9 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
             progress(new ProgressEvent(null, restoreFailure));
         }
 
-        // Level-based record: what actually runs now, not what we think we did.
-        var after = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
+        // Level-based record: what actually runs now, not what we think we did. A pass that executed
+        // nothing changed nothing, so its one observation is still the truth: it is not taken twice.
+        var after = plan.HasChanges ? await ObserveAsync(desired, cancellationToken).ConfigureAwait(false) : observed;
         var routingProblems = await RouteFrontsAsync(desired.Host, after, progress, cancellationToken).ConfigureAwait(false);
         return (facts with { Report = report, RoutingProblems = routingProblems, RestoreFailure = restoreFailure }, after);
     }
@@ -292,6 +292,30 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
         return problems;
     }
 
+
+    /// <summary>
+    /// berth's record, with the applied environment values a rollback may need put back: the state file
+    /// holds only their hashes, a container still running the applied spec holds the values (StoredSecrets
+    /// says why there). One inspect per service whose config changes; none in a pass without changes.
+    /// </summary>
+    private async Task<AppliedState> LoadAppliedAsync(DesiredState desired, ObservedState observed, CancellationToken cancellationToken)
+    {
+        var applied = await stateStore.LoadAsync(desired.Host, cancellationToken).ConfigureAwait(false);
+        var environments = new Dictionary<string, ContainerEnvironment>(StringComparer.Ordinal);
+        foreach (var (service, container) in StoredSecrets.ContainersToRestoreFrom(applied, desired, observed))
+        {
+            try
+            {
+                environments[service] = (await engine.InspectContainerAsync(container.Id, cancellationToken).ConfigureAwait(false)).Environment;
+            }
+            catch (EngineNotFoundException)
+            {
+                // Removed since the list: nothing to go back to, as when the state held no spec.
+            }
+        }
+
+        return StoredSecrets.RestoreFrom(applied, environments);
+    }
 
     private Task<ObservedState> ObserveAsync(DesiredState desired, CancellationToken cancellationToken) =>
         engine.ObserveAsync(desired.Host, desired.AllServices.Select(service => service.Container.Image), cancellationToken);

@@ -86,7 +86,7 @@ public static class SpecLoader
                         .Overlay(inventoryHost.Vars, isSecret: false)
                         .Overlay(hostLocal, isSecret: true);
                     if (stack.ComposeFiles.Length > 0
-                        && StackLoader.Load(files, stack.Name, [.. stack.ComposeFiles.Select(file => file.Value)], variables, reader, stack.Profiles) is { } built)
+                        && StackLoader.Load(files, stack.Name, [.. stack.ComposeFiles.Select(file => file.Value)], variables, reader, stack.Profiles, new PlacementHost(host, inventoryHost.Labels)) is { } built)
                     {
                         stacks.Add(built);
                     }
@@ -100,7 +100,7 @@ public static class SpecLoader
         else if (layout.RootComposeFile is { } composeFile)
         {
             var variables = VariableSet.Empty.Overlay(hostLocal, isSecret: true);
-            if (StackLoader.Load(files, stackName: null, [composeFile], variables, reader) is { } built)
+            if (StackLoader.Load(files, stackName: null, [composeFile], variables, reader, host: new PlacementHost(host, ImmutableSortedDictionary<string, string>.Empty)) is { } built)
             {
                 stacks.Add(built);
             }

@@ -13,9 +13,10 @@ namespace Berth.Reconciler.State;
 /// or an interpolated host-local variable, and an environment is where secrets go, so all are hashed;
 /// the names stay (a plan says which variables changed by field hashes, not by these values).
 /// What needs the values back: only a rollback, which re-creates the last applied spec
-/// (<see cref="AppliedService.RollbackSpec"/>). They are taken from the containers that still run that spec:
-/// their inspect holds the environment they were created with (<see cref="ObservedContainer.Environment"/>),
-/// and the restored spec must hash to the applied config hash, so a value is never guessed. When no such
+/// (<see cref="AppliedService.RollbackSpec"/>). They are taken from a container that still runs that spec:
+/// its inspect holds the environment it was created with (<see cref="Engine.ContainerSnapshot.Environment"/>;
+/// <see cref="ContainersToRestoreFrom"/> says which to inspect), and the restored spec must hash to the
+/// applied config hash, so a value is never guessed. When no such
 /// container exists (removed by hand, or drifted), there is nothing known to go back to, as when the state
 /// held no spec. The last applied files re-read with the host's env would be another source, but the host's
 /// env files may have changed since: the containers are what actually ran.
@@ -54,26 +55,40 @@ public static class StoredSecrets
         state.Services.Values.Any(service => service.Spec is { } spec && spec.Container.Environment.Values.Any(value => !StateKey.IsHash(value)));
 
     /// <summary>
-    /// The state with each hashed environment value put back from a container of the service that runs
-    /// the applied config (same config hash label); a spec that cannot be restored whole keeps its hashes.
+    /// The containers whose environment a pass needs (one per service, key "stack/service"): of each
+    /// service whose stored spec holds hashes and whose desired config differs from the applied one (only a
+    /// change can need a rollback), one that runs the applied config. A pass without changes inspects nothing.
     /// </summary>
-    public static AppliedState RestoreFrom(AppliedState state, ObservedState observed)
+    public static IReadOnlyDictionary<string, ObservedContainer> ContainersToRestoreFrom(AppliedState state, Spec.Model.DesiredState desired, ObservedState observed)
+    {
+        var containers = new Dictionary<string, ObservedContainer>(StringComparer.Ordinal);
+        foreach (var service in desired.AllServices)
+        {
+            if (state.Services.TryGetValue(service.QualifiedName, out var applied) && applied.Spec is { } spec && HoldsHashes(spec)
+                && applied.ConfigHash != service.ConfigHash
+                && observed.Containers.FirstOrDefault(container => container.QualifiedService == service.QualifiedName && container.ConfigHash == applied.ConfigHash) is { } container)
+            {
+                containers[service.QualifiedName] = container;
+            }
+        }
+
+        return containers;
+    }
+
+    /// <summary>
+    /// The state with each hashed environment value of a service put back from the environment of a
+    /// container that ran its applied config (key "stack/service"); a spec that cannot be restored whole,
+    /// to the applied config hash, keeps its hashes.
+    /// </summary>
+    public static AppliedState RestoreFrom(AppliedState state, IReadOnlyDictionary<string, ContainerEnvironment> environments)
     {
         var services = state.Services;
-        foreach (var (name, service) in state.Services)
+        foreach (var (name, environment) in environments)
         {
-            if (service.Spec is not { } spec || !HoldsHashes(spec))
+            if (state.Services.TryGetValue(name, out var service) && service.Spec is { } spec && HoldsHashes(spec)
+                && Restored(spec, environment) is { } restored && restored.ConfigHash == service.ConfigHash)
             {
-                continue;
-            }
-
-            foreach (var container in observed.Containers.Where(container => container.QualifiedService == name && container.ConfigHash == service.ConfigHash))
-            {
-                if (Restored(spec, container.Environment) is { } restored && restored.ConfigHash == service.ConfigHash)
-                {
-                    services = services.SetItem(name, service with { Spec = restored });
-                    break;
-                }
+                services = services.SetItem(name, service with { Spec = restored });
             }
         }
 

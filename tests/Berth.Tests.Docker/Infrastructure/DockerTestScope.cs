@@ -52,7 +52,8 @@ public sealed class DockerTestScope : IAsyncDisposable
         Client.Dispose();
     }
 
-    private async Task RemoveByLabelAsync(string label)
+    /// <summary>Removes the containers, networks and volumes that carry <paramref name="label"/> ("key=value"), containers first.</summary>
+    public async Task RemoveByLabelAsync(string label)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
         var filter = new Dictionary<string, IDictionary<string, bool>>

@@ -1,4 +1,6 @@
 using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Berth.Tests.Infrastructure;
 
@@ -7,8 +9,10 @@ namespace Berth.Tests.Infrastructure;
 /// brought back. To a client (berth) that is exactly an engine that stops answering and comes back:
 /// connections refused, then accepted again. Used instead of restarting dockerd, which would stop
 /// the containers of every other test running on the same engine.
+/// It also keeps the request line of every HTTP request it forwards (<see cref="Requests"/>): what berth
+/// asks the engine, counted where the engine sees it, whatever layer of berth or of Docker.DotNet sent it.
 /// </summary>
-public sealed class EngineSocketForwarder : IAsyncDisposable
+public sealed partial class EngineSocketForwarder : IAsyncDisposable
 {
     private const string EngineSocket = "/var/run/docker.sock";
     private readonly List<Socket> connections = [];
@@ -20,6 +24,29 @@ public sealed class EngineSocketForwarder : IAsyncDisposable
     public string SocketPath { get; }
 
     public string DockerHost => "unix://" + SocketPath;
+
+    private readonly List<string> requests = [];
+
+    /// <summary>"METHOD /path" of every request forwarded so far (no query, no API version prefix), in order.</summary>
+    public IReadOnlyList<string> Requests
+    {
+        get
+        {
+            lock (requests)
+            {
+                return [.. requests];
+            }
+        }
+    }
+
+    /// <summary>Forgets the requests recorded so far.</summary>
+    public void ClearRequests()
+    {
+        lock (requests)
+        {
+            requests.Clear();
+        }
+    }
 
     public void Start()
     {
@@ -72,12 +99,12 @@ public sealed class EngineSocketForwarder : IAsyncDisposable
                 connections.Add(engine);
             }
 
-            _ = PumpAsync(client, engine);
-            _ = PumpAsync(engine, client);
+            _ = PumpAsync(client, engine, new RequestLineReader(requests));
+            _ = PumpAsync(engine, client, null);
         }
     }
 
-    private static async Task PumpAsync(Socket from, Socket to)
+    private static async Task PumpAsync(Socket from, Socket to, RequestLineReader? requestLines)
     {
         var buffer = new byte[64 * 1024];
         try
@@ -91,6 +118,7 @@ public sealed class EngineSocketForwarder : IAsyncDisposable
                     return;
                 }
 
+                requestLines?.Read(buffer.AsSpan(0, read));
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None);
             }
         }
@@ -98,6 +126,45 @@ public sealed class EngineSocketForwarder : IAsyncDisposable
         {
             // The other side went away, or Stop() cut the connection: nothing to forward any more.
         }
+    }
+
+    /// <summary>
+    /// Finds HTTP/1.1 request lines in what a client sends. Line by line rather than a full HTTP parser:
+    /// a request line ("GET /containers/json?all=1 HTTP/1.1") cannot be mistaken for a header or a JSON
+    /// body line, and that is all a count needs.
+    /// </summary>
+    private sealed partial class RequestLineReader(List<string> requests)
+    {
+        private readonly StringBuilder line = new();
+
+        public void Read(ReadOnlySpan<byte> bytes)
+        {
+            foreach (var value in bytes)
+            {
+                if (value != (byte)'\n')
+                {
+                    if (line.Length < 4096)
+                    {
+                        line.Append((char)value);
+                    }
+
+                    continue;
+                }
+
+                var match = RequestLine().Match(line.ToString().TrimEnd('\r'));
+                line.Clear();
+                if (match.Success)
+                {
+                    lock (requests)
+                    {
+                        requests.Add($"{match.Groups["method"].Value} {match.Groups["path"].Value}");
+                    }
+                }
+            }
+        }
+
+        [GeneratedRegex(@"^(?<method>GET|HEAD|POST|PUT|DELETE) (?:/v\d+\.\d+)?(?<path>/[^?\s]*)\S* HTTP/1\.[01]$")]
+        private static partial Regex RequestLine();
     }
 
     public ValueTask DisposeAsync()

@@ -1,6 +1,7 @@
 using System.Net;
 using Berth.Daemon.Cli;
 using Berth.Reconciler.Engine;
+using Berth.Reconciler.Observe;
 using Docker.DotNet;
 using Docker.DotNet.Models;
 using Polly.Retry;
@@ -104,19 +105,12 @@ public sealed class DockerContainerEngineBoundaryTests
     }
 
     [Fact]
-    public async Task Observe_ContainerRemovedBetweenListAndInspect_IsSkipped()
+    public async Task Observe_FrontRemovedBetweenListAndInspect_IsSkipped()
     {
-        var owned = new Dictionary<string, string>
-        {
-            [BerthLabels.ManagedBy] = BerthLabels.ManagedByValue,
-            [BerthLabels.Host] = "host-a",
-            [BerthLabels.Stack] = "shop",
-            [BerthLabels.Service] = "web",
-            [BerthLabels.Replica] = "1",
-        };
+        var front = Owned((BerthLabels.Role, BerthLabels.FrontRole));
         var client = StubDockerClient.Create((name, _) => name switch
         {
-            "Containers.ListContainersAsync" => Task.FromResult<IList<ContainerListResponse>>([new ContainerListResponse { ID = "gone", Names = ["/shop-web-1"], Labels = owned }]),
+            "Containers.ListContainersAsync" => Task.FromResult<IList<ContainerListResponse>>([new ContainerListResponse { ID = "gone", Names = ["/shop-web-front"], Labels = front }]),
             "Containers.InspectContainerAsync" => throw new DockerContainerNotFoundException(HttpStatusCode.NotFound, "No such container: gone"),
             "Networks.ListNetworksAsync" => Task.FromResult<IList<NetworkResponse>>([]),
             "Volumes.ListAsync" => Task.FromResult(new VolumesListResponse { Volumes = [] }),
@@ -125,6 +119,64 @@ public sealed class DockerContainerEngineBoundaryTests
 
         var observed = await new DockerContainerEngine(client).ObserveAsync("host-a", [], CancellationToken.None);
 
-        Assert.Empty(observed.Containers);
+        Assert.Empty(observed.Fronts);
+    }
+
+    [Fact]
+    public async Task Observe_Replicas_AreReadFromTheListWithoutAnyInspect()
+    {
+        // Issue #16: an inspect waits for the container's lock (50 took 38 s under health-check load);
+        // the list answers without it. A replica's observation must not cost a request of its own.
+        var client = StubDockerClient.Create((name, _) => name switch
+        {
+            "Containers.ListContainersAsync" => Task.FromResult<IList<ContainerListResponse>>(
+            [
+                new ContainerListResponse
+                {
+                    ID = "id-1", Names = ["/shop-web-1"], Labels = Owned((BerthLabels.ConfigHash, "hash-1"), (BerthLabels.Revision, "rev-1")),
+                    State = "running", Status = "Up 3 minutes (healthy)", ImageID = "sha256:image",
+                    Mounts = [new MountPoint { Type = "volume", Name = new string('a', 64), Destination = "/data" }, new MountPoint { Type = "volume", Name = "shop_named", Destination = "/named" }],
+                    NetworkSettings = new NetworkSettingsSummary { Networks = new Dictionary<string, EndpointSettings> { ["shop_default"] = new() { IPAddress = "172.18.0.2" } } },
+                },
+                new ContainerListResponse
+                {
+                    ID = "id-2", Names = ["/shop-web-2"], Labels = Owned((BerthLabels.Replica, "2")),
+                    State = "exited", Status = "Exited (137) 5 seconds ago", ImageID = "sha256:image",
+                },
+            ]),
+            "Networks.ListNetworksAsync" => Task.FromResult<IList<NetworkResponse>>([]),
+            "Volumes.ListAsync" => Task.FromResult(new VolumesListResponse { Volumes = [] }),
+            _ => throw new NotSupportedException(name), // an inspect among them
+        });
+
+        var observed = await new DockerContainerEngine(client).ObserveAsync("host-a", [], CancellationToken.None);
+
+        Assert.Collection(observed.Containers,
+            running =>
+            {
+                Assert.Equal(("shop-web-1", "shop", "web", 1, "hash-1", "rev-1", "sha256:image"), (running.Name, running.Stack, running.Service, running.Replica, running.ConfigHash, running.Revision, running.ImageId));
+                Assert.Equal((ContainerRunState.Running, ContainerHealth.Healthy, (int?)null), (running.State, running.Health, running.ExitCode));
+                Assert.Equal("/data", Assert.Single(running.AnonymousVolumePaths));
+                Assert.Equal("172.18.0.2", running.Addresses["shop_default"]);
+            },
+            exited => Assert.Equal((2, ContainerRunState.Exited, ContainerHealth.None, (int?)137), (exited.Replica, exited.State, exited.Health, exited.ExitCode)));
+    }
+
+    private static Dictionary<string, string> Owned(params (string Key, string Value)[] extra)
+    {
+        var labels = new Dictionary<string, string>
+        {
+            [BerthLabels.ManagedBy] = BerthLabels.ManagedByValue,
+            [BerthLabels.Host] = "host-a",
+            [BerthLabels.Stack] = "shop",
+            [BerthLabels.Service] = "web",
+            [BerthLabels.Replica] = "1",
+        };
+        foreach (var (key, value) in extra)
+        {
+            labels[key] = value;
+        }
+
+        return labels;
     }
 }

@@ -89,8 +89,10 @@ public sealed class StateStoreTests : IDisposable
         var state = AppliedState.Empty("h") with { Services = AppliedState.Empty("h").Services.Add(spec.QualifiedName, applied) };
 
         await store.SaveAsync(state, CancellationToken.None);
-        var running = Berth.Tests.Shared.TestObserved.Running(spec, 1) with { Environment = Berth.Reconciler.Observe.ContainerEnvironment.FromEngine(["MODE=a"]) };
-        var loaded = StoredSecrets.RestoreFrom(await store.LoadAsync("h", CancellationToken.None), Berth.Tests.Shared.TestObserved.State([running]));
+        var loaded = StoredSecrets.RestoreFrom(await store.LoadAsync("h", CancellationToken.None), new Dictionary<string, Berth.Reconciler.Observe.ContainerEnvironment>
+        {
+            [spec.QualifiedName] = Berth.Reconciler.Observe.ContainerEnvironment.FromEngine(["MODE=a"]),
+        });
         var reloaded = loaded.Services[spec.QualifiedName].RollbackSpec!;
 
         Assert.Equal(spec.ConfigHash, reloaded.ConfigHash);

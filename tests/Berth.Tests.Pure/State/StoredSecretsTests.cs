@@ -78,13 +78,17 @@ public sealed class StoredSecretsTests : IDisposable
         var service = ServiceWithSecret();
         await store.SaveAsync(TestObserved.Applied("h", service), CancellationToken.None);
         var loaded = await store.LoadAsync("h", CancellationToken.None);
-        var running = TestObserved.Running(service, 1) with
-        {
-            Environment = ContainerEnvironment.FromEngine(["PATH=/bin", $"DB_PASSWORD={Secret}", "MODE=primary"]),
-        };
+        var changed = TestObserved.Applied("h", service with { Container = service.Container with { Image = "other:2" } });
+        var desired = new Berth.Reconciler.Spec.Model.DesiredState("h", [new Berth.Reconciler.Spec.Model.StackSpec("app", [], [changed.Services["app/db"].Spec!], [], [])], Berth.Reconciler.Spec.Model.RepositorySettings.Default);
 
         Assert.Null(loaded.Services["app/db"].RollbackSpec);
-        var restored = StoredSecrets.RestoreFrom(loaded, TestObserved.State(containers: [running]));
+        // The one container to inspect: the one running the applied config, for a service whose config changes.
+        var toInspect = StoredSecrets.ContainersToRestoreFrom(loaded, desired, TestObserved.State(containers: [TestObserved.Running(service, 1)]));
+        Assert.Equal("app/db", Assert.Single(toInspect).Key);
+        var restored = StoredSecrets.RestoreFrom(loaded, new Dictionary<string, ContainerEnvironment>
+        {
+            ["app/db"] = ContainerEnvironment.FromEngine(["PATH=/bin", $"DB_PASSWORD={Secret}", "MODE=primary"]),
+        });
 
         Assert.Equal(service.ConfigHash, restored.Services["app/db"].RollbackSpec!.ConfigHash);
     }
@@ -98,21 +102,34 @@ public sealed class StoredSecretsTests : IDisposable
         var service = ServiceWithSecret();
         await store.SaveAsync(TestObserved.Applied("h", service), CancellationToken.None);
         var loaded = await store.LoadAsync("h", CancellationToken.None);
-        var impostor = TestObserved.Running(service, 1) with
+        var restored = StoredSecrets.RestoreFrom(loaded, new Dictionary<string, ContainerEnvironment>
         {
-            Environment = ContainerEnvironment.FromEngine(["DB_PASSWORD=something-else", "MODE=primary"]),
-        };
-
-        var restored = StoredSecrets.RestoreFrom(loaded, TestObserved.State(containers: [impostor]));
+            ["app/db"] = ContainerEnvironment.FromEngine(["DB_PASSWORD=something-else", "MODE=primary"]),
+        });
 
         Assert.Null(restored.Services["app/db"].RollbackSpec);
     }
 
     [Fact]
+    public async Task ContainersToRestoreFrom_PassWithoutChanges_InspectsNothing()
+    {
+        var store = new StateStore(root);
+        var service = ServiceWithSecret();
+        await store.SaveAsync(TestObserved.Applied("h", service), CancellationToken.None);
+        var loaded = await store.LoadAsync("h", CancellationToken.None);
+        var desired = new Berth.Reconciler.Spec.Model.DesiredState("h", [new Berth.Reconciler.Spec.Model.StackSpec("app", [], [service], [], [])], Berth.Reconciler.Spec.Model.RepositorySettings.Default);
+
+        Assert.Empty(StoredSecrets.ContainersToRestoreFrom(loaded, desired, TestObserved.State(containers: [TestObserved.Running(service, 1)])));
+    }
+
+    [Fact]
     public void ContainerEnvironment_InARecordPrintedForALog_ShowsNoValue()
     {
-        var running = TestObserved.Running(ServiceWithSecret(), 1) with { Environment = ContainerEnvironment.FromEngine([$"DB_PASSWORD={Secret}"]) };
+        var snapshot = new Berth.Reconciler.Engine.ContainerSnapshot("id", "web-1", ContainerRunState.Running, ContainerHealth.None, 0, 0, null, 0, null, [])
+        {
+            Environment = ContainerEnvironment.FromEngine([$"DB_PASSWORD={Secret}"]),
+        };
 
-        Assert.DoesNotContain(Secret, running.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(Secret, snapshot.ToString(), StringComparison.Ordinal);
     }
 }

@@ -20,7 +20,19 @@ internal sealed class ComposeFileDraft(string file)
     public Dictionary<string, ResourceDraft> Networks { get; } = new(StringComparer.Ordinal);
 
     public Dictionary<string, ResourceDraft> Volumes { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Top-level `include:` entries, in order; <see cref="ComposeFileSet"/> folds them in.</summary>
+    public List<IncludeDraft> Includes { get; } = [];
 }
+
+/// <summary>
+/// One `include:` entry: its files (several are merged as overrides of the first), and the env files
+/// whose variables interpolate them (empty: the included directory's `.env`, as in Compose).
+/// </summary>
+internal sealed record IncludeDraft(IReadOnlyList<Located<string>> Paths, IReadOnlyList<Located<string>> EnvFiles, Location At);
+
+/// <summary>A service's `extends:`: the base service, and its file when not the same one (repository-relative).</summary>
+internal sealed record ExtendsDraft(string Service, string? File, Location At);
 
 /// <summary>A top-level network or volume.</summary>
 internal sealed class ResourceDraft(string key, Location keyLocation)
@@ -40,6 +52,12 @@ internal sealed class ResourceDraft(string key, Location keyLocation)
     public Dictionary<string, string> Labels { get; } = new(StringComparer.Ordinal);
 
     public bool? Internal { get; set; }
+
+    /// <summary>Networks only: `enable_ipv6`.</summary>
+    public bool? EnableIpv6 { get; set; }
+
+    /// <summary>Networks only: `ipam`, replaced as a whole by a later file that sets it.</summary>
+    public Located<NetworkIpam>? Ipam { get; set; }
 }
 
 internal sealed class ServiceDraft(string name, Location keyLocation)
@@ -51,8 +69,14 @@ internal sealed class ServiceDraft(string name, Location keyLocation)
 
     public Located<string>? Image { get; set; }
 
+    /// <summary>`extends:`; resolved (and cleared) by <see cref="ComposeFileSet"/> before files are merged.</summary>
+    public ExtendsDraft? Extends { get; set; }
+
     /// <summary>`links:` as (service, alias); the alias is the service's name when none is written.</summary>
     public List<Located<(string Service, string Alias)>> Links { get; } = [];
+
+    /// <summary>`deploy.placement.constraints`; null when not set (see <see cref="Compose.Placement"/>).</summary>
+    public List<Located<PlacementConstraint>>? Placement { get; set; }
 
     /// <summary>`profiles:`: the service runs only when one of them is active (<see cref="Profiles"/>); empty: always.</summary>
     public List<Located<string>> Profiles { get; } = [];
@@ -197,6 +221,10 @@ internal sealed class NetworkAttachmentDraft(string key, Location at)
     public Location At { get; } = at;
 
     public SortedSet<string> Aliases { get; } = new(StringComparer.Ordinal);
+
+    public Located<System.Net.IPAddress>? Ipv4Address { get; set; }
+
+    public Located<System.Net.IPAddress>? Ipv6Address { get; set; }
 }
 
 internal sealed class HealthCheckDraft

@@ -1,4 +1,5 @@
 using Berth.Reconciler.Spec.Yaml;
+using Berth.Reconciler.Spec.Model;
 
 namespace Berth.Reconciler.Spec.Compose;
 
@@ -79,7 +80,15 @@ internal static class ComposeFileReader
 
     private static readonly FieldTable<(NodeReader Reader, ResourceDraft Draft)> NetworkFields = CommonResourceFields()
         .Field("internal", (target, node, path) => target.Draft.Internal = target.Reader.Bool(node, path))
-        .Unsupported(["attachable", "enable_ipv4", "enable_ipv6", "ipam"]);
+        .Field("enable_ipv6", (target, node, path) => target.Draft.EnableIpv6 = target.Reader.Bool(node, path))
+        .Field("ipam", (target, node, path) =>
+        {
+            if (IpamSyntax.Read(target.Reader, node, path) is { } ipam)
+            {
+                target.Draft.Ipam = new Located<NetworkIpam>(ipam, node.Start);
+            }
+        })
+        .Unsupported(["attachable", "enable_ipv4"]);
 
     private static readonly FieldTable<(NodeReader Reader, ResourceDraft Draft)> VolumeFields = CommonResourceFields();
 
@@ -104,7 +113,7 @@ internal static class ComposeFileReader
             .Field("services", ReadServices)
             .Field("networks", (target, node, path) => ReadResources(target.Context, node, path, target.Draft.Networks, NetworkFields))
             .Field("volumes", (target, node, path) => ReadResources(target.Context, node, path, target.Draft.Volumes, VolumeFields))
-            .Unsupported("include", "list every Compose file of the stack under 'compose:' in berth.yaml")
+            .Field("include", (target, node, path) => IncludeExtendsSyntax.ReadIncludes(target.Context, target.Draft, node, path))
             .Unsupported("secrets", "pass host-local values through host env files (see docs/repository-format.md)")
             .Unsupported(["configs", "models"]);
 }

@@ -47,12 +47,15 @@ internal static class ComposeMerger
             existing.Name = resource.Name ?? existing.Name;
             existing.Driver = resource.Driver ?? existing.Driver;
             existing.Internal = resource.Internal ?? existing.Internal;
+            existing.EnableIpv6 = resource.EnableIpv6 ?? existing.EnableIpv6;
+            existing.Ipam = resource.Ipam ?? existing.Ipam;
             Overlay(existing.DriverOptions, resource.DriverOptions);
             Overlay(existing.Labels, resource.Labels);
         }
     }
 
-    private static void MergeService(ServiceDraft into, ServiceDraft overlay)
+    /// <summary>Overlays <paramref name="overlay"/> on <paramref name="into"/> (also how `extends:` builds a service on its base).</summary>
+    public static void MergeService(ServiceDraft into, ServiceDraft overlay)
     {
         into.Image = overlay.Image ?? into.Image;
         into.ImageOrBuildWritten |= overlay.ImageOrBuildWritten;
@@ -138,6 +141,7 @@ internal static class ComposeMerger
         MergeRollout(into.Rollback, overlay.Rollback);
         Overlay(into.DependsOn, overlay.DependsOn);
         AppendDistinct(into.Profiles, overlay.Profiles, profile => profile.Value);
+        into.Placement = overlay.Placement ?? into.Placement;
         AppendDistinct(into.Links, overlay.Links, link => link.Value);
         into.PullPolicy = overlay.PullPolicy ?? into.PullPolicy;
         into.Drain = overlay.Drain ?? into.Drain;

@@ -227,6 +227,6 @@ internal static class DeployReader
         .Field("rollback_config", (target, node, path) => ApplyRollout(target, node, path, target.Draft.Rollback, isRollback: true))
         .Field("resources", (target, node, path) => ApplyTo(target, node, path, ResourcesFields))
         .Field("restart_policy", ReadRestartPolicy)
-        .Unsupported("placement", "assign stacks to hosts in berth.yaml")
+        .Field("placement", (target, node, path) => ApplyTo(target, node, path, Placement.Fields))
         .Unsupported(["endpoint_mode", "labels"]);
 }

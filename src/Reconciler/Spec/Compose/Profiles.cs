@@ -42,39 +42,7 @@ internal static partial class Profiles
         var inactive = merged.Services.Values
             .Where(service => service.Profiles.Count > 0 && !active.Contains(All) && !service.Profiles.Any(profile => active.Contains(profile.Value)))
             .ToDictionary(service => service.Name, StringComparer.Ordinal);
-        if (inactive.Count == 0)
-        {
-            return;
-        }
-
-        // One error per cause: a reference reported here is dropped, or building the stack would report
-        // it again as a reference to an unknown service.
-        foreach (var service in merged.Services.Values.Where(service => !inactive.ContainsKey(service.Name)))
-        {
-            foreach (var (target, dependency) in service.DependsOn.Where(entry => inactive.ContainsKey(entry.Key)).ToList())
-            {
-                // required: false (Compose): a dependency that does not run here is ignored, not an error.
-                if (!dependency.Value.Required)
-                {
-                    service.DependsOn.Remove(target);
-                    continue;
-                }
-
-                reader.Error(dependency.At, $"service '{service.Name}' depends on '{target}', which {RunsOnlyWith(inactive[target], stackName, stackProfiles is not null)}");
-                service.DependsOn.Remove(target);
-            }
-
-            if (service.NetworkMode is { Value: ['s', 'e', 'r', 'v', 'i', 'c', 'e', ':', ..] } mode && inactive.TryGetValue(mode.Value["service:".Length..], out var shared))
-            {
-                reader.Error(mode.At, $"service '{service.Name}' uses the network of '{shared.Name}', which {RunsOnlyWith(shared, stackName, stackProfiles is not null)}");
-                service.NetworkMode = null;
-            }
-        }
-
-        foreach (var name in inactive.Keys)
-        {
-            merged.Services.Remove(name);
-        }
+        InactiveServices.Remove(merged, inactive, service => RunsOnlyWith(service, stackName, stackProfiles is not null), reader);
     }
 
     private static HashSet<string> ActiveProfiles(ImmutableArray<Located<string>>? stackProfiles, VariableSet variables)

@@ -30,24 +30,37 @@ internal static class ProjectEnvFile
     /// <paramref name="variables"/> with the `.env` values beneath them; the same set when there is no
     /// `.env`. Problems with the file are added to <paramref name="errors"/>; its readable lines still count.
     /// </summary>
-    public static (VariableSet Variables, DotEnv? File) Apply(IRepositoryFiles files, string firstComposeFile, VariableSet variables, ErrorCollector errors)
+    public static (VariableSet Variables, DotEnv? File) Apply(IRepositoryFiles files, string firstComposeFile, VariableSet variables, ErrorCollector errors) =>
+        ApplyFile(files, PathFor(firstComposeFile), variables, errors, requiredAt: null);
+
+    /// <summary>
+    /// <paramref name="variables"/> with the dotenv file <paramref name="file"/> beneath them (an `include:`
+    /// entry's `env_file`, or an included directory's `.env`). A missing file is an error at
+    /// <paramref name="requiredAt"/>, or nothing when that is null (the implicit `.env` is optional).
+    /// </summary>
+    public static (VariableSet Variables, DotEnv? File) ApplyFile(IRepositoryFiles files, string file, VariableSet variables, ErrorCollector errors, Location? requiredAt)
     {
-        var file = PathFor(firstComposeFile);
+        var at = requiredAt ?? Location.StartOf(file);
         var read = files.ReadText(file, FileLimits.EnvFileBytes);
         if (read.IsTooLarge)
         {
-            errors.Add(Location.StartOf(file), FileLimits.TooLarge($"the project's {FileName}", FileLimits.EnvFileBytes, read.Length, " for an env file"));
+            errors.Add(at, FileLimits.TooLarge(requiredAt is null ? $"the project's {FileName}" : $"'{file}'", FileLimits.EnvFileBytes, read.Length, " for an env file"));
             return (variables, null);
         }
 
         if (read.IsOverReadBudget)
         {
-            errors.Add(Location.StartOf(file), FileLimits.OverReadBudget(file));
+            errors.Add(at, FileLimits.OverReadBudget(file));
             return (variables, null);
         }
 
         if (read.Text is not { } text)
         {
+            if (requiredAt is { } missingAt)
+            {
+                errors.Add(missingAt, $"'{file}' does not exist");
+            }
+
             return (variables, null);
         }
 

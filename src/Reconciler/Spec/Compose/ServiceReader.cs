@@ -213,8 +213,8 @@ internal static partial class ServiceReader
             }
         })
         .Field("x-berth", DeployReader.ReadBerthExtension)
+        .Field("extends", IncludeExtendsSyntax.ReadExtends)
         .Unsupported("build", "images come from registries; build and push elsewhere, then set 'image'")
-        .NotYetSupported("extends", "write the service out in full, or share its fields with a YAML anchor and a merge key (<<: *base)")
         .NotYetSupported("pull_refresh_after", "berth pulls an image only when it is not present locally: change the tag (or pin a digest) in the repository to deploy new image content")
         .Unsupported("scale", "use deploy.replicas")
         // Compose selects the image's platform at pull and create; berth's engine client (the one Engine/ uses,
@@ -336,7 +336,9 @@ internal static partial class ServiceReader
                     target.Attachment.Aliases.Add(alias.Value);
                 }
             })
-            .Unsupported("ipv4_address", "ipv6_address", "link_local_ips", "mac_address", "priority", "gw_priority", "driver_opts", "interface_name");
+            .Field("ipv4_address", (target, node, path) => target.Attachment.Ipv4Address = IpamSyntax.Address(target.Reader, node, path, System.Net.Sockets.AddressFamily.InterNetwork))
+            .Field("ipv6_address", (target, node, path) => target.Attachment.Ipv6Address = IpamSyntax.Address(target.Reader, node, path, System.Net.Sockets.AddressFamily.InterNetworkV6))
+            .Unsupported("link_local_ips", "mac_address", "priority", "gw_priority", "driver_opts", "interface_name");
 
     private static void ReadExtraHosts(ServiceTarget target, Node node, string path)
     {

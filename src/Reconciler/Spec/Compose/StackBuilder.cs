@@ -154,6 +154,55 @@ internal static class StackBuilder
                 reader.Error(order.At, $"order: start-first with fixed host port {fixedPort.Value.Published} cannot work on one host: the new container cannot bind the port the old one holds; use order: stop-first or an ephemeral port");
             }
         }
+
+        CheckFixedAddresses(service, draft, replicas, reader);
+    }
+
+    /// <summary>
+    /// A fixed `ipv4_address` / `ipv6_address` is held by one container: one replica, replaced stop-first
+    /// (<see cref="Planning.RolloutOrder"/>), never behind a front (a front moves aliases by reconnecting,
+    /// which would drop the address). On a network berth creates, the engine allows it only inside a
+    /// subnet the network's `ipam.config` declares: checked here rather than failing at create.
+    /// </summary>
+    private static void CheckFixedAddresses(ServiceDraft service, ComposeFileDraft draft, int replicas, NodeReader reader)
+    {
+        foreach (var attachment in service.Networks?.Values.AsEnumerable() ?? [])
+        {
+            foreach (var (address, key) in new[] { (attachment.Ipv4Address, "ipv4_address"), (attachment.Ipv6Address, "ipv6_address") })
+            {
+                if (address is null)
+                {
+                    continue;
+                }
+
+                if (replicas > 1)
+                {
+                    reader.Error(address.At, $"service '{service.Name}' has {replicas} replicas and a fixed {key}: only one container can hold an address; remove it or use 1 replica");
+                }
+
+                if (service.Front is { Value: true })
+                {
+                    reader.Error(address.At, $"service '{service.Name}': x-berth.front moves the service's aliases by reconnecting its containers, which would drop the fixed {key}; use one or the other");
+                }
+
+                foreach (var order in new[] { service.Update.Order, service.Rollback.Order })
+                {
+                    if (order is { Value: UpdateOrder.StartFirst })
+                    {
+                        reader.Error(order.At, $"order: start-first with a fixed {key} cannot work: the new container cannot take the address the old one holds; use order: stop-first");
+                    }
+                }
+
+                if (draft.Networks.TryGetValue(attachment.Key, out var network) && network.External != true)
+                {
+                    var subnets = (network.Ipam?.Value.Pools ?? []).Select(pool => IpamSyntax.TryParseSubnet(pool.Subnet, out var subnet) ? subnet : (System.Net.IPNetwork?)null).OfType<System.Net.IPNetwork>().ToList();
+                    if (!subnets.Any(subnet => subnet.Contains(address.Value)))
+                    {
+                        reader.Error(address.At, $"{key} {address.Value} is not inside a subnet of network '{attachment.Key}': the engine assigns fixed addresses only from subnets the network declares; add it under networks.{attachment.Key}.ipam.config");
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>
@@ -215,7 +264,11 @@ internal static class StackBuilder
             ? []
             : (service.Networks?.Values.AsEnumerable() ?? [new NetworkAttachmentDraft(DefaultNetwork, service.KeyLocation)])
                 .Where(attachment => networks.ContainsKey(attachment.Key))
-                .Select(attachment => new ServiceNetwork(attachment.Key, networks[attachment.Key].EngineName, [.. attachment.Aliases]))
+                .Select(attachment => new ServiceNetwork(attachment.Key, networks[attachment.Key].EngineName, [.. attachment.Aliases])
+                {
+                    Ipv4Address = attachment.Ipv4Address?.Value.ToString(),
+                    Ipv6Address = attachment.Ipv6Address?.Value.ToString(),
+                })
                 .OrderBy(network => network.Key, StringComparer.Ordinal)
                 .ToImmutableArray();
 
@@ -354,7 +407,9 @@ internal static class StackBuilder
             draft.Driver ?? "bridge",
             draft.DriverOptions.ToImmutableSortedDictionary(StringComparer.Ordinal),
             draft.Labels.ToImmutableSortedDictionary(StringComparer.Ordinal),
-            draft.Internal ?? false);
+            draft.Internal ?? false,
+            draft.EnableIpv6 ?? false,
+            draft.Ipam?.Value);
     }
 
     private static VolumeSpec BuildVolume(string stackName, ResourceDraft draft, NodeReader reader)
@@ -376,9 +431,9 @@ internal static class StackBuilder
     private static bool CheckExternal(ResourceDraft draft, NodeReader reader, string kind)
     {
         var external = draft.External ?? false;
-        if (external && (draft.Driver is not null || draft.DriverOptions.Count > 0 || draft.Labels.Count > 0 || draft.Internal is not null))
+        if (external && (draft.Driver is not null || draft.DriverOptions.Count > 0 || draft.Labels.Count > 0 || draft.Internal is not null || draft.EnableIpv6 is not null || draft.Ipam is not null))
         {
-            reader.Error(draft.KeyLocation, $"external {kind} '{draft.Key}' is created outside berth: it takes only 'name', not driver, driver_opts, labels or internal");
+            reader.Error(draft.KeyLocation, $"external {kind} '{draft.Key}' is created outside berth: it takes only 'name', not driver, driver_opts, labels, internal, enable_ipv6 or ipam");
         }
 
         return external;

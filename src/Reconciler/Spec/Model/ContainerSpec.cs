@@ -146,7 +146,16 @@ public sealed record MountSpec(
 /// <param name="Key">Key under top-level `networks:`.</param>
 /// <param name="EngineName">The network's engine name (resolved from the top-level definition).</param>
 /// <param name="Aliases">Extra DNS names, sorted. The service name is always an alias too (added by the engine adapter).</param>
-public sealed record ServiceNetwork(string Key, string EngineName, ImmutableArray<string> Aliases);
+public sealed record ServiceNetwork(string Key, string EngineName, ImmutableArray<string> Aliases)
+{
+    /// <summary>`ipv4_address`: a fixed address on this network; hashed only when set, so that services without keep their hash.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Ipv4Address { get; init; }
+
+    /// <summary>`ipv6_address`, as <see cref="Ipv4Address"/>.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Ipv6Address { get; init; }
+}
 
 /// <summary>A Compose healthcheck, with Docker's defaults filled in.</summary>
 /// <param name="Test">["CMD", ...], ["CMD-SHELL", "..."] or ["NONE"] when disabled.</param>

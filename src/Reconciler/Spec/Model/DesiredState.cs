@@ -54,7 +54,9 @@ public sealed record NetworkSpec(
     string Driver,
     ImmutableSortedDictionary<string, string> DriverOptions,
     ImmutableSortedDictionary<string, string> Labels,
-    bool Internal);
+    bool Internal,
+    bool EnableIpv6 = false,
+    NetworkIpam? Ipam = null);
 
 /// <summary>A top-level Compose volume.</summary>
 /// <param name="EngineName">Name in the engine: `name:` if set, else `&lt;stack&gt;_&lt;key&gt;` (as Compose).</param>
@@ -65,3 +67,22 @@ public sealed record VolumeSpec(
     string Driver,
     ImmutableSortedDictionary<string, string> DriverOptions,
     ImmutableSortedDictionary<string, string> Labels);
+
+/// <summary>A network's `ipam:` as written (the engine's IPAM driver, its address pools and options).</summary>
+/// <param name="Driver">Null: the engine's default IPAM driver.</param>
+public sealed record NetworkIpam(string? Driver, ImmutableArray<IpamPool> Pools, ImmutableSortedDictionary<string, string> Options)
+{
+    public bool Equals(NetworkIpam? other) =>
+        other is not null && Driver == other.Driver && Pools.SequenceEqual(other.Pools) && Options.SequenceEqual(other.Options);
+
+    public override int GetHashCode() => HashCode.Combine(Driver, Pools.Length, Options.Count);
+}
+
+/// <summary>One `ipam.config` entry: a subnet in CIDR form and, optionally, the range to allocate from, the gateway and reserved addresses.</summary>
+public sealed record IpamPool(string Subnet, string? IpRange, string? Gateway, ImmutableSortedDictionary<string, string> AuxAddresses)
+{
+    public bool Equals(IpamPool? other) =>
+        other is not null && Subnet == other.Subnet && IpRange == other.IpRange && Gateway == other.Gateway && AuxAddresses.SequenceEqual(other.AuxAddresses);
+
+    public override int GetHashCode() => HashCode.Combine(Subnet, IpRange, Gateway);
+}

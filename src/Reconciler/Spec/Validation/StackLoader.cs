@@ -5,12 +5,13 @@ using Berth.Reconciler.Spec.Yaml;
 
 namespace Berth.Reconciler.Spec.Validation;
 
-/// <summary>Loads one stack for one host: read each Compose file, interpolate, read, merge, build.</summary>
+/// <summary>Loads one stack for one host: read each Compose file (with its includes and extends), interpolate, read, merge, build.</summary>
 internal static class StackLoader
 {
     /// <param name="stackName">The inventory's name for the stack; null without an inventory (then Compose `name:` or the directory).</param>
     /// <param name="profiles">berth.yaml's `profiles:` for the stack; null when not set (see <see cref="Profiles"/>).</param>
-    public static BuiltStack? Load(IRepositoryFiles files, string? stackName, IReadOnlyList<string> composeFiles, VariableSet variables, NodeReader reader, ImmutableArray<Located<string>>? profiles = null)
+    /// <param name="host">The host loaded for, for `deploy.placement`; null: every service is placed here.</param>
+    public static BuiltStack? Load(IRepositoryFiles files, string? stackName, IReadOnlyList<string> composeFiles, VariableSet variables, NodeReader reader, ImmutableArray<Located<string>>? profiles = null, PlacementHost? host = null)
     {
         var errorsBefore = reader.Errors.Count;
         ProjectEnvFile.DotEnv? dotEnv = null;
@@ -19,41 +20,14 @@ internal static class StackLoader
             (variables, dotEnv) = ProjectEnvFile.Apply(files, composeFiles[0], variables, reader.Errors);
         }
 
+        var fileSet = new ComposeFileSet(files, reader, composeFiles.Count > 0 ? ProjectEnvFile.PathFor(composeFiles[0]) : ProjectEnvFile.FileName);
         var drafts = new List<ComposeFileDraft>();
         foreach (var file in composeFiles)
         {
-            var read = files.ReadText(file, FileLimits.ComposeFileBytes);
-            if (read.IsTooLarge)
+            if (fileSet.Load(file, variables) is { } draft)
             {
-                reader.Error(Location.StartOf(file), FileLimits.TooLarge("Compose file", FileLimits.ComposeFileBytes, read.Length));
-                continue;
+                drafts.Add(draft);
             }
-
-            if (read.IsOverReadBudget)
-            {
-                reader.Error(Location.StartOf(file), FileLimits.OverReadBudget(file));
-                continue;
-            }
-
-            if (read.Text is null)
-            {
-                reader.Error(Location.StartOf(file), "Compose file does not exist");
-                continue;
-            }
-
-            var root = YamlDocumentLoader.Load(file, read.Text, reader.Errors, out var isEmpty);
-            if (isEmpty)
-            {
-                reader.Error(Location.StartOf(file), "Compose file is empty");
-            }
-
-            if (root is null)
-            {
-                continue;
-            }
-
-            var interpolated = TreeInterpolator.Interpolate(root, variables, reader.Errors);
-            drafts.Add(ComposeFileReader.Read(new ComposeReadContext(reader, files, file, variables), interpolated));
         }
 
         if (drafts.Count != composeFiles.Count)
@@ -81,6 +55,10 @@ internal static class StackLoader
         Links.Apply(merged, reader);
         var hadServices = merged.Services.Count > 0;
         Profiles.Apply(merged, name, profiles, variables, reader);
+        if (host is not null)
+        {
+            Placement.Apply(merged, host, reader);
+        }
         if (hadServices && merged.Services.Count == 0)
         {
             return null;

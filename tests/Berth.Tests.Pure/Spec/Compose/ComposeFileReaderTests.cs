@@ -24,8 +24,8 @@ public sealed class ComposeFileReaderTests
         "4:5: 'services.web.platform' is not supported by berth; berth cannot yet ask the engine for a platform at pull or create; remove it to run the host's platform, or reference a single-platform image (or its digest)")]
     [InlineData("services:\n  web: { image: busybox }\nsecrets: {}\n",
         "3:1: 'secrets' is not supported by berth; pass host-local values through host env files (see docs/repository-format.md)")]
-    [InlineData("services:\n  web: { image: busybox }\nnetworks:\n  n: { ipam: {} }\n",
-        "4:8: 'networks.n.ipam' is not supported by berth")]
+    [InlineData("services:\n  web: { image: busybox }\nnetworks:\n  n: { enable_ipv4: true }\n",
+        "4:8: 'networks.n.enable_ipv4' is not supported by berth")]
     [InlineData("services:\n  web:\n    image: busybox\n    x-berth: { drain: 2s }\nx-berth: {}\n",
         "5:1: x-berth is not read at the top level; berth reads x-berth on services only (see docs/repository-format.md)")]
     public void UnknownAndUnsupportedKeys_AreErrorsAtTheKey(string yaml, string expected)

@@ -60,7 +60,7 @@ public sealed class StackBuilderTests
     [InlineData("services:\n  web:\n    image: busybox\n    network_mode: host\n    networks: [default]\n",
         "4:19: service 'web' sets both network_mode and networks; use one")]
     [InlineData("services:\n  web:\n    image: busybox\nnetworks:\n  ext: { external: true, driver: overlay }\n",
-        "5:3: external network 'ext' is created outside berth: it takes only 'name', not driver, driver_opts, labels or internal")]
+        "5:3: external network 'ext' is created outside berth: it takes only 'name', not driver, driver_opts, labels, internal, enable_ipv6 or ipam")]
     [InlineData("services:\n  web:\n    image: busybox\n    network_mode: host\n    x-berth: { front: true }\n",
         "5:23: service 'web': x-berth.front needs the service on networks (a front holds its aliases there), not network_mode")]
     [InlineData("services: {}\n",

@@ -1,0 +1,86 @@
+using Berth.Reconciler.Engine;
+using Berth.Reconciler.Planning;
+using Berth.Reconciler.Reconciliation;
+using Berth.Reconciler.Spec.Model;
+using Berth.Tests.Infrastructure;
+using static Berth.Tests.Shared.TestSpecs;
+
+namespace Berth.Tests.Reconciliation;
+
+/// <summary>
+/// Issue #16: a no-op pass observes the host once, from the engine's lists, so what it asks the engine
+/// does not grow with the number of services. Before, every observation inspected every container (an
+/// inspect waits for the container's lock while a health check runs; 50 took 38 s), and `apply`
+/// observed twice.
+/// </summary>
+/// <remarks>
+/// Counted at the HTTP level, in a unix socket between berth and the real engine
+/// (<see cref="EngineSocketForwarder.Requests"/>), not around <see cref="IContainerEngine"/>: one
+/// ObserveAsync there is one call whether it sends 4 requests or 400, and the cost is in the requests.
+/// Counts, not times: the structure holds on a loaded machine too.
+/// </remarks>
+public sealed class ObserveRequestCountTests
+{
+    /// <summary>
+    /// A no-op pass: list containers, list networks, list volumes, and one image inspect per distinct
+    /// image (the stacks here use one). Nothing per container.
+    /// </summary>
+    private const int NoOpPassRequests = 4;
+
+    [Fact]
+    public async Task NoOpPlanAndApply_ThreeOrTwelveServices_SendTheSameFewRequestsToTheEngine()
+    {
+        var small = await CountNoOpPassAsync(services: 3);
+        var large = await CountNoOpPassAsync(services: 12);
+
+        Assert.True(small.Plan.Count == NoOpPassRequests, $"no-op plan, 3 services: {Describe(small.Plan)}");
+        Assert.True(small.Apply.Count == NoOpPassRequests, $"no-op apply, 3 services: {Describe(small.Apply)}");
+        Assert.Equal(small.Plan, large.Plan);
+        Assert.Equal(small.Apply, large.Apply);
+        Assert.Contains("GET /containers/json", small.Apply);
+        Assert.DoesNotContain(small.Apply, request => request.StartsWith("GET /containers/", StringComparison.Ordinal) && request.EndsWith("/json", StringComparison.Ordinal) && request != "GET /containers/json");
+    }
+
+    /// <summary>Deploys N health-checked services like the benchmark's (bench/generate.py), then counts a no-op plan's and apply's requests.</summary>
+    private static async Task<(List<string> Plan, List<string> Apply)> CountNoOpPassAsync(int services)
+    {
+        await using var harness = new ReconcileHarness();
+        var stack = harness.StackName;
+        var network = Network(stack, "net");
+        var volumes = new List<VolumeSpec>();
+        var serviceSpecs = new List<ServiceSpec>();
+        for (var index = 1; index <= services; index++)
+        {
+            var service = Service(stack, $"s{index:D2}", WebContainer()).OnNetwork(network);
+            if (index % 2 == 0)
+            {
+                var volume = Volume(stack, $"data-s{index:D2}");
+                volumes.Add(volume);
+                service = service.WithVolume(volume, "/data");
+            }
+
+            serviceSpecs.Add(service);
+        }
+
+        var desired = Desired(harness.Host, Stack(stack, serviceSpecs, [network], volumes));
+        await harness.ApplyConvergedAsync(desired);
+
+        await using var forwarder = new EngineSocketForwarder();
+        forwarder.Start();
+        using var client = DockerClientFactory.Create(forwarder.DockerHost);
+        var reconciler = new HostReconciler(new DockerContainerEngine(client), harness.StateStore, TimeProvider.System);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+
+        var plan = await reconciler.PlanAsync(desired, DriftMode.Repair, timeout.Token);
+        Assert.False(plan.HasChanges, plan.ToString());
+        var planRequests = forwarder.Requests.Order(StringComparer.Ordinal).ToList();
+
+        forwarder.ClearRequests();
+        var applied = await reconciler.ApplyAsync(desired, DesiredStateRevision.Compute(desired), new ApplyOptions(), _ => { }, timeout.Token);
+        Assert.Equal(ApplyOutcome.UpToDate, applied.Outcome);
+        var applyRequests = forwarder.Requests.Order(StringComparer.Ordinal).ToList();
+        return (planRequests, applyRequests);
+    }
+
+    private static string Describe(List<string> requests) => $"{requests.Count} requests: {string.Join(", ", requests)}";
+}
