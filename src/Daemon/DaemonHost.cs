@@ -38,7 +38,7 @@ internal static class DaemonHost
         {
             kestrel.Listen(config.Listen);
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = DaemonEndpoints.MaxWebhookBodyBytes;
+            kestrel.Limits.MaxRequestBodySize = DaemonEndpoints.ServerBodyLimitBytes;
         });
 
         builder.Logging.ClearProviders();
@@ -63,7 +63,7 @@ internal static class DaemonHost
 
         // Create the metrics now, not on first use: every known series must be there from the first scrape, at zero.
         app.Services.GetRequiredService<BerthMetrics>();
-        DaemonEndpoints.UseRequestGuard(app, new RequestGuard(config.Listen, config.Http.AllowedHosts));
+        DaemonEndpoints.UseRequestGuard(app, new RequestGuard(config.Listen, config.Http.AllowedHosts), config.Listen);
         DaemonEndpoints.Map(app, config);
         return app;
     }
@@ -82,6 +82,7 @@ internal static class DaemonHost
         services.AddSingleton(ApiToken.LoadOrCreate(config.Http, config.StateDir));
         services.AddSingleton(provider => new SyncRateLimiter(provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton(provider => new RejectionLogLimiter(provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => new WebhookRateLimiter(provider.GetRequiredService<TimeProvider>()));
 
         // Metrics on prometheus-net's default registry (what /metrics serves). Counters that describe
         // history (applied revision, last success) are restored from berth's state file at start.

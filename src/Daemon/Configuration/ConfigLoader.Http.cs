@@ -3,6 +3,21 @@ namespace Berth.Daemon.Configuration;
 // berth.yaml `http:`: the API token file and the host names accepted in the Host header.
 public static partial class ConfigLoader
 {
+    /// <summary>
+    /// Off loopback, every endpoint but the probes, /metrics and the (signed) webhooks needs the token, and
+    /// a token generated at each start in the state directory would reach nobody off the host: the operator
+    /// must give one (issue 21). An invalid tokenFile has its own error already.
+    /// </summary>
+    private static void RequireTokenOffLoopback(System.Net.IPEndPoint listen, Berth.Reconciler.Spec.Yaml.Location listenAt, YamlSection? httpSection, ConfigErrors errors)
+    {
+        if (System.Net.IPAddress.IsLoopback(listen.Address) || httpSection?.Scalar("tokenFile") is not null)
+        {
+            return;
+        }
+
+        errors.Add(listenAt, $"listen: {listen} is not a loopback address, so the HTTP API needs a token others cannot guess: set http.tokenFile to a file holding at least {HttpSettings.MinimumTokenLength} characters, mode 0600 (e.g. `openssl rand -hex 32`); or listen on 127.0.0.1 (see docs/security.md)");
+    }
+
     private static HttpSettings ReadHttp(YamlSection? section, string baseDirectory, ConfigErrors errors)
     {
         if (section is null)

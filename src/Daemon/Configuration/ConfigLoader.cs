@@ -64,7 +64,9 @@ public static partial class ConfigLoader
         var source = ReadSource(section, baseDirectory, errors, out var sourceSection);
         var webhooks = ReadWebhooks(section.Section("webhooks", WebhookKeys), baseDirectory, errors);
         var spec = ReadSpec(section.Section("spec", SpecKeys), baseDirectory, errors);
-        var http = ReadHttp(section.Section("http", HttpKeys), baseDirectory, errors);
+        var httpSection = section.Section("http", HttpKeys);
+        var http = ReadHttp(httpSection, baseDirectory, errors);
+        RequireTokenOffLoopback(listen, section.KeyPosition("listen"), httpSection, errors);
 
         // Without a `policy:` section the daemon allows what any commit asks for, as before policies
         // existed; the packaged config ships one (docs/policy.md).

@@ -1,3 +1,4 @@
+using System.Net;
 using Berth.Daemon.Configuration;
 using Berth.Daemon.Loop;
 using Berth.Reconciler.Loop;
@@ -5,6 +6,7 @@ using Berth.Reconciler.Metrics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Prometheus;
 
@@ -15,6 +17,21 @@ internal static class DaemonEndpoints
 {
     /// <summary>Push payloads are small; GitHub caps them at 25 MB, but a push with that much is not for us.</summary>
     public const long MaxWebhookBodyBytes = 5 * 1024 * 1024;
+
+    /// <summary>Every other endpoint takes no body (`/sync` reads its option from the query): anything bigger is refused.</summary>
+    public const long MaxOtherBodyBytes = 16 * 1024;
+
+    /// <summary>
+    /// Kestrel's own limit, above <see cref="MaxWebhookBodyBytes"/> by more than one read, so that the
+    /// handlers' checks answer first (413 with a reason) and Kestrel's only backs them up.
+    /// </summary>
+    public const long ServerBodyLimitBytes = MaxWebhookBodyBytes + (64 * 1024);
+
+    /// <summary>
+    /// Open on any listener: the probes and /metrics (monitoring scrapes them without credentials) and the
+    /// webhooks (a forge cannot send a bearer token; each request is verified by its own signature).
+    /// </summary>
+    private static readonly string[] OpenPaths = ["/healthz", "/metrics"];
 
     /// <summary>Where webhooks arrive; they are exempt from the browser checks (see <see cref="RequestGuard"/>).</summary>
     public const string WebhookPathPrefix = "/webhooks/";
@@ -27,26 +44,67 @@ internal static class DaemonEndpoints
     private static readonly string[] AnyHostPaths = ["/healthz", "/readyz", "/metrics"];
 
     /// <summary>Refuses foreign Host names and cross-site browser requests before any endpoint but the webhooks runs.</summary>
-    public static void UseRequestGuard(IApplicationBuilder app, RequestGuard guard)
+    public static void UseRequestGuard(IApplicationBuilder app, RequestGuard guard, IPEndPoint listen)
     {
         app.Use(async (context, next) =>
         {
             var path = context.Request.Path;
-            if (!path.StartsWithSegments(WebhookPathPrefix.TrimEnd('/'), StringComparison.Ordinal))
+            var isWebhook = path.StartsWithSegments(WebhookPathPrefix.TrimEnd('/'), StringComparison.Ordinal);
+            if (!isWebhook && BodyRefusal(context) is { } tooLarge)
+            {
+                await RefuseAsync(context, 413, tooLarge).ConfigureAwait(false);
+                return;
+            }
+
+            if (!isWebhook)
             {
                 var headers = context.Request.Headers;
                 var checkHost = !AnyHostPaths.Any(anyHostPath => path.Equals(anyHostPath, StringComparison.Ordinal));
                 if (guard.Refusal(checkHost ? headers.Host.ToString() : null, name => headers.TryGetValue(name, out var value) ? value.ToString() : null) is { } refusal)
                 {
-                    context.Response.StatusCode = refusal.StatusCode;
-                    context.Response.ContentType = "text/plain; charset=utf-8";
-                    await context.Response.WriteAsync(refusal.Reason, context.RequestAborted).ConfigureAwait(false);
+                    await RefuseAsync(context, refusal.StatusCode, refusal.Reason).ConfigureAwait(false);
                     return;
                 }
             }
 
+            // Off loopback, the network may reach the listener: every endpoint that is not open to all
+            // needs the token (on loopback, /status without it shows everything but rollout evidence).
+            if (!isWebhook && !IPAddress.IsLoopback(listen.Address) && !OpenPaths.Any(open => path.Equals(open, StringComparison.Ordinal))
+                && context.RequestServices.GetRequiredService<ApiToken>().Check(context.Request.Headers.Authorization.ToString()) != ApiToken.Presented.Valid)
+            {
+                context.Response.Headers.WWWAuthenticate = "Bearer";
+                await RefuseAsync(context, 401, "this listener is not on loopback: every endpoint but /healthz, /metrics and the webhooks needs the daemon's API token (Authorization: Bearer; see docs/security.md)\n").ConfigureAwait(false);
+                return;
+            }
+
             await next(context).ConfigureAwait(false);
         });
+    }
+
+    private static async Task RefuseAsync(HttpContext context, int statusCode, string reason)
+    {
+        context.Response.StatusCode = statusCode;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        await context.Response.WriteAsync(reason, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A declared body over <see cref="MaxOtherBodyBytes"/> is refused before anything runs; an undeclared
+    /// (chunked) one is capped there by Kestrel should anything read it.
+    /// </summary>
+    private static string? BodyRefusal(HttpContext context)
+    {
+        if (context.Request.ContentLength > MaxOtherBodyBytes)
+        {
+            return $"request body too large: berth's API takes at most {MaxOtherBodyBytes / 1024} KiB (webhooks {MaxWebhookBodyBytes / (1024 * 1024)} MiB)\n";
+        }
+
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxOtherBodyBytes;
+        }
+
+        return null;
     }
 
     public static void Map(IEndpointRouteBuilder app, DaemonConfig config)
@@ -143,13 +201,22 @@ internal static class DaemonEndpoints
             return;
         }
 
-        app.MapPost(WebhookPathPrefix + provider.Name, async (HttpContext context, IPassTrigger trigger, BerthMetrics metrics, RejectionLogLimiter rejectionLog, ILoggerFactory loggers) =>
+        app.MapPost(WebhookPathPrefix + provider.Name, async (HttpContext context, IPassTrigger trigger, BerthMetrics metrics, RejectionLogLimiter rejectionLog, WebhookRateLimiter rateLimiter, ILoggerFactory loggers) =>
         {
             var logger = loggers.CreateLogger("Berth.Daemon.Webhooks");
+
+            // Before the body is read: a flood from one address must not cost 5 MiB and an HMAC per request.
+            if (!rateLimiter.TryAcquire(context.Connection.RemoteIpAddress?.ToString(), out var retryAfter))
+            {
+                var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
+                context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Results.Text($"too many webhooks from this address; try again in {seconds} s\n", statusCode: 429);
+            }
+
             var body = await ReadBodyAsync(context.Request, context.RequestAborted).ConfigureAwait(false);
             if (body is null)
             {
-                return Results.Text("payload too large\n", statusCode: 413);
+                return Results.Text($"payload too large: webhook bodies are limited to {MaxWebhookBodyBytes / (1024 * 1024)} MiB\n", statusCode: 413);
             }
 
             var headers = context.Request.Headers;

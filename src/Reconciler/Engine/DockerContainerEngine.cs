@@ -618,6 +618,7 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             Aliases = (inspected.NetworkSettings?.Networks ?? new Dictionary<string, EndpointSettings>())
                 .ToImmutableSortedDictionary(network => network.Key, network => (network.Value?.Aliases ?? []).ToImmutableArray(), StringComparer.Ordinal),
             Pid = state?.Running == true ? (int)state.Pid : 0,
+            Environment = ContainerEnvironment.FromEngine(inspected.Config?.Env),
         };
     }
 

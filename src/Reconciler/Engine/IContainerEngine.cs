@@ -119,4 +119,7 @@ public sealed record ContainerSnapshot(
 
     /// <summary>Its main process on the host, 0 when not running (a front's rules live in that process's network namespace).</summary>
     public int Pid { get; init; }
+
+    /// <summary>`Config.Env`; prints as "(hidden)" (it holds secret values).</summary>
+    public ContainerEnvironment Environment { get; init; } = ContainerEnvironment.Empty;
 }

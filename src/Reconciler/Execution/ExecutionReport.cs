@@ -66,6 +66,14 @@ public sealed record ServiceOutcome(string QualifiedService, RolloutResult Resul
 
 public sealed record ExecutionReport(ImmutableArray<StepOutcome> Steps, ImmutableArray<ServiceOutcome> Services)
 {
+    /// <summary>
+    /// The report with every text that was copied from elsewhere (evidence, messages quoting the engine)
+    /// masked with the desired state's secret values: what the CLI prints, the daemon logs and /status shows.
+    /// </summary>
+    public ExecutionReport MaskedWith(Spec.SecretValues secrets) => secrets.Count == 0 ? this : new ExecutionReport(
+        [.. Steps.Select(step => step with { Message = secrets.Mask(step.Message), Evidence = step.Evidence?.MaskedWith(secrets) })],
+        [.. Services.Select(service => service with { Message = secrets.Mask(service.Message), Evidence = service.Evidence?.MaskedWith(secrets) })]);
+
     public bool Succeeded => Steps.All(step => step.Result == StepResult.Succeeded)
         && Services.All(service => service.Result == RolloutResult.Succeeded);
 

@@ -20,6 +20,17 @@ public sealed record GateVerdict(GateState State, string Reason)
 /// <summary>What a failed gate carries, so an operator can see why without logging into the host.</summary>
 public sealed record GateEvidence(string ContainerName, string Reason, int? ExitCode, string? LastHealthOutput, string LastLogLines)
 {
+    /// <summary>
+    /// The evidence with the desired state's secret values masked: the log lines and health-check output
+    /// are the application's, which may print its own secrets; the reason may quote an engine error.
+    /// </summary>
+    public GateEvidence MaskedWith(Spec.SecretValues secrets) => secrets.Count == 0 ? this : this with
+    {
+        Reason = secrets.Mask(Reason),
+        LastHealthOutput = secrets.MaskOrNull(LastHealthOutput),
+        LastLogLines = secrets.Mask(LastLogLines),
+    };
+
     public override string ToString()
     {
         var text = $"{ContainerName}: {Reason}";

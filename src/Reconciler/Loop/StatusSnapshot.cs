@@ -81,7 +81,8 @@ public enum RolloutState { Succeeded, Failed, RolledBack, Paused }
 /// <summary>A rollout of one service.</summary>
 /// <param name="Evidence">
 /// For a failed health gate: exit code, the last log lines, the health-check output (testcontainers'
-/// habit). Multi-line; never secrets.
+/// habit). Multi-line; the desired state's secret values masked (ExecutionReport.MaskedWith), but what
+/// else the application prints is shown as it printed it: only with the API token (docs/security.md).
 /// </param>
 public sealed record RolloutRecord(RolloutState Result, string? Revision, DateTimeOffset? At, string? Evidence);
 

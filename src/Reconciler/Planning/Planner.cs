@@ -350,7 +350,7 @@ public static class Planner
                     RepairsDrift = isDrift,
                     OrderReason = orderReason,
                     BehindFront = behindFront,
-                    Rollback = RolloutOrder.RollbackFor(service, appliedService?.Spec, current),
+                    Rollback = RolloutOrder.RollbackFor(service, appliedService?.RollbackSpec, current),
                 });
                 continue;
             }

@@ -79,8 +79,8 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
     /// </param>
     public async Task<Plan> PlanAsync(DesiredState desired, DriftMode driftMode, CancellationToken cancellationToken, string? revision = null)
     {
-        var applied = await stateStore.LoadAsync(desired.Host, cancellationToken).ConfigureAwait(false);
         var observed = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
+        var applied = await LoadAppliedAsync(desired, observed, cancellationToken).ConfigureAwait(false);
         var plan = Planner.Create(desired, observed, applied, driftMode);
         if (plan.Refused || revision is null || !applied.FailedRevisions.TryGetValue(revision, out var failed))
         {
@@ -122,8 +122,8 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
     public async Task<ApplyResult> ApplyAsync(
         DesiredState desired, string revision, ApplyOptions options, Action<ProgressEvent> progress, CancellationToken cancellationToken, RevisionFiles? files = null)
     {
-        var applied = await stateStore.LoadAsync(desired.Host, cancellationToken).ConfigureAwait(false);
         var observed = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
+        var applied = await LoadAppliedAsync(desired, observed, cancellationToken).ConfigureAwait(false);
         var (facts, after) = await RunAsync(desired, revision, options, applied, observed, files, progress, cancellationToken).ConfigureAwait(false);
         var verdict = PassVerdict.Decide(facts);
 
@@ -190,8 +190,13 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
         ExecutionReport report;
         try
         {
+            // What the executor reports may quote the application (evidence: its log lines, its health-check
+            // output) and the engine: masked with the secret values before anyone prints, logs or shows it.
+            var secrets = desired.Secrets;
             report = plan.HasChanges
-                ? await new PlanExecutor(engine, timeProvider, this.frontRules).ExecuteAsync(plan, scope, progress, cancellationToken).ConfigureAwait(false)
+                ? (await new PlanExecutor(engine, timeProvider, this.frontRules)
+                    .ExecuteAsync(plan, scope, step => progress(step with { Message = secrets.Mask(step.Message) }), cancellationToken).ConfigureAwait(false))
+                    .MaskedWith(secrets)
                 : new ExecutionReport([], []);
         }
         catch
@@ -287,6 +292,30 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
         return problems;
     }
 
+
+    /// <summary>
+    /// berth's record, with the applied environment values a rollback may need put back: the state file
+    /// holds only their hashes, a container still running the applied spec holds the values (StoredSecrets
+    /// says why there). One inspect per service whose config changes; none in a pass without changes.
+    /// </summary>
+    private async Task<AppliedState> LoadAppliedAsync(DesiredState desired, ObservedState observed, CancellationToken cancellationToken)
+    {
+        var applied = await stateStore.LoadAsync(desired.Host, cancellationToken).ConfigureAwait(false);
+        var environments = new Dictionary<string, ContainerEnvironment>(StringComparer.Ordinal);
+        foreach (var (service, container) in StoredSecrets.ContainersToRestoreFrom(applied, desired, observed))
+        {
+            try
+            {
+                environments[service] = (await engine.InspectContainerAsync(container.Id, cancellationToken).ConfigureAwait(false)).Environment;
+            }
+            catch (EngineNotFoundException)
+            {
+                // Removed since the list: nothing to go back to, as when the state held no spec.
+            }
+        }
+
+        return StoredSecrets.RestoreFrom(applied, environments);
+    }
 
     private Task<ObservedState> ObserveAsync(DesiredState desired, CancellationToken cancellationToken) =>
         engine.ObserveAsync(desired.Host, desired.AllServices.Select(service => service.Container.Image), cancellationToken);

@@ -118,9 +118,14 @@ public static class SpecLoader
         }
 
         // The contents of secrets and decrypted SOPS values are masked like host-local values: an error must never show one.
-        var errors = reader.Errors.ToSortedArray(secretValues: hostLocal.Values.Concat(fileObjects.SecretValues).Concat(encryptedFiles.DecryptedValues));
+        var secretValues = hostLocal.Values.Concat(fileObjects.SecretValues).Concat(encryptedFiles.DecryptedValues).ToList();
+        var errors = reader.Errors.ToSortedArray(secretValues: secretValues);
         var state = errors.IsEmpty
             ? new DesiredState(host, [.. stacks.Select(stack => stack.Spec).OrderBy(stack => stack.Name, StringComparer.Ordinal)], settings)
+            {
+                // Masked out of what berth copies from elsewhere (progress lines, container logs in gate evidence).
+                Secrets = SecretValues.Of(secretValues),
+            }
             : null;
         return new HostLoadResult(host, state, errors, hostInInventory)
         {

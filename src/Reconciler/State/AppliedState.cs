@@ -52,7 +52,10 @@ public sealed record AppliedState(
 
 /// <summary>What was applied for one service (key: "stack/service").</summary>
 /// <param name="ContainerIds">Replica number -> the id of the container berth created for it.</param>
-/// <param name="Spec">The whole spec that was applied: what a rollback returns to.</param>
+/// <param name="Spec">
+/// The whole spec that was applied, with its environment values as keyed hashes once it has been through
+/// the state file (<see cref="StoredSecrets"/>).
+/// </param>
 public sealed record AppliedService(
     string ConfigHash,
     ImmutableSortedDictionary<string, string> FieldHashes,
@@ -60,7 +63,15 @@ public sealed record AppliedService(
     string? ImageId,
     string? Revision,
     ImmutableSortedDictionary<int, string> ContainerIds,
-    Spec.Model.ServiceSpec? Spec);
+    Spec.Model.ServiceSpec? Spec)
+{
+    /// <summary>
+    /// What a rollback returns to: the applied spec when it holds every value (restored from the running
+    /// containers by <see cref="StoredSecrets.RestoreFrom"/>, or never stored), else null: a container
+    /// must never be created with a hash where a value was.
+    /// </summary>
+    public Spec.Model.ServiceSpec? RollbackSpec => Spec is { } spec && !StoredSecrets.HoldsHashes(spec) ? spec : null;
+}
 
 /// <summary>A revision whose rollout failed its health gates on this host.</summary>
 /// <param name="Services">

@@ -17,7 +17,7 @@ public sealed class StateDirectoryLock : IDisposable
     /// <exception cref="StateDirectoryLockedException">Another process holds it; nothing waits.</exception>
     public static StateDirectoryLock Acquire(string stateDirectory, string holder)
     {
-        // Owner-only when it does not exist yet: the state directory holds secret values (StateStore).
+        // Owner-only when it does not exist yet: the state directory holds the state key and the API token (StateStore).
         StateStore.EnsureDirectory(stateDirectory);
         var path = Path.Combine(stateDirectory, "berth.lock");
         var ownerPath = path + ".owner";

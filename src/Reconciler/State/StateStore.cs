@@ -17,9 +17,11 @@ public interface IStateStore
 /// <summary>
 /// Reads and writes <see cref="AppliedState"/> as JSON in the state directory, one file per host
 /// identity. Writes are atomic (temp file, fsync, rename) so a crash never leaves a torn record.
-/// The record holds the applied spec, secret environment values included: the directory berth
-/// creates is 0700 and every state file 0600, whatever the umask (a `--state-dir ./.berth-state`
-/// in a checkout must not be world-readable).
+/// The record holds the applied spec with every environment value replaced by a keyed hash
+/// (<see cref="StoredSecrets"/>, key in <see cref="StateKey"/>); a file written before that is read as
+/// it is and rewritten at once without the values. Still, the directory berth creates is 0700 and every
+/// state file 0600, whatever the umask (a `--state-dir ./.berth-state` in a checkout must not be
+/// world-readable): names, images and commands are nobody else's business either.
 /// </summary>
 public sealed class StateStore(string stateDirectory) : IStateStore
 {
@@ -80,6 +82,9 @@ public sealed class StateStore(string stateDirectory) : IStateStore
 
     public string StateDirectory { get; } = stateDirectory;
 
+    /// <summary>Loaded (or created) at the first write: a store that only reads creates no key.</summary>
+    private readonly Lazy<StateKey> key = new(() => StateKey.LoadOrCreate(stateDirectory));
+
     private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
     private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
@@ -126,12 +131,23 @@ public sealed class StateStore(string stateDirectory) : IStateStore
         // A field a file does not have (written by an older berth, or edited by hand) reads as null or a
         // default array, which the next save could not write: start it empty instead.
         var empty = AppliedState.Empty(host);
-        return state with
+        state = state with
         {
             Services = state.Services ?? empty.Services,
             FailedRevisions = state.FailedRevisions ?? empty.FailedRevisions,
             History = state.History.IsDefault ? empty.History : state.History,
         };
+
+        if (StoredSecrets.HoldsPlainValues(state))
+        {
+            // Written by a berth that kept the values: rewrite it without them now, not at the end of the
+            // next pass that gets a verdict. What was read is returned as it was (with the values, which a
+            // rollback can use as they are).
+            await stream.DisposeAsync().ConfigureAwait(false);
+            await SaveAsync(state, cancellationToken).ConfigureAwait(false);
+        }
+
+        return state;
     }
 
     public async Task SaveAsync(AppliedState state, CancellationToken cancellationToken)
@@ -153,7 +169,7 @@ public sealed class StateStore(string stateDirectory) : IStateStore
                 File.SetUnixFileMode(stream.SafeFileHandle, OwnerOnlyFile);
             }
 
-            await JsonSerializer.SerializeAsync(stream, state, Json, cancellationToken).ConfigureAwait(false);
+            await JsonSerializer.SerializeAsync(stream, StoredSecrets.ForStorage(state, key.Value), Json, cancellationToken).ConfigureAwait(false);
             await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
             stream.Flush(flushToDisk: true);
         }

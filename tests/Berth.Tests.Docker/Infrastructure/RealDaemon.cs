@@ -31,10 +31,14 @@ public sealed class RealDaemon : IAsyncDisposable
     /// <summary>For `berth status/sync --config`: the CLI finds the daemon's API token through it.</summary>
     public string ConfigFile => Path.Combine(directory, "berth.yaml");
 
+    /// <summary>The daemon's state directory (`stateDir`).</summary>
+    public string StateDirectory => Path.Combine(directory, "state");
+
     /// <param name="interval">The poll interval; a long one leaves webhooks and `berth sync` as the only triggers after the first pass.</param>
     /// <param name="allowedSigners">When set: `signatures: policy: required` with this allowed_signers content.</param>
     /// <param name="policy">When set: the config's `policy:` section, as YAML lines under it (two-space indented).</param>
-    public static async Task<RealDaemon> StartAsync(string hostIdentity, GitRepository repository, string? dockerHost = null, string interval = "2s", string? allowedSigners = null, string? policy = null)
+    /// <param name="hostEnvFiles">`spec.hostEnvFiles`: host-local env files with the secrets the repository refers to.</param>
+    public static async Task<RealDaemon> StartAsync(string hostIdentity, GitRepository repository, string? dockerHost = null, string interval = "2s", string? allowedSigners = null, string? policy = null, IReadOnlyList<string>? hostEnvFiles = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "berth-daemon-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
@@ -63,6 +67,7 @@ public sealed class RealDaemon : IAsyncDisposable
             webhooks:
               github:
                 secretFile: github.secret
+            {(hostEnvFiles is { Count: > 0 } ? "spec:\n  hostEnvFiles: [" + string.Join(", ", hostEnvFiles) + "]" : "")}
             """ + (policy is null ? "" : "\npolicy:\n" + policy));
         var daemon = new RealDaemon(directory, port);
         await daemon.RestartAsync();

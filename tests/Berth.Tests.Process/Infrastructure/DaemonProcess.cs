@@ -24,6 +24,15 @@ internal sealed record DaemonSetup
 
     /// <summary>Extra lines appended under `reconcile:`.</summary>
     public string ReconcileYaml { get; init; } = "  interval: 30s\n  jitter: 1s\n";
+
+    /// <summary>The address the listener binds (with a free port); loopback unless the test made a network namespace for another one.</summary>
+    public string ListenAddress { get; init; } = "127.0.0.1";
+
+    /// <summary>Run the daemon inside this network namespace (`ip netns exec`), or null.</summary>
+    public string? NetworkNamespace { get; init; }
+
+    /// <summary>When set: written to a 0600 file that `http.tokenFile` names (else the daemon generates its token).</summary>
+    public string? ApiToken { get; init; }
 }
 
 /// <summary>
@@ -38,10 +47,11 @@ internal sealed class DaemonProcess : IAsyncDisposable
     private readonly StringBuilder output = new();
     private readonly System.Diagnostics.Process process;
 
-    private DaemonProcess(string directory, int port, System.Diagnostics.Process process, NotifySocket? notify)
+    private DaemonProcess(string directory, string address, int port, System.Diagnostics.Process process, NotifySocket? notify, bool configuredToken)
     {
         Directory = directory;
-        BaseUrl = new Uri($"http://127.0.0.1:{port}/");
+        BaseUrl = new Uri($"http://{address}:{port}/");
+        TokenFile = configuredToken ? Path.Combine(directory, "api.token") : Path.Combine(directory, "state", "http-token");
         this.process = process;
         Notify = notify;
         Http = new HttpClient { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(30) };
@@ -61,8 +71,8 @@ internal sealed class DaemonProcess : IAsyncDisposable
 
     public string ConfigFile => Path.Combine(Directory, "berth.yaml");
 
-    /// <summary>The API token the daemon generates at start in its state directory.</summary>
-    public string TokenFile => Path.Combine(Directory, "state", "http-token");
+    /// <summary>The API token: the configured file, or the one the daemon generates at start in its state directory.</summary>
+    public string TokenFile { get; }
 
     /// <summary>A request carrying the daemon's API token, as `berth sync` sends it.</summary>
     public HttpRequestMessage WithToken(HttpMethod method, string relativeUri) =>
@@ -96,6 +106,18 @@ internal sealed class DaemonProcess : IAsyncDisposable
         var port = FreeLoopbackPort();
         await File.WriteAllTextAsync(Path.Combine(directory, "github.secret"), GitHubSecret + "\n");
         await File.WriteAllTextAsync(Path.Combine(directory, "pass.json"), setup.PassScript);
+        var httpYaml = "";
+        if (setup.ApiToken is { } apiToken)
+        {
+            var tokenFile = Path.Combine(directory, "api.token");
+            await File.WriteAllTextAsync(tokenFile, apiToken + "\n");
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+            httpYaml = "http:\n  tokenFile: api.token\n";
+        }
+
         if (setup.SavedState is { } savedState)
         {
             await new Berth.Reconciler.State.StateStore(Path.Combine(directory, "state")).SaveAsync(savedState with { Host = "process-test" }, CancellationToken.None);
@@ -103,7 +125,7 @@ internal sealed class DaemonProcess : IAsyncDisposable
 
         await File.WriteAllTextAsync(Path.Combine(directory, "berth.yaml"), $"""
             host: process-test
-            listen: 127.0.0.1:{port}
+            listen: {setup.ListenAddress}:{port}
             stateDir: {directory}/state
             reconcile:
             {setup.ReconcileYaml}
@@ -113,6 +135,7 @@ internal sealed class DaemonProcess : IAsyncDisposable
             webhooks:
               github:
                 secretFile: github.secret
+            {httpYaml}
             """);
 
         var notify = setup.UnderSystemd ? new NotifySocket(directory) : null;
@@ -126,6 +149,14 @@ internal sealed class DaemonProcess : IAsyncDisposable
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(setup.UnderSystemd ? "export SYSTEMD_EXEC_PID=$$ WATCHDOG_PID=$$; exec \"$@\"" : "exec \"$@\"");
         start.ArgumentList.Add("sh");
+        if (setup.NetworkNamespace is { } networkNamespace)
+        {
+            start.ArgumentList.Add("ip");
+            start.ArgumentList.Add("netns");
+            start.ArgumentList.Add("exec");
+            start.ArgumentList.Add(networkNamespace);
+        }
+
         start.ArgumentList.Add(BerthBinary.DotnetHost);
         start.ArgumentList.Add(BerthBinary.DllPath);
         start.ArgumentList.Add("daemon");
@@ -146,7 +177,7 @@ internal sealed class DaemonProcess : IAsyncDisposable
         }
 
         var process = new System.Diagnostics.Process { StartInfo = start, EnableRaisingEvents = true };
-        var daemon = new DaemonProcess(directory, port, process, notify);
+        var daemon = new DaemonProcess(directory, setup.ListenAddress, port, process, notify, setup.ApiToken is not null);
         process.OutputDataReceived += (_, line) => daemon.Append(line.Data);
         process.ErrorDataReceived += (_, line) => daemon.Append(line.Data);
         process.Start();

@@ -3,7 +3,7 @@ using Berth.Tests.Shared;
 
 namespace Berth.Tests.State;
 
-/// <summary>The state file holds the applied spec with its secret values: only its owner may read it.</summary>
+/// <summary>The state file holds the applied spec (its environment values as keyed hashes): only its owner may read it.</summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class StateStoreTests : IDisposable
 {
@@ -82,13 +82,18 @@ public sealed class StateStoreTests : IDisposable
     {
         // The hashes are computed from the spec, not stored in it: a spec read back from the state file
         // (what a rollback returns to) must hash as it did when applied, or the next pass would recreate.
+        // Its environment values are hashes in the file: they come back from the running containers.
         var store = new StateStore(root);
         var spec = TestSpecs.Service("shop", "web", TestSpecs.WebContainer(), replicas: 2).WithEnvironment("MODE", "a").Fronted();
         var applied = new AppliedService(spec.ConfigHash, spec.FieldHashes, spec.Container.Image, null, "abc", System.Collections.Immutable.ImmutableSortedDictionary<int, string>.Empty, spec);
         var state = AppliedState.Empty("h") with { Services = AppliedState.Empty("h").Services.Add(spec.QualifiedName, applied) };
 
         await store.SaveAsync(state, CancellationToken.None);
-        var reloaded = (await store.LoadAsync("h", CancellationToken.None)).Services[spec.QualifiedName].Spec!;
+        var loaded = StoredSecrets.RestoreFrom(await store.LoadAsync("h", CancellationToken.None), new Dictionary<string, Berth.Reconciler.Observe.ContainerEnvironment>
+        {
+            [spec.QualifiedName] = Berth.Reconciler.Observe.ContainerEnvironment.FromEngine(["MODE=a"]),
+        });
+        var reloaded = loaded.Services[spec.QualifiedName].RollbackSpec!;
 
         Assert.Equal(spec.ConfigHash, reloaded.ConfigHash);
         Assert.Equal(spec.FieldHashes, reloaded.FieldHashes);

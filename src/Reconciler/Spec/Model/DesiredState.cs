@@ -15,6 +15,9 @@ namespace Berth.Reconciler.Spec.Model;
 public sealed record DesiredState(string Host, ImmutableArray<StackSpec> Stacks, RepositorySettings Settings)
 {
     public IEnumerable<ServiceSpec> AllServices => Stacks.SelectMany(stack => stack.Services);
+
+    /// <summary>The secret values it was loaded with: what copied text (rollout evidence) is masked with. Default: none.</summary>
+    public SecretValues Secrets { get; init; } = SecretValues.None;
 }
 
 /// <summary>Repository-wide settings (berth.yaml `settings:`).</summary>

@@ -1,0 +1,158 @@
+using System.Text;
+using Berth.Tests.Infrastructure;
+
+namespace Berth.Tests.Security;
+
+/// <summary>
+/// Issue 21's definition of done: a marker secret, used by a service, searched for in every output
+/// channel berth has (CLI, daemon log, /status, /metrics, state files, error messages) and never found.
+/// The real binary, a real git repository, the real daemon and the real engine.
+/// </summary>
+/// <remarks>
+/// To add a source of secrets (SOPS-encrypted files, Compose secrets): add a <see cref="MarkerSource"/>
+/// to <see cref="Sources"/> that writes its files and returns its marker; the channels are searched for
+/// every marker of every source.
+/// </remarks>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class MarkerSecretTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
+
+    /// <summary>Where a secret comes from, and how the repository uses it.</summary>
+    /// <param name="Prepare">Gets the scenario's directories, writes what it needs, returns the marker value and the CLI/daemon options it needs.</param>
+    public sealed record MarkerSource(string Name, Func<MarkerScenario, (string Marker, string ServiceEnvironmentLine)> Prepare);
+
+    /// <summary>What a source may write into: the repository's work tree and a host-local directory outside it.</summary>
+    public sealed record MarkerScenario(GitRepository Repository, string HostDirectory, List<string> HostEnvFiles);
+
+    private static readonly MarkerSource[] Sources =
+    [
+        new("host env file", scenario =>
+        {
+            var marker = "berth-marker-7f3a" + Guid.NewGuid().ToString("N")[..12];
+            var file = Path.Combine(scenario.HostDirectory, "secrets.env");
+            File.WriteAllText(file, $"API_KEY={marker}\n");
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            scenario.HostEnvFiles.Add(file);
+            return (marker, "API_KEY: ${API_KEY}");
+        }),
+    ];
+
+    [Fact]
+    public async Task MarkerSecret_UsedByAService_NeverAppearsInAnyOutputChannel()
+    {
+        await using var harness = new ReconcileHarness();
+        using var git = new GitRepository();
+        var hostDirectory = Directory.CreateTempSubdirectory("berth-marker-host-").FullName;
+        var cliState = Path.Combine(hostDirectory, "cli-state");
+        try
+        {
+            var scenario = new MarkerScenario(git, hostDirectory, []);
+            var prepared = Sources.Select(source => (source.Name, Result: source.Prepare(scenario))).ToList();
+            var markers = prepared.Select(source => (source.Name, source.Result.Marker)).ToList();
+            var compose = $"stacks/{harness.Host}/compose.yaml";
+            string Compose(string extraServiceLines, string command = """["sleep", "3600"]""", string topLevel = "") => $"""
+                services:
+                  app:
+                    image: {TestImages.BusyboxV1}
+                    command: {command}
+                    init: true
+                    stop_grace_period: 1s
+                {extraServiceLines}
+                    environment:
+                {string.Join("\n", prepared.Select(source => "      " + source.Result.ServiceEnvironmentLine))}
+                {topLevel}
+                """;
+            git.Write("berth.yaml", $"""
+                hosts:
+                  {harness.Host}:
+                    labels: {"{ role: app }"}
+                stacks:
+                  {harness.Host}:
+                    compose: {compose}
+                    hosts:
+                      selector: {"{ role: app }"}
+                """);
+            git.Write(compose, Compose("    deploy: { replicas: 2 }"));
+            var firstCommit = git.CommitAndPush("a service with a secret");
+            var channels = new List<(string Channel, string Text)>();
+            string[] hostEnv = [.. scenario.HostEnvFiles.SelectMany(file => new[] { "--host-env-file", file })];
+            string[] source = ["--repo", git.WorkDirectory, "--host", harness.Host, .. hostEnv];
+
+            async Task RunCli(string channel, int expectedExit, params string[] arguments)
+            {
+                var (exitCode, output) = await BerthProcess.RunAsync(Timeout, arguments);
+                Assert.True(exitCode == expectedExit, $"{channel}: exit {exitCode}, expected {expectedExit}:\n{output}");
+                channels.Add((channel, output));
+            }
+
+            // The CLI, with its own state directory, before the daemon takes over the host.
+            await RunCli("berth validate", 0, ["validate", .. source]);
+            await RunCli("berth plan", 2, ["--state-dir", cliState, "plan", .. source]);
+            await RunCli("berth plan --json", 2, ["--state-dir", cliState, "plan", "--json", .. source]);
+            await RunCli("berth apply", 0, ["--state-dir", cliState, "apply", .. source]);
+
+            // Not vacuous: the value did reach the container.
+            var env = (await harness.InspectAsync($"{harness.Host}-app-1")).Config.Env;
+            Assert.All(markers, marker => Assert.Contains(env, variable => variable.Contains(marker.Marker, StringComparison.Ordinal)));
+
+            await using var daemon = await RealDaemon.StartAsync(harness.Host, git, hostEnvFiles: scenario.HostEnvFiles);
+            await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == firstCommit, "the first commit to be applied", Timeout);
+
+            // A commit that puts the secret where an error quotes the value: refused, the host keeps running.
+            git.Write(compose, Compose("""
+                    restart: "${API_KEY}"
+                    networks: ["${API_KEY}"]
+                """));
+            await RunCli("berth validate (refused commit)", 1, ["validate", .. source]);
+            var refused = git.CommitAndPush("the secret where a value is quoted");
+            await daemon.WaitForStatusAsync(status => status.LastAttempted?.Revision == refused, "the refused commit to be attempted", Timeout);
+
+            // A commit whose second replica prints its environment and exits (the first one to start claims a
+            // directory in a shared volume and runs): the health gate fails, and its evidence (the last log lines)
+            // goes to the log, /status and `berth status`. The first replica, already replaced, is rolled back by
+            // re-creating the applied spec, whose secret values the state file holds only as hashes.
+            git.Write(compose, Compose("""
+                    deploy: { replicas: 2, update_config: { monitor: 1s } }
+                    volumes: ["shared:/shared"]
+                """, command: """["sh", "-c", "if mkdir /shared/first 2>/dev/null; then exec sleep 3600; fi; env; exit 3"]""", topLevel: "volumes: { shared: {} }"));
+            var failing = git.CommitAndPush("a container that prints its secrets and fails");
+            var failed = await daemon.WaitForStatusAsync(status => status.LastAttempted?.Revision == failing, "the failing commit to be attempted", Timeout);
+            var app = Assert.Single(failed.Services, service => service.Service == "app");
+            Assert.Contains("API_KEY=(hidden)", app.LastRollout?.Evidence, StringComparison.Ordinal);
+            // Rolled back to the applied spec: its values came back from the containers that ran it.
+            Assert.Equal(Berth.Reconciler.Loop.RolloutState.RolledBack, app.LastRollout?.Result);
+            foreach (var replica in new[] { 1, 2 })
+            {
+                var restored = await harness.InspectAsync($"{harness.Host}-app-{replica}");
+                Assert.Equal(["sleep", "3600"], restored.Config.Cmd);
+                Assert.All(markers, marker => Assert.Contains(restored.Config.Env, variable => variable.Contains(marker.Marker, StringComparison.Ordinal)));
+            }
+
+            await RunCli("berth status", 0, ["status", "--config", daemon.ConfigFile]);
+            await RunCli("berth status --json", 0, ["status", "--json", "--config", daemon.ConfigFile]);
+            channels.Add(("GET /status (with the token: evidence included)", await daemon.Http.GetStringAsync(new Uri("status", UriKind.Relative))));
+            channels.Add(("GET /metrics", await daemon.Http.GetStringAsync(new Uri("metrics", UriKind.Relative))));
+
+            // Stopped before its files are read: it holds berth.lock exclusively while it runs.
+            Assert.Equal(0, await daemon.StopAsync(TimeSpan.FromSeconds(30)));
+            foreach (var file in Directory.EnumerateFiles(cliState, "*", SearchOption.AllDirectories).Concat(Directory.EnumerateFiles(daemon.StateDirectory, "*", SearchOption.AllDirectories)))
+            {
+                channels.Add(("file " + file, Encoding.UTF8.GetString(await File.ReadAllBytesAsync(file))));
+            }
+
+            // Not under systemd here: the daemon logs to its stdout/stderr (the journal's input under the unit).
+            Assert.Contains("restart", daemon.Output, StringComparison.Ordinal);
+            channels.Add(("daemon stdout/stderr", daemon.Output));
+
+            var found = channels.SelectMany(channel => markers.Where(marker => channel.Text.Contains(marker.Marker, StringComparison.Ordinal))
+                .Select(marker => $"{marker.Name} marker in {channel.Channel}")).ToList();
+            Assert.True(found.Count == 0, string.Join("\n", found));
+            Assert.Contains(channels, channel => channel.Channel.EndsWith("state-" + harness.Host + ".json", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(hostDirectory, recursive: true);
+        }
+    }
+}
