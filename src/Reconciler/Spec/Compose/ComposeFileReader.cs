@@ -34,6 +34,7 @@ internal static class ComposeFileReader
                 continue;
             }
 
+            reader.Errors.PublicNames.Add(entry.Key.Value);
             var service = new ServiceDraft(entry.Key.Value, entry.Key.Start);
             target.Draft.Services[entry.Key.Value] = service;
             if (reader.MappingOrNull(entry.Value, servicePath) is { } serviceMapping)
@@ -61,6 +62,7 @@ internal static class ComposeFileReader
 
         foreach (var entry in resources.Entries)
         {
+            context.Reader.Errors.PublicNames.Add(entry.Key.Value);
             var resource = new ResourceDraft(entry.Key.Value, entry.Key.Start);
             into[entry.Key.Value] = resource;
             if (context.Reader.MappingOrNull(entry.Value, $"{path}.{entry.Key.Value}") is { } mapping)

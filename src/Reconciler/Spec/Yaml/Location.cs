@@ -21,6 +21,13 @@ internal sealed class ErrorCollector
     public int Count => errors.Count;
 
     /// <summary>
+    /// Names the repository defines as YAML keys (services, networks, volumes): keys are never
+    /// interpolated, so these are public. A secret that equals one is not masked where an error quotes
+    /// that name (<see cref="SecretMasking"/>): the name is written in the repository for all to read.
+    /// </summary>
+    public HashSet<string> PublicNames { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
     /// The service whose fields are being read or built, or null. YAML text under an anchor is read
     /// once per alias user, at the same place each time: an error at a place is shown for the first
     /// service that reported there only ("services.web.restart ..."), not once per service.
@@ -59,7 +66,7 @@ internal sealed class ErrorCollector
         var secrets = SecretMasking.Prepare(secretValues);
         var firstServiceAt = new Dictionary<(string File, int Line, int Column), string>();
         return [.. errors.Where(entry => IsFirstOfItsCause(entry, firstServiceAt))
-            .Select(entry => SecretMasking.Mask(entry.Error, entry.AboutSecretValue, secrets)).Distinct()
+            .Select(entry => SecretMasking.Mask(entry.Error, entry.AboutSecretValue, secrets, PublicNames)).Distinct()
             .OrderBy(error => error.File, StringComparer.Ordinal)
             .ThenBy(error => error.Line)
             .ThenBy(error => error.Column)

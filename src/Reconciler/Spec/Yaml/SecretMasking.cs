@@ -17,8 +17,10 @@ namespace Berth.Reconciler.Spec.Yaml;
 /// everything it quotes masked: whatever it quotes is derived from the secret (`unknown volume option
 /// 'tail'` for `ro,${SECRET}`).</item>
 /// </list>
-/// A secret equal to a name the text mentions (a service `postgres` in "depends on 'postgres'") is masked
-/// there too: the text cannot tell the two apart, and hiding a name is the safe mistake.
+/// A name the repository defines as a key (a service, network or volume), quoted whole ('postgres'), is
+/// not masked even when a secret equals it: keys are never interpolated, so the quoted name is the key's,
+/// readable in the repository by anyone, and masking it would only hide what the error is about
+/// (`service '(hidden)' depends on unknown service 'redis'`). Any other occurrence is masked as above.
 /// </summary>
 internal static partial class SecretMasking
 {
@@ -31,7 +33,7 @@ internal static partial class SecretMasking
     public static IReadOnlyList<string> Prepare(IEnumerable<string>? secretValues) =>
         [.. (secretValues ?? []).Where(value => value.Length > 0).Distinct(StringComparer.Ordinal).OrderByDescending(value => value.Length)];
 
-    public static SpecError Mask(SpecError error, bool aboutSecretValue, IReadOnlyList<string> secrets)
+    public static SpecError Mask(SpecError error, bool aboutSecretValue, IReadOnlyList<string> secrets, IReadOnlySet<string>? publicNames = null)
     {
         if (secrets.Count == 0)
         {
@@ -45,11 +47,32 @@ internal static partial class SecretMasking
             text = MaskQuotedParts(text);
         }
 
+        // Quoted public names are set aside while the secrets are masked, then put back.
+        var keptNames = new List<string>();
+        if (!aboutSecretValue && publicNames is { Count: > 0 })
+        {
+            text = QuotedPart().Replace(text, quoted =>
+            {
+                if (!publicNames.Contains(quoted.Value[1..^1]))
+                {
+                    return quoted.Value;
+                }
+
+                keptNames.Add(quoted.Value);
+                return $"\u0001{keptNames.Count - 1}\u0002";
+            });
+        }
+
         foreach (var secret in secrets)
         {
             text = secret.Length >= SubstringMinimumLength
                 ? text.Replace(secret, Hidden, StringComparison.Ordinal)
                 : MaskShortSecret(text, secret, everywhere: aboutSecretValue);
+        }
+
+        for (var index = 0; index < keptNames.Count; index++)
+        {
+            text = text.Replace($"\u0001{index}\u0002", keptNames[index], StringComparison.Ordinal);
         }
 
         var message = error.Message[..pathLength] + text;

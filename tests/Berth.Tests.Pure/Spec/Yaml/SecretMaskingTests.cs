@@ -52,6 +52,27 @@ public sealed class SecretMaskingTests
     }
 
     [Fact]
+    public void SecretEqualToAServiceName_TheServiceNamedInAnotherError_StaysReadable()
+    {
+        // A host-local DB_HOST=postgres used to turn this into "service '(hidden)' depends on ...":
+        // 'postgres' here is the service's key, which the repository shows to anyone.
+        var errors = Errors("services:\n  postgres:\n    image: busybox\n    depends_on: [redis]\n  web:\n    image: busybox\n    environment: { HOST: \"${DB_HOST}\" }\n", ("DB_HOST", "postgres"));
+
+        var error = Assert.Single(errors);
+        Assert.StartsWith("4:18: service 'postgres' depends on unknown service 'redis'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SecretEqualToAServiceName_InsideAnotherValue_IsStillMasked()
+    {
+        var errors = Errors("services:\n  postgres:\n    image: busybox\n    env_file: \"${DB_HOST}.env\"\n", ("DB_HOST", "postgres"));
+
+        var error = Assert.Single(errors);
+        Assert.DoesNotContain("'postgres.env'", error, StringComparison.Ordinal);
+        Assert.Contains("(hidden)", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SecretWithAQuoteInside_NoPieceIsPrinted()
     {
         var errors = Errors("services:\n  web:\n    image: busybox\n    volumes: [\"data:/data:ro,${OPTS}\"]\n", ("OPTS", "Qz'Kw9x"));
