@@ -38,7 +38,8 @@ public sealed class RealDaemon : IAsyncDisposable
     /// <param name="allowedSigners">When set: `signatures: policy: required` with this allowed_signers content.</param>
     /// <param name="policy">When set: the config's `policy:` section, as YAML lines under it (two-space indented).</param>
     /// <param name="hostEnvFiles">`spec.hostEnvFiles`: host-local env files with the secrets the repository refers to.</param>
-    public static async Task<RealDaemon> StartAsync(string hostIdentity, GitRepository repository, string? dockerHost = null, string interval = "2s", string? allowedSigners = null, string? policy = null, IReadOnlyList<string>? hostEnvFiles = null)
+    /// <param name="ageKeyFile">`spec.ageKeyFile`: the host's age identity, for SOPS-encrypted files of the repository.</param>
+    public static async Task<RealDaemon> StartAsync(string hostIdentity, GitRepository repository, string? dockerHost = null, string interval = "2s", string? allowedSigners = null, string? policy = null, IReadOnlyList<string>? hostEnvFiles = null, string? ageKeyFile = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "berth-daemon-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
@@ -67,7 +68,9 @@ public sealed class RealDaemon : IAsyncDisposable
             webhooks:
               github:
                 secretFile: github.secret
-            {(hostEnvFiles is { Count: > 0 } ? "spec:\n  hostEnvFiles: [" + string.Join(", ", hostEnvFiles) + "]" : "")}
+            {(hostEnvFiles is { Count: > 0 } || ageKeyFile is not null ? "spec:" : "")}
+              {(hostEnvFiles is { Count: > 0 } ? "hostEnvFiles: [" + string.Join(", ", hostEnvFiles) + "]" : "")}
+              {(ageKeyFile is null ? "" : "ageKeyFile: " + ageKeyFile)}
             """ + (policy is null ? "" : "\npolicy:\n" + policy));
         var daemon = new RealDaemon(directory, port);
         await daemon.RestartAsync();

@@ -23,7 +23,12 @@ public sealed class MarkerSecretTests
     public sealed record MarkerSource(string Name, Func<MarkerScenario, (string Marker, string ServiceEnvironmentLine)> Prepare);
 
     /// <summary>What a source may write into: the repository's work tree and a host-local directory outside it.</summary>
-    public sealed record MarkerScenario(GitRepository Repository, string HostDirectory, List<string> HostEnvFiles);
+    /// <param name="StackDirectory">The stack's directory in the repository (where its Compose file and `.env` are).</param>
+    public sealed record MarkerScenario(GitRepository Repository, string HostDirectory, List<string> HostEnvFiles, string StackDirectory)
+    {
+        /// <summary>The host's age identity, for a source that encrypts with SOPS; passed to the CLI and the daemon.</summary>
+        public string? AgeKeyFile { get; set; }
+    }
 
     private static readonly MarkerSource[] Sources =
     [
@@ -36,6 +41,14 @@ public sealed class MarkerSecretTests
             scenario.HostEnvFiles.Add(file);
             return (marker, "API_KEY: ${API_KEY}");
         }),
+        new("SOPS-encrypted .env in the repository", scenario =>
+        {
+            var marker = "berth-marker-50b5" + Guid.NewGuid().ToString("N")[..12];
+            var (keyFile, recipient) = Shared.SopsTestFiles.NewAgeKey(scenario.HostDirectory, "host.age");
+            scenario.AgeKeyFile = keyFile;
+            scenario.Repository.Write($"{scenario.StackDirectory}/.env", Shared.SopsTestFiles.Dotenv([("SOPS_TOKEN", marker)], recipient));
+            return (marker, "SOPS_TOKEN: ${SOPS_TOKEN}");
+        }),
     ];
 
     [Fact]
@@ -47,10 +60,10 @@ public sealed class MarkerSecretTests
         var cliState = Path.Combine(hostDirectory, "cli-state");
         try
         {
-            var scenario = new MarkerScenario(git, hostDirectory, []);
+            var scenario = new MarkerScenario(git, hostDirectory, [], $"stacks/{harness.Host}");
             var prepared = Sources.Select(source => (source.Name, Result: source.Prepare(scenario))).ToList();
             var markers = prepared.Select(source => (source.Name, source.Result.Marker)).ToList();
-            var compose = $"stacks/{harness.Host}/compose.yaml";
+            var compose = $"{scenario.StackDirectory}/compose.yaml";
             string Compose(string extraServiceLines, string command = """["sleep", "3600"]""", string topLevel = "") => $"""
                 services:
                   app:
@@ -77,7 +90,8 @@ public sealed class MarkerSecretTests
             var firstCommit = git.CommitAndPush("a service with a secret");
             var channels = new List<(string Channel, string Text)>();
             string[] hostEnv = [.. scenario.HostEnvFiles.SelectMany(file => new[] { "--host-env-file", file })];
-            string[] source = ["--repo", git.WorkDirectory, "--host", harness.Host, .. hostEnv];
+            string[] ageKey = scenario.AgeKeyFile is { } keyFile ? ["--age-key", keyFile] : [];
+            string[] source = ["--repo", git.WorkDirectory, "--host", harness.Host, .. hostEnv, .. ageKey];
 
             async Task RunCli(string channel, int expectedExit, params string[] arguments)
             {
@@ -96,7 +110,7 @@ public sealed class MarkerSecretTests
             var env = (await harness.InspectAsync($"{harness.Host}-app-1")).Config.Env;
             Assert.All(markers, marker => Assert.Contains(env, variable => variable.Contains(marker.Marker, StringComparison.Ordinal)));
 
-            await using var daemon = await RealDaemon.StartAsync(harness.Host, git, hostEnvFiles: scenario.HostEnvFiles);
+            await using var daemon = await RealDaemon.StartAsync(harness.Host, git, hostEnvFiles: scenario.HostEnvFiles, ageKeyFile: scenario.AgeKeyFile);
             await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == firstCommit, "the first commit to be applied", Timeout);
 
             // A commit that puts the secret where an error quotes the value: refused, the host keeps running.
