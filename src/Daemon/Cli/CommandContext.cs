@@ -17,11 +17,18 @@ internal sealed class CommandContext : IDisposable
     {
         StateDirectory = parseResult.GetValue(GlobalOptions.StateDir) ?? DefaultStateDirectory;
         DockerEndpoint = DockerClientFactory.ResolveEndpoint(parseResult.GetValue(GlobalOptions.DockerHost));
-        Engine = DockerContainerEngine.Connect(DockerEndpoint.ToString(), TimeSpan.FromSeconds(60), Berth.Reconciler.Secrets.Files.MountedFileStore.DefaultRoot);
+        HostSecretsDirectory = Path.GetFullPath(parseResult.GetValue(GlobalOptions.HostSecretsDir) ?? Berth.Reconciler.Secrets.Files.FileSourceOptions.DefaultHostDirectory);
+        Engine = DockerContainerEngine.Connect(
+            DockerEndpoint.ToString(),
+            TimeSpan.FromSeconds(60),
+            Path.GetFullPath(parseResult.GetValue(GlobalOptions.SecretFilesDir) ?? Berth.Reconciler.Secrets.Files.MountedFileStore.DefaultRoot));
         Reconciler = new HostReconciler(new ResilientContainerEngine(Engine, TimeProvider.System), new StateStore(StateDirectory), TimeProvider.System);
     }
 
     public string StateDirectory { get; }
+
+    /// <summary>Where a Compose secret's or config's absolute `file:` may be (as the daemon's spec.hostSecretsDirectory).</summary>
+    public string HostSecretsDirectory { get; }
 
     public Uri DockerEndpoint { get; }
 
@@ -96,7 +103,7 @@ internal sealed class CommandContext : IDisposable
             using var gitSource = origin is DesiredStateOrigin.Git git
                 ? new GitSource(git.Options, TimeProvider.System, NullLogger<GitSource>.Instance)
                 : null;
-            loaded = await DesiredStateSource.LoadAsync(origin, source.HostIdentity(parseResult), loadOptions with { FileSources = FileSourcesOf(StateDirectory) }, gitSource,
+            loaded = await DesiredStateSource.LoadAsync(origin, source.HostIdentity(parseResult), loadOptions with { FileSources = FileSourcesOf(HostSecretsDirectory, StateDirectory) }, gitSource,
                 StateDirectory, cancellationToken, gitCacheDirectory is null ? null : Path.Combine(gitCacheDirectory, "trees")).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
@@ -159,6 +166,6 @@ internal sealed class CommandContext : IDisposable
     public void Dispose() => Engine.Dispose();
 
     /// <summary>The content key of the state directory, as the daemon uses it (so a plan compares hashes made with the same key).</summary>
-    private static Berth.Reconciler.Secrets.Files.FileSourceOptions FileSourcesOf(string stateDirectory) =>
-        new(Berth.Reconciler.Secrets.Files.FileSourceOptions.DefaultHostDirectory, Berth.Reconciler.Secrets.Files.ContentKeyring.LoadOrCreate(stateDirectory));
+    private static Berth.Reconciler.Secrets.Files.FileSourceOptions FileSourcesOf(string hostSecretsDirectory, string stateDirectory) =>
+        new(hostSecretsDirectory, Berth.Reconciler.Secrets.Files.ContentKeyring.LoadOrCreate(stateDirectory));
 }

@@ -16,4 +16,18 @@ internal static class GlobalOptions
         Description = "Where berth keeps its own record of what it applied (default: /var/lib/berth)",
         Recursive = true,
     };
+
+    /// <summary>`spec.hostSecretsDirectory` of the daemon: give the same value to the CLI on a host whose daemon sets it.</summary>
+    public static readonly Option<string?> HostSecretsDir = new("--host-secrets-dir")
+    {
+        Description = "The only host directory a Compose secret or config may name an absolute file: under (default: /etc/berth/secrets; the daemon's spec.hostSecretsDirectory)",
+        Recursive = true,
+    };
+
+    /// <summary>`spec.secretFilesDirectory` of the daemon: where `apply` writes secret and config contents (a tmpfs).</summary>
+    public static readonly Option<string?> SecretFilesDir = new("--secret-files-dir")
+    {
+        Description = "Where secret and config contents are written for the containers, on a tmpfs (default: /run/berth/files; the daemon's spec.secretFilesDirectory)",
+        Recursive = true,
+    };
 }

@@ -57,7 +57,16 @@ internal static class ValidateCommand
             return Run(
                 parseResult.GetValue(Repo) ?? ".",
                 parseResult.GetValue(Host),
-                new SpecLoadOptions { HostEnvFiles = parseResult.GetValue(HostEnvFiles) ?? [], Policy = policy, AgeKey = ageKey },
+                new SpecLoadOptions
+                {
+                    HostEnvFiles = parseResult.GetValue(HostEnvFiles) ?? [],
+                    Policy = policy,
+                    AgeKey = ageKey,
+                    // Validation compares no hashes: a key of this process only is enough.
+                    FileSources = new Reconciler.Secrets.Files.FileSourceOptions(
+                        Path.GetFullPath(parseResult.GetValue(GlobalOptions.HostSecretsDir) ?? Reconciler.Secrets.Files.FileSourceOptions.DefaultHostDirectory),
+                        Reconciler.Secrets.Files.ContentKeyring.Ephemeral()),
+                },
                 parseResult.InvocationConfiguration.Output,
                 stderr);
         });

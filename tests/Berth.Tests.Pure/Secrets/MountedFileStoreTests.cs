@@ -48,6 +48,27 @@ public sealed class MountedFileStoreTests : IDisposable
     }
 
     [Fact]
+    public void Open_ADirectoryUnderALinkFromATmpfsToADisk_IsRefused()
+    {
+        // root (on /dev/shm) holds a link to a directory on the disk: <root>/link/files lies on the disk,
+        // although its path starts in the tmpfs.
+        var onDisk = Path.Combine(AppContext.BaseDirectory, "berth-link-target-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(onDisk);
+        Directory.CreateDirectory(root);
+        File.CreateSymbolicLink(Path.Combine(root, "link"), onDisk);
+        try
+        {
+            var exception = Assert.Throws<MountedFileStoreException>(() => MountedFileStore.Open(Path.Combine(root, "link", "files")));
+
+            Assert.Contains("not a tmpfs", exception.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(onDisk, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Materialise_WritesEachFileWithItsModeInAnOwnerOnlyDirectory_AndPruneRemovesWhatNoContainerUses()
     {
         var store = MountedFileStore.Open(root);

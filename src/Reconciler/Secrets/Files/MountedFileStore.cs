@@ -50,7 +50,9 @@ public sealed partial class MountedFileStore
             throw new MountedFileStoreException($"cannot make the directory for secrets and configs '{fullRoot}': {exception.Message}", exception);
         }
 
-        var fileSystem = FileSystemTypeOf(new DirectoryInfo(fullRoot).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? fullRoot);
+        // Every link along the path resolved, not only the last one: /run/berth as a link to a disk
+        // directory would otherwise pass for the tmpfs /run.
+        var fileSystem = Policy.HostPaths.Resolve(fullRoot) is { } realRoot ? FileSystemTypeOf(realRoot) : null;
         if (fileSystem is not ("tmpfs" or "ramfs"))
         {
             throw new MountedFileStoreException(
