@@ -21,9 +21,23 @@ internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, 
     /// <summary>The files being loaded, outermost first: one named again is a cycle.</summary>
     private readonly List<string> loading = [];
 
+    /// <summary>A stack's own Compose file: loaded, with every service's `extends:` resolved.</summary>
+    public ComposeFileDraft? LoadResolved(string file, VariableSet variables)
+    {
+        var draft = Load(file, variables);
+        if (draft is not null)
+        {
+            ResolveExtends(draft, variables);
+        }
+
+        return draft;
+    }
+
     /// <summary>
-    /// The file with its includes and extends resolved; null when it could not be read or parsed (the
-    /// errors are added, at <paramref name="referencedAt"/> when another file names it).
+    /// The file with its includes folded in; null when it could not be read or parsed (the errors are
+    /// added, at <paramref name="referencedAt"/> when another file names it). Its services' `extends:`
+    /// are resolved by the caller, and lazily in a file another one extends from: as in Compose, only
+    /// the services referenced are (so two files may extend from each other without a cycle).
     /// </summary>
     public ComposeFileDraft? Load(string file, VariableSet variables, Location? referencedAt = null)
     {
@@ -45,7 +59,6 @@ internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, 
             try
             {
                 FoldIncludes(draft, variables);
-                ResolveExtends(draft, variables);
             }
             finally
             {
@@ -109,6 +122,12 @@ internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, 
             if (parts.Any(part => part is null))
             {
                 continue;
+            }
+
+            // Every service of an included file joins the project: all of their extends are resolved.
+            foreach (var part in parts)
+            {
+                ResolveExtends(part!, includeVariables);
             }
 
             var included = parts.Count == 1 ? parts[0]! : ComposeMerger.Merge([new ComposeFileDraft(parts[0]!.File), .. parts!]);

@@ -27,7 +27,7 @@ internal static class StackLoader
         var drafts = new List<ComposeFileDraft>();
         foreach (var file in composeFiles)
         {
-            if (fileSet.Load(file, variables) is { } draft)
+            if (fileSet.LoadResolved(file, variables) is { } draft)
             {
                 drafts.Add(draft);
             }

@@ -75,14 +75,29 @@ public sealed class IncludeExtendsTests
     }
 
     [Fact]
-    public void Extends_AFileThatExtendsBack_IsACycleError()
+    public void Extends_TwoFilesExtendingFromEachOther_AreResolvedServiceByService()
+    {
+        // compose.yaml:web -> other.yaml:x -> compose.yaml:y: files refer to each other, services do not
+        // form a cycle; Compose resolves only the services referenced, and so does berth.
+        var result = new SpecTestRepository()
+            .With("compose.yaml", "name: app\nservices:\n  web:\n    extends: { file: other.yaml, service: x }\n  y: { image: busybox:1.36 }\n")
+            .With("other.yaml", "services:\n  x:\n    extends: { file: compose.yaml, service: y }\n    environment: { FROM: x }\n")
+            .LoadHost();
+
+        Assert.True(result.Errors.IsEmpty, string.Join("\n", result.Errors));
+        var web = result.State!.Stacks[0].Services.Single(service => service.Name == "web").Container;
+        Assert.Equal(("busybox:1.36", "x"), (web.Image, web.Environment["FROM"]));
+    }
+
+    [Fact]
+    public void Extends_ACycleAcrossFiles_IsAnErrorAtTheReferenceThatClosesIt()
     {
         var errors = new SpecTestRepository()
-            .With("compose.yaml", "name: app\nservices:\n  web:\n    extends: { file: other.yaml, service: x }\n  y: { image: busybox }\n")
-            .With("other.yaml", "services:\n  x:\n    extends: { file: compose.yaml, service: y }\n")
-            .LoadHost().Errors.Select(error => error.ToString());
+            .With("compose.yaml", "name: app\nservices:\n  web:\n    extends: { file: other.yaml, service: x }\n")
+            .With("other.yaml", "services:\n  x:\n    extends: { file: compose.yaml, service: web }\n")
+            .LoadHost().Errors.Select(error => error.ToString()).ToList();
 
-        Assert.Contains("other.yaml:3:14: 'compose.yaml' includes or extends itself: compose.yaml → other.yaml → compose.yaml", errors);
+        Assert.Contains(errors, error => error.Contains("a cycle: web → x → web", StringComparison.Ordinal));
     }
 
     [Fact]
