@@ -69,6 +69,9 @@ internal sealed class ResourceDraft(string key, Location keyLocation)
 
     public string? Name { get; set; }
 
+    /// <summary>The legacy `external: { name: x }`; becomes <see cref="Name"/> once the resource is read.</summary>
+    public Located<string>? LegacyExternalName { get; set; }
+
     public string? Driver { get; set; }
 
     public Dictionary<string, string> DriverOptions { get; } = new(StringComparer.Ordinal);
@@ -110,6 +113,12 @@ internal sealed class ServiceDraft(string name, Location keyLocation)
     /// Its own error already explains; "has no image" would be a second error for the same cause.
     /// </summary>
     public bool ImageOrBuildWritten { get; set; }
+
+    /// <summary>
+    /// `extends:` was written but could not be resolved (its error is reported): the base may well have
+    /// given the image, so "has no image" would be a second error for the same cause.
+    /// </summary>
+    public bool ExtendsFailed { get; set; }
 
     public List<string>? Command { get; set; }
 

@@ -68,13 +68,58 @@ internal static class ComposeFileReader
             if (context.Reader.MappingOrNull(entry.Value, $"{path}.{entry.Key.Value}") is { } mapping)
             {
                 fields.Apply(context.Reader, mapping, (context.Reader, resource), $"{path}.{entry.Key.Value}");
+                ApplyLegacyExternalName(context.Reader, resource, $"{path}.{entry.Key.Value}");
             }
         }
     }
 
+    /// <summary>
+    /// `external: true`, or the legacy `external: { name: x }` that Compose still reads as
+    /// `external: true` + `name: x` (files published in the file-format 3.x days use it).
+    /// </summary>
+    private static void ReadExternal((NodeReader Reader, ResourceDraft Draft) target, Node node, string path)
+    {
+        if (node is not MappingNode legacy)
+        {
+            target.Draft.External = target.Reader.Bool(node, path);
+            return;
+        }
+
+        LegacyExternalFields.Apply(target.Reader, legacy, target, path);
+        target.Draft.External = true;
+    }
+
+    private static readonly FieldTable<(NodeReader Reader, ResourceDraft Draft)> LegacyExternalFields =
+        new FieldTable<(NodeReader Reader, ResourceDraft Draft)>()
+            .Field("name", (target, node, path) =>
+            {
+                if (target.Reader.String(node, path) is { } name)
+                {
+                    target.Draft.LegacyExternalName = new Located<string>(name, node.Start);
+                }
+            });
+
+    /// <summary>The legacy `external.name` becomes the name, after both keys are read (either order).</summary>
+    private static void ApplyLegacyExternalName(NodeReader reader, ResourceDraft resource, string path)
+    {
+        if (resource.LegacyExternalName is not { } legacy)
+        {
+            return;
+        }
+
+        if (resource.Name is { } name && name != legacy.Value)
+        {
+            // As Compose: two names for one resource is a conflict, not a precedence rule.
+            reader.Error(legacy.At, $"{path}.external.name ('{legacy.Value}') and {path}.name ('{name}') differ; keep only name: with external: true");
+            return;
+        }
+
+        resource.Name = legacy.Value;
+    }
+
     private static FieldTable<(NodeReader Reader, ResourceDraft Draft)> CommonResourceFields() =>
         new FieldTable<(NodeReader Reader, ResourceDraft Draft)>()
-            .Field("external", (target, node, path) => target.Draft.External = target.Reader.Bool(node, path))
+            .Field("external", ReadExternal)
             .Field("name", (target, node, path) => target.Draft.Name = target.Reader.String(node, path))
             .Field("driver", (target, node, path) => target.Draft.Driver = target.Reader.String(node, path))
             .Field("driver_opts", (target, node, path) => ReadMap(target.Reader, node, path, target.Draft.DriverOptions))

@@ -236,12 +236,14 @@ internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, 
         {
             reader.Error(extends.At, $"services.{name}.extends: a cycle: {string.Join(" → ", chain.SkipWhile(item => item != link).Append(link).Select(ServiceOf))}");
             service.Extends = null;
+            service.ExtendsFailed = true;
             return service;
         }
 
         chain.Add(link);
         var result = service;
         var baseFile = extends.File is null || extends.File == draft.File ? draft : Load(extends.File, variables, extends.At);
+        service.ExtendsFailed |= baseFile is null || !baseFile.Services.ContainsKey(extends.Service);
         if (baseFile is not null)
         {
             if (!baseFile.Services.ContainsKey(extends.Service))

@@ -63,6 +63,7 @@ internal static class ComposeMerger
     {
         into.Image = overlay.Image ?? into.Image;
         into.ImageOrBuildWritten |= overlay.ImageOrBuildWritten;
+        into.ExtendsFailed |= overlay.ExtendsFailed;
         into.Command = overlay.Command ?? into.Command;
         into.Entrypoint = overlay.Entrypoint ?? into.Entrypoint;
         into.EnvFileValues.AddRange(overlay.EnvFileValues);

@@ -11,20 +11,23 @@ internal static class IncludeExtendsSyntax
     /// <summary>`extends: base` or `extends: { service: base, file: other.yaml }`.</summary>
     public static void ReadExtends(ServiceTarget target, Node node, string path)
     {
+        target.Draft.Extends = Read(target, node, path);
+
+        // Every way of not getting an ExtendsDraft above has reported its error.
+        target.Draft.ExtendsFailed |= target.Draft.Extends is null;
+    }
+
+    private static ExtendsDraft? Read(ServiceTarget target, Node node, string path)
+    {
         var reader = target.Reader;
         if (node is ScalarNode)
         {
-            if (ServiceName(reader, node, path) is { } service)
-            {
-                target.Draft.Extends = new ExtendsDraft(service, null, node.Start);
-            }
-
-            return;
+            return ServiceName(reader, node, path) is { } service ? new ExtendsDraft(service, null, node.Start) : null;
         }
 
         if (reader.Mapping(node, path) is not { } mapping)
         {
-            return;
+            return null;
         }
 
         var fields = new ExtendsFields();
@@ -32,13 +35,10 @@ internal static class IncludeExtendsSyntax
         if (mapping.Get("service") is null)
         {
             reader.Error(mapping, $"{path}: the long form needs 'service'");
-            return;
+            return null;
         }
 
-        if (fields.Service is { } name && !fields.FileInvalid)
-        {
-            target.Draft.Extends = new ExtendsDraft(name, fields.File, node.Start);
-        }
+        return fields.Service is { } name && !fields.FileInvalid ? new ExtendsDraft(name, fields.File, node.Start) : null;
     }
 
     private sealed class ExtendsFields

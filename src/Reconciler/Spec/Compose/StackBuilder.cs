@@ -272,8 +272,9 @@ internal static class StackBuilder
     {
         if (service.Image is null)
         {
-            // With a `build:` or an invalid `image:` that key's error says what to do: one error per cause.
-            if (!service.ImageOrBuildWritten)
+            // With a `build:`, an invalid `image:` or a failed `extends:` that key's error says what to do:
+            // one error per cause.
+            if (!service.ImageOrBuildWritten && !service.ExtendsFailed)
             {
                 reader.Error(service.KeyLocation, $"service '{service.Name}' has no image: 'image' is required (berth runs images from registries)");
             }

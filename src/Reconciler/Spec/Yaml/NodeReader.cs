@@ -62,8 +62,10 @@ internal sealed class NodeReader(ErrorCollector errors)
 
     public bool? Bool(Node node, string path)
     {
-        if (Scalar(node, path) is not { } scalar)
+        // Not Scalar(): its "must be a string" would send the writer the wrong way for a boolean.
+        if (node is not ScalarNode { IsNull: false } scalar)
         {
+            Error(node, $"{path} must be true or false, not {node.KindDescription}");
             return null;
         }
 

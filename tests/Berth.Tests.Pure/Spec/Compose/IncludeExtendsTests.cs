@@ -74,6 +74,25 @@ public sealed class IncludeExtendsTests
         Assert.Equal([expected], Errors(yaml));
     }
 
+    // The base would have given the image: "has no image" beside the extends error was a second error
+    // for one cause, and the first one shown (it sits on the service's key, above the reference).
+    [Theory]
+    [InlineData("services:\n  web:\n    extends: { file: ../../compose/databases.yaml, service: db }\n",
+        "3:22: services.web.extends.file: '../../compose/databases.yaml' must be a relative path inside the repository")]
+    [InlineData("services:\n  web:\n    extends: { file: other.yaml, service: db }\n", "3:14: Compose file 'other.yaml' does not exist")]
+    [InlineData("services:\n  web:\n    extends: dbb\n  db: { image: postgres }\n", "3:14: services.web.extends: no service 'dbb' in 'compose.yaml', did you mean 'db'?")]
+    public void Extends_FailedWithoutAnImageOfItsOwn_IsOnlyTheExtendsError(string yaml, string expected)
+    {
+        Assert.Equal([expected], Errors(yaml));
+    }
+
+    [Fact]
+    public void Extends_ResolvedBaseWithoutAnImage_StillSaysTheServiceHasNoImage()
+    {
+        Assert.Equal(["3:3: service 'web' has no image: 'image' is required (berth runs images from registries)"],
+            Errors("services:\n  base: { restart: always }\n  web: { extends: base }\n").Where(error => error.Contains("'web'", StringComparison.Ordinal)));
+    }
+
     [Fact]
     public void Extends_TwoFilesExtendingFromEachOther_AreResolvedServiceByService()
     {

@@ -42,6 +42,28 @@ public sealed class StackBuilderTests
         Assert.Equal("proxy", stack.Services[0].Container.Networks[0].EngineName);
     }
 
+    // Compose still reads the file-format 3.x form `external: { name: x }` as `external: true, name: x`.
+    [Fact]
+    public void Network_LegacyExternalName_IsExternalWithThatName()
+    {
+        var stack = LoadStack("services:\n  web: { image: busybox, networks: [web] }\nnetworks:\n  web:\n    external:\n      name: traefik_webgateway\n");
+
+        var network = Assert.Single(stack.Networks);
+        Assert.Equal(("traefik_webgateway", true), (network.EngineName, network.External));
+    }
+
+    [Theory]
+    [InlineData("services:\n  web: { image: busybox, networks: [web] }\nnetworks:\n  web:\n    external: { name: a }\n    name: b\n",
+        "5:23: networks.web.external.name ('a') and networks.web.name ('b') differ; keep only name: with external: true")]
+    [InlineData("services:\n  web: { image: busybox, networks: [web] }\nnetworks:\n  web:\n    external: { name: a, driver: x }\n",
+        "5:26: unknown key 'driver' in networks.web.external")]
+    [InlineData("services:\n  web: { image: busybox, networks: [web] }\nnetworks:\n  web:\n    external: [true]\n",
+        "5:15: networks.web.external must be true or false, not a list")]
+    public void Network_ExternalMistakes_AreErrorsAtTheirPlace(string yaml, string expected)
+    {
+        Assert.Equal([expected], Errors(yaml));
+    }
+
     [Theory]
     [InlineData("services:\n  web:\n    image: busybox\n    networks: [fronts]\nnetworks:\n  front: {}\n",
         "4:16: service 'web' uses unknown network 'fronts'; define it under the top-level networks:, did you mean 'front'?")]
