@@ -17,7 +17,8 @@ internal sealed class CommandContext : IDisposable
     {
         StateDirectory = parseResult.GetValue(GlobalOptions.StateDir) ?? DefaultStateDirectory;
         DockerEndpoint = DockerClientFactory.ResolveEndpoint(parseResult.GetValue(GlobalOptions.DockerHost));
-        Engine = DockerContainerEngine.Connect(DockerEndpoint.ToString(), TimeSpan.FromSeconds(60), Berth.Reconciler.Secrets.Files.MountedFileStore.DefaultRoot);
+        Engine = DockerContainerEngine.Connect(DockerEndpoint.ToString(), TimeSpan.FromSeconds(60),
+            parseResult.GetValue(GlobalOptions.SecretFilesDir) is { } secretFiles ? Path.GetFullPath(secretFiles) : Berth.Reconciler.Secrets.Files.MountedFileStore.DefaultRoot);
         Reconciler = new HostReconciler(new ResilientContainerEngine(Engine, TimeProvider.System), new StateStore(StateDirectory), TimeProvider.System);
     }
 

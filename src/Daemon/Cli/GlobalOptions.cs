@@ -16,4 +16,11 @@ internal static class GlobalOptions
         Description = "Where berth keeps its own record of what it applied (default: /var/lib/berth)",
         Recursive = true,
     };
+
+    /// <summary>`spec.secretFilesDirectory` of the daemon, for the CLI: `berth apply` writes secrets and configs there too.</summary>
+    public static readonly Option<string?> SecretFilesDir = new("--secret-files-dir")
+    {
+        Description = "Where the contents of Compose secrets and configs are written for the containers; must be on a tmpfs (default: /run/berth/files, as the daemon's spec.secretFilesDirectory)",
+        Recursive = true,
+    };
 }
