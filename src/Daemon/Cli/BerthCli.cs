@@ -20,6 +20,8 @@ internal static class BerthCli
         var root = new RootCommand("berth: GitOps for Docker hosts. Converges the local Docker Engine to the stacks a git repository assigns to this host.");
         root.Options.Add(GlobalOptions.DockerHost);
         root.Options.Add(GlobalOptions.StateDir);
+        root.Options.Add(GlobalOptions.SecretFilesDir);
+        root.Options.Add(GlobalOptions.HostSecretsDir);
         // The default --version prints the entry assembly's version (the test host's, in tests): print berth's.
         foreach (var versionOption in root.Options.OfType<VersionOption>())
         {

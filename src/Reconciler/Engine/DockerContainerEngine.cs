@@ -619,6 +619,19 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
                 .ToImmutableSortedDictionary(network => network.Key, network => (network.Value?.Aliases ?? []).ToImmutableArray(), StringComparer.Ordinal),
             Pid = state?.Running == true ? (int)state.Pid : 0,
             Environment = ContainerEnvironment.FromEngine(inspected.Config?.Env),
+            ConfigValues = new ContainerConfigValues
+            {
+                Environment = ContainerEnvironment.FromEngine(inspected.Config?.Env),
+                Command = inspected.Config?.Cmd is { } command ? [.. command] : null,
+                Entrypoint = inspected.Config?.Entrypoint is { } entrypoint ? [.. entrypoint] : null,
+                Labels = (inspected.Config?.Labels ?? new Dictionary<string, string>()).ToImmutableDictionary(StringComparer.Ordinal),
+                HealthCheckTest = inspected.Config?.Healthcheck?.Test is { } test ? [.. test] : null,
+                LogOptions = (inspected.HostConfig?.LogConfig?.Config ?? new Dictionary<string, string>()).ToImmutableDictionary(StringComparer.Ordinal),
+                ExtraHosts = [.. inspected.HostConfig?.ExtraHosts ?? []],
+                User = inspected.Config?.User,
+                WorkingDir = inspected.Config?.WorkingDir,
+                Hostname = inspected.Config?.Hostname,
+            },
         };
     }
 

@@ -122,4 +122,7 @@ public sealed record ContainerSnapshot(
 
     /// <summary>`Config.Env`; prints as "(hidden)" (it holds secret values).</summary>
     public ContainerEnvironment Environment { get; init; } = ContainerEnvironment.Empty;
+
+    /// <summary>The string fields of its create config a rollback may restore (<see cref="State.StoredSecrets"/>); prints as "(hidden)".</summary>
+    public ContainerConfigValues ConfigValues { get; init; } = ContainerConfigValues.Empty;
 }

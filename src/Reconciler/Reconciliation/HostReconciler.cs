@@ -192,7 +192,9 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
         {
             // What the executor reports may quote the application (evidence: its log lines, its health-check
             // output) and the engine: masked with the secret values before anyone prints, logs or shows it.
-            var secrets = desired.Secrets;
+            // Also the values restored for a rollback (applied.Secrets holds both): after a secret is rotated,
+            // a rolled-back container runs with the old one.
+            var secrets = applied.Secrets;
             report = plan.HasChanges
                 ? (await new PlanExecutor(engine, timeProvider, this.frontRules)
                     .ExecuteAsync(plan, scope, step => progress(step with { Message = secrets.Mask(step.Message) }), cancellationToken).ConfigureAwait(false))
@@ -301,12 +303,12 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
     private async Task<AppliedState> LoadAppliedAsync(DesiredState desired, ObservedState observed, CancellationToken cancellationToken)
     {
         var applied = await stateStore.LoadAsync(desired.Host, cancellationToken).ConfigureAwait(false);
-        var environments = new Dictionary<string, ContainerEnvironment>(StringComparer.Ordinal);
+        var configs = new Dictionary<string, ContainerConfigValues>(StringComparer.Ordinal);
         foreach (var (service, container) in StoredSecrets.ContainersToRestoreFrom(applied, desired, observed))
         {
             try
             {
-                environments[service] = (await engine.InspectContainerAsync(container.Id, cancellationToken).ConfigureAwait(false)).Environment;
+                configs[service] = (await engine.InspectContainerAsync(container.Id, cancellationToken).ConfigureAwait(false)).ConfigValues;
             }
             catch (EngineNotFoundException)
             {
@@ -314,7 +316,10 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
             }
         }
 
-        return StoredSecrets.RestoreFrom(applied, environments);
+        // The desired secrets join the restored ones: both are what the pass masks copied text with and
+        // what the state file must not hold (a rolled-back container runs the old, restored values).
+        var restored = StoredSecrets.RestoreFrom(applied, configs);
+        return restored with { Secrets = restored.Secrets.With(desired.Secrets) };
     }
 
     private Task<ObservedState> ObserveAsync(DesiredState desired, CancellationToken cancellationToken) =>

@@ -4,7 +4,7 @@ namespace Berth.Reconciler.Spec;
 
 /// <summary>
 /// The secret values a desired state was loaded with (host env files and the host environment; any other
-/// source of secrets adds its values with <see cref="With"/>): what text that berth copies from elsewhere
+/// source of secrets adds its values with <see cref="With(IEnumerable{string})"/>): what text that berth copies from elsewhere
 /// (a container's log lines, its health-check output, an engine error) is masked with before it is printed,
 /// logged or put in /status. berth's own messages do not need it: they never print a value
 /// (<see cref="Yaml.SecretMasking"/> covers spec errors).
@@ -38,7 +38,16 @@ public sealed class SecretValues : IEquatable<SecretValues>
         return all.Length == 0 ? None : new SecretValues(all);
     }
 
+    /// <summary>These values and those of <paramref name="more"/>.</summary>
+    public SecretValues With(SecretValues more) => More(more.values);
+
+    private SecretValues More(ImmutableArray<string> more) => more.IsEmpty ? this : With((IEnumerable<string>)more);
+
     public int Count => values.Length;
+
+    /// <summary>Whether <paramref name="text"/> contains a value that <see cref="Mask"/> would hide.</summary>
+    public bool OccursIn(string text) =>
+        values.Any(value => value.Length >= MinimumMaskedLength && text.Contains(value, StringComparison.Ordinal));
 
     /// <summary><paramref name="text"/> with every value of <see cref="MinimumMaskedLength"/> characters or more replaced by "(hidden)".</summary>
     public string Mask(string text)

@@ -22,6 +22,14 @@ public sealed record AppliedState(
 {
     public const int HistoryLimit = 20;
 
+    /// <summary>
+    /// The secret values this pass knows (the desired state's, and what a rollback restored from a container:
+    /// <see cref="StoredSecrets.RestoreFrom"/>): any string of an applied spec that contains one is written as a
+    /// hash (<see cref="StoredSecrets.ForStorage"/>). Never written itself; not content (every two compare equal).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public Spec.SecretValues Secrets { get; init; } = Spec.SecretValues.None;
+
     public static AppliedState Empty(string host) => new(
         host, null, null, null, null,
         ImmutableSortedDictionary<string, AppliedService>.Empty.WithComparers(StringComparer.Ordinal),

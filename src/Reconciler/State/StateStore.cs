@@ -25,7 +25,7 @@ public interface IStateStore
 /// </summary>
 public sealed class StateStore(string stateDirectory) : IStateStore
 {
-    private static readonly JsonSerializerOptions Json = new()
+    internal static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,

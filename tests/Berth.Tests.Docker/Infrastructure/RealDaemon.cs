@@ -39,7 +39,8 @@ public sealed class RealDaemon : IAsyncDisposable
     /// <param name="policy">When set: the config's `policy:` section, as YAML lines under it (two-space indented).</param>
     /// <param name="hostEnvFiles">`spec.hostEnvFiles`: host-local env files with the secrets the repository refers to.</param>
     /// <param name="ageKeyFile">`spec.ageKeyFile`: the host's age identity, for SOPS-encrypted files of the repository.</param>
-    public static async Task<RealDaemon> StartAsync(string hostIdentity, GitRepository repository, string? dockerHost = null, string interval = "2s", string? allowedSigners = null, string? policy = null, IReadOnlyList<string>? hostEnvFiles = null, string? ageKeyFile = null)
+    /// <param name="secretFilesDirectory">`spec.secretFilesDirectory`: a tmpfs directory for secrets and configs (/run is no tmpfs on every test machine).</param>
+    public static async Task<RealDaemon> StartAsync(string hostIdentity, GitRepository repository, string? dockerHost = null, string interval = "2s", string? allowedSigners = null, string? policy = null, IReadOnlyList<string>? hostEnvFiles = null, string? ageKeyFile = null, string? secretFilesDirectory = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "berth-daemon-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
@@ -68,9 +69,10 @@ public sealed class RealDaemon : IAsyncDisposable
             webhooks:
               github:
                 secretFile: github.secret
-            {(hostEnvFiles is { Count: > 0 } || ageKeyFile is not null ? "spec:" : "")}
+            {(hostEnvFiles is { Count: > 0 } || ageKeyFile is not null || secretFilesDirectory is not null ? "spec:" : "")}
               {(hostEnvFiles is { Count: > 0 } ? "hostEnvFiles: [" + string.Join(", ", hostEnvFiles) + "]" : "")}
               {(ageKeyFile is null ? "" : "ageKeyFile: " + ageKeyFile)}
+              {(secretFilesDirectory is null ? "" : "secretFilesDirectory: " + secretFilesDirectory)}
             """ + (policy is null ? "" : "\npolicy:\n" + policy));
         var daemon = new RealDaemon(directory, port);
         await daemon.RestartAsync();

@@ -9,9 +9,11 @@ namespace Berth.Tests.Security;
 /// The real binary, a real git repository, the real daemon and the real engine.
 /// </summary>
 /// <remarks>
-/// To add a source of secrets (SOPS-encrypted files, Compose secrets): add a <see cref="MarkerSource"/>
-/// to <see cref="Sources"/> that writes its files and returns its marker; the channels are searched for
-/// every marker of every source.
+/// To add a source of secrets: add a <see cref="MarkerSource"/> to <see cref="Sources"/> that writes its
+/// files and returns its marker, how the service uses it and how to see that it reached the container; the
+/// channels are searched for every marker of every source. The markers of interpolated sources are used
+/// in the environment, and one of them in `command:` and another in a label too: a secret reaches a
+/// spec's other strings through interpolation, and the state file must not hold those either.
 /// </remarks>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class MarkerSecretTests
@@ -19,15 +21,51 @@ public sealed class MarkerSecretTests
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
 
     /// <summary>Where a secret comes from, and how the repository uses it.</summary>
-    /// <param name="Prepare">Gets the scenario's directories, writes what it needs, returns the marker value and the CLI/daemon options it needs.</param>
-    public sealed record MarkerSource(string Name, Func<MarkerScenario, (string Marker, string ServiceEnvironmentLine)> Prepare);
+    /// <param name="Prepare">Gets the scenario's directories, writes what it needs (and sets the CLI/daemon options it needs), returns its marker and how it is used.</param>
+    public sealed record MarkerSource(string Name, Func<MarkerScenario, PreparedMarker> Prepare);
+
+    /// <summary>A source's marker, how the service uses it, and how to see that it reached the container.</summary>
+    /// <param name="ReachedContainer">Whether the marker is in the container (named): the test is not vacuous.</param>
+    public sealed record PreparedMarker(string Marker, Func<ReconcileHarness, string, Task<bool>> ReachedContainer)
+    {
+        /// <summary>The variable an interpolating source defines (used as `NAME: ${NAME}` in the environment), else null.</summary>
+        public string? Variable { get; init; }
+
+        /// <summary>Lines under the service (indented by 4), e.g. `secrets: [...]`.</summary>
+        public string ServiceLines { get; init; } = "";
+
+        /// <summary>Top-level lines of the Compose file, e.g. `secrets: {...}`.</summary>
+        public string TopLevelLines { get; init; } = "";
+
+        /// <summary>What a container that prints its secrets before failing runs (a shell command).</summary>
+        public string PrintCommand { get; init; } = "env";
+    }
+
+    private static Func<ReconcileHarness, string, Task<bool>> InEnvironment(string marker) =>
+        async (harness, container) => (await harness.InspectAsync(container)).Config.Env.Any(variable => variable.Contains(marker, StringComparison.Ordinal));
 
     /// <summary>What a source may write into: the repository's work tree and a host-local directory outside it.</summary>
     /// <param name="StackDirectory">The stack's directory in the repository (where its Compose file and `.env` are).</param>
     public sealed record MarkerScenario(GitRepository Repository, string HostDirectory, List<string> HostEnvFiles, string StackDirectory)
     {
+        /// <summary>Where secrets and configs are written for the containers, for a source that mounts files; passed to the CLI and the daemon.</summary>
+        public string? SecretFilesDirectory { get; set; }
+
         /// <summary>The host's age identity, for a source that encrypts with SOPS; passed to the CLI and the daemon.</summary>
-        public string? AgeKeyFile { get; set; }
+        public string? AgeKeyFile { get; private set; }
+
+        /// <summary>The recipient of the host's age identity, created at the first call (sources share it: berth takes one key).</summary>
+        public string AgeRecipient()
+        {
+            if (ageRecipient is null)
+            {
+                (AgeKeyFile, ageRecipient) = Shared.SopsTestFiles.NewAgeKey(HostDirectory, "host.age");
+            }
+
+            return ageRecipient;
+        }
+
+        private string? ageRecipient;
     }
 
     private static readonly MarkerSource[] Sources =
@@ -39,15 +77,28 @@ public sealed class MarkerSecretTests
             File.WriteAllText(file, $"API_KEY={marker}\n");
             File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             scenario.HostEnvFiles.Add(file);
-            return (marker, "API_KEY: ${API_KEY}");
+            return new PreparedMarker(marker, InEnvironment(marker)) { Variable = "API_KEY" };
         }),
         new("SOPS-encrypted .env in the repository", scenario =>
         {
             var marker = "berth-marker-50b5" + Guid.NewGuid().ToString("N")[..12];
-            var (keyFile, recipient) = Shared.SopsTestFiles.NewAgeKey(scenario.HostDirectory, "host.age");
-            scenario.AgeKeyFile = keyFile;
-            scenario.Repository.Write($"{scenario.StackDirectory}/.env", Shared.SopsTestFiles.Dotenv([("SOPS_TOKEN", marker)], recipient));
-            return (marker, "SOPS_TOKEN: ${SOPS_TOKEN}");
+            scenario.Repository.Write($"{scenario.StackDirectory}/.env", Shared.SopsTestFiles.Dotenv([("SOPS_TOKEN", marker)], scenario.AgeRecipient()));
+            return new PreparedMarker(marker, InEnvironment(marker)) { Variable = "SOPS_TOKEN" };
+        }),
+        new("Compose secrets: file (SOPS-encrypted in the repository)", scenario =>
+        {
+            // Mounted as a file, never in the environment: the check reads it in the container. Encrypted, as a
+            // secret in a repository must be (a plain one would be in every checkout of it, berth's too).
+            var marker = "berth-marker-c0de" + Guid.NewGuid().ToString("N")[..12];
+            scenario.Repository.Write($"{scenario.StackDirectory}/marker.yaml", Shared.SopsTestFiles.Yaml([("password", marker)], scenario.AgeRecipient()));
+            // On a tmpfs, as berth requires (the default, /run/berth/files, is not one on every test machine).
+            scenario.SecretFilesDirectory = Directory.CreateDirectory(Path.Combine("/dev/shm", "berth-marker-files-" + Guid.NewGuid().ToString("N")[..12])).FullName;
+            return new PreparedMarker(marker, async (harness, container) => (await harness.ExecAsync(container, "cat", "/run/secrets/marker")).Contains(marker, StringComparison.Ordinal))
+            {
+                ServiceLines = "    secrets: [marker]",
+                TopLevelLines = "secrets: { marker: { file: ./marker.yaml } }",
+                PrintCommand = "cat /run/secrets/marker",
+            };
         }),
     ];
 
@@ -58,23 +109,33 @@ public sealed class MarkerSecretTests
         using var git = new GitRepository();
         var hostDirectory = Directory.CreateTempSubdirectory("berth-marker-host-").FullName;
         var cliState = Path.Combine(hostDirectory, "cli-state");
+        var scenario = new MarkerScenario(git, hostDirectory, [], $"stacks/{harness.Host}");
         try
         {
-            var scenario = new MarkerScenario(git, hostDirectory, [], $"stacks/{harness.Host}");
             var prepared = Sources.Select(source => (source.Name, Result: source.Prepare(scenario))).ToList();
             var markers = prepared.Select(source => (source.Name, source.Result.Marker)).ToList();
+            var interpolated = prepared.Where(source => source.Result.Variable is not null).Select(source => source.Result).ToList();
             var compose = $"{scenario.StackDirectory}/compose.yaml";
-            string Compose(string extraServiceLines, string command = """["sleep", "3600"]""", string topLevel = "") => $"""
+            // A secret in the command (the `redis-server --requirepass ${PASSWORD}` pattern; here sh's $0) and
+            // in a label: strings the state file must hash too, and a rollback must restore.
+            var commandMarker = interpolated[0];
+            var labelMarker = interpolated[^1];
+            var labelReference = "${" + labelMarker.Variable + "}";
+            var appliedCommand = $$"""["sh", "-c", "exec sleep 3600", "${{{commandMarker.Variable}}}"]""";
+            string Compose(string extraServiceLines, string? command = null, string topLevel = "") => $"""
                 services:
                   app:
                     image: {TestImages.BusyboxV1}
-                    command: {command}
+                    command: {command ?? appliedCommand}
                     init: true
                     stop_grace_period: 1s
+                    labels:
+                      example.marker: "token {labelReference}"
                 {extraServiceLines}
+                {string.Join("\n", prepared.Select(source => source.Result.ServiceLines).Where(lines => lines.Length > 0))}
                     environment:
-                {string.Join("\n", prepared.Select(source => "      " + source.Result.ServiceEnvironmentLine))}
-                {topLevel}
+                {string.Join("\n", interpolated.Select(source => $"      {source.Variable}: ${{{source.Variable}}}"))}
+                {string.Join("\n", prepared.Select(source => source.Result.TopLevelLines).Where(lines => lines.Length > 0).Append(topLevel))}
                 """;
             git.Write("berth.yaml", $"""
                 hosts:
@@ -91,7 +152,8 @@ public sealed class MarkerSecretTests
             var channels = new List<(string Channel, string Text)>();
             string[] hostEnv = [.. scenario.HostEnvFiles.SelectMany(file => new[] { "--host-env-file", file })];
             string[] ageKey = scenario.AgeKeyFile is { } keyFile ? ["--age-key", keyFile] : [];
-            string[] source = ["--repo", git.WorkDirectory, "--host", harness.Host, .. hostEnv, .. ageKey];
+            string[] secretFiles = scenario.SecretFilesDirectory is { } filesDirectory ? ["--secret-files-dir", filesDirectory] : [];
+            string[] source = ["--repo", git.WorkDirectory, "--host", harness.Host, .. hostEnv, .. ageKey, .. secretFiles];
 
             async Task RunCli(string channel, int expectedExit, params string[] arguments)
             {
@@ -106,11 +168,17 @@ public sealed class MarkerSecretTests
             await RunCli("berth plan --json", 2, ["--state-dir", cliState, "plan", "--json", .. source]);
             await RunCli("berth apply", 0, ["--state-dir", cliState, "apply", .. source]);
 
-            // Not vacuous: the value did reach the container.
-            var env = (await harness.InspectAsync($"{harness.Host}-app-1")).Config.Env;
-            Assert.All(markers, marker => Assert.Contains(env, variable => variable.Contains(marker.Marker, StringComparison.Ordinal)));
+            // Not vacuous: the value did reach the container, and the command and label hold theirs.
+            foreach (var (name, result) in prepared)
+            {
+                Assert.True(await result.ReachedContainer(harness, $"{harness.Host}-app-1"), $"the {name} marker did not reach the container");
+            }
 
-            await using var daemon = await RealDaemon.StartAsync(harness.Host, git, hostEnvFiles: scenario.HostEnvFiles, ageKeyFile: scenario.AgeKeyFile);
+            var first = await harness.InspectAsync($"{harness.Host}-app-1");
+            Assert.Equal(commandMarker.Marker, first.Config.Cmd[^1]);
+            Assert.Equal("token " + labelMarker.Marker, first.Config.Labels["example.marker"]);
+
+            await using var daemon = await RealDaemon.StartAsync(harness.Host, git, hostEnvFiles: scenario.HostEnvFiles, ageKeyFile: scenario.AgeKeyFile, secretFilesDirectory: scenario.SecretFilesDirectory);
             await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == firstCommit, "the first commit to be applied", Timeout);
 
             // A commit that puts the secret where an error quotes the value: refused, the host keeps running.
@@ -129,7 +197,7 @@ public sealed class MarkerSecretTests
             git.Write(compose, Compose("""
                     deploy: { replicas: 2, update_config: { monitor: 1s } }
                     volumes: ["shared:/shared"]
-                """, command: """["sh", "-c", "if mkdir /shared/first 2>/dev/null; then exec sleep 3600; fi; env; exit 3"]""", topLevel: "volumes: { shared: {} }"));
+                """, command: $"""["sh", "-c", "if mkdir /shared/first 2>/dev/null; then exec sleep 3600; fi; {string.Join("; ", prepared.Select(source => source.Result.PrintCommand).Distinct())}; exit 3"]""", topLevel: "volumes: { shared: {} }"));
             var failing = git.CommitAndPush("a container that prints its secrets and fails");
             var failed = await daemon.WaitForStatusAsync(status => status.LastAttempted?.Revision == failing, "the failing commit to be attempted", Timeout);
             var app = Assert.Single(failed.Services, service => service.Service == "app");
@@ -139,8 +207,12 @@ public sealed class MarkerSecretTests
             foreach (var replica in new[] { 1, 2 })
             {
                 var restored = await harness.InspectAsync($"{harness.Host}-app-{replica}");
-                Assert.Equal(["sleep", "3600"], restored.Config.Cmd);
-                Assert.All(markers, marker => Assert.Contains(restored.Config.Env, variable => variable.Contains(marker.Marker, StringComparison.Ordinal)));
+                Assert.Equal(["sh", "-c", "exec sleep 3600", commandMarker.Marker], restored.Config.Cmd);
+                Assert.Equal("token " + labelMarker.Marker, restored.Config.Labels["example.marker"]);
+                foreach (var (name, result) in prepared)
+                {
+                    Assert.True(await result.ReachedContainer(harness, $"{harness.Host}-app-{replica}"), $"the {name} marker is not in rolled-back replica {replica}");
+                }
             }
 
             await RunCli("berth status", 0, ["status", "--config", daemon.ConfigFile]);
@@ -167,6 +239,10 @@ public sealed class MarkerSecretTests
         finally
         {
             Directory.Delete(hostDirectory, recursive: true);
+            if (scenario.SecretFilesDirectory is { } filesDirectory && Directory.Exists(filesDirectory))
+            {
+                Directory.Delete(filesDirectory, recursive: true);
+            }
         }
     }
 }

@@ -89,9 +89,9 @@ public sealed class StateStoreTests : IDisposable
         var state = AppliedState.Empty("h") with { Services = AppliedState.Empty("h").Services.Add(spec.QualifiedName, applied) };
 
         await store.SaveAsync(state, CancellationToken.None);
-        var loaded = StoredSecrets.RestoreFrom(await store.LoadAsync("h", CancellationToken.None), new Dictionary<string, Berth.Reconciler.Observe.ContainerEnvironment>
+        var loaded = StoredSecrets.RestoreFrom(await store.LoadAsync("h", CancellationToken.None), new Dictionary<string, Berth.Reconciler.Observe.ContainerConfigValues>
         {
-            [spec.QualifiedName] = Berth.Reconciler.Observe.ContainerEnvironment.FromEngine(["MODE=a"]),
+            [spec.QualifiedName] = new() { Environment = Berth.Reconciler.Observe.ContainerEnvironment.FromEngine(["MODE=a"]) },
         });
         var reloaded = loaded.Services[spec.QualifiedName].RollbackSpec!;
 
