@@ -95,13 +95,18 @@ internal static class HostPolicyCheck
             }
         }
 
-        // A local bind volume is mounted writable by whoever uses it without `:ro`; counted as writable.
-        foreach (var volume in volumes.Where(volume => !volume.External && IsLocal(volume) && IsBindVolume(volume, out _)))
+        // A local bind volume is mounted writable by whoever uses it without `:ro`, and an overlay writes
+        // to its upperdir and workdir: counted as writable.
+        foreach (var volume in volumes.Where(volume => !volume.External && IsLocal(volume)))
         {
-            IsBindVolume(volume, out var device);
-            if (device.StartsWith('/'))
+            var writtenDirectories = IsBindVolume(volume, out var device)
+                ? [device]
+                : volume.DriverOptions.GetValueOrDefault("type", "").Trim().Equals("overlay", StringComparison.OrdinalIgnoreCase)
+                    ? OverlayDirectories(volume).Where(directory => directory.Key is "upperdir" or "workdir").Select(directory => directory.Path).ToList()
+                    : [];
+            foreach (var directory in writtenDirectories.Where(directory => directory.StartsWith('/')))
             {
-                var written = HostPolicyReader.Normalise(device);
+                var written = HostPolicyReader.Normalise(directory);
                 binds.Add(new WritableBind(written, HostPaths.Resolve(written) ?? written, $"volumes.{volume.Key}"));
             }
         }
@@ -292,6 +297,16 @@ internal static class HostPolicyCheck
     private static IEnumerable<string> MountOptions(string options) => options.Split(',').Select(option => option.Trim());
 
     /// <summary>
+    /// An overlay's host directories from its `o:`: every layer of `lowerdir` (a ':'-separated list) is
+    /// seen by the container; `upperdir` and `workdir` are written to.
+    /// </summary>
+    private static List<(string Key, string Path)> OverlayDirectories(VolumeSpec volume) =>
+        [.. MountOptions(volume.DriverOptions.GetValueOrDefault("o", ""))
+            .Select(option => option.IndexOf('=') is var equals and > 0 ? (Key: option[..equals], Value: option[(equals + 1)..]) : (Key: option, Value: ""))
+            .Where(option => option.Key is "lowerdir" or "upperdir" or "workdir")
+            .SelectMany(option => option.Value.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(directory => (option.Key, directory)))];
+
+    /// <summary>
     /// The local driver mounts whatever `type`, `device` and `o` say (mount(8) on the host): a bind of a
     /// host path, a host disk (`type: ext4, device: /dev/sda1`), an overlay of host directories, proc... Only
     /// what mounts no host path passes as it is: tmpfs and the remote nfs/nfs4/cifs. A bind is judged as a
@@ -328,25 +343,15 @@ internal static class HostPolicyCheck
 
         if (type == "overlay")
         {
-            // lowerdir is a ':'-separated list; every layer is a host directory the container sees (upper and work are written).
-            foreach (var option in MountOptions(options.GetValueOrDefault("o", "")))
+            foreach (var (key, directory) in OverlayDirectories(volume))
             {
-                var (key, value) = option.IndexOf('=') is var equals and > 0 ? (option[..equals], option[(equals + 1)..]) : (option, "");
-                if (key is not ("lowerdir" or "upperdir" or "workdir"))
+                if (!directory.StartsWith('/'))
                 {
+                    context.Error(at, $"{path}.o: the overlay's {key} '{directory}' must be an absolute host path; refused by this host's policy");
                     continue;
                 }
 
-                foreach (var directory in value.Split(':', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    if (!directory.StartsWith('/'))
-                    {
-                        context.Error(at, $"{path}.o: the overlay's {key} '{directory}' must be an absolute host path; refused by this host's policy");
-                        continue;
-                    }
-
-                    CheckBindSource(context, $"{path}.o", HostPolicyReader.Normalise(directory), at, $"the overlay {key} '{directory}'");
-                }
+                CheckBindSource(context, $"{path}.o", HostPolicyReader.Normalise(directory), at, $"the overlay {key} '{directory}'");
             }
 
             return;

@@ -88,4 +88,15 @@ public sealed class LocalVolumePolicyTests
     {
         Assert.Contains("the bind volume of '/etc' is outside", Assert.Single(Errors("{ type: ext4, o: rbind, device: /etc }", Restrictive)), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void OverlayUpperDir_IsWritable_ABindBelowItDenied()
+    {
+        var errors = SpecTestRepository.Errors(
+            "name: app\nservices:\n  web:\n    image: busybox\n    volumes: [\"v:/v\", \"/srv/up/x:/x:ro\"]\nvolumes:\n  v:\n" +
+            "    driver_opts: { type: overlay, o: \"lowerdir=/srv/a,upperdir=/srv/up,workdir=/srv/work\" }\n",
+            new SpecLoadOptions { Policy = Restrictive with { BindMounts = ["/srv"] } });
+
+        Assert.Contains("lies below /srv/up, which volumes.v mounts writable", Assert.Single(errors), StringComparison.Ordinal);
+    }
 }
