@@ -37,7 +37,7 @@ internal static class HostPolicyCheck
     {
         var stackList = stacks.ToList();
         var repository = HostPaths.Resolve(repositoryDirectory) ?? repositoryDirectory;
-        var writableBinds = WritableBindSources(stackList.SelectMany(stack => stack.Spec.Services), stackList.SelectMany(stack => stack.Spec.Volumes), repository);
+        var writableBinds = WritableBindSources(stackList.SelectMany(stack => stack.Spec.Services), stackList.SelectMany(stack => stack.Spec.Volumes));
         var context = new Context(policy, reader.Error, repository, writableBinds);
         foreach (var stack in stackList)
         {
@@ -67,7 +67,7 @@ internal static class HostPolicyCheck
     {
         var messages = ImmutableArray.CreateBuilder<string>();
         var repository = HostPaths.Resolve(repositoryDirectory) ?? repositoryDirectory;
-        var writableBinds = WritableBindSources(hostServices.Append(service), [], repository);
+        var writableBinds = WritableBindSources(hostServices.Append(service), []);
         var context = new Context(policy, (_, message) => messages.Add(message), repository, writableBinds);
         var nowhere = Location.StartOf("state");
         CheckService(context, service, new ServicePlaces(nowhere, null, null, ImmutableDictionary<string, Location>.Empty, ImmutableDictionary<string, Location>.Empty));
@@ -83,7 +83,7 @@ internal static class HostPolicyCheck
     /// <param name="Written">The source as written (lexically normalised), and <paramref name="Resolved"/> where it leads now.</param>
     private sealed record WritableBind(string Written, string Resolved, string Owner);
 
-    private static ImmutableArray<WritableBind> WritableBindSources(IEnumerable<ServiceSpec> services, IEnumerable<VolumeSpec> volumes, string repository)
+    private static ImmutableArray<WritableBind> WritableBindSources(IEnumerable<ServiceSpec> services, IEnumerable<VolumeSpec> volumes)
     {
         var binds = new List<WritableBind>();
         foreach (var service in services)
