@@ -82,6 +82,12 @@ public sealed class RolloutRunner(ContainerReplacer replacer, TimeProvider timeP
         // Roll back the replicas this rollout already replaced, to where the plan says (the previous spec
         // by its rollback order), with the same health gates. A failure here pauses: never roll back a rollback.
         var rollbacks = replaced.Select(step => step.RollbackStep()).ToList();
+        if (replaced.FirstOrDefault(step => step.RollbackRefusal is not null) is { } refused)
+        {
+            return (new ServiceOutcome(service.QualifiedName, RolloutResult.Paused,
+                $"rollout failed and the previous config is refused by this host's policy, so it was not rolled back to; paused: {refused.RollbackRefusal}", firstFailure), SkipRest(replacements, stepOutcomes));
+        }
+
         if (rollbacks.Any(step => step is null))
         {
             return (new ServiceOutcome(service.QualifiedName, RolloutResult.Paused, "rollout failed and the previous spec is unknown, so nothing could be rolled back; paused", firstFailure), SkipRest(replacements, stepOutcomes));

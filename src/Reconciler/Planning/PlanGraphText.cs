@@ -86,6 +86,8 @@ public static class PlanGraphText
         {
             FailureAction.Continue => "the other replicas go on (failure_action: continue)",
             FailureAction.Pause => "the rollout pauses; this replica stays as it is then (failure_action: pause)",
+            _ when replace.RollbackRefusal is { } refusal =>
+                $"the previous config is refused by this host's policy now, so it is not rolled back to: replicas already replaced keep the new config and the rollout pauses ({refusal})",
             _ when replace.Rollback is { } rollback =>
                 $"once replaced, it is put back to the previous config ({Order(rollback.Order)}{(rollback.OrderReason is null ? "" : ": " + rollback.OrderReason)}), behind the same gates by rollback_config; a failed rollback pauses",
             _ => "there is no previous config to roll back to: replicas already replaced keep the new config and the rollout pauses",

@@ -101,6 +101,13 @@ public sealed record ReplaceContainerStep(
     public RollbackTarget? Rollback { get; init; }
 
     /// <summary>
+    /// Why the last applied spec is not rolled back to: this host's policy refuses it now (added or
+    /// tightened since it was applied). Null when it is not refused. A failed rollout then holds
+    /// (pauses) instead of re-creating what the policy forbids.
+    /// </summary>
+    public string? RollbackRefusal { get; init; }
+
+    /// <summary>
     /// This replacement puts the previous spec back (a failed rollout's rollback): its gate monitors by
     /// rollback_config, and its current container is the one this pass put under the canonical name,
     /// so it is addressed by that name.
@@ -109,7 +116,7 @@ public sealed record ReplaceContainerStep(
 
     /// <summary>The replacement that undoes this one when its service's rollout fails, or null (<see cref="Rollback"/>).</summary>
     public ReplaceContainerStep? RollbackStep() => Rollback is { } target
-        ? this with { Service = target.Previous, Order = target.Order, OrderReason = target.OrderReason, Rollback = null, IsRollback = true, Cause = "roll back to the previous config" }
+        ? this with { Service = target.Previous, Order = target.Order, OrderReason = target.OrderReason, Rollback = null, RollbackRefusal = null, IsRollback = true, Cause = "roll back to the previous config" }
         : null;
 
     /// <summary>

@@ -27,8 +27,14 @@ public enum DriftMode
 /// </remarks>
 public static class Planner
 {
-    public static Plan Create(DesiredState desired, ObservedState observed, AppliedState applied, DriftMode driftMode = DriftMode.Repair)
+    /// <param name="refusedRollbacks">
+    /// Services ("stack/service") whose last applied spec this host's policy refuses now, with why
+    /// (<see cref="Policy.HostPolicyScope.RefusedRollbacks"/>): their rollouts are not rolled back to it.
+    /// Judged before planning because it reads the host's file system; default none.
+    /// </param>
+    public static Plan Create(DesiredState desired, ObservedState observed, AppliedState applied, DriftMode driftMode = DriftMode.Repair, IReadOnlyDictionary<string, string>? refusedRollbacks = null)
     {
+        refusedRollbacks ??= ImmutableDictionary<string, string>.Empty;
         var steps = ImmutableArray.CreateBuilder<PlanStep>();
         var notices = ImmutableArray.CreateBuilder<PlanNotice>();
         var problems = ImmutableArray.CreateBuilder<PlanProblem>();
@@ -54,7 +60,7 @@ public static class Planner
         var blockedResources = PlanNetworksAndVolumes(desired, observed, steps, problems);
         foreach (var stack in desired.Stacks)
         {
-            PlanStack(stack, observed, applied, driftMode, blockedResources, steps, notices, problems);
+            PlanStack(stack, observed, applied, refusedRollbacks, driftMode, blockedResources, steps, notices, problems);
         }
 
         PlanRemovals(desired, observed, steps, notices);
@@ -174,6 +180,7 @@ public static class Planner
         StackSpec stack,
         ObservedState observed,
         AppliedState applied,
+        IReadOnlyDictionary<string, string> refusedRollbacks,
         DriftMode driftMode,
         HashSet<string> blockedResources,
         ImmutableArray<PlanStep>.Builder steps,
@@ -197,7 +204,7 @@ public static class Planner
                 continue;
             }
 
-            var serviceSteps = PlanService(service, observed, applied, driftMode, notices, problems);
+            var serviceSteps = PlanService(service, observed, applied, refusedRollbacks, driftMode, notices, problems);
             serviceSteps.AddRange(RestartsAfterDependencies(service, serviceSteps, observed, updatedServices));
             if (serviceSteps.Count == 0)
             {
@@ -262,12 +269,16 @@ public static class Planner
         ServiceSpec service,
         ObservedState observed,
         AppliedState applied,
+        IReadOnlyDictionary<string, string> refusedRollbacks,
         DriftMode driftMode,
         ImmutableArray<PlanNotice>.Builder notices,
         ImmutableArray<PlanProblem>.Builder problems)
     {
         var steps = new List<PlanStep>();
         applied.Services.TryGetValue(service.QualifiedName, out var appliedService);
+
+        // A policy added or tightened since the last applied spec ran: a failed rollout must not create it again.
+        var rollbackRefusal = refusedRollbacks.GetValueOrDefault(service.QualifiedName);
         PlanFront(service, observed, appliedService, driftMode, steps, notices, problems);
         var containers = observed.Containers
             .Where(container => container.Stack == service.Stack && container.Service == service.Name)
@@ -350,7 +361,8 @@ public static class Planner
                     RepairsDrift = isDrift,
                     OrderReason = orderReason,
                     BehindFront = behindFront,
-                    Rollback = RolloutOrder.RollbackFor(service, appliedService?.RollbackSpec, current),
+                    Rollback = rollbackRefusal is null ? RolloutOrder.RollbackFor(service, appliedService?.RollbackSpec, current) : null,
+                    RollbackRefusal = service.Update.FailureAction == FailureAction.Rollback ? rollbackRefusal : null,
                 });
                 continue;
             }

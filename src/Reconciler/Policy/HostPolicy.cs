@@ -39,15 +39,31 @@ public sealed record HostPolicy
     /// <summary>Host device paths `devices` may map, exactly (after resolving links). Default none.</summary>
     public ImmutableSortedSet<string> Devices { get; init; } = [];
 
-    /// <summary>`security_opt` may switch confinement off (seccomp/apparmor/systempaths=unconfined, label=disable). Default false.</summary>
+    /// <summary>
+    /// `security_opt` may switch confinement off (seccomp/apparmor/systempaths=unconfined, any seccomp
+    /// profile but the built-in one, label=disable, writable-cgroups=true). Default false.
+    /// </summary>
     public bool Unconfined { get; init; }
 
     /// <summary>
     /// Host directories (and files) a bind mount may come from, absolute and normalised: a listed path
-    /// allows itself and everything below it, except `/` and the Docker socket, which are allowed only
+    /// allows itself and everything below it, except `/` and the engine's sockets and data (and any directory above them), allowed only
     /// when listed exactly. Binds into the repository's own directory are always allowed. Default none.
     /// </summary>
     public ImmutableSortedSet<string> BindMounts { get; init; } = [];
+
+    /// <summary>
+    /// A bind source may lie below another bind source that some service of the host mounts writable
+    /// (`nestedBindMounts`). Default false: a container could swap the path in between for a symbolic
+    /// link that the engine follows at the next start.
+    /// </summary>
+    public bool NestedBindMounts { get; init; }
+
+    /// <summary>
+    /// Mount types a local volume's `driver_opts.type` may name beyond those judged on their own (tmpfs,
+    /// nfs, nfs4, cifs, overlay, binds, `/dev/...` devices), lower case (`volumeTypes`). Default none.
+    /// </summary>
+    public ImmutableSortedSet<string> VolumeTypes { get; init; } = [];
 
     /// <summary>Default <see cref="SysctlScope.Namespaced"/>.</summary>
     public SysctlScope Sysctls { get; init; } = SysctlScope.Namespaced;
@@ -62,6 +78,8 @@ public sealed record HostPolicy
     public bool Equals(HostPolicy? other) =>
         other is not null
         && Privileged == other.Privileged
+        && NestedBindMounts == other.NestedBindMounts
+        && VolumeTypes.SetEquals(other.VolumeTypes)
         && Unconfined == other.Unconfined
         && Sysctls == other.Sysctls
         && HostNamespaces.SetEquals(other.HostNamespaces)

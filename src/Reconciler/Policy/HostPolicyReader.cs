@@ -69,6 +69,23 @@ internal static partial class HostPolicyReader
         .Field("devices", (target, node, path) => target.Draft.Policy = target.Draft.Policy with { Devices = [.. AbsolutePaths(target.Reader, node, path)] })
         .Field("unconfined", (target, node, path) => target.Draft.Policy = target.Draft.Policy with { Unconfined = target.Reader.Bool(node, path) ?? false })
         .Field("bindMounts", (target, node, path) => target.Draft.Policy = target.Draft.Policy with { BindMounts = [.. AbsolutePaths(target.Reader, node, path)] })
+        .Field("nestedBindMounts", (target, node, path) => target.Draft.Policy = target.Draft.Policy with { NestedBindMounts = target.Reader.Bool(node, path) ?? false })
+        .Field("volumeTypes", (target, node, path) =>
+        {
+            var types = new List<string>();
+            foreach (var item in target.Reader.StringList(node, path) ?? [])
+            {
+                if (item.Value.Length == 0 || item.Value.Any(character => char.IsWhiteSpace(character) || character == ','))
+                {
+                    target.Reader.Error(item, $"{path}: {item.Describe()} is not a mount type (e.g. ext4, btrfs)");
+                    continue;
+                }
+
+                types.Add(item.Value.ToLowerInvariant());
+            }
+
+            target.Draft.Policy = target.Draft.Policy with { VolumeTypes = [.. types] };
+        })
         .Field("sysctls", (target, node, path) =>
         {
             target.Draft.Policy = target.Draft.Policy with

@@ -81,7 +81,7 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
     {
         var observed = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
         var applied = await LoadAppliedAsync(desired, observed, cancellationToken).ConfigureAwait(false);
-        var plan = Planner.Create(desired, observed, applied, driftMode);
+        var plan = Planner.Create(desired, observed, applied, driftMode, desired.Policy?.RefusedRollbacks(desired, applied));
         if (plan.Refused || revision is null || !applied.FailedRevisions.TryGetValue(revision, out var failed))
         {
             return plan;
@@ -137,7 +137,7 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
     private async Task<(PassFacts Facts, ObservedState After)> RunAsync(
         DesiredState desired, string revision, ApplyOptions options, AppliedState applied, ObservedState observed, RevisionFiles? files, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
-        var fullPlan = Planner.Create(desired, observed, applied, options.DriftMode);
+        var fullPlan = Planner.Create(desired, observed, applied, options.DriftMode, desired.Policy?.RefusedRollbacks(desired, applied));
         if (fullPlan.Refused)
         {
             return (new PassFacts(revision, fullPlan) { RoutingProblems = await RouteFrontsAsync(desired.Host, observed, progress, cancellationToken).ConfigureAwait(false) }, observed);

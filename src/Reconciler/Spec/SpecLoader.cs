@@ -125,6 +125,7 @@ public static class SpecLoader
             {
                 // Masked out of what berth copies from elsewhere (progress lines, container logs in gate evidence).
                 Secrets = SecretValues.Of(secretValues),
+                Policy = options.Policy is { } judgedBy ? new Policy.HostPolicyScope(judgedBy, files.RootPath) : null,
             }
             : null;
         return new HostLoadResult(host, state, errors, hostInInventory)

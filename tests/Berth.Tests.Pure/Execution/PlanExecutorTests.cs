@@ -3,6 +3,7 @@ using Berth.Reconciler.Engine;
 using Berth.Reconciler.Execution;
 using Berth.Reconciler.Fronts;
 using Berth.Reconciler.Planning;
+using Berth.Reconciler.Policy;
 using Berth.Reconciler.Spec.Model;
 using Berth.Reconciler.State;
 using Berth.Tests.Reconciliation;
@@ -103,6 +104,41 @@ public sealed class PlanExecutorTests
         Assert.Equal(RolloutResult.Paused, service.Result);
         Assert.StartsWith("rollback failed too; paused (never roll back a rollback): ", service.Message, StringComparison.Ordinal);
         // Replica 1 keeps the new version that passed its gate (the failed rollback's container is gone); replica 2 the old one.
+        Assert.Equal([("shop-web-1", v2.ConfigHash), ("shop-web-2", v1.ConfigHash)], await ContainersAsync(engine));
+    }
+
+    [Fact]
+    public async Task Rollout_PreviousConfigTheHostPolicyNowRefuses_PausesInsteadOfCreatingItAgain()
+    {
+        // Version 1 ran privileged before the host's policy existed; version 2 drops it and its second
+        // replica fails. Rolling replica 1 back would create a privileged container the policy refuses.
+        var engine = new FakeContainerEngine();
+        var v1 = Service("shop", "web", Container(), replicas: 2).WithContainer(container => container with { Privileged = true }) with
+        {
+            Update = FastUpdate with { Monitor = TimeSpan.Zero, FailureAction = FailureAction.Rollback },
+            Rollback = FastRollback with { Monitor = TimeSpan.Zero },
+        };
+        Assert.True((await ApplyAsync(engine, v1, previous: null)).Succeeded);
+        var v2 = v1.WithContainer(container => container with { Privileged = false });
+        engine.ExitOnStartNames.Add(ContainerNames.ReplacementFor("shop-web-2", v2.ConfigHash));
+
+        var desired = Desired("host-a", Stack("shop", [v2])) with { Policy = new HostPolicyScope(HostPolicy.Restrictive, "/repo") };
+        var applied = TestObserved.Applied("host-a", v1);
+        var refused = desired.Policy!.RefusedRollbacks(desired, applied);
+        var plan = Planner.Create(desired, await engine.ObserveAsync("host-a", [], CancellationToken.None), applied, refusedRollbacks: refused);
+
+        // The plan says so before anything runs (berth plan shows it).
+        Assert.All(plan.Steps.OfType<ReplaceContainerStep>(), step => Assert.StartsWith(
+            "the previous config is refused by this host's policy now, so it is not rolled back to: replicas already replaced keep the new config and the rollout pauses (services.web.privileged: ",
+            PlanGraphText.RolloutFailure(step), StringComparison.Ordinal));
+        var report = await new PlanExecutor(engine, TimeProvider.System, new NoFrontRules()).ExecuteAsync(plan, Scope, _ => { }, CancellationToken.None);
+
+        var service = Assert.Single(report.Services);
+        Assert.Equal(RolloutResult.Paused, service.Result);
+        Assert.Equal(
+            "rollout failed and the previous config is refused by this host's policy, so it was not rolled back to; paused: " +
+            "services.web.privileged: a privileged container has every capability and device of the host; refused by this host's policy (policy.privileged: true would allow it)",
+            service.Message);
         Assert.Equal([("shop-web-1", v2.ConfigHash), ("shop-web-2", v1.ConfigHash)], await ContainersAsync(engine));
     }
 

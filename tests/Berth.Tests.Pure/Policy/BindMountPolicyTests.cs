@@ -36,13 +36,13 @@ public sealed class BindMountPolicyTests : IDisposable
     [Fact]
     public void AllowedDirectory_ItselfAndBelow_Allowed()
     {
-        Assert.Empty(Errors(null, $"\"{allowed}:/a\"", $"\"{allowed}/data:/d:ro\"", $"\"{allowed}/not-yet-created/x:/x\""));
+        Assert.Empty(Errors(null, $"\"{allowed}:/a:ro\"", $"\"{allowed}/data:/d:ro\"", $"\"{allowed}/not-yet-created/x:/x\""));
     }
 
     [Fact]
     public void TrailingSlashesAndDots_Normalised_Allowed()
     {
-        Assert.Empty(Errors(HostPolicy.Restrictive with { BindMounts = [allowed + "/"] }, $"\"{allowed}/:/a\"", $"\"{allowed}//data/./:/d\""));
+        Assert.Empty(Errors(HostPolicy.Restrictive with { BindMounts = [allowed + "/"] }, $"\"{allowed}/:/a:ro\"", $"\"{allowed}//data/./:/d\""));
     }
 
     [Fact]
@@ -206,5 +206,81 @@ public sealed class BindMountPolicyTests : IDisposable
     public void NoBindMountsListed_AnyHostPathDenied()
     {
         Assert.Single(Errors(HostPolicy.Restrictive, $"\"{allowed}:/a\""));
+    }
+
+    [Theory]
+    [InlineData("/run", "/run/docker.sock")]
+    [InlineData("/var/run", "/run/docker.sock")]
+    [InlineData("/var/lib", "/var/lib/docker")]
+    [InlineData("/var", "/var/lib/docker")]
+    public void ADirectoryAboveTheEngine_DeniedEvenWhenListed_AllowedWithTheEnginePathsListedToo(string source, string handedOut)
+    {
+        // The policy lists /run and /var for /run/app and /var/app; a bind of the directory itself hands out the engine.
+        var listed = HostPolicy.Restrictive with { BindMounts = ["/var", "/run", "/var/lib"] };
+        var error = Assert.Single(Errors(listed, $"\"{source}:/host\""));
+        Assert.Contains("hands out the Docker engine (and so the host), through ", error, StringComparison.Ordinal);
+        Assert.Contains(handedOut, error, StringComparison.Ordinal);
+        Assert.Contains("list exactly ", error, StringComparison.Ordinal);
+
+        var resolved = HostPaths.Resolve(source)!;
+        var knowingly = HostPolicy.Restrictive with { BindMounts = [resolved, "/run/docker.sock", "/run/containerd", "/var/lib/docker", "/var/lib/containerd"] };
+        Assert.Empty(Errors(knowingly, $"\"{source}:/host\""));
+    }
+
+    [Theory]
+    [InlineData("/var/lib/docker")]
+    [InlineData("/var/lib/containerd")]
+    [InlineData("/run/containerd")]
+    public void TheEnginesDataAndContainerdsSocket_ExactOnly(string source)
+    {
+        var error = Assert.Single(Errors(HostPolicy.Restrictive with { BindMounts = ["/var/lib", "/run"] }, $"\"{source}:/host\""));
+        Assert.Contains($"list exactly {source} in policy.bindMounts", error, StringComparison.Ordinal);
+        Assert.Empty(Errors(HostPolicy.Restrictive with { BindMounts = [source] }, $"\"{source}:/host\""));
+    }
+
+    [Fact]
+    public void ADirectoryBesideTheEngine_StillAllowedBelowAListedParent()
+    {
+        Assert.Empty(Errors(HostPolicy.Restrictive with { BindMounts = ["/var/lib"] }, "\"/var/lib/app-data:/data\""));
+    }
+
+    [Fact]
+    public void BindBelowAWritableBind_InTheRepository_Denied()
+    {
+        // The reviewer's example: the container replaces /data/x by a link to / and exits; on restart the
+        // engine mounts ./data/x again, following the link: the host's root at /host.
+        var error = Assert.Single(Errors(HostPolicy.Restrictive, "./data:/data", "./data/x:/host"));
+        Assert.StartsWith("7:9: services.web.volumes: the bind mount of '/repo/data/x' lies below /repo/data, which services.web mounts writable", error, StringComparison.Ordinal);
+        Assert.Contains("policy.nestedBindMounts: true would allow it", error, StringComparison.Ordinal);
+
+        Assert.Empty(Errors(HostPolicy.Restrictive with { NestedBindMounts = true }, "./data:/data", "./data/x:/host"));
+    }
+
+    [Fact]
+    public void BindBelowAWritableBindOfAnotherService_InAnAllowedDirectory_Denied()
+    {
+        var errors = SpecTestRepository.Errors(
+            $"name: app\nservices:\n  writer:\n    image: busybox\n    volumes: [\"{allowed}:/all\"]\n  reader:\n    image: busybox\n    volumes: [\"{allowed}/data:/d:ro\"]\n",
+            new SpecLoadOptions { Policy = Policy });
+
+        Assert.Contains($"lies below {allowed}, which services.writer mounts writable", Assert.Single(errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void BindBelowAReadOnlyBind_OrTheSameDirectoryTwice_Allowed()
+    {
+        Assert.Empty(Errors(HostPolicy.Restrictive, "./data:/data:ro", "./data/x:/x"));
+        Assert.Empty(Errors(HostPolicy.Restrictive, "./data:/data", "./data/:/again"));
+    }
+
+    [Fact]
+    public void BindThroughALinkBelowAWritableBind_Denied()
+    {
+        // Resolved now, the link leads beside the writable bind; but the container can re-point it.
+        Directory.CreateSymbolicLink(Path.Combine(allowed, "data", "link"), outside);
+        var policy = HostPolicy.Restrictive with { BindMounts = [allowed, outside] };
+
+        var error = Assert.Single(Errors(policy, $"\"{allowed}/data:/data\"", $"\"{allowed}/data/link:/other\""));
+        Assert.Contains($"lies below {allowed}/data", error, StringComparison.Ordinal);
     }
 }

@@ -127,6 +127,12 @@ public sealed class HostPolicyCheckTests : IDisposable
     [InlineData("label=disable")]
     [InlineData("label:disable")]
     [InlineData("systempaths=unconfined")]
+    [InlineData("disable")]
+    [InlineData("LABEL=DISABLE")]
+    [InlineData("writable-cgroups=true")]
+    [InlineData("writable-cgroups=1")]
+    [InlineData("writable-cgroups:True")]
+    [InlineData("seccomp=/etc/berth/permissive.json")]
     public void SecurityOpt_SwitchingConfinementOff_Denied_AllowedWithUnconfined(string option)
     {
         var error = Assert.Single(Errors($"security_opt: [no-new-privileges:true, \"{option}\"]", Restrictive));
@@ -140,6 +146,17 @@ public sealed class HostPolicyCheckTests : IDisposable
     public void SecurityOpt_ThatKeepsConfinement_Allowed()
     {
         Assert.Empty(Errors("security_opt: [no-new-privileges:true, apparmor=docker-default, \"label=type:svirt_apache_t\"]", Restrictive));
+        Assert.Empty(Errors("security_opt: [seccomp=builtin, \"seccomp:default\", writable-cgroups=false, no-new-privileges]", Restrictive));
+    }
+
+    [Fact]
+    public void SecurityOpt_InlineSeccompProfile_DeniedAsUnconfined()
+    {
+        // The engine's API takes the profile's JSON inline: this one allows every system call.
+        var error = Assert.Single(Errors("security_opt:\n  - 'seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\"}'", Restrictive));
+        Assert.StartsWith("6:9: services.web.security_opt: 'seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\"}' switches off the confinement", error, StringComparison.Ordinal);
+
+        Assert.Empty(Errors("security_opt:\n  - 'seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\"}'", Restrictive with { Unconfined = true }));
     }
 
     [Fact]

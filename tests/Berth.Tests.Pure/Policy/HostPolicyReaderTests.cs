@@ -24,7 +24,7 @@ public sealed class HostPolicyReaderTests : IDisposable
     {
         var loaded = LoadFile(
             "policy:\n  privileged: true\n  hostNamespaces: [network]\n  capabilities: [cap_net_admin, SYS_TIME]\n  devices: [/dev/ttyUSB0]\n" +
-            "  unconfined: true\n  bindMounts: [/srv/data/, /opt//app/../shared]\n  sysctls: any\n  images: [registry.example.com, docker.io/library/]\n");
+            "  unconfined: true\n  bindMounts: [/srv/data/, /opt//app/../shared]\n  nestedBindMounts: true\n  volumeTypes: [Btrfs, ext4]\n  sysctls: any\n  images: [registry.example.com, docker.io/library/]\n");
 
         Assert.Empty(loaded.Errors);
         var policy = loaded.Policy!;
@@ -34,6 +34,8 @@ public sealed class HostPolicyReaderTests : IDisposable
         Assert.Equal(["/dev/ttyUSB0"], policy.Devices);
         Assert.True(policy.Unconfined);
         Assert.Equal(["/opt/shared", "/srv/data"], policy.BindMounts);
+        Assert.True(policy.NestedBindMounts);
+        Assert.Equal(["btrfs", "ext4"], policy.VolumeTypes);
         Assert.Equal(SysctlScope.Any, policy.Sysctls);
         Assert.Equal(["registry.example.com", "docker.io/library/"], policy.Images!.Value.ToArray());
     }
@@ -44,6 +46,8 @@ public sealed class HostPolicyReaderTests : IDisposable
         Assert.Equal(HostPolicy.Restrictive, LoadFile("policy:\n").Policy);
         Assert.Equal(HostPolicy.Restrictive, LoadFile("policy: {}\n").Policy);
         Assert.Null(HostPolicy.Restrictive.Images);
+        Assert.False(HostPolicy.Restrictive.NestedBindMounts);
+        Assert.Empty(HostPolicy.Restrictive.VolumeTypes);
     }
 
     [Fact]

@@ -18,6 +18,12 @@ public sealed record DesiredState(string Host, ImmutableArray<StackSpec> Stacks,
 
     /// <summary>The secret values it was loaded with: what copied text (rollout evidence) is masked with. Default: none.</summary>
     public SecretValues Secrets { get; init; } = SecretValues.None;
+
+    /// <summary>
+    /// The host policy this state was judged by, or null (no policy): what a rollback target from the
+    /// state file is judged by too (<see cref="Policy.HostPolicyScope.RefusedRollbacks"/>). Default null.
+    /// </summary>
+    public Policy.HostPolicyScope? Policy { get; init; }
 }
 
 /// <summary>Repository-wide settings (berth.yaml `settings:`).</summary>
