@@ -43,28 +43,30 @@ public sealed class NetworkAddressTests
         await using var harness = new ReconcileHarness();
         using var repository = TestRepository.Empty(harness.Host);
         var stack = harness.StackName;
-        // A subnet of its own per run, so that parallel runs on one engine do not collide.
+        // A subnet of its own per run, outside the engine's default pools (172.17-31.x, 192.168.x), from
+        // which it gives other tests' networks their subnets: an overlap would refuse the create.
+        var second = Random.Shared.Next(200, 250);
         var octet = Random.Shared.Next(1, 250);
-        var (subnet4, subnet6) = ($"172.30.{octet}.0/24", $"fd00:b:{octet:x}::/64");
+        var (subnet4, subnet6) = ($"10.{second}.{octet}.0/24", $"fd00:b:{octet:x}::/64");
 
-        await harness.ApplyConvergedAsync(Load(repository, harness, subnet4, subnet6, $"172.30.{octet}.10", $"fd00:b:{octet:x}::10"));
+        await harness.ApplyConvergedAsync(Load(repository, harness, subnet4, subnet6, $"10.{second}.{octet}.10", $"fd00:b:{octet:x}::10"));
 
         var network = await harness.Client.Networks.InspectNetworkAsync($"{stack}_back");
         Assert.True(network.EnableIPv6);
         Assert.Equal([subnet4, subnet6], network.IPAM.Config.Select(pool => pool.Subnet).Order(StringComparer.Ordinal));
         var endpoint = (await harness.InspectAsync($"{stack}-db-1")).NetworkSettings.Networks[$"{stack}_back"];
-        Assert.Equal(($"172.30.{octet}.10", $"fd00:b:{octet:x}::10"), (endpoint.IPAddress, endpoint.GlobalIPv6Address));
+        Assert.Equal(($"10.{second}.{octet}.10", $"fd00:b:{octet:x}::10"), (endpoint.IPAddress, endpoint.GlobalIPv6Address));
 
-        var converged = Load(repository, harness, subnet4, subnet6, $"172.30.{octet}.10", $"fd00:b:{octet:x}::10");
+        var converged = Load(repository, harness, subnet4, subnet6, $"10.{second}.{octet}.10", $"fd00:b:{octet:x}::10");
         var plan = await harness.PlanAsync(converged);
         Assert.False(plan.HasChanges, plan.ToString());
 
         var before = (await harness.InspectAsync($"{stack}-db-1")).ID;
-        await harness.ApplyConvergedAsync(Load(repository, harness, subnet4, subnet6, $"172.30.{octet}.11", $"fd00:b:{octet:x}::10"));
+        await harness.ApplyConvergedAsync(Load(repository, harness, subnet4, subnet6, $"10.{second}.{octet}.11", $"fd00:b:{octet:x}::10"));
 
         var replaced = await harness.InspectAsync($"{stack}-db-1");
         Assert.NotEqual(before, replaced.ID);
-        Assert.Equal($"172.30.{octet}.11", replaced.NetworkSettings.Networks[$"{stack}_back"].IPAddress);
+        Assert.Equal($"10.{second}.{octet}.11", replaced.NetworkSettings.Networks[$"{stack}_back"].IPAddress);
         Assert.Equal([$"{stack}-db-1"], await harness.ManagedContainerNamesAsync());
     }
 }
