@@ -124,20 +124,6 @@ internal static class FileSources
     private static bool IsUnder(string path, string directory) =>
         path.StartsWith(directory.TrimEnd('/') + "/", StringComparison.Ordinal);
 
-    private static string RealPath(string fullPath)
-    {
-        var root = Path.GetPathRoot(fullPath) ?? "/";
-        var current = root;
-        foreach (var part in fullPath[root.Length..].Split('/', StringSplitOptions.RemoveEmptyEntries))
-        {
-            current = Path.Combine(current, part);
-            FileSystemInfo info = Directory.Exists(current) ? new DirectoryInfo(current) : new FileInfo(current);
-            if (info.Exists && info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
-            {
-                current = RealPath(Path.GetFullPath(target.FullName));
-            }
-        }
-
-        return current;
-    }
+    /// <summary>Every link along the path resolved as the kernel does (<see cref="Policy.HostPaths.Resolve"/>); a path that cannot be followed (a loop) matches nothing.</summary>
+    private static string RealPath(string fullPath) => Policy.HostPaths.Resolve(fullPath) ?? "\0";
 }
