@@ -80,5 +80,8 @@ internal static class HostPaths
     public static bool IsAtOrBelow(string path, string directory) =>
         path == directory || path.StartsWith(directory == "/" ? "/" : directory + "/", StringComparison.Ordinal);
 
+    /// <summary>True when <paramref name="path"/> lies below <paramref name="directory"/>, not at it.</summary>
+    public static bool IsStrictlyBelow(string path, string directory) => path != directory && IsAtOrBelow(path, directory);
+
     private static string[] Split(string path) => path.Split('/');
 }

@@ -273,8 +273,8 @@ internal static class HostPolicyCheck
 
         var written = HostPolicyReader.Normalise(source);
         var outer = context.WritableBinds.FirstOrDefault(bind =>
-            IsStrictlyBelow(written, bind.Written) || IsStrictlyBelow(written, bind.Resolved)
-            || IsStrictlyBelow(resolved, bind.Written) || IsStrictlyBelow(resolved, bind.Resolved));
+            HostPaths.IsStrictlyBelow(written, bind.Written) || HostPaths.IsStrictlyBelow(written, bind.Resolved)
+            || HostPaths.IsStrictlyBelow(resolved, bind.Written) || HostPaths.IsStrictlyBelow(resolved, bind.Resolved));
         if (outer is not null)
         {
             context.Error(at,
@@ -283,7 +283,6 @@ internal static class HostPolicyCheck
         }
     }
 
-    private static bool IsStrictlyBelow(string path, string directory) => path != directory && HostPaths.IsAtOrBelow(path, directory);
 
     private static bool IsLocal(VolumeSpec volume) => volume.Driver is "local" or "";
 

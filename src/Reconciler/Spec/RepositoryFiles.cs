@@ -70,32 +70,26 @@ internal sealed class DirectoryRepositoryFiles : IRepositoryFiles
     private string InsideRepository(string relativePath)
     {
         var path = Path.Combine(readRoot, relativePath);
-        var real = RealPath(path);
-        if (real != realRoot && !real.StartsWith(realRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        var real = Policy.HostPaths.Resolve(path);
+        if (real is null)
         {
-            throw new RepositoryEscapeException(relativePath);
+            throw new RepositoryEscapeException(relativePath, RepositoryEscape.Unfollowable);
+        }
+
+        if (!Policy.HostPaths.IsAtOrBelow(real, realRoot))
+        {
+            throw new RepositoryEscapeException(relativePath, RepositoryEscape.LeadsOut);
         }
 
         return path;
     }
 
-    /// <summary>The path with every symbolic link along it resolved (the parts that do not exist kept as written).</summary>
-    private static string RealPath(string fullPath)
-    {
-        var root = Path.GetPathRoot(fullPath) ?? "/";
-        var current = root;
-        foreach (var part in fullPath[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries))
-        {
-            current = Path.Combine(current, part);
-            FileSystemInfo info = Directory.Exists(current) ? new DirectoryInfo(current) : new FileInfo(current);
-            if (info.Exists && info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
-            {
-                current = RealPath(Path.GetFullPath(target.FullName));
-            }
-        }
-
-        return current;
-    }
+    /// <summary>
+    /// The path with every symbolic link along it resolved as the kernel would (the parts that do not
+    /// exist kept as written). A path that cannot be followed (a link loop, an unreadable directory)
+    /// resolves to nothing and so lies in no repository: refused like an escape, never a crash.
+    /// </summary>
+    private static string RealPath(string fullPath) => Policy.HostPaths.Resolve(fullPath) ?? "\0";
 }
 
 /// <summary>
@@ -131,14 +125,30 @@ internal sealed class ReadBudgetRepositoryFiles(IRepositoryFiles files, long bud
     }
 }
 
+internal enum RepositoryEscape
+{
+    /// <summary>A symbolic link along the path leads out of the repository.</summary>
+    LeadsOut,
+
+    /// <summary>The links along the path loop (or pass through an unreadable directory): the kernel would refuse it too.</summary>
+    Unfollowable,
+}
+
 /// <summary>
-/// A repository file is a symbolic link that leads out of the repository. The loader turns it into a
-/// <see cref="SpecError"/> on that file: an edit of the repository fixes it, a retry never does.
+/// A repository file is a symbolic link that leads out of the repository, or links that cannot be
+/// followed. The loader turns it into a <see cref="SpecError"/> on that file: an edit of the repository
+/// fixes it, a retry never does.
 /// </summary>
-internal sealed class RepositoryEscapeException(string relativePath)
-    : IOException($"'{relativePath}' is a symbolic link that leads out of the repository")
+internal sealed class RepositoryEscapeException(string relativePath, RepositoryEscape kind)
+    : IOException($"'{relativePath}' {Describe(kind)}")
 {
     public string RelativePath { get; } = relativePath;
+
+    public RepositoryEscape Kind { get; } = kind;
+
+    public static string Describe(RepositoryEscape kind) => kind == RepositoryEscape.LeadsOut
+        ? "is a symbolic link that leads out of the repository"
+        : "is a symbolic link that cannot be followed (a loop of links)";
 }
 
 /// <summary>Repository-relative path arithmetic that never leaves the repository.</summary>

@@ -84,6 +84,28 @@ public sealed class SpecLoaderTests
     }
 
     [Fact]
+    public void LoadHost_LoopOfSymbolicLinks_IsAnErrorOnTheFileNotACrash()
+    {
+        var repository = Directory.CreateTempSubdirectory("berth-repo-").FullName;
+        try
+        {
+            // compose.yaml -> a.yaml -> compose.yaml: the kernel says ELOOP; berth says where.
+            File.CreateSymbolicLink(Path.Combine(repository, "compose.yaml"), "a.yaml");
+            File.CreateSymbolicLink(Path.Combine(repository, "a.yaml"), "compose.yaml");
+
+            var result = SpecLoader.LoadHost(repository, "h");
+
+            Assert.Null(result.State);
+            var error = Assert.Single(result.Errors);
+            Assert.Equal("compose.yaml:1:1: is a symbolic link that cannot be followed (a loop of links); berth reads only files inside the repository (copy the file in, or link to a path inside it)", error.ToString());
+        }
+        finally
+        {
+            Directory.Delete(repository, recursive: true);
+        }
+    }
+
+    [Fact]
     public void LoadHost_SymbolicLinkInsideTheRepository_IsFollowed()
     {
         var repository = Directory.CreateTempSubdirectory("berth-repo-").FullName;

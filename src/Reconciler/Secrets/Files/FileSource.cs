@@ -98,10 +98,10 @@ internal static class FileSources
         // (or a '..' in the path) must not open the rest of the host.
         var allowed = RealPath(Path.GetFullPath(options.HostDirectory));
         var path = Path.GetFullPath(source.AbsolutePath);
-        if (!IsUnder(path, allowed) || !File.Exists(path) || !IsUnder(RealPath(path), allowed))
+        if (!Policy.HostPaths.IsStrictlyBelow(path, allowed) || !File.Exists(path) || !Policy.HostPaths.IsStrictlyBelow(RealPath(path), allowed))
         {
             // The same answer whether the file exists or not: a commit must not probe the host's files.
-            return IsUnder(path, allowed) && !File.Exists(path)
+            return Policy.HostPaths.IsStrictlyBelow(path, allowed) && !File.Exists(path)
                 ? FileSourceRead.Failed($"host file '{source.AbsolutePath}' does not exist")
                 : FileSourceRead.Failed($"host file '{source.AbsolutePath}' is outside the host's secrets directory '{options.HostDirectory}': berth reads host files only from there (a commit must not copy any file of the host into a container); put the file there, or in the repository");
         }
@@ -120,9 +120,6 @@ internal static class FileSources
             return FileSourceRead.Failed($"host file '{source.AbsolutePath}' cannot be read: {exception.GetType().Name}");
         }
     }
-
-    private static bool IsUnder(string path, string directory) =>
-        path.StartsWith(directory.TrimEnd('/') + "/", StringComparison.Ordinal);
 
     /// <summary>Every link along the path resolved as the kernel does (<see cref="Policy.HostPaths.Resolve"/>); a path that cannot be followed (a loop) matches nothing.</summary>
     private static string RealPath(string fullPath) => Policy.HostPaths.Resolve(fullPath) ?? "\0";
