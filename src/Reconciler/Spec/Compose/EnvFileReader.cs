@@ -70,34 +70,20 @@ internal static class EnvFileReader
             return;
         }
 
-        var read = context.Files.ReadText(file, FileLimits.EnvFileBytes);
-        if (read.IsTooLarge)
-        {
-            target.Reader.Error(pathNode, $"{path}: " + FileLimits.TooLarge($"'{file}'", FileLimits.EnvFileBytes, read.Length, " for an env file"));
-            return;
-        }
-
-        if (read.IsOverReadBudget)
-        {
-            target.Reader.Error(pathNode, $"{path}: " + FileLimits.OverReadBudget(file));
-            return;
-        }
-
-        if (read.Text is not { } text)
-        {
-            if (required)
-            {
-                target.Reader.Error(pathNode, $"{path}: '{file}' does not exist (set required: false if it is optional)");
-            }
-
-            return;
-        }
-
-        var (plaintext, wasEncrypted) = (context.EncryptedFiles ?? EncryptedFiles.None).Decrypt(file, text, target.Reader.Errors);
-        if (plaintext is null)
+        var contents = RepositoryEnvFile.Read(
+            context.Files,
+            file,
+            $"'{file}'",
+            required ? $"'{file}' does not exist (set required: false if it is optional)" : null,
+            message => target.Reader.Error(pathNode, $"{path}: {message}"),
+            context.EncryptedFiles,
+            target.Reader.Errors);
+        if (contents is not { } usable)
         {
             return;
         }
+
+        var (plaintext, wasEncrypted) = usable;
 
         // A decrypted file's values are secrets: its lines are never quoted in an error.
         target.Draft.EnvFileValues.AddRange(EnvFileParser.Parse(file, plaintext, context.Variables, isSecret: wasEncrypted, target.Reader.Errors));

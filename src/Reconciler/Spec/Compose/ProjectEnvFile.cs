@@ -41,35 +41,20 @@ internal static class ProjectEnvFile
     /// </summary>
     public static (VariableSet Variables, DotEnv? File) ApplyFile(IRepositoryFiles files, string file, VariableSet variables, ErrorCollector errors, Location? requiredAt, EncryptedFiles? encryptedFiles = null)
     {
-        var at = requiredAt ?? Location.StartOf(file);
-        var read = files.ReadText(file, FileLimits.EnvFileBytes);
-        if (read.IsTooLarge)
-        {
-            errors.Add(at, FileLimits.TooLarge(requiredAt is null ? $"the project's {FileName}" : $"'{file}'", FileLimits.EnvFileBytes, read.Length, " for an env file"));
-            return (variables, null);
-        }
-
-        if (read.IsOverReadBudget)
-        {
-            errors.Add(at, FileLimits.OverReadBudget(file));
-            return (variables, null);
-        }
-
-        if (read.Text is not { } encryptedOrPlain)
-        {
-            if (requiredAt is { } missingAt)
-            {
-                errors.Add(missingAt, $"'{file}' does not exist");
-            }
-
-            return (variables, null);
-        }
-
-        var (text, wasEncrypted) = (encryptedFiles ?? EncryptedFiles.None).Decrypt(file, encryptedOrPlain, errors);
-        if (text is null)
+        var contents = RepositoryEnvFile.Read(
+            files,
+            file,
+            requiredAt is null ? $"the project's {FileName}" : $"'{file}'",
+            requiredAt is null ? null : $"'{file}' does not exist",
+            message => errors.Add(requiredAt ?? Location.StartOf(file), message),
+            encryptedFiles,
+            errors);
+        if (contents is not { } usable)
         {
             return (variables, null);
         }
+
+        var (text, wasEncrypted) = usable;
 
         var secretNames = new HashSet<string>(StringComparer.Ordinal);
         var entries = EnvFileParser.Parse(file, text, variables, isSecret: wasEncrypted, errors, secretNames);
