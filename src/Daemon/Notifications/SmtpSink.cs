@@ -9,7 +9,7 @@ namespace Berth.Daemon.Notifications;
 /// Upgrade with STARTTLS and refuse to go on without it (true), or send in clear (false: a relay on
 /// loopback or the LAN). Port 465 (implicit TLS) is used when the port is 465.
 /// </param>
-/// <param name="Username">With <paramref name="ReadPassword"/>: authenticate (only over TLS, unless the server is on loopback).</param>
+/// <param name="Username">With <paramref name="ReadPassword"/>: authenticate (SMTP AUTH). Use STARTTLS unless the server is on the same host or a trusted network.</param>
 public sealed record SmtpSettings(
     string Host,
     int Port,
