@@ -60,7 +60,7 @@ public sealed class CommitStatusReporter(CommitStatusSender sender, string conte
 
         var description = state == CommitState.Success
             ? $"converged and healthy on {host}"
-            : $"{pass.Reason}: {WithoutRevisionPrefix(pass.Summary, revision)}";
+            : $"{pass.Reason}: {Essential(pass.Summary, revision)}";
         Report(revision, state.Value, description);
     }
 
@@ -79,10 +79,24 @@ public sealed class CommitStatusReporter(CommitStatusSender sender, string conte
         sender.Enqueue(new CommitStatus(revision, context, state, description, targetUrl));
     }
 
-    /// <summary>The pass's summary starts with the short revision ("0123456789ab: ..."); the status sits on that commit already.</summary>
-    private static string WithoutRevisionPrefix(string summary, string revision)
+    /// <summary>
+    /// The pass's summary without what the status already says, so that the reason fits GitHub's 140
+    /// characters: the status sits on the commit (no "0123456789ab: " prefix), and for an invalid commit
+    /// the first error is the news ("commit … is invalid (N error(s)), keeping what runs; first: " goes).
+    /// </summary>
+    internal static string Essential(string summary, string revision)
     {
-        var prefix = (revision.Length > 12 ? revision[..12] : revision) + ": ";
-        return summary.StartsWith(prefix, StringComparison.Ordinal) ? summary[prefix.Length..] : summary;
+        var shortRevision = revision.Length > 12 ? revision[..12] : revision;
+        var prefix = shortRevision + ": ";
+        if (summary.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            summary = summary[prefix.Length..];
+        }
+
+        const string FirstError = "; first: ";
+        var first = summary.IndexOf(FirstError, StringComparison.Ordinal);
+        return summary.StartsWith($"commit {shortRevision} is invalid", StringComparison.Ordinal) && first > 0
+            ? summary[(first + FirstError.Length)..]
+            : summary;
     }
 }

@@ -71,14 +71,14 @@ public sealed class CommitStatusReporterTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RefusedCommit_FailureWithTheReasonAndNoPending()
+    public async Task RefusedCommit_FailureWithTheReasonAndTheFirstErrorAndNoPending()
     {
         reporter.OnPassCompleted(Pass(PassOutcome.Stalled, CommitA,
             "commit aaaaaaaaaaaa is invalid (1 error(s)), keeping what runs; first: stacks/shop/compose.yaml:4:7: unknown key 'imagee'", "InvalidCommit"));
 
         await forge.WaitUntilAsync(f => f.Latest(CommitA).ContainsKey(Context), Deadline, "the failure");
         Assert.Equal(["failure"], forge.StatesOf(CommitA, Context));
-        Assert.Equal("InvalidCommit: commit aaaaaaaaaaaa is invalid (1 error(s)), keeping what runs; first: stacks/shop/compose.yaml:4:7: unknown key 'imagee'",
+        Assert.Equal("InvalidCommit: stacks/shop/compose.yaml:4:7: unknown key 'imagee'",
             forge.Latest(CommitA)[Context].Description);
     }
 
