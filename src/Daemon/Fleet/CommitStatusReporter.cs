@@ -28,9 +28,12 @@ public sealed class CommitStatusReporter(CommitStatusSender sender, string conte
     {
         // Only a commit this host has not reported on yet: a pass on the commit it already reported
         // (success or failure) re-applies it to repair drift, which is no news for the forge.
-        if (lastReported is { } last && last.Revision == revision)
+        lock (gate)
         {
-            return;
+            if (lastReported is { } last && last.Revision == revision)
+            {
+                return;
+            }
         }
 
         Report(revision, CommitState.Pending, $"applying on {host}");
