@@ -1,5 +1,6 @@
 using System.Reflection;
 using Berth.Daemon.Configuration;
+using Berth.Daemon.Fleet;
 using Berth.Daemon.Http;
 using Berth.Daemon.Loop;
 using Berth.Daemon.Passes;
@@ -97,7 +98,7 @@ internal static class DaemonHost
         if (environment.TryGetValue(ScriptedPass.EnvironmentVariable, out var script) && !string.IsNullOrEmpty(script))
         {
             // Process tests of the host itself (webhooks, status, systemd) drive a scripted pass.
-            services.AddSingleton<IReconcilePass>(provider => new ScriptedPass(script, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<ScriptedPass>>()));
+            services.AddSingleton<IReconcilePass>(provider => new ScriptedPass(script, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<ScriptedPass>>(), provider.GetRequiredService<ApplyObservers>()));
         }
         else
         {
@@ -125,6 +126,9 @@ internal static class DaemonHost
                 provider.GetRequiredService<ILogger<FrontWatcher>>()));
         }
         // ---------------------------------------------------------------------------------------------
+
+        // Commit statuses on the forge and notifications: they listen to passes, never slow one down.
+        FleetServices.Add(services, config);
 
         // The board starts from berth's state file too: a restart keeps the last applied revision and the history.
         services.AddSingleton(provider =>

@@ -15,7 +15,7 @@ namespace Berth.Daemon.Configuration;
 /// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec", "http", "policy"];
+    private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec", "http", "policy", "forge", "commitStatus", "notifications"];
     private static readonly string[] HttpKeys = ["tokenFile", "allowedHosts"];
     private static readonly string[] ReconcileKeys = ["interval", "jitter", "retryInitialDelay", "retryMaxDelay", "stuckPassAfter", "shutdownTimeout"];
     private static readonly string[] SourceKeys = ["url", "branch", "path", "fetchTimeout", "credentials", "signatures", "allowInsecureHttp"];
@@ -72,12 +72,23 @@ public static partial class ConfigLoader
         // existed; the packaged config ships one (docs/policy.md).
         var policy = section.Value("policy") is { } policyNode ? HostPolicyReader.Read(errors.Reader, policyNode, "policy") : null;
 
+        // Commit statuses and notifications (docs/fleet.md); the forge defaults to the source URL's.
+        var forge = ReadForge(section.Section("forge", ForgeKeys), source?.Url, baseDirectory, errors);
+        var commitStatus = ReadCommitStatus(section.Section("commitStatus", CommitStatusKeys), section.Has("forge"), errors);
+        var notifications = ReadNotifications(section.Section("notifications", NotificationKeys), baseDirectory, errors);
+
         if (errors.Count > 0 || source is null || sourceSection is null)
         {
             return new ConfigLoadResult(null, errors.All);
         }
 
-        var config = new DaemonConfig(file, host, listen, stateDir, dockerHost, logLevel, reconcile, source, webhooks, spec, http) { Policy = policy };
+        var config = new DaemonConfig(file, host, listen, stateDir, dockerHost, logLevel, reconcile, source, webhooks, spec, http)
+        {
+            Policy = policy,
+            Forge = forge,
+            CommitStatus = commitStatus,
+            Notifications = notifications,
+        };
 
         // The git source's own rules (which credentials a transport needs, ranges) come last: they are
         // about combinations of keys, and would repeat the errors above while a key is still wrong.

@@ -37,6 +37,15 @@ public sealed record DaemonConfig(
     /// violates it is refused like an invalid one. Null (no `policy:` section, the default): no limits.
     /// </summary>
     public Berth.Reconciler.Policy.HostPolicy? Policy { get; init; }
+
+    /// <summary>`forge:`: where commit statuses go (docs/fleet.md). Null (the default): none are sent.</summary>
+    public ForgeSettings? Forge { get; init; }
+
+    /// <summary>`commitStatus:`: how this host reports on commits (with <see cref="Forge"/>).</summary>
+    public CommitStatusSettings CommitStatus { get; init; } = CommitStatusSettings.Default;
+
+    /// <summary>`notifications:`: where events worth a person's attention go. Null (the default): nowhere.</summary>
+    public NotificationSettings? Notifications { get; init; }
 }
 
 /// <summary>Where the desired state comes from (config section <c>source:</c>). Read by the git source.</summary>

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Berth.Daemon.Configuration;
+using Berth.Daemon.Loop;
 using Berth.Reconciler.Engine;
 using Berth.Reconciler.Git;
 using Berth.Reconciler.Loop;
@@ -25,8 +26,12 @@ internal sealed partial class GitOpsPass(
     HostReconciler reconciler,
     BerthMetrics metrics,
     TimeProvider timeProvider,
-    ILogger<GitOpsPass> logger) : IReconcilePass
+    ILogger<GitOpsPass> logger,
+    ApplyObservers? applyObservers = null) : IReconcilePass
 {
+    // Commit statuses ("pending") and notifications (drift repaired, orphaned volumes): see IApplyObserver.
+    private readonly ApplyObservers observers = applyObservers ?? ApplyObservers.None;
+
     public Task<PassResult> RunAsync(PassTrigger trigger, CancellationToken cancellationToken) =>
         RunAsync(trigger, PassOptions.Default, cancellationToken);
 
@@ -76,6 +81,7 @@ internal sealed partial class GitOpsPass(
         }
 
         var desired = loaded.State!;
+        observers.Starting(loaded.Revision!);
         ApplyResult result;
         try
         {
@@ -98,6 +104,7 @@ internal sealed partial class GitOpsPass(
         }
 
         metrics.RecordPass(desired, result, Elapsed());
+        observers.Finished(loaded.Revision!, result);
         var verdict = result.Verdict;
         return new PassResult(verdict.PassOutcome, loaded.Revision, $"{Short(loaded.Revision)}: {verdict.Summary}", Elapsed(), verdict.Reason, ServiceStatuses.From(desired, result, timeProvider.GetUtcNow()));
     }

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Berth.Daemon.Loop;
 using Berth.Reconciler.Loop;
 using Microsoft.Extensions.Logging;
 
@@ -18,9 +19,11 @@ internal sealed partial class ScriptedPass : IReconcilePass
 
     private readonly string scriptFile;
     private readonly TimeProvider timeProvider;
+    private readonly ApplyObservers observers;
 
-    public ScriptedPass(string scriptFile, TimeProvider timeProvider, ILogger<ScriptedPass> logger)
+    public ScriptedPass(string scriptFile, TimeProvider timeProvider, ILogger<ScriptedPass> logger, ApplyObservers? observers = null)
     {
+        this.observers = observers ?? ApplyObservers.None;
         this.scriptFile = scriptFile;
         this.timeProvider = timeProvider;
         // Loud on purpose: a stray variable in a unit file would silently stop all reconciling.
@@ -39,6 +42,12 @@ internal sealed partial class ScriptedPass : IReconcilePass
         if (script.Throw is { } message)
         {
             throw new InvalidOperationException(message);
+        }
+
+        // As the real pass does once the commit is loaded and valid: commit statuses say "pending".
+        if (script.Revision is { } revision && script.Outcome != PassOutcome.Transient && script.Reason is not ("InvalidCommit" or "HostNotInInventory"))
+        {
+            observers.Starting(revision);
         }
 
         if (script.DelayMilliseconds > 0)

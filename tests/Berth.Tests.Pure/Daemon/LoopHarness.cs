@@ -13,7 +13,7 @@ internal sealed class LoopHarness : IAsyncDisposable
 {
     private readonly Channel<DateTimeOffset> idle = Channel.CreateUnbounded<DateTimeOffset>();
 
-    public LoopHarness(ReconcileLoopOptions? options = null, double random01 = 0.5)
+    public LoopHarness(ReconcileLoopOptions? options = null, double random01 = 0.5, IEnumerable<IPassCompletedListener>? listeners = null)
     {
         Options = options ?? new ReconcileLoopOptions
         {
@@ -26,7 +26,7 @@ internal sealed class LoopHarness : IAsyncDisposable
         Status = new StatusBoard("test-host", "0.0.0", Time.GetUtcNow());
         Liveness = new LoopLiveness(Options, Time);
         Metrics = new BerthMetrics(Registry, Time);
-        Loop = new ReconcileLoop(Pass, Status, Liveness, Options, Time, NullLogger<ReconcileLoop>.Instance, [], lifetime: null, () => random01, Metrics);
+        Loop = new ReconcileLoop(Pass, Status, Liveness, Options, Time, NullLogger<ReconcileLoop>.Instance, listeners ?? [], lifetime: null, () => random01, Metrics);
         Loop.Idle += dueAt => idle.Writer.TryWrite(dueAt);
     }
 

@@ -1,0 +1,69 @@
+using System.Text.Json.Nodes;
+
+namespace Berth.Reconciler.Forge;
+
+/// <summary>
+/// GitHub's commit statuses (REST API, "Commit statuses"): POST /repos/{owner}/{repo}/statuses/{sha},
+/// GET /repos/{owner}/{repo}/commits/{ref}/statuses. GitHub Enterprise Server answers the same under
+/// https://HOST/api/v3. States: error, failure, pending, success; the description is limited to 140
+/// characters (a longer one is refused with 422).
+/// </summary>
+public sealed class GitHubStatusProvider(HttpClient http, Uri apiBase, string repository, Func<string> readToken)
+    : ForgeHttpProvider(http, apiBase, readToken)
+{
+    /// <summary>GitHub refuses a longer description (422 "description is too long (maximum is 140 characters)").</summary>
+    public const int DescriptionLimit = 140;
+
+    /// <summary>The REST API version berth was written against (sent as X-GitHub-Api-Version).</summary>
+    public const string ApiVersion = "2022-11-28";
+
+    public override string Name => "github";
+
+    public override Task SetAsync(CommitStatus status, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject
+        {
+            ["state"] = status.State switch
+            {
+                CommitState.Pending => "pending",
+                CommitState.Success => "success",
+                CommitState.Failure => "failure",
+                _ => "error",
+            },
+            ["context"] = status.Context,
+            ["description"] = OneLine(status.Description, DescriptionLimit),
+        };
+        if (status.TargetUrl is { } targetUrl)
+        {
+            body["target_url"] = targetUrl;
+        }
+
+        return PostJsonAsync($"repos/{repository}/statuses/{Uri.EscapeDataString(status.Sha)}", body, cancellationToken);
+    }
+
+    public override async Task<IReadOnlyList<CommitStatus>> ListAsync(string sha, CancellationToken cancellationToken)
+    {
+        // Newest first, every status ever set (several per context): 100 per page is GitHub's maximum,
+        // enough for a fleet's hosts on one commit.
+        var page = await GetJsonAsync($"repos/{repository}/commits/{Uri.EscapeDataString(sha)}/statuses?per_page=100", cancellationToken).ConfigureAwait(false);
+        return LatestPerContext((page as JsonArray ?? []).Select(item => (Id(item), new CommitStatus(
+            sha,
+            Text(item, "context"),
+            Text(item, "state") switch
+            {
+                "pending" => CommitState.Pending,
+                "success" => CommitState.Success,
+                "failure" => CommitState.Failure,
+                _ => CommitState.Error,
+            },
+            Text(item, "description"),
+            item?["target_url"]?.GetValue<string>()))));
+    }
+
+    protected override void Authenticate(HttpRequestMessage request, string token)
+    {
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        request.Headers.Accept.ParseAdd("application/vnd.github+json");
+        request.Headers.Add("X-GitHub-Api-Version", ApiVersion);
+    }
+}
