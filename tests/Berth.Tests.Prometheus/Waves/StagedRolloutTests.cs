@@ -77,6 +77,12 @@ public sealed class StagedRolloutTests(ITestOutputHelper output)
         await PollAsync(async () => (await prometheus.QueryAsync($"berth_failed_revision_info{{revision=\"{bad}\",host=\"{wave1.Host}\"}}")).Series.Count == 1, "wave 1's failed commit in Prometheus");
         Assert.Contains("VERSION=1", (await wave1.InspectAsync($"{wave1.StackName}-web-1")).Config.Env);
 
+        // The dashboard's wave panel, as Grafana would ask: each host's wave, what it runs, and why it holds.
+        var panel = await WaveProgressAsync(prometheus);
+        Assert.Equal([1, 2, 3], fleet.Select(host => panel[("A", host.Host)]));
+        Assert.Equal([0, 3, 3], fleet.Select(host => panel[("C", host.Host)]));
+        Assert.All(fleet.Skip(1), host => Assert.True(panel.ContainsKey(("B", host.Host, good)), $"{host.Host} shown running {good[..12]}"));
+
         // 4. The fix goes through all three waves, in order, again.
         git.Write("app/compose.yaml", Compose("exit 0"));
         git.Write("berth.yaml", Inventory(fleet, version: "3"));
@@ -95,6 +101,26 @@ public sealed class StagedRolloutTests(ITestOutputHelper output)
 
         var notHeld = await prometheus.QueryAsync("max by (host) (berth_wave_held) == 0");
         Assert.True(notHeld.Succeeded, notHeld.Error);
+    }
+
+    /// <summary>
+    /// The "Wave progress" panel's queries (packaging/grafana/berth-dashboard.json) against the real
+    /// Prometheus: per query and host its value; per query, host and revision for the revision query.
+    /// </summary>
+    private static async Task<Dictionary<object, double>> WaveProgressAsync(PrometheusServer prometheus)
+    {
+        var values = new Dictionary<object, double>();
+        foreach (var query in DashboardQueries.All().Where(query => query.Panel == "Wave progress"))
+        {
+            var answer = await prometheus.QueryAsync(query.Expression);
+            Assert.True(answer.Succeeded, $"{query}: {answer.Error}");
+            foreach (var series in answer.Series)
+            {
+                values[series.Labels.TryGetValue("revision", out var revision) ? (query.RefId, series.Labels["host"], revision) : (query.RefId, series.Labels["host"])] = series.Values[0];
+            }
+        }
+
+        return values;
     }
 
     /// <summary>
