@@ -16,7 +16,7 @@ public static partial class ConfigLoader
         Uri? url = null;
         if (prometheus.Scalar("url") is not { } urlValue)
         {
-            errors.Add(prometheus.Start, "waves.prometheus.url: required: the Prometheus that scrapes the fleet, e.g. http://prometheus.example:9090/");
+            errors.Add(section!.KeyPosition("prometheus"), "waves.prometheus.url: required: the Prometheus that scrapes the fleet, e.g. http://prometheus.example:9090/");
         }
         else if (!Uri.TryCreate(urlValue.Value, UriKind.Absolute, out url) || url.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(url.UserInfo))
         {
