@@ -115,6 +115,13 @@ internal static class DaemonHost
                 var engine = new ResilientContainerEngine(new MeteredContainerEngine(provider.GetRequiredService<DockerContainerEngine>(), provider.GetRequiredService<BerthMetrics>()), time);
                 return new HostReconciler(engine, new StateStore(config.StateDir), time);
             });
+            if (config.Waves is { } waves)
+            {
+                // One client for the daemon's life: the gate asks at most twice per pass.
+                services.AddSingleton<Berth.Reconciler.Waves.IWaveGateSource>(_ => new Berth.Reconciler.Waves.PrometheusGateSource(
+                    new HttpClient { Timeout = waves.Timeout }, waves.Url, waves.HostLabel));
+            }
+
             services.AddSingleton<IReconcilePass, GitOpsPass>();
 
             // Fronts follow restarts at once (a reboot, an engine upgrade, a restart policy).

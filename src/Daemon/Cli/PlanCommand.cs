@@ -17,6 +17,8 @@ internal static class PlanCommand
         var warnDrift = new Option<bool>("--warn-drift") { Description = "Report drift (stopped, removed or re-created by hand) without planning its repair" };
         var command = new Command("plan", "Show what `apply` would change on this host, and why (exit 0: none, 2: changes pending, 1: error or problems)");
         source.AddTo(command);
+        var waveGate = new PlanWaveGate();
+        waveGate.AddTo(command);
         command.Options.Add(json);
         command.Options.Add(warnDrift);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -61,13 +63,15 @@ internal static class PlanCommand
                 return ExitCodes.Error;
             }
 
+            // A host of a later wave: the daemon may hold this commit (docs/fleet.md, "Waves"); plan says so.
+            var wave = await waveGate.DescribeAsync(parseResult, loaded.State!.Wave, loaded.Revision!, cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
-                stdout.WriteLine(JsonSerializer.Serialize(PlanJson.From(plan, loaded.Revision), PlanJson.Options));
+                stdout.WriteLine(JsonSerializer.Serialize(PlanJson.From(plan, loaded.Revision) with { Wave = wave }, PlanJson.Options));
             }
             else
             {
-                stdout.Write($"revision {loaded.Revision}\n{PlanGraphText.Render(plan)}");
+                stdout.Write($"revision {loaded.Revision}\n{(wave is null ? "" : wave + "\n")}{PlanGraphText.Render(plan)}");
             }
 
             // Any problem (refused state, held-back service, a name taken by a foreign container, a
@@ -86,6 +90,10 @@ internal static class PlanCommand
 internal sealed record PlanJson(string Host, string? Revision, bool HasChanges, IReadOnlyList<PlanJson.Step> Steps, IReadOnlyList<PlanJson.Problem> Problems, IReadOnlyList<PlanJson.Notice> Notices)
 {
     public static readonly JsonSerializerOptions Options = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>For a host of a later wave: whether the daemon would apply the commit now, or what it waits for (docs/fleet.md, "Waves"); absent otherwise.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Wave { get; init; }
 
     /// <param name="Id">The step's number (#n in the text).</param>
     /// <param name="After">Numbers of the steps it waits for.</param>

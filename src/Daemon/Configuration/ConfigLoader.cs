@@ -15,7 +15,7 @@ namespace Berth.Daemon.Configuration;
 /// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec", "http", "policy", "forge", "commitStatus", "notifications"];
+    private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec", "http", "policy", "forge", "commitStatus", "notifications", "waves"];
     private static readonly string[] HttpKeys = ["tokenFile", "allowedHosts"];
     private static readonly string[] ReconcileKeys = ["interval", "jitter", "retryInitialDelay", "retryMaxDelay", "stuckPassAfter", "shutdownTimeout"];
     private static readonly string[] SourceKeys = ["url", "branch", "path", "fetchTimeout", "credentials", "signatures", "allowInsecureHttp"];
@@ -67,6 +67,7 @@ public static partial class ConfigLoader
         var httpSection = section.Section("http", HttpKeys);
         var http = ReadHttp(httpSection, baseDirectory, errors);
         RequireTokenOffLoopback(listen, section.KeyPosition("listen"), httpSection, errors);
+        var waves = ReadWaves(section.Section("waves", WavesKeys), errors);
 
         // Without a `policy:` section the daemon allows what any commit asks for, as before policies
         // existed; the packaged config ships one (docs/policy.md).
@@ -88,6 +89,7 @@ public static partial class ConfigLoader
             Forge = forge,
             CommitStatus = commitStatus,
             Notifications = notifications,
+            Waves = waves,
         };
 
         // The git source's own rules (which credentials a transport needs, ranges) come last: they are

@@ -46,6 +46,12 @@ public sealed record DaemonConfig(
 
     /// <summary>`notifications:`: where events worth a person's attention go. Null (the default): nowhere.</summary>
     public NotificationSettings? Notifications { get; init; }
+
+    /// <summary>
+    /// `waves:`: where this host asks how the earlier waves did with a commit (docs/fleet.md, "Waves").
+    /// Null (the default): nowhere, so a host of wave 2 or later holds every new commit.
+    /// </summary>
+    public WaveGateSettings? Waves { get; init; }
 }
 
 /// <summary>Where the desired state comes from (config section <c>source:</c>). Read by the git source.</summary>

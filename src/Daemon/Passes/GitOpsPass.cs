@@ -8,6 +8,7 @@ using Berth.Reconciler.Metrics;
 using Berth.Reconciler.Reconciliation;
 using Berth.Reconciler.Spec;
 using Berth.Reconciler.Spec.Model;
+using Berth.Reconciler.Waves;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Daemon.Passes;
@@ -27,7 +28,8 @@ internal sealed partial class GitOpsPass(
     BerthMetrics metrics,
     TimeProvider timeProvider,
     ILogger<GitOpsPass> logger,
-    ApplyObservers? applyObservers = null) : IReconcilePass
+    ApplyObservers? applyObservers = null,
+    IWaveGateSource? waveGate = null) : IReconcilePass
 {
     // Commit statuses ("pending") and notifications (drift repaired, orphaned volumes): see IApplyObserver.
     private readonly ApplyObservers observers = applyObservers ?? ApplyObservers.None;
@@ -80,33 +82,52 @@ internal sealed partial class GitOpsPass(
             return new PassResult(PassOutcome.Stalled, loaded.Revision, notInInventory, Elapsed(), "HostNotInInventory");
         }
 
-        var desired = loaded.State!;
-        observers.Starting(loaded.Revision!);
+        // A host of a later wave applies the tip only once the earlier waves proved it; until then it
+        // keeps applying its last applied commit (drift repair included) and says why (docs/fleet.md, "Waves").
+        var wave = await GateAsync(loaded, cancellationToken).ConfigureAwait(false);
+        if (wave.Held is { } held && wave.Instead is null)
+        {
+            await ObserveLastAppliedAsync(cancellationToken).ConfigureAwait(false);
+            metrics.RecordPassError(Elapsed());
+            return new PassResult(PassOutcome.Stalled, loaded.Revision, $"held: {held.Message}; nothing applied yet", Elapsed(), WaveHeldReason);
+        }
+
+        var toApply = wave.Instead ?? loaded;
+        var desired = toApply.State!;
+        observers.Starting(toApply.Revision!);
         ApplyResult result;
         try
         {
-            result = await reconciler.ApplyAsync(desired, loaded.Revision!, new ApplyOptions { RetryFailed = options.RetryFailed },
-                progress => LogStep(logger, Short(loaded.Revision), progress.QualifiedService ?? "-", progress.Message), cancellationToken, loaded.Files).ConfigureAwait(false);
+            result = await reconciler.ApplyAsync(desired, toApply.Revision!, new ApplyOptions { RetryFailed = options.RetryFailed },
+                progress => LogStep(logger, Short(toApply.Revision), progress.QualifiedService ?? "-", progress.Message), cancellationToken, toApply.Files).ConfigureAwait(false);
         }
         catch (EngineException exception) when (EngineErrors.IsTransient(exception))
         {
             // The engine is down, restarting or did not answer in time: transient; the loop backs off
             // and resumes by itself.
             metrics.RecordPassError(Elapsed());
-            return new PassResult(PassOutcome.Transient, loaded.Revision, $"Docker Engine unavailable: {exception.GetBaseException().Message}", Elapsed(), "EngineUnavailable");
+            return new PassResult(PassOutcome.Transient, toApply.Revision, $"Docker Engine unavailable: {exception.GetBaseException().Message}", Elapsed(), "EngineUnavailable");
         }
         catch (EngineException exception)
         {
             // A refusal (4xx) that no step handled: the host's state, not an outage and not the revision's
             // fault (docs/reconcile.md, "Failed revisions"). A person must look; every pass re-plans it.
             metrics.RecordPassError(Elapsed());
-            return new PassResult(PassOutcome.Stalled, loaded.Revision, $"the Docker Engine refused: {exception.Message}", Elapsed(), "EngineRefused");
+            return new PassResult(PassOutcome.Stalled, toApply.Revision, $"the Docker Engine refused: {exception.Message}", Elapsed(), "EngineRefused");
         }
 
         metrics.RecordPass(desired, result, Elapsed());
-        observers.Finished(loaded.Revision!, result);
+        observers.Finished(toApply.Revision!, result);
         var verdict = result.Verdict;
-        return new PassResult(verdict.PassOutcome, loaded.Revision, $"{Short(loaded.Revision)}: {verdict.Summary}", Elapsed(), verdict.Reason, ServiceStatuses.From(desired, result, timeProvider.GetUtcNow()));
+        var services = ServiceStatuses.From(desired, result, timeProvider.GetUtcNow());
+        if (wave.Held is { } heldBack && verdict.PassOutcome.Succeeded())
+        {
+            // The pass is about the commit that runs (the last applied one): what `lastApplied` shows.
+            return new PassResult(verdict.PassOutcome, toApply.Revision,
+                $"held: {heldBack.Message}; runs {Short(toApply.Revision)}: {verdict.Summary}", Elapsed(), WaveHeldReason, services);
+        }
+
+        return new PassResult(verdict.PassOutcome, toApply.Revision, $"{Short(toApply.Revision)}: {verdict.Summary}", Elapsed(), verdict.Reason, services);
     }
 
     /// <summary>

@@ -55,11 +55,17 @@ public sealed class BerthMetrics
     private readonly Gauge orphanedVolumes;
     private readonly Counter webhookDeliveries;
     private readonly Counter dockerApiErrors;
+    private readonly Gauge revisionHealthySince;
+    private readonly Gauge failedRevision;
+    private readonly Gauge wave;
+    private readonly Gauge waveHeld;
 
     // Guarded by `gate`.
     private readonly HashSet<(string Stack, string Service)> services = [];
     private readonly Dictionary<CommitRefusalReason, string> lastRefusedRevision = [];
     private string? currentRevision;
+    private string? healthyRevision;
+    private string? lastFailedRevision;
 
     /// <param name="registry">Where the metrics live. Default: prometheus-net's default registry, which the daemon serves at /metrics and which also carries process_* metrics.</param>
     /// <param name="timeProvider">Clock for the last-successful-pass timestamp. Default: the system clock.</param>
@@ -123,6 +129,18 @@ public sealed class BerthMetrics
             "Docker Engine calls that failed (error answer, unreachable, timeout), by operation.",
             new CounterConfiguration { LabelNames = ["operation"] });
 
+        revisionHealthySince = factory.CreateGauge("berth_revision_healthy_since_timestamp_seconds",
+            "Unix time since which the revision label, the one applied, has run converged and healthy without a break; no series while it does not. Later waves gate on it.",
+            new GaugeConfiguration { LabelNames = ["revision"] });
+        failedRevision = factory.CreateGauge("berth_failed_revision_info",
+            "Always 1; the revision label is the last revision whose rollout failed here (rolled back or held back). Later waves hold it.",
+            new GaugeConfiguration { LabelNames = ["revision"] });
+        wave = factory.CreateGauge("berth_wave",
+            "This host's wave in a staged rollout, from the followed commit's inventory; 0 when it is in none.");
+        waveHeld = factory.CreateGauge("berth_wave_held",
+            "1 for the reason the host holds its last proven commit instead of the followed one (waiting, soaking, failed, source_unavailable); all 0 when it is not held.",
+            new GaugeConfiguration { LabelNames = ["reason"] });
+
         // Every known label value starts at zero: a first failure is then an increase from 0, which
         // rate() and increase() can see, and dashboards show 0 instead of "no data".
         foreach (var result in MetricLabels.PassResults)
@@ -157,6 +175,11 @@ public sealed class BerthMetrics
         {
             dockerApiErrors.WithLabels(operation);
         }
+
+        foreach (var reason in MetricLabels.WaveHoldReasons)
+        {
+            waveHeld.WithLabels(reason).Set(0);
+        }
     }
 
     /// <summary>
@@ -180,6 +203,11 @@ public sealed class BerthMetrics
         else if (result.Outcome == ApplyOutcome.SkippedFailedRevision)
         {
             RecordCommitRefused(CommitRefusalReason.FailedBefore, result.Revision);
+            SetFailedRevision(result.Revision);
+        }
+        else if (!result.Verdict.HeldServices.IsEmpty)
+        {
+            SetFailedRevision(result.Revision);
         }
         else if (result.Outcome == ApplyOutcome.Refused)
         {
@@ -189,6 +217,7 @@ public sealed class BerthMetrics
         // Warn-only drift leaves a pass "up to date" although the host differs from the spec.
         var driftLeft = result.Plan.Notices.Any(notice => notice.Kind == PlanNoticeKind.Drift);
         converged.Set(succeeded && !driftLeft ? 1 : 0);
+        SetRevisionHealth(succeeded && !driftLeft ? result.Revision : null);
         SetOrphanedVolumes(result.Plan.Notices.Count(notice => notice.Kind == PlanNoticeKind.OrphanedVolume));
 
         // A refused state (e.g. an empty one) says nothing about which services should run: keep
@@ -328,6 +357,7 @@ public sealed class BerthMetrics
             if (statuses.Any(status => status.RunningReplicas < status.DesiredReplicas || !status.Healthy))
             {
                 converged.Set(0);
+                SetRevisionHealth(null);
             }
         }
     }
@@ -373,6 +403,77 @@ public sealed class BerthMetrics
         if (state.LastAppliedAt is { } at)
         {
             lastSuccessfulPass.Set(at.ToUnixTimeMilliseconds() / 1000.0);
+        }
+
+        // Healthy since the restart, not since before it: nobody watched in between, so a later wave's
+        // soak starts over rather than trusting a gap.
+        if (state.LastAttemptConverged && state.LastAppliedRevision is { } healthy)
+        {
+            SetRevisionHealth(healthy);
+        }
+
+        if (state.LastAttemptedRevision is { } attempted && state.FailedRevisions.ContainsKey(attempted))
+        {
+            SetFailedRevision(attempted);
+        }
+    }
+
+    /// <summary>
+    /// The staged-rollout gauges of one pass: the host's wave (0: none) and, when it holds its last
+    /// proven commit instead of the followed one, why (null: not held).
+    /// </summary>
+    public void SetWave(int? hostWave, Waves.WaveHoldReason? heldFor)
+    {
+        wave.Set(hostWave ?? 0);
+        var held = heldFor is { } reason ? MetricLabels.Of(reason) : null;
+        foreach (var label in MetricLabels.WaveHoldReasons)
+        {
+            waveHeld.WithLabels(label).Set(label == held ? 1 : 0);
+        }
+    }
+
+    /// <summary>
+    /// The revision that runs converged and healthy now (null: none does): its series keeps the time it
+    /// first did, so the value is the start of an unbroken healthy run; any break removes it.
+    /// </summary>
+    private void SetRevisionHealth(string? revision)
+    {
+        lock (gate)
+        {
+            if (healthyRevision == revision)
+            {
+                return;
+            }
+
+            if (healthyRevision is not null)
+            {
+                revisionHealthySince.RemoveLabelled(healthyRevision);
+            }
+
+            healthyRevision = revision;
+            if (revision is not null)
+            {
+                revisionHealthySince.WithLabels(revision).Set(timeProvider.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0);
+            }
+        }
+    }
+
+    private void SetFailedRevision(string revision)
+    {
+        lock (gate)
+        {
+            if (lastFailedRevision == revision)
+            {
+                return;
+            }
+
+            if (lastFailedRevision is not null)
+            {
+                failedRevision.RemoveLabelled(lastFailedRevision);
+            }
+
+            lastFailedRevision = revision;
+            failedRevision.WithLabels(revision).Set(1);
         }
     }
 

@@ -96,6 +96,11 @@ internal static class MetricLabels
 
     public static string Of(EngineOperation operation) => SnakeCase(operation.ToString());
 
+    /// <summary><c>berth_wave_held{reason}</c>: waiting, soaking, failed, source_unavailable.</summary>
+    public static readonly string[] WaveHoldReasons = [.. Enum.GetValues<Waves.WaveHoldReason>().Select(Of)];
+
+    public static string Of(Waves.WaveHoldReason reason) => SnakeCase(reason.ToString());
+
     /// <summary>The value itself when it is one of the known ones, else <see cref="Other"/>: a label never grows with its input.</summary>
     public static string Known(string value, string[] known) =>
         known.Contains(value, StringComparer.Ordinal) ? value : Other;

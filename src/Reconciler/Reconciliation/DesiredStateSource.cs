@@ -94,4 +94,41 @@ public static class DesiredStateSource
                 throw new ArgumentOutOfRangeException(nameof(origin), origin, "unknown origin");
         }
     }
+
+    /// <summary>
+    /// A commit already in the mirror (no fetch), verified and loaded like the tip: what a host of a later
+    /// wave applies while the tip waits for the earlier waves (docs/fleet.md, "Waves"). Its export goes to
+    /// its own root (`trees-held/`), so the tip's export is not replaced on every held pass.
+    /// </summary>
+    /// <returns>The state, or why there is none (<see cref="LoadedDesiredState.SourceError"/>: e.g. a force-push pruned the commit from the mirror).</returns>
+    public static async Task<LoadedDesiredState> LoadGitCommitAsync(
+        GitSource gitSource, string commitSha, string host, SpecLoadOptions options, string workDirectory, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(gitSource);
+        var exportRoot = Path.Combine(workDirectory, "trees-held");
+        System.IO.Directory.CreateDirectory(exportRoot);
+        string tree;
+        try
+        {
+            var signature = await gitSource.VerifySignatureAsync(commitSha, cancellationToken).ConfigureAwait(false);
+            if (!signature.Accepted)
+            {
+                return new LoadedDesiredState(null, commitSha, true, [], signature.ToError());
+            }
+
+            (tree, _) = await gitSource.ExportRevisionAsync(commitSha, exportRoot, cancellationToken).ConfigureAwait(false);
+        }
+        catch (GitSourceException exception)
+        {
+            return new LoadedDesiredState(null, commitSha, true, [], exception.Error);
+        }
+
+        var liveTree = new LiveTree(workDirectory);
+        var result = SpecLoader.LoadHost(tree, host, options, hostDirectory: liveTree.Directory);
+        return new LoadedDesiredState(result.State, commitSha, result.HostInInventory, result.Errors, null)
+        {
+            HostNotInInventory = result.HostNotInInventoryMessage,
+            Files = result.State is null ? null : new RevisionFiles(liveTree, tree),
+        };
+    }
 }

@@ -123,6 +123,8 @@ public static class SpecLoader
         var state = errors.IsEmpty
             ? new DesiredState(host, [.. stacks.Select(stack => stack.Spec).OrderBy(stack => stack.Name, StringComparer.Ordinal)], settings)
             {
+                // Which hosts go before this one comes from this commit's own inventory (docs/fleet.md, "Waves").
+                Wave = layout.Inventory is { } waves && waves.Hosts.TryGetValue(host, out var waveHost) ? waves.PositionOf(waveHost) : null,
                 // Masked out of what berth copies from elsewhere (progress lines, container logs in gate evidence).
                 Secrets = SecretValues.Of(secretValues),
                 Policy = options.Policy is { } judgedBy ? new Policy.HostPolicyScope(judgedBy, files.RootPath) : null,

@@ -40,7 +40,7 @@ public sealed class RealDaemon : IAsyncDisposable
     /// <param name="hostEnvFiles">`spec.hostEnvFiles`: host-local env files with the secrets the repository refers to.</param>
     /// <param name="ageKeyFile">`spec.ageKeyFile`: the host's age identity, for SOPS-encrypted files of the repository.</param>
     /// <param name="secretFilesDirectory">`spec.secretFilesDirectory`: a tmpfs directory for secrets and configs (/run is no tmpfs on every test machine).</param>
-    /// <param name="extraConfig">Top-level sections appended to berth.yaml as written (e.g. `forge:` and `notifications:`).</param>
+    /// <param name="extraConfig">Top-level sections appended to berth.yaml as written (e.g. `forge:`, `notifications:`, `waves:`).</param>
     public static async Task<RealDaemon> StartAsync(string hostIdentity, GitRepository repository, string? dockerHost = null, string interval = "2s", string? allowedSigners = null, string? policy = null, IReadOnlyList<string>? hostEnvFiles = null, string? ageKeyFile = null, string? secretFilesDirectory = null, string? extraConfig = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "berth-daemon-" + Guid.NewGuid().ToString("N")[..12]);

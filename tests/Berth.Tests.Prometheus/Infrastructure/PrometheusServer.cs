@@ -44,7 +44,12 @@ public sealed class PrometheusServer : IAsyncDisposable
     /// <param name="target">"127.0.0.1:port" of the /metrics endpoint.</param>
     /// <param name="hostLabel">The `host` target label, as the example scrape config sets it.</param>
     /// <param name="ruleFile">Alerting rules to load and evaluate every second.</param>
-    public static async Task<PrometheusServer> StartAsync(string target, string hostLabel, string ruleFile)
+    public static Task<PrometheusServer> StartAsync(string target, string hostLabel, string ruleFile) =>
+        StartAsync([(target, hostLabel)], ruleFile);
+
+    /// <summary>One Prometheus scraping several berth daemons, each with its own `host` target label (a fleet on one machine).</summary>
+    /// <param name="port">The port to listen on (for daemons configured with its URL before it starts); default: a free one.</param>
+    public static async Task<PrometheusServer> StartAsync(IReadOnlyList<(string Target, string Host)> targets, string ruleFile, int? port = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "berth-prometheus-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(directory);
@@ -61,19 +66,16 @@ public sealed class PrometheusServer : IAsyncDisposable
                     ["job_name"] = JobName,
                     ["scrape_interval"] = "1s",
                     ["scrape_timeout"] = "1s",
-                    ["static_configs"] = new[]
+                    ["static_configs"] = targets.Select(target => new Dictionary<string, object>
                     {
-                        new Dictionary<string, object>
-                        {
-                            ["targets"] = new[] { target },
-                            ["labels"] = new Dictionary<string, string> { ["host"] = hostLabel },
-                        },
-                    },
+                        ["targets"] = new[] { target.Target },
+                        ["labels"] = new Dictionary<string, string> { ["host"] = target.Host },
+                    }).ToArray(),
                 },
             },
         }));
 
-        var port = FreePort.Next();
+        var listenPort = port ?? FreePort.Next();
         var startInfo = new ProcessStartInfo("prometheus")
         {
             RedirectStandardOutput = true,
@@ -82,9 +84,9 @@ public sealed class PrometheusServer : IAsyncDisposable
         };
         startInfo.ArgumentList.Add("--config.file=" + configFile);
         startInfo.ArgumentList.Add("--storage.tsdb.path=" + Path.Combine(directory, "data"));
-        startInfo.ArgumentList.Add("--web.listen-address=127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture));
+        startInfo.ArgumentList.Add("--web.listen-address=127.0.0.1:" + listenPort.ToString(CultureInfo.InvariantCulture));
         var process = new Process { StartInfo = startInfo };
-        var server = new PrometheusServer(process, directory, port);
+        var server = new PrometheusServer(process, directory, listenPort);
         process.OutputDataReceived += (_, line) => server.Append(line.Data);
         process.ErrorDataReceived += (_, line) => server.Append(line.Data);
         try

@@ -27,7 +27,10 @@ internal static partial class InventoryReader
             file,
             draft.Hosts.ToImmutableSortedDictionary(StringComparer.Ordinal),
             draft.Stacks.ToImmutableSortedDictionary(pair => pair.Key, pair => pair.Value.Build(), StringComparer.Ordinal),
-            draft.Settings);
+            draft.Settings)
+        {
+            Waves = [.. draft.Waves],
+        };
     }
 
     private sealed class InventoryDraft(IRepositoryFiles files)
@@ -39,6 +42,8 @@ internal static partial class InventoryReader
         public Dictionary<string, StackDraft> Stacks { get; } = new(StringComparer.Ordinal);
 
         public RepositorySettings Settings { get; set; } = RepositorySettings.Default;
+
+        public List<WaveDefinition> Waves { get; } = [];
     }
 
     private sealed class StackDraft(string name, Location at)
@@ -84,16 +89,68 @@ internal static partial class InventoryReader
 
             var labels = new Dictionary<string, string>(StringComparer.Ordinal);
             var vars = new Dictionary<string, string>(StringComparer.Ordinal);
+            int? wave = null;
             if (reader.MappingOrNull(entry.Value, hostPath) is { } host)
             {
                 new FieldTable<object?>()
                     .Field("labels", (_, value, fieldPath) => ReadStringMap(reader, value, fieldPath, labels))
                     .Field("vars", (_, value, fieldPath) => ReadVars(reader, value, fieldPath, vars))
+                    .Field("wave", (_, value, fieldPath) => wave = ReadHostWave(reader, value, fieldPath))
                     .Apply(reader, host, null, hostPath);
             }
 
             target.Draft.Hosts[entry.Key.Value] = new InventoryHost(
-                entry.Key.Value, labels.ToImmutableSortedDictionary(StringComparer.Ordinal), vars.ToImmutableSortedDictionary(StringComparer.Ordinal));
+                entry.Key.Value, labels.ToImmutableSortedDictionary(StringComparer.Ordinal), vars.ToImmutableSortedDictionary(StringComparer.Ordinal), wave);
+        }
+    }
+
+    /// <summary>`hosts.NAME.wave`: a wave number from 1, or `skip` (in no wave).</summary>
+    private static int? ReadHostWave(NodeReader reader, Node node, string path)
+    {
+        if (node is ScalarNode { Value: "skip" })
+        {
+            return InventoryHost.SkipWave;
+        }
+
+        if (node is ScalarNode scalar && !long.TryParse(scalar.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+        {
+            reader.Error(node, $"{path} must be a wave number (1, 2, ...) or 'skip', not {scalar.Describe()}");
+            return null;
+        }
+
+        return reader.Integer(node, path, 1, MaxWave) is { } wave ? (int)wave : null;
+    }
+
+    private const int MaxWave = 1000;
+
+    /// <summary>`waves:`: a list; entry i is wave i+1, with its soak time and an optional label selector.</summary>
+    private static void ReadWaves((NodeReader Reader, InventoryDraft Draft) target, Node node, string path)
+    {
+        var reader = target.Reader;
+        if (node is not SequenceNode sequence)
+        {
+            reader.Error(node, $"{path} must be a list of waves (each {{ soak: 10m, selector: {{ label: value }} }}), not {node.KindDescription}");
+            return;
+        }
+
+        for (var index = 0; index < sequence.Items.Length; index++)
+        {
+            var wavePath = $"{path}[{index}] (wave {index + 1})";
+            var soak = TimeSpan.Zero;
+            Dictionary<string, string>? selector = null;
+            if (reader.MappingOrNull(sequence.Items[index], wavePath) is { } mapping)
+            {
+                new FieldTable<object?>()
+                    .Field("soak", (_, value, fieldPath) => soak = reader.Duration(value, fieldPath) ?? TimeSpan.Zero)
+                    .Field("selector", (_, value, fieldPath) =>
+                    {
+                        selector = new Dictionary<string, string>(StringComparer.Ordinal);
+                        ReadStringMap(reader, value, fieldPath, selector);
+                    })
+                    .Apply(reader, mapping, null, wavePath);
+            }
+
+            target.Draft.Waves.Add(new WaveDefinition(soak, selector?.ToImmutableSortedDictionary(StringComparer.Ordinal)));
         }
     }
 
@@ -260,6 +317,7 @@ internal static partial class InventoryReader
         new FieldTable<(NodeReader Reader, InventoryDraft Draft)>()
             .Field("hosts", ReadHosts)
             .Field("stacks", ReadStacks)
+            .Field("waves", ReadWaves)
             .Field("settings", (target, node, path) =>
             {
                 if (target.Reader.MappingOrNull(node, path) is { } settings)

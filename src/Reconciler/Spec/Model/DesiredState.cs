@@ -24,6 +24,9 @@ public sealed record DesiredState(string Host, ImmutableArray<StackSpec> Stacks,
     /// state file is judged by too (<see cref="Policy.HostPolicyScope.RefusedRollbacks"/>). Default null.
     /// </summary>
     public Policy.HostPolicyScope? Policy { get; init; }
+
+    /// <summary>The host's place in a staged rollout (berth.yaml `waves:`); null (the default): no wave, it applies every commit at once.</summary>
+    public WavePosition? Wave { get; init; }
 }
 
 /// <summary>Repository-wide settings (berth.yaml `settings:`).</summary>
