@@ -27,7 +27,10 @@ internal static partial class InventoryReader
             file,
             draft.Hosts.ToImmutableSortedDictionary(StringComparer.Ordinal),
             draft.Stacks.ToImmutableSortedDictionary(pair => pair.Key, pair => pair.Value.Build(), StringComparer.Ordinal),
-            draft.Settings);
+            draft.Settings)
+        {
+            PinnedImages = draft.PinnedImages,
+        };
     }
 
     private sealed class InventoryDraft(IRepositoryFiles files)
@@ -39,6 +42,8 @@ internal static partial class InventoryReader
         public Dictionary<string, StackDraft> Stacks { get; } = new(StringComparer.Ordinal);
 
         public RepositorySettings Settings { get; set; } = RepositorySettings.Default;
+
+        public Policy.PinningSource? PinnedImages { get; set; }
     }
 
     private sealed class StackDraft(string name, Location at)
@@ -69,6 +74,23 @@ internal static partial class InventoryReader
         new FieldTable<(NodeReader Reader, InventoryDraft Draft)>()
             .Field("allow_empty_state", (target, node, path) => target.Draft.Settings = target.Draft.Settings with { AllowEmptyState = target.Reader.Bool(node, path) ?? false })
             .Field("prune_volumes", (target, node, path) => target.Draft.Settings = target.Draft.Settings with { PruneVolumes = target.Reader.Bool(node, path) ?? false });
+
+    /// <summary>
+    /// The repository's own policy (`policy:`): rules every host of it follows whatever its host policy
+    /// says. Only `pinnedImages` so far; the host's policy can tighten it but the repository cannot loosen a host.
+    /// </summary>
+    private static readonly FieldTable<(NodeReader Reader, InventoryDraft Draft)> PolicyFields =
+        new FieldTable<(NodeReader Reader, InventoryDraft Draft)>()
+            .Field("pinnedImages", (target, node, path) =>
+            {
+                var pinning = target.Reader.OneOf(node, path, "none", "tag", "digest") switch
+                {
+                    "tag" => Policy.ImagePinning.Tag,
+                    "digest" => Policy.ImagePinning.Digest,
+                    _ => Policy.ImagePinning.None,
+                };
+                target.Draft.PinnedImages = new Policy.PinningSource(pinning, node.Start);
+            });
 
     private static void ReadHosts((NodeReader Reader, InventoryDraft Draft) target, Node node, string path)
     {
@@ -265,6 +287,13 @@ internal static partial class InventoryReader
                 if (target.Reader.MappingOrNull(node, path) is { } settings)
                 {
                     SettingsFields.Apply(target.Reader, settings, target, path);
+                }
+            })
+            .Field("policy", (target, node, path) =>
+            {
+                if (target.Reader.MappingOrNull(node, path) is { } policy)
+                {
+                    PolicyFields.Apply(target.Reader, policy, target, path);
                 }
             });
 }
