@@ -10,6 +10,7 @@ scripts/ensure-prometheus.sh
 scripts/ensure-git-tools.sh
 scripts/ensure-compose.sh
 scripts/ensure-age.sh
+scripts/ensure-registry.sh
 scripts/build-systemd-image.sh
 scripts/remove-stale-test-resources.sh
 dotnet build Reconciler.sln -c Release --nologo -v quiet
