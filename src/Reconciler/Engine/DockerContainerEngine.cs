@@ -274,6 +274,11 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
         }
     }
 
+    public Task RemoveImageAsync(string imageId, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(
+            () => client.Images.DeleteImageAsync(imageId, new ImageDeleteParameters { Force = false }, cancellationToken),
+            cancellationToken);
+
     public Task CreateNetworkAsync(NetworkSpec network, string stack, ResourceOwner owner, CancellationToken cancellationToken) =>
         EngineErrors.CallAsync(() => client.Networks.CreateNetworkAsync(new NetworksCreateParameters
         {
