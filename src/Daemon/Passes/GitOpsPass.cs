@@ -25,7 +25,8 @@ internal sealed partial class GitOpsPass(
     HostReconciler reconciler,
     BerthMetrics metrics,
     TimeProvider timeProvider,
-    ILogger<GitOpsPass> logger) : IReconcilePass
+    ILogger<GitOpsPass> logger,
+    ImageCollectionSchedule? imageCollection = null) : IReconcilePass
 {
     public Task<PassResult> RunAsync(PassTrigger trigger, CancellationToken cancellationToken) =>
         RunAsync(trigger, PassOptions.Default, cancellationToken);
@@ -99,6 +100,11 @@ internal sealed partial class GitOpsPass(
 
         metrics.RecordPass(desired, result, Elapsed());
         var verdict = result.Verdict;
+        if (verdict.RevisionApplied && imageCollection is not null)
+        {
+            await imageCollection.RunIfDueAsync(config.Host, cancellationToken).ConfigureAwait(false);
+        }
+
         return new PassResult(verdict.PassOutcome, loaded.Revision, $"{Short(loaded.Revision)}: {verdict.Summary}", Elapsed(), verdict.Reason, ServiceStatuses.From(desired, result, timeProvider.GetUtcNow()));
     }
 
