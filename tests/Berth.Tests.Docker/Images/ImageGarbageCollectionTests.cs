@@ -49,21 +49,25 @@ public sealed class ImageGarbageCollectionTests
             Assert.Contains(result.Plan.Steps, step => step is Berth.Reconciler.Planning.PullImageStep);
         }
 
-        var collector = new ImageGarbageCollector(harness.Engine, harness.StateStore);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        var dryRun = await collector.CollectAsync(harness.Host, dryRun: true, timeout.Token);
-        Assert.Equal(versions["1"], Assert.Single(dryRun.Plan.Remove).Image.Id);
+        // As an operator runs it: `berth gc --dry-run`, then `berth gc`.
+        string[] common = ["--state-dir", harness.StateStore.StateDirectory, "--host", harness.Host];
+        var dryRun = await Berth.Tests.Shared.CliRunner.RunAsync(["gc", "--dry-run", .. common]);
+        Assert.True(dryRun.ExitCode == 0, dryRun.Stdout + dryRun.Stderr);
+        Assert.Contains($"remove image {ImageReference.ShortId(versions["1"])} ({registry.Reference("berth/app", "1")}): pulled by berth for {harness.StackName}/app and no longer used", dryRun.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"keep image {ImageReference.ShortId(versions["2"])} ({registry.Reference("berth/app", "2")}): the previous version of {harness.StackName}/app (its rollback target)", dryRun.Stdout, StringComparison.Ordinal);
+        Assert.Contains($"keep image {ImageReference.ShortId(versions["3"])} ({registry.Reference("berth/app", "3")}): in use by a container", dryRun.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain(ImageReference.ShortId(foreign), dryRun.Stdout, StringComparison.Ordinal);
         Assert.True(await images.ExistsAsync(versions["1"]), "a dry run removes nothing");
 
-        var collected = await collector.CollectAsync(harness.Host, dryRun: false, timeout.Token);
+        var collected = await Berth.Tests.Shared.CliRunner.RunAsync(["gc", .. common]);
 
-        Assert.Empty(collected.Failed);
-        Assert.Equal(versions["1"], Assert.Single(collected.Removed).Id);
+        Assert.True(collected.ExitCode == 0, collected.Stdout + collected.Stderr);
+        Assert.Contains($"removed {ImageReference.ShortId(versions["1"])} ({registry.Reference("berth/app", "1")})", collected.Stdout, StringComparison.Ordinal);
         Assert.False(await images.ExistsAsync(versions["1"]));
         Assert.True(await images.ExistsAsync(versions["2"]), "the previous version stays: a rollback needs no pull");
         Assert.True(await images.ExistsAsync(versions["3"]), "the running version stays");
         Assert.True(await images.ExistsAsync(foreign), "an image berth did not pull is never removed");
-        Assert.Contains(collected.Plan.Keep, kept => kept.Image.Id == versions["2"] && kept.Reason.Contains("previous version", StringComparison.Ordinal));
+        Assert.Equal([versions["2"], versions["3"]], (await harness.StateStore.LoadAsync(harness.Host, CancellationToken.None)).PulledImages.Select(image => image.Id).Order(StringComparer.Ordinal));
 
         // Going back to version 2 needs no pull.
         var back = Service(harness.StackName, "app", Container(registry.Reference("berth/app", "2")));
