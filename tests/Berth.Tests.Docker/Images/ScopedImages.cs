@@ -83,6 +83,8 @@ public sealed class ScopedImages(DockerTestScope scope) : IAsyncDisposable
             All = true,
             Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [$"{DockerTestScope.TestRunLabel}={scope.ScopeId}"] = true } },
         });
+        // Every one is tried even when one fails (a leftover container of another kind): the first failure is reported after.
+        Exception? firstFailure = null;
         foreach (var image in images)
         {
             try
@@ -92,6 +94,15 @@ public sealed class ScopedImages(DockerTestScope scope) : IAsyncDisposable
             catch (DockerImageNotFoundException)
             {
             }
+            catch (DockerApiException exception)
+            {
+                firstFailure ??= exception;
+            }
+        }
+
+        if (firstFailure is not null)
+        {
+            throw firstFailure;
         }
     }
 }
