@@ -11,6 +11,7 @@ scripts/ensure-git-tools.sh
 scripts/ensure-compose.sh
 scripts/ensure-age.sh
 scripts/ensure-smtp.sh
+scripts/ensure-registry.sh
 scripts/build-systemd-image.sh
 scripts/remove-stale-test-resources.sh
 dotnet build Reconciler.sln -c Release --nologo -v quiet

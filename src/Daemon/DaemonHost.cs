@@ -122,6 +122,13 @@ internal static class DaemonHost
                     new HttpClient { Timeout = waves.Timeout }, waves.Url, waves.HostLabel));
             }
 
+            services.AddSingleton(provider => new ImageCollectionSchedule(
+                new Berth.Reconciler.Images.ImageGarbageCollector(
+                    new ResilientContainerEngine(new MeteredContainerEngine(provider.GetRequiredService<DockerContainerEngine>(), provider.GetRequiredService<BerthMetrics>()), provider.GetRequiredService<TimeProvider>()),
+                    new StateStore(config.StateDir)),
+                config.Images,
+                provider.GetRequiredService<TimeProvider>(),
+                provider.GetRequiredService<ILogger<ImageCollectionSchedule>>()));
             services.AddSingleton<IReconcilePass, GitOpsPass>();
 
             // Fronts follow restarts at once (a reboot, an engine upgrade, a restart policy).

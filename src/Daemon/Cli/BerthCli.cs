@@ -34,6 +34,7 @@ internal static class BerthCli
         root.Subcommands.Add(DaemonCommand.Build());
         root.Subcommands.Add(StatusCommand.Build());
         root.Subcommands.Add(SyncCommand.Build());
+        root.Subcommands.Add(GcCommand.Build());
         return root;
     }
 

@@ -79,6 +79,10 @@ internal static class StatusRenderer
                 ? $"last rollout {last.Result} {ShortRevision(last.Revision)}{(last.At is { } at ? " at " + Time(at) : "")}"
                 : "never rolled out by berth";
             Line(text, $"  {service.Stack + "/" + service.Service,-32} {service.Running}/{service.Healthy}/{service.DesiredReplicas,-6} {rollout}");
+            if (service.Image is { ImageId: { } imageId } image)
+            {
+                Line(text, $"      image {image.Reference} ({Berth.Reconciler.Images.ImageReference.ShortId(imageId)}{(image.Digest is { } digest ? ", " + digest : "")})");
+            }
             if (service.LastRollout is { Evidence: { Length: > 0 } evidence } && service.LastRollout.Result != RolloutState.Succeeded)
             {
                 foreach (var evidenceLine in evidence.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n'))

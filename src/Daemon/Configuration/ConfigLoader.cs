@@ -15,7 +15,8 @@ namespace Berth.Daemon.Configuration;
 /// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec", "http", "policy", "forge", "commitStatus", "notifications", "waves"];
+    private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec", "http", "policy", "forge", "commitStatus", "notifications", "waves", "images"];
+    private static readonly string[] ImagesKeys = ["gcInterval"];
     private static readonly string[] HttpKeys = ["tokenFile", "allowedHosts"];
     private static readonly string[] ReconcileKeys = ["interval", "jitter", "retryInitialDelay", "retryMaxDelay", "stuckPassAfter", "shutdownTimeout"];
     private static readonly string[] SourceKeys = ["url", "branch", "path", "fetchTimeout", "credentials", "signatures", "allowInsecureHttp"];
@@ -72,6 +73,9 @@ public static partial class ConfigLoader
         // Without a `policy:` section the daemon allows what any commit asks for, as before policies
         // existed; the packaged config ships one (docs/policy.md).
         var policy = section.Value("policy") is { } policyNode ? HostPolicyReader.Read(errors.Reader, policyNode, "policy") : null;
+        var images = new ImageSettings(section.Section("images", ImagesKeys) is { } imagesSection
+            ? ReadDuration(imagesSection, "gcInterval", ImageSettings.DefaultGcInterval, errors, allowZero: true)
+            : ImageSettings.DefaultGcInterval);
 
         // Commit statuses and notifications (docs/fleet.md); the forge defaults to the source URL's.
         var forge = ReadForge(section.Section("forge", ForgeKeys), source?.Url, baseDirectory, errors);
@@ -90,6 +94,7 @@ public static partial class ConfigLoader
             CommitStatus = commitStatus,
             Notifications = notifications,
             Waves = waves,
+            Images = images,
         };
 
         // The git source's own rules (which credentials a transport needs, ranges) come last: they are

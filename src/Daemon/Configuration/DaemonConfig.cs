@@ -52,6 +52,19 @@ public sealed record DaemonConfig(
     /// Null (the default): nowhere, so a host of wave 2 or later holds every new commit.
     /// </summary>
     public WaveGateSettings? Waves { get; init; }
+
+    /// <summary>`images:`: image garbage collection (docs/images.md).</summary>
+    public ImageSettings Images { get; init; } = new(ImageSettings.DefaultGcInterval);
+}
+
+/// <summary>The `images:` section.</summary>
+/// <param name="GcInterval">
+/// How often the daemon removes the images it pulled and no longer uses, after a pass (`gcInterval`;
+/// docs/images.md). Zero: never (then only `berth gc`). Default 24 h.
+/// </param>
+public sealed record ImageSettings(TimeSpan GcInterval)
+{
+    public static readonly TimeSpan DefaultGcInterval = TimeSpan.FromHours(24);
 }
 
 /// <summary>Where the desired state comes from (config section <c>source:</c>). Read by the git source.</summary>

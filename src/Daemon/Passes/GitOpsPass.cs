@@ -29,7 +29,8 @@ internal sealed partial class GitOpsPass(
     TimeProvider timeProvider,
     ILogger<GitOpsPass> logger,
     ApplyObservers? applyObservers = null,
-    IWaveGateSource? waveGate = null) : IReconcilePass
+    IWaveGateSource? waveGate = null,
+    ImageCollectionSchedule? imageCollection = null) : IReconcilePass
 {
     // Commit statuses ("pending") and notifications (drift repaired, orphaned volumes): see IApplyObserver.
     private readonly ApplyObservers observers = applyObservers ?? ApplyObservers.None;
@@ -119,6 +120,11 @@ internal sealed partial class GitOpsPass(
         metrics.RecordPass(desired, result, Elapsed());
         observers.Finished(toApply.Revision!, result);
         var verdict = result.Verdict;
+        if (verdict.RevisionApplied && imageCollection is not null)
+        {
+            await imageCollection.RunIfDueAsync(config.Host, cancellationToken).ConfigureAwait(false);
+        }
+
         var services = ServiceStatuses.From(desired, result, timeProvider.GetUtcNow());
         if (wave.Held is { } heldBack && verdict.PassOutcome.Succeeded())
         {

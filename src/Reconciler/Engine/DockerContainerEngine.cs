@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Globalization;
 using System.Net;
 using Berth.Reconciler.Fronts;
+using Berth.Reconciler.Images;
 using Berth.Reconciler.Observe;
 using Berth.Reconciler.Secrets.Files;
 using Berth.Reconciler.Spec.Model;
@@ -225,20 +226,22 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             }
         }
 
+        // One image list resolves every desired reference (tag or digest) and gives the running images'
+        // digests: a constant cost however many services and images there are (issue #16).
+        var images = (await client.Images.ListImagesAsync(new ImagesListParameters { All = false }, cancellationToken).ConfigureAwait(false))
+            .Select(image => new ObservedImage(
+                image.ID,
+                [.. (image.RepoTags ?? []).Where(tag => tag != "<none>:<none>").Order(StringComparer.Ordinal)],
+                [.. (image.RepoDigests ?? []).Where(digest => digest != "<none>@<none>").Order(StringComparer.Ordinal)]))
+            .OrderBy(image => image.Id, StringComparer.Ordinal)
+            .ToImmutableArray();
         var imageIds = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         foreach (var reference in imageReferences.Distinct(StringComparer.Ordinal))
         {
-            try
+            // Absent locally: the planner pulls it (or reports it) per pull_policy.
+            if (ImageReference.Resolve(reference, images) is { } imageId)
             {
-                var image = await client.Images.InspectImageAsync(reference, cancellationToken).ConfigureAwait(false);
-                imageIds[reference] = image.ID;
-            }
-            catch (DockerImageNotFoundException)
-            {
-                // absent locally: the planner pulls it (or reports it) per pull_policy
-            }
-            catch (DockerApiException exception) when (exception.StatusCode == HttpStatusCode.NotFound)
-            {
+                imageIds[reference] = imageId;
             }
         }
 
@@ -252,6 +255,8 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             imageIds.ToImmutable())
         {
             Fronts = [.. fronts.OrderBy(front => front.Name, StringComparer.Ordinal)],
+            Images = images,
+            ImagesInUse = [.. listed.Select(container => container.ImageID).Where(id => !string.IsNullOrEmpty(id))],
         };
     }
 
@@ -268,6 +273,11 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             throw new ImagePullException(imageReference, error);
         }
     }
+
+    public Task RemoveImageAsync(string imageId, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(
+            () => client.Images.DeleteImageAsync(imageId, new ImageDeleteParameters { Force = false }, cancellationToken),
+            cancellationToken);
 
     public Task CreateNetworkAsync(NetworkSpec network, string stack, ResourceOwner owner, CancellationToken cancellationToken) =>
         EngineErrors.CallAsync(() => client.Networks.CreateNetworkAsync(new NetworksCreateParameters
@@ -695,17 +705,18 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
         return labels;
     }
 
-    /// <summary>"repo:tag", "host:5000/repo:tag", "repo@sha256:..." -> (fromImage, tag).</summary>
+    /// <summary>
+    /// "repo:tag", "host:5000/repo:tag", "repo@sha256:...", "repo:tag@sha256:..." -> (fromImage, tag).
+    /// A digest goes in the `tag` parameter (the engine takes either there); with a digest the tag is
+    /// dropped, as the engine itself resolves `repo:tag@digest` by the digest alone.
+    /// </summary>
     internal static (string Repository, string Tag) SplitReference(string reference)
     {
         var digestAt = reference.IndexOf('@', StringComparison.Ordinal);
-        if (digestAt >= 0)
-        {
-            return (reference[..digestAt], reference[(digestAt + 1)..]);
-        }
-
-        var lastSlash = reference.LastIndexOf('/');
-        var lastColon = reference.LastIndexOf(':');
-        return lastColon > lastSlash ? (reference[..lastColon], reference[(lastColon + 1)..]) : (reference, "latest");
+        var name = digestAt >= 0 ? reference[..digestAt] : reference;
+        var lastSlash = name.LastIndexOf('/');
+        var lastColon = name.LastIndexOf(':');
+        var (repository, tag) = lastColon > lastSlash ? (name[..lastColon], name[(lastColon + 1)..]) : (name, "latest");
+        return digestAt >= 0 ? (repository, reference[(digestAt + 1)..]) : (repository, tag);
     }
 }

@@ -30,6 +30,13 @@ public interface IContainerEngine
 
     Task PullImageAsync(string imageReference, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Removes a local image by id, never forced: the engine refuses (an <see cref="EngineException"/>)
+    /// while a container uses it or while it carries tags of more than one repository. Image garbage
+    /// collection only (<see cref="Images.ImageGarbageCollector"/>).
+    /// </summary>
+    Task RemoveImageAsync(string imageId, CancellationToken cancellationToken);
+
     Task CreateNetworkAsync(NetworkSpec network, string stack, ResourceOwner owner, CancellationToken cancellationToken);
 
     Task RemoveNetworkAsync(string networkName, CancellationToken cancellationToken);

@@ -27,7 +27,12 @@ public static class ServiceStatuses
             var rollout = outcomes.TryGetValue(service.QualifiedName, out var serviceOutcome)
                 ? new RolloutRecord(Map(serviceOutcome.Result), result.Revision, now, serviceOutcome.Evidence?.ToString() ?? serviceOutcome.Message)
                 : null;
-            return new ServiceStatus(service.Stack, service.Name, service.Replicas, running, healthy, rollout);
+            var image = Images.RunningImage.Of(service, observed);
+            return new ServiceStatus(service.Stack, service.Name, service.Replicas, running, healthy, rollout)
+            {
+                // An image reference can come from a secret variable: /status never shows one.
+                Image = image with { Reference = desired.Secrets.Mask(image.Reference) },
+            };
         })];
     }
 

@@ -70,7 +70,14 @@ public sealed record ServiceStatus(
     int DesiredReplicas,
     int Running,
     int Healthy,
-    RolloutRecord? LastRollout);
+    RolloutRecord? LastRollout)
+{
+    /// <summary>
+    /// The image it runs: its `image:`, the local image id and, when the image came from a registry,
+    /// the registry's digest (<see cref="Images.RunningImage"/>). Null before a pass observed it.
+    /// </summary>
+    public Images.RunningImage? Image { get; init; }
+}
 
 /// <summary>
 /// How a service's last rollout stands, as `/status` shows it (the executor's own

@@ -51,6 +51,10 @@ public sealed class BerthMetrics
     private readonly Counter driftRepairs;
     private readonly Gauge replicasDesired;
     private readonly Gauge replicasRunning;
+    private readonly Gauge serviceImage;
+
+    // The one `berth_service_image_info` series per service (its label values), so a new image replaces it. Guarded by `gate`.
+    private readonly Dictionary<(string Stack, string Service), string[]> serviceImageLabels = [];
     private readonly Gauge serviceHealthy;
     private readonly Gauge orphanedVolumes;
     private readonly Counter webhookDeliveries;
@@ -117,6 +121,9 @@ public sealed class BerthMetrics
         replicasRunning = factory.CreateGauge("berth_service_replicas_running",
             "Per service: containers running at the end of the last pass.",
             new GaugeConfiguration { LabelNames = ServiceLabels });
+        serviceImage = factory.CreateGauge("berth_service_image_info",
+            "Per service: 1, labelled with the image it runs: image (as the spec writes it), image_id (local id) and digest (the registry's, empty when the image came from none). One series per service.",
+            new GaugeConfiguration { LabelNames = ["stack", "service", "image", "image_id", "digest"] });
         serviceHealthy = factory.CreateGauge("berth_service_healthy",
             "Per service: 1 when the desired number of replicas runs and every one is healthy (or has no health check), else 0.",
             new GaugeConfiguration { LabelNames = ServiceLabels });
@@ -526,6 +533,31 @@ public sealed class BerthMetrics
         replicasDesired.WithLabels(status.Stack, status.Service).Set(status.DesiredReplicas);
         replicasRunning.WithLabels(status.Stack, status.Service).Set(status.RunningReplicas);
         serviceHealthy.WithLabels(status.Stack, status.Service).Set(status.Healthy ? 1 : 0);
+        SetServiceImage(status);
+    }
+
+    // Caller holds `gate`. No running replica: the series stays as it was (what ran last), like the replica gauges' last pass.
+    private void SetServiceImage(ServiceReplicaStatus status)
+    {
+        if (status.Image is not { ImageId: { } imageId } image)
+        {
+            return;
+        }
+
+        string[] labels = [status.Stack, status.Service, image.Reference, imageId, image.Digest ?? ""];
+        var key = (status.Stack, status.Service);
+        if (serviceImageLabels.TryGetValue(key, out var previous))
+        {
+            if (previous.SequenceEqual(labels))
+            {
+                return;
+            }
+
+            serviceImage.RemoveLabelled(previous);
+        }
+
+        serviceImageLabels[key] = labels;
+        serviceImage.WithLabels(labels).Set(1);
     }
 
     private void InitialiseServiceSeries(string stack, string service)
@@ -553,5 +585,9 @@ public sealed class BerthMetrics
         replicasDesired.RemoveLabelled(stack, service);
         replicasRunning.RemoveLabelled(stack, service);
         serviceHealthy.RemoveLabelled(stack, service);
+        if (serviceImageLabels.Remove((stack, service), out var imageLabels))
+        {
+            serviceImage.RemoveLabelled(imageLabels);
+        }
     }
 }

@@ -46,6 +46,7 @@ public enum EngineOperation
     DisconnectNetwork,
     InspectContainer,
     TailLogs,
+    RemoveImage,
 }
 
 internal static class MetricLabels

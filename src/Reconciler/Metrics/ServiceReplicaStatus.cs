@@ -12,6 +12,9 @@ namespace Berth.Reconciler.Metrics;
 /// </param>
 public sealed record ServiceReplicaStatus(string Stack, string Service, int DesiredReplicas, int RunningReplicas, bool Healthy)
 {
+    /// <summary>The image the service runs (<c>berth_service_image_info</c>); null in tests that do not care.</summary>
+    public Images.RunningImage? Image { get; init; }
+
     /// <summary>Pure: one status per desired service, sorted by stack and service.</summary>
     public static ImmutableArray<ServiceReplicaStatus> From(DesiredState desired, ObservedState observed)
     {
@@ -20,7 +23,12 @@ public sealed record ServiceReplicaStatus(string Stack, string Service, int Desi
         {
             var running = observed.ReplicasOf(service).Where(container => container.State == ContainerRunState.Running).ToList();
             var healthy = running.Count == service.Replicas && running.All(container => container.IsSettled);
-            statuses.Add(new ServiceReplicaStatus(service.Stack, service.Name, service.Replicas, running.Count, healthy));
+            var image = Images.RunningImage.Of(service, observed);
+            statuses.Add(new ServiceReplicaStatus(service.Stack, service.Name, service.Replicas, running.Count, healthy)
+            {
+                // A metric label must never carry a secret value (an image named by a secret variable).
+                Image = image with { Reference = desired.Secrets.Mask(image.Reference) },
+            });
         }
 
         return statuses.ToImmutable();

@@ -110,7 +110,10 @@ public sealed record ObservedVolumeSettings(
     ImmutableSortedDictionary<string, string> Labels);
 
 /// <param name="ForeignContainerNames">Names of containers berth does not own (other tools, other host identities).</param>
-/// <param name="ImageIds">Local image id per desired image reference; absent when the image is not present locally.</param>
+/// <param name="ImageIds">
+/// Local image id per desired image reference, as the engine resolves it (a tag, or a digest when the
+/// reference is pinned); absent when the image is not present locally.
+/// </param>
 public sealed record ObservedState(
     ImmutableArray<ObservedContainer> Containers,
     ImmutableArray<ObservedNetwork> Networks,
@@ -121,6 +124,19 @@ public sealed record ObservedState(
     ImmutableDictionary<string, string> ImageIds)
 {
     public static readonly ObservedState Empty = new([], [], [], [], [], [], ImmutableDictionary<string, string>.Empty);
+
+    /// <summary>
+    /// Every local image, from one image list (not one inspect per reference: issue #16). What
+    /// <see cref="ImageIds"/> is resolved from, what status reads a running image's digest from, and
+    /// what image garbage collection chooses among. Empty when not observed (a one-service observation).
+    /// </summary>
+    public ImmutableArray<Images.ObservedImage> Images { get; init; } = [];
+
+    /// <summary>
+    /// The image ids of every container on the engine, berth's or not, running or stopped: an image one
+    /// of them uses is never removed by image garbage collection (the engine would refuse it anyway).
+    /// </summary>
+    public ImmutableHashSet<string> ImagesInUse { get; init; } = [];
 
     /// <summary>The fronts of this identity's services (kept apart from <see cref="Containers"/>: they are not replicas).</summary>
     public ImmutableArray<ObservedFront> Fronts { get; init; } = [];

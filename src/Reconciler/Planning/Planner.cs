@@ -466,9 +466,12 @@ public static class Planner
             return changed.IsEmpty ? "config changed" : $"config changed: {string.Join(", ", changed)}";
         }
 
+        // The image that runs decides too, not only the reference in the hash: the same reference now
+        // resolves to another local image (someone pulled, or a pull found that the tag moved). Both
+        // short ids in the cause say which image goes and which comes.
         if (desiredImageId is not null && !string.IsNullOrEmpty(current.ImageId) && current.ImageId != desiredImageId)
         {
-            return "image changed";
+            return $"image changed: {Images.ImageReference.ShortId(current.ImageId)} \u2192 {Images.ImageReference.ShortId(desiredImageId)}";
         }
 
         // Labels can be copied by hand; the id berth recorded cannot. A managed-looking container

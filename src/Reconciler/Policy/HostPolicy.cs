@@ -74,6 +74,13 @@ public sealed record HostPolicy
     /// </summary>
     public ImmutableArray<string>? Images { get; init; }
 
+    /// <summary>
+    /// How every image must be pinned (`pinnedImages`): <see cref="ImagePinning.Tag"/> (a tag other than
+    /// latest, or a digest) or <see cref="ImagePinning.Digest"/>. Default <see cref="ImagePinning.None"/>:
+    /// any reference, as before the rule existed.
+    /// </summary>
+    public ImagePinning PinnedImages { get; init; }
+
     // Immutable collections compare by reference in a record; two policies with the same content are equal.
     public bool Equals(HostPolicy? other) =>
         other is not null
@@ -82,6 +89,7 @@ public sealed record HostPolicy
         && VolumeTypes.SetEquals(other.VolumeTypes)
         && Unconfined == other.Unconfined
         && Sysctls == other.Sysctls
+        && PinnedImages == other.PinnedImages
         && HostNamespaces.SetEquals(other.HostNamespaces)
         && Capabilities.SetEquals(other.Capabilities)
         && Devices.SetEquals(other.Devices)

@@ -93,6 +93,18 @@ internal static partial class HostPolicyReader
                 Sysctls = target.Reader.OneOf(node, path, "namespaced", "any") == "any" ? SysctlScope.Any : SysctlScope.Namespaced,
             };
         })
+        .Field("pinnedImages", (target, node, path) =>
+        {
+            target.Draft.Policy = target.Draft.Policy with
+            {
+                PinnedImages = target.Reader.OneOf(node, path, "none", "tag", "digest") switch
+                {
+                    "tag" => ImagePinning.Tag,
+                    "digest" => ImagePinning.Digest,
+                    _ => ImagePinning.None,
+                },
+            };
+        })
         .Field("images", (target, node, path) =>
         {
             var entries = new List<string>();

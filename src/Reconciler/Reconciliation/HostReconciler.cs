@@ -239,6 +239,11 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
     private static AppliedState Record(AppliedState applied, DesiredState desired, PassFacts facts, PassVerdict verdict, ObservedState after, DateTimeOffset now)
     {
         var recorded = facts.Report is null ? applied : RecordServices(applied, desired, after, facts.Revision);
+        if (facts.Report is { } report)
+        {
+            recorded = recorded with { PulledImages = Images.ImageGarbageCollection.RecordPulls(recorded.PulledImages, report, desired, after, now) };
+        }
+
         var revision = facts.Revision;
         var failedRevisions = verdict.HeldServices.IsEmpty
             ? recorded.FailedRevisions.Remove(revision)
@@ -343,6 +348,7 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
             }
 
             after.ImageIds.TryGetValue(service.Container.Image, out var imageId);
+            var before = services.GetValueOrDefault(service.QualifiedName);
             services[service.QualifiedName] = new AppliedService(
                 service.ConfigHash,
                 service.FieldHashes,
@@ -350,7 +356,11 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
                 imageId,
                 revision,
                 matching.Select(container => container!).ToImmutableSortedDictionary(container => container.Replica, container => container.Id),
-                service);
+                service)
+            {
+                // The version this one replaced, when it ran another image: image garbage collection keeps it.
+                PreviousImageId = before?.ImageId is { } previous && previous != imageId ? previous : before?.PreviousImageId,
+            };
         }
 
         foreach (var gone in services.Keys.Where(key => !desired.AllServices.Any(service => service.QualifiedName == key)).ToList())

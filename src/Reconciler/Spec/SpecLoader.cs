@@ -117,6 +117,13 @@ public static class SpecLoader
             Policy.HostPolicyCheck.Report(stacks, policy, files.RootPath, reader);
         }
 
+        // Pinned images: the host's rule and the repository's (berth.yaml `policy:`), the stricter of the two.
+        if (reader.Errors.Count == 0)
+        {
+            var hostPinning = options.Policy is { PinnedImages: not Policy.ImagePinning.None } pinningPolicy ? new Policy.PinningSource(pinningPolicy.PinnedImages, null) : null;
+            Policy.PinnedImageRule.Report(stacks, hostPinning, layout.Inventory?.PinnedImages, reader);
+        }
+
         // The contents of secrets and decrypted SOPS values are masked like host-local values: an error must never show one.
         var secretValues = hostLocal.Values.Concat(fileObjects.SecretValues).Concat(encryptedFiles.DecryptedValues).ToList();
         var errors = reader.Errors.ToSortedArray(secretValues: secretValues);

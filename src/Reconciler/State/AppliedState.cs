@@ -36,6 +36,13 @@ public sealed record AppliedState(
         ImmutableSortedDictionary<string, FailedRevision>.Empty.WithComparers(StringComparer.Ordinal),
         []);
 
+    /// <summary>
+    /// The images berth pulled and that are still on the host, by id (sorted): what image garbage
+    /// collection may remove (<see cref="Images.ImageGarbageCollection"/>), never an image berth did not
+    /// pull. Absent in a state file written before berth recorded them: empty.
+    /// </summary>
+    public ImmutableArray<PulledImage> PulledImages { get; init; } = [];
+
     public AppliedState WithHistory(HistoryEntry entry) =>
         this with { History = [.. History.Prepend(entry).Take(HistoryLimit)] };
 
@@ -79,7 +86,20 @@ public sealed record AppliedService(
     /// must never be created with a hash where a value was.
     /// </summary>
     public Spec.Model.ServiceSpec? RollbackSpec => Spec is { } spec && !StoredSecrets.HoldsHashes(spec) ? spec : null;
+
+    /// <summary>
+    /// The image id of the version applied before this one, when it ran another image: image garbage
+    /// collection keeps it, so going back to that version (a revert, a rollback) needs no pull. Null
+    /// when unknown (no earlier version, or a state file from before berth recorded it).
+    /// </summary>
+    public string? PreviousImageId { get; init; }
 }
+
+/// <summary>An image berth pulled (key: its id), for image garbage collection.</summary>
+/// <param name="Reference">The reference it was pulled as (the last one, when pulled again under another).</param>
+/// <param name="Services">The services ("stack/service") it was pulled for, sorted.</param>
+/// <param name="PulledAt">When berth last pulled it.</param>
+public sealed record PulledImage(string Id, string Reference, ImmutableArray<string> Services, DateTimeOffset PulledAt);
 
 /// <summary>A revision whose rollout failed its health gates on this host.</summary>
 /// <param name="Services">

@@ -22,8 +22,10 @@ namespace Berth.Tests.Reconciliation;
 public sealed class ObserveRequestCountTests
 {
     /// <summary>
-    /// A no-op pass: list containers, list networks, list volumes, and one image inspect per distinct
-    /// image (the stacks here use one). Nothing per container.
+    /// A no-op pass: list containers, list networks, list volumes, list images. Nothing per container,
+    /// nothing per image: one image list resolves every reference (tags and digests) and gives the
+    /// running images' digests (issue #18; it replaced one image inspect per distinct image, so the
+    /// count stayed 4 with one image and no longer grows with several).
     /// </summary>
     private const int NoOpPassRequests = 4;
 
@@ -38,6 +40,7 @@ public sealed class ObserveRequestCountTests
         Assert.Equal(small.Plan, large.Plan);
         Assert.Equal(small.Apply, large.Apply);
         Assert.Contains("GET /containers/json", small.Apply);
+        Assert.Contains("GET /images/json", small.Apply);
         Assert.DoesNotContain(small.Apply, request => request.StartsWith("GET /containers/", StringComparison.Ordinal) && request.EndsWith("/json", StringComparison.Ordinal) && request != "GET /containers/json");
     }
 

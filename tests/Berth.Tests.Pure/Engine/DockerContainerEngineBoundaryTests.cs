@@ -114,6 +114,7 @@ public sealed class DockerContainerEngineBoundaryTests
             "Containers.InspectContainerAsync" => throw new DockerContainerNotFoundException(HttpStatusCode.NotFound, "No such container: gone"),
             "Networks.ListNetworksAsync" => Task.FromResult<IList<NetworkResponse>>([]),
             "Volumes.ListAsync" => Task.FromResult(new VolumesListResponse { Volumes = [] }),
+            "Images.ListImagesAsync" => Task.FromResult<IList<ImagesListResponse>>([]),
             _ => throw new NotSupportedException(name),
         });
 
@@ -146,6 +147,7 @@ public sealed class DockerContainerEngineBoundaryTests
             ]),
             "Networks.ListNetworksAsync" => Task.FromResult<IList<NetworkResponse>>([]),
             "Volumes.ListAsync" => Task.FromResult(new VolumesListResponse { Volumes = [] }),
+            "Images.ListImagesAsync" => Task.FromResult<IList<ImagesListResponse>>([]), // one list for every image, not an inspect per image
             _ => throw new NotSupportedException(name), // an inspect among them
         });
 

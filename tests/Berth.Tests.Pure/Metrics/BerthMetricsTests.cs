@@ -383,4 +383,31 @@ public sealed class BerthMetricsTests
         Assert.True(series["process_working_set_bytes"] > 0);
         Assert.Contains("process_cpu_seconds_total", series.Keys);
     }
+
+    [Fact]
+    public async Task RecordPass_ImageChanged_OneImageInfoSeriesPerService_TheOldOneRemoved()
+    {
+        const string Digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        var desired = Shop(Db);
+        var observed = TestObserved.Matching(desired) with
+        {
+            Images = [new Berth.Reconciler.Images.ObservedImage(TestObserved.ImageId, [Image], [$"berth-test/busybox@{Digest}"])],
+        };
+        metrics.RecordPass(desired, Result(ApplyOutcome.Applied, desired, observed), TimeSpan.FromSeconds(1));
+
+        var series = await MetricsText.ScrapeAsync(registry);
+        Assert.Equal(1, series[$"berth_service_image_info{{stack=\"shop\",service=\"db\",image=\"{Image}\",image_id=\"{TestObserved.ImageId}\",digest=\"{Digest}\"}}"]);
+
+        // The tag moved and the service was replaced: the series follows, the old one is gone.
+        var moved = TestObserved.Matching(desired) with
+        {
+            Containers = [.. TestObserved.Matching(desired).Containers.Select(container => container with { ImageId = "sha256:newer" })],
+            Images = [new Berth.Reconciler.Images.ObservedImage("sha256:newer", [Image], [])],
+        };
+        metrics.RecordPass(desired, Result(ApplyOutcome.Applied, desired, moved), TimeSpan.FromSeconds(1));
+
+        var after = await MetricsText.ScrapeAsync(registry);
+        var imageSeries = after.Keys.Where(key => key.StartsWith("berth_service_image_info", StringComparison.Ordinal)).ToList();
+        Assert.Equal([$"berth_service_image_info{{stack=\"shop\",service=\"db\",image=\"{Image}\",image_id=\"sha256:newer\",digest=\"\"}}"], imageSeries);
+    }
 }

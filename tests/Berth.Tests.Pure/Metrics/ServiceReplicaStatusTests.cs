@@ -15,7 +15,7 @@ public sealed class ServiceReplicaStatusTests
 
     [Fact]
     public void From_AllReplicasRunningHealthy_IsHealthy() =>
-        Assert.Equal(new ServiceReplicaStatus("shop", "web", 2, 2, true), StatusOf(TestObserved.Running(Web, 1), TestObserved.Running(Web, 2)));
+        Assert.Equal(new ServiceReplicaStatus("shop", "web", 2, 2, true) { Image = new("berth-test/busybox:1", TestObserved.ImageId, null) }, StatusOf(TestObserved.Running(Web, 1), TestObserved.Running(Web, 2)));
 
     [Fact]
     public void From_OneReplicaUnhealthy_IsNotHealthy() =>
@@ -23,7 +23,7 @@ public sealed class ServiceReplicaStatusTests
 
     [Fact]
     public void From_OneReplicaExited_RunningOneNotHealthy() =>
-        Assert.Equal(new ServiceReplicaStatus("shop", "web", 2, 1, false),
+        Assert.Equal(new ServiceReplicaStatus("shop", "web", 2, 1, false) { Image = new("berth-test/busybox:1", TestObserved.ImageId, null) },
             StatusOf(TestObserved.Running(Web, 1), TestObserved.Running(Web, 2) with { State = ContainerRunState.Exited }));
 
     [Fact]
@@ -32,5 +32,20 @@ public sealed class ServiceReplicaStatusTests
         var replacement = TestObserved.Running(Web, 1, "next") with { Name = "shop-web-1-next-abc", ReplacementOf = "shop-web-1" };
 
         Assert.Equal(2, StatusOf(TestObserved.Running(Web, 1), TestObserved.Running(Web, 2), replacement).RunningReplicas);
+    }
+
+    [Fact]
+    public void From_ImageFromARegistry_CarriesTheDigestOfTheServicesRepository()
+    {
+        const string Digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        var observed = ObservedState.Empty with
+        {
+            Containers = [TestObserved.Running(Web, 1)],
+            Images = [new Berth.Reconciler.Images.ObservedImage(TestObserved.ImageId, ["berth-test/busybox:1"], ["other.example/copy@sha256:ffff", $"berth-test/busybox@{Digest}"])],
+        };
+
+        var status = Assert.Single(ServiceReplicaStatus.From(Shared.TestSpecs.Desired("host-a", Shared.TestSpecs.Stack("shop", [Web])), observed));
+
+        Assert.Equal(new Berth.Reconciler.Images.RunningImage("berth-test/busybox:1", TestObserved.ImageId, Digest), status.Image);
     }
 }

@@ -110,8 +110,9 @@ public sealed class PlannerTests
 
         var text = PlanText(desired, observed, TestObserved.Applied(Host, Web));
 
-        Assert.Contains("replace container shop-web-1 (shop/web #1, start-first): image changed", text, StringComparison.Ordinal);
-        Assert.Contains("replace container shop-web-2 (shop/web #2, start-first): image changed", text, StringComparison.Ordinal);
+        // Both ids, short as `docker images` shows them: which image goes, which comes.
+        Assert.Contains("replace container shop-web-1 (shop/web #1, start-first): image changed: image1 \u2192 newer", text, StringComparison.Ordinal);
+        Assert.Contains("replace container shop-web-2 (shop/web #2, start-first): image changed: image1 \u2192 newer", text, StringComparison.Ordinal);
     }
 
     [Fact]

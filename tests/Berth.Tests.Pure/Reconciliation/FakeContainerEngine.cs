@@ -25,6 +25,9 @@ internal sealed class FakeContainerEngine : IContainerEngine
     /// <summary>Images present locally (reference -> id). Pulls add to it.</summary>
     public Dictionary<string, string> Images { get; } = new(StringComparer.Ordinal) { [Shared.TestSpecs.Image] = "sha256:image1" };
 
+    /// <summary>What a pull of a reference yields (reference -> id); any other reference pulls "sha256:pulled".</summary>
+    public Dictionary<string, string> RegistryImages { get; } = new(StringComparer.Ordinal);
+
     public HashSet<string> ForeignContainerNames { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Thrown by the next container create (then cleared), e.g. an engine 503.</summary>
@@ -66,7 +69,12 @@ internal sealed class FakeContainerEngine : IContainerEngine
             [.. ForeignContainerNames.Concat(containers.Values.Where(container => hostOf[container.Id] != hostIdentity).Select(container => container.Name)).Order(StringComparer.Ordinal)],
             [],
             [],
-            Images.ToImmutableDictionary(StringComparer.Ordinal)));
+            Images.ToImmutableDictionary(StringComparer.Ordinal))
+        {
+            Images = [.. Images.GroupBy(pair => pair.Value, StringComparer.Ordinal).OrderBy(group => group.Key, StringComparer.Ordinal)
+                .Select(group => new Berth.Reconciler.Images.ObservedImage(group.Key, [.. group.Select(pair => pair.Key).Order(StringComparer.Ordinal)], []))],
+            ImagesInUse = [.. containers.Values.Select(container => container.ImageId)],
+        });
 
     public Task PullImageAsync(string imageReference, CancellationToken cancellationToken)
     {
@@ -75,7 +83,7 @@ internal sealed class FakeContainerEngine : IContainerEngine
             throw failure;
         }
 
-        Images[imageReference] = "sha256:pulled";
+        Images[imageReference] = RegistryImages.GetValueOrDefault(imageReference, "sha256:pulled");
         return Task.CompletedTask;
     }
 
@@ -183,6 +191,20 @@ internal sealed class FakeContainerEngine : IContainerEngine
     public Task CreateVolumeAsync(VolumeSpec volume, string stack, ResourceOwner owner, CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task RemoveVolumeAsync(string volumeName, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Image ids removed by <see cref="RemoveImageAsync"/>, in order.</summary>
+    public List<string> RemovedImages { get; } = [];
+
+    public Task RemoveImageAsync(string imageId, CancellationToken cancellationToken)
+    {
+        RemovedImages.Add(imageId);
+        foreach (var reference in Images.Where(pair => pair.Value == imageId).Select(pair => pair.Key).ToList())
+        {
+            Images.Remove(reference);
+        }
+
+        return Task.CompletedTask;
+    }
 
     public Task ConnectNetworkAsync(string containerId, string networkName, ImmutableArray<string> aliases, CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -12,6 +12,12 @@ internal sealed record HostInventory(
     ImmutableSortedDictionary<string, InventoryStack> Stacks,
     RepositorySettings Settings)
 {
+    /// <summary>
+    /// berth.yaml's `policy: { pinnedImages: tag | digest }`, with where it is written: a rule for every
+    /// host of the repository, on top of each host's own policy (the stricter applies). Null: not set.
+    /// </summary>
+    public Policy.PinningSource? PinnedImages { get; init; }
+
     public IEnumerable<InventoryStack> StacksFor(InventoryHost host) => Stacks.Values.Where(stack => stack.Targets(host));
 
     /// <summary>`waves:`, in order: entry i is wave i+1. Empty (the default): no staged rollout.</summary>

@@ -30,6 +30,7 @@ internal static partial class InventoryReader
             draft.Settings)
         {
             Waves = [.. draft.Waves],
+            PinnedImages = draft.PinnedImages,
         };
     }
 
@@ -44,6 +45,8 @@ internal static partial class InventoryReader
         public RepositorySettings Settings { get; set; } = RepositorySettings.Default;
 
         public List<WaveDefinition> Waves { get; } = [];
+
+        public Policy.PinningSource? PinnedImages { get; set; }
     }
 
     private sealed class StackDraft(string name, Location at)
@@ -74,6 +77,23 @@ internal static partial class InventoryReader
         new FieldTable<(NodeReader Reader, InventoryDraft Draft)>()
             .Field("allow_empty_state", (target, node, path) => target.Draft.Settings = target.Draft.Settings with { AllowEmptyState = target.Reader.Bool(node, path) ?? false })
             .Field("prune_volumes", (target, node, path) => target.Draft.Settings = target.Draft.Settings with { PruneVolumes = target.Reader.Bool(node, path) ?? false });
+
+    /// <summary>
+    /// The repository's own policy (`policy:`): rules every host of it follows whatever its host policy
+    /// says. Only `pinnedImages` so far; the host's policy can tighten it but the repository cannot loosen a host.
+    /// </summary>
+    private static readonly FieldTable<(NodeReader Reader, InventoryDraft Draft)> PolicyFields =
+        new FieldTable<(NodeReader Reader, InventoryDraft Draft)>()
+            .Field("pinnedImages", (target, node, path) =>
+            {
+                var pinning = target.Reader.OneOf(node, path, "none", "tag", "digest") switch
+                {
+                    "tag" => Policy.ImagePinning.Tag,
+                    "digest" => Policy.ImagePinning.Digest,
+                    _ => Policy.ImagePinning.None,
+                };
+                target.Draft.PinnedImages = new Policy.PinningSource(pinning, node.Start);
+            });
 
     private static void ReadHosts((NodeReader Reader, InventoryDraft Draft) target, Node node, string path)
     {
@@ -323,6 +343,13 @@ internal static partial class InventoryReader
                 if (target.Reader.MappingOrNull(node, path) is { } settings)
                 {
                     SettingsFields.Apply(target.Reader, settings, target, path);
+                }
+            })
+            .Field("policy", (target, node, path) =>
+            {
+                if (target.Reader.MappingOrNull(node, path) is { } policy)
+                {
+                    PolicyFields.Apply(target.Reader, policy, target, path);
                 }
             });
 }
