@@ -226,12 +226,14 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
         }
 
         var imageIds = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        var repoDigests = ImmutableDictionary.CreateBuilder<string, ImmutableArray<string>>(StringComparer.Ordinal);
         foreach (var reference in imageReferences.Distinct(StringComparer.Ordinal))
         {
             try
             {
                 var image = await client.Images.InspectImageAsync(reference, cancellationToken).ConfigureAwait(false);
                 imageIds[reference] = image.ID;
+                repoDigests[reference] = [.. image.RepoDigests ?? []];
             }
             catch (DockerImageNotFoundException)
             {
@@ -252,20 +254,70 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             imageIds.ToImmutable())
         {
             Fronts = [.. fronts.OrderBy(front => front.Name, StringComparer.Ordinal)],
+            ImageRepoDigests = repoDigests.ToImmutable(),
         };
     }
 
     public Task PullImageAsync(string imageReference, CancellationToken cancellationToken) =>
         EngineErrors.CallAsync(() => PullImageCoreAsync(imageReference, cancellationToken), cancellationToken);
 
+    /// <summary>
+    /// Where pulls get their registry credentials (sent as X-Registry-Auth), asked on every pull so that a
+    /// rotated token is used at once. Default: none (anonymous pulls).
+    /// </summary>
+    public Images.IRegistryCredentials Credentials { get; init; } = Images.NoRegistryCredentials.Instance;
+
     private async Task PullImageCoreAsync(string imageReference, CancellationToken cancellationToken)
     {
         var (repository, tag) = SplitReference(imageReference);
         var stream = new EngineStreamErrors();
-        await client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, null, stream, cancellationToken).ConfigureAwait(false);
+        var parsed = Images.ImageReference.Parse(imageReference);
+        Images.RegistryCredential? credential;
+        try
+        {
+            credential = await Credentials.ForAsync(parsed, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Images.RegistryCredentialException exception)
+        {
+            throw new ImagePullException(imageReference, exception.Message);
+        }
+
+        var auth = credential is null ? null : new AuthConfig
+        {
+            Username = credential.Username,
+            Password = credential.Password,
+            IdentityToken = credential.IdentityToken,
+            ServerAddress = parsed.CredentialKey,
+        };
+        try
+        {
+            await client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, auth, stream, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerApiException exception) when (exception.StatusCode != HttpStatusCode.NotFound || exception.ResponseBody?.Contains("manifest", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            // dockerd answers a registry's refusal before the stream starts, as 500 ("unauthorized: authentication
+            // required") or 404 ("manifest unknown"): the registry's words decide whether it is worth retrying,
+            // not the 500 (wrong credentials would otherwise be retried with backoff as if the engine were down).
+            throw new ImagePullException(imageReference, EngineMessage(exception.ResponseBody) ?? exception.Message);
+        }
+
         if (stream.Error is { } error)
         {
             throw new ImagePullException(imageReference, error);
+        }
+    }
+
+    /// <summary>The "message" of an engine's JSON error answer.</summary>
+    private static string? EngineMessage(string? responseBody)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(responseBody ?? "");
+            return document.RootElement.TryGetProperty("message", out var message) ? message.GetString() : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return string.IsNullOrWhiteSpace(responseBody) ? null : responseBody.Trim();
         }
     }
 
