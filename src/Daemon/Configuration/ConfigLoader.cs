@@ -15,7 +15,7 @@ namespace Berth.Daemon.Configuration;
 /// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec", "http", "policy"];
+    private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec", "http", "policy", "registries"];
     private static readonly string[] HttpKeys = ["tokenFile", "allowedHosts"];
     private static readonly string[] ReconcileKeys = ["interval", "jitter", "retryInitialDelay", "retryMaxDelay", "stuckPassAfter", "shutdownTimeout"];
     private static readonly string[] SourceKeys = ["url", "branch", "path", "fetchTimeout", "credentials", "signatures", "allowInsecureHttp"];
@@ -71,13 +71,14 @@ public static partial class ConfigLoader
         // Without a `policy:` section the daemon allows what any commit asks for, as before policies
         // existed; the packaged config ships one (docs/policy.md).
         var policy = section.Value("policy") is { } policyNode ? HostPolicyReader.Read(errors.Reader, policyNode, "policy") : null;
+        var registries = ReadRegistries(section.Section("registries", RegistriesKeys), baseDirectory, errors);
 
         if (errors.Count > 0 || source is null || sourceSection is null)
         {
             return new ConfigLoadResult(null, errors.All);
         }
 
-        var config = new DaemonConfig(file, host, listen, stateDir, dockerHost, logLevel, reconcile, source, webhooks, spec, http) { Policy = policy };
+        var config = new DaemonConfig(file, host, listen, stateDir, dockerHost, logLevel, reconcile, source, webhooks, spec, http) { Policy = policy, Registries = registries };
 
         // The git source's own rules (which credentials a transport needs, ranges) come last: they are
         // about combinations of keys, and would repeat the errors above while a key is still wrong.

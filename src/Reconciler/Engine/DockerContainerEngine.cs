@@ -38,11 +38,17 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
     /// <param name="endpoint">Explicit endpoint, else $DOCKER_HOST, else the local socket.</param>
     /// <param name="requestTimeout">Per request; a request that takes longer fails as <see cref="EngineFailureKind.Transient"/>.</param>
     /// <param name="mountedFilesDirectory">Where secrets and configs are written (<see cref="MountedFileStore"/>); null: none.</param>
-    public static DockerContainerEngine Connect(string? endpoint, TimeSpan requestTimeout, string? mountedFilesDirectory = null)
+    /// <param name="credentials">Registry credentials for pulls (<see cref="Credentials"/>); null: anonymous.</param>
+    public static DockerContainerEngine Connect(string? endpoint, TimeSpan requestTimeout, string? mountedFilesDirectory = null, Images.IRegistryCredentials? credentials = null)
     {
         string? problem = null;
         var store = mountedFilesDirectory is null ? null : MountedFileStore.TryOpen(mountedFilesDirectory, out problem);
-        return new(DockerClientFactory.Create(endpoint, requestTimeout), ownsClient: true) { MountedFiles = store, MountedFilesProblem = problem };
+        return new(DockerClientFactory.Create(endpoint, requestTimeout), ownsClient: true)
+        {
+            MountedFiles = store,
+            MountedFilesProblem = problem,
+            Credentials = credentials ?? Images.NoRegistryCredentials.Instance,
+        };
     }
 
     /// <summary>
