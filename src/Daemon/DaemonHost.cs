@@ -105,7 +105,11 @@ internal static class DaemonHost
             services.AddSingleton(provider => new GitSource(GitSourceOptionsFrom(config), provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<GitSource>>()));
             // The engine and its events: the container disposes both (and their clients) at stop.
             // Secrets and configs go to a tmpfs only: not on one, the engine refuses services that have them (and says why).
-            services.AddSingleton(_ => DockerContainerEngine.Connect(config.DockerHost, TimeSpan.FromSeconds(60), config.Spec.SecretFilesDirectory));
+            // Registry credentials from the host's Docker config.json, read on every pull and check (rotated tokens work at once).
+            services.AddSingleton<Berth.Reconciler.Images.IRegistryCredentials>(provider =>
+                new Berth.Reconciler.Images.DockerConfigCredentials(config.Registries.ConfigFile, provider.GetRequiredService<TimeProvider>()));
+            services.AddSingleton(provider => DockerContainerEngine.Connect(
+                config.DockerHost, TimeSpan.FromSeconds(60), config.Spec.SecretFilesDirectory, provider.GetRequiredService<Berth.Reconciler.Images.IRegistryCredentials>()));
             // The event stream is long-lived: its own client, without a request timeout.
             services.AddSingleton<IEngineEvents>(_ => DockerEngineEvents.Connect(config.DockerHost));
             services.AddSingleton(provider =>
@@ -113,7 +117,12 @@ internal static class DaemonHost
                 // Retries outside the meter: every failed attempt is counted, the retried ones too.
                 var time = provider.GetRequiredService<TimeProvider>();
                 var engine = new ResilientContainerEngine(new MeteredContainerEngine(provider.GetRequiredService<DockerContainerEngine>(), provider.GetRequiredService<BerthMetrics>()), time);
-                return new HostReconciler(engine, new StateStore(config.StateDir), time);
+                var tagChecker = new Berth.Reconciler.Images.TagChecker(
+                    new Berth.Reconciler.Images.RegistryClient(
+                        provider.GetRequiredService<Berth.Reconciler.Images.IRegistryCredentials>(),
+                        new Berth.Reconciler.Images.RegistryClientOptions { CaFiles = config.Registries.CaFiles }),
+                    time);
+                return new HostReconciler(engine, new StateStore(config.StateDir), time, tagChecker: tagChecker);
             });
             if (config.Waves is { } waves)
             {

@@ -21,6 +21,7 @@ internal static class BerthCli
         root.Options.Add(GlobalOptions.DockerHost);
         root.Options.Add(GlobalOptions.StateDir);
         root.Options.Add(GlobalOptions.SecretFilesDir);
+        root.Options.Add(GlobalOptions.RegistryConfig);
         root.Options.Add(GlobalOptions.HostSecretsDir);
         // The default --version prints the entry assembly's version (the test host's, in tests): print berth's.
         foreach (var versionOption in root.Options.OfType<VersionOption>())

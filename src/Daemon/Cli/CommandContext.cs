@@ -18,11 +18,16 @@ internal sealed class CommandContext : IDisposable
         StateDirectory = parseResult.GetValue(GlobalOptions.StateDir) ?? DefaultStateDirectory;
         DockerEndpoint = DockerClientFactory.ResolveEndpoint(parseResult.GetValue(GlobalOptions.DockerHost));
         HostSecretsDirectory = Path.GetFullPath(parseResult.GetValue(GlobalOptions.HostSecretsDir) ?? Berth.Reconciler.Secrets.Files.FileSourceOptions.DefaultHostDirectory);
+        var credentials = new Berth.Reconciler.Images.DockerConfigCredentials(
+            Path.GetFullPath(parseResult.GetValue(GlobalOptions.RegistryConfig) ?? Berth.Reconciler.Images.DockerConfigCredentials.DefaultPath), TimeProvider.System);
         Engine = DockerContainerEngine.Connect(
             DockerEndpoint.ToString(),
             TimeSpan.FromSeconds(60),
-            Path.GetFullPath(parseResult.GetValue(GlobalOptions.SecretFilesDir) ?? Berth.Reconciler.Secrets.Files.MountedFileStore.DefaultRoot));
-        Reconciler = new HostReconciler(new ResilientContainerEngine(Engine, TimeProvider.System), new StateStore(StateDirectory), TimeProvider.System);
+            Path.GetFullPath(parseResult.GetValue(GlobalOptions.SecretFilesDir) ?? Berth.Reconciler.Secrets.Files.MountedFileStore.DefaultRoot),
+            credentials);
+        var tagChecker = new Berth.Reconciler.Images.TagChecker(
+            new Berth.Reconciler.Images.RegistryClient(credentials, new Berth.Reconciler.Images.RegistryClientOptions()), TimeProvider.System);
+        Reconciler = new HostReconciler(new ResilientContainerEngine(Engine, TimeProvider.System), new StateStore(StateDirectory), TimeProvider.System, tagChecker: tagChecker);
     }
 
     public string StateDirectory { get; }

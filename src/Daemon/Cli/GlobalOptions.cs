@@ -24,6 +24,13 @@ internal static class GlobalOptions
         Recursive = true,
     };
 
+    /// <summary>`registries.configFile` of the daemon: the Docker config.json pulls and registry checks take credentials from.</summary>
+    public static readonly Option<string?> RegistryConfig = new("--registry-config")
+    {
+        Description = "Docker client config.json with registry credentials (auths, credHelpers, credsStore) (default: /root/.docker/config.json; the daemon's registries.configFile)",
+        Recursive = true,
+    };
+
     /// <summary>`spec.secretFilesDirectory` of the daemon: where `apply` writes secret and config contents (a tmpfs).</summary>
     public static readonly Option<string?> SecretFilesDir = new("--secret-files-dir")
     {

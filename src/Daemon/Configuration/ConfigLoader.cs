@@ -15,7 +15,7 @@ namespace Berth.Daemon.Configuration;
 /// </summary>
 public static partial class ConfigLoader
 {
-    private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec", "http", "policy", "forge", "commitStatus", "notifications", "waves", "images"];
+    private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec", "http", "policy", "forge", "commitStatus", "notifications", "waves", "images", "registries"];
     private static readonly string[] ImagesKeys = ["gcInterval"];
     private static readonly string[] HttpKeys = ["tokenFile", "allowedHosts"];
     private static readonly string[] ReconcileKeys = ["interval", "jitter", "retryInitialDelay", "retryMaxDelay", "stuckPassAfter", "shutdownTimeout"];
@@ -81,6 +81,7 @@ public static partial class ConfigLoader
         var forge = ReadForge(section.Section("forge", ForgeKeys), source?.Url, baseDirectory, errors);
         var commitStatus = ReadCommitStatus(section.Section("commitStatus", CommitStatusKeys), section.Has("forge"), errors);
         var notifications = ReadNotifications(section.Section("notifications", NotificationKeys), baseDirectory, errors);
+        var registries = ReadRegistries(section.Section("registries", RegistriesKeys), baseDirectory, errors);
 
         if (errors.Count > 0 || source is null || sourceSection is null)
         {
@@ -95,6 +96,7 @@ public static partial class ConfigLoader
             Notifications = notifications,
             Waves = waves,
             Images = images,
+            Registries = registries,
         };
 
         // The git source's own rules (which credentials a transport needs, ranges) come last: they are

@@ -55,7 +55,11 @@ public sealed record DaemonConfig(
 
     /// <summary>`images:`: image garbage collection (docs/images.md).</summary>
     public ImageSettings Images { get; init; } = new(ImageSettings.DefaultGcInterval);
+
+    /// <summary>`registries:`: credentials and CAs for pulls and registry checks (docs/images.md). Default: root's Docker config.json, no extra CA.</summary>
+    public RegistrySettings Registries { get; init; } = RegistrySettings.Default;
 }
+
 
 /// <summary>The `images:` section.</summary>
 /// <param name="GcInterval">
@@ -65,6 +69,20 @@ public sealed record DaemonConfig(
 public sealed record ImageSettings(TimeSpan GcInterval)
 {
     public static readonly TimeSpan DefaultGcInterval = TimeSpan.FromHours(24);
+}
+
+
+/// <summary>Where pulls and registry checks find credentials and CAs (config section <c>registries:</c>).</summary>
+/// <param name="ConfigFile">A Docker client config.json (auths, credHelpers, credsStore), read on every pull. Default /root/.docker/config.json; may be absent.</param>
+/// <param name="CaFiles">Registry (host:port) -> PEM CA file for berth's own manifest checks; the engine's pulls use /etc/docker/certs.d, which berth reads too.</param>
+public sealed record RegistrySettings(string ConfigFile, IReadOnlyDictionary<string, string> CaFiles)
+{
+    public static readonly RegistrySettings Default = new(Berth.Reconciler.Images.DockerConfigCredentials.DefaultPath, new Dictionary<string, string>());
+
+    public bool Equals(RegistrySettings? other) => other is not null && ConfigFile == other.ConfigFile
+        && CaFiles.Count == other.CaFiles.Count && CaFiles.All(entry => other.CaFiles.TryGetValue(entry.Key, out var file) && file == entry.Value);
+
+    public override int GetHashCode() => HashCode.Combine(ConfigFile, CaFiles.Count);
 }
 
 /// <summary>Where the desired state comes from (config section <c>source:</c>). Read by the git source.</summary>

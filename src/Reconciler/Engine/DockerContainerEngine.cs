@@ -39,11 +39,17 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
     /// <param name="endpoint">Explicit endpoint, else $DOCKER_HOST, else the local socket.</param>
     /// <param name="requestTimeout">Per request; a request that takes longer fails as <see cref="EngineFailureKind.Transient"/>.</param>
     /// <param name="mountedFilesDirectory">Where secrets and configs are written (<see cref="MountedFileStore"/>); null: none.</param>
-    public static DockerContainerEngine Connect(string? endpoint, TimeSpan requestTimeout, string? mountedFilesDirectory = null)
+    /// <param name="credentials">Registry credentials for pulls (<see cref="Credentials"/>); null: anonymous.</param>
+    public static DockerContainerEngine Connect(string? endpoint, TimeSpan requestTimeout, string? mountedFilesDirectory = null, Images.IRegistryCredentials? credentials = null)
     {
         string? problem = null;
         var store = mountedFilesDirectory is null ? null : MountedFileStore.TryOpen(mountedFilesDirectory, out problem);
-        return new(DockerClientFactory.Create(endpoint, requestTimeout), ownsClient: true) { MountedFiles = store, MountedFilesProblem = problem };
+        return new(DockerClientFactory.Create(endpoint, requestTimeout), ownsClient: true)
+        {
+            MountedFiles = store,
+            MountedFilesProblem = problem,
+            Credentials = credentials ?? Images.NoRegistryCredentials.Instance,
+        };
     }
 
     /// <summary>
@@ -236,12 +242,16 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             .OrderBy(image => image.Id, StringComparer.Ordinal)
             .ToImmutableArray();
         var imageIds = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        var repoDigests = ImmutableDictionary.CreateBuilder<string, ImmutableArray<string>>(StringComparer.Ordinal);
         foreach (var reference in imageReferences.Distinct(StringComparer.Ordinal))
         {
             // Absent locally: the planner pulls it (or reports it) per pull_policy.
             if (ImageReference.Resolve(reference, images) is { } imageId)
             {
                 imageIds[reference] = imageId;
+
+                // The digests it was pulled or pushed as: what a registry check compares with.
+                repoDigests[reference] = images.First(image => image.Id == imageId).RepoDigests;
             }
         }
 
@@ -257,17 +267,53 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             Fronts = [.. fronts.OrderBy(front => front.Name, StringComparer.Ordinal)],
             Images = images,
             ImagesInUse = [.. listed.Select(container => container.ImageID).Where(id => !string.IsNullOrEmpty(id))],
+            ImageRepoDigests = repoDigests.ToImmutable(),
         };
     }
 
     public Task PullImageAsync(string imageReference, CancellationToken cancellationToken) =>
         EngineErrors.CallAsync(() => PullImageCoreAsync(imageReference, cancellationToken), cancellationToken);
 
+    /// <summary>
+    /// Where pulls get their registry credentials (sent as X-Registry-Auth), asked on every pull so that a
+    /// rotated token is used at once. Default: none (anonymous pulls).
+    /// </summary>
+    public Images.IRegistryCredentials Credentials { get; init; } = Images.NoRegistryCredentials.Instance;
+
     private async Task PullImageCoreAsync(string imageReference, CancellationToken cancellationToken)
     {
         var (repository, tag) = SplitReference(imageReference);
         var stream = new EngineStreamErrors();
-        await client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, null, stream, cancellationToken).ConfigureAwait(false);
+        var parsed = Images.ImageReference.Parse(imageReference);
+        Images.RegistryCredential? credential;
+        try
+        {
+            credential = await Credentials.ForAsync(parsed, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Images.RegistryCredentialException exception)
+        {
+            throw new ImagePullException(imageReference, exception.Message);
+        }
+
+        var auth = credential is null ? null : new AuthConfig
+        {
+            Username = credential.Username,
+            Password = credential.Password,
+            IdentityToken = credential.IdentityToken,
+            ServerAddress = parsed.CredentialKey,
+        };
+        try
+        {
+            await client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, auth, stream, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerApiException exception) when (exception.StatusCode != HttpStatusCode.NotFound || exception.ResponseBody?.Contains("manifest", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            // dockerd answers a registry's refusal before the stream starts, as 500 ("unauthorized: authentication
+            // required") or 404 ("manifest unknown"): the registry's words decide whether it is worth retrying,
+            // not the 500 (wrong credentials would otherwise be retried with backoff as if the engine were down).
+            throw new ImagePullException(imageReference, EngineMessage(exception.ResponseBody) ?? exception.Message);
+        }
+
         if (stream.Error is { } error)
         {
             throw new ImagePullException(imageReference, error);
@@ -278,6 +324,20 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
         EngineErrors.CallAsync(
             () => client.Images.DeleteImageAsync(imageId, new ImageDeleteParameters { Force = false }, cancellationToken),
             cancellationToken);
+
+    /// <summary>The "message" of an engine's JSON error answer.</summary>
+    private static string? EngineMessage(string? responseBody)
+    {
+        try
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(responseBody ?? "");
+            return document.RootElement.TryGetProperty("message", out var message) ? message.GetString() : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return string.IsNullOrWhiteSpace(responseBody) ? null : responseBody.Trim();
+        }
+    }
 
     public Task CreateNetworkAsync(NetworkSpec network, string stack, ResourceOwner owner, CancellationToken cancellationToken) =>
         EngineErrors.CallAsync(() => client.Networks.CreateNetworkAsync(new NetworksCreateParameters

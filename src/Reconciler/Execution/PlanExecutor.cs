@@ -99,6 +99,18 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                 [.. skipped, .. group.Select(step => new StepOutcome(step, StepResult.Skipped, blockedBy))]);
         }
 
+        // The pull of this service's image failed: no container of it is touched (a stop-first replacement
+        // would otherwise stop the old container before finding the image missing), and its rollout fails
+        // with the registry's reason. The graph puts the pull before every container step of the service.
+        if (finished.Where(result => result.Outcome is null).SelectMany(result => result.Steps)
+                .FirstOrDefault(outcome => outcome is { Step: PullImageStep, Result: StepResult.Failed }) is { } failedPull)
+        {
+            var qualifiedService = group[^1].QualifiedService!;
+            var reason = $"held back, nothing changed: {failedPull.Message}";
+            return new GroupResult(new ServiceOutcome(qualifiedService, RolloutResult.Failed, reason, null) { Failure = failedPull.Failure == FailureKind.Transient ? FailureKind.Transient : FailureKind.Host },
+                [.. skipped, .. group.Select(step => new StepOutcome(step, StepResult.Skipped, reason))]);
+        }
+
         var result = await RunServiceGroupAsync(group, scope, tools, progress, cancellationToken).ConfigureAwait(false);
         return skipped.Count == 0 ? result : result with { Steps = [.. skipped, .. result.Steps] };
     }

@@ -138,6 +138,19 @@ public sealed record ObservedState(
     /// </summary>
     public ImmutableHashSet<string> ImagesInUse { get; init; } = [];
 
+    /// <summary>
+    /// Image reference -> the local image's RepoDigests ("name@sha256:..."), from the same image list that gave
+    /// <see cref="ImageIds"/>: the digests it was pulled or pushed as, what a registry check compares with.
+    /// </summary>
+    public ImmutableDictionary<string, ImmutableArray<string>> ImageRepoDigests { get; init; } = ImmutableDictionary<string, ImmutableArray<string>>.Empty;
+
+    /// <summary>
+    /// What this pass's registry checks found (<see cref="Images.TagChecker"/>), joined to the snapshot before
+    /// planning: moved tags the planner pulls and rolls out, and registries that did not answer. None when
+    /// no check was due.
+    /// </summary>
+    public Images.TagCheckResult TagChecks { get; init; } = Images.TagCheckResult.None;
+
     /// <summary>The fronts of this identity's services (kept apart from <see cref="Containers"/>: they are not replicas).</summary>
     public ImmutableArray<ObservedFront> Fronts { get; init; } = [];
 

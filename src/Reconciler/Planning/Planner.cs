@@ -56,7 +56,7 @@ public static class Planner
             return new Plan(desired.Host, [], [], problems.ToImmutable());
         }
 
-        PlanImages(desired, observed, steps, problems);
+        PlanImages(desired, observed, steps, notices, problems);
         var blockedResources = PlanNetworksAndVolumes(desired, observed, steps, problems);
         foreach (var stack in desired.Stacks)
         {
@@ -67,8 +67,25 @@ public static class Planner
         return new Plan(desired.Host, steps.ToImmutable(), notices.ToImmutable(), problems.ToImmutable());
     }
 
-    private static void PlanImages(DesiredState desired, ObservedState observed, ImmutableArray<PlanStep>.Builder steps, ImmutableArray<PlanProblem>.Builder problems)
+    private static void PlanImages(DesiredState desired, ObservedState observed, ImmutableArray<PlanStep>.Builder steps, ImmutableArray<PlanNotice>.Builder notices, ImmutableArray<PlanProblem>.Builder problems)
     {
+        // A tag that moved in its registry (pull_policy always or periodic, checked on schedule before this plan):
+        // pulled first, then every service running the image is replaced with the same cause (PlanService),
+        // through the normal health-gated rollout. The pull precedes any container step of those services
+        // (PlanGraph), so a failed pull leaves the old containers serving.
+        var running = desired.AllServices.Where(service => service.Replicas > 0).Select(service => service.Container.Image).ToHashSet(StringComparer.Ordinal);
+        foreach (var (image, move) in observed.TagChecks.Moved.Where(entry => running.Contains(entry.Key)))
+        {
+            steps.Add(new PullImageStep(image, move.Cause));
+        }
+
+        // A registry that could not answer the check is reported, never acted on: what runs keeps running,
+        // and the next pass (or the next scheduled check) asks again.
+        foreach (var (image, problem) in observed.TagChecks.Problems)
+        {
+            notices.Add(new PlanNotice(image, $"registry check failed, keeping the local image: {problem}"));
+        }
+
         var missing = desired.AllServices
             .Where(service => service.Replicas > 0 && !observed.ImageIds.ContainsKey(service.Container.Image))
             .GroupBy(service => service.Container.Image, StringComparer.Ordinal)
@@ -346,7 +363,7 @@ public static class Planner
                 continue;
             }
 
-            var replaceCause = ReplaceCause(service, current, appliedService, desiredImageId, replica, out var isDrift);
+            var replaceCause = ReplaceCause(service, current, appliedService, desiredImageId, observed.TagChecks.Moved.GetValueOrDefault(service.Container.Image), replica, out var isDrift);
             if (replaceCause is not null)
             {
                 if (isDrift && driftMode == DriftMode.Warn)
@@ -455,7 +472,7 @@ public static class Planner
 
     /// <summary>Why the replica's container must be replaced, or null when it matches.</summary>
     private static string? ReplaceCause(
-        ServiceSpec service, ObservedContainer current, AppliedService? appliedService, string? desiredImageId, int replica, out bool isDrift)
+        ServiceSpec service, ObservedContainer current, AppliedService? appliedService, string? desiredImageId, Images.TagMove? tagMove, int replica, out bool isDrift)
     {
         isDrift = false;
         if (current.ConfigHash != service.ConfigHash)
@@ -464,6 +481,12 @@ public static class Planner
                 ? ConfigHasher.ChangedFields(appliedService.FieldHashes, service.FieldHashes)
                 : [];
             return changed.IsEmpty ? "config changed" : $"config changed: {string.Join(", ", changed)}";
+        }
+
+        // The tag moved in the registry: the pull planned first brings the new image, this replaces the container onto it.
+        if (tagMove is not null)
+        {
+            return tagMove.Cause;
         }
 
         // The image that runs decides too, not only the reference in the hash: the same reference now

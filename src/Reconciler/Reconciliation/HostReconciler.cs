@@ -69,7 +69,8 @@ public sealed record ApplyResult(PassVerdict Verdict, string Revision, Plan Plan
 /// executed -> verdict -> one record.
 /// </summary>
 /// <param name="frontRules">How fronts' rules are installed; default: nsenter + iptables-restore.</param>
-public sealed class HostReconciler(IContainerEngine engine, IStateStore stateStore, TimeProvider timeProvider, IFrontRules? frontRules = null)
+/// <param name="tagChecker">Asks registries whether tags moved (pull_policy always, daily, weekly, every_&lt;duration&gt;); null: no registry is ever asked.</param>
+public sealed class HostReconciler(IContainerEngine engine, IStateStore stateStore, TimeProvider timeProvider, IFrontRules? frontRules = null, Images.TagChecker? tagChecker = null)
 {
     private readonly IFrontRules frontRules = frontRules ?? new NetnsFrontRules(timeProvider);
 
@@ -81,6 +82,7 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
     {
         var observed = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
         var applied = await LoadAppliedAsync(desired, observed, cancellationToken).ConfigureAwait(false);
+        observed = await CheckTagsAsync(desired, observed, applied, cancellationToken).ConfigureAwait(false);
         var plan = Planner.Create(desired, observed, applied, driftMode, desired.Policy?.RefusedRollbacks(desired, applied));
         if (plan.Refused || revision is null || !applied.FailedRevisions.TryGetValue(revision, out var failed))
         {
@@ -124,11 +126,13 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
     {
         var observed = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
         var applied = await LoadAppliedAsync(desired, observed, cancellationToken).ConfigureAwait(false);
+        observed = await CheckTagsAsync(desired, observed, applied, cancellationToken).ConfigureAwait(false);
         var (facts, after) = await RunAsync(desired, revision, options, applied, observed, files, progress, cancellationToken).ConfigureAwait(false);
         var verdict = PassVerdict.Decide(facts);
 
-        // The only write of the state file in a pass.
-        await stateStore.SaveAsync(Record(applied, desired, facts, verdict, after, timeProvider.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        // The only write of the state file in a pass (with the registry checks' times: the pull schedule survives restarts).
+        var withChecks = applied with { ImageChecks = RecordImageChecks(applied, desired, observed.TagChecks) };
+        await stateStore.SaveAsync(Record(withChecks, desired, facts, verdict, after, timeProvider.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         return new ApplyResult(verdict, revision, facts.Plan, facts.Report) { Observed = after };
     }
 
@@ -325,6 +329,34 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
         // what the state file must not hold (a rolled-back container runs the old, restored values).
         var restored = StoredSecrets.RestoreFrom(applied, configs);
         return restored with { Secrets = restored.Secrets.With(desired.Secrets) };
+    }
+
+    /// <summary>
+    /// The registry checks that are due (<see cref="Images.PullSchedule"/>), joined to the snapshot for the
+    /// planner. Nothing due, nothing asked: an idle pass between scheduled checks costs no request.
+    /// </summary>
+    private async Task<ObservedState> CheckTagsAsync(DesiredState desired, ObservedState observed, AppliedState applied, CancellationToken cancellationToken)
+    {
+        if (tagChecker is null)
+        {
+            return observed;
+        }
+
+        var due = Images.PullSchedule.DueImages(desired, observed.ImageIds, applied.ImageChecks, timeProvider.GetUtcNow());
+        if (due.IsEmpty)
+        {
+            return observed;
+        }
+
+        return observed with { TagChecks = await tagChecker.CheckAsync(due, observed.ImageRepoDigests, cancellationToken).ConfigureAwait(false) };
+    }
+
+    /// <summary>The last check time per desired image: this pass's answers over the previous ones; images that left the spec are forgotten.</summary>
+    private static ImmutableSortedDictionary<string, DateTimeOffset> RecordImageChecks(AppliedState applied, DesiredState desired, Images.TagCheckResult checks)
+    {
+        var images = desired.AllServices.Select(service => service.Container.Image).ToHashSet(StringComparer.Ordinal);
+        var merged = applied.ImageChecks.SetItems(checks.CheckedAt);
+        return merged.RemoveRange(merged.Keys.Where(image => !images.Contains(image)).ToList()).WithComparers(StringComparer.Ordinal);
     }
 
     private Task<ObservedState> ObserveAsync(DesiredState desired, CancellationToken cancellationToken) =>

@@ -30,6 +30,12 @@ public sealed record AppliedState(
     [System.Text.Json.Serialization.JsonIgnore]
     public Spec.SecretValues Secrets { get; init; } = Spec.SecretValues.None;
 
+    /// <summary>
+    /// Image reference -> when its registry last answered a tag check (docs/images.md): what daily, weekly and
+    /// every_&lt;duration&gt; count from, so that a restart does not ask again early. Absent in older state files.
+    /// </summary>
+    public ImmutableSortedDictionary<string, DateTimeOffset> ImageChecks { get; init; } = ImmutableSortedDictionary<string, DateTimeOffset>.Empty.WithComparers(StringComparer.Ordinal);
+
     public static AppliedState Empty(string host) => new(
         host, null, null, null, null,
         ImmutableSortedDictionary<string, AppliedService>.Empty.WithComparers(StringComparer.Ordinal),

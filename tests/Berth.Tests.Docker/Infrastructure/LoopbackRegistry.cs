@@ -156,13 +156,24 @@ public sealed class LoopbackRegistry : IAsyncDisposable
 
     /// <summary>
     /// Pushes the local image <paramref name="localImage"/> as <paramref name="repository"/>:<paramref name="tag"/>
-    /// (moving the tag when it already pointed elsewhere).
+    /// (moving the tag when it already pointed elsewhere). The engine's local references under this registry's
+    /// name are as before the push (none, or what berth pulled): what runs from the registry must be pulled.
     /// </summary>
     /// <returns>The manifest digest the registry now serves for the tag.</returns>
     public async Task<string> PushAsync(string localImage, string repository, string tag)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         var target = $"{Address}/{repository}";
+        // What the engine has under this name now (pulled by berth): put back after the push, which needs the name.
+        string? pulledBefore = null;
+        try
+        {
+            pulledBefore = (await docker.Images.InspectImageAsync($"{target}:{tag}", timeout.Token)).ID;
+        }
+        catch (DockerApiException exception) when (exception.StatusCode == HttpStatusCode.NotFound)
+        {
+        }
+
         await docker.Images.TagImageAsync(localImage, new ImageTagParameters { RepositoryName = target, Tag = tag }, timeout.Token);
         var errors = new PushErrors();
         await docker.Images.PushImageAsync(target, new ImagePushParameters { Tag = tag }, PushAuth(), errors, timeout.Token);
@@ -171,8 +182,29 @@ public sealed class LoopbackRegistry : IAsyncDisposable
             throw new InvalidOperationException($"pushing {localImage} to {target}:{tag} failed: {error}{Environment.NewLine}{Output}");
         }
 
-        return await ManifestDigestAsync(repository, tag)
+        var digest = await ManifestDigestAsync(repository, tag)
             ?? throw new InvalidOperationException($"{target}:{tag} has no manifest after the push");
+
+        // The push leaves the registry's name on the local image (as a tag and a digest reference): removed, so
+        // that the engine has the image under this registry's name only once berth pulled it. Untagging only:
+        // the local source image keeps its own tag.
+        foreach (var reference in new[] { $"{target}:{tag}", $"{target}@{digest}" })
+        {
+            try
+            {
+                await docker.Images.DeleteImageAsync(reference, new ImageDeleteParameters(), timeout.Token);
+            }
+            catch (DockerApiException exception) when (exception.StatusCode == HttpStatusCode.NotFound)
+            {
+            }
+        }
+
+        if (pulledBefore is not null)
+        {
+            await docker.Images.TagImageAsync(pulledBefore, new ImageTagParameters { RepositoryName = target, Tag = tag }, timeout.Token);
+        }
+
+        return digest;
     }
 
     /// <summary>Moves <paramref name="repository"/>:<paramref name="tag"/> to <paramref name="localImage"/>: a push under the same tag.</summary>

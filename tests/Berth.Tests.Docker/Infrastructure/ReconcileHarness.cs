@@ -18,12 +18,17 @@ public sealed class ReconcileHarness : IAsyncDisposable
     private readonly string stateDirectory = Path.Combine(Path.GetTempPath(), "berth-test-state-" + Guid.NewGuid().ToString("N"));
 
     /// <param name="mountedFiles">Where the engine writes secrets and configs; null: none (as before they existed).</param>
-    public ReconcileHarness(Berth.Reconciler.Secrets.Files.MountedFileStore? mountedFiles = null)
+    /// <param name="registryCredentials">What pulls and registry checks authenticate with; null: anonymous.</param>
+    public ReconcileHarness(Berth.Reconciler.Secrets.Files.MountedFileStore? mountedFiles = null, Berth.Reconciler.Images.IRegistryCredentials? registryCredentials = null)
     {
         Scope = new DockerTestScope();
-        Engine = new DockerContainerEngine(Scope.Client) { MountedFiles = mountedFiles };
+        var credentials = registryCredentials ?? Berth.Reconciler.Images.NoRegistryCredentials.Instance;
+        Engine = new DockerContainerEngine(Scope.Client) { MountedFiles = mountedFiles, Credentials = credentials };
         StateStore = new StateStore(stateDirectory);
-        Reconciler = new HostReconciler(Engine, StateStore, TimeProvider.System);
+        // Registry checks as the daemon makes them; only services with pull_policy always or periodic cause any.
+        var tagChecker = new Berth.Reconciler.Images.TagChecker(
+            new Berth.Reconciler.Images.RegistryClient(credentials, new Berth.Reconciler.Images.RegistryClientOptions()), TimeProvider.System);
+        Reconciler = new HostReconciler(Engine, StateStore, TimeProvider.System, tagChecker: tagChecker);
     }
 
     public DockerTestScope Scope { get; }
@@ -47,8 +52,14 @@ public sealed class ReconcileHarness : IAsyncDisposable
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         var revision = DesiredStateRevision.Compute(desired);
-        return await Reconciler.ApplyAsync(desired, revision, options ?? new ApplyOptions { DrainPeriod = TimeSpan.FromMilliseconds(200) },
+        var result = await Reconciler.ApplyAsync(desired, revision, options ?? new ApplyOptions { DrainPeriod = TimeSpan.FromMilliseconds(200) },
             progressEvent => { lock (Progress) { Progress.Add(progressEvent); } }, timeout.Token);
+        if (Environment.GetEnvironmentVariable("BERTH_TEST_DEBUG") == "1")
+        {
+            Console.WriteLine($"DEBUG {result.Outcome}: {result.Summary}\n{result.Plan}\n{string.Join("\n", result.Report?.Services.Select(service => service.ToString()) ?? [])}");
+        }
+
+        return result;
     }
 
     public async Task<ApplyResult> ApplyConvergedAsync(DesiredState desired)

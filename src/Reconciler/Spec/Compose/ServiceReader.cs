@@ -144,26 +144,7 @@ internal static partial class ServiceReader
         .Field("shm_size", (target, node, path) => target.Draft.ShmSize = target.Reader.Size(node, path))
         .Field("devices", ReadDevices)
         .Field("security_opt", (target, node, path) => AddStrings(target.Reader, node, path, target.Draft.SecurityOpt, target.Draft.PolicyPositions, Policy.PolicyPositionKeys.SecurityOption))
-        .Field("pull_policy", (target, node, path) =>
-        {
-            // `always` (and the periodic `daily`, `weekly`, `every_<duration>`) are not silently treated as
-            // `missing`: a person who wrote them expects new image content. They get their own message, so
-            // the list of values offered below holds only what berth accepts.
-            if (target.Reader.Scalar(node, path) is { Value: "always" or "daily" or "weekly" or ['e', 'v', 'e', 'r', 'y', '_', ..] } refreshing)
-            {
-                target.Reader.Error(node,
-                    $"{path}: {refreshing.Value} is not supported by berth yet: berth pulls an image only when it is not present locally. " +
-                    "To deploy new image content, change the tag (or pin a digest) in the repository; use missing (the default) or never");
-                return;
-            }
-
-            target.Draft.PullPolicy = target.Reader.OneOf(node, path, "missing", "if_not_present", "never") switch
-            {
-                "never" => PullPolicy.Never,
-                "missing" or "if_not_present" => PullPolicy.Missing,
-                _ => target.Draft.PullPolicy,
-            };
-        })
+        .Field("pull_policy", (target, node, path) => target.Draft.PullPolicy = PullPolicySyntax.Read(target.Reader, node, path) ?? target.Draft.PullPolicy)
         .Field("stdin_open", (target, node, path) => target.Draft.StdinOpen = target.Reader.Bool(node, path))
         .Field("tty", (target, node, path) => target.Draft.Tty = target.Reader.Bool(node, path))
         // Service-level twins of deploy.resources (checked against it in StackBuilder, as Compose does).
@@ -221,7 +202,7 @@ internal static partial class ServiceReader
         .Field("x-berth", DeployReader.ReadBerthExtension)
         .Field("extends", IncludeExtendsSyntax.ReadExtends)
         .Unsupported("build", "images come from registries; build and push elsewhere, then set 'image'")
-        .NotYetSupported("pull_refresh_after", "berth pulls an image only when it is not present locally: change the tag (or pin a digest) in the repository to deploy new image content")
+        .Unsupported("pull_refresh_after", "use pull_policy: every_<duration> (e.g. every_12h), daily or weekly: berth then asks the registry on that schedule whether the tag moved")
         .Unsupported("scale", "use deploy.replicas")
         // Compose selects the image's platform at pull and create; berth's engine client (the one Engine/ uses,
         // at 4.3.3) cannot send a platform on either call, and a silently ignored platform would run another architecture.

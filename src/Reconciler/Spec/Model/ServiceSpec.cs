@@ -85,13 +85,59 @@ public sealed record ServiceSpec(
     }
 }
 
-public enum PullPolicy
+/// <summary>When berth pulls a service's image, and how often it asks the registry whether its tag moved.</summary>
+/// <param name="Mode">What the Compose value asked for.</param>
+/// <param name="CheckInterval">
+/// For <see cref="PullMode.Always"/> and <see cref="PullMode.Periodic"/>: how long after a registry check the
+/// next one is due (zero for always: every pass). Null for missing and never: the registry is never asked.
+/// </param>
+/// <remarks>
+/// A record with the old enum's names as static members (<see cref="Missing"/>, <see cref="Never"/>), so
+/// comparisons such as <c>policy == PullPolicy.Never</c> read as before. docs/images.md.
+/// </remarks>
+public sealed record PullPolicy(PullMode Mode, TimeSpan? CheckInterval)
 {
     /// <summary>Pull only when the image is not present locally (Compose's default).</summary>
-    Missing,
+    public static PullPolicy Missing { get; } = new(PullMode.Missing, null);
 
-    /// <summary>Never pull: the image must be present locally. (Compose's `always` is not supported yet.)</summary>
+    /// <summary>Never pull: the image must be present locally.</summary>
+    public static PullPolicy Never { get; } = new(PullMode.Never, null);
+
+    /// <summary>
+    /// Ask the registry on every pass (a manifest HEAD, not a pull) and pull when the tag moved. Compose
+    /// pulls in full every time; a full pull every pass would be wasteful, and the HEAD finds the same moves.
+    /// </summary>
+    public static PullPolicy Always { get; } = new(PullMode.Always, TimeSpan.Zero);
+
+    /// <summary>Compose's daily: <see cref="Every"/> 24 hours.</summary>
+    public static PullPolicy Daily { get; } = new(PullMode.Periodic, TimeSpan.FromDays(1));
+
+    /// <summary>Compose's weekly: <see cref="Every"/> 7 days.</summary>
+    public static PullPolicy Weekly { get; } = new(PullMode.Periodic, TimeSpan.FromDays(7));
+
+    /// <summary>Compose's every_&lt;duration&gt;: ask the registry once per <paramref name="interval"/>.</summary>
+    public static PullPolicy Every(TimeSpan interval) => new(PullMode.Periodic, interval);
+
+    /// <summary>Whether berth asks the registry about moved tags for this policy (on its schedule).</summary>
+    public bool ChecksRegistry => CheckInterval is not null;
+
+    public override string ToString() => Mode switch
+    {
+        PullMode.Missing => "missing",
+        PullMode.Never => "never",
+        PullMode.Always => "always",
+        _ when CheckInterval == TimeSpan.FromDays(1) => "daily",
+        _ when CheckInterval == TimeSpan.FromDays(7) => "weekly",
+        _ => $"every {CheckInterval}",
+    };
+}
+
+public enum PullMode
+{
+    Missing,
     Never,
+    Always,
+    Periodic,
 }
 
 public enum DependencyCondition

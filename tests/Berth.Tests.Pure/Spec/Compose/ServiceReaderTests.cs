@@ -210,46 +210,77 @@ public sealed class ServiceReaderTests
     }
 
     [Theory]
-    [InlineData("never", PullPolicy.Never)]
-    [InlineData("missing", PullPolicy.Missing)]
-    [InlineData("if_not_present", PullPolicy.Missing)]
-    public void PullPolicy_ComposeValues_MapToTheEnum(string value, PullPolicy expected)
+    [InlineData("never", "never")]
+    [InlineData("missing", "missing")]
+    [InlineData("if_not_present", "missing")]
+    [InlineData("always", "always")]
+    [InlineData("daily", "daily")]
+    [InlineData("weekly", "weekly")]
+    public void PullPolicy_ComposeValues_MapToThePolicy(string value, string expected)
     {
-        Assert.Equal(expected, LoadService($"image: busybox\npull_policy: {value}").PullPolicy);
+        Assert.Equal(expected, LoadService($"image: busybox\npull_policy: {value}").PullPolicy.ToString());
     }
 
     [Fact]
-    public void PullPolicyAlways_IsANotSupportedYetErrorAtTheValue()
+    public void PullPolicyAlways_ChecksTheRegistryOnEveryPass()
     {
-        Assert.Equal(
-            ["4:18: services.web.pull_policy: always is not supported by berth yet: berth pulls an image only when it is not present locally. To deploy new image content, change the tag (or pin a digest) in the repository; use missing (the default) or never"],
-            Errors("services:\n  web:\n    image: busybox\n    pull_policy: always\n"));
+        var policy = LoadService("image: busybox\npull_policy: always").PullPolicy;
+
+        Assert.Equal(PullMode.Always, policy.Mode);
+        Assert.Equal(TimeSpan.Zero, policy.CheckInterval);
+    }
+
+    [Theory]
+    [InlineData("every_12h", 12 * 60)]
+    [InlineData("every_1h30m", 90)]
+    [InlineData("every_5m", 5)]
+    public void PullPolicyEvery_ReadsGoDurations(string value, int minutes)
+    {
+        var policy = LoadService($"image: busybox\npull_policy: {value}").PullPolicy;
+
+        Assert.Equal(PullMode.Periodic, policy.Mode);
+        Assert.Equal(TimeSpan.FromMinutes(minutes), policy.CheckInterval);
     }
 
     [Fact]
-    public void PullPolicyInvalid_OffersOnlyTheAcceptedValues()
+    public void PullPolicyMissing_NeverAsksTheRegistry()
+    {
+        Assert.False(LoadService("image: busybox").PullPolicy.ChecksRegistry);
+        Assert.False(LoadService("image: busybox\npull_policy: never").PullPolicy.ChecksRegistry);
+    }
+
+    [Fact]
+    public void PullPolicyBuild_IsRefusedAtTheValue()
     {
         Assert.Equal(
-            ["4:18: services.web.pull_policy must be one of missing, if_not_present, never, not 'sometimes'"],
+            ["4:18: services.web.pull_policy: build is not supported: berth does not build images. Build and push the image elsewhere, then set 'image' and a pull_policy of always, missing, if_not_present, never, daily, weekly, every_<duration>"],
+            Errors("services:\n  web:\n    image: busybox\n    pull_policy: build\n"));
+    }
+
+    [Fact]
+    public void PullPolicyInvalid_OffersTheAcceptedValues()
+    {
+        Assert.Equal(
+            ["4:18: services.web.pull_policy must be one of always, missing, if_not_present, never, daily, weekly, every_<duration>, not 'sometimes'"],
             Errors("services:\n  web:\n    image: busybox\n    pull_policy: sometimes\n"));
     }
 
     [Theory]
-    [InlineData("daily")]
-    [InlineData("every_12h")]
-    public void PullPolicyPeriodic_IsANotSupportedYetErrorAtTheValue(string value)
+    [InlineData("every_12", "4:18: services.web.pull_policy: invalid duration '12' (after every_): ")]
+    [InlineData("every_0s", "4:18: services.web.pull_policy: 'every_0s' must name a positive interval")]
+    [InlineData("every_9000h", "4:18: services.web.pull_policy: 'every_9000h' is longer than")]
+    public void PullPolicyEveryInvalid_SaysWhyAtTheValue(string value, string expectedStart)
     {
-        Assert.StartsWith(
-            $"4:18: services.web.pull_policy: {value} is not supported by berth yet: berth pulls an image only when it is not present locally.",
-            Assert.Single(Errors($"services:\n  web:\n    image: busybox\n    pull_policy: {value}\n")),
-            StringComparison.Ordinal);
+        Assert.StartsWith(expectedStart, Assert.Single(Errors($"services:\n  web:\n    image: busybox\n    pull_policy: {value}\n")), StringComparison.Ordinal);
     }
 
-    [Theory]
-    [InlineData("pull_refresh_after: 1h", "4:5: 'services.web.pull_refresh_after' is not supported by berth yet; berth pulls an image only when it is not present locally: change the tag (or pin a digest) in the repository to deploy new image content")]
-    public void ComposeKeysNotImplementedYet_SayNotSupportedYetWithTheAlternative(string line, string expected)
+    [Fact]
+    public void PullRefreshAfter_IsRefusedWithThePullPolicyToUse()
     {
-        Assert.Equal([expected], Errors($"services:\n  web:\n    image: busybox\n    {line}\n"));
+        var error = Assert.Single(Errors("services:\n  web:\n    image: busybox\n    pull_refresh_after: 1h\n"));
+
+        Assert.StartsWith("4:5: 'services.web.pull_refresh_after' is not supported", error, StringComparison.Ordinal);
+        Assert.Contains("use pull_policy: every_<duration>", error, StringComparison.Ordinal);
     }
 
     [Fact]
