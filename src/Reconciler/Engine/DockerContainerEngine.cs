@@ -284,7 +284,7 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
     {
         var (repository, tag) = SplitReference(imageReference);
         var stream = new EngineStreamErrors();
-        var parsed = Images.ImageReference.Parse(imageReference);
+        var parsed = Images.RegistryReference.Parse(imageReference);
         Images.RegistryCredential? credential;
         try
         {

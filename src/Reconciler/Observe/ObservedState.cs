@@ -145,11 +145,11 @@ public sealed record ObservedState(
     public ImmutableDictionary<string, ImmutableArray<string>> ImageRepoDigests { get; init; } = ImmutableDictionary<string, ImmutableArray<string>>.Empty;
 
     /// <summary>
-    /// What this pass's registry checks found (<see cref="Images.TagChecker"/>), joined to the snapshot before
+    /// What this pass's registry checks found (<see cref="Berth.Reconciler.Images.TagChecker"/>), joined to the snapshot before
     /// planning: moved tags the planner pulls and rolls out, and registries that did not answer. None when
     /// no check was due.
     /// </summary>
-    public Images.TagCheckResult TagChecks { get; init; } = Images.TagCheckResult.None;
+    public Berth.Reconciler.Images.TagCheckResult TagChecks { get; init; } = Berth.Reconciler.Images.TagCheckResult.None;
 
     /// <summary>The fronts of this identity's services (kept apart from <see cref="Containers"/>: they are not replicas).</summary>
     public ImmutableArray<ObservedFront> Fronts { get; init; } = [];
