@@ -635,6 +635,18 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
         };
     }
 
+    public Task<ContainerExit> WaitForExitAsync(string containerId, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => WaitForExitCoreAsync(containerId, cancellationToken), cancellationToken);
+
+    private async Task<ContainerExit> WaitForExitCoreAsync(string containerId, CancellationToken cancellationToken)
+    {
+        // POST /containers/{id}/wait (condition not-running): the client sends it without a timeout,
+        // so a job may run for as long as it needs; the pass's token ends the wait.
+        var waited = await client.Containers.WaitContainerAsync(containerId, cancellationToken).ConfigureAwait(false);
+        var inspected = await client.Containers.InspectContainerAsync(containerId, cancellationToken).ConfigureAwait(false);
+        return new ContainerExit((int)waited.StatusCode, ParseTimestamp(inspected.State?.FinishedAt));
+    }
+
     public Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken) =>
         EngineErrors.CallAsync(() => TailLogsCoreAsync(containerId, lines, cancellationToken), cancellationToken);
 

@@ -72,7 +72,18 @@ public interface IContainerEngine
     Task<ContainerSnapshot> InspectContainerAsync(string containerId, CancellationToken cancellationToken);
 
     Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Waits until the container is no longer running (the engine's wait endpoint: one request that
+    /// returns at the exit, no polling; a restart policy that restarts it keeps it waiting) and returns
+    /// how it exited. What a one-shot job's run waits on.
+    /// </summary>
+    Task<ContainerExit> WaitForExitAsync(string containerId, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} cannot wait for a container's exit");
 }
+
+/// <summary>How a container exited: its exit code, and when (null when the engine did not say).</summary>
+public sealed record ContainerExit(int ExitCode, DateTimeOffset? FinishedAt);
 
 /// <summary>Who owns a resource: stamped as labels on everything berth creates.</summary>
 public sealed record ResourceOwner(string HostIdentity, string? Revision);

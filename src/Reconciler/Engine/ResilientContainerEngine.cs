@@ -103,6 +103,10 @@ public sealed class ResilientContainerEngine : IContainerEngine
     public Task<ContainerSnapshot> InspectContainerAsync(string containerId, CancellationToken cancellationToken) =>
         RetryAsync(token => inner.InspectContainerAsync(containerId, token), cancellationToken);
 
+    // Not retried: a wait that broke off is resumed by the next pass (the job's container still runs).
+    public Task<ContainerExit> WaitForExitAsync(string containerId, CancellationToken cancellationToken) =>
+        inner.WaitForExitAsync(containerId, cancellationToken);
+
     public Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken) =>
         RetryAsync(token => inner.TailLogsAsync(containerId, lines, token), cancellationToken);
 

@@ -23,12 +23,20 @@ public static class ServiceStatuses
         {
             var replicas = observed.ReplicasOf(service).ToList();
             var running = replicas.Count(container => container.State == Observe.ContainerRunState.Running);
-            var healthy = replicas.Count(container => container.IsSettled);
+            var healthy = service.Job
+                ? replicas.Count(container => container.State == Observe.ContainerRunState.Exited && container.ExitCode == 0)
+                : replicas.Count(container => container.IsSettled);
             var rollout = outcomes.TryGetValue(service.QualifiedName, out var serviceOutcome)
                 ? new RolloutRecord(Map(serviceOutcome.Result), result.Revision, now, serviceOutcome.Evidence?.ToString() ?? serviceOutcome.Message)
                 : null;
-            return new ServiceStatus(service.Stack, service.Name, service.Replicas, running, healthy, rollout);
+            return new ServiceStatus(service.Stack, service.Name, service.Replicas, running, healthy, rollout) { Job = service.Job ? JobStatusOf(replicas) : null };
         })];
+    }
+
+    private static JobStatus JobStatusOf(List<Observe.ObservedContainer> replicas)
+    {
+        var exited = replicas.Where(container => container.State is Observe.ContainerRunState.Exited or Observe.ContainerRunState.Dead).ToList();
+        return new JobStatus(exited.Count == 0 ? null : exited.Max(container => container.ExitCode ?? -1), exited.Count);
     }
 
     private static RolloutState Map(ExecutionRolloutResult result) => result switch

@@ -66,6 +66,10 @@ public sealed class MeteredContainerEngine(IContainerEngine inner, BerthMetrics 
     public Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken) =>
         MeterAsync(EngineOperation.TailLogs, () => inner.TailLogsAsync(containerId, lines, cancellationToken), cancellationToken);
 
+    // Not metered: its duration is the job's run time, not the engine's answer time (which the call histograms are about).
+    public Task<ContainerExit> WaitForExitAsync(string containerId, CancellationToken cancellationToken) =>
+        inner.WaitForExitAsync(containerId, cancellationToken);
+
     private async Task MeterAsync(EngineOperation operation, Func<Task> call, CancellationToken cancellationToken) =>
         await MeterAsync(operation, async () => { await call().ConfigureAwait(false); return true; }, cancellationToken).ConfigureAwait(false);
 

@@ -204,7 +204,10 @@ public static class Planner
                 continue;
             }
 
-            var serviceSteps = PlanService(service, observed, applied, refusedRollbacks, driftMode, notices, problems);
+            // A one-shot job runs to its exit instead of being kept running (JobSteps).
+            var serviceSteps = service.Job
+                ? JobSteps.Plan(service, stack.Services, observed, problems)
+                : PlanService(service, observed, applied, refusedRollbacks, driftMode, notices, problems);
             serviceSteps.AddRange(RestartsAfterDependencies(service, serviceSteps, observed, updatedServices));
             if (serviceSteps.Count == 0)
             {
@@ -213,7 +216,7 @@ public static class Planner
 
             servicesWithChanges.Add(service.Name);
             // A rename that finishes an interrupted replacement is not an update: the container already ran.
-            if (serviceSteps.Any(step => step is CreateContainerStep or ReplaceContainerStep or StartContainerStep or RestartContainerStep))
+            if (serviceSteps.Any(step => step is CreateContainerStep or ReplaceContainerStep or StartContainerStep or RestartContainerStep or RunJobStep { WaitsForRunning: false }))
             {
                 updatedServices.Add(service.Name);
             }

@@ -148,7 +148,8 @@ internal sealed class ServiceDraft(string name, Location keyLocation)
 
     public HealthCheckDraft? HealthCheck { get; set; }
 
-    public string? Restart { get; set; }
+    /// <summary>`restart`, where it was written: a one-shot job refuses a policy that never lets it complete.</summary>
+    public Located<string>? Restart { get; set; }
 
     public double? CpuLimit { get; set; }
 

@@ -98,7 +98,7 @@ internal static partial class ServiceReader
             {
                 if (RestartPattern().IsMatch(restart.Value))
                 {
-                    target.Draft.Restart = restart.Value;
+                    target.Draft.Restart = new Located<string>(restart.Value, restart.Start);
                 }
                 else
                 {
