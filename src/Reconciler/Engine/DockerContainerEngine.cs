@@ -226,12 +226,17 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
         }
 
         var imageIds = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        var imagePlatforms = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
         foreach (var reference in imageReferences.Distinct(StringComparer.Ordinal))
         {
             try
             {
                 var image = await client.Images.InspectImageAsync(reference, cancellationToken).ConfigureAwait(false);
                 imageIds[reference] = image.ID;
+                if (!string.IsNullOrEmpty(image.Os) && !string.IsNullOrEmpty(image.Architecture))
+                {
+                    imagePlatforms[reference] = PlatformName.Of(image.Os, image.Architecture, image.Variant);
+                }
             }
             catch (DockerImageNotFoundException)
             {
@@ -256,13 +261,17 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
     }
 
     public Task PullImageAsync(string imageReference, CancellationToken cancellationToken) =>
-        EngineErrors.CallAsync(() => PullImageCoreAsync(imageReference, cancellationToken), cancellationToken);
+        PullImageAsync(imageReference, null, cancellationToken);
 
-    private async Task PullImageCoreAsync(string imageReference, CancellationToken cancellationToken)
+    public Task PullImageAsync(string imageReference, string? platform, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => PullImageCoreAsync(imageReference, platform, cancellationToken), cancellationToken);
+
+    private async Task PullImageCoreAsync(string imageReference, string? platform, CancellationToken cancellationToken)
     {
         var (repository, tag) = SplitReference(imageReference);
         var stream = new EngineStreamErrors();
-        await client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, null, stream, cancellationToken).ConfigureAwait(false);
+        // Platform null is left off the query: the engine pulls its own platform.
+        await client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag, Platform = platform! }, null, stream, cancellationToken).ConfigureAwait(false);
         if (stream.Error is { } error)
         {
             throw new ImagePullException(imageReference, error);

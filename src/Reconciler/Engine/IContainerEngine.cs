@@ -30,6 +30,10 @@ public interface IContainerEngine
 
     Task PullImageAsync(string imageReference, CancellationToken cancellationToken);
 
+    /// <summary>Pulls the image for one platform (`os/arch[/variant]`, Compose's `platform`); null: the engine's own.</summary>
+    Task PullImageAsync(string imageReference, string? platform, CancellationToken cancellationToken) =>
+        platform is null ? PullImageAsync(imageReference, cancellationToken) : throw new NotSupportedException($"{GetType().Name} cannot pull for a platform");
+
     Task CreateNetworkAsync(NetworkSpec network, string stack, ResourceOwner owner, CancellationToken cancellationToken);
 
     Task RemoveNetworkAsync(string networkName, CancellationToken cancellationToken);

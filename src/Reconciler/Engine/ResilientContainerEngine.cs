@@ -61,6 +61,9 @@ public sealed class ResilientContainerEngine : IContainerEngine
     public Task PullImageAsync(string imageReference, CancellationToken cancellationToken) =>
         RetryAsync(token => inner.PullImageAsync(imageReference, token), cancellationToken);
 
+    public Task PullImageAsync(string imageReference, string? platform, CancellationToken cancellationToken) =>
+        RetryAsync(token => inner.PullImageAsync(imageReference, platform, token), cancellationToken);
+
     public Task CreateNetworkAsync(NetworkSpec network, string stack, ResourceOwner owner, CancellationToken cancellationToken) =>
         inner.CreateNetworkAsync(network, stack, owner, cancellationToken);
 

@@ -434,7 +434,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
             switch (step)
             {
                 case PullImageStep pull:
-                    await engine.PullImageAsync(pull.Image, cancellationToken).ConfigureAwait(false);
+                    await engine.PullImageAsync(pull.Image, pull.Platform, cancellationToken).ConfigureAwait(false);
                     break;
                 case CreateNetworkStep network:
                     await engine.CreateNetworkAsync(network.Network, network.Stack, scope.Owner, cancellationToken).ConfigureAwait(false);

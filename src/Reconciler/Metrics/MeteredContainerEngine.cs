@@ -21,6 +21,9 @@ public sealed class MeteredContainerEngine(IContainerEngine inner, BerthMetrics 
     public Task PullImageAsync(string imageReference, CancellationToken cancellationToken) =>
         MeterAsync(EngineOperation.PullImage, () => inner.PullImageAsync(imageReference, cancellationToken), cancellationToken);
 
+    public Task PullImageAsync(string imageReference, string? platform, CancellationToken cancellationToken) =>
+        MeterAsync(EngineOperation.PullImage, () => inner.PullImageAsync(imageReference, platform, cancellationToken), cancellationToken);
+
     public Task CreateNetworkAsync(NetworkSpec network, string stack, ResourceOwner owner, CancellationToken cancellationToken) =>
         MeterAsync(EngineOperation.CreateNetwork, () => inner.CreateNetworkAsync(network, stack, owner, cancellationToken), cancellationToken);
 

@@ -122,6 +122,12 @@ public sealed record ObservedState(
 {
     public static readonly ObservedState Empty = new([], [], [], [], [], [], ImmutableDictionary<string, string>.Empty);
 
+    /// <summary>
+    /// The platform (<see cref="PlatformName"/>, `os/arch[/variant]`) of each local image in
+    /// <see cref="ImageIds"/>, from the same inspect: what a service's `platform` is checked against.
+    /// </summary>
+    public ImmutableDictionary<string, string> ImagePlatforms { get; init; } = ImmutableDictionary<string, string>.Empty;
+
     /// <summary>The fronts of this identity's services (kept apart from <see cref="Containers"/>: they are not replicas).</summary>
     public ImmutableArray<ObservedFront> Fronts { get; init; } = [];
 

@@ -83,7 +83,7 @@ public static class Planner
 
             if (neverPull.Count < image.Count())
             {
-                steps.Add(new PullImageStep(image.Key, "not present locally"));
+                steps.Add(new PullImageStep(image.Key, "not present locally") { Platform = PlatformCheck.ForPull(image.Except(neverPull)) });
             }
         }
     }
@@ -205,6 +205,12 @@ public static class Planner
             }
 
             // A one-shot job runs to its exit instead of being kept running (JobSteps).
+            if (PlatformCheck.Mismatch(service, observed) is { } platformMismatch)
+            {
+                problems.Add(new PlanProblem(service.QualifiedName, platformMismatch));
+                continue;
+            }
+
             var serviceSteps = service.Job
                 ? JobSteps.Plan(service, stack.Services, observed, problems)
                 : PlanService(service, observed, applied, refusedRollbacks, driftMode, notices, problems);

@@ -191,6 +191,9 @@ internal sealed class ServiceDraft(string name, Location keyLocation)
 
     public string? Runtime { get; set; }
 
+    /// <summary>`platform`, normalised.</summary>
+    public string? Platform { get; set; }
+
     public string? User { get; set; }
 
     public string? WorkingDir { get; set; }

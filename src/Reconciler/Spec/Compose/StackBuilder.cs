@@ -353,6 +353,7 @@ internal static class StackBuilder
             DnsSearch = [.. service.DnsSearch ?? []],
             DnsOptions = [.. service.DnsOpt ?? []],
             Runtime = service.Runtime,
+            Platform = service.Platform,
         };
 
         var front = service.Front?.Value ?? false;
