@@ -257,6 +257,7 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             imageIds.ToImmutable())
         {
             Fronts = [.. fronts.OrderBy(front => front.Name, StringComparer.Ordinal)],
+            ImagePlatforms = imagePlatforms.ToImmutable(),
         };
     }
 
