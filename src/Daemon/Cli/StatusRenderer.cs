@@ -78,7 +78,11 @@ internal static class StatusRenderer
             var rollout = service.LastRollout is { } last
                 ? $"last rollout {last.Result} {ShortRevision(last.Revision)}{(last.At is { } at ? " at " + Time(at) : "")}"
                 : "never rolled out by berth";
-            Line(text, $"  {service.Stack + "/" + service.Service,-32} {service.Running}/{service.Healthy}/{service.DesiredReplicas,-6} {rollout}");
+            // A one-shot job is not meant to run: say how it last exited instead.
+            var job = service.Job is { } jobStatus
+                ? $"job, {(jobStatus.LastExitCode is { } exitCode ? $"last exit {exitCode.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "not exited yet")}; "
+                : "";
+            Line(text, $"  {service.Stack + "/" + service.Service,-32} {service.Running}/{service.Healthy}/{service.DesiredReplicas,-6} {job}{rollout}");
             if (service.Image is { ImageId: { } imageId } image)
             {
                 Line(text, $"      image {image.Reference} ({Berth.Reconciler.Images.ImageReference.ShortId(imageId)}{(image.Digest is { } digest ? ", " + digest : "")})");

@@ -75,6 +75,8 @@ internal static class CreateParametersMapper
         return new CreateContainerParameters
         {
             Name = request.Name,
+            // The engine picks the local image of this platform, and refuses one of another platform.
+            Platform = spec.Platform!,
             Image = spec.Image,
             Entrypoint = spec.Entrypoint is { } entrypoint ? [.. entrypoint] : null!,
             Cmd = spec.Command is { } command ? [.. command] : null!,

@@ -272,7 +272,7 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
     }
 
     public Task PullImageAsync(string imageReference, CancellationToken cancellationToken) =>
-        EngineErrors.CallAsync(() => PullImageCoreAsync(imageReference, cancellationToken), cancellationToken);
+        PullImageAsync(imageReference, null, cancellationToken);
 
     /// <summary>
     /// Where pulls get their registry credentials (sent as X-Registry-Auth), asked on every pull so that a
@@ -280,10 +280,36 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
     /// </summary>
     public Images.IRegistryCredentials Credentials { get; init; } = Images.NoRegistryCredentials.Instance;
 
-    private async Task PullImageCoreAsync(string imageReference, CancellationToken cancellationToken)
+    public Task PullImageAsync(string imageReference, string? platform, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => PullImageCoreAsync(imageReference, platform, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// The platform (`os/arch[/variant]`) of a local image, or null when it is not here. One image inspect:
+    /// asked only for the images of services that set `platform` (the image list does not carry it).
+    /// </summary>
+    public Task<string?> ImagePlatformAsync(string imageReference, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(async () =>
+        {
+            try
+            {
+                var image = await client.Images.InspectImageAsync(imageReference, cancellationToken).ConfigureAwait(false);
+                return string.IsNullOrEmpty(image.Os) || string.IsNullOrEmpty(image.Architecture) ? null : PlatformName.Of(image.Os, image.Architecture, image.Variant);
+            }
+            catch (DockerImageNotFoundException)
+            {
+                return null;
+            }
+            catch (DockerApiException exception) when (exception.StatusCode == HttpStatusCode.NotFound)
+            {
+                return null;
+            }
+        }, cancellationToken);
+
+    private async Task PullImageCoreAsync(string imageReference, string? platform, CancellationToken cancellationToken)
     {
         var (repository, tag) = SplitReference(imageReference);
         var stream = new EngineStreamErrors();
+        // Platform null is left off the query: the engine pulls its own platform.
         var parsed = Images.RegistryReference.Parse(imageReference);
         Images.RegistryCredential? credential;
         try
@@ -304,7 +330,7 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
         };
         try
         {
-            await client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag }, auth, stream, cancellationToken).ConfigureAwait(false);
+            await client.Images.CreateImageAsync(new ImagesCreateParameters { FromImage = repository, Tag = tag, Platform = platform! }, auth, stream, cancellationToken).ConfigureAwait(false);
         }
         catch (DockerApiException exception) when (exception.StatusCode != HttpStatusCode.NotFound || exception.ResponseBody?.Contains("manifest", StringComparison.OrdinalIgnoreCase) == true)
         {
@@ -703,6 +729,18 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
                 Hostname = inspected.Config?.Hostname,
             },
         };
+    }
+
+    public Task<ContainerExit> WaitForExitAsync(string containerId, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => WaitForExitCoreAsync(containerId, cancellationToken), cancellationToken);
+
+    private async Task<ContainerExit> WaitForExitCoreAsync(string containerId, CancellationToken cancellationToken)
+    {
+        // POST /containers/{id}/wait (condition not-running): the client sends it without a timeout,
+        // so a job may run for as long as it needs; the pass's token ends the wait.
+        var waited = await client.Containers.WaitContainerAsync(containerId, cancellationToken).ConfigureAwait(false);
+        var inspected = await client.Containers.InspectContainerAsync(containerId, cancellationToken).ConfigureAwait(false);
+        return new ContainerExit((int)waited.StatusCode, ParseTimestamp(inspected.State?.FinishedAt));
     }
 
     public Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken) =>

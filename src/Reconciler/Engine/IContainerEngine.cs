@@ -37,6 +37,13 @@ public interface IContainerEngine
     /// </summary>
     Task RemoveImageAsync(string imageId, CancellationToken cancellationToken);
 
+    /// <summary>Pulls the image for one platform (`os/arch[/variant]`, Compose's `platform`); null: the engine's own.</summary>
+    Task PullImageAsync(string imageReference, string? platform, CancellationToken cancellationToken) =>
+        platform is null ? PullImageAsync(imageReference, cancellationToken) : throw new NotSupportedException($"{GetType().Name} cannot pull for a platform");
+
+    /// <summary>The platform (`os/arch[/variant]`) of a local image; null when it is not here or the engine cannot say.</summary>
+    Task<string?> ImagePlatformAsync(string imageReference, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+
     Task CreateNetworkAsync(NetworkSpec network, string stack, ResourceOwner owner, CancellationToken cancellationToken);
 
     Task RemoveNetworkAsync(string networkName, CancellationToken cancellationToken);
@@ -79,7 +86,18 @@ public interface IContainerEngine
     Task<ContainerSnapshot> InspectContainerAsync(string containerId, CancellationToken cancellationToken);
 
     Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Waits until the container is no longer running (the engine's wait endpoint: one request that
+    /// returns at the exit, no polling; a restart policy that restarts it keeps it waiting) and returns
+    /// how it exited. What a one-shot job's run waits on.
+    /// </summary>
+    Task<ContainerExit> WaitForExitAsync(string containerId, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} cannot wait for a container's exit");
 }
+
+/// <summary>How a container exited: its exit code, and when (null when the engine did not say).</summary>
+public sealed record ContainerExit(int ExitCode, DateTimeOffset? FinishedAt);
 
 /// <summary>Who owns a resource: stamped as labels on everything berth creates.</summary>
 public sealed record ResourceOwner(string HostIdentity, string? Revision);

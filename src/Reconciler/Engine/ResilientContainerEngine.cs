@@ -64,6 +64,12 @@ public sealed class ResilientContainerEngine : IContainerEngine
     public Task RemoveImageAsync(string imageId, CancellationToken cancellationToken) =>
         inner.RemoveImageAsync(imageId, cancellationToken);
 
+    public Task PullImageAsync(string imageReference, string? platform, CancellationToken cancellationToken) =>
+        RetryAsync(token => inner.PullImageAsync(imageReference, platform, token), cancellationToken);
+
+    public Task<string?> ImagePlatformAsync(string imageReference, CancellationToken cancellationToken) =>
+        RetryAsync(token => inner.ImagePlatformAsync(imageReference, token), cancellationToken);
+
     public Task CreateNetworkAsync(NetworkSpec network, string stack, ResourceOwner owner, CancellationToken cancellationToken) =>
         inner.CreateNetworkAsync(network, stack, owner, cancellationToken);
 
@@ -105,6 +111,10 @@ public sealed class ResilientContainerEngine : IContainerEngine
 
     public Task<ContainerSnapshot> InspectContainerAsync(string containerId, CancellationToken cancellationToken) =>
         RetryAsync(token => inner.InspectContainerAsync(containerId, token), cancellationToken);
+
+    // Not retried: a wait that broke off is resumed by the next pass (the job's container still runs).
+    public Task<ContainerExit> WaitForExitAsync(string containerId, CancellationToken cancellationToken) =>
+        inner.WaitForExitAsync(containerId, cancellationToken);
 
     public Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken) =>
         RetryAsync(token => inner.TailLogsAsync(containerId, lines, token), cancellationToken);

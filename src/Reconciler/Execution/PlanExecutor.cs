@@ -30,7 +30,10 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         var gate = new HealthGate(engine, timeProvider);
         // One router per pass: it remembers which containers this pass admitted to or retired from the fronts' rules.
         var fronts = new FrontRouter(engine, frontRules, scope.Owner.HostIdentity, scope.ServicesWithFront);
-        var tools = new PassTools(gate, new RolloutRunner(new ContainerReplacer(engine, gate, timeProvider, fronts), timeProvider), fronts);
+        var tools = new PassTools(gate, new RolloutRunner(new ContainerReplacer(engine, gate, timeProvider, fronts), timeProvider), fronts)
+        {
+            Jobs = new JobRunner(engine, timeProvider),
+        };
         var units = ExecutionUnit.From(plan);
         using var slots = new SemaphoreSlim(Math.Max(1, maxConcurrentUnits ?? DefaultMaxConcurrentUnits));
         var finished = units.Select(_ => new TaskCompletionSource<GroupResult>(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
@@ -47,7 +50,11 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
     private sealed record GroupResult(ServiceOutcome? Outcome, IReadOnlyList<StepOutcome> Steps);
 
     /// <summary>What one pass's service groups share: the health gate, the rollout runner and the fronts' router.</summary>
-    private sealed record PassTools(HealthGate Gate, RolloutRunner Rollouts, FrontRouter Fronts);
+    private sealed record PassTools(HealthGate Gate, RolloutRunner Rollouts, FrontRouter Fronts)
+    {
+        /// <summary>Runs one-shot jobs to their exit (no gates, no rollout).</summary>
+        public required JobRunner Jobs { get; init; }
+    }
 
     private async Task RunUnitAsync(
         ExecutionUnit unit, List<Task<GroupResult>> dependencies, TaskCompletionSource<GroupResult> done, SemaphoreSlim slots,
@@ -89,6 +96,12 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         if (group.Count == 0)
         {
             return new GroupResult(null, skipped);
+        }
+
+        // A dependant of a one-shot job that failed in this pass keeps what runs, and fails with the job's evidence.
+        if (DependantBlock.Check(group, finished.Where(result => result.Outcome is not null).Select(result => result.Outcome!)) is { } jobFailure)
+        {
+            return new GroupResult(jobFailure, [.. skipped, .. group.Select(step => new StepOutcome(step, StepResult.Skipped, jobFailure.Message))]);
         }
 
         var blockedBy = BlockingFailure(group, failed);
@@ -260,6 +273,11 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         }
 
         var service = serviceSteps.Select(step => step.DesiredService).FirstOrDefault(found => found is not null);
+        if (service is { Job: true })
+        {
+            // A one-shot job runs to its exit instead of through health gates and a rollout.
+            return await tools.Jobs.RunAsync(serviceSteps, qualifiedService, outcomes, scope, progress, cancellationToken).ConfigureAwait(false);
+        }
 
         // 1. Removals, renames, creates and starts: quick engine calls, in plan order.
         var toGate = new List<(PlanStep Step, string ContainerId)>();
@@ -428,7 +446,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
             switch (step)
             {
                 case PullImageStep pull:
-                    await engine.PullImageAsync(pull.Image, cancellationToken).ConfigureAwait(false);
+                    await engine.PullImageAsync(pull.Image, pull.Platform, cancellationToken).ConfigureAwait(false);
                     break;
                 case CreateNetworkStep network:
                     await engine.CreateNetworkAsync(network.Network, network.Stack, scope.Owner, cancellationToken).ConfigureAwait(false);

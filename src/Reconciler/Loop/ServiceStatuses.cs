@@ -23,7 +23,9 @@ public static class ServiceStatuses
         {
             var replicas = observed.ReplicasOf(service).ToList();
             var running = replicas.Count(container => container.State == Observe.ContainerRunState.Running);
-            var healthy = replicas.Count(container => container.IsSettled);
+            var healthy = service.Job
+                ? replicas.Count(container => container.State == Observe.ContainerRunState.Exited && container.ExitCode == 0)
+                : replicas.Count(container => container.IsSettled);
             var rollout = outcomes.TryGetValue(service.QualifiedName, out var serviceOutcome)
                 ? new RolloutRecord(Map(serviceOutcome.Result), result.Revision, now, serviceOutcome.Evidence?.ToString() ?? serviceOutcome.Message)
                 : null;
@@ -32,8 +34,15 @@ public static class ServiceStatuses
             {
                 // An image reference can come from a secret variable: /status never shows one.
                 Image = image with { Reference = desired.Secrets.Mask(image.Reference) },
+                Job = service.Job ? JobStatusOf(replicas) : null,
             };
         })];
+    }
+
+    private static JobStatus JobStatusOf(List<Observe.ObservedContainer> replicas)
+    {
+        var exited = replicas.Where(container => container.State is Observe.ContainerRunState.Exited or Observe.ContainerRunState.Dead).ToList();
+        return new JobStatus(exited.Count == 0 ? null : exited.Max(container => container.ExitCode ?? -1), exited.Count);
     }
 
     private static RolloutState Map(ExecutionRolloutResult result) => result switch

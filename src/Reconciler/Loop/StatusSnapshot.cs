@@ -77,7 +77,18 @@ public sealed record ServiceStatus(
     /// the registry's digest (<see cref="Images.RunningImage"/>). Null before a pass observed it.
     /// </summary>
     public Images.RunningImage? Image { get; init; }
+
+    /// <summary>
+    /// Set for a one-shot job (a dependant waits for its exit 0): how its replicas last exited, by
+    /// replica; null for a long-lived service. A job's <see cref="Healthy"/> counts replicas that exited 0.
+    /// </summary>
+    public JobStatus? Job { get; init; }
 }
+
+/// <summary>A one-shot job's last run as the engine holds it.</summary>
+/// <param name="LastExitCode">The highest exit code of its replicas' exited containers (0 when all succeeded); null when none has exited yet.</param>
+/// <param name="Exited">Replicas whose container of the current run has exited.</param>
+public sealed record JobStatus(int? LastExitCode, int Exited);
 
 /// <summary>
 /// How a service's last rollout stands, as `/status` shows it (the executor's own

@@ -361,7 +361,7 @@ public sealed class BerthMetrics
                 SetServiceGauges(status);
             }
 
-            if (statuses.Any(status => status.RunningReplicas < status.DesiredReplicas || !status.Healthy))
+            if (statuses.Any(status => status.Degraded))
             {
                 converged.Set(0);
                 SetRevisionHealth(null);

@@ -24,6 +24,12 @@ public sealed class MeteredContainerEngine(IContainerEngine inner, BerthMetrics 
     public Task RemoveImageAsync(string imageId, CancellationToken cancellationToken) =>
         MeterAsync(EngineOperation.RemoveImage, () => inner.RemoveImageAsync(imageId, cancellationToken), cancellationToken);
 
+    public Task PullImageAsync(string imageReference, string? platform, CancellationToken cancellationToken) =>
+        MeterAsync(EngineOperation.PullImage, () => inner.PullImageAsync(imageReference, platform, cancellationToken), cancellationToken);
+
+    public Task<string?> ImagePlatformAsync(string imageReference, CancellationToken cancellationToken) =>
+        inner.ImagePlatformAsync(imageReference, cancellationToken);
+
     public Task CreateNetworkAsync(NetworkSpec network, string stack, ResourceOwner owner, CancellationToken cancellationToken) =>
         MeterAsync(EngineOperation.CreateNetwork, () => inner.CreateNetworkAsync(network, stack, owner, cancellationToken), cancellationToken);
 
@@ -68,6 +74,10 @@ public sealed class MeteredContainerEngine(IContainerEngine inner, BerthMetrics 
 
     public Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken) =>
         MeterAsync(EngineOperation.TailLogs, () => inner.TailLogsAsync(containerId, lines, cancellationToken), cancellationToken);
+
+    // Not metered: its duration is the job's run time, not the engine's answer time (which the call histograms are about).
+    public Task<ContainerExit> WaitForExitAsync(string containerId, CancellationToken cancellationToken) =>
+        inner.WaitForExitAsync(containerId, cancellationToken);
 
     private async Task MeterAsync(EngineOperation operation, Func<Task> call, CancellationToken cancellationToken) =>
         await MeterAsync(operation, async () => { await call().ConfigureAwait(false); return true; }, cancellationToken).ConfigureAwait(false);

@@ -151,6 +151,12 @@ public sealed record ObservedState(
     /// </summary>
     public Berth.Reconciler.Images.TagCheckResult TagChecks { get; init; } = Berth.Reconciler.Images.TagCheckResult.None;
 
+    /// <summary>
+    /// The platform (<see cref="PlatformName"/>, `os/arch[/variant]`) of each local image in
+    /// <see cref="ImageIds"/>, one image inspect each, only for the images of services that set `platform` (HostReconciler): what a service's `platform` is checked against.
+    /// </summary>
+    public ImmutableDictionary<string, string> ImagePlatforms { get; init; } = ImmutableDictionary<string, string>.Empty;
+
     /// <summary>The fronts of this identity's services (kept apart from <see cref="Containers"/>: they are not replicas).</summary>
     public ImmutableArray<ObservedFront> Fronts { get; init; } = [];
 

@@ -36,7 +36,10 @@ public abstract record PlanStep(string Cause)
 
 public sealed record PullImageStep(string Image, string Cause) : PlanStep(Cause)
 {
-    public override string Action => $"pull image {Image}";
+    /// <summary>The platform to pull (`os/arch[/variant]`) when the services that use the image ask for one; null: the engine's own.</summary>
+    public string? Platform { get; init; }
+
+    public override string Action => Platform is null ? $"pull image {Image}" : $"pull image {Image} ({Platform})";
 }
 
 public sealed record CreateNetworkStep(string Stack, NetworkSpec Network, string Cause) : PlanStep(Cause)

@@ -100,7 +100,7 @@ public static class Planner
 
             if (neverPull.Count < image.Count())
             {
-                steps.Add(new PullImageStep(image.Key, "not present locally"));
+                steps.Add(new PullImageStep(image.Key, "not present locally") { Platform = PlatformCheck.ForPull(image.Except(neverPull)) });
             }
         }
     }
@@ -221,7 +221,16 @@ public static class Planner
                 continue;
             }
 
-            var serviceSteps = PlanService(service, observed, applied, refusedRollbacks, driftMode, notices, problems);
+            // A one-shot job runs to its exit instead of being kept running (JobSteps).
+            if (PlatformCheck.Mismatch(service, observed) is { } platformMismatch)
+            {
+                problems.Add(new PlanProblem(service.QualifiedName, platformMismatch));
+                continue;
+            }
+
+            var serviceSteps = service.Job
+                ? JobSteps.Plan(service, stack.Services, observed, problems)
+                : PlanService(service, observed, applied, refusedRollbacks, driftMode, notices, problems);
             serviceSteps.AddRange(RestartsAfterDependencies(service, serviceSteps, observed, updatedServices));
             if (serviceSteps.Count == 0)
             {
@@ -230,7 +239,7 @@ public static class Planner
 
             servicesWithChanges.Add(service.Name);
             // A rename that finishes an interrupted replacement is not an update: the container already ran.
-            if (serviceSteps.Any(step => step is CreateContainerStep or ReplaceContainerStep or StartContainerStep or RestartContainerStep))
+            if (serviceSteps.Any(step => step is CreateContainerStep or ReplaceContainerStep or StartContainerStep or RestartContainerStep or RunJobStep { WaitsForRunning: false }))
             {
                 updatedServices.Add(service.Name);
             }

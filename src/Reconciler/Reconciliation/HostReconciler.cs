@@ -359,8 +359,30 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
         return merged.RemoveRange(merged.Keys.Where(image => !images.Contains(image)).ToList()).WithComparers(StringComparer.Ordinal);
     }
 
-    private Task<ObservedState> ObserveAsync(DesiredState desired, CancellationToken cancellationToken) =>
-        engine.ObserveAsync(desired.Host, desired.AllServices.Select(service => service.Container.Image), cancellationToken);
+    private async Task<ObservedState> ObserveAsync(DesiredState desired, CancellationToken cancellationToken)
+    {
+        var observed = await engine.ObserveAsync(desired.Host, desired.AllServices.Select(service => service.Container.Image), cancellationToken).ConfigureAwait(false);
+
+        // `platform` is checked against the local image's: one image inspect per such image, none when no
+        // service sets it (the image list that observe makes does not carry platforms).
+        var platformImages = desired.AllServices.Where(service => service.Container.Platform is not null)
+            .Select(service => service.Container.Image).Distinct(StringComparer.Ordinal).ToList();
+        if (platformImages.Count == 0)
+        {
+            return observed;
+        }
+
+        var platforms = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        foreach (var image in platformImages)
+        {
+            if (await engine.ImagePlatformAsync(image, cancellationToken).ConfigureAwait(false) is { } platform)
+            {
+                platforms[image] = platform;
+            }
+        }
+
+        return observed with { ImagePlatforms = platforms.ToImmutable() };
+    }
 
     /// <summary>Records every desired service that now fully matches; others keep their previous record (for rollback).</summary>
     private static AppliedState RecordServices(AppliedState applied, DesiredState desired, ObservedState after, string revision)

@@ -33,9 +33,17 @@ internal sealed class ComposeFileDraft(string file)
 
 /// <summary>
 /// One `include:` entry: its files (several are merged as overrides of the first), and the env files
-/// whose variables interpolate them (empty: the included directory's `.env`, as in Compose).
+/// whose variables interpolate them (empty: the project directory's `.env`, as in Compose).
 /// </summary>
-internal sealed record IncludeDraft(IReadOnlyList<Located<string>> Paths, IReadOnlyList<Located<string>> EnvFiles, Location At);
+internal sealed record IncludeDraft(IReadOnlyList<Located<string>> Paths, IReadOnlyList<Located<string>> EnvFiles, Location At)
+{
+    /// <summary>
+    /// `project_directory`, as a repository directory ("" for the root): the included files' relative
+    /// paths (binds, env_file, secrets, their own includes) and their implicit `.env` resolve against it
+    /// instead of each file's own directory. Null: each file's own directory.
+    /// </summary>
+    public string? ProjectDirectory { get; init; }
+}
 
 /// <summary>A service's `extends:`: the base service, and its file when not the same one (repository-relative).</summary>
 internal sealed record ExtendsDraft(string Service, string? File, Location At);
@@ -148,7 +156,8 @@ internal sealed class ServiceDraft(string name, Location keyLocation)
 
     public HealthCheckDraft? HealthCheck { get; set; }
 
-    public string? Restart { get; set; }
+    /// <summary>`restart`, where it was written: a one-shot job refuses a policy that never lets it complete.</summary>
+    public Located<string>? Restart { get; set; }
 
     public double? CpuLimit { get; set; }
 
@@ -189,6 +198,9 @@ internal sealed class ServiceDraft(string name, Location keyLocation)
     public List<string>? DnsOpt { get; set; }
 
     public string? Runtime { get; set; }
+
+    /// <summary>`platform`, normalised.</summary>
+    public string? Platform { get; set; }
 
     public string? User { get; set; }
 

@@ -6,7 +6,8 @@ namespace Berth.Reconciler.Spec.Compose;
 /// <summary>
 /// The Compose files of one stack, read as Compose reads them: each file read and interpolated once
 /// per set of variables; its `include:` entries folded in (each included file interpolated with its
-/// own `.env` or `env_file`, its relative paths resolved against its own directory); then every
+/// own `.env` or `env_file`, its relative paths resolved against its own directory or the include's
+/// `project_directory`); then every
 /// service's `extends:` resolved on its base, from the same file or another, before the stack's own
 /// files are merged as overrides. Order as in Compose: include first, so a service may extend an
 /// included one. Files and services form a graph; a cycle is an error at the reference that closes it.
@@ -15,8 +16,8 @@ namespace Berth.Reconciler.Spec.Compose;
 /// <param name="encryptedFiles">Decrypts SOPS env files (included directories' `.env`, `env_file:`); null: none can be.</param>
 internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, string projectEnvFile, FileObjectLoad fileObjects, EncryptedFiles? encryptedFiles = null)
 {
-    /// <summary>Keyed by file and by the variables it was interpolated with (by reference: one set per include).</summary>
-    private readonly Dictionary<(string File, VariableSet Variables), ComposeFileDraft?> loaded = [];
+    /// <summary>Keyed by file, the variables it was interpolated with (by reference: one set per include) and the directory its paths resolve against.</summary>
+    private readonly Dictionary<(string File, VariableSet Variables, string? BaseDirectory), ComposeFileDraft?> loaded = [];
 
     /// <summary>The files being loaded, outermost first: one named again is a cycle.</summary>
     private readonly List<string> loading = [];
@@ -39,7 +40,8 @@ internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, 
     /// are resolved by the caller, and lazily in a file another one extends from: as in Compose, only
     /// the services referenced are (so two files may extend from each other without a cycle).
     /// </summary>
-    public ComposeFileDraft? Load(string file, VariableSet variables, Location? referencedAt = null)
+    /// <param name="baseDirectory">An include's project_directory: what the file's relative paths resolve against; null: its own directory.</param>
+    public ComposeFileDraft? Load(string file, VariableSet variables, Location? referencedAt = null, string? baseDirectory = null)
     {
         if (loading.Contains(file))
         {
@@ -47,12 +49,12 @@ internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, 
             return null;
         }
 
-        if (loaded.TryGetValue((file, variables), out var cached))
+        if (loaded.TryGetValue((file, variables, baseDirectory), out var cached))
         {
             return cached;
         }
 
-        var draft = Read(file, variables, referencedAt);
+        var draft = Read(file, variables, referencedAt, baseDirectory);
         if (draft is not null)
         {
             loading.Add(file);
@@ -66,11 +68,11 @@ internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, 
             }
         }
 
-        loaded[(file, variables)] = draft;
+        loaded[(file, variables, baseDirectory)] = draft;
         return draft;
     }
 
-    private ComposeFileDraft? Read(string file, VariableSet variables, Location? referencedAt)
+    private ComposeFileDraft? Read(string file, VariableSet variables, Location? referencedAt, string? baseDirectory)
     {
         var at = referencedAt ?? Location.StartOf(file);
         var named = referencedAt is null ? "" : $"'{file}': ";
@@ -105,7 +107,7 @@ internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, 
         }
 
         var interpolated = TreeInterpolator.Interpolate(root, variables, reader.Errors);
-        return ComposeFileReader.Read(new ComposeReadContext(reader, files, file, variables, encryptedFiles) { FileObjects = fileObjects }, interpolated);
+        return ComposeFileReader.Read(new ComposeReadContext(reader, files, file, variables, encryptedFiles) { FileObjects = fileObjects, BaseDirectory = baseDirectory }, interpolated);
     }
 
     /// <summary>
@@ -118,7 +120,7 @@ internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, 
         foreach (var include in draft.Includes)
         {
             var includeVariables = VariablesFor(include, variables);
-            var parts = include.Paths.Select(path => Load(path.Value, includeVariables, path.At)).ToList();
+            var parts = include.Paths.Select(path => Load(path.Value, includeVariables, path.At, include.ProjectDirectory)).ToList();
             if (parts.Any(part => part is null))
             {
                 continue;
@@ -194,7 +196,10 @@ internal sealed class ComposeFileSet(IRepositoryFiles files, NodeReader reader, 
     {
         if (include.EnvFiles.Count == 0)
         {
-            var implicitEnv = ProjectEnvFile.PathFor(include.Paths[0].Value);
+            // Compose reads the project directory's .env: the first file's own, unless project_directory says another.
+            var implicitEnv = include.ProjectDirectory is { } projectDirectory
+                ? (projectDirectory.Length == 0 ? ProjectEnvFile.FileName : $"{projectDirectory}/{ProjectEnvFile.FileName}")
+                : ProjectEnvFile.PathFor(include.Paths[0].Value);
             return implicitEnv == projectEnvFile
                 ? variables
                 : ProjectEnvFile.ApplyFile(files, implicitEnv, variables, reader.Errors, requiredAt: null, encryptedFiles).Variables;

@@ -112,6 +112,7 @@ internal static class ComposeMerger
         into.DnsSearch = overlay.DnsSearch ?? into.DnsSearch;
         into.DnsOpt = overlay.DnsOpt ?? into.DnsOpt;
         into.Runtime = overlay.Runtime ?? into.Runtime;
+        into.Platform = overlay.Platform ?? into.Platform;
         into.User = overlay.User ?? into.User;
         into.WorkingDir = overlay.WorkingDir ?? into.WorkingDir;
         into.Hostname = overlay.Hostname ?? into.Hostname;

@@ -9,7 +9,14 @@ namespace Berth.Reconciler.Spec.Compose;
 /// <param name="EncryptedFiles">Decrypts SOPS env files; null: <see cref="EncryptedFiles.None"/>.</param>
 internal sealed record ComposeReadContext(NodeReader Reader, IRepositoryFiles Files, string File, VariableSet Variables, EncryptedFiles? EncryptedFiles = null)
 {
-    public string RelativeDirectory => RepositoryPath.DirectoryOf(File);
+    /// <summary>
+    /// What the file's relative paths resolve against: its own directory, or the `project_directory` of
+    /// the `include:` entry that named it (<see cref="BaseDirectory"/>).
+    /// </summary>
+    public string RelativeDirectory => BaseDirectory ?? RepositoryPath.DirectoryOf(File);
+
+    /// <summary>An include's `project_directory` (repository-relative, "" for the root), or null.</summary>
+    public string? BaseDirectory { get; init; }
 
     /// <summary>Absolute directory of the Compose file on this host: relative bind sources resolve against it.</summary>
     public string AbsoluteDirectory => Path.GetFullPath(Path.Combine(Files.RootPath, RelativeDirectory));

@@ -5,7 +5,7 @@ namespace Berth.Reconciler.Spec.Compose;
 
 /// <summary>
 /// `depends_on:` as a list (condition service_started) or a mapping with condition (service_started,
-/// service_healthy), restart and required; service_completed_successfully is an error (not supported yet).
+/// service_healthy, service_completed_successfully), restart and required.
 /// </summary>
 internal static class DependsOnReader
 {
@@ -63,10 +63,8 @@ internal static class DependsOnReader
                 var condition = target.Reader.OneOf(node, path, "service_started", "service_healthy", "service_completed_successfully") switch
                 {
                     "service_healthy" => DependencyCondition.ServiceHealthy,
-                    "service_completed_successfully" => NotSupported(target.Reader, node, path, DependencyCondition.ServiceStarted,
-                        "service_completed_successfully is not supported by berth yet: berth runs long-lived services, and its health gate " +
-                        "fails a container that exits, even with code 0, so a one-shot job cannot be deployed. " +
-                        "Use service_started or service_healthy, or run the job outside berth"),
+                    // The target becomes a one-shot job (ServiceSpec.Job): run to completion, exit 0 before this service starts.
+                    "service_completed_successfully" => DependencyCondition.ServiceCompletedSuccessfully,
                     _ => DependencyCondition.ServiceStarted,
                 };
                 target.Holder[0] = target.Holder[0] with { Condition = condition };
@@ -87,10 +85,4 @@ internal static class DependsOnReader
                     target.Holder[0] = target.Holder[0] with { Required = required };
                 }
             });
-
-    private static T NotSupported<T>(NodeReader reader, Node node, string path, T fallback, string message)
-    {
-        reader.Error(node, $"{path}: {message}");
-        return fallback;
-    }
 }

@@ -60,8 +60,8 @@ internal static class IncludeExtendsSyntax
             });
 
     /// <summary>
-    /// `include:` entries: a path, or `{ path: a | [a, b], env_file: x | [x, y] }`. A project directory
-    /// of its own is refused: berth resolves an included file's relative paths against its own directory.
+    /// `include:` entries: a path, or `{ path: a | [a, b], env_file: x | [x, y], project_directory: d }`.
+    /// Paths are relative to the including file's directory; project_directory must stay inside the repository.
     /// </summary>
     public static void ReadIncludes(ComposeReadContext context, ComposeFileDraft draft, Node node, string path)
     {
@@ -98,7 +98,7 @@ internal static class IncludeExtendsSyntax
             }
             else if (fields.Paths.Count > 0 && !fields.Invalid)
             {
-                draft.Includes.Add(new IncludeDraft(fields.Paths, fields.EnvFiles, item.Start));
+                draft.Includes.Add(new IncludeDraft(fields.Paths, fields.EnvFiles, item.Start) { ProjectDirectory = fields.ProjectDirectory });
             }
         }
     }
@@ -109,6 +109,8 @@ internal static class IncludeExtendsSyntax
 
         public List<Located<string>> EnvFiles { get; } = [];
 
+        public string? ProjectDirectory { get; set; }
+
         public bool Invalid { get; set; }
     }
 
@@ -116,7 +118,11 @@ internal static class IncludeExtendsSyntax
         new FieldTable<(ComposeReadContext Context, IncludeFields Fields)>()
             .Field("path", (target, node, path) => ReadFiles(target.Context, node, path, target.Fields.Paths, target.Fields))
             .Field("env_file", (target, node, path) => ReadFiles(target.Context, node, path, target.Fields.EnvFiles, target.Fields))
-            .NotYetSupported("project_directory", "an included file's relative paths resolve against its own directory; move the file there");
+            .Field("project_directory", (target, node, path) =>
+            {
+                target.Fields.ProjectDirectory = RelativeDirectory(target.Context, node, path);
+                target.Fields.Invalid |= target.Fields.ProjectDirectory is null;
+            });
 
     private static void ReadFiles(ComposeReadContext context, Node node, string path, List<Located<string>> into, IncludeFields fields)
     {
@@ -147,6 +153,28 @@ internal static class IncludeExtendsSyntax
         }
 
         return scalar.Value;
+    }
+
+    /// <summary>
+    /// The repository path ("" for the root) of a directory named relative to the Compose file being
+    /// read; null (and an error) when it leaves the repository.
+    /// </summary>
+    private static string? RelativeDirectory(ComposeReadContext context, Node node, string path)
+    {
+        if (context.Reader.Scalar(node, path) is not { } scalar)
+        {
+            return null;
+        }
+
+        // Combine names files, so it has no answer for the root itself: resolve a name inside the
+        // directory and take its directory ("." or "a/.." are the root, "../x" leaves the repository).
+        if (scalar.Value.Length > 0 && RepositoryPath.Combine(context.RelativeDirectory, scalar.Value.TrimEnd('/') + "/_") is { } inside)
+        {
+            return RepositoryPath.DirectoryOf(inside);
+        }
+
+        context.Reader.Error(node, $"{path}: {scalar.Describe()} must be a relative path to a directory inside the repository");
+        return null;
     }
 
     /// <summary>The repository path of a file named relative to the Compose file being read; null (and an error) when it leaves the repository.</summary>

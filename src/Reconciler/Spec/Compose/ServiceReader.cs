@@ -98,7 +98,7 @@ internal static partial class ServiceReader
             {
                 if (RestartPattern().IsMatch(restart.Value))
                 {
-                    target.Draft.Restart = restart.Value;
+                    target.Draft.Restart = new Located<string>(restart.Value, restart.Start);
                 }
                 else
                 {
@@ -170,6 +170,20 @@ internal static partial class ServiceReader
                 target.Draft.Runtime = name;
             }
         })
+        .Field("platform", (target, node, path) =>
+        {
+            if (target.Reader.Scalar(node, path) is { } platform)
+            {
+                if (PlatformName.Normalize(platform.Value) is { } normalised)
+                {
+                    target.Draft.Platform = normalised;
+                }
+                else
+                {
+                    target.Reader.Error(node, $"{path} must be os/arch or os/arch/variant (e.g. linux/amd64, linux/arm/v7), not {platform.Describe()}");
+                }
+            }
+        })
         .Field("links", (target, node, path) =>
         {
             foreach (var link in target.Reader.StringList(node, path) ?? [])
@@ -204,9 +218,6 @@ internal static partial class ServiceReader
         .Unsupported("build", "images come from registries; build and push elsewhere, then set 'image'")
         .Unsupported("pull_refresh_after", "use pull_policy: every_<duration> (e.g. every_12h), daily or weekly: berth then asks the registry on that schedule whether the tag moved")
         .Unsupported("scale", "use deploy.replicas")
-        // Compose selects the image's platform at pull and create; berth's engine client (the one Engine/ uses,
-        // at 4.3.3) cannot send a platform on either call, and a silently ignored platform would run another architecture.
-        .Unsupported("platform", "berth cannot yet ask the engine for a platform at pull or create; remove it to run the host's platform, or reference a single-platform image (or its digest)")
         .Unsupported("secrets", "pass host-local values through host env files (see docs/repository-format.md)")
         .Unsupported(
             "annotations", "attach", "blkio_config", "cgroup", "cgroup_parent", "configs", "cpu_count", "cpu_percent",

@@ -74,6 +74,8 @@ internal static class StackBuilder
             }
         }
 
+        var jobs = OneShotJobs.Check(draft, reader);
+        services = [.. services.Select(service => jobs.Contains(service.Name) ? service with { Job = true } : service)];
         DependencyCycles.Report(draft.Services.Values, reader);
         if (reader.Errors.Count > errorsBefore)
         {
@@ -314,7 +316,7 @@ internal static class StackBuilder
             NetworkMode: service.NetworkMode?.Value,
             HealthCheck: BuildHealthCheck(service.HealthCheck),
             // deploy.restart_policy wins over restart, as in docker compose (getRestartPolicy).
-            Restart: service.DeployRestart?.Value ?? service.Restart ?? "no",
+            Restart: service.DeployRestart?.Value ?? service.Restart?.Value ?? "no",
             // A service-level key and its deploy twin are equal when both are set (CheckResources).
             Limits: new ResourceLimits(
                 service.CpuLimit ?? service.ServiceCpus?.Value,
@@ -351,6 +353,7 @@ internal static class StackBuilder
             DnsSearch = [.. service.DnsSearch ?? []],
             DnsOptions = [.. service.DnsOpt ?? []],
             Runtime = service.Runtime,
+            Platform = service.Platform,
         };
 
         var front = service.Front?.Value ?? false;

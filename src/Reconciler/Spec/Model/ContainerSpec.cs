@@ -91,6 +91,13 @@ public sealed record ContainerSpec(
     [HashedOnlyWhenSet]
     public string? Runtime { get; init; }
 
+    /// <summary>
+    /// `platform`, normalised (<see cref="PlatformName"/>): sent on pull and create, and an image of another
+    /// platform is refused, never run instead. Null: the engine's own platform.
+    /// </summary>
+    [HashedOnlyWhenSet]
+    public string? Platform { get; init; }
+
     /// <summary>`secrets:` of the service, sorted by target; hashed by their keyed content hash, never the content.</summary>
     [HashedOnlyWhenSet]
     public ImmutableArray<FileMountSpec> Secrets { get; init; } = [];

@@ -47,6 +47,16 @@ public sealed record ServiceSpec(
     /// </summary>
     public bool Front { get; init; }
 
+    /// <summary>
+    /// A one-shot job: another service of the stack depends on it with `condition:
+    /// service_completed_successfully` (a database migration). berth runs its container to completion
+    /// instead of keeping it running: its dependants start only after it exited 0, an exited container
+    /// of the current definition is converged (never restarted as drift), and it runs again only when
+    /// its definition changes (docs/repository-format.md, "One-shot jobs"). Not hashed: it follows from
+    /// the dependants, not from the container.
+    /// </summary>
+    public bool Job { get; init; }
+
     /// <summary>`stack/service`, the name used in plans, logs and status.</summary>
     public string QualifiedName => $"{Stack}/{Name}";
 

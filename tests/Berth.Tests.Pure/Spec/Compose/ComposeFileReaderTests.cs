@@ -20,8 +20,6 @@ public sealed class ComposeFileReaderTests
         "4:5: unknown key 'helthcheck' in services.web, did you mean 'healthcheck'?")]
     [InlineData("services:\n  web:\n    image: busybox\n    oom_score_adj: 100\n",
         "4:5: 'services.web.oom_score_adj' is not supported by berth")]
-    [InlineData("services:\n  web:\n    image: busybox\n    platform: linux/arm64\n",
-        "4:5: 'services.web.platform' is not supported by berth; berth cannot yet ask the engine for a platform at pull or create; remove it to run the host's platform, or reference a single-platform image (or its digest)")]
     [InlineData("services:\n  web: { image: busybox }\nsecrets:\n  s: { external: true }\n",
         "4:8: 'secrets.s.external' is not supported by berth; it needs Swarm: berth runs Compose without Swarm, as docker compose does; use file or environment")]
     [InlineData("services:\n  web: { image: busybox }\nnetworks:\n  n: { enable_ipv4: true }\n",

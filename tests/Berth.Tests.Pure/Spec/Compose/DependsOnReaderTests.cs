@@ -74,11 +74,46 @@ public sealed class DependsOnReaderTests
     }
 
     [Fact]
-    public void ServiceCompletedSuccessfully_IsAnErrorAtTheValueNotSilentlyAccepted()
+    public void ServiceCompletedSuccessfully_MakesTheTargetAJob_AndOnlyIt()
+    {
+        var stack = LoadStack("""
+            services:
+              web:
+                image: busybox
+                depends_on:
+                  migrate: { condition: service_completed_successfully }
+                  db: { condition: service_healthy }
+              migrate:
+                image: busybox
+                restart: on-failure:3
+                depends_on: [db]
+              db: { image: busybox }
+            """);
+
+        var web = stack.Services.Single(service => service.Name == "web");
+        Assert.Contains(new ServiceDependency("migrate", DependencyCondition.ServiceCompletedSuccessfully, Restart: false, Required: true), web.DependsOn);
+        Assert.Equal(["migrate"], stack.Services.Where(service => service.Job).Select(service => service.Name));
+    }
+
+    [Fact]
+    public void Job_IsNotPartOfTheConfigHash()
+    {
+        // Whether a service is a job follows from its dependants; its container is the same either way.
+        var asJob = LoadStack("services:\n  web:\n    image: busybox\n    depends_on:\n      migrate: { condition: service_completed_successfully }\n  migrate:\n    image: busybox\n");
+        var asService = LoadStack("services:\n  web:\n    image: busybox\n    depends_on: [migrate]\n  migrate:\n    image: busybox\n");
+
+        Assert.Equal(asService.Services.Single(service => service.Name == "migrate").ConfigHash, asJob.Services.Single(service => service.Name == "migrate").ConfigHash);
+    }
+
+    [Theory]
+    [InlineData("restart: always", "8:14", "always")]
+    [InlineData("restart: unless-stopped", "8:14", "unless-stopped")]
+    [InlineData("deploy: { restart_policy: { condition: any } }", "8:31", "always")]
+    public void Job_WithARestartPolicyThatNeverLetsItComplete_IsAnErrorWhereItIsWritten(string restart, string at, string policy)
     {
         Assert.Equal(
-            ["5:24: services.web.depends_on.db.condition: service_completed_successfully is not supported by berth yet: berth runs long-lived services, and its health gate fails a container that exits, even with code 0, so a one-shot job cannot be deployed. Use service_started or service_healthy, or run the job outside berth"],
-            Errors("services:\n  web:\n    image: busybox\n    depends_on:\n      db: { condition: service_completed_successfully }\n  db:\n    image: busybox\n"));
+            [$"{at}: service 'migrate' is a one-shot job ('web' depends on it with condition service_completed_successfully), and restart policy {policy} restarts it after it exits, so it would never complete; use no or on-failure[:N]"],
+            Errors($"services:\n  web:\n    image: busybox\n    depends_on:\n      migrate: {{ condition: service_completed_successfully }}\n  migrate:\n    image: busybox\n    {restart}\n"));
     }
 
     [Fact]

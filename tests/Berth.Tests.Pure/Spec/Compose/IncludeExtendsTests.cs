@@ -153,6 +153,39 @@ public sealed class IncludeExtendsTests
     }
 
     [Fact]
+    public void Include_ProjectDirectory_ResolvesTheIncludedFilesRelativePathsAndDotEnvAgainstIt()
+    {
+        // As Compose: the file lives in compose/, its paths are written for the project directory db/.
+        var result = new SpecTestRepository()
+            .With("compose.yaml", "name: app\ninclude:\n  - path: compose/db.yaml\n    project_directory: db\n")
+            .With("compose/db.yaml", "services:\n  db:\n    image: postgres:${PG_TAG}\n    env_file: db.env\n    volumes: [./data:/var/lib/postgresql/data]\n")
+            .With("db/.env", "PG_TAG=16\n")
+            .With("db/db.env", "FROM_PROJECT_DIRECTORY=yes\n")
+            .With("compose/db.env", "FROM_FILES_DIRECTORY=yes\n")
+            .LoadHost();
+
+        Assert.True(result.Errors.IsEmpty, string.Join("\n", result.Errors));
+        var db = Assert.Single(result.State!.Stacks[0].Services).Container;
+        Assert.Equal("postgres:16", db.Image);
+        Assert.Equal("yes", db.Environment["FROM_PROJECT_DIRECTORY"]);
+        Assert.False(db.Environment.ContainsKey("FROM_FILES_DIRECTORY"));
+        Assert.Equal("/repo/db/data", Assert.Single(db.Mounts).Source);
+    }
+
+    [Fact]
+    public void Include_ProjectDirectoryTheRepositoryRoot_IsAllowed()
+    {
+        var result = new SpecTestRepository()
+            .With("compose.yaml", "name: app\ninclude:\n  - path: parts/db.yaml\n    project_directory: .\n")
+            .With("parts/db.yaml", "services:\n  db:\n    image: postgres\n    env_file: db.env\n")
+            .With("db.env", "AT_ROOT=yes\n")
+            .LoadHost();
+
+        Assert.True(result.Errors.IsEmpty, string.Join("\n", result.Errors));
+        Assert.Equal("yes", Assert.Single(result.State!.Stacks[0].Services).Container.Environment["AT_ROOT"]);
+    }
+
+    [Fact]
     public void Include_AServiceDefinedAgain_IsAnErrorAsInCompose()
     {
         var errors = new SpecTestRepository()
@@ -166,7 +199,8 @@ public sealed class IncludeExtendsTests
     [Theory]
     [InlineData("include: [missing.yaml]\n", "compose.yaml:2:11: Compose file 'missing.yaml' does not exist")]
     [InlineData("include: [../outside.yaml]\n", "compose.yaml:2:11: include[0]: '../outside.yaml' must be a relative path inside the repository")]
-    [InlineData("include:\n  - path: db.yaml\n    project_directory: db\n", "compose.yaml:4:5: 'include[0].project_directory' is not supported by berth yet; an included file's relative paths resolve against its own directory; move the file there")]
+    [InlineData("include:\n  - path: db.yaml\n    project_directory: ../elsewhere\n", "compose.yaml:4:24: include[0].project_directory: '../elsewhere' must be a relative path to a directory inside the repository")]
+    [InlineData("include:\n  - path: db.yaml\n    project_directory: /srv/db\n", "compose.yaml:4:24: include[0].project_directory: '/srv/db' must be a relative path to a directory inside the repository")]
     [InlineData("include:\n  - env_file: x.env\n", "compose.yaml:3:5: include[0]: the long form needs 'path'")]
     [InlineData("include:\n  - path: db.yaml\n    env_file: nope.env\n", "compose.yaml:4:15: 'nope.env' does not exist")]
     [InlineData("include: [compose.yaml]\n", "compose.yaml:2:11: 'compose.yaml' includes or extends itself: compose.yaml → compose.yaml")]
