@@ -18,7 +18,9 @@ internal sealed class CommandContext : IDisposable
         StateDirectory = parseResult.GetValue(GlobalOptions.StateDir) ?? DefaultStateDirectory;
         DockerEndpoint = DockerClientFactory.ResolveEndpoint(parseResult.GetValue(GlobalOptions.DockerHost));
         Engine = DockerContainerEngine.Connect(DockerEndpoint.ToString(), TimeSpan.FromSeconds(60), Berth.Reconciler.Secrets.Files.MountedFileStore.DefaultRoot);
-        Reconciler = new HostReconciler(new ResilientContainerEngine(Engine, TimeProvider.System), new StateStore(StateDirectory), TimeProvider.System);
+        // The health gates of `apply` learn from the engine's events (a long-lived request: its own client).
+        Events = DockerEngineEvents.Connect(DockerEndpoint.ToString());
+        Reconciler = new HostReconciler(new ResilientContainerEngine(Engine, TimeProvider.System), new StateStore(StateDirectory), TimeProvider.System, events: Events);
     }
 
     public string StateDirectory { get; }
@@ -26,6 +28,8 @@ internal sealed class CommandContext : IDisposable
     public Uri DockerEndpoint { get; }
 
     public DockerContainerEngine Engine { get; }
+
+    public DockerEngineEvents Events { get; }
 
     public HostReconciler Reconciler { get; }
 
@@ -156,7 +160,11 @@ internal sealed class CommandContext : IDisposable
         ? $"cannot reach the Docker Engine at {endpoint}: {exception.GetBaseException().Message}"
         : $"the Docker Engine at {endpoint} refused: {exception.Message}";
 
-    public void Dispose() => Engine.Dispose();
+    public void Dispose()
+    {
+        Events.Dispose();
+        Engine.Dispose();
+    }
 
     /// <summary>The content key of the state directory, as the daemon uses it (so a plan compares hashes made with the same key).</summary>
     private static Berth.Reconciler.Secrets.Files.FileSourceOptions FileSourcesOf(string stateDirectory) =>
