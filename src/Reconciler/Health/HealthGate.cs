@@ -40,6 +40,9 @@ public sealed class HealthGate(IContainerEngine engine, TimeProvider timeProvide
         DateTimeOffset? healthySince = null;
         var snapshot = first;
         var watching = feed is not null;
+
+        // Whether snapshot is an inspect (true) or an inspect updated by a "healthy" event (false).
+        var inspected = true;
         while (true)
         {
             var now = timeProvider.GetUtcNow();
@@ -47,10 +50,21 @@ public sealed class HealthGate(IContainerEngine engine, TimeProvider timeProvide
             {
                 healthySince ??= now;
             }
+            else if (inspected)
+            {
+                // The monitor window counts from the last time it turned healthy: a "healthy" event kept
+                // from before a restart berth did in this pass must not shorten it.
+                healthySince = null;
+            }
 
             var verdict = HealthEvaluator.Evaluate(snapshot, hasHealthCheck, restartCountAtStart, healthySince, now - started, deadline, monitor, now);
             switch (verdict.State)
             {
+                case GateState.Passed when !inspected:
+                    // Only an inspect proves it: the event may be stale, and the window may have hidden a restart.
+                    snapshot = await engine.InspectContainerAsync(containerId, cancellationToken).ConfigureAwait(false);
+                    inspected = true;
+                    continue;
                 case GateState.Passed:
                     return null;
                 case GateState.Failed:
@@ -76,15 +90,22 @@ public sealed class HealthGate(IContainerEngine engine, TimeProvider timeProvide
                     // Healthy needs no inspect: the monitor window starts now, and the look at its end is
                     // an inspect that would catch a stale event (the health after a restart is "starting").
                     snapshot = snapshot with { Health = ContainerHealth.Healthy };
+                    inspected = false;
+                    break;
+                case FeedSignal.Event when engineEvent is { Action: EngineEventActions.Start } && snapshot.State == ContainerRunState.Running:
+                    // Its own start, kept from just before the gate began: nothing to look at. (A restart
+                    // shows as die or restart first, and those are looked at.)
                     break;
                 case FeedSignal.StreamGone:
                     // Events may have been missed while the stream went down: look now, then poll.
                     watching = false;
                     snapshot = await engine.InspectContainerAsync(containerId, cancellationToken).ConfigureAwait(false);
+                    inspected = true;
                     break;
                 default:
                     // Unhealthy, die, oom, restart, start, destroy, or time to look: the inspect decides.
                     snapshot = await engine.InspectContainerAsync(containerId, cancellationToken).ConfigureAwait(false);
+                    inspected = true;
                     break;
             }
         }
