@@ -61,18 +61,21 @@ public sealed class ContainerEventHub : IAsyncDisposable
         // pass from its start even if the request connects a moment later.
         new(events, hostIdentity, timeProvider.GetUtcNow());
 
-    /// <summary>A hub without a stream: every gate polls (as before events existed).</summary>
-    public static ContainerEventHub Unavailable() => new(null, string.Empty, DateTimeOffset.MinValue);
-
     /// <summary>
     /// The events of one container (by its full id): first those received since the pass began, then
-    /// the live ones. Dispose it when the gate ends.
+    /// the live ones; null when the stream is gone (broken earlier in the pass, or never there): poll.
+    /// Dispose it when the gate ends.
     /// </summary>
-    public ContainerEventFeed Subscribe(string containerId)
+    public ContainerEventFeed? Subscribe(string containerId)
     {
         var channel = Channel.CreateUnbounded<EngineEvent>(new UnboundedChannelOptions { SingleReader = true });
         lock (sync)
         {
+            if (streamGone is not null)
+            {
+                return null;
+            }
+
             if (received.TryGetValue(containerId, out var earlier))
             {
                 foreach (var engineEvent in earlier)
@@ -81,19 +84,12 @@ public sealed class ContainerEventHub : IAsyncDisposable
                 }
             }
 
-            if (streamGone is { } gone)
+            if (!subscribers.TryGetValue(containerId, out var list))
             {
-                channel.Writer.TryComplete(gone);
+                subscribers[containerId] = list = [];
             }
-            else
-            {
-                if (!subscribers.TryGetValue(containerId, out var list))
-                {
-                    subscribers[containerId] = list = [];
-                }
 
-                list.Add(channel);
-            }
+            list.Add(channel);
         }
 
         return new ContainerEventFeed(channel.Reader, () => Unsubscribe(containerId, channel));

@@ -95,6 +95,19 @@ public sealed class HealthGateEventTests
     }
 
     [Fact]
+    public async Task WaitAsync_NoEventStream_PollsAndStillDecides()
+    {
+        var (engine, _, id) = await StartedContainerAsync(ContainerHealth.Starting);
+        await using var hub = ContainerEventHub.Start(null, Host, TimeProvider.System);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+
+        var waiting = new HealthGate(engine, TimeProvider.System, hub).WaitAsync(id, SlowProbe, ShortMonitor, timeout.Token);
+        engine.SetHealth("shop-web-1", ContainerHealth.Healthy);
+
+        Assert.Null(await waiting);
+    }
+
+    [Fact]
     public async Task WaitAsync_TwoGatesOfOnePass_ShareOneEventSubscription()
     {
         var engine = new FakeContainerEngine();
