@@ -112,7 +112,8 @@ internal static class DaemonHost
                 // Retries outside the meter: every failed attempt is counted, the retried ones too.
                 var time = provider.GetRequiredService<TimeProvider>();
                 var engine = new ResilientContainerEngine(new MeteredContainerEngine(provider.GetRequiredService<DockerContainerEngine>(), provider.GetRequiredService<BerthMetrics>()), time);
-                return new HostReconciler(engine, new StateStore(config.StateDir), time);
+                // The health gates learn from the same event stream the front watcher uses (a request each).
+                return new HostReconciler(engine, new StateStore(config.StateDir), time, events: provider.GetRequiredService<IEngineEvents>());
             });
             services.AddSingleton<IReconcilePass, GitOpsPass>();
 

@@ -21,13 +21,20 @@ namespace Berth.Reconciler.Execution;
 /// Units (a service's changes, an image, a network, a removal) running at once; default twice the core
 /// count, at least 4, so berth's own creates and starts do not starve the health checks it waits for.
 /// </param>
-public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvider, IFrontRules frontRules, int? maxConcurrentUnits = null)
+/// <param name="events">
+/// The engine's event stream: the pass's health gates learn from it instead of polling by inspect.
+/// Default none: the gates poll.
+/// </param>
+public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvider, IFrontRules frontRules, int? maxConcurrentUnits = null, IEngineEvents? events = null)
 {
     public static int DefaultMaxConcurrentUnits => Math.Max(4, 2 * Environment.ProcessorCount);
 
     public async Task<ExecutionReport> ExecuteAsync(Plan plan, ExecutionScope scope, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
-        var gate = new HealthGate(engine, timeProvider);
+        // One event subscription for the whole pass, shared by all its gates (units run in parallel), and
+        // started before anything is created so that no gate misses an event; it ends with the pass.
+        await using var gateEvents = ContainerEventHub.Start(events, scope.Owner.HostIdentity, timeProvider);
+        var gate = new HealthGate(engine, timeProvider, gateEvents);
         // One router per pass: it remembers which containers this pass admitted to or retired from the fronts' rules.
         var fronts = new FrontRouter(engine, frontRules, scope.Owner.HostIdentity, scope.ServicesWithFront);
         var tools = new PassTools(gate, new RolloutRunner(new ContainerReplacer(engine, gate, timeProvider, fronts), timeProvider), fronts);

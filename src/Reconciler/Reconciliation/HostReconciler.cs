@@ -69,7 +69,8 @@ public sealed record ApplyResult(PassVerdict Verdict, string Revision, Plan Plan
 /// executed -> verdict -> one record.
 /// </summary>
 /// <param name="frontRules">How fronts' rules are installed; default: nsenter + iptables-restore.</param>
-public sealed class HostReconciler(IContainerEngine engine, IStateStore stateStore, TimeProvider timeProvider, IFrontRules? frontRules = null)
+/// <param name="events">The engine's event stream for the health gates; default none (the gates poll by inspect).</param>
+public sealed class HostReconciler(IContainerEngine engine, IStateStore stateStore, TimeProvider timeProvider, IFrontRules? frontRules = null, IEngineEvents? events = null)
 {
     private readonly IFrontRules frontRules = frontRules ?? new NetnsFrontRules(timeProvider);
 
@@ -196,7 +197,7 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
             // a rolled-back container runs with the old one.
             var secrets = applied.Secrets;
             report = plan.HasChanges
-                ? (await new PlanExecutor(engine, timeProvider, this.frontRules)
+                ? (await new PlanExecutor(engine, timeProvider, this.frontRules, events: events)
                     .ExecuteAsync(plan, scope, step => progress(step with { Message = secrets.Mask(step.Message) }), cancellationToken).ConfigureAwait(false))
                     .MaskedWith(secrets)
                 : new ExecutionReport([], []);

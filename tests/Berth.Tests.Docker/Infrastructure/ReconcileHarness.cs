@@ -23,8 +23,12 @@ public sealed class ReconcileHarness : IAsyncDisposable
         Scope = new DockerTestScope();
         Engine = new DockerContainerEngine(Scope.Client) { MountedFiles = mountedFiles };
         StateStore = new StateStore(stateDirectory);
-        Reconciler = new HostReconciler(Engine, StateStore, TimeProvider.System);
+        // The health gates learn from the engine's events, as in the daemon (own client: no request timeout).
+        Events = DockerEngineEvents.Connect(null);
+        Reconciler = new HostReconciler(Engine, StateStore, TimeProvider.System, events: Events);
     }
+
+    public DockerEngineEvents Events { get; }
 
     public DockerTestScope Scope { get; }
 
@@ -101,6 +105,7 @@ public sealed class ReconcileHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Scope.DisposeAsync();
+        Events.Dispose();
         if (Directory.Exists(stateDirectory))
         {
             Directory.Delete(stateDirectory, recursive: true);
