@@ -201,7 +201,9 @@ public sealed class ContainerEventFeed(ChannelReader<EngineEvent> reader, Action
             return (FeedSignal.StreamGone, null);
         }
 
-        using var timer = new CancellationTokenSource(timeout < TimeSpan.Zero ? TimeSpan.Zero : timeout, timeProvider);
+        // Whole milliseconds, rounded up: a system timer counts in them, and a sub-millisecond rest would
+        // round down to an immediate wake-up.
+        using var timer = new CancellationTokenSource(timeout <= TimeSpan.Zero ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Math.Ceiling(timeout.TotalMilliseconds)), timeProvider);
         using var either = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
         try
         {

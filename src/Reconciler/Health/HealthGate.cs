@@ -18,7 +18,8 @@ public sealed class HealthGate(IContainerEngine engine, TimeProvider timeProvide
     /// <summary>How often the gate inspects the container when it has no event stream.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
 
-    // A wake-up this much past a boundary, so that the evaluator's strict "past the deadline" holds.
+    // A look this much past a boundary, so that the evaluator's "past the deadline" and "healthy for the
+    // monitor window" hold when the gate inspects there.
     private static readonly TimeSpan PastBoundary = TimeSpan.FromMilliseconds(10);
 
     /// <param name="containerId">The container's id or name.</param>
@@ -85,6 +86,12 @@ public sealed class HealthGate(IContainerEngine engine, TimeProvider timeProvide
             var (signal, engineEvent) = await feed!.NextAsync(lookAt - now, timeProvider, cancellationToken).ConfigureAwait(false);
             switch (signal)
             {
+                case FeedSignal.TimeToLook when timeProvider.GetUtcNow() < lookAt:
+                    // The timer counts elapsed time by the system's millisecond tick, the verdict by the
+                    // clock: the timer can fire up to a millisecond before the clock reaches the look, and an
+                    // inspect then would find the window not yet over, and the next (zero) wait would inspect
+                    // again until the clock caught up (3-7 inspects instead of one). Wait out the rest instead.
+                    continue;
                 case FeedSignal.Event when engineEvent is { Action: EngineEventActions.HealthStatus, Health: ContainerHealth.Healthy }
                                            && snapshot.State == ContainerRunState.Running:
                     // Healthy needs no inspect: the monitor window starts now, and the look at its end is
@@ -119,12 +126,12 @@ public sealed class HealthGate(IContainerEngine engine, TimeProvider timeProvide
         {
             if (hasHealthCheck && healthySince is { } since && snapshot.Health == ContainerHealth.Healthy)
             {
-                return since + monitor;
+                return since + monitor + PastBoundary;
             }
 
             if (!hasHealthCheck)
             {
-                return started + monitor;
+                return started + monitor + PastBoundary;
             }
         }
 

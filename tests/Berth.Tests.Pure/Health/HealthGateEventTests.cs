@@ -44,6 +44,35 @@ public sealed class HealthGateEventTests
     }
 
     [Fact]
+    public async Task WaitAsync_TimerFiresBeforeTheClockReachesTheLook_InspectsOnceAtTheWindowsEnd()
+    {
+        // The flake of the test above: the system timer counts whole milliseconds of its own tick, the
+        // verdict reads the clock, so the monitor window's timer fired a moment before the clock said the
+        // window was over; the gate inspected, found it not over, and inspected again and again (3-7
+        // inspects) until the clock caught up. Here every timer fires 50 ms early, every time: far more
+        // than a tick, so that a thread pool slowed by a loaded machine cannot hide it.
+        var (engine, events, id) = await StartedContainerAsync(ContainerHealth.Starting);
+        var early = new EarlyTimers(TimeSpan.FromMilliseconds(50));
+        await using var hub = ContainerEventHub.Start(events, Host, early);
+        var inspectsBefore = engine.InspectCalls;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+
+        var waiting = new HealthGate(engine, early, hub).WaitAsync(id, SlowProbe, ShortMonitor, timeout.Token);
+        engine.SetHealth("shop-web-1", ContainerHealth.Healthy);
+        events.Send(id, EngineEventActions.HealthStatus, ContainerHealth.Healthy);
+
+        Assert.Null(await waiting);
+        Assert.Equal(2, engine.InspectCalls - inspectsBefore);
+    }
+
+    /// <summary>The system's clock, with timers that fire <paramref name="early"/> before their due time.</summary>
+    private sealed class EarlyTimers(TimeSpan early) : TimeProvider
+    {
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            System.CreateTimer(callback, state, dueTime == Timeout.InfiniteTimeSpan ? dueTime : dueTime > early ? dueTime - early : TimeSpan.Zero, period);
+    }
+
+    [Fact]
     public async Task WaitAsync_UnhealthyEvent_FailsWithTheHealthCheckOutputAsEvidence()
     {
         var (engine, events, id) = await StartedContainerAsync(ContainerHealth.Starting);
