@@ -23,11 +23,16 @@ public sealed class HealthGate(IContainerEngine engine, TimeProvider timeProvide
     private static readonly TimeSpan PastBoundary = TimeSpan.FromMilliseconds(10);
 
     /// <param name="containerId">The container's id or name.</param>
+    /// <param name="nothingToRollBackTo">
+    /// A first deploy (a new replica, a start, a restart): no previous container to go back to, so an
+    /// "unhealthy" is not final until <see cref="HealthEvaluator.FirstDeployHealthDeadline"/>; the
+    /// container keeps running either way (docs/rollout.md, "First deploys").
+    /// </param>
     /// <returns>null when the container passed; otherwise the evidence of its failure.</returns>
-    public async Task<GateEvidence?> WaitAsync(string containerId, ServiceSpec service, TimeSpan monitor, CancellationToken cancellationToken)
+    public async Task<GateEvidence?> WaitAsync(string containerId, ServiceSpec service, TimeSpan monitor, CancellationToken cancellationToken, bool nothingToRollBackTo = false)
     {
         var healthCheck = service.Container.HealthCheck;
-        var deadline = HealthEvaluator.HealthDeadline(healthCheck) + monitor;
+        var deadline = (nothingToRollBackTo ? HealthEvaluator.FirstDeployHealthDeadline(healthCheck) : HealthEvaluator.HealthDeadline(healthCheck)) + monitor;
         var started = timeProvider.GetUtcNow();
         var first = await engine.InspectContainerAsync(containerId, cancellationToken).ConfigureAwait(false);
 
@@ -58,7 +63,7 @@ public sealed class HealthGate(IContainerEngine engine, TimeProvider timeProvide
                 healthySince = null;
             }
 
-            var verdict = HealthEvaluator.Evaluate(snapshot, hasHealthCheck, restartCountAtStart, healthySince, now - started, deadline, monitor, now);
+            var verdict = HealthEvaluator.Evaluate(snapshot, hasHealthCheck, restartCountAtStart, healthySince, now - started, deadline, monitor, now, unhealthyIsFinal: !nothingToRollBackTo);
             switch (verdict.State)
             {
                 case GateState.Passed when !inspected:
