@@ -79,7 +79,7 @@ internal sealed partial class GitOpsPass(
         ApplyResult result;
         try
         {
-            result = await reconciler.ApplyAsync(desired, loaded.Revision!, new ApplyOptions { RetryFailed = options.RetryFailed },
+            result = await reconciler.ApplyAsync(desired, loaded.Revision!, new ApplyOptions { RetryFailed = options.RetryFailed, MaxConcurrentStarts = config.Reconcile.MaxConcurrentStarts },
                 progress => LogStep(logger, Short(loaded.Revision), progress.QualifiedService ?? "-", progress.Message), cancellationToken, loaded.Files).ConfigureAwait(false);
         }
         catch (EngineException exception) when (EngineErrors.IsTransient(exception))

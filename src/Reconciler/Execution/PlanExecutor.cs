@@ -25,7 +25,11 @@ namespace Berth.Reconciler.Execution;
 /// The engine's event stream: the pass's health gates learn from it instead of polling by inspect.
 /// Default none: the gates poll.
 /// </param>
-public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvider, IFrontRules frontRules, int? maxConcurrentUnits = null, IEngineEvents? events = null)
+/// <param name="maxConcurrentStarts">
+/// New containers starting at once, each until its health gate decided (<see cref="StartSlots"/>);
+/// default <see cref="StartSlots.DefaultLimit"/>, the core count.
+/// </param>
+public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvider, IFrontRules frontRules, int? maxConcurrentUnits = null, IEngineEvents? events = null, int? maxConcurrentStarts = null)
 {
     public static int DefaultMaxConcurrentUnits => Math.Max(4, 2 * Environment.ProcessorCount);
 
@@ -37,7 +41,8 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         var gate = new HealthGate(engine, timeProvider, gateEvents);
         // One router per pass: it remembers which containers this pass admitted to or retired from the fronts' rules.
         var fronts = new FrontRouter(engine, frontRules, scope.Owner.HostIdentity, scope.ServicesWithFront);
-        var tools = new PassTools(gate, new RolloutRunner(new ContainerReplacer(engine, gate, timeProvider, fronts), timeProvider), fronts);
+        using var startSlots = new StartSlots(Math.Max(1, maxConcurrentStarts ?? StartSlots.DefaultLimit));
+        var tools = new PassTools(gate, new RolloutRunner(new ContainerReplacer(engine, gate, timeProvider, fronts, startSlots), timeProvider), fronts, startSlots);
         var units = ExecutionUnit.From(plan);
         using var slots = new SemaphoreSlim(Math.Max(1, maxConcurrentUnits ?? DefaultMaxConcurrentUnits));
         var finished = units.Select(_ => new TaskCompletionSource<GroupResult>(TaskCreationOptions.RunContinuationsAsynchronously)).ToArray();
@@ -54,7 +59,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
     private sealed record GroupResult(ServiceOutcome? Outcome, IReadOnlyList<StepOutcome> Steps);
 
     /// <summary>What one pass's service groups share: the health gate, the rollout runner and the fronts' router.</summary>
-    private sealed record PassTools(HealthGate Gate, RolloutRunner Rollouts, FrontRouter Fronts);
+    private sealed record PassTools(HealthGate Gate, RolloutRunner Rollouts, FrontRouter Fronts, StartSlots StartSlots);
 
     private async Task RunUnitAsync(
         ExecutionUnit unit, List<Task<GroupResult>> dependencies, TaskCompletionSource<GroupResult> done, SemaphoreSlim slots,
@@ -256,8 +261,10 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
 
         var service = serviceSteps.Select(step => step.DesiredService).FirstOrDefault(found => found is not null);
 
-        // 1. Removals, renames, creates and starts: quick engine calls, in plan order.
-        var toGate = new List<(PlanStep Step, string ContainerId)>();
+        // 1. Removals, renames, creates and starts: quick engine calls, in plan order. Each container
+        // created or started takes a start slot first and is gated at once, holding the slot until its
+        // gate decided, so that the next one (of this service or another) starts when one proved itself.
+        await using var gates = new StartedGates(tools.Gate, tools.StartSlots, cancellationToken);
         foreach (var step in serviceSteps.Where(step => step is not ReplaceContainerStep))
         {
             progress(new ProgressEvent(qualifiedService, step.Describe()));
@@ -266,26 +273,35 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                 switch (step)
                 {
                     case CreateContainerStep create:
-                        var id = await engine.CreateContainerAsync(new ContainerCreateRequest(create.Service, create.Replica, create.ContainerName, scope.Owner, null, AttachAliases: true), cancellationToken).ConfigureAwait(false);
-                        await engine.StartContainerAsync(id, cancellationToken).ConfigureAwait(false);
-                        toGate.Add((step, id));
+                        await gates.StartAsync(step, create.Service, async () =>
+                        {
+                            var id = await engine.CreateContainerAsync(new ContainerCreateRequest(create.Service, create.Replica, create.ContainerName, scope.Owner, null, AttachAliases: true), cancellationToken).ConfigureAwait(false);
+                            await engine.StartContainerAsync(id, cancellationToken).ConfigureAwait(false);
+                            return id;
+                        }).ConfigureAwait(false);
                         break;
                     case StartContainerStep start:
-                        // Its secrets and configs may be gone with a reboot (they live on a tmpfs).
-                        await engine.EnsureServiceFilesAsync(start.Service, scope.Owner, cancellationToken).ConfigureAwait(false);
-                        await engine.StartContainerAsync(start.Container.Id, cancellationToken).ConfigureAwait(false);
-                        toGate.Add((step, start.Container.Id));
+                        await gates.StartAsync(step, start.Service, async () =>
+                        {
+                            // Its secrets and configs may be gone with a reboot (they live on a tmpfs).
+                            await engine.EnsureServiceFilesAsync(start.Service, scope.Owner, cancellationToken).ConfigureAwait(false);
+                            await engine.StartContainerAsync(start.Container.Id, cancellationToken).ConfigureAwait(false);
+                            return start.Container.Id;
+                        }).ConfigureAwait(false);
                         break;
                     case RestartContainerStep restart:
-                        // Behind a front: out of its rules before it stops (as a replica being replaced), back in
-                        // once it passed its gate (the routing after the gates; its address may have changed).
-                        tools.Fronts.Retire(restart.Container.Id);
-                        await tools.Fronts.RouteAsync(restart.Service.Stack, restart.Service.Name, cancellationToken).ConfigureAwait(false);
-                        await engine.StopContainerAsync(restart.Container.Id, restart.Service.StopGrace(), cancellationToken).ConfigureAwait(false);
-                        await engine.EnsureServiceFilesAsync(restart.Service, scope.Owner, cancellationToken).ConfigureAwait(false);
-                        await engine.StartContainerAsync(restart.Container.Id, cancellationToken).ConfigureAwait(false);
-                        tools.Fronts.Reinstate(restart.Container.Id);
-                        toGate.Add((step, restart.Container.Id));
+                        await gates.StartAsync(step, restart.Service, async () =>
+                        {
+                            // Behind a front: out of its rules before it stops (as a replica being replaced), back in
+                            // once it passed its gate (the routing after the gates; its address may have changed).
+                            tools.Fronts.Retire(restart.Container.Id);
+                            await tools.Fronts.RouteAsync(restart.Service.Stack, restart.Service.Name, cancellationToken).ConfigureAwait(false);
+                            await engine.StopContainerAsync(restart.Container.Id, restart.Service.StopGrace(), cancellationToken).ConfigureAwait(false);
+                            await engine.EnsureServiceFilesAsync(restart.Service, scope.Owner, cancellationToken).ConfigureAwait(false);
+                            await engine.StartContainerAsync(restart.Container.Id, cancellationToken).ConfigureAwait(false);
+                            tools.Fronts.Reinstate(restart.Container.Id);
+                            return restart.Container.Id;
+                        }).ConfigureAwait(false);
                         break;
                     case FinishReplacementStep finish:
                         await engine.RenameContainerAsync(finish.Replacement.Id, finish.ContainerName, cancellationToken).ConfigureAwait(false);
@@ -316,11 +332,11 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
             }
         }
 
-        // 2. A deploy is only a success when it is healthy: gate every container created or started.
-        if (toGate.Count > 0 && service is not null)
+        // 2. A deploy is only a success when it is healthy: every container created or started passed its gate.
+        if (gates.Count > 0 && service is not null)
         {
-            var evidences = await Task.WhenAll(toGate.Select(item => tools.Gate.WaitAsync(item.ContainerId, service, service.Update.Monitor, cancellationToken))).ConfigureAwait(false);
-            foreach (var ((step, _), evidence) in toGate.Zip(evidences))
+            var (gatedSteps, evidences) = await gates.AllDecidedAsync().ConfigureAwait(false);
+            foreach (var (step, evidence) in gatedSteps.Zip(evidences))
             {
                 outcomes.Add(evidence is null
                     ? new StepOutcome(step, StepResult.Succeeded, "healthy")

@@ -19,6 +19,12 @@ public sealed record ApplyOptions
 
     /// <summary>See <see cref="ExecutionScope.DrainPeriod"/>. Default 1 s.</summary>
     public TimeSpan DrainPeriod { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// New containers starting at once, each until its health gate decided (<see cref="StartSlots"/>);
+    /// null: <see cref="StartSlots.DefaultLimit"/>, the core count.
+    /// </summary>
+    public int? MaxConcurrentStarts { get; init; }
 }
 
 public enum ApplyOutcome
@@ -197,7 +203,7 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
             // a rolled-back container runs with the old one.
             var secrets = applied.Secrets;
             report = plan.HasChanges
-                ? (await new PlanExecutor(engine, timeProvider, this.frontRules, events: events)
+                ? (await new PlanExecutor(engine, timeProvider, this.frontRules, events: events, maxConcurrentStarts: options.MaxConcurrentStarts)
                     .ExecuteAsync(plan, scope, step => progress(step with { Message = secrets.Mask(step.Message) }), cancellationToken).ConfigureAwait(false))
                     .MaskedWith(secrets)
                 : new ExecutionReport([], []);
