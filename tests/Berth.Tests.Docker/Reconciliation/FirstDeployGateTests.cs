@@ -22,9 +22,11 @@ public sealed class FirstDeployGateTests
         {
             HealthCheck = new HealthCheckSpec(["CMD-SHELL", "test -f /tmp/ready"], TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.Zero, TimeSpan.Zero, 1),
         };
-        var service = Service(harness.StackName, "late", lateToReady) with { Update = FastUpdate };
+        // A network of its own: the test does not depend on the engine's default bridge.
+        var network = Network(harness.StackName, "backend");
+        var service = Service(harness.StackName, "late", lateToReady).OnNetwork(network) with { Update = FastUpdate };
 
-        var result = await harness.ApplyAsync(Desired(harness.Host, Stack(harness.StackName, [service])));
+        var result = await harness.ApplyAsync(Desired(harness.Host, Stack(harness.StackName, [service], [network])));
 
         Assert.True(result.Outcome == ApplyOutcome.Applied, $"{result.Outcome}: {result.Summary}");
         var health = (await harness.InspectAsync($"{harness.StackName}-late-1")).State.Health;

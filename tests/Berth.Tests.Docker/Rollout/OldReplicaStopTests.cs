@@ -17,9 +17,12 @@ public sealed class OldReplicaStopTests
     public async Task StartFirstRollout_OldReplicasIgnoreSigterm_NextReplicaStartsBeforeTheFirstOldOneIsRemoved()
     {
         await using var harness = new ReconcileHarness();
-        // busybox httpd as PID 1 ignores SIGTERM: every stop of it waits the whole grace period (10 s).
-        var v1 = Service(harness.StackName, "web", Container(Image, "httpd", "-f", "-p", "8080"), replicas: 2) with { Update = FastUpdate };
-        await harness.ApplyConvergedAsync(Desired(harness.Host, Stack(harness.StackName, [v1])));
+        // busybox httpd as PID 1 (no init) ignores SIGTERM: every stop of it waits the whole grace period.
+        var ignoresSigterm = Container(Image, "httpd", "-f", "-p", "8080") with { Init = false, StopGracePeriod = TimeSpan.FromSeconds(10) };
+        // A network of its own: the test does not depend on the engine's default bridge.
+        var network = Network(harness.StackName, "backend");
+        var v1 = Service(harness.StackName, "web", ignoresSigterm, replicas: 2).OnNetwork(network) with { Update = FastUpdate };
+        await harness.ApplyConvergedAsync(Desired(harness.Host, Stack(harness.StackName, [v1], [network])));
         var oldIds = await harness.ContainerIdsAsync();
         var v2 = v1.WithEnvironment("VERSION", "2");
         var firstName = ContainerNames.For(v2, 1);
@@ -37,7 +40,7 @@ public sealed class OldReplicaStopTests
             }
         });
 
-        await harness.ApplyConvergedAsync(Desired(harness.Host, Stack(harness.StackName, [v2])));
+        await harness.ApplyConvergedAsync(Desired(harness.Host, Stack(harness.StackName, [v2], [network])));
 
         // The pass waited for the old containers: none is left when it reports.
         Assert.Equal([firstName, ContainerNames.For(v2, 2)], (await harness.ManagedContainerNamesAsync()).Order(StringComparer.Ordinal));
