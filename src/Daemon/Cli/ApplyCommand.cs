@@ -16,7 +16,7 @@ internal static class ApplyCommand
         var retryFailed = new Option<bool>("--retry-failed") { Description = "Apply the revision even though its rollout failed before" };
         var maxConcurrentStarts = new Option<int?>("--max-concurrent-starts")
         {
-            Description = "New containers starting at once, each until its health gate decided (default: the core count)",
+            Description = "Containers created or started at once (default: the core count)",
         };
         maxConcurrentStarts.Validators.Add(result =>
         {

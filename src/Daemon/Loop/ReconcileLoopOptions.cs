@@ -32,7 +32,7 @@ public sealed record ReconcileLoopOptions
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// New containers a pass starts at once, each until its health gate decided, so that berth's own
+    /// Containers a pass creates or starts at once (engine calls), so that berth's own
     /// burst of starts does not make health checks time out. Null (default): the core count.
     /// </summary>
     public int? MaxConcurrentStarts { get; init; }

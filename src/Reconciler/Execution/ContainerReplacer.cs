@@ -59,16 +59,7 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
 
         var currentId = current?.Id ?? currentReference;
         string? newId = null;
-        // The new container holds a start slot from its create until its gate decided (StartSlots).
-        IDisposable? startSlot = null;
-        try
-        {
-            return await CarryOutAsync(0).ConfigureAwait(false);
-        }
-        finally
-        {
-            startSlot?.Dispose();
-        }
+        return await CarryOutAsync(0).ConfigureAwait(false);
 
         async Task<ReplacementOutcome> CarryOutAsync(int from)
         {
@@ -78,13 +69,16 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
                 switch (operation.Kind)
                 {
                     case ReplicaOperationKind.CreateReplacement:
-                        startSlot = await startSlots.EnterAsync(cancellationToken).ConfigureAwait(false);
                         // Start-first: no aliases until the gate passed (the old container serves meanwhile).
                         // Stop-first: the old container is stopped before the new one starts, so nothing is
                         // protected by holding the aliases back, and reconnecting later would drop a published
                         // port for a moment (measured: a second 0.2-0.5 s outage per rollout, docs/benchmarks.md).
                         var request = new ContainerCreateRequest(service, step.Replica, temporaryName, scope.Owner, containerName, AttachAliases: step.Order == UpdateOrder.StopFirst);
-                        newId = await engine.CreateContainerAsync(request, cancellationToken).ConfigureAwait(false);
+                        using (await startSlots.EnterAsync(cancellationToken).ConfigureAwait(false))
+                        {
+                            newId = await engine.CreateContainerAsync(request, cancellationToken).ConfigureAwait(false);
+                        }
+
                         progress($"created {temporaryName}");
                         break;
                     case ReplicaOperationKind.FrontRetireCurrent:
@@ -103,7 +97,6 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
                         break; // started inside the trial below, with the gate: a refusal to start is this version's failure
                     case ReplicaOperationKind.Gate:
                         var evidence = await TrialAsync(step, newId!, temporaryName, cancellationToken).ConfigureAwait(false);
-                        startSlot?.Dispose();
                         if (evidence.Evidence is not null)
                         {
                             await UndoAsync(procedure.OnGateFailure, step, newId!, currentReference, currentId, scope, progress).ConfigureAwait(false);
@@ -178,7 +171,11 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
     {
         try
         {
-            await engine.StartContainerAsync(newId, cancellationToken).ConfigureAwait(false);
+            using (await startSlots.EnterAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await engine.StartContainerAsync(newId, cancellationToken).ConfigureAwait(false);
+            }
+
             return (await gate.WaitAsync(newId, step.Service, step.Monitor, cancellationToken).ConfigureAwait(false), null);
         }
         catch (EngineException exception) when (!EngineErrors.IsTransient(exception))

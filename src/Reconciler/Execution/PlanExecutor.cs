@@ -26,7 +26,7 @@ namespace Berth.Reconciler.Execution;
 /// Default none: the gates poll.
 /// </param>
 /// <param name="maxConcurrentStarts">
-/// New containers starting at once, each until its health gate decided (<see cref="StartSlots"/>);
+/// Containers being created or started at once (engine calls, <see cref="StartSlots"/>);
 /// default <see cref="StartSlots.DefaultLimit"/>, the core count.
 /// </param>
 public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvider, IFrontRules frontRules, int? maxConcurrentUnits = null, IEngineEvents? events = null, int? maxConcurrentStarts = null)
@@ -261,9 +261,9 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
 
         var service = serviceSteps.Select(step => step.DesiredService).FirstOrDefault(found => found is not null);
 
-        // 1. Removals, renames, creates and starts: quick engine calls, in plan order. Each container
-        // created or started takes a start slot first and is gated at once, holding the slot until its
-        // gate decided, so that the next one (of this service or another) starts when one proved itself.
+        // 1. Removals, renames, creates and starts: quick engine calls, in plan order. A create and start
+        // (or restart) runs under a start slot (StartSlots: bounded across the pass's parallel units), and
+        // its container's gate begins at once, while the next steps go on.
         await using var gates = new StartedGates(tools.Gate, tools.StartSlots, cancellationToken);
         foreach (var step in serviceSteps.Where(step => step is not ReplaceContainerStep))
         {

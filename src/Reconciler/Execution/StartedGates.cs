@@ -6,9 +6,9 @@ namespace Berth.Reconciler.Execution;
 
 /// <summary>
 /// The health gates of one service's created, started and restarted containers, each begun as soon as
-/// its container started and holding that container's start slot (<see cref="StartSlots"/>) until it
-/// decided. None of them has a previous container to go back to, so an "unhealthy" is not final before
-/// the gate's deadline (<see cref="HealthGate.WaitAsync"/>, nothingToRollBackTo).
+/// its container started (the engine calls under a start slot, <see cref="StartSlots"/>). None of them
+/// has a previous container to go back to, so an "unhealthy" is not final before the gate's deadline
+/// (<see cref="HealthGate.WaitAsync"/>, nothingToRollBackTo).
 /// </summary>
 internal sealed class StartedGates(HealthGate gate, StartSlots slots, CancellationToken cancellationToken) : IAsyncDisposable
 {
@@ -19,24 +19,18 @@ internal sealed class StartedGates(HealthGate gate, StartSlots slots, Cancellati
     public int Count => started.Count;
 
     /// <summary>
-    /// Takes a start slot, runs <paramref name="startContainer"/> (its failure goes to the caller, with the
-    /// slot given back), then gates the container it returns while the caller goes on.
+    /// Runs <paramref name="startContainer"/> under a start slot (its failure goes to the caller), then
+    /// gates the container it returns while the caller goes on.
     /// </summary>
     public async Task StartAsync(PlanStep step, ServiceSpec service, Func<Task<string>> startContainer)
     {
-        var slot = await slots.EnterAsync(cancellationToken).ConfigureAwait(false);
         string containerId;
-        try
+        using (await slots.EnterAsync(cancellationToken).ConfigureAwait(false))
         {
             containerId = await startContainer().ConfigureAwait(false);
         }
-        catch
-        {
-            slot.Dispose();
-            throw;
-        }
 
-        started.Add((step, GateAsync(containerId, service, slot)));
+        started.Add((step, gate.WaitAsync(containerId, service, service.Update.Monitor, abandon.Token, nothingToRollBackTo: true)));
     }
 
     /// <summary>Waits for every gate begun; in the order their containers started.</summary>
@@ -66,13 +60,5 @@ internal sealed class StartedGates(HealthGate gate, StartSlots slots, Cancellati
         }
 
         abandon.Dispose();
-    }
-
-    private async Task<GateEvidence?> GateAsync(string containerId, ServiceSpec service, IDisposable slot)
-    {
-        using (slot)
-        {
-            return await gate.WaitAsync(containerId, service, service.Update.Monitor, abandon.Token, nothingToRollBackTo: true).ConfigureAwait(false);
-        }
     }
 }

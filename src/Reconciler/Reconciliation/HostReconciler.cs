@@ -21,7 +21,7 @@ public sealed record ApplyOptions
     public TimeSpan DrainPeriod { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// New containers starting at once, each until its health gate decided (<see cref="StartSlots"/>);
+    /// Containers being created or started at once (engine calls, <see cref="StartSlots"/>);
     /// null: <see cref="StartSlots.DefaultLimit"/>, the core count.
     /// </summary>
     public int? MaxConcurrentStarts { get; init; }

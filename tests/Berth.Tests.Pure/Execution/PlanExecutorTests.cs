@@ -230,23 +230,23 @@ public sealed class PlanExecutorTests
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
-    public async Task Execute_SixNewReplicas_NeverMoreStartingAtOnceThanTheStartSlots(int startSlots)
+    public async Task Execute_SixNewServices_NeverMoreStartsAtOnceThanTheStartSlots(int startSlots)
     {
-        // Each container turns healthy at its gate's second inspect (a poll later): without the bound,
-        // all six would be starting at once.
-        var engine = new ScriptedHealthEngine(new FakeContainerEngine(), ContainerHealth.Starting, ContainerHealth.Healthy);
-        var web = Service("shop", "web", Probed, replicas: 6) with { Update = FastUpdate with { Monitor = TimeSpan.Zero } };
+        // Six units run in parallel (the executor's own bound is at least 4): without the start bound,
+        // their starts would be in the engine together.
+        var engine = new ScriptedHealthEngine(new FakeContainerEngine(), ContainerHealth.Healthy);
+        var services = Enumerable.Range(1, 6).Select(index => Service("shop", $"s{index}", Probed) with { Update = FastUpdate with { Monitor = TimeSpan.Zero } }).ToList();
 
-        var report = await ExecuteAsync(engine, Desired("host-a", Stack("shop", [web])), AppliedState.Empty("host-a"), startSlots);
+        var report = await ExecuteAsync(engine, Desired("host-a", Stack("shop", services)), AppliedState.Empty("host-a"), startSlots);
 
         Assert.True(report.Succeeded);
-        Assert.InRange(engine.MostStartingAtOnce, 1, startSlots);
+        Assert.InRange(engine.MostStartsAtOnce, 1, startSlots);
     }
 
     [Fact]
-    public async Task Rollout_AllReplicasAtOnce_NeverMoreStartingAtOnceThanTheStartSlots()
+    public async Task Rollout_AllReplicasAtOnce_NeverMoreStartsAtOnceThanTheStartSlots()
     {
-        var engine = new ScriptedHealthEngine(new FakeContainerEngine(), ContainerHealth.Starting, ContainerHealth.Healthy);
+        var engine = new ScriptedHealthEngine(new FakeContainerEngine(), ContainerHealth.Healthy);
         // parallelism 0: the whole service in one batch, as Swarm's parallelism 0.
         var v1 = Service("shop", "web", Probed, replicas: 4) with { Update = FastUpdate with { Monitor = TimeSpan.Zero, Parallelism = 0 } };
         Assert.True((await ExecuteAsync(engine, Desired("host-a", Stack("shop", [v1])), AppliedState.Empty("host-a"), 4)).Succeeded);
@@ -257,7 +257,7 @@ public sealed class PlanExecutorTests
 
         Assert.Equal(RolloutResult.Succeeded, Assert.Single(report.Services).Result);
         Assert.Equal(4, report.Steps.Count(step => step.Step is ReplaceContainerStep && step.Result == StepResult.Succeeded));
-        Assert.InRange(engine.MostStartingAtOnce, 1, 2);
+        Assert.InRange(engine.MostStartsAtOnce, 1, 2);
     }
 
     [Fact]

@@ -10,26 +10,26 @@ namespace Berth.Tests.Execution;
 /// <summary>
 /// <see cref="FakeContainerEngine"/> behind a lock (the executor calls it from parallel units and gates),
 /// whose started containers report, inspect by inspect, the health of <paramref name="healthScript"/>
-/// (its last entry from then on), and which counts how many started containers had not yet turned
-/// healthy at once: the containers that are still starting.
+/// (its last entry from then on), and which counts how many starts were in the engine at once (each
+/// takes a moment, as the engine's does).
 /// </summary>
 internal sealed class ScriptedHealthEngine(FakeContainerEngine inner, params ContainerHealth[] healthScript) : IContainerEngine
 {
     private readonly Lock sync = new();
     private readonly Dictionary<string, int> inspectsOf = new(StringComparer.Ordinal);
-    private readonly HashSet<string> starting = new(StringComparer.Ordinal);
-    private int mostStartingAtOnce;
+    private int startsInFlight;
+    private int mostStartsAtOnce;
 
     public FakeContainerEngine Inner => inner;
 
-    /// <summary>The most containers started and not yet healthy at any moment.</summary>
-    public int MostStartingAtOnce
+    /// <summary>The most container starts in the engine at any moment.</summary>
+    public int MostStartsAtOnce
     {
         get
         {
             lock (sync)
             {
-                return mostStartingAtOnce;
+                return mostStartsAtOnce;
             }
         }
     }
@@ -39,22 +39,26 @@ internal sealed class ScriptedHealthEngine(FakeContainerEngine inner, params Con
     {
         lock (sync)
         {
-            mostStartingAtOnce = starting.Count;
+            mostStartsAtOnce = 0;
         }
     }
 
     public async Task StartContainerAsync(string containerId, CancellationToken cancellationToken)
     {
-        // Some time in the engine: without a bound, the next starts would overlap with this one's gate.
-        await Task.Yield();
         lock (sync)
         {
+            mostStartsAtOnce = Math.Max(mostStartsAtOnce, ++startsInFlight);
+        }
+
+        // A start takes the engine a moment: without a bound, the starts of parallel units overlap.
+        await Task.Delay(TimeSpan.FromMilliseconds(50), cancellationToken);
+        lock (sync)
+        {
+            startsInFlight--;
             inner.StartContainerAsync(containerId, cancellationToken).GetAwaiter().GetResult();
             var name = inner.InspectContainerAsync(containerId, cancellationToken).GetAwaiter().GetResult().Name;
             inner.SetHealth(name, ContainerHealth.Starting);
             inspectsOf[containerId] = 0;
-            starting.Add(containerId);
-            mostStartingAtOnce = Math.Max(mostStartingAtOnce, starting.Count);
         }
     }
 
@@ -70,11 +74,6 @@ internal sealed class ScriptedHealthEngine(FakeContainerEngine inner, params Con
                 var health = healthScript[Math.Min(inspects, healthScript.Length - 1)];
                 inspectsOf[key] = inspects + 1;
                 inner.SetHealth(snapshot.Name, health, health == ContainerHealth.Unhealthy ? "timed out" : null);
-                if (health == ContainerHealth.Healthy)
-                {
-                    starting.Remove(key);
-                }
-
                 snapshot = snapshot with { Health = health };
             }
 
