@@ -122,7 +122,8 @@ internal static class DaemonHost
                         provider.GetRequiredService<Berth.Reconciler.Images.IRegistryCredentials>(),
                         new Berth.Reconciler.Images.RegistryClientOptions { CaFiles = config.Registries.CaFiles }),
                     time);
-                return new HostReconciler(engine, new StateStore(config.StateDir), time, tagChecker: tagChecker);
+                // The health gates learn from the same event stream the front watcher uses (a request each).
+                return new HostReconciler(engine, new StateStore(config.StateDir), time, tagChecker: tagChecker, events: provider.GetRequiredService<IEngineEvents>());
             });
             if (config.Waves is { } waves)
             {

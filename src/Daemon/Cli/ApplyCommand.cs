@@ -14,10 +14,22 @@ internal static class ApplyCommand
         var source = new SourceOptions();
         var warnDrift = new Option<bool>("--warn-drift") { Description = "Report drift without repairing it" };
         var retryFailed = new Option<bool>("--retry-failed") { Description = "Apply the revision even though its rollout failed before" };
+        var maxConcurrentStarts = new Option<int?>("--max-concurrent-starts")
+        {
+            Description = "Containers created or started at once (default: the core count)",
+        };
+        maxConcurrentStarts.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1)
+            {
+                result.AddError("--max-concurrent-starts must be at least 1");
+            }
+        });
         var command = new Command("apply", "Converge this host to the desired state once (exit 0: converged, 1: failed, rolled back or refused)");
         source.AddTo(command);
         command.Options.Add(warnDrift);
         command.Options.Add(retryFailed);
+        command.Options.Add(maxConcurrentStarts);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var stdout = parseResult.InvocationConfiguration.Output;
@@ -39,6 +51,7 @@ internal static class ApplyCommand
             {
                 DriftMode = parseResult.GetValue(warnDrift) ? DriftMode.Warn : DriftMode.Repair,
                 RetryFailed = parseResult.GetValue(retryFailed),
+                MaxConcurrentStarts = parseResult.GetValue(maxConcurrentStarts),
             };
             ApplyResult result;
             try

@@ -27,7 +27,9 @@ internal sealed class CommandContext : IDisposable
             credentials);
         var tagChecker = new Berth.Reconciler.Images.TagChecker(
             new Berth.Reconciler.Images.RegistryClient(credentials, new Berth.Reconciler.Images.RegistryClientOptions()), TimeProvider.System);
-        Reconciler = new HostReconciler(new ResilientContainerEngine(Engine, TimeProvider.System), new StateStore(StateDirectory), TimeProvider.System, tagChecker: tagChecker);
+        // The health gates of `apply` learn from the engine's events (a long-lived request: its own client).
+        Events = DockerEngineEvents.Connect(DockerEndpoint.ToString());
+        Reconciler = new HostReconciler(new ResilientContainerEngine(Engine, TimeProvider.System), new StateStore(StateDirectory), TimeProvider.System, tagChecker: tagChecker, events: Events);
     }
 
     public string StateDirectory { get; }
@@ -38,6 +40,8 @@ internal sealed class CommandContext : IDisposable
     public Uri DockerEndpoint { get; }
 
     public DockerContainerEngine Engine { get; }
+
+    public DockerEngineEvents Events { get; }
 
     public HostReconciler Reconciler { get; }
 
@@ -168,7 +172,11 @@ internal sealed class CommandContext : IDisposable
         ? $"cannot reach the Docker Engine at {endpoint}: {exception.GetBaseException().Message}"
         : $"the Docker Engine at {endpoint} refused: {exception.Message}";
 
-    public void Dispose() => Engine.Dispose();
+    public void Dispose()
+    {
+        Events.Dispose();
+        Engine.Dispose();
+    }
 
     /// <summary>The content key of the state directory, as the daemon uses it (so a plan compares hashes made with the same key).</summary>
     private static Berth.Reconciler.Secrets.Files.FileSourceOptions FileSourcesOf(string hostSecretsDirectory, string stateDirectory) =>

@@ -18,7 +18,7 @@ public static partial class ConfigLoader
     private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec", "http", "policy", "forge", "commitStatus", "notifications", "waves", "images", "registries"];
     private static readonly string[] ImagesKeys = ["gcInterval"];
     private static readonly string[] HttpKeys = ["tokenFile", "allowedHosts"];
-    private static readonly string[] ReconcileKeys = ["interval", "jitter", "retryInitialDelay", "retryMaxDelay", "stuckPassAfter", "shutdownTimeout"];
+    private static readonly string[] ReconcileKeys = ["interval", "jitter", "retryInitialDelay", "retryMaxDelay", "stuckPassAfter", "shutdownTimeout", "maxConcurrentStarts"];
     private static readonly string[] SourceKeys = ["url", "branch", "path", "fetchTimeout", "credentials", "signatures", "allowInsecureHttp"];
     private static readonly string[] SpecKeys = ["hostEnvFiles", "ageKeyFile", "hostSecretsDirectory", "secretFilesDirectory"];
     private static readonly string[] CredentialKeys = ["tokenFile", "usernameFile", "passwordFile", "sshKeyFile", "knownHostsFile"];
@@ -233,6 +233,7 @@ public static partial class ConfigLoader
         var retryMax = ReadDuration(section, "retryMaxDelay", defaults.RetryMaxDelay, errors);
         var stuckAfter = ReadDuration(section, "stuckPassAfter", defaults.StuckPassAfter, errors);
         var shutdownTimeout = ReadDuration(section, "shutdownTimeout", defaults.ShutdownTimeout, errors);
+        var maxConcurrentStarts = ReadPositiveCount(section, "maxConcurrentStarts", errors);
 
         if (jitter > interval)
         {
@@ -252,7 +253,25 @@ public static partial class ConfigLoader
             RetryMaxDelay = retryMax,
             StuckPassAfter = stuckAfter,
             ShutdownTimeout = shutdownTimeout,
+            MaxConcurrentStarts = maxConcurrentStarts,
         };
+    }
+
+    /// <summary>A whole number of at least 1 (a count of things at once), or null when the key is absent.</summary>
+    private static int? ReadPositiveCount(YamlSection section, string key, ConfigErrors errors)
+    {
+        if (section.Scalar(key) is not { } value)
+        {
+            return null;
+        }
+
+        if (int.TryParse(value.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count) && count >= 1)
+        {
+            return count;
+        }
+
+        errors.Add(value.At, $"{section.Qualify(key)}: '{value.Value}' is not a whole number of at least 1");
+        return null;
     }
 
     /// <summary>

@@ -32,6 +32,12 @@ public sealed record ReconcileLoopOptions
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// Containers a pass creates or starts at once (engine calls), so that berth's own
+    /// burst of starts does not make health checks time out. Null (default): the core count.
+    /// </summary>
+    public int? MaxConcurrentStarts { get; init; }
+
+    /// <summary>
     /// How often the idle loop records a heartbeat while it waits. Not configurable: it only bounds how
     /// fast a wedged loop is noticed (after three missed heartbeats).
     /// </summary>

@@ -41,6 +41,12 @@ public static class EngineEventActions
     /// <summary>A container's main process exited (stop, kill, crash).</summary>
     public const string Die = "die";
 
+    /// <summary>A container's process was killed by the kernel for running out of memory (a <c>die</c> follows).</summary>
+    public const string Oom = "oom";
+
+    /// <summary>A container was restarted (by its restart policy or <c>docker restart</c>).</summary>
+    public const string Restart = "restart";
+
     /// <summary>A container was removed.</summary>
     public const string Destroy = "destroy";
 

@@ -23,12 +23,16 @@ namespace Berth.Reconciler.Execution;
 /// new container in after its gate and the old one out before it stops, and the old one keeps its
 /// interface while it drains, so connections it serves finish.
 /// </remarks>
-public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, TimeProvider timeProvider, FrontRouter fronts)
+public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, TimeProvider timeProvider, FrontRouter fronts, StartSlots startSlots)
 {
     /// <summary>Carries out <see cref="ReplaceContainerStep.Procedure"/>, operation by operation.</summary>
-    /// <returns>null on success, else the gate's evidence (the old container is serving again).</returns>
+    /// <returns>
+    /// The gate's evidence when it failed (the old container is serving again), else null; and what still
+    /// runs after <see cref="ReplicaOperationKind.ContinueRollout"/> (the old container's drain, stop and
+    /// removal, the rename): await it before the pass reports or anything else touches this replica.
+    /// </returns>
     /// <exception cref="PlanOutdatedException">The container to replace is not what the plan saw (re-planned on the next pass).</exception>
-    public async Task<GateEvidence?> ReplaceAsync(ReplaceContainerStep step, ExecutionScope scope, Action<string> progress, CancellationToken cancellationToken)
+    public async Task<ReplacementOutcome> ReplaceAsync(ReplaceContainerStep step, ExecutionScope scope, Action<string> progress, CancellationToken cancellationToken)
     {
         var service = step.Service;
         var containerName = step.ContainerName;
@@ -55,96 +59,110 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
 
         var currentId = current?.Id ?? currentReference;
         string? newId = null;
-        foreach (var operation in procedure.Operations)
-        {
-            switch (operation.Kind)
-            {
-                case ReplicaOperationKind.CreateReplacement:
-                    // Start-first: no aliases until the gate passed (the old container serves meanwhile).
-                    // Stop-first: the old container is stopped before the new one starts, so nothing is
-                    // protected by holding the aliases back, and reconnecting later would drop a published
-                    // port for a moment (measured: a second 0.2-0.5 s outage per rollout, docs/benchmarks.md).
-                    var request = new ContainerCreateRequest(service, step.Replica, temporaryName, scope.Owner, containerName, AttachAliases: step.Order == UpdateOrder.StopFirst);
-                    newId = await engine.CreateContainerAsync(request, cancellationToken).ConfigureAwait(false);
-                    progress($"created {temporaryName}");
-                    break;
-                case ReplicaOperationKind.FrontRetireCurrent:
-                    fronts.Retire(currentId);
-                    await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
-                    break;
-                case ReplicaOperationKind.StopCurrent:
-                    await engine.StopContainerAsync(currentReference, service.StopGrace(), cancellationToken).ConfigureAwait(false);
-                    if (step.Order == UpdateOrder.StopFirst)
-                    {
-                        progress($"stopped {containerName}");
-                    }
+        return await CarryOutAsync(0).ConfigureAwait(false);
 
-                    break;
-                case ReplicaOperationKind.StartReplacement:
-                    break; // started inside the trial below, with the gate: a refusal to start is this version's failure
-                case ReplicaOperationKind.Gate:
-                    var evidence = await TrialAsync(step, newId!, temporaryName, cancellationToken).ConfigureAwait(false);
-                    if (evidence.Evidence is not null)
-                    {
-                        await UndoAsync(procedure.OnGateFailure, step, newId!, currentReference, currentId, scope, progress).ConfigureAwait(false);
-                        if (evidence.Transient is not null)
+        async Task<ReplacementOutcome> CarryOutAsync(int from)
+        {
+            for (var index = from; index < procedure.Operations.Length; index++)
+            {
+                var operation = procedure.Operations[index];
+                switch (operation.Kind)
+                {
+                    case ReplicaOperationKind.CreateReplacement:
+                        // Start-first: no aliases until the gate passed (the old container serves meanwhile).
+                        // Stop-first: the old container is stopped before the new one starts, so nothing is
+                        // protected by holding the aliases back, and reconnecting later would drop a published
+                        // port for a moment (measured: a second 0.2-0.5 s outage per rollout, docs/benchmarks.md).
+                        var request = new ContainerCreateRequest(service, step.Replica, temporaryName, scope.Owner, containerName, AttachAliases: step.Order == UpdateOrder.StopFirst);
+                        using (await startSlots.EnterAsync(cancellationToken).ConfigureAwait(false))
                         {
-                            // The old container serves again; an engine hiccup is not evidence against the new version.
-                            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(evidence.Transient);
+                            newId = await engine.CreateContainerAsync(request, cancellationToken).ConfigureAwait(false);
                         }
 
-                        return evidence.Evidence;
-                    }
+                        progress($"created {temporaryName}");
+                        break;
+                    case ReplicaOperationKind.FrontRetireCurrent:
+                        fronts.Retire(currentId);
+                        await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
+                        break;
+                    case ReplicaOperationKind.StopCurrent:
+                        await engine.StopContainerAsync(currentReference, service.StopGrace(), cancellationToken).ConfigureAwait(false);
+                        if (step.Order == UpdateOrder.StopFirst)
+                        {
+                            progress($"stopped {containerName}");
+                        }
 
-                    break;
-                case ReplicaOperationKind.GiveAliases:
-                    // Invariant: the new container is healthy before it gets traffic, and before the old one goes.
-                    await AttachAliasesAsync(newId!, service, cancellationToken).ConfigureAwait(false);
-                    if (!step.BehindFront)
-                    {
-                        progress($"{temporaryName} passed its health gate and now receives traffic");
-                    }
+                        break;
+                    case ReplicaOperationKind.StartReplacement:
+                        break; // started inside the trial below, with the gate: a refusal to start is this version's failure
+                    case ReplicaOperationKind.Gate:
+                        var evidence = await TrialAsync(step, newId!, temporaryName, cancellationToken).ConfigureAwait(false);
+                        if (evidence.Evidence is not null)
+                        {
+                            await UndoAsync(procedure.OnGateFailure, step, newId!, currentReference, currentId, scope, progress).ConfigureAwait(false);
+                            if (evidence.Transient is not null)
+                            {
+                                // The old container serves again; an engine hiccup is not evidence against the new version.
+                                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(evidence.Transient);
+                            }
 
-                    break;
-                case ReplicaOperationKind.FrontSwap:
-                    // One atomic rule swap: new connections go to the new container, those already open on
-                    // the old one stay there (conntrack) while it drains on its network.
-                    fronts.Admit(newId!);
-                    fronts.Retire(currentId);
-                    await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
-                    progress($"{temporaryName} passed its health gate; the front now forwards to it instead of {containerName}");
-                    break;
-                case ReplicaOperationKind.TakeCurrentOutOfDns:
-                    // Out of DNS first (where it answers to the service's name), so clients that resolved it
-                    // just before finish during the drain, then stopped with its own signal and grace period.
-                    foreach (var network in current!.Networks.Where(network => current.Aliases.TryGetValue(network, out var aliases) && aliases.Contains(service.Name)))
-                    {
-                        await engine.DisconnectNetworkAsync(currentId, network, cancellationToken).ConfigureAwait(false);
-                    }
+                            return new ReplacementOutcome(evidence.Evidence, Task.CompletedTask);
+                        }
 
-                    break;
-                case ReplicaOperationKind.Drain:
-                    // x-berth.drain, when set, overrides the default drain period.
-                    await Task.Delay(service.Drain > TimeSpan.Zero ? service.Drain : scope.DrainPeriod, timeProvider, cancellationToken).ConfigureAwait(false);
-                    break;
-                case ReplicaOperationKind.RemoveCurrent:
-                    await engine.RemoveContainerAsync(currentReference, cancellationToken).ConfigureAwait(false);
-                    break;
-                case ReplicaOperationKind.FrontAdmit:
-                    fronts.Admit(newId!);
-                    await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
-                    break;
-                case ReplicaOperationKind.RenameReplacement:
-                    // The old container is gone: the new one takes the canonical name.
-                    await engine.RenameContainerAsync(newId!, containerName, cancellationToken).ConfigureAwait(false);
-                    progress($"replaced {containerName}");
-                    break;
-                default:
-                    throw new InvalidOperationException($"unexpected operation in a replacement: {operation.Kind}");
+                        break;
+                    case ReplicaOperationKind.GiveAliases:
+                        // Invariant: the new container is healthy before it gets traffic, and before the old one goes.
+                        await AttachAliasesAsync(newId!, service, cancellationToken).ConfigureAwait(false);
+                        if (!step.BehindFront)
+                        {
+                            progress($"{temporaryName} passed its health gate and now receives traffic");
+                        }
+
+                        break;
+                    case ReplicaOperationKind.FrontSwap:
+                        // One atomic rule swap: new connections go to the new container, those already open on
+                        // the old one stay there (conntrack) while it drains on its network.
+                        fronts.Admit(newId!);
+                        fronts.Retire(currentId);
+                        await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
+                        progress($"{temporaryName} passed its health gate; the front now forwards to it instead of {containerName}");
+                        break;
+                    case ReplicaOperationKind.TakeCurrentOutOfDns:
+                        // Out of DNS first (where it answers to the service's name), so clients that resolved it
+                        // just before finish during the drain, then stopped with its own signal and grace period.
+                        foreach (var network in current!.Networks.Where(network => current.Aliases.TryGetValue(network, out var aliases) && aliases.Contains(service.Name)))
+                        {
+                            await engine.DisconnectNetworkAsync(currentId, network, cancellationToken).ConfigureAwait(false);
+                        }
+
+                        break;
+                    case ReplicaOperationKind.ContinueRollout:
+                        // The old container gets no new connections: its drain, its stop (up to its grace
+                        // period) and the rename after its removal no longer hold the rollout back.
+                        return new ReplacementOutcome(null, CarryOutAsync(index + 1));
+                    case ReplicaOperationKind.Drain:
+                        // x-berth.drain, when set, overrides the default drain period.
+                        await Task.Delay(service.Drain > TimeSpan.Zero ? service.Drain : scope.DrainPeriod, timeProvider, cancellationToken).ConfigureAwait(false);
+                        break;
+                    case ReplicaOperationKind.RemoveCurrent:
+                        await engine.RemoveContainerAsync(currentReference, cancellationToken).ConfigureAwait(false);
+                        break;
+                    case ReplicaOperationKind.FrontAdmit:
+                        fronts.Admit(newId!);
+                        await fronts.RouteAsync(service.Stack, service.Name, cancellationToken).ConfigureAwait(false);
+                        break;
+                    case ReplicaOperationKind.RenameReplacement:
+                        // The old container is gone: the new one takes the canonical name.
+                        await engine.RenameContainerAsync(newId!, containerName, cancellationToken).ConfigureAwait(false);
+                        progress($"replaced {containerName}");
+                        break;
+                    default:
+                        throw new InvalidOperationException($"unexpected operation in a replacement: {operation.Kind}");
+                }
             }
-        }
 
-        return null;
+            return new ReplacementOutcome(null, Task.CompletedTask);
+        }
     }
 
     /// <summary>Starts the new container and waits for its gate: a refusal to run it is this version's failure, like a failed gate.</summary>
@@ -153,7 +171,11 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
     {
         try
         {
-            await engine.StartContainerAsync(newId, cancellationToken).ConfigureAwait(false);
+            using (await startSlots.EnterAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await engine.StartContainerAsync(newId, cancellationToken).ConfigureAwait(false);
+            }
+
             return (await gate.WaitAsync(newId, step.Service, step.Monitor, cancellationToken).ConfigureAwait(false), null);
         }
         catch (EngineException exception) when (!EngineErrors.IsTransient(exception))
@@ -216,6 +238,9 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
     }
 
 }
+
+/// <summary>A replacement's verdict, and what of it still runs once the rollout went on (<see cref="ReplicaOperationKind.ContinueRollout"/>).</summary>
+public sealed record ReplacementOutcome(GateEvidence? Evidence, Task Finishing);
 
 /// <summary>What the plan assumed of a container no longer holds: nothing was changed, and the next pass plans again.</summary>
 public sealed class PlanOutdatedException(string message) : Exception(message);

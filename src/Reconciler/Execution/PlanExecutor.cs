@@ -21,16 +21,28 @@ namespace Berth.Reconciler.Execution;
 /// Units (a service's changes, an image, a network, a removal) running at once; default twice the core
 /// count, at least 4, so berth's own creates and starts do not starve the health checks it waits for.
 /// </param>
-public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvider, IFrontRules frontRules, int? maxConcurrentUnits = null)
+/// <param name="events">
+/// The engine's event stream: the pass's health gates learn from it instead of polling by inspect.
+/// Default none: the gates poll.
+/// </param>
+/// <param name="maxConcurrentStarts">
+/// Containers being created or started at once (engine calls, <see cref="StartSlots"/>);
+/// default <see cref="StartSlots.DefaultLimit"/>, the core count.
+/// </param>
+public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvider, IFrontRules frontRules, int? maxConcurrentUnits = null, IEngineEvents? events = null, int? maxConcurrentStarts = null)
 {
     public static int DefaultMaxConcurrentUnits => Math.Max(4, 2 * Environment.ProcessorCount);
 
     public async Task<ExecutionReport> ExecuteAsync(Plan plan, ExecutionScope scope, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
-        var gate = new HealthGate(engine, timeProvider);
+        // One event subscription for the whole pass, shared by all its gates (units run in parallel), and
+        // started before anything is created so that no gate misses an event; it ends with the pass.
+        await using var gateEvents = ContainerEventHub.Start(events, scope.Owner.HostIdentity, timeProvider);
+        var gate = new HealthGate(engine, timeProvider, gateEvents);
         // One router per pass: it remembers which containers this pass admitted to or retired from the fronts' rules.
         var fronts = new FrontRouter(engine, frontRules, scope.Owner.HostIdentity, scope.ServicesWithFront);
-        var tools = new PassTools(gate, new RolloutRunner(new ContainerReplacer(engine, gate, timeProvider, fronts), timeProvider), fronts)
+        using var startSlots = new StartSlots(Math.Max(1, maxConcurrentStarts ?? StartSlots.DefaultLimit));
+        var tools = new PassTools(gate, new RolloutRunner(new ContainerReplacer(engine, gate, timeProvider, fronts, startSlots), timeProvider), fronts, startSlots)
         {
             Jobs = new JobRunner(engine, timeProvider),
         };
@@ -50,7 +62,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
     private sealed record GroupResult(ServiceOutcome? Outcome, IReadOnlyList<StepOutcome> Steps);
 
     /// <summary>What one pass's service groups share: the health gate, the rollout runner and the fronts' router.</summary>
-    private sealed record PassTools(HealthGate Gate, RolloutRunner Rollouts, FrontRouter Fronts)
+    private sealed record PassTools(HealthGate Gate, RolloutRunner Rollouts, FrontRouter Fronts, StartSlots StartSlots)
     {
         /// <summary>Runs one-shot jobs to their exit (no gates, no rollout).</summary>
         public required JobRunner Jobs { get; init; }
@@ -279,8 +291,10 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
             return await tools.Jobs.RunAsync(serviceSteps, qualifiedService, outcomes, scope, progress, cancellationToken).ConfigureAwait(false);
         }
 
-        // 1. Removals, renames, creates and starts: quick engine calls, in plan order.
-        var toGate = new List<(PlanStep Step, string ContainerId)>();
+        // 1. Removals, renames, creates and starts: quick engine calls, in plan order. A create and start
+        // (or restart) runs under a start slot (StartSlots: bounded across the pass's parallel units), and
+        // its container's gate begins at once, while the next steps go on.
+        await using var gates = new StartedGates(tools.Gate, tools.StartSlots, cancellationToken);
         foreach (var step in serviceSteps.Where(step => step is not ReplaceContainerStep))
         {
             progress(new ProgressEvent(qualifiedService, step.Describe()));
@@ -289,26 +303,35 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                 switch (step)
                 {
                     case CreateContainerStep create:
-                        var id = await engine.CreateContainerAsync(new ContainerCreateRequest(create.Service, create.Replica, create.ContainerName, scope.Owner, null, AttachAliases: true), cancellationToken).ConfigureAwait(false);
-                        await engine.StartContainerAsync(id, cancellationToken).ConfigureAwait(false);
-                        toGate.Add((step, id));
+                        await gates.StartAsync(step, create.Service, async () =>
+                        {
+                            var id = await engine.CreateContainerAsync(new ContainerCreateRequest(create.Service, create.Replica, create.ContainerName, scope.Owner, null, AttachAliases: true), cancellationToken).ConfigureAwait(false);
+                            await engine.StartContainerAsync(id, cancellationToken).ConfigureAwait(false);
+                            return id;
+                        }).ConfigureAwait(false);
                         break;
                     case StartContainerStep start:
-                        // Its secrets and configs may be gone with a reboot (they live on a tmpfs).
-                        await engine.EnsureServiceFilesAsync(start.Service, scope.Owner, cancellationToken).ConfigureAwait(false);
-                        await engine.StartContainerAsync(start.Container.Id, cancellationToken).ConfigureAwait(false);
-                        toGate.Add((step, start.Container.Id));
+                        await gates.StartAsync(step, start.Service, async () =>
+                        {
+                            // Its secrets and configs may be gone with a reboot (they live on a tmpfs).
+                            await engine.EnsureServiceFilesAsync(start.Service, scope.Owner, cancellationToken).ConfigureAwait(false);
+                            await engine.StartContainerAsync(start.Container.Id, cancellationToken).ConfigureAwait(false);
+                            return start.Container.Id;
+                        }).ConfigureAwait(false);
                         break;
                     case RestartContainerStep restart:
-                        // Behind a front: out of its rules before it stops (as a replica being replaced), back in
-                        // once it passed its gate (the routing after the gates; its address may have changed).
-                        tools.Fronts.Retire(restart.Container.Id);
-                        await tools.Fronts.RouteAsync(restart.Service.Stack, restart.Service.Name, cancellationToken).ConfigureAwait(false);
-                        await engine.StopContainerAsync(restart.Container.Id, restart.Service.StopGrace(), cancellationToken).ConfigureAwait(false);
-                        await engine.EnsureServiceFilesAsync(restart.Service, scope.Owner, cancellationToken).ConfigureAwait(false);
-                        await engine.StartContainerAsync(restart.Container.Id, cancellationToken).ConfigureAwait(false);
-                        tools.Fronts.Reinstate(restart.Container.Id);
-                        toGate.Add((step, restart.Container.Id));
+                        await gates.StartAsync(step, restart.Service, async () =>
+                        {
+                            // Behind a front: out of its rules before it stops (as a replica being replaced), back in
+                            // once it passed its gate (the routing after the gates; its address may have changed).
+                            tools.Fronts.Retire(restart.Container.Id);
+                            await tools.Fronts.RouteAsync(restart.Service.Stack, restart.Service.Name, cancellationToken).ConfigureAwait(false);
+                            await engine.StopContainerAsync(restart.Container.Id, restart.Service.StopGrace(), cancellationToken).ConfigureAwait(false);
+                            await engine.EnsureServiceFilesAsync(restart.Service, scope.Owner, cancellationToken).ConfigureAwait(false);
+                            await engine.StartContainerAsync(restart.Container.Id, cancellationToken).ConfigureAwait(false);
+                            tools.Fronts.Reinstate(restart.Container.Id);
+                            return restart.Container.Id;
+                        }).ConfigureAwait(false);
                         break;
                     case FinishReplacementStep finish:
                         await engine.RenameContainerAsync(finish.Replacement.Id, finish.ContainerName, cancellationToken).ConfigureAwait(false);
@@ -339,11 +362,11 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
             }
         }
 
-        // 2. A deploy is only a success when it is healthy: gate every container created or started.
-        if (toGate.Count > 0 && service is not null)
+        // 2. A deploy is only a success when it is healthy: every container created or started passed its gate.
+        if (gates.Count > 0 && service is not null)
         {
-            var evidences = await Task.WhenAll(toGate.Select(item => tools.Gate.WaitAsync(item.ContainerId, service, service.Update.Monitor, cancellationToken))).ConfigureAwait(false);
-            foreach (var ((step, _), evidence) in toGate.Zip(evidences))
+            var (gatedSteps, evidences) = await gates.AllDecidedAsync().ConfigureAwait(false);
+            foreach (var (step, evidence) in gatedSteps.Zip(evidences))
             {
                 outcomes.Add(evidence is null
                     ? new StepOutcome(step, StepResult.Succeeded, "healthy")

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Globalization;
 using Berth.Reconciler.Health;
@@ -10,10 +11,43 @@ namespace Berth.Reconciler.Execution;
 /// Rolls the replacements of one service out in batches, with Swarm's vocabulary: parallelism, delay,
 /// max_failure_ratio, failure_action (rollback / pause / continue). Never rolls back a rollback.
 /// </summary>
+/// <remarks>
+/// A start-first replacement hands the rollout on once the old container is out of the names
+/// (<see cref="ReplacementOutcome.Finishing"/>): the next batch does not wait for the old one's grace
+/// period. Everything a replacement left running is awaited before a rollback (it goes by the canonical
+/// names the renames give) and before the rollout reports.
+/// </remarks>
 public sealed class RolloutRunner(ContainerReplacer replacer, TimeProvider timeProvider)
 {
     public async Task<(ServiceOutcome Outcome, ImmutableArray<StepOutcome> Steps)> RunAsync(
         IReadOnlyList<ReplaceContainerStep> replacements, ExecutionScope scope, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    {
+        var finishing = new ConcurrentQueue<(ReplaceContainerStep Step, Task Finishing)>();
+        try
+        {
+            return await RunBatchesAsync(replacements, scope, progress, finishing, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // An engine outage or a cancellation ends the rollout: what runs alongside ends before the
+            // pass does (its own error, if any, is the same outage).
+#pragma warning disable CA1031 // the error that ended the rollout is the one rethrown
+            try
+            {
+                await FinishedAsync(finishing).ConfigureAwait(false);
+            }
+            catch
+            {
+            }
+#pragma warning restore CA1031
+
+            throw;
+        }
+    }
+
+    private async Task<(ServiceOutcome Outcome, ImmutableArray<StepOutcome> Steps)> RunBatchesAsync(
+        IReadOnlyList<ReplaceContainerStep> replacements, ExecutionScope scope, Action<ProgressEvent> progress,
+        ConcurrentQueue<(ReplaceContainerStep Step, Task Finishing)> finishing, CancellationToken cancellationToken)
     {
         var service = replacements[0].Service;
         var policy = service.Update;
@@ -31,7 +65,7 @@ public sealed class RolloutRunner(ContainerReplacer replacer, TimeProvider timeP
             }
 
             var batch = replacements.Skip(batchStart).Take(batchSize).ToList();
-            var results = await Task.WhenAll(batch.Select(step => ReplaceOneAsync(step, scope, progress, cancellationToken))).ConfigureAwait(false);
+            var results = await Task.WhenAll(batch.Select(step => ReplaceOneAsync(step, scope, progress, finishing, cancellationToken))).ConfigureAwait(false);
             foreach (var (step, evidence) in batch.Zip(results))
             {
                 if (evidence is null)
@@ -54,6 +88,14 @@ public sealed class RolloutRunner(ContainerReplacer replacer, TimeProvider timeP
                 stoppedEarly = true;
                 break;
             }
+        }
+
+        if (await FinishedAsync(finishing).ConfigureAwait(false) is { } unfinished)
+        {
+            // A proven replica whose old container could not be removed (or renamed after it): the host's
+            // state, not the revision's fault; no rollback by names that may not be in place. The next
+            // pass finishes the replacement from its labels (Planner: leftovers).
+            return (new ServiceOutcome(service.QualifiedName, RolloutResult.Failed, unfinished, failures.FirstOrDefault()) { Failure = FailureKind.Host }, SkipRest(replacements, stepOutcomes));
         }
 
         if (failures.Count == 0 || (!stoppedEarly && (double)failures.Count / replacements.Count <= policy.MaxFailureRatio))
@@ -98,28 +140,63 @@ public sealed class RolloutRunner(ContainerReplacer replacer, TimeProvider timeP
         progress(new ProgressEvent(service.QualifiedName, $"rolling back {replaced.Count.ToString(CultureInfo.InvariantCulture)} replica(s) to the previous config"));
         foreach (var back in rollbacks)
         {
-            var evidence = await ReplaceOneAsync(back!, scope, progress, cancellationToken).ConfigureAwait(false);
+            var evidence = await ReplaceOneAsync(back!, scope, progress, finishing, cancellationToken).ConfigureAwait(false);
             if (evidence is not null)
             {
+                await FinishedAsync(finishing).ConfigureAwait(false);
                 return (new ServiceOutcome(service.QualifiedName, RolloutResult.Paused, $"rollback failed too; paused (never roll back a rollback): {evidence.Reason}", firstFailure), SkipRest(replacements, stepOutcomes));
             }
+        }
+
+        if (await FinishedAsync(finishing).ConfigureAwait(false) is { } rollbackUnfinished)
+        {
+            return (new ServiceOutcome(service.QualifiedName, RolloutResult.Paused, $"rolled back, but {rollbackUnfinished}", firstFailure) { Failure = FailureKind.Host }, SkipRest(replacements, stepOutcomes));
         }
 
         return (new ServiceOutcome(service.QualifiedName, RolloutResult.RolledBack, "rolled back to the previous config after a failed health gate", firstFailure), SkipRest(replacements, stepOutcomes));
     }
 
-    private async Task<GateEvidence?> ReplaceOneAsync(ReplaceContainerStep step, ExecutionScope scope, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    private async Task<GateEvidence?> ReplaceOneAsync(
+        ReplaceContainerStep step, ExecutionScope scope, Action<ProgressEvent> progress, ConcurrentQueue<(ReplaceContainerStep Step, Task Finishing)> finishing, CancellationToken cancellationToken)
     {
         var service = step.Service.QualifiedName;
         progress(new ProgressEvent(service, step.Describe()));
         try
         {
-            return await replacer.ReplaceAsync(step, scope, message => progress(new ProgressEvent(service, message)), cancellationToken).ConfigureAwait(false);
+            var outcome = await replacer.ReplaceAsync(step, scope, message => progress(new ProgressEvent(service, message)), cancellationToken).ConfigureAwait(false);
+            finishing.Enqueue((step, outcome.Finishing));
+            return outcome.Evidence;
         }
         catch (Engine.EngineException exception) when (!Engine.EngineErrors.IsTransient(exception))
         {
             // A 5xx is not evidence against the new version: it propagates, and the pass is retried.
             return new GateEvidence(step.ContainerName, $"engine error: {exception.Message}", null, null, string.Empty);
+        }
+    }
+
+    /// <summary>
+    /// Waits for everything the replacements left running (<see cref="ReplacementOutcome.Finishing"/>).
+    /// </summary>
+    /// <returns>Why one could not finish (the engine refused: the host's state), else null.</returns>
+    /// <remarks>A transient engine error or a cancellation propagates, as it does from a replacement.</remarks>
+    private static async Task<string?> FinishedAsync(ConcurrentQueue<(ReplaceContainerStep Step, Task Finishing)> finishing)
+    {
+        var all = new List<(ReplaceContainerStep Step, Task Finishing)>();
+        while (finishing.TryDequeue(out var item))
+        {
+            all.Add(item);
+        }
+
+        try
+        {
+            await Task.WhenAll(all.Select(item => item.Finishing)).ConfigureAwait(false);
+            return null;
+        }
+        catch (Exception) when (all.All(item => item.Finishing.IsCompletedSuccessfully
+            || item.Finishing.Exception?.InnerException is Engine.EngineException refusal && !Engine.EngineErrors.IsTransient(refusal)))
+        {
+            var (step, failed) = all.First(item => !item.Finishing.IsCompletedSuccessfully);
+            return $"finishing the replacement of {step.ContainerName} failed: {failed.Exception!.InnerException!.Message}; the next pass finishes it";
         }
     }
 

@@ -22,6 +22,11 @@ public static class HealthEvaluator
     /// <param name="healthySince">When the gate first saw it healthy (with a health check), else null.</param>
     /// <param name="elapsed">Time since the gate began.</param>
     /// <param name="now">The current time (for the monitor window).</param>
+    /// <param name="unhealthyIsFinal">
+    /// True (a replacement: the previous container is there to go back to): the first "unhealthy" fails.
+    /// False (a first deploy, nothing to roll back to): "unhealthy" is not final before
+    /// <paramref name="healthDeadline"/>; the check may still pass (a host busy with the deploy itself).
+    /// </param>
     public static GateVerdict Evaluate(
         ContainerSnapshot snapshot,
         bool hasHealthCheck,
@@ -30,7 +35,8 @@ public static class HealthEvaluator
         TimeSpan elapsed,
         TimeSpan healthDeadline,
         TimeSpan monitor,
-        DateTimeOffset now)
+        DateTimeOffset now,
+        bool unhealthyIsFinal = true)
     {
         switch (snapshot.State)
         {
@@ -59,8 +65,13 @@ public static class HealthEvaluator
         {
             switch (snapshot.Health)
             {
-                case ContainerHealth.Unhealthy:
+                case ContainerHealth.Unhealthy when unhealthyIsFinal:
                     return GateVerdict.Failed("unhealthy");
+                case ContainerHealth.Unhealthy:
+                    // Kubernetes keeps a pod that fails readiness and keeps probing; compose does not gate.
+                    return elapsed > healthDeadline
+                        ? GateVerdict.Failed($"unhealthy, and still not healthy after {Format(healthDeadline)}")
+                        : GateVerdict.Pending("unhealthy for now; nothing to roll back to, so it may still recover");
                 case ContainerHealth.Healthy when healthySince is { } since && now - since >= monitor:
                     return GateVerdict.Passed($"healthy for {Format(monitor)}");
                 case ContainerHealth.Healthy:
@@ -93,6 +104,13 @@ public static class HealthEvaluator
         var probes = healthCheck.Retries + 1;
         return healthCheck.StartPeriod + ((healthCheck.Interval + healthCheck.Timeout) * probes) + TimeSpan.FromSeconds(5);
     }
+
+    /// <summary>
+    /// The deadline of a gate with nothing to roll back to: twice <see cref="HealthDeadline"/>, so a
+    /// container that the health check declared unhealthy (after <c>retries</c> failed probes) has as
+    /// many probes again to recover before the gate gives up on it.
+    /// </summary>
+    public static TimeSpan FirstDeployHealthDeadline(HealthCheckSpec? healthCheck) => HealthDeadline(healthCheck) * 2;
 
     private static string Format(TimeSpan span) => span.TotalSeconds >= 1
         ? $"{span.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)}s"

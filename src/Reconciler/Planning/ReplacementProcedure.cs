@@ -31,6 +31,12 @@ public enum ReplicaOperationKind
     /// <summary>Take the old container out of the service's DNS names (where it carries them).</summary>
     TakeCurrentOutOfDns,
 
+    /// <summary>
+    /// The old container no longer gets new connections: the rollout goes on with its next replica while
+    /// the operations after this one (drain, stop, remove, rename) finish alongside; the pass waits for them.
+    /// </summary>
+    ContinueRollout,
+
     /// <summary>Let clients that resolved the old container just before finish.</summary>
     Drain,
 
@@ -72,7 +78,12 @@ public sealed record ReplicaOperation(ReplicaOperationKind Kind, string Descript
 ///   traffic, and before the old one leaves; it never carries the names before its gate, because
 ///   Docker's DNS answers with every container that has them, healthy or not;
 /// - stop-first: the old container is stopped, not removed, until the new one passed, so a failed gate
-///   starts it again; the new one is created before the old one stops, so the gap is stop + start.
+///   starts it again; the new one is created before the old one stops, so the gap is stop + start;
+/// - start-first: once the old container is out of the names (and the front's rules), nothing depends on
+///   its stop (up to its grace period): the next replica's replacement begins while it drains, stops and
+///   is removed, and the new container takes its name only after it is gone (a name is unique). The
+///   replica's own name is touched by nobody else in the meantime, and the pass waits for all of it
+///   before it reports; a crash in between leaves a labelled leftover the next pass finishes (Planner).
 /// </remarks>
 public sealed record ReplacementProcedure(ImmutableArray<ReplicaOperation> Operations, ImmutableArray<ReplicaOperation> OnGateFailure)
 {
@@ -105,6 +116,7 @@ public sealed record ReplacementProcedure(ImmutableArray<ReplicaOperation> Opera
             // Whatever the new spec says: the old replica carries the names unless it was behind a front
             // already (x-berth.front turned on in this revision: it still does).
             operations.Add(new(ReplicaOperationKind.TakeCurrentOutOfDns, $"take {containerName} out of the service's names, where it has them"));
+            operations.Add(new(ReplicaOperationKind.ContinueRollout, "the rollout goes on with the next replica; the rest runs alongside, and the pass waits for it"));
 
             operations.Add(new(ReplicaOperationKind.Drain, service.Drain > TimeSpan.Zero ? $"drain {DurationSyntax.Format(service.Drain)} (x-berth.drain)" : "drain (the daemon's drain period)"));
             operations.Add(new(ReplicaOperationKind.StopCurrent, $"stop {containerName} (grace {grace})"));

@@ -19,6 +19,12 @@ public sealed record ApplyOptions
 
     /// <summary>See <see cref="ExecutionScope.DrainPeriod"/>. Default 1 s.</summary>
     public TimeSpan DrainPeriod { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Containers being created or started at once (engine calls, <see cref="StartSlots"/>);
+    /// null: <see cref="StartSlots.DefaultLimit"/>, the core count.
+    /// </summary>
+    public int? MaxConcurrentStarts { get; init; }
 }
 
 public enum ApplyOutcome
@@ -70,7 +76,8 @@ public sealed record ApplyResult(PassVerdict Verdict, string Revision, Plan Plan
 /// </summary>
 /// <param name="frontRules">How fronts' rules are installed; default: nsenter + iptables-restore.</param>
 /// <param name="tagChecker">Asks registries whether tags moved (pull_policy always, daily, weekly, every_&lt;duration&gt;); null: no registry is ever asked.</param>
-public sealed class HostReconciler(IContainerEngine engine, IStateStore stateStore, TimeProvider timeProvider, IFrontRules? frontRules = null, Images.TagChecker? tagChecker = null)
+/// <param name="events">The engine's event stream for the health gates; default none (the gates poll by inspect).</param>
+public sealed class HostReconciler(IContainerEngine engine, IStateStore stateStore, TimeProvider timeProvider, IFrontRules? frontRules = null, Images.TagChecker? tagChecker = null, IEngineEvents? events = null)
 {
     private readonly IFrontRules frontRules = frontRules ?? new NetnsFrontRules(timeProvider);
 
@@ -200,7 +207,7 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
             // a rolled-back container runs with the old one.
             var secrets = applied.Secrets;
             report = plan.HasChanges
-                ? (await new PlanExecutor(engine, timeProvider, this.frontRules)
+                ? (await new PlanExecutor(engine, timeProvider, this.frontRules, events: events, maxConcurrentStarts: options.MaxConcurrentStarts)
                     .ExecuteAsync(plan, scope, step => progress(step with { Message = secrets.Mask(step.Message) }), cancellationToken).ConfigureAwait(false))
                     .MaskedWith(secrets)
                 : new ExecutionReport([], []);

@@ -28,8 +28,12 @@ public sealed class ReconcileHarness : IAsyncDisposable
         // Registry checks as the daemon makes them; only services with pull_policy always or periodic cause any.
         var tagChecker = new Berth.Reconciler.Images.TagChecker(
             new Berth.Reconciler.Images.RegistryClient(credentials, new Berth.Reconciler.Images.RegistryClientOptions()), TimeProvider.System);
-        Reconciler = new HostReconciler(Engine, StateStore, TimeProvider.System, tagChecker: tagChecker);
+        // The health gates learn from the engine's events, as in the daemon (own client: no request timeout).
+        Events = DockerEngineEvents.Connect(null);
+        Reconciler = new HostReconciler(Engine, StateStore, TimeProvider.System, tagChecker: tagChecker, events: Events);
     }
+
+    public DockerEngineEvents Events { get; }
 
     public DockerTestScope Scope { get; }
 
@@ -112,6 +116,7 @@ public sealed class ReconcileHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Scope.DisposeAsync();
+        Events.Dispose();
         if (Directory.Exists(stateDirectory))
         {
             Directory.Delete(stateDirectory, recursive: true);

@@ -62,6 +62,7 @@ public sealed class ConfigLoaderTests : IDisposable
               retryMaxDelay: 10m
               stuckPassAfter: 1h
               shutdownTimeout: 45s
+              maxConcurrentStarts: 3
             source:
               url: https://git.example.com/ops/hosts.git
               branch: production
@@ -89,6 +90,7 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(15), config.Reconcile.Jitter);
         Assert.Equal(TimeSpan.FromHours(1), config.Reconcile.StuckPassAfter);
         Assert.Equal(TimeSpan.FromSeconds(45), config.Reconcile.ShutdownTimeout);
+        Assert.Equal(3, config.Reconcile.MaxConcurrentStarts);
         Assert.Equal("production", config.Source.Branch);
         Assert.Equal("hosts/web", config.Source.Path);
         Assert.Equal(TimeSpan.FromMinutes(2), config.Source.FetchTimeout);
@@ -122,11 +124,23 @@ public sealed class ConfigLoaderTests : IDisposable
                 $"{file}:1:7: host: 'web 01' is not a host name (letters, digits, '.', '-', '_'; at most 253)",
                 $"{file}:2:9: listen: 'localhost:80' is not ADDRESS:PORT with an IP address and a port 1-65535 (e.g. 127.0.0.1:9750, [::1]:9750)",
                 $"{file}:4:13: reconcile.interval: invalid duration '5 minutes': unknown unit ' minutes' (units: ns, us, ms, s, m, h); write a number with a unit, e.g. 500ms, 10s, 1.5m, 1h30m",
-                $"{file}:5:3: unknown key 'reconcile.intervall' (known here: interval, jitter, retryInitialDelay, retryMaxDelay, stuckPassAfter, shutdownTimeout)",
+                $"{file}:5:3: unknown key 'reconcile.intervall' (known here: interval, jitter, retryInitialDelay, retryMaxDelay, stuckPassAfter, shutdownTimeout, maxConcurrentStarts)",
                 $"{file}:8:11: source.branch: 'bad..branch' is not a branch name (e.g. main; no spaces, '..', '~', '^', ':', '?', '*', '[', '\\')",
                 $"{file}:11:17: webhooks.gitlab.secretFile: '/nonexistent/secret' does not exist",
             ],
             result.Errors.Select(error => error.ToString()));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-2")]
+    [InlineData("two")]
+    [InlineData("1.5")]
+    public void Load_MaxConcurrentStartsNotAPositiveWholeNumber_IsAnErrorAtTheValue(string value)
+    {
+        var result = Load(MinimalSource + $"reconcile:\n  maxConcurrentStarts: {value}\n");
+
+        Assert.Equal([$"{ConfigFile}:4:24: reconcile.maxConcurrentStarts: '{value}' is not a whole number of at least 1"], result.Errors.Select(error => error.ToString()));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Berth.Reconciler.Engine;
 using Berth.Reconciler.Execution;
 using Berth.Reconciler.Fronts;
+using Berth.Reconciler.Observe;
 using Berth.Reconciler.Planning;
 using Berth.Reconciler.Policy;
 using Berth.Reconciler.Spec.Model;
@@ -224,6 +225,80 @@ public sealed class PlanExecutorTests
         var wait = Assert.Single(report.Steps, step => step.Step is WaitHealthyStep);
         Assert.StartsWith("shop/db is not healthy (", wait.Message, StringComparison.Ordinal);
         Assert.EndsWith("); required: false, so shop/web goes on", wait.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Execute_SixNewServices_NeverMoreStartsAtOnceThanTheStartSlots(int startSlots)
+    {
+        // Six units run in parallel (the executor's own bound is at least 4): without the start bound,
+        // their starts would be in the engine together.
+        var engine = new ScriptedHealthEngine(new FakeContainerEngine(), ContainerHealth.Healthy);
+        var services = Enumerable.Range(1, 6).Select(index => Service("shop", $"s{index}", Probed) with { Update = FastUpdate with { Monitor = TimeSpan.Zero } }).ToList();
+
+        var report = await ExecuteAsync(engine, Desired("host-a", Stack("shop", services)), AppliedState.Empty("host-a"), startSlots);
+
+        Assert.True(report.Succeeded);
+        Assert.InRange(engine.MostStartsAtOnce, 1, startSlots);
+    }
+
+    [Fact]
+    public async Task Rollout_AllReplicasAtOnce_NeverMoreStartsAtOnceThanTheStartSlots()
+    {
+        var engine = new ScriptedHealthEngine(new FakeContainerEngine(), ContainerHealth.Healthy);
+        // parallelism 0: the whole service in one batch, as Swarm's parallelism 0.
+        var v1 = Service("shop", "web", Probed, replicas: 4) with { Update = FastUpdate with { Monitor = TimeSpan.Zero, Parallelism = 0 } };
+        Assert.True((await ExecuteAsync(engine, Desired("host-a", Stack("shop", [v1])), AppliedState.Empty("host-a"), 4)).Succeeded);
+        var v2 = v1.WithEnvironment("VERSION", "2");
+        engine.ResetCount();
+
+        var report = await ExecuteAsync(engine, Desired("host-a", Stack("shop", [v2])), TestObserved.Applied("host-a", v1), 2);
+
+        Assert.Equal(RolloutResult.Succeeded, Assert.Single(report.Services).Result);
+        Assert.Equal(4, report.Steps.Count(step => step.Step is ReplaceContainerStep && step.Result == StepResult.Succeeded));
+        Assert.InRange(engine.MostStartsAtOnce, 1, 2);
+    }
+
+    [Fact]
+    public async Task Execute_FirstDeployUnhealthyForItsFirstProbes_KeepsWaitingAndConverges()
+    {
+        // A host busy with the deploy itself: the check times out twice, then passes. Nothing to roll
+        // back to, so the first "unhealthy" is not the verdict (compose would end healthy here).
+        var engine = new ScriptedHealthEngine(new FakeContainerEngine(), ContainerHealth.Starting, ContainerHealth.Unhealthy, ContainerHealth.Unhealthy, ContainerHealth.Healthy);
+        var web = Service("shop", "web", Probed) with { Update = FastUpdate with { Monitor = TimeSpan.Zero } };
+
+        var report = await ExecuteAsync(engine, Desired("host-a", Stack("shop", [web])), AppliedState.Empty("host-a"), null);
+
+        var service = Assert.Single(report.Services);
+        Assert.Equal((RolloutResult.Succeeded, "converged"), (service.Result, service.Message));
+    }
+
+    [Fact]
+    public async Task Rollout_ReplacementUnhealthyForItsFirstProbes_RollsBackAtOnceToThePreviousContainer()
+    {
+        // The same script as above: with a previous container to go back to, "unhealthy" is final.
+        var engine = new ScriptedHealthEngine(new FakeContainerEngine(), ContainerHealth.Starting, ContainerHealth.Unhealthy, ContainerHealth.Unhealthy, ContainerHealth.Healthy);
+        var v1 = Service("shop", "web", Probed) with { Update = FastUpdate with { Monitor = TimeSpan.Zero } };
+        Assert.True((await ExecuteAsync(engine, Desired("host-a", Stack("shop", [v1])), AppliedState.Empty("host-a"), null)).Succeeded);
+
+        var report = await ExecuteAsync(engine, Desired("host-a", Stack("shop", [v1.WithEnvironment("VERSION", "2")])), TestObserved.Applied("host-a", v1), null);
+
+        var service = Assert.Single(report.Services);
+        Assert.Equal((RolloutResult.RolledBack, "unhealthy"), (service.Result, service.Evidence?.Reason));
+        Assert.Equal([("shop-web-1", v1.ConfigHash)], await ContainersAsync(engine.Inner));
+    }
+
+    /// <summary>A container with a health check (the gate waits for "healthy"); the fake engine ignores the command.</summary>
+    private static ContainerSpec Probed => Container() with
+    {
+        HealthCheck = new HealthCheckSpec(["CMD", "true"], TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2), TimeSpan.Zero, TimeSpan.Zero, 3),
+    };
+
+    private static async Task<ExecutionReport> ExecuteAsync(IContainerEngine engine, DesiredState desired, AppliedState applied, int? maxConcurrentStarts)
+    {
+        var plan = Planner.Create(desired, await engine.ObserveAsync("host-a", [], CancellationToken.None), applied);
+        return await new PlanExecutor(engine, TimeProvider.System, new NoFrontRules(), maxConcurrentStarts: maxConcurrentStarts).ExecuteAsync(plan, Scope, _ => { }, CancellationToken.None);
     }
 
     /// <summary>The record berth writes after applying these services, with the containers the fake engine runs for them.</summary>

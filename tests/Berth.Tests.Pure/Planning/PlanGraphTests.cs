@@ -52,10 +52,11 @@ public sealed class PlanGraphTests
                   3. health gate shop-web-1-next-53d5d5f5: healthy for 500ms
                   4. front: forward new connections to shop-web-1-next-53d5d5f5 instead of shop-web-1
                   5. take shop-web-1 out of the service's names, where it has them
-                  6. drain (the daemon's drain period)
-                  7. stop shop-web-1 (grace 2s)
-                  8. remove shop-web-1
-                  9. rename shop-web-1-next-53d5d5f5 to shop-web-1
+                  6. the rollout goes on with the next replica; the rest runs alongside, and the pass waits for it
+                  7. drain (the daemon's drain period)
+                  8. stop shop-web-1 (grace 2s)
+                  9. remove shop-web-1
+                  10. rename shop-web-1-next-53d5d5f5 to shop-web-1
                   if its gate fails: remove shop-web-1-next-53d5d5f5; shop-web-1 kept serving
                   if the rollout fails: once replaced, it is put back to the previous config (start-first), behind the same gates by rollback_config; a failed rollback pauses
               #4 replace container shop-web-2 (shop/web #2, start-first): config changed: environment
@@ -65,10 +66,11 @@ public sealed class PlanGraphTests
                   3. health gate shop-web-2-next-53d5d5f5: healthy for 500ms
                   4. front: forward new connections to shop-web-2-next-53d5d5f5 instead of shop-web-2
                   5. take shop-web-2 out of the service's names, where it has them
-                  6. drain (the daemon's drain period)
-                  7. stop shop-web-2 (grace 2s)
-                  8. remove shop-web-2
-                  9. rename shop-web-2-next-53d5d5f5 to shop-web-2
+                  6. the rollout goes on with the next replica; the rest runs alongside, and the pass waits for it
+                  7. drain (the daemon's drain period)
+                  8. stop shop-web-2 (grace 2s)
+                  9. remove shop-web-2
+                  10. rename shop-web-2-next-53d5d5f5 to shop-web-2
                   if its gate fails: remove shop-web-2-next-53d5d5f5; shop-web-2 kept serving
                   if the rollout fails: once replaced, it is put back to the previous config (start-first), behind the same gates by rollback_config; a failed rollback pauses
 
@@ -106,10 +108,11 @@ public sealed class PlanGraphTests
                   3. health gate shop-worker-1-next-bcdd3719: running for 500ms (healthy, if its image defines a health check)
                   4. give shop-worker-1-next-bcdd3719 the service's names
                   5. take shop-worker-1 out of the service's names, where it has them
-                  6. drain (the daemon's drain period)
-                  7. stop shop-worker-1 (grace 2s)
-                  8. remove shop-worker-1
-                  9. rename shop-worker-1-next-bcdd3719 to shop-worker-1
+                  6. the rollout goes on with the next replica; the rest runs alongside, and the pass waits for it
+                  7. drain (the daemon's drain period)
+                  8. stop shop-worker-1 (grace 2s)
+                  9. remove shop-worker-1
+                  10. rename shop-worker-1-next-bcdd3719 to shop-worker-1
                   if its gate fails: remove shop-worker-1-next-bcdd3719; shop-worker-1 kept serving
                   if the rollout fails: once replaced, it is put back to the previous config (start-first), behind the same gates by rollback_config; a failed rollback pauses
               #6 replace container shop-worker-2 (shop/worker #2, start-first): config changed: environment
@@ -118,10 +121,11 @@ public sealed class PlanGraphTests
                   3. health gate shop-worker-2-next-bcdd3719: running for 500ms (healthy, if its image defines a health check)
                   4. give shop-worker-2-next-bcdd3719 the service's names
                   5. take shop-worker-2 out of the service's names, where it has them
-                  6. drain (the daemon's drain period)
-                  7. stop shop-worker-2 (grace 2s)
-                  8. remove shop-worker-2
-                  9. rename shop-worker-2-next-bcdd3719 to shop-worker-2
+                  6. the rollout goes on with the next replica; the rest runs alongside, and the pass waits for it
+                  7. drain (the daemon's drain period)
+                  8. stop shop-worker-2 (grace 2s)
+                  9. remove shop-worker-2
+                  10. rename shop-worker-2-next-bcdd3719 to shop-worker-2
                   if its gate fails: remove shop-worker-2-next-bcdd3719; shop-worker-2 kept serving
                   if the rollout fails: once replaced, it is put back to the previous config (start-first), behind the same gates by rollback_config; a failed rollback pauses
               #7 replace container shop-worker-3 (shop/worker #3, start-first): config changed: environment
@@ -131,10 +135,11 @@ public sealed class PlanGraphTests
                   3. health gate shop-worker-3-next-bcdd3719: running for 500ms (healthy, if its image defines a health check)
                   4. give shop-worker-3-next-bcdd3719 the service's names
                   5. take shop-worker-3 out of the service's names, where it has them
-                  6. drain (the daemon's drain period)
-                  7. stop shop-worker-3 (grace 2s)
-                  8. remove shop-worker-3
-                  9. rename shop-worker-3-next-bcdd3719 to shop-worker-3
+                  6. the rollout goes on with the next replica; the rest runs alongside, and the pass waits for it
+                  7. drain (the daemon's drain period)
+                  8. stop shop-worker-3 (grace 2s)
+                  9. remove shop-worker-3
+                  10. rename shop-worker-3-next-bcdd3719 to shop-worker-3
                   if its gate fails: remove shop-worker-3-next-bcdd3719; shop-worker-3 kept serving
                   if the rollout fails: once replaced, it is put back to the previous config (start-first), behind the same gates by rollback_config; a failed rollback pauses
               #8 remove container shop-legacy-1: removed from spec

@@ -20,6 +20,7 @@ internal sealed class FakeContainerEngine : IContainerEngine
 
     // What a container's command makes it do when it starts: `sh -c "exit N"` exits with N, as in the engine.
     private readonly Dictionary<string, int> exitCodeOnStart = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string?> healthOutput = new(StringComparer.Ordinal);
     private int nextId;
 
     /// <summary>Images present locally (reference -> id). Pulls add to it.</summary>
@@ -141,6 +142,13 @@ internal sealed class FakeContainerEngine : IContainerEngine
         return Task.CompletedTask;
     }
 
+    /// <summary>What the container's health check reports from now on (and its last output, for evidence).</summary>
+    public void SetHealth(string name, ContainerHealth health, string? lastOutput = null)
+    {
+        containers[name] = containers[name] with { Health = health };
+        healthOutput[name] = lastOutput;
+    }
+
     /// <summary>What `docker stop` by hand does.</summary>
     public void StopByHand(string name) => containers[name] = containers[name] with { State = ContainerRunState.Exited, ExitCode = 137 };
 
@@ -176,7 +184,7 @@ internal sealed class FakeContainerEngine : IContainerEngine
         }
 
         var container = Find(containerId);
-        return Task.FromResult(new ContainerSnapshot(container.Id, container.Name, container.State, container.Health, container.ExitCode ?? 0, 0, null, 0, null, [])
+        return Task.FromResult(new ContainerSnapshot(container.Id, container.Name, container.State, container.Health, container.ExitCode ?? 0, 0, healthOutput.GetValueOrDefault(container.Name), 0, null, [])
         {
             AnonymousVolumePaths = container.AnonymousVolumePaths,
         });
