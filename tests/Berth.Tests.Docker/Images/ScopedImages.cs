@@ -66,9 +66,21 @@ public sealed class ScopedImages(DockerTestScope scope) : IAsyncDisposable
         }
     }
 
-    /// <summary>Removes a tag only (the image stays while it has other tags or is in use).</summary>
-    public async Task UntagAsync(string tag) =>
-        await scope.Client.Images.DeleteImageAsync(tag, new ImageDeleteParameters { Force = false });
+    /// <summary>
+    /// Removes a tag only (the image stays while it has other tags or is in use). A tag that is already
+    /// gone is fine: <see cref="LoopbackRegistry.PushAsync"/> removes the registry's name itself after a push.
+    /// </summary>
+    public async Task UntagAsync(string tag)
+    {
+        try
+        {
+            await scope.Client.Images.DeleteImageAsync(tag, new ImageDeleteParameters { Force = false });
+        }
+        catch (DockerImageNotFoundException)
+        {
+            // Already untagged: the engine does not have the image under this name, which is the point.
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
