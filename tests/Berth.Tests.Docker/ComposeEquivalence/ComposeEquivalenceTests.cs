@@ -27,7 +27,25 @@ public sealed class ComposeEquivalenceTests
     [MemberData(nameof(Cases))]
     public async Task SameFiles_SameEngineState(string caseName)
     {
-        await using var harness = new ReconcileHarness();
+        // berth writes secrets to a tmpfs (/run is no tmpfs on every test machine; /dev/shm is); the
+        // directory is removed after the harness has removed the containers that bind its files.
+        var filesRoot = Path.Combine("/dev/shm", "berth-test-files-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var harness = new ReconcileHarness(Berth.Reconciler.Secrets.Files.MountedFileStore.Open(filesRoot));
+            await CompareAsync(harness, caseName);
+        }
+        finally
+        {
+            if (Directory.Exists(filesRoot))
+            {
+                Directory.Delete(filesRoot, recursive: true);
+            }
+        }
+    }
+
+    private static async Task CompareAsync(ReconcileHarness harness, string caseName)
+    {
         var source = Path.Combine(AppContext.BaseDirectory, "ComposeEquivalence", "cases", caseName);
         // docker compose names after its project; "c" + the scope id keeps it unique and sweepable.
         var composeProject = "c" + harness.Scope.ScopeId;
@@ -166,9 +184,30 @@ public sealed class ComposeEquivalenceTests
             Add($"{name}.LogConfig", host.LogConfig);
             Add($"{name}.Devices", host.Devices);
             Add($"{name}.Runtime", host.Runtime);
+            // A bind of a single file is a secret: compose 1.29 binds the project's file, berth a copy on
+            // its tmpfs (by design, so the value never sits in the live repository directory). Compared
+            // by target, read-only flag and the content the container reads there instead of the source.
+            var fileBinds = container.Mounts.Where(mount => mount.Type == "bind" && File.Exists(mount.Source)).Select(mount => mount.Destination).ToHashSet(StringComparer.Ordinal);
             Add($"{name}.Mounts", container.Mounts
-                .Select(mount => new { mount.Type, Source = mount.Type == "volume" ? mount.Name : mount.Source, mount.Destination, mount.RW, mount.Propagation })
+                .Select(mount => new
+                {
+                    mount.Type,
+                    Source = mount.Type == "volume" ? mount.Name : fileBinds.Contains(mount.Destination) ? "<file>" : mount.Source,
+                    mount.Destination,
+                    mount.RW,
+                    mount.Propagation,
+                    // A bind's SELinux relabel (z/Z) is kept only in its mode; the rest of the mode differs by
+                    // form (compose writes Binds, whose mode says "rw"; berth mostly Mounts, whose mode is
+                    // empty) and consistency hints (cached, delegated) are no-ops on Linux. A volume's mode
+                    // says "z" when created as a Mount, whichever tool: binds only.
+                    Relabel = mount.Type == "bind" ? mount.Mode?.Split(',').Where(option => option is "z" or "Z").ToList() : null,
+                })
                 .OrderBy(mount => mount.Destination, StringComparer.Ordinal));
+            foreach (var target in fileBinds.Order(StringComparer.Ordinal))
+            {
+                Add($"{name}.File {target}", await harness.ExecAsync(container.ID, "cat", target));
+            }
+
             Add($"{name}.Networks", container.NetworkSettings.Networks
                 .OrderBy(entry => entry.Key, StringComparer.Ordinal)
                 .Select(entry => new
