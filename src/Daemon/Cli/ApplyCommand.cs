@@ -25,11 +25,23 @@ internal static class ApplyCommand
                 result.AddError("--max-concurrent-starts must be at least 1");
             }
         });
+        var maxConcurrentPulls = new Option<int?>("--max-concurrent-pulls")
+        {
+            Description = "Image pulls run at once (default: 3)",
+        };
+        maxConcurrentPulls.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1)
+            {
+                result.AddError("--max-concurrent-pulls must be at least 1");
+            }
+        });
         var command = new Command("apply", "Converge this host to the desired state once (exit 0: converged, 1: failed, rolled back or refused)");
         source.AddTo(command);
         command.Options.Add(warnDrift);
         command.Options.Add(retryFailed);
         command.Options.Add(maxConcurrentStarts);
+        command.Options.Add(maxConcurrentPulls);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var stdout = parseResult.InvocationConfiguration.Output;
@@ -52,6 +64,7 @@ internal static class ApplyCommand
                 DriftMode = parseResult.GetValue(warnDrift) ? DriftMode.Warn : DriftMode.Repair,
                 RetryFailed = parseResult.GetValue(retryFailed),
                 MaxConcurrentStarts = parseResult.GetValue(maxConcurrentStarts),
+                MaxConcurrentPulls = parseResult.GetValue(maxConcurrentPulls),
             };
             ApplyResult result;
             try

@@ -18,7 +18,7 @@ public static partial class ConfigLoader
     private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec", "http", "policy", "forge", "commitStatus", "notifications", "waves", "images", "registries"];
     private static readonly string[] ImagesKeys = ["gcInterval"];
     private static readonly string[] HttpKeys = ["tokenFile", "allowedHosts"];
-    private static readonly string[] ReconcileKeys = ["interval", "jitter", "retryInitialDelay", "retryMaxDelay", "stuckPassAfter", "shutdownTimeout", "maxConcurrentStarts"];
+    private static readonly string[] ReconcileKeys = ["interval", "jitter", "retryInitialDelay", "retryMaxDelay", "stuckPassAfter", "shutdownTimeout", "maxConcurrentStarts", "maxConcurrentPulls"];
     private static readonly string[] SourceKeys = ["url", "branch", "path", "fetchTimeout", "credentials", "signatures", "allowInsecureHttp"];
     private static readonly string[] SpecKeys = ["hostEnvFiles", "ageKeyFile", "hostSecretsDirectory", "secretFilesDirectory"];
     private static readonly string[] CredentialKeys = ["tokenFile", "usernameFile", "passwordFile", "sshKeyFile", "knownHostsFile"];
@@ -234,6 +234,7 @@ public static partial class ConfigLoader
         var stuckAfter = ReadDuration(section, "stuckPassAfter", defaults.StuckPassAfter, errors);
         var shutdownTimeout = ReadDuration(section, "shutdownTimeout", defaults.ShutdownTimeout, errors);
         var maxConcurrentStarts = ReadPositiveCount(section, "maxConcurrentStarts", errors);
+        var maxConcurrentPulls = ReadPositiveCount(section, "maxConcurrentPulls", errors);
 
         if (jitter > interval)
         {
@@ -254,6 +255,7 @@ public static partial class ConfigLoader
             StuckPassAfter = stuckAfter,
             ShutdownTimeout = shutdownTimeout,
             MaxConcurrentStarts = maxConcurrentStarts,
+            MaxConcurrentPulls = maxConcurrentPulls,
         };
     }
 

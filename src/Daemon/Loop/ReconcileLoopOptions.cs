@@ -37,6 +37,9 @@ public sealed record ReconcileLoopOptions
     /// </summary>
     public int? MaxConcurrentStarts { get; init; }
 
+    /// <summary>Image pulls a pass runs at once, across its parallel units. Null (default): 3.</summary>
+    public int? MaxConcurrentPulls { get; init; }
+
     /// <summary>
     /// How often the idle loop records a heartbeat while it waits. Not configurable: it only bounds how
     /// fast a wedged loop is noticed (after three missed heartbeats).

@@ -99,7 +99,7 @@ internal sealed partial class GitOpsPass(
         ApplyResult result;
         try
         {
-            result = await reconciler.ApplyAsync(desired, toApply.Revision!, new ApplyOptions { RetryFailed = options.RetryFailed, MaxConcurrentStarts = config.Reconcile.MaxConcurrentStarts },
+            result = await reconciler.ApplyAsync(desired, toApply.Revision!, new ApplyOptions { RetryFailed = options.RetryFailed, MaxConcurrentStarts = config.Reconcile.MaxConcurrentStarts, MaxConcurrentPulls = config.Reconcile.MaxConcurrentPulls },
                 progress => LogStep(logger, Short(toApply.Revision), progress.QualifiedService ?? "-", progress.Message), cancellationToken, toApply.Files).ConfigureAwait(false);
         }
         catch (EngineException exception) when (EngineErrors.IsTransient(exception))

@@ -29,7 +29,10 @@ namespace Berth.Reconciler.Execution;
 /// Containers being created or started at once (engine calls, <see cref="StartSlots"/>);
 /// default <see cref="StartSlots.DefaultLimit"/>, the core count.
 /// </param>
-public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvider, IFrontRules frontRules, int? maxConcurrentUnits = null, IEngineEvents? events = null, int? maxConcurrentStarts = null)
+/// <param name="maxConcurrentPulls">
+/// Image pulls running at once across the pass (<see cref="PullSlots"/>); default <see cref="PullSlots.DefaultLimit"/>.
+/// </param>
+public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvider, IFrontRules frontRules, int? maxConcurrentUnits = null, IEngineEvents? events = null, int? maxConcurrentStarts = null, int? maxConcurrentPulls = null)
 {
     public static int DefaultMaxConcurrentUnits => Math.Max(4, 2 * Environment.ProcessorCount);
 
@@ -42,9 +45,11 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         // One router per pass: it remembers which containers this pass admitted to or retired from the fronts' rules.
         var fronts = new FrontRouter(engine, frontRules, scope.Owner.HostIdentity, scope.ServicesWithFront);
         using var startSlots = new StartSlots(Math.Max(1, maxConcurrentStarts ?? StartSlots.DefaultLimit));
+        using var pullSlots = new PullSlots(Math.Max(1, maxConcurrentPulls ?? PullSlots.DefaultLimit));
         var tools = new PassTools(gate, new RolloutRunner(new ContainerReplacer(engine, gate, timeProvider, fronts, startSlots), timeProvider), fronts, startSlots)
         {
             Jobs = new JobRunner(engine, timeProvider),
+            PullSlots = pullSlots,
         };
         var units = ExecutionUnit.From(plan);
         using var slots = new SemaphoreSlim(Math.Max(1, maxConcurrentUnits ?? DefaultMaxConcurrentUnits));
@@ -66,6 +71,9 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
     {
         /// <summary>Runs one-shot jobs to their exit (no gates, no rollout).</summary>
         public required JobRunner Jobs { get; init; }
+
+        /// <summary>The pass's bound on image pulls at once.</summary>
+        public required PullSlots PullSlots { get; init; }
     }
 
     private async Task RunUnitAsync(
@@ -79,7 +87,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
             try
             {
                 done.SetResult(unit.Owner is null
-                    ? await RunResourceGroupAsync(unit.Steps, scope, progress, cancellationToken).ConfigureAwait(false)
+                    ? await RunResourceGroupAsync(unit.Steps, scope, tools.PullSlots, progress, cancellationToken).ConfigureAwait(false)
                     : await RunAfterAsync(finished, unit.Steps, scope, tools, progress, cancellationToken).ConfigureAwait(false));
             }
             finally
@@ -140,12 +148,12 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         return skipped.Count == 0 ? result : result with { Steps = [.. skipped, .. result.Steps] };
     }
 
-    private async Task<GroupResult> RunResourceGroupAsync(List<PlanStep> group, ExecutionScope scope, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    private async Task<GroupResult> RunResourceGroupAsync(List<PlanStep> group, ExecutionScope scope, PullSlots pullSlots, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
         var outcomes = new List<StepOutcome>();
         foreach (var step in group)
         {
-            outcomes.Add(await RunResourceStepAsync(step, scope, progress, cancellationToken).ConfigureAwait(false));
+            outcomes.Add(await RunResourceStepAsync(step, scope, pullSlots, progress, cancellationToken).ConfigureAwait(false));
         }
 
         return new GroupResult(null, outcomes);
@@ -461,7 +469,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         await engine.RemoveContainerAsync(container.Id, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<StepOutcome> RunResourceStepAsync(PlanStep step, ExecutionScope scope, Action<ProgressEvent> progress, CancellationToken cancellationToken)
+    private async Task<StepOutcome> RunResourceStepAsync(PlanStep step, ExecutionScope scope, PullSlots pullSlots, Action<ProgressEvent> progress, CancellationToken cancellationToken)
     {
         progress(new ProgressEvent(null, step.Describe()));
         try
@@ -469,7 +477,13 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
             switch (step)
             {
                 case PullImageStep pull:
-                    await engine.PullImageAsync(pull.Image, pull.Platform, cancellationToken).ConfigureAwait(false);
+                    // The slot is held for the pull alone; a unit waiting for it holds a unit slot, which is
+                    // fine: pulls never wait for other units, so every slot holder finishes.
+                    using (await pullSlots.EnterAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        await engine.PullImageAsync(pull.Image, pull.Platform, cancellationToken).ConfigureAwait(false);
+                    }
+
                     break;
                 case CreateNetworkStep network:
                     await engine.CreateNetworkAsync(network.Network, network.Stack, scope.Owner, cancellationToken).ConfigureAwait(false);

@@ -25,6 +25,9 @@ public sealed record ApplyOptions
     /// null: <see cref="StartSlots.DefaultLimit"/>, the core count.
     /// </summary>
     public int? MaxConcurrentStarts { get; init; }
+
+    /// <summary>Image pulls running at once (<see cref="PullSlots"/>); null: <see cref="PullSlots.DefaultLimit"/>, 3.</summary>
+    public int? MaxConcurrentPulls { get; init; }
 }
 
 public enum ApplyOutcome
@@ -207,7 +210,7 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
             // a rolled-back container runs with the old one.
             var secrets = applied.Secrets;
             report = plan.HasChanges
-                ? (await new PlanExecutor(engine, timeProvider, this.frontRules, events: events, maxConcurrentStarts: options.MaxConcurrentStarts)
+                ? (await new PlanExecutor(engine, timeProvider, this.frontRules, events: events, maxConcurrentStarts: options.MaxConcurrentStarts, maxConcurrentPulls: options.MaxConcurrentPulls)
                     .ExecuteAsync(plan, scope, step => progress(step with { Message = secrets.Mask(step.Message) }), cancellationToken).ConfigureAwait(false))
                     .MaskedWith(secrets)
                 : new ExecutionReport([], []);

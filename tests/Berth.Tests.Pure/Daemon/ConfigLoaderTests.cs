@@ -63,6 +63,7 @@ public sealed class ConfigLoaderTests : IDisposable
               stuckPassAfter: 1h
               shutdownTimeout: 45s
               maxConcurrentStarts: 3
+              maxConcurrentPulls: 5
             source:
               url: https://git.example.com/ops/hosts.git
               branch: production
@@ -91,6 +92,7 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal(TimeSpan.FromHours(1), config.Reconcile.StuckPassAfter);
         Assert.Equal(TimeSpan.FromSeconds(45), config.Reconcile.ShutdownTimeout);
         Assert.Equal(3, config.Reconcile.MaxConcurrentStarts);
+        Assert.Equal(5, config.Reconcile.MaxConcurrentPulls);
         Assert.Equal("production", config.Source.Branch);
         Assert.Equal("hosts/web", config.Source.Path);
         Assert.Equal(TimeSpan.FromMinutes(2), config.Source.FetchTimeout);
@@ -124,7 +126,7 @@ public sealed class ConfigLoaderTests : IDisposable
                 $"{file}:1:7: host: 'web 01' is not a host name (letters, digits, '.', '-', '_'; at most 253)",
                 $"{file}:2:9: listen: 'localhost:80' is not ADDRESS:PORT with an IP address and a port 1-65535 (e.g. 127.0.0.1:9750, [::1]:9750)",
                 $"{file}:4:13: reconcile.interval: invalid duration '5 minutes': unknown unit ' minutes' (units: ns, us, ms, s, m, h); write a number with a unit, e.g. 500ms, 10s, 1.5m, 1h30m",
-                $"{file}:5:3: unknown key 'reconcile.intervall' (known here: interval, jitter, retryInitialDelay, retryMaxDelay, stuckPassAfter, shutdownTimeout, maxConcurrentStarts)",
+                $"{file}:5:3: unknown key 'reconcile.intervall' (known here: interval, jitter, retryInitialDelay, retryMaxDelay, stuckPassAfter, shutdownTimeout, maxConcurrentStarts, maxConcurrentPulls)",
                 $"{file}:8:11: source.branch: 'bad..branch' is not a branch name (e.g. main; no spaces, '..', '~', '^', ':', '?', '*', '[', '\\')",
                 $"{file}:11:17: webhooks.gitlab.secretFile: '/nonexistent/secret' does not exist",
             ],
@@ -141,6 +143,16 @@ public sealed class ConfigLoaderTests : IDisposable
         var result = Load(MinimalSource + $"reconcile:\n  maxConcurrentStarts: {value}\n");
 
         Assert.Equal([$"{ConfigFile}:4:24: reconcile.maxConcurrentStarts: '{value}' is not a whole number of at least 1"], result.Errors.Select(error => error.ToString()));
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("three")]
+    public void Load_MaxConcurrentPullsNotAPositiveWholeNumber_IsAnErrorAtTheValue(string value)
+    {
+        var result = Load(MinimalSource + $"reconcile:\n  maxConcurrentPulls: {value}\n");
+
+        Assert.Equal([$"{ConfigFile}:4:23: reconcile.maxConcurrentPulls: '{value}' is not a whole number of at least 1"], result.Errors.Select(error => error.ToString()));
     }
 
     [Fact]

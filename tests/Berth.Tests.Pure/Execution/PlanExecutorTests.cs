@@ -47,6 +47,66 @@ public sealed class PlanExecutorTests
     }
 
     [Fact]
+    public async Task Execute_ManyPulls_NeverRunsMoreThanTheBoundAtOnce()
+    {
+        // Six pulls of different images, each its own unit, with room for all six units at once: only the
+        // pull bound keeps them to two. Every pull is held open until the test has seen the bound filled.
+        const int Bound = 2;
+        var images = Enumerable.Range(1, 6).Select(number => $"registry.example/app{number}:1").ToList();
+        var download = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int running = 0, mostAtOnce = 0, described = 0;
+        var engine = new FakeContainerEngine
+        {
+            PullDownload = async (_, cancellationToken) =>
+            {
+                var now = Interlocked.Increment(ref running);
+                InterlockedMax(ref mostAtOnce, now);
+                await download.Task.WaitAsync(cancellationToken);
+                Interlocked.Decrement(ref running);
+            },
+        };
+        var plan = new Plan("host-a", [.. images.Select(image => (PlanStep)new PullImageStep(image, "not present locally"))], [], []);
+
+        var executing = new PlanExecutor(engine, TimeProvider.System, new NoFrontRules(), maxConcurrentUnits: images.Count, maxConcurrentPulls: Bound)
+            .ExecuteAsync(plan, Scope, _ => Interlocked.Increment(ref described), CancellationToken.None);
+        // All six units have started (each reports its step before it waits for a pull slot) and the bound is full.
+        await PollUntilAsync(() => Volatile.Read(ref described) == images.Count && Volatile.Read(ref running) >= Bound, TimeSpan.FromSeconds(10));
+        download.SetResult();
+        var report = await executing.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(Bound, mostAtOnce);
+        Assert.All(report.Steps, outcome => Assert.Equal(StepResult.Succeeded, outcome.Result));
+        Assert.Equal(images, images.Where(engine.Images.ContainsKey));
+    }
+
+    [Fact]
+    public void PullSlots_Default_IsThree()
+    {
+        Assert.Equal(3, PullSlots.DefaultLimit);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new PullSlots(0));
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var seen = Volatile.Read(ref target);
+        while (value > seen && Interlocked.CompareExchange(ref target, value, seen) is var actual && actual != seen)
+        {
+            seen = actual;
+        }
+    }
+
+    /// <summary>Polls a condition until it holds or the deadline passes (then fails); no fixed sleeps.</summary>
+    private static async Task PollUntilAsync(Func<bool> condition, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        while (!condition())
+        {
+            Assert.False(deadline.IsCancellationRequested, $"condition not met within {timeout}");
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
     public async Task Rollout_FailureActionPause_StopsAtTheFirstFailedReplicaAndLeavesTheRestAsTheyRan()
     {
         var (engine, v1) = await RunningAsync(FailureAction.Pause);

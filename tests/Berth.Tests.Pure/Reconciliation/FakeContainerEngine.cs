@@ -40,6 +40,9 @@ internal sealed class FakeContainerEngine : IContainerEngine
     /// <summary>Thrown by every pull while set.</summary>
     public Exception? FailPulls { get; set; }
 
+    /// <summary>Awaited by every pull before it completes (the download), e.g. to hold pulls open and count them.</summary>
+    public Func<string, CancellationToken, Task>? PullDownload { get; set; }
+
     /// <summary>Services ("stack/service") whose containers exit with code 1 as soon as they start.</summary>
     public HashSet<string> ExitOnStart { get; } = new(StringComparer.Ordinal);
 
@@ -77,15 +80,22 @@ internal sealed class FakeContainerEngine : IContainerEngine
             ImagesInUse = [.. containers.Values.Select(container => container.ImageId)],
         });
 
-    public Task PullImageAsync(string imageReference, CancellationToken cancellationToken)
+    public async Task PullImageAsync(string imageReference, CancellationToken cancellationToken)
     {
         if (FailPulls is { } failure)
         {
             throw failure;
         }
 
-        Images[imageReference] = RegistryImages.GetValueOrDefault(imageReference, "sha256:pulled");
-        return Task.CompletedTask;
+        if (PullDownload is { } download)
+        {
+            await download(imageReference, cancellationToken).ConfigureAwait(false);
+        }
+
+        lock (Images)
+        {
+            Images[imageReference] = RegistryImages.GetValueOrDefault(imageReference, "sha256:pulled");
+        }
     }
 
     /// <summary>Fronts are exercised against the real engine only (Berth.Tests.Docker, FrontTests).</summary>
