@@ -123,11 +123,11 @@ public sealed class StagedRolloutTests(ITestOutputHelper output)
             Assert.Equal(["pending", "failure"], forge.StatesOf(bad, contexts[0]));
             // The reason names the service rolled back, on the status and in the notification alike.
             output.WriteLine($"wave 1 on {bad[..12]}: {forge.Latest(bad)[contexts[0]].Description}");
-            Assert.StartsWith($"RolledBack: {wave1.StackName}/web: rolled back", forge.Latest(bad)[contexts[0]].Description, StringComparison.Ordinal);
+            Assert.StartsWith($"RolledBack: {wave1.StackName}/web: rolled back: the new container failed its health gate", forge.Latest(bad)[contexts[0]].Description, StringComparison.Ordinal);
             var rolledBack = await NotificationAsync(receiver, "rolledBack", wave1.Host, bad);
             output.WriteLine($"notification: {rolledBack.ToJsonString()}");
             Assert.Equal("error", rolledBack["severity"]!.GetValue<string>());
-            Assert.Contains($"{wave1.StackName}/web: rolled back", rolledBack["message"]!.GetValue<string>(), StringComparison.Ordinal);
+            Assert.Contains($"{wave1.StackName}/web: rolled back: the new container failed its health gate", rolledBack["message"]!.GetValue<string>(), StringComparison.Ordinal);
 
             // The dashboard's wave panel, as Grafana would ask: each host's wave, what it runs, and why it holds.
             var panel = await WaveProgressAsync(prometheus);
