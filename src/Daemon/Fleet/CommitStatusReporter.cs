@@ -52,6 +52,9 @@ public sealed class CommitStatusReporter(CommitStatusSender sender, string conte
 
         CommitState? state = pass.Outcome switch
         {
+            // A host of a later wave that waits for the earlier waves has not failed the commit: it has
+            // not tried it. Red on the forge would say the commit is bad while it is only unproven.
+            PassOutcome.Stalled when pass.Reason == Passes.GitOpsPass.WaveHeldReason => CommitState.Pending,
             PassOutcome.Converged or PassOutcome.Changed => CommitState.Success,
             PassOutcome.Stalled => CommitState.Failure,
             _ => null,
@@ -61,9 +64,12 @@ public sealed class CommitStatusReporter(CommitStatusSender sender, string conte
             return;
         }
 
-        var description = state == CommitState.Success
-            ? $"converged and healthy on {host}"
-            : $"{pass.Reason}: {Essential(pass.Summary, revision)}";
+        var description = state switch
+        {
+            CommitState.Success => $"converged and healthy on {host}",
+            CommitState.Pending => $"waiting on {host}: {Essential(pass.Summary, revision)}",
+            _ => $"{pass.Reason}: {Essential(pass.Summary, revision)}",
+        };
         Report(revision, state.Value, description);
     }
 

@@ -22,7 +22,9 @@ public static class NotificationEvents
     /// <summary>The failure a completed pass reports, or null when it succeeded or failed transiently.</summary>
     public static Notification? Failure(PassRecord pass, string host, DateTimeOffset now)
     {
-        if (pass.Outcome != PassOutcome.Stalled)
+        // A later wave holding a commit the earlier waves have not proven yet is the rollout working, not a
+        // failure (the alert BerthWaveGateUnavailable covers a gate that cannot be asked).
+        if (pass.Outcome != PassOutcome.Stalled || pass.Reason == Passes.GitOpsPass.WaveHeldReason)
         {
             return null;
         }

@@ -83,6 +83,21 @@ public sealed class CommitStatusReporterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HeldByItsWave_PendingNotFailure_ThenSuccessWhenTheGateOpens()
+    {
+        // A later wave's host that has applied nothing yet waits for the earlier waves: the commit is unproven, not bad.
+        reporter.OnPassCompleted(Pass(PassOutcome.Stalled, CommitA,
+            "held: wave 2 waits for wave 1: canary-1 (wave 1) has not reported commit aaaaaaaaaaaa converged and healthy; nothing applied yet", "WaveHeld"));
+        await forge.WaitUntilAsync(f => f.Latest(CommitA).ContainsKey(Context), Deadline, "the pending status");
+        Assert.Equal(["pending"], forge.StatesOf(CommitA, Context));
+        Assert.StartsWith("waiting on ", forge.Latest(CommitA)[Context].Description, StringComparison.Ordinal);
+
+        reporter.OnPassCompleted(Pass(PassOutcome.Changed, CommitA, "aaaaaaaaaaaa: converged"));
+        await forge.WaitUntilAsync(f => f.StatesOf(CommitA, Context).Contains("success"), Deadline, "the success");
+        Assert.Equal(["pending", "success"], forge.StatesOf(CommitA, Context));
+    }
+
+    [Fact]
     public async Task RolledBack_FailureWithTheOneLineReason_ThenHeldBackPassesPostNothing()
     {
         await ApplyStartingAndPendingSentAsync(CommitA);

@@ -36,6 +36,11 @@ public sealed class NotificationTests
         Assert.Equal("web-1", notification.Host);
     }
 
+    [Fact]
+    public void Failure_HeldByItsWave_NotifiesNothing() =>
+        // Waiting for the earlier waves is the rollout working; BerthWaveGateUnavailable alerts on a gate that cannot be asked.
+        Assert.Null(NotificationEvents.Failure(Pass(PassOutcome.Stalled, "WaveHeld"), "web-1", time.GetUtcNow()));
+
     [Theory]
     [InlineData(PassOutcome.Transient)]
     [InlineData(PassOutcome.Converged)]
