@@ -1,5 +1,7 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using Berth.Reconciler.Forge;
-using Berth.Tests.Fleet;
 
 namespace Berth.Tests.Fleet;
 
@@ -117,21 +119,39 @@ public sealed class CommitStatusProviderTests
     }
 
     [Fact]
+    public async Task Forge_StrayRequestWithoutItsToken_LeavesTheQueuedFaultForTheTestsOwnRequest()
+    {
+        await using var forge = LoopbackForge.Start(ForgeKind.GitHub);
+        forge.FailNext(1, 429);
+
+        // What a retrying sender of another test sends when its old port was given to this forge.
+        using var stray = await http.PostAsync(new Uri(forge.ApiBase, $"repos/acme/deploy/statuses/{Sha}"), new StringContent("{\"state\":\"pending\"}", Encoding.UTF8, "application/json"));
+        var exception = await Assert.ThrowsAsync<ForgeApiException>(() =>
+            forge.CreateProvider(http).SetAsync(new CommitStatus(Sha, "berth/web-1", CommitState.Success, "ok"), CancellationToken.None));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, stray.StatusCode);
+        Assert.Equal(429, exception.StatusCode);
+    }
+
+    [Fact]
+    public async Task ClosedPort_WhileHeld_RefusesConnections()
+    {
+        using var closed = new ClosedPort();
+
+        using var client = new TcpClient();
+        var refused = await Assert.ThrowsAsync<SocketException>(() => client.ConnectAsync(IPAddress.Loopback, closed.Port));
+        Assert.Equal(SocketError.ConnectionRefused, refused.SocketErrorCode);
+    }
+
+    [Fact]
     public async Task Set_NobodyListens_IsTransient()
     {
-        var port = FreePort();
-        var provider = new ForgeRepository(ForgeKind.Gitea, new Uri($"http://127.0.0.1:{port}/api/v1/"), "acme/deploy").CreateProvider(http, () => "t");
+        using var closed = new ClosedPort();
+        var provider = new ForgeRepository(ForgeKind.Gitea, new Uri($"http://127.0.0.1:{closed.Port}/api/v1/"), "acme/deploy").CreateProvider(http, () => "t");
 
         var exception = await Assert.ThrowsAsync<ForgeApiException>(() => provider.SetAsync(new CommitStatus(Sha, "berth/web-1", CommitState.Success, "ok"), CancellationToken.None));
 
         Assert.True(exception.IsTransient);
         Assert.Null(exception.StatusCode);
-    }
-
-    internal static int FreePort()
-    {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
     }
 }

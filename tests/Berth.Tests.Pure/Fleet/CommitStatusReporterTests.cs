@@ -127,8 +127,9 @@ public sealed class CommitStatusReporterTests : IAsyncLifetime
     [Fact]
     public async Task PassCompletes_WhileTheForgeIsDownAndTheSenderRetries()
     {
-        var port = CommitStatusProviderTests.FreePort();
-        var down = new CountingProvider(new ForgeRepository(ForgeKind.GitHub, new Uri($"http://127.0.0.1:{port}/"), "acme/deploy").CreateProvider(http, () => "t"));
+        // Held until the retrying sender has stopped (disposed after it, declared before it).
+        using var closed = new ClosedPort();
+        var down = new CountingProvider(new ForgeRepository(ForgeKind.GitHub, new Uri($"http://127.0.0.1:{closed.Port}/"), "acme/deploy").CreateProvider(http, () => "t"));
         using var downSender = new CommitStatusSender(down, TimeProvider.System, NullLogger<CommitStatusSender>.Instance,
             new CommitStatusSenderOptions { RetryDelay = TimeSpan.FromMilliseconds(20), RetryMaxDelay = TimeSpan.FromMilliseconds(50), MaxRetryAttempts = 10_000 });
         await downSender.StartAsync(CancellationToken.None);

@@ -61,8 +61,8 @@ public sealed class CommitStatusSenderTests
     public async Task Enqueue_ForgeDown_ReturnsAtOnceWhileTheSenderRetries()
     {
         // Nobody listens on the port: every attempt fails (connection refused) and is retried.
-        var port = CommitStatusProviderTests.FreePort();
-        var provider = new CountingProvider(new ForgeRepository(ForgeKind.Gitea, new Uri($"http://127.0.0.1:{port}/api/v1/"), "acme/deploy").CreateProvider(http, () => "t"));
+        using var closed = new ClosedPort();
+        var provider = new CountingProvider(new ForgeRepository(ForgeKind.Gitea, new Uri($"http://127.0.0.1:{closed.Port}/api/v1/"), "acme/deploy").CreateProvider(http, () => "t"));
         using var sender = new CommitStatusSender(provider, TimeProvider.System, NullLogger<CommitStatusSender>.Instance,
             FastRetries with { MaxRetryAttempts = 1000, RetryMaxDelay = TimeSpan.FromMilliseconds(100) });
         await sender.StartAsync(CancellationToken.None);
@@ -107,8 +107,8 @@ public sealed class CommitStatusSenderTests
     [Fact]
     public async Task Enqueue_MoreThanTheCapacity_DropsTheOldest()
     {
-        var port = CommitStatusProviderTests.FreePort();
-        var provider = new CountingProvider(new ForgeRepository(ForgeKind.Gitea, new Uri($"http://127.0.0.1:{port}/api/v1/"), "acme/deploy").CreateProvider(http, () => "t"));
+        using var closed = new ClosedPort();
+        var provider = new CountingProvider(new ForgeRepository(ForgeKind.Gitea, new Uri($"http://127.0.0.1:{closed.Port}/api/v1/"), "acme/deploy").CreateProvider(http, () => "t"));
         // Not started: everything stays queued.
         using var sender = new CommitStatusSender(provider, TimeProvider.System, NullLogger<CommitStatusSender>.Instance, FastRetries with { Capacity = 3 });
 

@@ -64,7 +64,8 @@ public sealed class SmtpSinkTests
     [Fact]
     public async Task Send_NobodyListens_IsTransient()
     {
-        var sink = new SmtpSink(new SmtpSettings("127.0.0.1", CommitStatusProviderTests.FreePort(), StartTls: false, "berth@example.com", ["ops@example.com"]));
+        using var closed = new ClosedPort();
+        var sink = new SmtpSink(new SmtpSettings("127.0.0.1", closed.Port, StartTls: false, "berth@example.com", ["ops@example.com"]));
 
         var exception = await Assert.ThrowsAsync<NotificationException>(() => sink.SendAsync(RolledBack(), CancellationToken.None));
 

@@ -74,8 +74,10 @@ public sealed partial class LoopbackForge : IAsyncDisposable
     };
 
     /// <summary>Starts a forge on a free loopback port (retrying when another test takes the port first).</summary>
-    public static LoopbackForge Start(ForgeKind kind, string repository = "acme/deploy", string token = "forge-test-token-0123456789")
+    /// <param name="token">The token it accepts; by default one of its own, so that a request meant for another test's forge (its port reused) is refused here.</param>
+    public static LoopbackForge Start(ForgeKind kind, string repository = "acme/deploy", string? token = null)
     {
+        token ??= $"forge-test-token-{Guid.NewGuid():N}";
         for (var attempt = 0; ; attempt++)
         {
             try
@@ -93,7 +95,12 @@ public sealed partial class LoopbackForge : IAsyncDisposable
     public ICommitStatusProvider CreateProvider(HttpClient http, string? token = null) =>
         new ForgeRepository(Kind, ApiBase, Repository).CreateProvider(http, () => token ?? Token);
 
-    /// <summary>Answers the next <paramref name="count"/> requests with <paramref name="statusCode"/> (500, 429, ...) without looking at them.</summary>
+    /// <summary>
+    /// Answers the next <paramref name="count"/> requests that carry this forge's token with
+    /// <paramref name="statusCode"/> (500, 429, ...), without looking further at them. A request without the
+    /// token (a client of another test that reached this port) is refused with 401 as always and leaves
+    /// the faults queued: it would otherwise take the fault meant for the test's own request.
+    /// </summary>
     public void FailNext(int count, int statusCode)
     {
         lock (gate)
@@ -211,9 +218,10 @@ public sealed partial class LoopbackForge : IAsyncDisposable
         int status;
         string answer;
         int? fault = null;
+        var addressedHere = AuthenticationProblem(request) is null;
         lock (gate)
         {
-            if (faults.Count > 0)
+            if (addressedHere && faults.Count > 0)
             {
                 fault = faults.Dequeue();
             }
