@@ -19,6 +19,12 @@ public sealed class DockerConfigCredentials(string configPath, TimeProvider time
     /// <summary>How long a credential helper may take before the pull or check fails (default 10 s).</summary>
     public TimeSpan HelperTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The directory holding the <c>docker-credential-*</c> helpers; null looks them up on PATH as the Docker CLI does.
+    /// Lets a test run a real helper without changing the whole process's PATH.
+    /// </summary>
+    public string? HelperDirectory { get; init; }
+
     public string ConfigPath { get; } = configPath;
 
     public async Task<RegistryCredential?> ForAsync(RegistryReference reference, CancellationToken cancellationToken)
@@ -145,6 +151,11 @@ public sealed class DockerConfigCredentials(string configPath, TimeProvider time
     private async Task<RegistryCredential?> FromHelperAsync(string helperName, RegistryReference reference, CancellationToken cancellationToken)
     {
         var program = "docker-credential-" + helperName;
+        if (HelperDirectory is not null)
+        {
+            program = Path.Combine(HelperDirectory, program);
+        }
+
         ProcessOutcome outcome;
         try
         {

@@ -87,4 +87,27 @@ public sealed class DockerConfigCredentialsTests : IDisposable
         Assert.StartsWith($"{ConfigPath}: not valid JSON", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("c2VjcmV0", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task CredHelpers_RealHelperProcess_GivesItsCredentialForTheServerOnStdin()
+    {
+        // A real docker-credential-* executable: it echoes the server it was asked for, so the test sees what berth sent on stdin.
+        var helperDirectory = Path.Combine(directory, "helpers");
+        Directory.CreateDirectory(helperDirectory);
+        var helper = Path.Combine(helperDirectory, "docker-credential-berthtest");
+        File.WriteAllText(helper, """
+            #!/bin/sh
+            [ "$1" = get ] || { echo "unexpected action $1" >&2; exit 2; }
+            read -r server
+            printf '{"ServerURL":"%s","Username":"helper-user@%s","Secret":"helper-secret"}\n' "$server" "$server"
+            """.Replace("\r", ""));
+        File.SetUnixFileMode(helper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.WriteAllText(ConfigPath, """{ "credHelpers": { "registry.example.com": "berthtest" } }""");
+        var credentials = new DockerConfigCredentials(ConfigPath, TimeProvider.System) { HelperDirectory = helperDirectory };
+
+        var credential = await credentials.ForAsync(RegistryReference.Parse("registry.example.com/web:1"), CancellationToken.None);
+
+        Assert.Equal(new RegistryCredential("helper-user@registry.example.com", "helper-secret", null), credential);
+    }
 }
