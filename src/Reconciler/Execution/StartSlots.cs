@@ -11,45 +11,10 @@ namespace Berth.Reconciler.Execution;
 /// <remarks>
 /// Not held through the gate: on Docker 20.10 the first probe runs one interval after the start, so a
 /// slot held until "healthy" turned a cold deploy of 30 services with 2 slots and a 10 s interval into
-/// 15 waves of at least 10 s each (measured: 3.5 minutes). Each holder holds one slot for one engine
-/// call sequence, so waiting for a slot never deadlocks.
+/// 15 waves of at least 10 s each (measured: 3.5 minutes).
 /// </remarks>
-public sealed class StartSlots : IDisposable
+public sealed class StartSlots(int limit) : CallSlots(limit)
 {
-    private readonly SemaphoreSlim slots;
-
-    /// <param name="limit">At least 1.</param>
-    public StartSlots(int limit)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        Limit = limit;
-        slots = new SemaphoreSlim(limit, limit);
-    }
-
     /// <summary>The default: one container being created or started per core.</summary>
     public static int DefaultLimit => Math.Max(1, Environment.ProcessorCount);
-
-    public int Limit { get; }
-
-    /// <summary>Waits for a slot; dispose the lease when the engine call it guards returned.</summary>
-    public async Task<IDisposable> EnterAsync(CancellationToken cancellationToken)
-    {
-        await slots.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return new Lease(slots);
-    }
-
-    public void Dispose() => slots.Dispose();
-
-    private sealed class Lease(SemaphoreSlim slots) : IDisposable
-    {
-        private int released;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref released, 1) == 0)
-            {
-                slots.Release();
-            }
-        }
-    }
 }

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace Berth.Reconciler.Forge;
 
 /// <summary>
@@ -9,7 +7,7 @@ namespace Berth.Reconciler.Forge;
 /// characters (a longer one is refused with 422).
 /// </summary>
 public sealed class GitHubStatusProvider(HttpClient http, Uri apiBase, string repository, Func<string> readToken)
-    : ForgeHttpProvider(http, apiBase, readToken)
+    : GitHubStyleStatusProvider(http, apiBase, repository, readToken)
 {
     /// <summary>GitHub refuses a longer description (422 "description is too long (maximum is 140 characters)").</summary>
     public const int DescriptionLimit = 140;
@@ -19,46 +17,13 @@ public sealed class GitHubStatusProvider(HttpClient http, Uri apiBase, string re
 
     public override string Name => "github";
 
-    public override Task SetAsync(CommitStatus status, CancellationToken cancellationToken)
-    {
-        var body = new JsonObject
-        {
-            ["state"] = status.State switch
-            {
-                CommitState.Pending => "pending",
-                CommitState.Success => "success",
-                CommitState.Failure => "failure",
-                _ => "error",
-            },
-            ["context"] = status.Context,
-            ["description"] = OneLine(status.Description, DescriptionLimit),
-        };
-        if (status.TargetUrl is { } targetUrl)
-        {
-            body["target_url"] = targetUrl;
-        }
+    protected override int DescriptionCharacters => DescriptionLimit;
 
-        return PostJsonAsync($"repos/{repository}/statuses/{Uri.EscapeDataString(status.Sha)}", body, cancellationToken);
-    }
+    // Newest first, every status ever set (several per context): 100 per page is GitHub's maximum,
+    // enough for a fleet's hosts on one commit.
+    protected override string ListQuery => "per_page=100";
 
-    public override async Task<IReadOnlyList<CommitStatus>> ListAsync(string sha, CancellationToken cancellationToken)
-    {
-        // Newest first, every status ever set (several per context): 100 per page is GitHub's maximum,
-        // enough for a fleet's hosts on one commit.
-        var page = await GetJsonAsync($"repos/{repository}/commits/{Uri.EscapeDataString(sha)}/statuses?per_page=100", cancellationToken).ConfigureAwait(false);
-        return LatestPerContext((page as JsonArray ?? []).Select(item => (Id(item), new CommitStatus(
-            sha,
-            Text(item, "context"),
-            Text(item, "state") switch
-            {
-                "pending" => CommitState.Pending,
-                "success" => CommitState.Success,
-                "failure" => CommitState.Failure,
-                _ => CommitState.Error,
-            },
-            Text(item, "description"),
-            item?["target_url"]?.GetValue<string>()))));
-    }
+    protected override string ListedStateField => "state";
 
     protected override void Authenticate(HttpRequestMessage request, string token)
     {
