@@ -281,7 +281,10 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
     public Images.IRegistryCredentials Credentials { get; init; } = Images.NoRegistryCredentials.Instance;
 
     public Task PullImageAsync(string imageReference, string? platform, CancellationToken cancellationToken) =>
-        EngineErrors.CallAsync(() => PullImageCoreAsync(imageReference, platform, cancellationToken), cancellationToken);
+        EngineErrors.CallAsync(() => PullImageCoreAsync(imageReference, platform, null, cancellationToken), cancellationToken);
+
+    public Task PullImageAsync(string imageReference, string? platform, IProgress<Images.PullMessage> progress, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => PullImageCoreAsync(imageReference, platform, progress, cancellationToken), cancellationToken);
 
     /// <summary>
     /// The platform (`os/arch[/variant]`) of a local image, or null when it is not here. One image inspect:
@@ -305,12 +308,14 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             }
         }, cancellationToken);
 
-    private async Task PullImageCoreAsync(string imageReference, string? platform, CancellationToken cancellationToken)
+    private async Task PullImageCoreAsync(string imageReference, string? platform, IProgress<Images.PullMessage>? progress, CancellationToken cancellationToken)
     {
-        var (repository, tag) = SplitReference(imageReference);
-        var stream = new EngineStreamErrors();
-        // Platform null is left off the query: the engine pulls its own platform.
         var parsed = Images.RegistryReference.Parse(imageReference);
+        // The name as written, and a digest in the `tag` parameter (the engine takes either there); with a
+        // digest the tag is dropped, as the engine itself resolves `repo:tag@digest` by the digest alone.
+        var (repository, tag) = (parsed.Name, parsed.Digest ?? parsed.Tag!);
+        var stream = new EngineStreamErrors(progress);
+        // Platform null is left off the query: the engine pulls its own platform.
         Images.RegistryCredential? credential;
         try
         {
@@ -801,20 +806,5 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             [BerthLabels.ResourceKey] = key,
         };
         return labels;
-    }
-
-    /// <summary>
-    /// "repo:tag", "host:5000/repo:tag", "repo@sha256:...", "repo:tag@sha256:..." -> (fromImage, tag).
-    /// A digest goes in the `tag` parameter (the engine takes either there); with a digest the tag is
-    /// dropped, as the engine itself resolves `repo:tag@digest` by the digest alone.
-    /// </summary>
-    internal static (string Repository, string Tag) SplitReference(string reference)
-    {
-        var digestAt = reference.IndexOf('@', StringComparison.Ordinal);
-        var name = digestAt >= 0 ? reference[..digestAt] : reference;
-        var lastSlash = name.LastIndexOf('/');
-        var lastColon = name.LastIndexOf(':');
-        var (repository, tag) = lastColon > lastSlash ? (name[..lastColon], name[(lastColon + 1)..]) : (name, "latest");
-        return digestAt >= 0 ? (repository, reference[(digestAt + 1)..]) : (repository, tag);
     }
 }

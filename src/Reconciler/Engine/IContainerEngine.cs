@@ -41,6 +41,14 @@ public interface IContainerEngine
     Task PullImageAsync(string imageReference, string? platform, CancellationToken cancellationToken) =>
         platform is null ? PullImageAsync(imageReference, cancellationToken) : throw new NotSupportedException($"{GetType().Name} cannot pull for a platform");
 
+    /// <summary>
+    /// Pulls as <see cref="PullImageAsync(string, string?, CancellationToken)"/>, reporting the engine's
+    /// messages (per layer: status, bytes) to <paramref name="progress"/> as they are read, before the call
+    /// returns. By default (engines without a stream) nothing is reported.
+    /// </summary>
+    Task PullImageAsync(string imageReference, string? platform, IProgress<Images.PullMessage> progress, CancellationToken cancellationToken) =>
+        PullImageAsync(imageReference, platform, cancellationToken);
+
     /// <summary>The platform (`os/arch[/variant]`) of a local image; null when it is not here or the engine cannot say.</summary>
     Task<string?> ImagePlatformAsync(string imageReference, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
 

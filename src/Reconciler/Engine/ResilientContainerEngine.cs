@@ -67,6 +67,9 @@ public sealed class ResilientContainerEngine : IContainerEngine
     public Task PullImageAsync(string imageReference, string? platform, CancellationToken cancellationToken) =>
         RetryAsync(token => inner.PullImageAsync(imageReference, platform, token), cancellationToken);
 
+    public Task PullImageAsync(string imageReference, string? platform, IProgress<Images.PullMessage> progress, CancellationToken cancellationToken) =>
+        RetryAsync(token => inner.PullImageAsync(imageReference, platform, progress, token), cancellationToken);
+
     public Task<string?> ImagePlatformAsync(string imageReference, CancellationToken cancellationToken) =>
         RetryAsync(token => inner.ImagePlatformAsync(imageReference, token), cancellationToken);
 

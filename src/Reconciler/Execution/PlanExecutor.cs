@@ -32,7 +32,11 @@ namespace Berth.Reconciler.Execution;
 /// <param name="maxConcurrentPulls">
 /// Image pulls running at once across the pass (<see cref="PullSlots"/>); default <see cref="PullSlots.DefaultLimit"/>.
 /// </param>
-public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvider, IFrontRules frontRules, int? maxConcurrentUnits = null, IEngineEvents? events = null, int? maxConcurrentStarts = null, int? maxConcurrentPulls = null)
+/// <param name="pullProgressInterval">
+/// How often a running pull says how far it got (<see cref="PullProgressReporter"/>); default
+/// <see cref="PullProgressReporter.DefaultInterval"/>, 5 s. Not a user setting: tests make it short.
+/// </param>
+public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvider, IFrontRules frontRules, int? maxConcurrentUnits = null, IEngineEvents? events = null, int? maxConcurrentStarts = null, int? maxConcurrentPulls = null, TimeSpan? pullProgressInterval = null)
 {
     public static int DefaultMaxConcurrentUnits => Math.Max(4, 2 * Environment.ProcessorCount);
 
@@ -481,7 +485,10 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                     // fine: pulls never wait for other units, so every slot holder finishes.
                     using (await pullSlots.EnterAsync(cancellationToken).ConfigureAwait(false))
                     {
-                        await engine.PullImageAsync(pull.Image, pull.Platform, cancellationToken).ConfigureAwait(false);
+                        // Its clock starts with the slot: the wait for one was already said by the step's line.
+                        await using var pullProgress = PullProgressReporter.Start(pull.Image, pullProgressInterval ?? PullProgressReporter.DefaultInterval, timeProvider, progress);
+                        await engine.PullImageAsync(pull.Image, pull.Platform, pullProgress.Messages, cancellationToken).ConfigureAwait(false);
+                        await pullProgress.SucceededAsync().ConfigureAwait(false);
                     }
 
                     break;

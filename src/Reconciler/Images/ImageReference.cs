@@ -20,7 +20,7 @@ public sealed record ImageReference(string Repository, string? Tag, string? Dige
 
     public bool IsPinnedByDigest => Digest is not null;
 
-    /// <summary>Parses a reference; an image id (`sha256:...`) has no repository and yields null.</summary>
+    /// <summary>Parses a reference (<see cref="RegistryReference.Parse"/>); an image id (`sha256:...`) has no repository and yields null.</summary>
     public static ImageReference? Parse(string reference)
     {
         var text = reference.Trim();
@@ -29,22 +29,8 @@ public sealed record ImageReference(string Repository, string? Tag, string? Dige
             return null;
         }
 
-        string? digest = null;
-        if (text.IndexOf('@', StringComparison.Ordinal) is var at and >= 0)
-        {
-            digest = text[(at + 1)..];
-            text = text[..at];
-        }
-
-        string? tag = null;
-        var lastSlash = text.LastIndexOf('/');
-        if (text.LastIndexOf(':') is var colon and >= 0 && colon > lastSlash)
-        {
-            tag = text[(colon + 1)..];
-            text = text[..colon];
-        }
-
-        return new ImageReference(Policy.ImageNames.Repository(text), tag, digest);
+        var parsed = RegistryReference.Parse(text);
+        return new ImageReference(parsed.QualifiedRepository, parsed.WrittenTag, parsed.Digest);
     }
 
     /// <summary>

@@ -27,6 +27,9 @@ public sealed class MeteredContainerEngine(IContainerEngine inner, BerthMetrics 
     public Task PullImageAsync(string imageReference, string? platform, CancellationToken cancellationToken) =>
         MeterAsync(EngineOperation.PullImage, () => inner.PullImageAsync(imageReference, platform, cancellationToken), cancellationToken);
 
+    public Task PullImageAsync(string imageReference, string? platform, IProgress<Images.PullMessage> progress, CancellationToken cancellationToken) =>
+        MeterAsync(EngineOperation.PullImage, () => inner.PullImageAsync(imageReference, platform, progress, cancellationToken), cancellationToken);
+
     public Task<string?> ImagePlatformAsync(string imageReference, CancellationToken cancellationToken) =>
         inner.ImagePlatformAsync(imageReference, cancellationToken);
 

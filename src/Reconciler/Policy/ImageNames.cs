@@ -9,23 +9,8 @@ internal static class ImageNames
 {
     public const string DockerHub = "docker.io";
 
-    /// <summary>`registry/repository` without tag or digest.</summary>
-    public static string Repository(string image)
-    {
-        var name = image;
-        if (name.IndexOf('@', StringComparison.Ordinal) is var at and >= 0)
-        {
-            name = name[..at];
-        }
-
-        var lastSlash = name.LastIndexOf('/');
-        if (name.LastIndexOf(':') is var colon and >= 0 && colon > lastSlash)
-        {
-            name = name[..colon];
-        }
-
-        return Qualify(name, addLibrary: true);
-    }
+    /// <summary>`registry/repository` without tag or digest (<see cref="Images.RegistryReference.QualifiedRepository"/>).</summary>
+    public static string Repository(string image) => Images.RegistryReference.Parse(image).QualifiedRepository;
 
     /// <summary>
     /// A policy entry as a matcher: a registry host ("registry.example.com", "localhost:5000") allows
@@ -43,7 +28,7 @@ internal static class ImageNames
 
         if (entry.EndsWith('/'))
         {
-            var prefix = Qualify(trimmed, addLibrary: false) + "/";
+            var prefix = QualifyPrefix(trimmed) + "/";
             return repository => repository.StartsWith(prefix, StringComparison.Ordinal);
         }
 
@@ -51,24 +36,16 @@ internal static class ImageNames
         return repository => repository == exact;
     }
 
-    private static string Qualify(string name, bool addLibrary)
+    /// <summary>A repository prefix ("team", "ghcr.io/team") qualified with its registry; never with library/: a prefix names a namespace.</summary>
+    private static string QualifyPrefix(string name)
     {
         var slash = name.IndexOf('/', StringComparison.Ordinal);
-        if (slash > 0 && LooksLikeRegistry(name[..slash]))
-        {
-            var registry = CanonicalRegistry(name[..slash]);
-            var path = name[(slash + 1)..];
-            return registry == DockerHub && addLibrary && !path.Contains('/', StringComparison.Ordinal)
-                ? $"{DockerHub}/library/{path}"
-                : $"{registry}/{path}";
-        }
-
-        return slash < 0 && addLibrary ? $"{DockerHub}/library/{name}" : $"{DockerHub}/{name}";
+        return slash > 0 && LooksLikeRegistry(name[..slash])
+            ? $"{CanonicalRegistry(name[..slash])}/{name[(slash + 1)..]}"
+            : $"{DockerHub}/{name}";
     }
 
-    /// <summary>The engine's rule: the first component names a registry when it has a '.' or a ':' or is localhost.</summary>
-    private static bool LooksLikeRegistry(string component) =>
-        component.Contains('.', StringComparison.Ordinal) || component.Contains(':', StringComparison.Ordinal) || component == "localhost";
+    private static bool LooksLikeRegistry(string component) => Images.RegistryReference.IsRegistryHost(component);
 
     private static string CanonicalRegistry(string registry)
     {

@@ -28,6 +28,12 @@ public sealed record ApplyOptions
 
     /// <summary>Image pulls running at once (<see cref="PullSlots"/>); null: <see cref="PullSlots.DefaultLimit"/>, 3.</summary>
     public int? MaxConcurrentPulls { get; init; }
+
+    /// <summary>
+    /// How often a running pull prints how far it got; null: <see cref="PullProgressReporter.DefaultInterval"/>, 5 s.
+    /// Internal: only tests change it (to see progress lines from a pull of a few seconds).
+    /// </summary>
+    internal TimeSpan? PullProgressInterval { get; init; }
 }
 
 public enum ApplyOutcome
@@ -210,7 +216,7 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
             // a rolled-back container runs with the old one.
             var secrets = applied.Secrets;
             report = plan.HasChanges
-                ? (await new PlanExecutor(engine, timeProvider, this.frontRules, events: events, maxConcurrentStarts: options.MaxConcurrentStarts, maxConcurrentPulls: options.MaxConcurrentPulls)
+                ? (await new PlanExecutor(engine, timeProvider, this.frontRules, events: events, maxConcurrentStarts: options.MaxConcurrentStarts, maxConcurrentPulls: options.MaxConcurrentPulls, pullProgressInterval: options.PullProgressInterval)
                     .ExecuteAsync(plan, scope, step => progress(step with { Message = secrets.Mask(step.Message) }), cancellationToken).ConfigureAwait(false))
                     .MaskedWith(secrets)
                 : new ExecutionReport([], []);

@@ -207,6 +207,67 @@ public sealed class LoopbackRegistry : IAsyncDisposable
         return digest;
     }
 
+    /// <summary>
+    /// Uploads an image made of <paramref name="layers"/> (<see cref="LayeredTestImage"/>) straight to the
+    /// registry (blobs, config, a schema 2 manifest), without the engine: none of it is on the host until
+    /// something pulls it. Its command is <paramref name="command"/>, with PATH=/bin.
+    /// </summary>
+    /// <returns>The manifest digest the registry serves for the tag.</returns>
+    public async Task<string> PushLayersAsync(string repository, string tag, IReadOnlyList<LayeredTestImage.Layer> layers, params string[] command)
+    {
+        using var http = HttpClientForRegistry();
+        http.Timeout = TimeSpan.FromSeconds(120);
+        var config = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            architecture = "amd64",
+            os = "linux",
+            config = new { Env = new[] { "PATH=/bin" }, Cmd = command },
+            rootfs = new { type = "layers", diff_ids = layers.Select(layer => layer.DiffId).ToArray() },
+        });
+        var configDigest = await UploadBlobAsync(http, repository, config);
+        foreach (var layer in layers)
+        {
+            await UploadBlobAsync(http, repository, layer.Compressed);
+        }
+
+        const string ManifestType = "application/vnd.docker.distribution.manifest.v2+json";
+        var manifest = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new
+        {
+            schemaVersion = 2,
+            mediaType = ManifestType,
+            config = new { mediaType = "application/vnd.docker.container.image.v1+json", size = config.Length, digest = configDigest },
+            layers = layers.Select(layer => new { mediaType = "application/vnd.docker.image.rootfs.diff.tar.gzip", size = layer.Compressed.Length, digest = layer.Digest }).ToArray(),
+        });
+        using var content = new ByteArrayContent(manifest);
+        content.Headers.ContentType = new MediaTypeHeaderValue(ManifestType);
+        using var response = await http.PutAsync($"{BaseUrl}/v2/{repository}/manifests/{tag}", content);
+        await EnsureRegistryAcceptedAsync(response, $"the manifest of {repository}:{tag}");
+        return response.Headers.GetValues("Docker-Content-Digest").Single();
+    }
+
+    /// <summary>A monolithic blob upload (POST for a session, PUT with the digest); returns the blob's digest.</summary>
+    private async Task<string> UploadBlobAsync(HttpClient http, string repository, byte[] blob)
+    {
+        var digest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(blob));
+        using var session = await http.PostAsync($"{BaseUrl}/v2/{repository}/blobs/uploads/", null);
+        await EnsureRegistryAcceptedAsync(session, $"an upload session for {repository}");
+        var location = new Uri(new Uri(BaseUrl), session.Headers.Location!);
+        var separator = location.Query.Length > 0 ? "&" : "?";
+        using var content = new ByteArrayContent(blob);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var upload = await http.PutAsync($"{location}{separator}digest={Uri.EscapeDataString(digest)}", content);
+        await EnsureRegistryAcceptedAsync(upload, $"blob {digest} of {repository}");
+        return digest;
+    }
+
+    private async Task EnsureRegistryAcceptedAsync(HttpResponseMessage response, string what)
+    {
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"the registry refused {what}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}{Environment.NewLine}{Output}");
+        }
+    }
+
     /// <summary>Moves <paramref name="repository"/>:<paramref name="tag"/> to <paramref name="localImage"/>: a push under the same tag.</summary>
     public Task<string> MoveTagAsync(string localImage, string repository, string tag) => PushAsync(localImage, repository, tag);
 

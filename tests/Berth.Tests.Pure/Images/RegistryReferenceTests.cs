@@ -12,12 +12,28 @@ public sealed class RegistryReferenceTests
     [InlineData("127.0.0.1:5000/team/web", "127.0.0.1:5000", "team/web", "latest", null)]
     [InlineData("localhost/web:2", "localhost", "web", "2", null)]
     [InlineData("registry.example.com/web@sha256:abc", "registry.example.com", "web", null, "sha256:abc")]
+    [InlineData("docker.io/nginx:1.27", "docker.io", "library/nginx", "1.27", null)]
+    [InlineData("index.docker.io/team/web", "docker.io", "team/web", "latest", null)]
+    [InlineData("Registry-1.Docker.io/library/nginx", "docker.io", "library/nginx", "latest", null)]
+    [InlineData("127.0.0.1:5000/team/web:1@sha256:abc", "127.0.0.1:5000", "team/web", "1", "sha256:abc")]
     public void Parse_NormalisesAsTheDockerCli(string reference, string registry, string repository, string? tag, string? digest)
     {
         var parsed = RegistryReference.Parse(reference);
 
         Assert.Equal((registry, repository, tag, digest), (parsed.Registry, parsed.Repository, parsed.Tag, parsed.Digest));
         Assert.Equal(digest is not null, parsed.IsPinned);
+    }
+
+    [Theory]
+    [InlineData("nginx", null, "nginx", "docker.io/library/nginx")]
+    [InlineData("nginx:1.27", "1.27", "nginx", "docker.io/library/nginx")]
+    [InlineData("Registry.Example.com:5000/team/web:1@sha256:abc", "1", "Registry.Example.com:5000/team/web", "registry.example.com:5000/team/web")]
+    [InlineData("localhost/web@sha256:abc", null, "localhost/web", "localhost/web")]
+    public void Parse_KeepsWhatWasWrittenBesideTheNormalisedName(string reference, string? writtenTag, string name, string qualifiedRepository)
+    {
+        var parsed = RegistryReference.Parse(reference);
+
+        Assert.Equal((writtenTag, name, qualifiedRepository), (parsed.WrittenTag, parsed.Name, parsed.QualifiedRepository));
     }
 
     [Fact]
