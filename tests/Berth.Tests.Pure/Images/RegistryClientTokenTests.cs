@@ -142,6 +142,21 @@ public sealed class RegistryClientTokenTests
     }
 
     [Fact]
+    public async Task BearerChallenge_RealmAnswersAPageInsteadOfAToken_IsACheckErrorWithoutTheBody()
+    {
+        // A login page (a proxy in front of the realm): it used to escape as a JsonException, which no caller expects.
+        await using var tokenService = await LoopbackHttpServer.StartAsync(context =>
+            context.Response.WriteAsync($"<html>sign in as {context.Request.Headers.Authorization}</html>"));
+        await using var registry = await StartRegistryAsync($"http://{tokenService.Address}/token");
+
+        var error = await Assert.ThrowsAsync<RegistryCheckException>(() =>
+            Client(Credential).ManifestDigestAsync(WebStable(registry.Address), CancellationToken.None));
+
+        Assert.Equal($"the token service {tokenService.Address} of registry {registry.Address} answered something that is not a token (not JSON)", error.Message);
+        Assert.False(error.Unreachable);
+    }
+
+    [Fact]
     public async Task PlainHttpRealmOffLoopback_IsNotSentTheCredentials()
     {
         await using var tokenService = await StartTokenServiceAsync();
