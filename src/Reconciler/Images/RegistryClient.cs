@@ -30,6 +30,13 @@ public sealed record RegistryClientOptions
 
     /// <summary>The limit for one manifest HEAD including its token request. Default 15 s.</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// Host name -> address, consulted before DNS (an /etc/hosts of this client's own). Lets a test reach a
+    /// loopback server under a name that is not loopback, to see what berth does with a non-loopback registry.
+    /// Default: none (DNS as usual).
+    /// </summary>
+    internal IReadOnlyDictionary<string, IPAddress> StaticHosts { get; init; } = new Dictionary<string, IPAddress>();
 }
 
 /// <summary>
@@ -38,7 +45,9 @@ public sealed record RegistryClientOptions
 /// Hub does not count a HEAD against its pull limit). Auth as the engine does it: anonymous first; on 401,
 /// Basic with the credential, or a Bearer token from the realm the <c>WWW-Authenticate</c> challenge names.
 /// Loopback registries may be plain HTTP (the engine treats 127.0.0.0/8 as insecure too): HTTPS is tried
-/// first and HTTP only when the server does not speak TLS.
+/// first and HTTP only when the server does not speak TLS. Any other registry is asked over HTTPS only: a
+/// TLS failure there is an error, never a silent downgrade that would send credentials in clear text. For
+/// the same reason credentials go to a token service (realm) over plain HTTP only when it is on loopback.
 /// </summary>
 public sealed class RegistryClient(IRegistryCredentials credentials, RegistryClientOptions options)
 {
@@ -69,6 +78,8 @@ public sealed class RegistryClient(IRegistryCredentials credentials, RegistryCli
             }
             catch (HttpRequestException exception) when (IsLoopback(reference.ApiHost) && exception.InnerException is AuthenticationException or IOException)
             {
+                // Only on loopback, as the engine: elsewhere a TLS failure could be someone in the path, and the
+                // request after the 401 would carry the credentials in clear text.
                 scheme = "http";
                 response = await HeadAsync(http, scheme, reference, null, timeout.Token).ConfigureAwait(false);
             }
@@ -182,28 +193,87 @@ public sealed class RegistryClient(IRegistryCredentials credentials, RegistryCli
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{username}:{password}")));
         }
 
-        using var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+        // The realm is the registry's word: credentials go to it in clear text only on loopback (as to the registry itself).
+        var tokenService = $"the token service {realmUri.Authority} of registry {reference.Registry}";
+        if (credential is not null && realmUri.Scheme != Uri.UriSchemeHttps && !IsLoopback(realmUri.Authority))
         {
-            throw new RegistryCheckException($"the token service of registry {reference.Registry} refused the credentials ({(int)response.StatusCode} {response.ReasonPhrase}): check the host's registry configuration", unreachable: false);
+            throw new RegistryCheckException($"{tokenService} is not HTTPS ({realmUri.Scheme}): berth sends credentials in clear text only to loopback", unreachable: false);
         }
 
-        if (!response.IsSuccessStatusCode)
+        HttpResponseMessage response;
+        try
         {
-            throw new RegistryCheckException($"the token service of registry {reference.Registry} answered {(int)response.StatusCode} {response.ReasonPhrase}", unreachable: (int)response.StatusCode >= 500);
+            response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException exception)
+        {
+            throw new RegistryCheckException($"{tokenService} is unreachable: {Reason(exception)}", unreachable: true, exception);
         }
 
-        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
-        var token = document.RootElement.TryGetProperty("token", out var value) ? value.GetString()
-            : document.RootElement.TryGetProperty("access_token", out var access) ? access.GetString() : null;
+        using (response)
+        {
+            if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            {
+                var which = credential is null ? "refused anonymous access" : "refused the credentials";
+                throw new RegistryCheckException($"{tokenService} {which} ({(int)response.StatusCode} {response.ReasonPhrase}): check the host's registry configuration", unreachable: false);
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new RegistryCheckException($"{tokenService} answered {(int)response.StatusCode} {response.ReasonPhrase}", unreachable: (int)response.StatusCode >= 500);
+            }
+
+            return new AuthenticationHeaderValue("Bearer", await TokenFromAsync(response, tokenService, cancellationToken).ConfigureAwait(false));
+        }
+    }
+
+    /// <summary>The token of a token service's answer: <c>token</c>, or OAuth2's <c>access_token</c> (the Docker token spec allows both).</summary>
+    private static async Task<string> TokenFromAsync(HttpResponseMessage response, string tokenService, CancellationToken cancellationToken)
+    {
+        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        string? token;
+        try
+        {
+            using var document = JsonDocument.Parse(body);
+            token = document.RootElement.ValueKind != JsonValueKind.Object ? null
+                : document.RootElement.TryGetProperty("token", out var value) && value.ValueKind == JsonValueKind.String ? value.GetString()
+                : document.RootElement.TryGetProperty("access_token", out var access) && access.ValueKind == JsonValueKind.String ? access.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            // Not the body in the message: it may be a page that echoes what was sent.
+            throw new RegistryCheckException($"{tokenService} answered something that is not a token (not JSON)", unreachable: false);
+        }
+
         return string.IsNullOrEmpty(token)
-            ? throw new RegistryCheckException($"the token service of registry {reference.Registry} answered without a token", unreachable: false)
-            : new AuthenticationHeaderValue("Bearer", token);
+            ? throw new RegistryCheckException($"{tokenService} answered without a token", unreachable: false)
+            : token;
     }
 
     private HttpClient CreateHttpClient(string registryHost)
     {
         var handler = new SocketsHttpHandler { ConnectTimeout = options.Timeout, AllowAutoRedirect = true };
+        if (options.StaticHosts.Count > 0)
+        {
+            handler.ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    EndPoint target = options.StaticHosts.TryGetValue(context.DnsEndPoint.Host, out var address)
+                        ? new IPEndPoint(address, context.DnsEndPoint.Port)
+                        : context.DnsEndPoint;
+                    await socket.ConnectAsync(target, cancellationToken).ConfigureAwait(false);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
+
         var caFile = options.CaFiles.TryGetValue(registryHost, out var configured) ? configured : Path.Combine(options.EngineCertificatesDirectory, registryHost, "ca.crt");
         if (File.Exists(caFile))
         {
