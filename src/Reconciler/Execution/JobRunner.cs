@@ -51,8 +51,9 @@ internal sealed class JobRunner(IContainerEngine engine, TimeProvider timeProvid
             }
             catch (EngineException exception) when (exception.StatusCode is not null)
             {
-                // A refusal (4xx: name in use, no such image) is about the host's state; a 5xx is transient.
-                var failure = EngineErrors.IsTransient(exception) ? FailureKind.Transient : FailureKind.Host;
+                // A refusal (4xx: name in use, no such image) is about the host's state; a 5xx is transient,
+                // and so is a container removed since the observation (drift: the next pass re-observes).
+                var failure = EngineErrors.IsTransient(exception) || EngineErrors.IsVanished(exception) ? FailureKind.Transient : FailureKind.Host;
                 var error = $"engine answered {((int)exception.StatusCode.Value).ToString(CultureInfo.InvariantCulture)}: {exception.ResponseBody?.Trim()}";
                 outcomes.Add(new StepOutcome(step, StepResult.Failed, error) { Failure = failure });
                 return new ServiceOutcome(qualifiedService, RolloutResult.Failed, $"{step.Action} failed: {error}", null) { Failure = failure };
