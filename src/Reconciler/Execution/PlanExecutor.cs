@@ -375,9 +375,11 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                 // A refusal (4xx: name in use, no such image) is about the host's state; a 5xx is transient,
                 // and so is a container removed since the observation (drift: the next pass re-observes).
                 // None says the revision is bad: only a failed health gate does.
-                var failure = EngineErrors.IsTransient(exception) || EngineErrors.IsVanished(exception) ? FailureKind.Transient : FailureKind.Host;
-                outcomes.Add(new StepOutcome(step, StepResult.Failed, EngineError(exception)) { Failure = failure });
-                return new ServiceOutcome(qualifiedService, RolloutResult.Failed, $"{step.Action} failed: {EngineError(exception)}", null) { Failure = failure };
+                var vanished = EngineErrors.IsVanished(exception);
+                var failure = EngineErrors.IsTransient(exception) || vanished ? FailureKind.Transient : FailureKind.Host;
+                var message = vanished ? ChangedDuringPass(exception) : EngineError(exception);
+                outcomes.Add(new StepOutcome(step, StepResult.Failed, message) { Failure = failure });
+                return new ServiceOutcome(qualifiedService, RolloutResult.Failed, $"{step.Action} failed: {message}", null) { Failure = failure };
             }
         }
 
@@ -528,6 +530,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
             // that failed on the network is transient: the pass is retried with backoff.
             var message = exception switch
             {
+                EngineException apiException when EngineErrors.IsVanished(apiException) => ChangedDuringPass(apiException),
                 EngineException { StatusCode: not null } apiException => EngineError(apiException),
                 ImagePullException => exception.Message,
                 _ => $"engine unavailable: {TransientMessage(exception)}",
