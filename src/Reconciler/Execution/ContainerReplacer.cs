@@ -185,11 +185,10 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
         }
         catch (Exception exception) when (step.Order == UpdateOrder.StopFirst && (EngineErrors.IsTransient(exception) || EngineErrors.IsVanished(exception)) && !cancellationToken.IsCancellationRequested)
         {
-            // (A container removed by someone else meanwhile is drift, not evidence against the new
-            // version: it goes up like an outage, and the next pass re-observes.)
             // Stop-first: the old container is down, so it is started again before the error goes up.
             // Start-first lets a transient error propagate at once (the old one still serves), leaving the
-            // unproven container to the next pass's leftover cleanup.
+            // unproven container to the next pass's leftover cleanup. A container removed by someone else
+            // meanwhile (404) is drift, not evidence against the new version: it goes up the same way.
             return (new GateEvidence(temporaryName, $"could not start: {exception.Message}", null, null, string.Empty), exception);
         }
     }
