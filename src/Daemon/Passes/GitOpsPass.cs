@@ -109,6 +109,14 @@ internal sealed partial class GitOpsPass(
             metrics.RecordPassError(Elapsed());
             return new PassResult(PassOutcome.Transient, toApply.Revision, $"Docker Engine unavailable: {exception.GetBaseException().Message}", Elapsed(), "EngineUnavailable");
         }
+        catch (EngineException exception) when (EngineErrors.IsVanished(exception))
+        {
+            // A container (network, volume) the pass observed was removed while it worked, outside any
+            // step that reports it: drift during the pass, not a refusal. Retried like an outage; the
+            // next pass re-observes and converges, and nothing is held against the revision.
+            metrics.RecordPassError(Elapsed());
+            return new PassResult(PassOutcome.Transient, toApply.Revision, $"the host changed during the pass (removed since it was observed): {exception.Message}", Elapsed(), "ChangedDuringPass");
+        }
         catch (EngineException exception)
         {
             // A refusal (4xx) that no step handled: the host's state, not an outage and not the revision's

@@ -13,7 +13,7 @@ namespace Berth.Reconciler.Engine;
 /// (<see cref="ResilientContainerEngine"/>), and "the engine is unavailable" (the daemon's
 /// EngineUnavailable, the CLI's "cannot reach the Docker Engine") means exactly this.
 /// </summary>
-public static class EngineErrors
+public static partial class EngineErrors
 {
     /// <summary>
     /// True for an <see cref="EngineException"/> of kind <see cref="EngineFailureKind.Transient"/>: the
@@ -61,6 +61,30 @@ public static class EngineErrors
 
     /// <summary>True when the engine answered that the container, image, network or volume does not exist (404).</summary>
     public static bool IsNotFound(Exception exception) => exception is EngineNotFoundException;
+
+    /// <summary>
+    /// True when the engine answered 404 for a container, network or volume: one the pass observed was
+    /// removed while the pass worked on it (by hand, by another tool, by `--rm`). Drift during the pass,
+    /// not the revision's fault and not the host's lasting state: the pass ends retryable, like an
+    /// engine outage, and the next pass re-observes and converges. Never retried in place (the same call
+    /// would meet the same 404; only a new plan helps). False for a missing image (a reference the
+    /// registry or the host does not have stays a real error) and for anything that is not a 404.
+    /// </summary>
+    public static bool IsVanished(Exception exception) =>
+        exception is EngineNotFoundException { ResponseBody: { } body }
+        && (VanishedObjectMessages.Any(fragment => body.Contains(fragment, StringComparison.OrdinalIgnoreCase)) || MissingNetwork().IsMatch(body));
+
+    // dockerd's 404 answers for the objects a pass observes (docker 20.10-28 wording): "No such container: x",
+    // "No such network: x" or "network x not found", "get x: no such volume". An image's is "No such image: x".
+    private static readonly string[] VanishedObjectMessages =
+    [
+        "no such container",
+        "no such network",
+        "no such volume",
+    ];
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\bnetwork \S+ not found", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex MissingNetwork();
 
     /// <summary>Whether an error answer with this status and body is worth retrying (see <see cref="Translate"/>).</summary>
     internal static bool IsTransientAnswer(HttpStatusCode statusCode, string? responseBody) =>

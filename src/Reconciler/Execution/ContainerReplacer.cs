@@ -178,16 +178,17 @@ public sealed class ContainerReplacer(IContainerEngine engine, HealthGate gate, 
 
             return (await gate.WaitAsync(newId, step.Service, step.Monitor, cancellationToken).ConfigureAwait(false), null);
         }
-        catch (EngineException exception) when (!EngineErrors.IsTransient(exception))
+        catch (EngineException exception) when (!EngineErrors.IsTransient(exception) && !EngineErrors.IsVanished(exception))
         {
             // The engine refused to run it (a command that does not exist, a port taken).
             return (new GateEvidence(temporaryName, $"could not start: {exception.Message}", null, null, string.Empty), null);
         }
-        catch (Exception exception) when (step.Order == UpdateOrder.StopFirst && EngineErrors.IsTransient(exception) && !cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (step.Order == UpdateOrder.StopFirst && (EngineErrors.IsTransient(exception) || EngineErrors.IsVanished(exception)) && !cancellationToken.IsCancellationRequested)
         {
             // Stop-first: the old container is down, so it is started again before the error goes up.
             // Start-first lets a transient error propagate at once (the old one still serves), leaving the
-            // unproven container to the next pass's leftover cleanup.
+            // unproven container to the next pass's leftover cleanup. A container removed by someone else
+            // meanwhile (404) is drift, not evidence against the new version: it goes up the same way.
             return (new GateEvidence(temporaryName, $"could not start: {exception.Message}", null, null, string.Empty), exception);
         }
     }

@@ -51,8 +51,9 @@ internal sealed class JobRunner(IContainerEngine engine, TimeProvider timeProvid
             }
             catch (EngineException exception) when (exception.StatusCode is not null)
             {
-                // A refusal (4xx: name in use, no such image) is about the host's state; a 5xx is transient.
-                var failure = EngineErrors.IsTransient(exception) ? FailureKind.Transient : FailureKind.Host;
+                // A refusal (4xx: name in use, no such image) is about the host's state; a 5xx is transient,
+                // and so is a container removed since the observation (drift: the next pass re-observes).
+                var failure = EngineErrors.IsTransient(exception) || EngineErrors.IsVanished(exception) ? FailureKind.Transient : FailureKind.Host;
                 var error = $"engine answered {((int)exception.StatusCode.Value).ToString(CultureInfo.InvariantCulture)}: {exception.ResponseBody?.Trim()}";
                 outcomes.Add(new StepOutcome(step, StepResult.Failed, error) { Failure = failure });
                 return new ServiceOutcome(qualifiedService, RolloutResult.Failed, $"{step.Action} failed: {error}", null) { Failure = failure };
@@ -83,7 +84,12 @@ internal sealed class JobRunner(IContainerEngine engine, TimeProvider timeProvid
         }
 
         var startedAt = timeProvider.GetTimestamp();
-        var exit = await engine.WaitForExitAsync(containerId, cancellationToken).ConfigureAwait(false);
+        var exit = await WaitForExitAsync(containerId, run.Service.JobTimeout, cancellationToken).ConfigureAwait(false);
+        if (exit is null)
+        {
+            return (await TimedOutAsync(run, containerId, cancellationToken).ConfigureAwait(false), "");
+        }
+
         var took = timeProvider.GetElapsedTime(startedAt);
         var finished = exit.FinishedAt is { } at ? $" at {at.ToString("u", CultureInfo.InvariantCulture)}" : "";
         if (exit.ExitCode == 0)
@@ -93,6 +99,40 @@ internal sealed class JobRunner(IContainerEngine engine, TimeProvider timeProvid
 
         var logs = await SafeTailAsync(containerId, cancellationToken).ConfigureAwait(false);
         return (new GateEvidence(run.ContainerName, $"job exited with code {exit.ExitCode.ToString(CultureInfo.InvariantCulture)}{finished}", exit.ExitCode, null, logs), "");
+    }
+
+    /// <summary>The job's exit, or null when it did not exit within <paramref name="timeout"/> (<see cref="ServiceSpec.JobTimeout"/>).</summary>
+    /// <remarks>Counted from when this pass starts waiting: a job found running (a pass cut short) gets the whole timeout again.</remarks>
+    private async Task<ContainerExit?> WaitForExitAsync(string containerId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = new CancellationTokenSource(timeout, timeProvider);
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        try
+        {
+            return await engine.WaitForExitAsync(containerId, waiting.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (EngineException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            // The client may report its aborted request as an I/O failure rather than a cancellation.
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A job that never exits would block the pass (and every dependant) forever: it is stopped, with its
+    /// grace period, and kept like a failed job for its logs. The evidence fails it and its dependants,
+    /// which keep their running containers (<see cref="DependantBlock"/>).
+    /// </summary>
+    private async Task<GateEvidence> TimedOutAsync(RunJobStep run, string containerId, CancellationToken cancellationToken)
+    {
+        await engine.StopContainerAsync(containerId, run.Service.StopGrace(), cancellationToken).ConfigureAwait(false);
+        var logs = await SafeTailAsync(containerId, cancellationToken).ConfigureAwait(false);
+        var timeout = Spec.Yaml.DurationSyntax.Format(run.Service.JobTimeout);
+        return new GateEvidence(run.ContainerName, $"job did not exit within {timeout}, stopped and kept for its logs (x-berth.job_timeout)", null, null, logs);
     }
 
     private async Task RemoveAsync(string containerId, bool running, ServiceSpec? service, CancellationToken cancellationToken)

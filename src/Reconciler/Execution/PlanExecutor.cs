@@ -197,6 +197,16 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                 .Select(step => new StepOutcome(step, StepResult.Failed, message) { Failure = FailureKind.Transient }));
             outcome = new ServiceOutcome(group[^1].QualifiedService!, RolloutResult.Failed, message, null) { Failure = FailureKind.Transient };
         }
+        catch (EngineException exception) when (EngineErrors.IsVanished(exception) && !cancellationToken.IsCancellationRequested)
+        {
+            // A container (network, volume) this pass observed was removed meanwhile, by hand or by another
+            // tool: drift during the pass. Not the revision's fault and not a lasting state of the host,
+            // so it ends retryable like an outage, and the next pass plans from what is there now.
+            var message = ChangedDuringPass(exception);
+            steps.AddRange(group.Where(step => steps.All(done => done.Step != step))
+                .Select(step => new StepOutcome(step, StepResult.Failed, message) { Failure = FailureKind.Transient }));
+            outcome = new ServiceOutcome(group[^1].QualifiedService!, RolloutResult.Failed, message, null) { Failure = FailureKind.Transient };
+        }
         catch (PlanOutdatedException exception)
         {
             // What runs changed between observe and now: nothing was done, the next pass plans from it.
@@ -366,11 +376,14 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
             }
             catch (EngineException exception) when (exception.StatusCode is not null)
             {
-                // A refusal (4xx: name in use, no such image) is about the host's state; a 5xx is transient.
-                // Neither says the revision is bad: only a failed health gate does.
-                var failure = EngineErrors.IsTransient(exception) ? FailureKind.Transient : FailureKind.Host;
-                outcomes.Add(new StepOutcome(step, StepResult.Failed, EngineError(exception)) { Failure = failure });
-                return new ServiceOutcome(qualifiedService, RolloutResult.Failed, $"{step.Action} failed: {EngineError(exception)}", null) { Failure = failure };
+                // A refusal (4xx: name in use, no such image) is about the host's state; a 5xx is transient,
+                // and so is a container removed since the observation (drift: the next pass re-observes).
+                // None says the revision is bad: only a failed health gate does.
+                var vanished = EngineErrors.IsVanished(exception);
+                var failure = EngineErrors.IsTransient(exception) || vanished ? FailureKind.Transient : FailureKind.Host;
+                var message = vanished ? ChangedDuringPass(exception) : EngineError(exception);
+                outcomes.Add(new StepOutcome(step, StepResult.Failed, message) { Failure = failure });
+                return new ServiceOutcome(qualifiedService, RolloutResult.Failed, $"{step.Action} failed: {message}", null) { Failure = failure };
             }
         }
 
@@ -524,14 +537,18 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
             // that failed on the network is transient: the pass is retried with backoff.
             var message = exception switch
             {
+                EngineException apiException when EngineErrors.IsVanished(apiException) => ChangedDuringPass(apiException),
                 EngineException { StatusCode: not null } apiException => EngineError(apiException),
                 ImagePullException => exception.Message,
                 _ => $"engine unavailable: {TransientMessage(exception)}",
             };
             progress(new ProgressEvent(null, $"{step.Action} failed: {message}"));
-            return new StepOutcome(step, StepResult.Failed, message) { Failure = EngineErrors.IsTransient(exception) ? FailureKind.Transient : FailureKind.Host };
+            return new StepOutcome(step, StepResult.Failed, message) { Failure = EngineErrors.IsTransient(exception) || EngineErrors.IsVanished(exception) ? FailureKind.Transient : FailureKind.Host };
         }
     }
+
+    private static string ChangedDuringPass(EngineException exception) =>
+        $"changed during the pass (removed since it was observed; the next pass re-observes): {EngineError(exception)}";
 
     private static string TransientMessage(Exception exception) =>
         exception is EngineException { StatusCode: not null } apiException ? EngineError(apiException) : exception.GetBaseException().Message;

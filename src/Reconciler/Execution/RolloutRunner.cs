@@ -167,9 +167,10 @@ public sealed class RolloutRunner(ContainerReplacer replacer, TimeProvider timeP
             finishing.Enqueue((step, outcome.Finishing));
             return outcome.Evidence;
         }
-        catch (Engine.EngineException exception) when (!Engine.EngineErrors.IsTransient(exception))
+        catch (Engine.EngineException exception) when (!Engine.EngineErrors.IsTransient(exception) && !Engine.EngineErrors.IsVanished(exception))
         {
-            // A 5xx is not evidence against the new version: it propagates, and the pass is retried.
+            // A 5xx is not evidence against the new version, nor is a container removed by someone else
+            // during the pass: they propagate, and the pass is retried.
             return new GateEvidence(step.ContainerName, $"engine error: {exception.Message}", null, null, string.Empty);
         }
     }

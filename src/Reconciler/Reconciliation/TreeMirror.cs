@@ -301,7 +301,8 @@ public static class TreeMirror
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(manifest, Json));
+        // 0600: it lives in the state directory (OwnerOnlyFiles), beside the state file.
+        State.OwnerOnlyFiles.WriteAllText(temporary, JsonSerializer.Serialize(manifest, Json));
         File.Move(temporary, path, overwrite: true);
     }
 

@@ -25,7 +25,8 @@ public sealed class StateDirectoryLock : IDisposable
         try
         {
             // On Unix, .NET takes flock(LOCK_EX | LOCK_NB) for FileShare.None: advisory, per open file.
-            stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            // 0600 like every file in the state directory (OwnerOnlyFiles).
+            stream = OwnerOnlyFiles.Open(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
         catch (IOException)
         {
@@ -34,7 +35,7 @@ public sealed class StateDirectoryLock : IDisposable
         }
 
         // Beside the lock file, not in it: the locked file cannot be opened by the process that finds it taken.
-        File.WriteAllText(ownerPath, $"{holder} (pid {Environment.ProcessId.ToString(CultureInfo.InvariantCulture)})");
+        OwnerOnlyFiles.WriteAllText(ownerPath, $"{holder} (pid {Environment.ProcessId.ToString(CultureInfo.InvariantCulture)})");
         return new StateDirectoryLock(stream);
     }
 

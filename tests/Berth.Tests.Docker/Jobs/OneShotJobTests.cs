@@ -16,7 +16,8 @@ public sealed class OneShotJobTests
 {
     // The migration writes a marker into a shared volume after a second; web refuses to start without
     // it (it exits, which fails its health gate), so web running proves it started after the job.
-    private static string Compose(string stack, string migrateCommand, string webVersion, string migrateVersion = "1") => $$"""
+    // migrateSettings: more keys of the migrate service, one per line, indented as its other keys.
+    private static string Compose(string stack, string migrateCommand, string webVersion, string migrateVersion = "1", string migrateSettings = "") => $$"""
         name: {{stack}}
         services:
           migrate:
@@ -24,6 +25,7 @@ public sealed class OneShotJobTests
             command: ["sh", "-c", "{{migrateCommand}}"]
             environment: { VERSION: "{{migrateVersion}}" }
             volumes: [data:/data]
+        {{migrateSettings}}
           web:
             image: berth-test/busybox:1
             command: ["sh", "-c", "test -f /data/migrated-$$MIGRATION || exit 1; exec sleep 3600"]
@@ -103,6 +105,41 @@ public sealed class OneShotJobTests
         Assert.Equal(ApplyOutcome.SkippedFailedRevision, again.Outcome);
         Assert.Equal(jobId, (await harness.InspectAsync($"{stack}-migrate-1")).ID);
         Assert.Equal(webBefore.ID, (await harness.InspectAsync($"{stack}-web-1")).ID);
+    }
+
+    [Fact]
+    public async Task Apply_JobThatNeverExits_IsStoppedAtItsTimeout_AndWebKeepsItsRunningContainer()
+    {
+        await using var harness = new ReconcileHarness();
+        using var repository = TestRepository.Empty(harness.Host);
+        var stack = harness.StackName;
+        await harness.ApplyConvergedAsync(Load(repository, harness, Compose(stack, Migration(), webVersion: "1")));
+        var webBefore = await harness.InspectAsync($"{stack}-web-1");
+
+        // sleep as the container's process ignores SIGTERM: the stop also proves the grace period's SIGKILL.
+        var hanging = Load(repository, harness, Compose(stack, "echo waiting for a lock; exec sleep 3600", webVersion: "2", migrateVersion: "2",
+            migrateSettings: "    x-berth: { job_timeout: 2s }\n    stop_grace_period: 1s"));
+        var result = await harness.ApplyAsync(hanging);
+
+        Assert.Equal(ApplyOutcome.Failed, result.Outcome);
+        var jobOutcome = result.Report!.Services.Single(service => service.QualifiedService == $"{stack}/migrate");
+        Assert.Equal(RolloutResult.Failed, jobOutcome.Result);
+        var webOutcome = result.Report.Services.Single(service => service.QualifiedService == $"{stack}/web");
+        Assert.Equal(RolloutResult.Failed, webOutcome.Result);
+        Assert.Contains($"job {stack}/migrate did not complete successfully (job did not exit within 2s", webOutcome.Message, StringComparison.Ordinal);
+        Assert.Contains("waiting for a lock", webOutcome.Evidence!.LastLogLines, StringComparison.Ordinal);
+
+        // The job's container is stopped and kept for its logs; web's running container is the one from before.
+        var job = await harness.InspectAsync($"{stack}-migrate-1");
+        Assert.False(job.State.Running);
+        Assert.Equal("2", job.Config.Env.Single(variable => variable.StartsWith("VERSION=", StringComparison.Ordinal))["VERSION=".Length..]);
+        var webAfter = await harness.InspectAsync($"{stack}-web-1");
+        Assert.Equal(webBefore.ID, webAfter.ID);
+        Assert.True(webAfter.State.Running);
+
+        // Held like a failed job: the same revision does not run it again in a loop.
+        Assert.Equal(ApplyOutcome.SkippedFailedRevision, (await harness.ApplyAsync(hanging)).Outcome);
+        Assert.Equal(job.ID, (await harness.InspectAsync($"{stack}-migrate-1")).ID);
     }
 
     [Fact]

@@ -7,7 +7,10 @@ using static Berth.Tests.Shared.TestSpecs;
 
 namespace Berth.Tests.Reconciliation;
 
-/// <summary>An engine that stops answering mid-pass is "try again", never "this revision is bad".</summary>
+/// <summary>
+/// An engine that stops answering mid-pass, or a container removed by someone else while the pass works
+/// on it, is "try again", never "this revision is bad" nor "a person must act".
+/// </summary>
 public sealed class ReconcileTransientTests
 {
     [Fact]
@@ -48,5 +51,41 @@ public sealed class ReconcileTransientTests
         var next = await reconciler.ApplyAsync(desired, revision, new ApplyOptions(), _ => { }, timeout.Token);
         Assert.Equal(ApplyOutcome.Applied, next.Outcome);
         Assert.Equal("healthy", (await harness.InspectAsync($"{stack}-web-1")).State.Health.Status);
+    }
+
+    [Fact]
+    public async Task Apply_ContainerRemovedBetweenObserveAndItsStart_EndsTransientAndTheNextPassRecreatesIt()
+    {
+        await using var harness = new ReconcileHarness();
+        var stack = harness.StackName;
+        var desired = Desired(harness.Host, Stack(stack, [Service(stack, "web", WebContainer()) with { Update = FastUpdate }]));
+        await harness.ApplyConvergedAsync(desired);
+        var name = $"{stack}-web-1";
+        var removedId = (await harness.InspectAsync(name)).ID;
+        await harness.Client.Containers.StopContainerAsync(removedId, new Docker.DotNet.Models.ContainerStopParameters { WaitBeforeKillSeconds = 1 });
+
+        // The pass observed the stopped container and plans to start it; right before the start, someone
+        // removes it (docker rm): the engine answers 404 "No such container" to the start.
+        void RemoveBeforeTheStart(ProgressEvent progress)
+        {
+            if (progress.Message.StartsWith($"start container {name}", StringComparison.Ordinal))
+            {
+                harness.Client.Containers.RemoveContainerAsync(removedId, new Docker.DotNet.Models.ContainerRemoveParameters { Force = true }).GetAwaiter().GetResult();
+            }
+        }
+
+        var revision = DesiredStateRevision.Compute(desired);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var result = await harness.Reconciler.ApplyAsync(desired, revision, new ApplyOptions(), RemoveBeforeTheStart, timeout.Token);
+
+        Assert.Equal(ApplyOutcome.TransientFailure, result.Outcome);
+        Assert.Contains("changed during the pass", result.Summary, StringComparison.Ordinal);
+        Assert.Empty((await harness.StateStore.LoadAsync(harness.Host, CancellationToken.None)).FailedRevisions);
+
+        var next = await harness.Reconciler.ApplyAsync(desired, revision, new ApplyOptions(), _ => { }, timeout.Token);
+        Assert.Equal(ApplyOutcome.Applied, next.Outcome);
+        var recreated = await harness.InspectAsync(name);
+        Assert.NotEqual(removedId, recreated.ID);
+        Assert.True(recreated.State.Running);
     }
 }

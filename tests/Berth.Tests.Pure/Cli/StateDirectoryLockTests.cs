@@ -22,6 +22,31 @@ public sealed class StateDirectoryLockTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Acquire_LockAndOwnerFiles_AreOwnerOnly_AlsoWhenAnOlderBerthLeftThemReadable()
+    {
+        const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        Directory.CreateDirectory(stateDirectory);
+        var lockPath = Path.Combine(stateDirectory, "berth.lock");
+        foreach (var path in new[] { lockPath, lockPath + ".owner" })
+        {
+            File.WriteAllText(path, "");
+            File.SetUnixFileMode(path, OwnerOnly | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+
+        using (StateDirectoryLock.Acquire(stateDirectory, "berth daemon"))
+        {
+            Assert.Equal(OwnerOnly, File.GetUnixFileMode(lockPath));
+            Assert.Equal(OwnerOnly, File.GetUnixFileMode(lockPath + ".owner"));
+        }
+
+        Directory.Delete(stateDirectory, recursive: true);
+        using var fresh = StateDirectoryLock.Acquire(stateDirectory, "berth apply");
+        Assert.Equal(OwnerOnly, File.GetUnixFileMode(lockPath));
+        Assert.Equal(OwnerOnly, File.GetUnixFileMode(lockPath + ".owner"));
+    }
+
+    [Fact]
     public async Task ApplyGit_WhileTheDaemonHoldsTheStateDirectory_IsAClearErrorAndTouchesNothing()
     {
         using var daemon = StateDirectoryLock.Acquire(stateDirectory, "berth daemon");

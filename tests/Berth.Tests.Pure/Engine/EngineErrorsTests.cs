@@ -149,4 +149,30 @@ public sealed class EngineErrorsTests
         Assert.True(EngineErrors.Answer(HttpStatusCode.InternalServerError, "restarting").IsTransient);
         Assert.False(EngineErrors.Answer(HttpStatusCode.InternalServerError, "port is already allocated").IsTransient);
     }
+
+    [Theory]
+    [InlineData("{\"message\":\"No such container: fdf2064cc133ec6f781cb8751e0711949c4967951e7bc2d7c6884774e829857b\"}")]
+    [InlineData("{\"message\":\"network shop_default not found\"}")]
+    [InlineData("{\"message\":\"No such network: shop_default\"}")]
+    [InlineData("{\"message\":\"get shop_data: no such volume\"}")]
+    public void IsVanished_A404ForAnObjectThePassObserved_IsDriftRetriedByTheNextPass(string responseBody)
+    {
+        var notFound = EngineErrors.Translate(new DockerApiException(HttpStatusCode.NotFound, responseBody), CancellationToken.None)!;
+
+        Assert.True(EngineErrors.IsVanished(notFound));
+        Assert.True(EngineErrors.IsVanished(EngineErrors.Answer(HttpStatusCode.NotFound, responseBody)));
+        // Not retried in place: the same call meets the same 404; only a new observation helps.
+        Assert.False(EngineErrors.IsTransient(notFound));
+    }
+
+    [Theory]
+    [InlineData(HttpStatusCode.NotFound, "{\"message\":\"No such image: registry.example/shop/api:2.0\"}")]
+    [InlineData(HttpStatusCode.NotFound, "{\"message\":\"pull access denied for shop/api, repository does not exist or may require 'docker login'\"}")]
+    [InlineData(HttpStatusCode.Conflict, "{\"message\":\"Conflict. The container name \\\"/shop-api-1\\\" is already in use\"}")]
+    [InlineData(HttpStatusCode.BadRequest, "{\"message\":\"No such container mentioned in a 400\"}")]
+    public void IsVanished_AMissingImageOrAnotherRefusal_IsNot(HttpStatusCode statusCode, string responseBody)
+    {
+        Assert.False(EngineErrors.IsVanished(EngineErrors.Answer(statusCode, responseBody)));
+        Assert.False(EngineErrors.IsVanished(new ImagePullException("shop/api:2.0", "manifest unknown")));
+    }
 }

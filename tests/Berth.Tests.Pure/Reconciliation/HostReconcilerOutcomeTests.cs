@@ -76,6 +76,21 @@ public sealed class HostReconcilerOutcomeTests : IDisposable
     }
 
     [Fact]
+    public async Task Apply_ContainerRemovedDuringThePass_EndsTransientAndTheNextPassConverges()
+    {
+        // The gate's inspect finds the container it just started gone (removed by hand meanwhile): drift
+        // during the pass, not a refusal that needs a person, and not evidence against the revision.
+        engine.InspectFailures.Enqueue(EngineErrors.Answer(HttpStatusCode.NotFound, "{\"message\":\"No such container: 0123abcd\"}"));
+
+        var result = await ApplyAsync(Shop());
+
+        Assert.Equal(ApplyOutcome.TransientFailure, result.Outcome);
+        Assert.Contains("changed during the pass", result.Verdict.Summary, StringComparison.Ordinal);
+        Assert.Empty((await StateAsync()).FailedRevisions);
+        Assert.True((await ApplyAsync(Shop())).Verdict.Succeeded);
+    }
+
+    [Fact]
     public async Task Apply_PullFailsOnTheNetwork_EndsTransientAndDoesNotHoldTheRevision()
     {
         const string image = "registry.example/api:2";

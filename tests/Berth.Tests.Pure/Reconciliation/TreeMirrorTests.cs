@@ -25,6 +25,14 @@ public sealed class TreeMirrorTests : IDisposable
     }
 
     [Fact]
+    public void Sync_Manifest_IsOwnerOnlyLikeTheStateFile()
+    {
+        TreeMirror.Sync(Commit(("compose.yaml", "a")), Live, ManifestPath);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(ManifestPath));
+    }
+
+    [Fact]
     public void Sync_DirectoryBerthWroteBecomesAFile_AndBackAgain()
     {
         // config/ (berth's own files only) becomes a file, then the old revision is restored.

@@ -255,6 +255,9 @@ internal sealed class ServiceDraft(string name, Location keyLocation)
 
     public TimeSpan? Drain { get; set; }
 
+    /// <summary>`x-berth: { job_timeout: ... }`.</summary>
+    public TimeSpan? JobTimeout { get; set; }
+
     /// <summary>`secrets:` of the service, keyed by target: a later file's reference to the same target replaces the earlier one.</summary>
     public Dictionary<string, Located<FileReferenceDraft>> SecretReferences { get; } = new(StringComparer.Ordinal);
 

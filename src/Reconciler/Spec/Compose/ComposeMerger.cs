@@ -153,6 +153,7 @@ internal static class ComposeMerger
         AppendDistinct(into.Links, overlay.Links, link => link.Value);
         into.PullPolicy = overlay.PullPolicy ?? into.PullPolicy;
         into.Drain = overlay.Drain ?? into.Drain;
+        into.JobTimeout = overlay.JobTimeout ?? into.JobTimeout;
         into.Front = overlay.Front ?? into.Front;
         Overlay(into.PolicyPositions, overlay.PolicyPositions);
     }

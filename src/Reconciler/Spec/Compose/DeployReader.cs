@@ -118,6 +118,8 @@ internal static class DeployReader
     // berth's own service settings, where Compose has no field. Keep this set small and documented.
     private static readonly FieldTable<ServiceTarget> BerthFields = new FieldTable<ServiceTarget>()
         .Field("drain", (target, node, path) => target.Draft.Drain = target.Reader.Duration(node, path))
+        // Zero would fail every job at once: at least a millisecond, as the health check's durations.
+        .Field("job_timeout", (target, node, path) => target.Draft.JobTimeout = PositiveDuration(target, node, path))
         .Field("front", (target, node, path) =>
         {
             if (target.Reader.Bool(node, path) is { } front)

@@ -368,6 +368,7 @@ internal static class StackBuilder
             PullPolicy: service.PullPolicy ?? PullPolicy.Missing)
         {
             Drain = service.Drain ?? TimeSpan.Zero,
+            JobTimeout = service.JobTimeout ?? ServiceSpec.DefaultJobTimeout,
             Front = front,
         };
     }

@@ -40,6 +40,17 @@ public sealed record ServiceSpec(
     public TimeSpan Drain { get; init; } = TimeSpan.Zero;
 
     /// <summary>
+    /// `x-berth: { job_timeout: 30m }`: how long a one-shot job (a service another depends on with
+    /// `service_completed_successfully`) may run before berth stops it and fails it, so a job that never
+    /// exits cannot block the pass. Default <see cref="DefaultJobTimeout"/>; read only for jobs. Not
+    /// hashed (changing it runs nothing again).
+    /// </summary>
+    public TimeSpan JobTimeout { get; init; } = DefaultJobTimeout;
+
+    /// <summary>10 minutes: a schema migration's order of magnitude, and short enough that a hung one is noticed.</summary>
+    public static readonly TimeSpan DefaultJobTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>
     /// `x-berth: { front: true }`: a front container holds the service's DNS aliases and forwards to
     /// the replicas that passed their health gate, so a rollout never changes the address clients
     /// resolve (docs/rollout.md, "The front"). Replicas then carry no service aliases; hashed as

@@ -132,6 +132,26 @@ public sealed class DeployReaderTests
         Assert.Equal([expected], Errors($"services:\n  web:\n    image: busybox\n    {line}\n"));
     }
 
+    [Fact]
+    public void JobTimeout_DefaultTenMinutes_SetOneIsRead_AndNotHashed()
+    {
+        var unset = LoadService("image: busybox");
+        var set = LoadService("image: busybox\nx-berth: { job_timeout: 30m }");
+
+        Assert.Equal(TimeSpan.FromMinutes(10), unset.JobTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(30), set.JobTimeout);
+        // Changing the timeout must not run a job again.
+        Assert.Equal(unset.ConfigHash, set.ConfigHash);
+    }
+
+    [Theory]
+    [InlineData("x-berth: { job_timeout: 0s }", "4:29: services.web.x-berth.job_timeout must be at least 1ms")]
+    [InlineData("x-berth: { job_timeout: 25h }", "4:29: services.web.x-berth.job_timeout: '25h' is longer than 24h, the longest duration berth accepts")]
+    public void JobTimeout_ZeroOrLongerThanADay_IsAnErrorAtTheValue(string line, string expected)
+    {
+        Assert.Equal([expected], Errors($"services:\n  web:\n    image: busybox\n    {line}\n"));
+    }
+
     [Theory]
     [InlineData("x-berth: { drain: 2000000h }", "4:23: services.web.x-berth.drain: '2000000h' is longer than 24h, the longest duration berth accepts")]
     [InlineData("x-berth: { drain: 24h0m0.001s }", "4:23: services.web.x-berth.drain: '24h0m0.001s' is longer than 24h, the longest duration berth accepts")]
