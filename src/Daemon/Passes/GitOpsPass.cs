@@ -44,9 +44,13 @@ internal sealed partial class GitOpsPass(
         // Passes never overlap, so what the informer counted meanwhile is this pass's.
         var before = observationCache?.Counts;
         var result = await RunPassAsync(options, cancellationToken).ConfigureAwait(false);
-        return observationCache is null || before is not { } counted
-            ? result
-            : result with { Observation = DescribeObservation(observationCache.Counts.Cache - counted.Cache, observationCache.Counts.Engine - counted.Engine) };
+        if (observationCache is null || before is not { } counted)
+        {
+            return result;
+        }
+
+        var after = observationCache.Counts;
+        return result with { Observation = DescribeObservation(after.Cache - counted.Cache, after.Engine - counted.Engine) };
     }
 
     /// <summary>"cache", "engine", "cache + engine", "engine ×2"; null when the pass did not observe.</summary>
