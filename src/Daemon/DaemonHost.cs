@@ -112,11 +112,18 @@ internal static class DaemonHost
                 config.DockerHost, TimeSpan.FromSeconds(60), config.Spec.SecretFilesDirectory, provider.GetRequiredService<Berth.Reconciler.Images.IRegistryCredentials>()));
             // The event stream is long-lived: its own client, without a request timeout.
             services.AddSingleton<IEngineEvents>(_ => DockerEngineEvents.Connect(config.DockerHost));
+            // The informer: the last observation, kept while the engine's events say nothing changed.
+            services.AddSingleton(provider => new Berth.Reconciler.Observe.ObservationCache(config.Host, config.Reconcile.ResyncInterval, provider.GetRequiredService<TimeProvider>()));
             services.AddSingleton(provider =>
             {
-                // Retries outside the meter: every failed attempt is counted, the retried ones too.
+                // Retries outside the meter: every failed attempt is counted, the retried ones too. The
+                // cache outside both: an observation it answers sends nothing.
                 var time = provider.GetRequiredService<TimeProvider>();
-                var engine = new ResilientContainerEngine(new MeteredContainerEngine(provider.GetRequiredService<DockerContainerEngine>(), provider.GetRequiredService<BerthMetrics>()), time);
+                var metrics = provider.GetRequiredService<BerthMetrics>();
+                var engine = new CachingContainerEngine(
+                    new ResilientContainerEngine(new MeteredContainerEngine(provider.GetRequiredService<DockerContainerEngine>(), metrics), time),
+                    provider.GetRequiredService<Berth.Reconciler.Observe.ObservationCache>(),
+                    metrics.RecordObserve);
                 var tagChecker = new Berth.Reconciler.Images.TagChecker(
                     new Berth.Reconciler.Images.RegistryClient(
                         provider.GetRequiredService<Berth.Reconciler.Images.IRegistryCredentials>(),
@@ -140,6 +147,12 @@ internal static class DaemonHost
                 provider.GetRequiredService<TimeProvider>(),
                 provider.GetRequiredService<ILogger<ImageCollectionSchedule>>()));
             services.AddSingleton<IReconcilePass, GitOpsPass>();
+
+            // Before the loop (hosted services start in order): the stream is up before the first pass lists.
+            services.AddHostedService(provider => new ObservationInformer(
+                provider.GetRequiredService<Berth.Reconciler.Observe.ObservationCache>(),
+                provider.GetRequiredService<IEngineEvents>(),
+                provider.GetRequiredService<ILogger<ObservationInformer>>()));
 
             // Fronts follow restarts at once (a reboot, an engine upgrade, a restart policy).
             services.AddHostedService(provider => new FrontWatcher(

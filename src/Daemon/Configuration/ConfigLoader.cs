@@ -18,7 +18,7 @@ public static partial class ConfigLoader
     private static readonly string[] RootKeys = ["host", "listen", "stateDir", "dockerHost", "logLevel", "reconcile", "source", "webhooks", "spec", "http", "policy", "forge", "commitStatus", "notifications", "waves", "images", "registries"];
     private static readonly string[] ImagesKeys = ["gcInterval"];
     private static readonly string[] HttpKeys = ["tokenFile", "allowedHosts"];
-    private static readonly string[] ReconcileKeys = ["interval", "jitter", "retryInitialDelay", "retryMaxDelay", "stuckPassAfter", "shutdownTimeout", "maxConcurrentStarts", "maxConcurrentPulls"];
+    private static readonly string[] ReconcileKeys = ["interval", "jitter", "retryInitialDelay", "retryMaxDelay", "stuckPassAfter", "shutdownTimeout", "maxConcurrentStarts", "maxConcurrentPulls", "resyncInterval"];
     private static readonly string[] SourceKeys = ["url", "branch", "path", "fetchTimeout", "credentials", "signatures", "allowInsecureHttp"];
     private static readonly string[] SpecKeys = ["hostEnvFiles", "ageKeyFile", "hostSecretsDirectory", "secretFilesDirectory"];
     private static readonly string[] CredentialKeys = ["tokenFile", "usernameFile", "passwordFile", "sshKeyFile", "knownHostsFile"];
@@ -235,6 +235,7 @@ public static partial class ConfigLoader
         var shutdownTimeout = ReadDuration(section, "shutdownTimeout", defaults.ShutdownTimeout, errors);
         var maxConcurrentStarts = ReadPositiveCount(section, "maxConcurrentStarts", errors);
         var maxConcurrentPulls = ReadPositiveCount(section, "maxConcurrentPulls", errors);
+        var resyncInterval = ReadDuration(section, "resyncInterval", defaults.ResyncInterval, errors, allowZero: true);
 
         if (jitter > interval)
         {
@@ -256,6 +257,7 @@ public static partial class ConfigLoader
             ShutdownTimeout = shutdownTimeout,
             MaxConcurrentStarts = maxConcurrentStarts,
             MaxConcurrentPulls = maxConcurrentPulls,
+            ResyncInterval = resyncInterval,
         };
     }
 

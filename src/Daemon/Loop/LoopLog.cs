@@ -7,12 +7,15 @@ namespace Berth.Daemon.Loop;
 internal static partial class LoopLog
 {
     [LoggerMessage(EventId = 100, Level = LogLevel.Information,
-        Message = "Pass {PassNumber} ({Trigger}): {Outcome} at revision {Revision} in {DurationMs} ms: {Summary}")]
-    public static partial void PassSucceeded(ILogger logger, long passNumber, PassTrigger trigger, string outcome, string revision, long durationMs, string summary);
+        Message = "Pass {PassNumber} ({Trigger}): {Outcome} at revision {Revision} in {DurationMs} ms{Observation}: {Summary}")]
+    public static partial void PassSucceeded(ILogger logger, long passNumber, PassTrigger trigger, string outcome, string revision, long durationMs, string observation, string summary);
 
     [LoggerMessage(EventId = 101, Level = LogLevel.Warning,
-        Message = "Pass {PassNumber} ({Trigger}): {Outcome} ({Reason}) at revision {Revision} in {DurationMs} ms: {Summary}")]
-    public static partial void PassNotSucceeded(ILogger logger, long passNumber, PassTrigger trigger, string outcome, string reason, string revision, long durationMs, string summary);
+        Message = "Pass {PassNumber} ({Trigger}): {Outcome} ({Reason}) at revision {Revision} in {DurationMs} ms{Observation}: {Summary}")]
+    public static partial void PassNotSucceeded(ILogger logger, long passNumber, PassTrigger trigger, string outcome, string reason, string revision, long durationMs, string observation, string summary);
+
+    /// <summary>The observation part of a pass's line: empty when the pass did not say where it observed from.</summary>
+    public static string Observation(string? observation) => observation is null ? "" : $" (observed: {observation})";
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Error,
         Message = "Pass {PassNumber} ({Trigger}) threw; counted as a transient failure, the loop goes on")]

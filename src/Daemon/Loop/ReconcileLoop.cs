@@ -251,7 +251,7 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
         var endedAt = timeProvider.GetUtcNow();
         statusBoard.RecordPassCompleted(record, result.Services, consecutiveFailures, passExceptions, endedAt);
         liveness.PassEnded(endedAt);
-        LogPass(record);
+        LogPass(record, result.Observation);
         NotifyListeners(record);
 
         foreach (var waiter in passWaiters)
@@ -333,17 +333,18 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
         }
     }
 
-    private void LogPass(PassRecord record)
+    private void LogPass(PassRecord record, string? observation)
     {
+        var observed = LoopLog.Observation(observation);
         var revision = record.Revision ?? "(none)";
         var durationMs = (long)record.Duration.TotalMilliseconds;
         if (record.Outcome.Succeeded())
         {
-            LoopLog.PassSucceeded(logger, record.Number, record.Trigger, record.Outcome.WireName(), revision, durationMs, record.Summary);
+            LoopLog.PassSucceeded(logger, record.Number, record.Trigger, record.Outcome.WireName(), revision, durationMs, observed, record.Summary);
         }
         else
         {
-            LoopLog.PassNotSucceeded(logger, record.Number, record.Trigger, record.Outcome.WireName(), record.Reason, revision, durationMs, record.Summary);
+            LoopLog.PassNotSucceeded(logger, record.Number, record.Trigger, record.Outcome.WireName(), record.Reason, revision, durationMs, observed, record.Summary);
         }
     }
 

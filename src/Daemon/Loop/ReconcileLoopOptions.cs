@@ -41,6 +41,13 @@ public sealed record ReconcileLoopOptions
     public int? MaxConcurrentPulls { get; init; }
 
     /// <summary>
+    /// The daemon's informer keeps the last observation while the engine's events say nothing changed;
+    /// a snapshot this old is listed again anyway (events the engine dropped). Zero: every pass lists
+    /// the engine. Default 10 min (<see cref="Berth.Reconciler.Observe.ObservationCache.DefaultResyncInterval"/>).
+    /// </summary>
+    public TimeSpan ResyncInterval { get; init; } = Berth.Reconciler.Observe.ObservationCache.DefaultResyncInterval;
+
+    /// <summary>
     /// How often the idle loop records a heartbeat while it waits. Not configurable: it only bounds how
     /// fast a wedged loop is noticed (after three missed heartbeats).
     /// </summary>

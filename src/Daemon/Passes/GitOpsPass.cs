@@ -30,7 +30,8 @@ internal sealed partial class GitOpsPass(
     ILogger<GitOpsPass> logger,
     ApplyObservers? applyObservers = null,
     IWaveGateSource? waveGate = null,
-    ImageCollectionSchedule? imageCollection = null) : IReconcilePass
+    ImageCollectionSchedule? imageCollection = null,
+    Reconciler.Observe.ObservationCache? observationCache = null) : IReconcilePass
 {
     // Commit statuses ("pending") and notifications (drift repaired, orphaned volumes): see IApplyObserver.
     private readonly ApplyObservers observers = applyObservers ?? ApplyObservers.None;
@@ -39,6 +40,34 @@ internal sealed partial class GitOpsPass(
         RunAsync(trigger, PassOptions.Default, cancellationToken);
 
     public async Task<PassResult> RunAsync(PassTrigger trigger, PassOptions options, CancellationToken cancellationToken)
+    {
+        // Passes never overlap, so what the informer counted meanwhile is this pass's.
+        var before = observationCache?.Counts;
+        var result = await RunPassAsync(options, cancellationToken).ConfigureAwait(false);
+        if (observationCache is null || before is not { } counted)
+        {
+            return result;
+        }
+
+        var after = observationCache.Counts;
+        return result with { Observation = DescribeObservation(after.Cache - counted.Cache, after.Engine - counted.Engine) };
+    }
+
+    /// <summary>"cache", "engine", "cache + engine", "engine ×2"; null when the pass did not observe.</summary>
+    internal static string? DescribeObservation(long fromCache, long fromEngine)
+    {
+        static string? Part(string source, long count) => count switch
+        {
+            <= 0 => null,
+            1 => source,
+            _ => $"{source} ×{count}",
+        };
+
+        var parts = new[] { Part("cache", fromCache), Part("engine", fromEngine) }.OfType<string>().ToList();
+        return parts.Count == 0 ? null : string.Join(" + ", parts);
+    }
+
+    private async Task<PassResult> RunPassAsync(PassOptions options, CancellationToken cancellationToken)
     {
         var started = timeProvider.GetTimestamp();
         TimeSpan Elapsed() => timeProvider.GetElapsedTime(started);

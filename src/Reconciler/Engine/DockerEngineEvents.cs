@@ -91,7 +91,7 @@ public sealed class DockerEngineEvents : IEngineEvents, IDisposable
         if (!filter.Types.IsDefaultOrEmpty)
         {
             filters["type"] = filter.Types.Where(type => type != EngineObjectType.Other)
-                .ToDictionary(type => type == EngineObjectType.Container ? "container" : "network", _ => true, StringComparer.Ordinal);
+                .ToDictionary(TypeName, _ => true, StringComparer.Ordinal);
         }
 
         if (!filter.Actions.IsDefaultOrEmpty)
@@ -111,6 +111,15 @@ public sealed class DockerEngineEvents : IEngineEvents, IDisposable
         };
     }
 
+    private static string TypeName(EngineObjectType type) => type switch
+    {
+        EngineObjectType.Container => "container",
+        EngineObjectType.Network => "network",
+        EngineObjectType.Volume => "volume",
+        EngineObjectType.Image => "image",
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "not an engine object type a filter can name"),
+    };
+
     /// <summary>The client's event as berth's record; null for one without an actor.</summary>
     internal static EngineEvent? Map(Message message)
     {
@@ -127,6 +136,8 @@ public sealed class DockerEngineEvents : IEngineEvents, IDisposable
         {
             "container" => EngineObjectType.Container,
             "network" => EngineObjectType.Network,
+            "volume" => EngineObjectType.Volume,
+            "image" => EngineObjectType.Image,
             _ => EngineObjectType.Other,
         };
         DateTimeOffset? time = message.TimeNano is { } nanoseconds and > 0

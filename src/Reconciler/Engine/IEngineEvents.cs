@@ -27,8 +27,10 @@ public enum EngineObjectType
 {
     Container,
     Network,
+    Volume,
+    Image,
 
-    /// <summary>Anything else the engine reports (image, volume, daemon, ...).</summary>
+    /// <summary>Anything else the engine reports (daemon, plugin, ...).</summary>
     Other,
 }
 
@@ -61,6 +63,37 @@ public static class EngineEventActions
 
     /// <summary>A container left a network.</summary>
     public const string Disconnect = "disconnect";
+
+    /// <summary>A container, network or volume was created.</summary>
+    public const string Create = "create";
+
+    /// <summary>A container was stopped (after its <c>die</c>).</summary>
+    public const string Stop = "stop";
+
+    /// <summary>A container's limits or restart policy were changed in place (<c>docker update</c>).</summary>
+    public const string Update = "update";
+
+    public const string Pause = "pause";
+
+    public const string Unpause = "unpause";
+
+    /// <summary>An image was pulled.</summary>
+    public const string Pull = "pull";
+
+    /// <summary>An image got a tag (<c>docker tag</c>, a build, a load).</summary>
+    public const string Tag = "tag";
+
+    /// <summary>A tag was taken off an image.</summary>
+    public const string Untag = "untag";
+
+    /// <summary>An image was deleted.</summary>
+    public const string Delete = "delete";
+
+    /// <summary>Images were loaded from a tar archive (<c>docker load</c>).</summary>
+    public const string Load = "load";
+
+    /// <summary>An image was imported (<c>docker import</c>).</summary>
+    public const string Import = "import";
 }
 
 /// <summary>

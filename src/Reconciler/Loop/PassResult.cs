@@ -39,7 +39,15 @@ public sealed record PassResult(
     string Summary,
     TimeSpan Duration,
     string? Reason = null,
-    ImmutableArray<ServiceStatus> Services = default);
+    ImmutableArray<ServiceStatus> Services = default)
+{
+    /// <summary>
+    /// Where the pass's observations of the host came from ("cache", "engine", "cache + engine",
+    /// "engine ×2"): the daemon's informer answers an idle pass without asking the engine. Null when the
+    /// pass did not say (it did not observe, or has no informer). Shown in the pass's log line.
+    /// </summary>
+    public string? Observation { get; init; }
+}
 
 /// <summary>What a <see cref="PassOutcome"/> means for its readers, and how it is shown.</summary>
 public static class PassOutcomes

@@ -59,6 +59,7 @@ public sealed class BerthMetrics
     private readonly Gauge orphanedVolumes;
     private readonly Counter webhookDeliveries;
     private readonly Counter dockerApiErrors;
+    private readonly Counter observations;
     private readonly Gauge revisionHealthySince;
     private readonly Gauge failedRevision;
     private readonly Gauge wave;
@@ -135,6 +136,9 @@ public sealed class BerthMetrics
         dockerApiErrors = factory.CreateCounter("berth_docker_api_errors_total",
             "Docker Engine calls that failed (error answer, unreachable, timeout), by operation.",
             new CounterConfiguration { LabelNames = ["operation"] });
+        observations = factory.CreateCounter("berth_observe_total",
+            "Observations of the host by the daemon's passes, by source: cache (the informer's snapshot, no Engine API request) or engine (the engine's lists).",
+            new CounterConfiguration { LabelNames = ["source"] });
 
         revisionHealthySince = factory.CreateGauge("berth_revision_healthy_since_timestamp_seconds",
             "Unix time since which the revision label, the one applied, has run converged and healthy without a break; no series while it does not. Later waves gate on it.",
@@ -181,6 +185,11 @@ public sealed class BerthMetrics
         foreach (var operation in MetricLabels.EngineOperations)
         {
             dockerApiErrors.WithLabels(operation);
+        }
+
+        foreach (var source in Enum.GetValues<ObserveSource>())
+        {
+            observations.WithLabels(ObserveSourceLabel(source));
         }
 
         foreach (var reason in MetricLabels.WaveHoldReasons)
@@ -318,6 +327,12 @@ public sealed class BerthMetrics
     /// <summary>A failed engine call; <see cref="MeteredContainerEngine"/> records these for every engine operation.</summary>
     public void RecordDockerApiError(EngineOperation operation) =>
         dockerApiErrors.WithLabels(MetricLabels.Of(operation)).Inc();
+
+    /// <summary>One observation of the host by a daemon pass, from the informer's cache or the engine's lists.</summary>
+    public void RecordObserve(ObserveSource source) =>
+        observations.WithLabels(ObserveSourceLabel(source)).Inc();
+
+    private static string ObserveSourceLabel(ObserveSource source) => source == ObserveSource.Cache ? "cache" : "engine";
 
     /// <summary>
     /// Desired vs running replicas and health per service. Services that left the desired state lose

@@ -64,6 +64,7 @@ public sealed class ConfigLoaderTests : IDisposable
               shutdownTimeout: 45s
               maxConcurrentStarts: 3
               maxConcurrentPulls: 5
+              resyncInterval: 30m
             source:
               url: https://git.example.com/ops/hosts.git
               branch: production
@@ -93,6 +94,7 @@ public sealed class ConfigLoaderTests : IDisposable
         Assert.Equal(TimeSpan.FromSeconds(45), config.Reconcile.ShutdownTimeout);
         Assert.Equal(3, config.Reconcile.MaxConcurrentStarts);
         Assert.Equal(5, config.Reconcile.MaxConcurrentPulls);
+        Assert.Equal(TimeSpan.FromMinutes(30), config.Reconcile.ResyncInterval);
         Assert.Equal("production", config.Source.Branch);
         Assert.Equal("hosts/web", config.Source.Path);
         Assert.Equal(TimeSpan.FromMinutes(2), config.Source.FetchTimeout);
@@ -126,7 +128,7 @@ public sealed class ConfigLoaderTests : IDisposable
                 $"{file}:1:7: host: 'web 01' is not a host name (letters, digits, '.', '-', '_'; at most 253)",
                 $"{file}:2:9: listen: 'localhost:80' is not ADDRESS:PORT with an IP address and a port 1-65535 (e.g. 127.0.0.1:9750, [::1]:9750)",
                 $"{file}:4:13: reconcile.interval: invalid duration '5 minutes': unknown unit ' minutes' (units: ns, us, ms, s, m, h); write a number with a unit, e.g. 500ms, 10s, 1.5m, 1h30m",
-                $"{file}:5:3: unknown key 'reconcile.intervall' (known here: interval, jitter, retryInitialDelay, retryMaxDelay, stuckPassAfter, shutdownTimeout, maxConcurrentStarts, maxConcurrentPulls)",
+                $"{file}:5:3: unknown key 'reconcile.intervall' (known here: interval, jitter, retryInitialDelay, retryMaxDelay, stuckPassAfter, shutdownTimeout, maxConcurrentStarts, maxConcurrentPulls, resyncInterval)",
                 $"{file}:8:11: source.branch: 'bad..branch' is not a branch name (e.g. main; no spaces, '..', '~', '^', ':', '?', '*', '[', '\\')",
                 $"{file}:11:17: webhooks.gitlab.secretFile: '/nonexistent/secret' does not exist",
             ],
@@ -143,6 +145,13 @@ public sealed class ConfigLoaderTests : IDisposable
         var result = Load(MinimalSource + $"reconcile:\n  maxConcurrentStarts: {value}\n");
 
         Assert.Equal([$"{ConfigFile}:4:24: reconcile.maxConcurrentStarts: '{value}' is not a whole number of at least 1"], result.Errors.Select(error => error.ToString()));
+    }
+
+    [Fact]
+    public void Load_NoResyncInterval_DefaultsToTenMinutesAndZeroIsAllowed()
+    {
+        Assert.Equal(TimeSpan.FromMinutes(10), Load(MinimalSource).Config!.Reconcile.ResyncInterval);
+        Assert.Equal(TimeSpan.Zero, Load(MinimalSource + "reconcile:\n  resyncInterval: 0\n").Config!.Reconcile.ResyncInterval);
     }
 
     [Theory]

@@ -65,7 +65,20 @@ internal sealed class FakeContainerEngine : IContainerEngine
     /// <summary>What the next observes do, one each, in order: null answers, an exception is thrown.</summary>
     public Queue<Exception?> ObserveFailures { get; } = new();
 
-    public Task<ObservedState> ObserveAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken) =>
+    /// <summary>Observations made (each one the engine's lists).</summary>
+    public int ObserveCalls { get; private set; }
+
+    /// <summary>Runs inside each observation, while the lists are being made (an event arriving meanwhile).</summary>
+    public Action? DuringObserve { get; set; }
+
+    public Task<ObservedState> ObserveAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken)
+    {
+        ObserveCalls++;
+        DuringObserve?.Invoke();
+        return ObserveLists(hostIdentity);
+    }
+
+    private Task<ObservedState> ObserveLists(string hostIdentity) =>
         ObserveFailures.TryDequeue(out var failure) && failure is not null ? Task.FromException<ObservedState>(failure) : Task.FromResult(new ObservedState(
             [.. containers.Values.Where(container => hostOf[container.Id] == hostIdentity).OrderBy(container => container.Name, StringComparer.Ordinal)],
             [],
