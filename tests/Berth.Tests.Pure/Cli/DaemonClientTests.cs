@@ -14,10 +14,8 @@ public sealed class DaemonClientTests
     {
         // The daemon answers 429 with Retry-After once its burst is used up; a script syncing a few times in
         // a row used to fail there (exit 1) although the daemon asks only to wait.
-        using var listener = new HttpListener();
-        var port = FreePort();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
+        var (listener, port) = StartListener();
+        using var _ = listener;
         var requests = 0;
         var server = Task.Run(async () =>
         {
@@ -48,6 +46,26 @@ public sealed class DaemonClientTests
 
         await server;
         Assert.Equal((7L, PassOutcome.Converged, 2), (answer.Number, answer.Outcome, requests));
+    }
+
+    /// <summary>A listener on a free loopback port; another port when a parallel test took the one probed.</summary>
+    private static (HttpListener Listener, int Port) StartListener()
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var port = FreePort();
+            var listener = new HttpListener();
+            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            try
+            {
+                listener.Start();
+                return (listener, port);
+            }
+            catch (HttpListenerException) when (attempt < 10)
+            {
+                listener.Abort();
+            }
+        }
     }
 
     private static int FreePort()

@@ -145,7 +145,9 @@ public sealed class LoopbackReceiver : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        listener.Stop();
+        // Close alone (it stops, too). Stop then Close removes the prefixes twice, and the second removal
+        // looks the port's endpoint up again, which binds the port anew: "Address already in use" in
+        // teardown whenever a parallel test has taken the port in between (.NET's managed HttpListener).
         listener.Close();
         await serveLoop;
     }
