@@ -22,7 +22,7 @@ internal sealed class CommandContext : IDisposable
             DockerEndpoint.ToString(),
             TimeSpan.FromSeconds(60),
             Path.GetFullPath(parseResult.GetValue(GlobalOptions.SecretFilesDir) ?? Berth.Reconciler.Secrets.Files.MountedFileStore.DefaultRoot));
-        Reconciler = new HostReconciler(new ResilientContainerEngine(Engine, TimeProvider.System), new StateStore(StateDirectory), TimeProvider.System);
+        Reconciler = new HostReconciler(new ResilientContainerEngine(Berth.Reconciler.Faults.FaultInjectingContainerEngine.Wrap(Engine), TimeProvider.System), new StateStore(StateDirectory), TimeProvider.System);
     }
 
     public string StateDirectory { get; }
