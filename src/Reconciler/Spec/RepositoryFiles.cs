@@ -70,7 +70,18 @@ internal sealed class DirectoryRepositoryFiles : IRepositoryFiles
     private string InsideRepository(string relativePath)
     {
         var path = Path.Combine(readRoot, relativePath);
-        var real = RealPath(path);
+        string real;
+        try
+        {
+            real = RealPath(path);
+        }
+        catch (IOException unresolvable) when (unresolvable is not RepositoryEscapeException)
+        {
+            // A loop of links (ELOOP: "Too many levels of symbolic links"), found by the fault suite's
+            // hostile repositories: once an exception out of the loader, now an error on the file.
+            throw new RepositoryEscapeException(relativePath, "is a symbolic link that never resolves (a loop of links); berth reads only files inside the repository");
+        }
+
         if (real != realRoot && !real.StartsWith(realRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
             throw new RepositoryEscapeException(relativePath);
@@ -135,10 +146,15 @@ internal sealed class ReadBudgetRepositoryFiles(IRepositoryFiles files, long bud
 /// A repository file is a symbolic link that leads out of the repository. The loader turns it into a
 /// <see cref="SpecError"/> on that file: an edit of the repository fixes it, a retry never does.
 /// </summary>
-internal sealed class RepositoryEscapeException(string relativePath)
-    : IOException($"'{relativePath}' is a symbolic link that leads out of the repository")
+internal sealed class RepositoryEscapeException(string relativePath, string explanation = RepositoryEscapeException.LeadsOut)
+    : IOException($"'{relativePath}' {explanation}")
 {
+    public const string LeadsOut = "is a symbolic link that leads out of the repository; berth reads only files inside the repository (copy the file in, or link to a path inside it)";
+
     public string RelativePath { get; } = relativePath;
+
+    /// <summary>What is wrong with the link, as the error on the file says it.</summary>
+    public string Explanation { get; } = explanation;
 }
 
 /// <summary>Repository-relative path arithmetic that never leaves the repository.</summary>

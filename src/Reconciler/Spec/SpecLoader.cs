@@ -62,7 +62,7 @@ public static class SpecLoader
     }
 
     private static SpecError EscapeError(RepositoryEscapeException escape) =>
-        new(escape.RelativePath, 1, 1, "is a symbolic link that leads out of the repository; berth reads only files inside the repository (copy the file in, or link to a path inside it)");
+        new(escape.RelativePath, 1, 1, escape.Explanation);
 
     private static HostLoadResult LoadHostFiles(IRepositoryFiles files, string host, SpecLoadOptions options)
     {
