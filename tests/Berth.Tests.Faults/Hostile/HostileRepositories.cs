@@ -16,12 +16,13 @@ namespace Berth.Tests.Faults.Hostile;
 /// tests/Berth.Tests.Pure/Spec/SpecLoaderFuzzTests.cs, in memory. This one is about what only a real file
 /// system and a real git tree have: links, names, sizes, paths.
 /// </remarks>
-public sealed class HostileRepositories(string root, int seed)
+public sealed class HostileRepositories(string root, int seed, string host = "h1", long maxFileBytes = long.MaxValue)
 {
     /// <summary>What never appears in a repository, only outside it.</summary>
     public const string CanaryToken = "CANARY-outside-the-repository-7f3a";
 
-    public const string Host = "h1";
+    /// <summary>The host identity every generated inventory names; its stack is <c>HOST-app</c>.</summary>
+    public string Host { get; } = host;
 
     public enum Kind { BadYaml, AliasBomb, DeepNesting, HugeFile, PathTraversal, SymbolicLink, OddName }
 
@@ -52,7 +53,8 @@ public sealed class HostileRepositories(string root, int seed)
     /// <summary>The repository number <paramref name="index"/> of the sequence (same seed, same repositories).</summary>
     public Generated Next(int index, Kind? only = null)
     {
-        var kind = only ?? Kinds[random.Next(Kinds.Count)];
+        var kind = Kinds[random.Next(Kinds.Count)];
+        kind = only ?? kind; // the same draw either way: a repository's number alone says what it is
         var directory = Path.Combine(root, "repo-" + index.ToString("D5", CultureInfo.InvariantCulture));
         Directory.CreateDirectory(directory);
         var files = new Dictionary<string, string>
@@ -87,11 +89,22 @@ public sealed class HostileRepositories(string root, int seed)
         return new Generated(kind, description, directory);
     }
 
-    private static string Inventory(string composePath) =>
-        $"hosts:\n  {Host}: {{}}\nstacks:\n  app:\n    compose: \"{composePath}\"\n    hosts: [{Host}]\n";
+    private string Inventory(string composePath) =>
+        $"hosts:\n  {Host}: {{}}\nstacks:\n  {Host}-app:\n    compose: \"{composePath}\"\n    hosts: [{Host}]\n";
 
     private static string Compose(string serviceExtra = "", string topExtra = "") =>
-        "services:\n  web:\n    image: berth-test/busybox:1\n    env_file: [app.env]\n" + serviceExtra + topExtra;
+        "services:\n  web:\n    image: berth-test/busybox:1\n    command: [\"sh\", \"-c\", \"while true; do sleep 1; done\"]\n    init: true\n    env_file: [app.env]\n"
+        + serviceExtra + topExtra;
+
+    /// <summary>The valid repository every hostile one is a variation of: one stack, one service, one env file.</summary>
+    public string CreateValid()
+    {
+        var directory = Path.Combine(root, "valid");
+        Write(directory, "berth.yaml", Inventory("stacks/app/compose.yaml"));
+        Write(directory, "stacks/app/compose.yaml", Compose());
+        Write(directory, "stacks/app/app.env", "GREETING=hello\n");
+        return directory;
+    }
 
     private static void Write(string directory, string relative, string content)
     {
@@ -172,7 +185,7 @@ public sealed class HostileRepositories(string root, int seed)
     {
         // Sparse files: past the limits by length, without writing gigabytes.
         var target = Pick("berth.yaml", "stacks/app/compose.yaml", "stacks/app/app.env");
-        var length = Pick(4L * 1024 * 1024 + 1, 64L * 1024 * 1024 + 7, 10L * 1024 * 1024 * 1024);
+        var length = Math.Min(maxFileBytes, Pick(4L * 1024 * 1024 + 1, 64L * 1024 * 1024 + 7, 10L * 1024 * 1024 * 1024));
         using (var stream = new FileStream(Path.Combine(directory, target), FileMode.Open, FileAccess.Write))
         {
             stream.SetLength(length);

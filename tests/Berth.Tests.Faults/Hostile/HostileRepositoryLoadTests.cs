@@ -30,7 +30,7 @@ public sealed class HostileRepositoryLoadTests(ITestOutputHelper output) : IDisp
             var repository = repositories.Next(index);
             perKind[repository.Kind]++;
             var started = System.Diagnostics.Stopwatch.StartNew();
-            var load = Task.Run(() => (Inventory: SpecLoader.LoadInventory(repository.Directory), Host: SpecLoader.LoadHost(repository.Directory, HostileRepositories.Host)));
+            var load = Task.Run(() => (Inventory: SpecLoader.LoadInventory(repository.Directory), Host: SpecLoader.LoadHost(repository.Directory, repositories.Host)));
             var finished = await Task.WhenAny(load, Task.Delay(PerRepositoryLimit)) == load;
             Assert.True(finished, $"load did not finish within {PerRepositoryLimit}: {repository}");
             Assert.True(load.IsCompletedSuccessfully, $"load threw {load.Exception?.InnerException}: {repository}");
