@@ -71,7 +71,7 @@ public sealed record ApplyResult(PassVerdict Verdict, string Revision, Plan Plan
 /// <param name="frontRules">How fronts' rules are installed; default: nsenter + iptables-restore.</param>
 public sealed class HostReconciler(IContainerEngine engine, IStateStore stateStore, TimeProvider timeProvider, IFrontRules? frontRules = null)
 {
-    private readonly IFrontRules frontRules = frontRules ?? new NetnsFrontRules(timeProvider);
+    private readonly IFrontRules frontRules = Faults.FaultInjectingFrontRules.Wrap(frontRules ?? new NetnsFrontRules(timeProvider)); // the wrapper only when BERTH_FAULT_INJECT is set
 
     /// <param name="revision">
     /// The revision being previewed: when it failed before, the plan shows what `apply` would do with
