@@ -166,11 +166,18 @@ public sealed class CrashAtEveryStepTests(ITestOutputHelper output)
 
         public async ValueTask DisposeAsync()
         {
-            await scope.DisposeAsync();
-            git.Dispose();
-            if (Directory.Exists(StateRoot))
+            // The files go even when the engine cannot be reached to remove the containers.
+            try
             {
-                Directory.Delete(StateRoot, recursive: true);
+                await scope.DisposeAsync();
+            }
+            finally
+            {
+                git.Dispose();
+                if (Directory.Exists(StateRoot))
+                {
+                    Directory.Delete(StateRoot, recursive: true);
+                }
             }
         }
     }
