@@ -116,7 +116,9 @@ internal static class DaemonHost
             {
                 // Retries outside the meter: every failed attempt is counted, the retried ones too.
                 var time = provider.GetRequiredService<TimeProvider>();
-                var engine = new ResilientContainerEngine(new MeteredContainerEngine(provider.GetRequiredService<DockerContainerEngine>(), provider.GetRequiredService<BerthMetrics>()), time);
+                var engine = new ResilientContainerEngine(new MeteredContainerEngine(
+                    Berth.Reconciler.Faults.FaultInjectingContainerEngine.Wrap(provider.GetRequiredService<DockerContainerEngine>()), // docs/reliability.md: a testing aid, absent unless BERTH_FAULT_INJECT is set
+                    provider.GetRequiredService<BerthMetrics>()), time);
                 var tagChecker = new Berth.Reconciler.Images.TagChecker(
                     new Berth.Reconciler.Images.RegistryClient(
                         provider.GetRequiredService<Berth.Reconciler.Images.IRegistryCredentials>(),

@@ -150,7 +150,12 @@ public sealed class StateStore(string stateDirectory) : IStateStore
         return state;
     }
 
-    public async Task SaveAsync(AppliedState state, CancellationToken cancellationToken)
+    public Task SaveAsync(AppliedState state, CancellationToken cancellationToken) =>
+        Faults.FaultInjection.Active is { } faults
+            ? faults.AroundAsync("state-write", state.Host, () => WriteAsync(state, cancellationToken))
+            : WriteAsync(state, cancellationToken);
+
+    private async Task WriteAsync(AppliedState state, CancellationToken cancellationToken)
     {
         EnsureDirectory(StateDirectory);
         var path = PathFor(state.Host);
@@ -172,6 +177,14 @@ public sealed class StateStore(string stateDirectory) : IStateStore
             await JsonSerializer.SerializeAsync(stream, StoredSecrets.ForStorage(state, key.Value), Json, cancellationToken).ConfigureAwait(false);
             await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
             stream.Flush(flushToDisk: true);
+        }
+
+        // The temporary file is complete and on disk; a crash here leaves it beside the old record
+        // (the fault suite kills berth at this point: the next run must still read the old record).
+        if (Faults.FaultInjection.Active is { } faults)
+        {
+            faults.Around("state-rename", state.Host, () => File.Move(temporary, path, overwrite: true));
+            return;
         }
 
         File.Move(temporary, path, overwrite: true);
