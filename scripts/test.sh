@@ -20,6 +20,7 @@ trap 'rm -rf "$log" "$results"' EXIT
 set +e
 # -m:1: one test project at a time. The engine, git and Prometheus projects each load the 2 cores
 # with containers and servers; run together they starve each other's timing-sensitive probes.
+# Berth.Tests.Faults runs its CI profile here; BERTH_FAULTS_PROFILE=long (docs/reliability.md) runs every point.
 # The TRX files only feed the list of slowest tests below (CI's time is limited: it shows where it goes).
 dotnet test Reconciler.sln -c Release --no-build --nologo -m:1 \
   --results-directory "$results" --logger "trx;LogFilePrefix=berth" "$@" 2>&1 | tee "$log"
