@@ -86,10 +86,12 @@ internal static class DaemonHost
 
         // Metrics on prometheus-net's default registry (what /metrics serves). Counters that describe
         // history (applied revision, last success) are restored from berth's state file at start.
+        // One store: the first read at start sets an unreadable state file aside and says so, once.
+        services.AddSingleton(provider => new StateStore(config.StateDir, provider.GetRequiredService<ILogger<StateStore>>(), provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton(provider =>
         {
             var metrics = new BerthMetrics(timeProvider: provider.GetRequiredService<TimeProvider>());
-            metrics.RestoreFrom(new StateStore(config.StateDir).LoadAsync(config.Host, CancellationToken.None).GetAwaiter().GetResult());
+            metrics.RestoreFrom(provider.GetRequiredService<StateStore>().LoadAsync(config.Host, CancellationToken.None).GetAwaiter().GetResult());
             return metrics;
         });
 
@@ -112,7 +114,7 @@ internal static class DaemonHost
                 // Retries outside the meter: every failed attempt is counted, the retried ones too.
                 var time = provider.GetRequiredService<TimeProvider>();
                 var engine = new ResilientContainerEngine(new MeteredContainerEngine(provider.GetRequiredService<DockerContainerEngine>(), provider.GetRequiredService<BerthMetrics>()), time);
-                return new HostReconciler(engine, new StateStore(config.StateDir), time);
+                return new HostReconciler(engine, provider.GetRequiredService<StateStore>(), time);
             });
             services.AddSingleton<IReconcilePass, GitOpsPass>();
 
@@ -130,7 +132,7 @@ internal static class DaemonHost
         services.AddSingleton(provider =>
         {
             var board = new StatusBoard(config.Host, Version, provider.GetRequiredService<TimeProvider>().GetUtcNow());
-            board.RestoreFrom(new StateStore(config.StateDir).LoadAsync(config.Host, CancellationToken.None).GetAwaiter().GetResult());
+            board.RestoreFrom(provider.GetRequiredService<StateStore>().LoadAsync(config.Host, CancellationToken.None).GetAwaiter().GetResult());
             return board;
         });
         services.AddSingleton<IStatusSource>(provider => provider.GetRequiredService<StatusBoard>());
