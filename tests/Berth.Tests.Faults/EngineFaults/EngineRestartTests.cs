@@ -117,6 +117,53 @@ public sealed class EngineRestartTests
     }
 
     [Fact]
+    public async Task Daemon_EngineAwayWhileTheGatedContainerIsStopped_IsTransientNotAFailedRevision()
+    {
+        // The engine restart above, made exact: a real restart often outlasts the engine client's retries
+        // (then the gate throws a transient error anyway), but one shorter than them hid the outage and the
+        // gate blamed the version. Here the daemon reaches the engine through a forwarder the test takes
+        // down; while it is down the containers are stopped as dockerd's shutdown stops them (SIGTERM, exit
+        // 143), and it comes back within the retries.
+        await using var engine = await SecondEngine.StartAsync(AddressPool);
+        await using var forwarder = new EngineSocketForwarder(engine.DockerHost["unix://".Length..]);
+        forwarder.Start();
+        var host = "ef" + Guid.NewGuid().ToString("N")[..8];
+        using var git = new GitRepository();
+        WriteDesiredState(git, host, revision: "1");
+        var first = git.CommitAndPush("web and worker, revision 1");
+        await using var daemon = await RealDaemon.StartAsync(host, git, forwarder.DockerHost, interval: "3s");
+        await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == first, "the first commit to be applied", Converge);
+        WriteDesiredState(git, host, revision: "2");
+        var second = git.CommitAndPush("web revision 2");
+        var gated = "";
+        await SecondEngine.PollAsync(
+            async () => (gated = await engine.DockerAsync("ps", "-q", "--filter", $"label=io.berth.host={host}", "--filter", "label=test.revision=2")).Length > 0,
+            "the rollout's new container to run", Converge);
+
+        var errorsBefore = await ApiErrorsAsync(daemon);
+        forwarder.Stop();
+        // The gate met the outage (its inspect failed and is being retried): now the engine "stops" the containers.
+        await SecondEngine.PollAsync(async () => await ApiErrorsAsync(daemon) > errorsBefore, "the gate to meet the outage", TimeSpan.FromSeconds(10));
+        var all = (await engine.DockerAsync("ps", "-q", "--filter", $"label=io.berth.host={host}")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        await engine.DockerAsync(["kill", "--signal", "TERM", .. all]);
+        await SecondEngine.PollAsync(async () => (await engine.DockerAsync("ps", "-q", "--filter", $"label=io.berth.host={host}")).Length == 0, "the containers to stop", TimeSpan.FromSeconds(10));
+        forwarder.Start();
+
+        var status = await daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == second, "the commit to be applied after the outage", Converge);
+        Assert.DoesNotContain(status.History, pass => pass.Outcome == PassOutcome.Stalled);
+        Assert.Contains(status.History, pass => pass.Outcome == PassOutcome.Transient && pass.Revision == second);
+        var stateFile = Path.Combine(daemon.StateDirectory, $"state-{host}.json");
+        using var document = JsonDocument.Parse(await File.ReadAllTextAsync(stateFile));
+        Assert.Empty(document.RootElement.GetProperty("failed_revisions").EnumerateObject());
+        Assert.Contains("after the engine was unreachable during its health gate", daemon.Output, StringComparison.Ordinal);
+    }
+
+    private static async Task<double> ApiErrorsAsync(RealDaemon daemon) =>
+        (await daemon.Http.GetStringAsync("metrics")).Split('\n')
+            .Where(line => line.StartsWith("berth_docker_api_errors_total", StringComparison.Ordinal))
+            .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+
+    [Fact]
     public async Task Daemon_EngineStoppedThenBack_ReportsTheOutageSurvivesAndRestartsWhatTheEngineStopped()
     {
         await using var scenario = await Scenario.StartAsync();
