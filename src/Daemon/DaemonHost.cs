@@ -87,10 +87,12 @@ internal static class DaemonHost
 
         // Metrics on prometheus-net's default registry (what /metrics serves). Counters that describe
         // history (applied revision, last success) are restored from berth's state file at start.
+        // One store: the first read at start sets an unreadable state file aside and says so, once.
+        services.AddSingleton(provider => new StateStore(config.StateDir, provider.GetRequiredService<ILogger<StateStore>>(), provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton(provider =>
         {
             var metrics = new BerthMetrics(timeProvider: provider.GetRequiredService<TimeProvider>());
-            metrics.RestoreFrom(new StateStore(config.StateDir).LoadAsync(config.Host, CancellationToken.None).GetAwaiter().GetResult());
+            metrics.RestoreFrom(provider.GetRequiredService<StateStore>().LoadAsync(config.Host, CancellationToken.None).GetAwaiter().GetResult());
             return metrics;
         });
 
@@ -125,7 +127,7 @@ internal static class DaemonHost
                         new Berth.Reconciler.Images.RegistryClientOptions { CaFiles = config.Registries.CaFiles }),
                     time);
                 // The health gates learn from the same event stream the front watcher uses (a request each).
-                return new HostReconciler(engine, new StateStore(config.StateDir), time, tagChecker: tagChecker, events: provider.GetRequiredService<IEngineEvents>());
+                return new HostReconciler(engine, provider.GetRequiredService<StateStore>(), time, tagChecker: tagChecker, events: provider.GetRequiredService<IEngineEvents>());
             });
             if (config.Waves is { } waves)
             {
@@ -137,7 +139,7 @@ internal static class DaemonHost
             services.AddSingleton(provider => new ImageCollectionSchedule(
                 new Berth.Reconciler.Images.ImageGarbageCollector(
                     new ResilientContainerEngine(new MeteredContainerEngine(provider.GetRequiredService<DockerContainerEngine>(), provider.GetRequiredService<BerthMetrics>()), provider.GetRequiredService<TimeProvider>()),
-                    new StateStore(config.StateDir)),
+                    provider.GetRequiredService<StateStore>()),
                 config.Images,
                 provider.GetRequiredService<TimeProvider>(),
                 provider.GetRequiredService<ILogger<ImageCollectionSchedule>>()));
@@ -160,7 +162,7 @@ internal static class DaemonHost
         services.AddSingleton(provider =>
         {
             var board = new StatusBoard(config.Host, Version, provider.GetRequiredService<TimeProvider>().GetUtcNow());
-            board.RestoreFrom(new StateStore(config.StateDir).LoadAsync(config.Host, CancellationToken.None).GetAwaiter().GetResult());
+            board.RestoreFrom(provider.GetRequiredService<StateStore>().LoadAsync(config.Host, CancellationToken.None).GetAwaiter().GetResult());
             return board;
         });
         services.AddSingleton<IStatusSource>(provider => provider.GetRequiredService<StatusBoard>());
