@@ -26,6 +26,15 @@ public sealed class FaultInjectingContainerEngine(IContainerEngine inner, FaultI
     public Task PullImageAsync(string imageReference, CancellationToken cancellationToken) =>
         faults.AroundAsync("pull", imageReference, () => inner.PullImageAsync(imageReference, cancellationToken));
 
+    public Task PullImageAsync(string imageReference, string? platform, CancellationToken cancellationToken) =>
+        faults.AroundAsync("pull", imageReference, () => inner.PullImageAsync(imageReference, platform, cancellationToken));
+
+    public Task RemoveImageAsync(string imageId, CancellationToken cancellationToken) =>
+        faults.AroundAsync("image-remove", Short(imageId), () => inner.RemoveImageAsync(imageId, cancellationToken));
+
+    public Task<string?> ImagePlatformAsync(string imageReference, CancellationToken cancellationToken) =>
+        inner.ImagePlatformAsync(imageReference, cancellationToken);
+
     public Task CreateNetworkAsync(NetworkSpec network, string stack, ResourceOwner owner, CancellationToken cancellationToken) =>
         faults.AroundAsync("network-create", network.EngineName, () => inner.CreateNetworkAsync(network, stack, owner, cancellationToken));
 
@@ -74,5 +83,9 @@ public sealed class FaultInjectingContainerEngine(IContainerEngine inner, FaultI
         inner.TailLogsAsync(containerId, lines, cancellationToken);
 
     /// <summary>Ids differ between runs; the trace is read by people too, and 12 characters are what `docker ps` shows.</summary>
+    // Every member, the interface's defaults too: a default left to the interface would not reach the engine.
+    public Task<ContainerExit> WaitForExitAsync(string containerId, CancellationToken cancellationToken) =>
+        inner.WaitForExitAsync(containerId, cancellationToken);
+
     private static string Short(string containerId) => containerId.Length > 12 ? containerId[..12] : containerId;
 }

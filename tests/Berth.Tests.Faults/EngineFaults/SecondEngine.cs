@@ -5,8 +5,8 @@ namespace Berth.Tests.EngineFaults;
 
 /// <summary>
 /// A Docker engine of the test's own: a second dockerd with its own data root, exec root (so its own
-/// containerd), socket and pid file, no default bridge, no iptables or forwarding changes, and an address
-/// pool of its own. It can be stopped, restarted with live-restore off (every container stops) and started
+/// containerd), socket and pid file, its own default bridge, no iptables or forwarding changes, and an
+/// address pool of its own. It can be stopped, restarted with live-restore off (every container stops) and started
 /// again without touching the machine's engine at /var/run/docker.sock, which other tests use. Checked on
 /// Debian 12 with docker.io 20.10.24: two dockerds coexist, each with its containerd under its exec root.
 /// </summary>
@@ -20,6 +20,7 @@ public sealed class SecondEngine : IAsyncDisposable
     private const string Docker = "/usr/bin/docker";
     private readonly string addressPool;
     private int? pid;
+    private bool bridgeCreated;
 
     private SecondEngine(string directory, string addressPool)
     {
@@ -31,6 +32,13 @@ public sealed class SecondEngine : IAsyncDisposable
     public string Directory { get; }
 
     public string DockerHost => "unix://" + Path.Combine(Directory, "docker.sock");
+
+    /// <summary>
+    /// The engine's default bridge, of its own. Never --bridge=none: a dockerd started with none deletes the
+    /// interface docker0 (moby's removeDefaultBridgeInterface), which is the machine engine's. A random
+    /// name (an interface name has 15 bytes at most); dockerd gives it an address from the engine's own pool.
+    /// </summary>
+    public string Bridge { get; } = "bfe" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(5));
 
     public string Log => File.Exists(LogPath) ? File.ReadAllText(LogPath) : "";
 
@@ -61,10 +69,17 @@ public sealed class SecondEngine : IAsyncDisposable
     /// <summary>Starts dockerd (again) and waits until it answers.</summary>
     public async Task StartAgainAsync()
     {
+        if (!bridgeCreated)
+        {
+            await RunCheckedAsync("/usr/sbin/ip", "link", "add", Bridge, "type", "bridge");
+            bridgeCreated = true;
+        }
+
+        await RunCheckedAsync("/usr/sbin/ip", "link", "set", Bridge, "up");
         string[] dockerd =
         [
             "/usr/sbin/dockerd", "--data-root", Path.Combine(Directory, "data"), "--exec-root", Path.Combine(Directory, "exec"),
-            "--pidfile", Path.Combine(Directory, "docker.pid"), "-H", DockerHost, "--bridge=none", "--iptables=false",
+            "--pidfile", Path.Combine(Directory, "docker.pid"), "-H", DockerHost, "--bridge=" + Bridge, "--iptables=false",
             "--ip-forward=false", "--ip-masq=false", "--default-address-pool", $"base={addressPool},size=24",
             "--live-restore=false",
         ];
@@ -100,6 +115,15 @@ public sealed class SecondEngine : IAsyncDisposable
     {
         await StopAsync();
         await StartAgainAsync();
+    }
+
+    private static async Task RunCheckedAsync(string file, params string[] arguments)
+    {
+        var (exitCode, output) = await RunAsync(file, arguments, "", TimeSpan.FromSeconds(30));
+        if (exitCode != 0)
+        {
+            throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed ({exitCode}): {output}");
+        }
     }
 
     /// <summary>`docker` against this engine; throws with its output on a non-zero exit.</summary>
@@ -176,6 +200,11 @@ public sealed class SecondEngine : IAsyncDisposable
             }
 
             await StopAsync();
+        }
+
+        if (bridgeCreated)
+        {
+            await RunAsync("/usr/sbin/ip", ["link", "del", Bridge], "", TimeSpan.FromSeconds(30));
         }
 
         try
