@@ -6,7 +6,7 @@
 # and no resource may show a growth trend (chaos/soak_report.py: last third's median against the first
 # third's, after the warm-up). Prints one summary line and exits non-zero on any violation.
 #
-#   chaos/soak.sh --profile short                 # CI: 20 services, 2 minutes of faults, samples every 10 s
+#   chaos/soak.sh --profile short                 # CI: 10 services, 90 s of faults, samples every 5 s
 #   chaos/soak.sh --profile long --out /work/soak-run   # 50 services, 2 hours, samples every minute
 #   chaos/soak.sh --profile long --duration 4h --out DIR
 #   chaos/plot.py DIR/samples.csv docs/reliability  # the graphs (SVG), any time, also while it runs
@@ -38,7 +38,7 @@ ROOT=$PWD
 PROFILE=short
 set_profile() {
   case $1 in
-    short) SERVICES=20; DURATION=120; SAMPLE=10; WARMUP=60; COMMIT_EVERY=30; DRIFT_EVERY=20; RESTART_EVERY=60
+    short) SERVICES=10; DURATION=90; SAMPLE=5; WARMUP=30; COMMIT_EVERY=20; DRIFT_EVERY=15; RESTART_EVERY=45
            HEALTH_INTERVAL=10; PASS_INTERVAL=10; POOL=10.243.0.0/16 ;;
     long)  SERVICES=50; DURATION=7200; SAMPLE=60; WARMUP=900; COMMIT_EVERY=300; DRIFT_EVERY=120; RESTART_EVERY=1200
            HEALTH_INTERVAL=20; PASS_INTERVAL=30; POOL=10.242.0.0/16 ;;

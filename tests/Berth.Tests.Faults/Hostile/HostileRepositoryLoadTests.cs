@@ -19,7 +19,7 @@ public sealed class HostileRepositoryLoadTests(ITestOutputHelper output) : IDisp
     [Fact]
     public async Task Load_GeneratedHostileRepositories_NeverThrowHangNorReadOutside()
     {
-        var count = FaultsProfile.IsLong ? 20_000 : 2_000;
+        var count = FaultsProfile.IsLong ? 20_000 : 1_000;
         var repositories = new HostileRepositories(root, seed: 20261204);
         repositories.CreateOutside();
         var refused = 0;

@@ -1,9 +1,9 @@
 namespace Berth.Tests.Faults.Infrastructure;
 
 /// <summary>
-/// How much of the suite runs: the CI profile (default) keeps within its share of the 10-minute budget
-/// with every injection point of the cheapest scenarios and an evenly spread, deterministic sample of
-/// the others; <c>BERTH_FAULTS_PROFILE=long</c> runs every point of every scenario (docs/reliability.md).
+/// How much of the suite runs: the CI profile (default) keeps within the 10-minute budget with a small,
+/// evenly spread sample of each scenario's injection points that moves from day to day (<see cref="Seed"/>);
+/// <c>BERTH_FAULTS_PROFILE=long</c> runs every point of every scenario (docs/reliability.md).
 /// </summary>
 public static class FaultsProfile
 {
@@ -12,20 +12,29 @@ public static class FaultsProfile
     public static string Name => IsLong ? "long" : "ci";
 
     /// <summary>
-    /// The points to run out of <paramref name="total"/> (0-based): all in the long profile or when
-    /// <paramref name="allInCi"/>, else <paramref name="sample"/> spread evenly between the ends. The
-    /// ends are left to the long profile: the first point is "before anything changed" and the last
-    /// "after the last write", the two that teach least about a rollout half done.
+    /// Which CI sample runs: <c>BERTH_FAULTS_SEED</c>, else the day (days since 2000-01-01, UTC). The sample
+    /// moves by a point a day, so consecutive CI runs cover different points within the 10-minute budget
+    /// while one day's runs are identical; the summary prints the seed, and setting it reproduces a run.
     /// </summary>
-    public static IReadOnlyList<int> Select(int total, bool allInCi, int sample)
+    public static int Seed { get; } = int.TryParse(Environment.GetEnvironmentVariable("BERTH_FAULTS_SEED"), out var seed)
+        ? seed
+        : (int)(DateTime.UtcNow.Date - new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc)).TotalDays;
+
+    /// <summary>
+    /// The points to run out of <paramref name="total"/> (0-based): all in the long profile, else
+    /// <paramref name="sample"/> points evenly spread over the scenario and shifted by <see cref="Seed"/>.
+    /// </summary>
+    public static IReadOnlyList<int> Select(int total, int sample)
     {
-        if (IsLong || allInCi || total <= sample)
+        if (IsLong || total <= sample)
         {
             return [.. Enumerable.Range(0, total)];
         }
 
-        return [.. Enumerable.Range(1, sample)
-            .Select(index => (int)Math.Round(index * (total - 1) / (double)(sample + 1)))
-            .Distinct()];
+        var offset = (int)((uint)Seed % (uint)total);
+        return [.. Enumerable.Range(0, sample)
+            .Select(index => (offset + (int)Math.Round(index * total / (double)sample)) % total)
+            .Distinct()
+            .Order()];
     }
 }

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Berth.Tests.Soak;
 
 /// <summary>
-/// The soak's CI profile (chaos/soak.sh --profile short: 20 services, 2 minutes of faults, on the soak's own
+/// The soak's CI profile (chaos/soak.sh --profile short: 10 services, 90 s of faults, on the soak's own
 /// engine, with commits, drifts and engine restarts): the host converges on the last commit, no pass is
 /// stalled by the faults, and the daemon's RSS, threads, descriptors and state file show no growth trend.
 /// The long profile (50 services, hours) runs the same script by hand: docs/reliability.md.

@@ -80,7 +80,7 @@ public sealed class SpecLoaderTests
 
             Assert.Null(result.State);
             var error = Assert.Single(result.Errors);
-            Assert.Equal("compose.yaml:1:1: is a symbolic link that never resolves (a loop of links); berth reads only files inside the repository", error.ToString());
+            Assert.Equal("compose.yaml:1:1: is a symbolic link that cannot be followed (a loop of links); berth reads only files inside the repository (copy the file in, or link to a path inside it)", error.ToString());
             Assert.Equal(error, Assert.Single(inventory.Errors));
         }
         finally
@@ -110,28 +110,6 @@ public sealed class SpecLoaderTests
         {
             Directory.Delete(repository, recursive: true);
             File.Delete(outside);
-        }
-    }
-
-    [Fact]
-    public void LoadHost_LoopOfSymbolicLinks_IsAnErrorOnTheFileNotACrash()
-    {
-        var repository = Directory.CreateTempSubdirectory("berth-repo-").FullName;
-        try
-        {
-            // compose.yaml -> a.yaml -> compose.yaml: the kernel says ELOOP; berth says where.
-            File.CreateSymbolicLink(Path.Combine(repository, "compose.yaml"), "a.yaml");
-            File.CreateSymbolicLink(Path.Combine(repository, "a.yaml"), "compose.yaml");
-
-            var result = SpecLoader.LoadHost(repository, "h");
-
-            Assert.Null(result.State);
-            var error = Assert.Single(result.Errors);
-            Assert.Equal("compose.yaml:1:1: is a symbolic link that cannot be followed (a loop of links); berth reads only files inside the repository (copy the file in, or link to a path inside it)", error.ToString());
-        }
-        finally
-        {
-            Directory.Delete(repository, recursive: true);
         }
     }
 
