@@ -26,7 +26,7 @@
 #   --keep              leave the engine's data root and the repository in DIR (default: removed at the end)
 #
 # The Docker engine is the soak's own: a second dockerd with its own data root, exec root (and so its own
-# containerd), socket and pid file, its own default bridge and no iptables rules, so it can be stopped and
+# containerd), socket and pid file, its own network namespace and no iptables rules, so it can be stopped and
 # restarted at will without touching the machine's engine at /var/run/docker.sock or anyone using it.
 # It is stopped by its pid at the end (also on failure or SIGTERM to this script: kill the script's pid,
 # never dockerd by name). Needs root, dockerd (Debian's docker.io) and a built berth (Release).
@@ -105,18 +105,21 @@ command -v dockerd >/dev/null || { echo "soak: dockerd missing: run scripts/ensu
 [ -f "$BERTH_DLL" ] || { echo "soak: $BERTH_DLL missing: dotnet build Reconciler.sln -c Release" >&2; exit 2; }
 
 # ---------------------------------------------------------------- the soak's own engine
-BRIDGE=bsoak$RUN_ID   # the default bridge of the soak's engine (an interface name has 15 bytes at most)
+NETNS=bsoak$RUN_ID   # the soak engine's network namespace (ip netns; 15 bytes at most)
 engine_start() {
-  # Its own default bridge, never --bridge=none: a dockerd started with none deletes the interface
-  # docker0 (moby's removeDefaultBridgeInterface), which is the machine engine's. The bridge is created
-  # here without an address; dockerd gives it one from the soak's own pool. No iptables or forwarding
-  # changes (the machine's engine owns those); its own address pool, so its networks never overlap the
-  # machine engine's. --live-restore=false is the default, written out because the soak relies on it:
-  # stopping this engine stops every container.
-  ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
-  ip link set "$BRIDGE" up
-  setsid dockerd --data-root "$ENGINE/data" --exec-root "$ENGINE/exec" --pidfile "$ENGINE/docker.pid" \
-    -H "unix://$SOCK" --bridge="$BRIDGE" --iptables=false --ip-forward=false --ip-masq=false \
+  # In a network namespace of its own: dockerd 20.10 deletes the interface docker0 whenever it starts
+  # again with a default address pool and live-restore off (moby's "clear stale bridge network" calls
+  # removeDefaultBridgeInterface whatever --bridge says; --bridge=none deletes it at every start), and in
+  # the host's namespace docker0 is the machine engine's bridge. Only the network namespace is entered
+  # (nsenter --net): dockerd needs the host's cgroup mounts, which `ip netns exec` would hide. No iptables
+  # or forwarding changes; its own address pool. --live-restore=false is the default, written out because
+  # the soak relies on it: stopping this engine stops every container.
+  if [ ! -e "/run/netns/$NETNS" ]; then
+    ip netns add "$NETNS"
+    ip netns exec "$NETNS" ip link set lo up
+  fi
+  setsid nsenter --net="/run/netns/$NETNS" dockerd --data-root "$ENGINE/data" --exec-root "$ENGINE/exec" --pidfile "$ENGINE/docker.pid" \
+    -H "unix://$SOCK" --iptables=false --ip-forward=false --ip-masq=false \
     --default-address-pool "base=$POOL,size=24" --live-restore=false \
     >>"$OUT/dockerd.log" 2>&1 </dev/null &
   local deadline=$(( $(now) + 90 ))
@@ -152,7 +155,7 @@ cleanup() {
     [ -n "$ids" ] && $DOCKER volume rm -f $ids >/dev/null 2>&1
   fi
   engine_stop
-  ip link del "$BRIDGE" 2>/dev/null || true
+  ip netns del "$NETNS" 2>/dev/null || true   # its bridge and veths go with it
   if [ "$KEEP" = 0 ]; then
     # The engine is stopped: its overlay mounts are gone; anything still mounted stays (rm stops at it).
     umount -R "$ENGINE/exec" 2>/dev/null || true

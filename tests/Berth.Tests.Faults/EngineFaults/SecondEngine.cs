@@ -5,22 +5,22 @@ namespace Berth.Tests.EngineFaults;
 
 /// <summary>
 /// A Docker engine of the test's own: a second dockerd with its own data root, exec root (so its own
-/// containerd), socket and pid file, its own default bridge, no iptables or forwarding changes, and an
+/// containerd), socket and pid file, in a network namespace of its own (so its default bridge, its
+/// networks and whatever dockerd does to interfaces stay there), no iptables or forwarding changes, and an
 /// address pool of its own. It can be stopped, restarted with live-restore off (every container stops) and started
 /// again without touching the machine's engine at /var/run/docker.sock, which other tests use. Checked on
 /// Debian 12 with docker.io 20.10.24: two dockerds coexist, each with its containerd under its exec root.
 /// </summary>
 /// <remarks>
-/// Containers on its user-defined networks reach each other only where the host's FORWARD chain lets
-/// bridged traffic through (the machine's engine may have set its policy to DROP): tests here use health
-/// checks inside the container, never traffic between containers.
+/// Nothing outside its namespace reaches its containers (no published ports, no route from the host):
+/// tests here use health checks inside the container, never traffic from outside.
 /// </remarks>
 public sealed class SecondEngine : IAsyncDisposable
 {
     private const string Docker = "/usr/bin/docker";
     private readonly string addressPool;
     private int? pid;
-    private bool bridgeCreated;
+    private bool namespaceCreated;
 
     private SecondEngine(string directory, string addressPool)
     {
@@ -34,11 +34,15 @@ public sealed class SecondEngine : IAsyncDisposable
     public string DockerHost => "unix://" + Path.Combine(Directory, "docker.sock");
 
     /// <summary>
-    /// The engine's default bridge, of its own. Never --bridge=none: a dockerd started with none deletes the
-    /// interface docker0 (moby's removeDefaultBridgeInterface), which is the machine engine's. A random
-    /// name (an interface name has 15 bytes at most); dockerd gives it an address from the engine's own pool.
+    /// The network namespace dockerd runs in (<c>ip netns</c>; an interface-like name, 15 bytes at most).
+    /// Not for isolation's sake alone: dockerd 20.10 deletes the interface <c>docker0</c> whenever it starts
+    /// again with a default address pool and live-restore off (moby's "clear stale bridge network" calls
+    /// removeDefaultBridgeInterface, whatever --bridge says), and <c>--bridge=none</c> deletes it at every
+    /// start. In the host's namespace that is the machine engine's bridge; here it is this engine's own.
+    /// Only the network namespace is entered (nsenter --net), never a mount namespace: dockerd needs the
+    /// host's cgroup mounts, which <c>ip netns exec</c> would hide.
     /// </summary>
-    public string Bridge { get; } = "bfe" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(5));
+    public string Namespace { get; } = "bfe" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(5));
 
     public string Log => File.Exists(LogPath) ? File.ReadAllText(LogPath) : "";
 
@@ -69,17 +73,17 @@ public sealed class SecondEngine : IAsyncDisposable
     /// <summary>Starts dockerd (again) and waits until it answers.</summary>
     public async Task StartAgainAsync()
     {
-        if (!bridgeCreated)
+        if (!namespaceCreated)
         {
-            await RunCheckedAsync("/usr/sbin/ip", "link", "add", Bridge, "type", "bridge");
-            bridgeCreated = true;
+            await RunCheckedAsync("/usr/sbin/ip", "netns", "add", Namespace);
+            namespaceCreated = true;
+            await RunCheckedAsync("/usr/sbin/ip", "netns", "exec", Namespace, "ip", "link", "set", "lo", "up");
         }
 
-        await RunCheckedAsync("/usr/sbin/ip", "link", "set", Bridge, "up");
         string[] dockerd =
         [
-            "/usr/sbin/dockerd", "--data-root", Path.Combine(Directory, "data"), "--exec-root", Path.Combine(Directory, "exec"),
-            "--pidfile", Path.Combine(Directory, "docker.pid"), "-H", DockerHost, "--bridge=" + Bridge, "--iptables=false",
+            "/usr/bin/nsenter", "--net=/run/netns/" + Namespace, "/usr/sbin/dockerd", "--data-root", Path.Combine(Directory, "data"), "--exec-root", Path.Combine(Directory, "exec"),
+            "--pidfile", Path.Combine(Directory, "docker.pid"), "-H", DockerHost, "--iptables=false",
             "--ip-forward=false", "--ip-masq=false", "--default-address-pool", $"base={addressPool},size=24",
             "--live-restore=false",
         ];
@@ -202,9 +206,10 @@ public sealed class SecondEngine : IAsyncDisposable
             await StopAsync();
         }
 
-        if (bridgeCreated)
+        if (namespaceCreated)
         {
-            await RunAsync("/usr/sbin/ip", ["link", "del", Bridge], "", TimeSpan.FromSeconds(30));
+            // dockerd is gone: its bridge and veths go with the namespace.
+            await RunAsync("/usr/sbin/ip", ["netns", "del", Namespace], "", TimeSpan.FromSeconds(30));
         }
 
         try
