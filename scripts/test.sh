@@ -18,10 +18,13 @@ dotnet build Reconciler.sln -c Release --nologo -v quiet
 
 log=$(mktemp)
 results=$(mktemp -d)
+# The fault suite (tests/Berth.Tests.Faults) appends its summary lines here; printed after the run.
+export BERTH_FAULTS_SUMMARY="$results/faults-summary.txt"
 trap 'rm -rf "$log" "$results"' EXIT
 set +e
 # -m:1: one test project at a time. The engine, git and Prometheus projects each load the 2 cores
 # with containers and servers; run together they starve each other's timing-sensitive probes.
+# Berth.Tests.Faults runs its CI profile here; BERTH_FAULTS_PROFILE=long (docs/reliability.md) runs every point.
 # The TRX files only feed the list of slowest tests below (CI's time is limited: it shows where it goes).
 dotnet test Reconciler.sln -c Release --no-build --nologo -m:1 \
   --results-directory "$results" --logger "trx;LogFilePrefix=berth" "$@" 2>&1 | tee "$log"
@@ -34,6 +37,12 @@ cat "$results"/*.trx 2>/dev/null \
   | sed -n 's/.*<UnitTestResult [^>]*testName="\([^"]*\)"[^>]*duration="\([0-9]*\):\([0-9]*\):\([0-9.]*\)".*/\2 \3 \4 \1/p' \
   | awk '{ printf "%8.1f s  %s\n", $1 * 3600 + $2 * 60 + $3, substr($0, index($0, $4)) }' \
   | sort -rn | head -n 15 || true
+
+# What the fault suite injected and checked (docs/reliability.md): one line per scenario.
+if [ -s "$BERTH_FAULTS_SUMMARY" ]; then
+  echo "fault injection:"
+  sed 's/^/  /' "$BERTH_FAULTS_SUMMARY"
+fi
 
 # Sum the per-project summaries ("Passed!  - Failed: 0, Passed: 12, Skipped: 0, ...").
 awk '/(Passed|Failed)! +- +Failed:/ {

@@ -87,10 +87,12 @@ internal static class DaemonHost
 
         // Metrics on prometheus-net's default registry (what /metrics serves). Counters that describe
         // history (applied revision, last success) are restored from berth's state file at start.
+        // One store: the first read at start sets an unreadable state file aside and says so, once.
+        services.AddSingleton(provider => new StateStore(config.StateDir, provider.GetRequiredService<ILogger<StateStore>>(), provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton(provider =>
         {
             var metrics = new BerthMetrics(timeProvider: provider.GetRequiredService<TimeProvider>());
-            metrics.RestoreFrom(new StateStore(config.StateDir).LoadAsync(config.Host, CancellationToken.None).GetAwaiter().GetResult());
+            metrics.RestoreFrom(provider.GetRequiredService<StateStore>().LoadAsync(config.Host, CancellationToken.None).GetAwaiter().GetResult());
             return metrics;
         });
 
@@ -121,7 +123,9 @@ internal static class DaemonHost
                 var time = provider.GetRequiredService<TimeProvider>();
                 var metrics = provider.GetRequiredService<BerthMetrics>();
                 var engine = new CachingContainerEngine(
-                    new ResilientContainerEngine(new MeteredContainerEngine(provider.GetRequiredService<DockerContainerEngine>(), metrics), time),
+                    new ResilientContainerEngine(new MeteredContainerEngine(
+                        Berth.Reconciler.Faults.FaultInjectingContainerEngine.Wrap(provider.GetRequiredService<DockerContainerEngine>()), // docs/reliability.md: a testing aid, absent unless BERTH_FAULT_INJECT is set
+                        metrics), time),
                     provider.GetRequiredService<Berth.Reconciler.Observe.ObservationCache>(),
                     metrics.RecordObserve);
                 var tagChecker = new Berth.Reconciler.Images.TagChecker(
@@ -130,7 +134,7 @@ internal static class DaemonHost
                         new Berth.Reconciler.Images.RegistryClientOptions { CaFiles = config.Registries.CaFiles }),
                     time);
                 // The health gates learn from the same event stream the front watcher uses (a request each).
-                return new HostReconciler(engine, new StateStore(config.StateDir), time, tagChecker: tagChecker, events: provider.GetRequiredService<IEngineEvents>());
+                return new HostReconciler(engine, provider.GetRequiredService<StateStore>(), time, tagChecker: tagChecker, events: provider.GetRequiredService<IEngineEvents>());
             });
             if (config.Waves is { } waves)
             {
@@ -142,7 +146,7 @@ internal static class DaemonHost
             services.AddSingleton(provider => new ImageCollectionSchedule(
                 new Berth.Reconciler.Images.ImageGarbageCollector(
                     new ResilientContainerEngine(new MeteredContainerEngine(provider.GetRequiredService<DockerContainerEngine>(), provider.GetRequiredService<BerthMetrics>()), provider.GetRequiredService<TimeProvider>()),
-                    new StateStore(config.StateDir)),
+                    provider.GetRequiredService<StateStore>()),
                 config.Images,
                 provider.GetRequiredService<TimeProvider>(),
                 provider.GetRequiredService<ILogger<ImageCollectionSchedule>>()));
@@ -171,7 +175,7 @@ internal static class DaemonHost
         services.AddSingleton(provider =>
         {
             var board = new StatusBoard(config.Host, Version, provider.GetRequiredService<TimeProvider>().GetUtcNow());
-            board.RestoreFrom(new StateStore(config.StateDir).LoadAsync(config.Host, CancellationToken.None).GetAwaiter().GetResult());
+            board.RestoreFrom(provider.GetRequiredService<StateStore>().LoadAsync(config.Host, CancellationToken.None).GetAwaiter().GetResult());
             return board;
         });
         services.AddSingleton<IStatusSource>(provider => provider.GetRequiredService<StatusBoard>());

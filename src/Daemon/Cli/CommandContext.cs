@@ -29,7 +29,7 @@ internal sealed class CommandContext : IDisposable
             new Berth.Reconciler.Images.RegistryClient(credentials, new Berth.Reconciler.Images.RegistryClientOptions()), TimeProvider.System);
         // The health gates of `apply` learn from the engine's events (a long-lived request: its own client).
         Events = DockerEngineEvents.Connect(DockerEndpoint.ToString());
-        Reconciler = new HostReconciler(new ResilientContainerEngine(Engine, TimeProvider.System), new StateStore(StateDirectory), TimeProvider.System, tagChecker: tagChecker, events: Events);
+        Reconciler = new HostReconciler(new ResilientContainerEngine(Berth.Reconciler.Faults.FaultInjectingContainerEngine.Wrap(Engine), TimeProvider.System), new StateStore(StateDirectory), TimeProvider.System, tagChecker: tagChecker, events: Events);
     }
 
     public string StateDirectory { get; }

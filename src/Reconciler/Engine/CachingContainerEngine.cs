@@ -14,8 +14,11 @@ namespace Berth.Reconciler.Engine;
 /// The CLI's `plan` and `apply` do not use it: they observe once per run, and a run is no idle loop.
 /// </remarks>
 /// <param name="observed">Told where each observation came from (the metric <c>berth_observe_total</c>).</param>
-public sealed class CachingContainerEngine(IContainerEngine inner, ObservationCache cache, Action<ObserveSource>? observed = null) : IContainerEngine
+public sealed class CachingContainerEngine(IContainerEngine inner, ObservationCache cache, Action<ObserveSource>? observed = null) : IContainerEngine, IEngineOutageWitness
 {
+    /// <summary>The resilience layer's outage count, passed through: a health gate asks for it (issue #20).</summary>
+    public long OutagesSeen => (inner as IEngineOutageWitness)?.OutagesSeen ?? 0;
+
     public async Task<ObservedState> ObserveAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken)
     {
         var references = imageReferences.ToList();

@@ -21,10 +21,11 @@ namespace Berth.Reconciler.Engine;
 /// older engines, create a second network of the same name. For those, deterministic names plus
 /// re-planning are the retry: the next pass observes what exists and plans only what is missing.
 /// </remarks>
-public sealed class ResilientContainerEngine : IContainerEngine
+public sealed class ResilientContainerEngine : IContainerEngine, IEngineOutageWitness
 {
     private readonly IContainerEngine inner;
     private readonly ResiliencePipeline pipeline;
+    private long outagesSeen;
 
     /// <param name="inner">The engine to call.</param>
     /// <param name="timeProvider">For the delays between attempts.</param>
@@ -34,8 +35,26 @@ public sealed class ResilientContainerEngine : IContainerEngine
         this.inner = inner;
         var retry = options ?? DefaultRetry();
         retry.ShouldHandle = new PredicateBuilder().Handle<Exception>(EngineErrors.IsTransient);
+        var callersOnRetry = retry.OnRetry;
+        retry.OnRetry = arguments =>
+        {
+            if (IsOutage(arguments.Outcome.Exception))
+            {
+                Interlocked.Increment(ref outagesSeen);
+            }
+
+            return callersOnRetry?.Invoke(arguments) ?? default;
+        };
         pipeline = new ResiliencePipelineBuilder { TimeProvider = timeProvider }.AddRetry(retry).Build();
     }
+
+    /// <inheritdoc/>
+    /// <remarks>Counted on every retried outage; a call whose last attempt fails throws, which its caller sees anyway.</remarks>
+    public long OutagesSeen => Interlocked.Read(ref outagesSeen);
+
+    /// <summary>No answer at all (the engine away or silent); a 5xx or a registry's failure is an answer.</summary>
+    private static bool IsOutage(Exception? exception) =>
+        exception is EngineException { IsTransient: true, StatusCode: null } and not ImagePullException;
 
     /// <summary>
     /// 3 retries after 0.5 s, 1 s, 2 s (exponential, with jitter): about 3.5 s in all, enough for an engine

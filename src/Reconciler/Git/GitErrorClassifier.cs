@@ -86,11 +86,18 @@ internal static class GitErrorClassifier
 
     /// <summary>
     /// True when git says the local repository, not the server, is broken (missing or corrupt objects a
-    /// ref points to). Checked only for fetches into the mirror.
+    /// ref points to, or the mirror no longer a repository at all: a garbage HEAD, which libgit2's
+    /// <c>Repository.IsValid</c> still accepts). Checked only for fetches into the mirror.
     /// </summary>
-    public static bool IndicatesCorruptMirror(string standardError) =>
+    /// <param name="mirrorPath">
+    /// The mirror's path: "not a git repository" about it blames the mirror; about any other path (a source
+    /// reached by path that is gone) it blames the server (issue #20: without this the daemon reported the
+    /// source missing forever and never rebuilt the mirror).
+    /// </param>
+    public static bool IndicatesCorruptMirror(string standardError, string? mirrorPath = null) =>
         new[] { "fatal: bad object", "did not send all necessary objects", "is corrupt", "is empty", "does not match index" }
-            .Any(marker => standardError.Contains(marker, StringComparison.Ordinal));
+            .Any(marker => standardError.Contains(marker, StringComparison.Ordinal))
+        || (mirrorPath is not null && standardError.Contains($"not a git repository: '{mirrorPath}'", StringComparison.Ordinal));
 
     /// <summary>The lines of stderr worth showing a person: git's own "fatal:"/"error:" lines first, else the last lines.</summary>
     public static string Summarize(string standardError)

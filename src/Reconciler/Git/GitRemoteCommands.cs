@@ -78,7 +78,7 @@ internal sealed class GitRemoteCommands(GitSourceOptions options, GitMirror mirr
 
         // Objects refused by fsck never reached the mirror: it is not the one to blame.
         var error = ToError(outcome, environment, "fetch");
-        return (error, !outcome.TimedOut && error.Reason != GitFailureReason.InvalidTree && GitErrorClassifier.IndicatesCorruptMirror(outcome.StandardError));
+        return (error, !outcome.TimedOut && error.Reason != GitFailureReason.InvalidTree && GitErrorClassifier.IndicatesCorruptMirror(outcome.StandardError, mirror.RepositoryPath));
     }
 
     /// <summary>

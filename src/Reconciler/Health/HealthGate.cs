@@ -12,9 +12,16 @@ namespace Berth.Reconciler.Health;
 /// its monitor window ends, and at the health deadline. So its inspects are a small constant, not one per
 /// <see cref="PollInterval"/> (an inspect waits for the container's lock while a health check runs).
 /// Without events, or once the stream broke, it polls by inspect.
+/// A gate during which the engine was away (<see cref="IEngineOutageWitness"/>, when the engine keeps
+/// count) cannot fail the container: an engine restart stops every container, and what the gate then
+/// sees is the engine's doing, not the version's. It throws a transient <see cref="EngineException"/>
+/// instead, so the pass is retried with backoff and the revision is not held (issue #20); the next pass
+/// starts what the engine stopped and gates it again, and a version that really fails fails there.
 /// </remarks>
 public sealed class HealthGate(IContainerEngine engine, TimeProvider timeProvider, ContainerEventHub? events = null)
 {
+    private readonly IEngineOutageWitness? outages = engine as IEngineOutageWitness;
+
     /// <summary>How often the gate inspects the container when it has no event stream.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
 
@@ -34,6 +41,7 @@ public sealed class HealthGate(IContainerEngine engine, TimeProvider timeProvide
         var healthCheck = service.Container.HealthCheck;
         var deadline = (nothingToRollBackTo ? HealthEvaluator.FirstDeployHealthDeadline(healthCheck) : HealthEvaluator.HealthDeadline(healthCheck)) + monitor;
         var started = timeProvider.GetUtcNow();
+        var outagesAtStart = outages?.OutagesSeen ?? 0;
         var first = await engine.InspectContainerAsync(containerId, cancellationToken).ConfigureAwait(false);
 
         // The hub has kept this container's events since the pass began, so subscribing after the first
@@ -73,6 +81,10 @@ public sealed class HealthGate(IContainerEngine engine, TimeProvider timeProvide
                     continue;
                 case GateState.Passed:
                     return null;
+                case GateState.Failed when outages is not null && outages.OutagesSeen > outagesAtStart:
+                    throw new EngineException(
+                        EngineFailureKind.Transient,
+                        $"{snapshot.Name}: {verdict.Reason}, after the engine was unreachable during its health gate (an engine restart stops every container unless live-restore is on); not held against the revision");
                 case GateState.Failed:
                     // Every failing snapshot is a fresh inspect (events only ever say "healthy" on their own).
                     var logs = await SafeTailAsync(containerId, cancellationToken).ConfigureAwait(false);

@@ -88,7 +88,7 @@ public sealed record ApplyResult(PassVerdict Verdict, string Revision, Plan Plan
 /// <param name="events">The engine's event stream for the health gates; default none (the gates poll by inspect).</param>
 public sealed class HostReconciler(IContainerEngine engine, IStateStore stateStore, TimeProvider timeProvider, IFrontRules? frontRules = null, Images.TagChecker? tagChecker = null, IEngineEvents? events = null)
 {
-    private readonly IFrontRules frontRules = frontRules ?? new NetnsFrontRules(timeProvider);
+    private readonly IFrontRules frontRules = Faults.FaultInjectingFrontRules.Wrap(frontRules ?? new NetnsFrontRules(timeProvider)); // the wrapper only when BERTH_FAULT_INJECT is set
 
     /// <param name="revision">
     /// The revision being previewed: when it failed before, the plan shows what `apply` would do with

@@ -26,15 +26,31 @@ public sealed class LiveTree(string stateDirectory)
     /// <summary>Puts a revision's files in place and creates missing bind source directories under the live directory.</summary>
     /// <returns>Files the revision no longer has that were kept because they changed since berth wrote them.</returns>
     /// <exception cref="TreeMirrorConflictException">A path of the revision is taken by something berth did not write.</exception>
-    public IReadOnlyList<string> Switch(string exportedTree, DesiredState desired)
+    public IReadOnlyList<string> Switch(string exportedTree, DesiredState desired) =>
+        Faults.FaultInjection.Active is { } faults
+            ? faults.Around("live-switch", Directory, () => SwitchFiles(exportedTree, desired))
+            : SwitchFiles(exportedTree, desired);
+
+    private List<string> SwitchFiles(string exportedTree, DesiredState desired)
     {
         var kept = TreeMirror.Sync(exportedTree, Directory, ManifestPath);
         CreateBindSources(desired);
-        return kept;
+        return [.. kept];
     }
 
     /// <summary>Remembers <paramref name="exportedTree"/> as the last applied revision's files (what a failed rollout returns to).</summary>
     public void MarkApplied(string exportedTree)
+    {
+        if (Faults.FaultInjection.Active is { } faults)
+        {
+            faults.Around("live-mark-applied", AppliedCopy, () => CopyApplied(exportedTree));
+            return;
+        }
+
+        CopyApplied(exportedTree);
+    }
+
+    private void CopyApplied(string exportedTree)
     {
         var staging = AppliedCopy + ".partial";
         if (System.IO.Directory.Exists(staging))
@@ -60,6 +76,12 @@ public sealed class LiveTree(string stateDirectory)
         if (!System.IO.Directory.Exists(AppliedCopy))
         {
             return false;
+        }
+
+        if (Faults.FaultInjection.Active is { } faults)
+        {
+            faults.Around("live-restore", Directory, () => TreeMirror.Sync(AppliedCopy, Directory, ManifestPath));
+            return true;
         }
 
         TreeMirror.Sync(AppliedCopy, Directory, ManifestPath);

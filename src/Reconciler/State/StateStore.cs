@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Berth.Reconciler.State;
 
@@ -23,7 +25,14 @@ public interface IStateStore
 /// state file 0600, whatever the umask (a `--state-dir ./.berth-state` in a checkout must not be
 /// world-readable): names, images and commands are nobody else's business either.
 /// </summary>
-public sealed class StateStore(string stateDirectory) : IStateStore
+/// <remarks>
+/// A state file that cannot be read as JSON (truncated by a full disk, corrupted, edited badly) is moved
+/// aside to <c>state-HOST.json.corrupt-TIMESTAMP</c> (for the operator), reported (a warning in the log), and the host starts from an empty record (issue #20): everything in it but the failed-revision
+/// holds and the history is rebuilt from what runs (config-hash labels) and from git, and a held revision
+/// that fails again is held again. Failing every pass on it instead would leave the host unmanaged, and
+/// the daemon's start reads the file too: throwing there is a crash loop under systemd.
+/// </remarks>
+public sealed class StateStore(string stateDirectory, ILogger? logger = null, TimeProvider? timeProvider = null) : IStateStore
 {
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -122,7 +131,17 @@ public sealed class StateStore(string stateDirectory) : IStateStore
         }
 
         await using var stream = File.OpenRead(path);
-        var state = await JsonSerializer.DeserializeAsync<AppliedState>(stream, Json, cancellationToken).ConfigureAwait(false);
+        AppliedState? state;
+        try
+        {
+            state = await JsonSerializer.DeserializeAsync<AppliedState>(stream, Json, cancellationToken).ConfigureAwait(false);
+        }
+        catch (JsonException exception)
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            return SetAside(path, host, exception.Message);
+        }
+
         if (state is null)
         {
             return AppliedState.Empty(host);
@@ -150,7 +169,21 @@ public sealed class StateStore(string stateDirectory) : IStateStore
         return state;
     }
 
-    public async Task SaveAsync(AppliedState state, CancellationToken cancellationToken)
+    private AppliedState SetAside(string path, string host, string error)
+    {
+        var now = (timeProvider ?? TimeProvider.System).GetUtcNow();
+        var kept = $"{path}.corrupt-{now:yyyyMMddTHHmmssfffZ}";
+        File.Move(path, kept, overwrite: true);
+        StateStoreLog.Recovered(logger ?? NullLogger.Instance, path, error, kept);
+        return AppliedState.Empty(host);
+    }
+
+    public Task SaveAsync(AppliedState state, CancellationToken cancellationToken) =>
+        Faults.FaultInjection.Active is { } faults
+            ? faults.AroundAsync("state-write", state.Host, () => WriteAsync(state, cancellationToken))
+            : WriteAsync(state, cancellationToken);
+
+    private async Task WriteAsync(AppliedState state, CancellationToken cancellationToken)
     {
         EnsureDirectory(StateDirectory);
         var path = PathFor(state.Host);
@@ -174,6 +207,21 @@ public sealed class StateStore(string stateDirectory) : IStateStore
             stream.Flush(flushToDisk: true);
         }
 
+        // The temporary file is complete and on disk; a crash here leaves it beside the old record
+        // (the fault suite kills berth at this point: the next run must still read the old record).
+        if (Faults.FaultInjection.Active is { } faults)
+        {
+            faults.Around("state-rename", state.Host, () => File.Move(temporary, path, overwrite: true));
+            return;
+        }
+
         File.Move(temporary, path, overwrite: true);
     }
+}
+
+internal static partial class StateStoreLog
+{
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning,
+        Message = "The state file {Path} is unreadable ({Error}); moved aside to {Kept}; starting from what runs (failed-revision holds and history are lost)")]
+    public static partial void Recovered(ILogger logger, string path, string error, string kept);
 }

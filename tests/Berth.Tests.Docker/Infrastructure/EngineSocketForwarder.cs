@@ -14,12 +14,17 @@ namespace Berth.Tests.Infrastructure;
 /// </summary>
 public sealed partial class EngineSocketForwarder : IAsyncDisposable
 {
-    private const string EngineSocket = "/var/run/docker.sock";
+    private readonly string engineSocket;
     private readonly List<Socket> connections = [];
     private Socket? listener;
     private CancellationTokenSource? stop;
 
-    public EngineSocketForwarder() => SocketPath = Path.Combine(Path.GetTempPath(), "berth-engine-" + Guid.NewGuid().ToString("N")[..8] + ".sock");
+    /// <param name="engineSocket">The engine to forward to: the machine's, or a test's own second dockerd (Berth.Tests.Faults).</param>
+    public EngineSocketForwarder(string engineSocket = "/var/run/docker.sock")
+    {
+        this.engineSocket = engineSocket;
+        SocketPath = Path.Combine(Path.GetTempPath(), "berth-engine-" + Guid.NewGuid().ToString("N")[..8] + ".sock");
+    }
 
     public string SocketPath { get; }
 
@@ -92,7 +97,7 @@ public sealed partial class EngineSocketForwarder : IAsyncDisposable
             }
 
             var engine = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            await engine.ConnectAsync(new UnixDomainSocketEndPoint(EngineSocket), cancellationToken);
+            await engine.ConnectAsync(new UnixDomainSocketEndPoint(engineSocket), cancellationToken);
             lock (connections)
             {
                 connections.Add(client);

@@ -53,4 +53,22 @@ public sealed class GitErrorClassifierTests
     {
         Assert.Equal(text, GitRemoteUrl.ScrubUserInfo(text));
     }
+
+    [Fact]
+    public void IndicatesCorruptMirror_GitSaysTheMirrorIsNotARepository_BlamesTheMirror()
+    {
+        // git 2.39 fetching into a mirror whose HEAD is garbage (issue #20's corrupted clone).
+        const string stderr = "fatal: not a git repository: '/var/lib/berth/git/repository.git'";
+
+        Assert.True(GitErrorClassifier.IndicatesCorruptMirror(stderr, "/var/lib/berth/git/repository.git"));
+    }
+
+    [Fact]
+    public void IndicatesCorruptMirror_GitSaysTheSourceIsNotARepository_BlamesTheServer()
+    {
+        // A source reached by path that is gone: the mirror is fine, rebuilding it would not help.
+        const string stderr = "fatal: '/srv/state.git' does not appear to be a git repository\nfatal: not a git repository: '/srv/state.git'";
+
+        Assert.False(GitErrorClassifier.IndicatesCorruptMirror(stderr, "/var/lib/berth/git/repository.git"));
+    }
 }

@@ -38,6 +38,22 @@ public sealed class ResilientContainerEngineTests
     }
 
     [Fact]
+    public async Task OutagesSeen_CountsRetriedCallsWithoutAnAnswer_NotServerErrorsOrRefusals()
+    {
+        var id = await CreateWebAsync();
+        var engine = Engine();
+        inner.InspectFailures.Enqueue(Unreachable());
+        inner.InspectFailures.Enqueue(EngineErrors.Answer(HttpStatusCode.ServiceUnavailable, "restarting"));
+        inner.InspectFailures.Enqueue(Unreachable());
+
+        await engine.InspectContainerAsync(id, CancellationToken.None);
+        inner.InspectFailures.Enqueue(EngineErrors.Answer(HttpStatusCode.NotFound, "No such container"));
+        await Assert.ThrowsAsync<EngineNotFoundException>(() => engine.InspectContainerAsync("gone", CancellationToken.None));
+
+        Assert.Equal(2, engine.OutagesSeen);
+    }
+
+    [Fact]
     public async Task Inspect_EngineRefuses_IsNotRetried()
     {
         inner.InspectFailures.Enqueue(EngineErrors.Answer(HttpStatusCode.NotFound, "No such container"));
