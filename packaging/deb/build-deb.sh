@@ -74,7 +74,7 @@ fi
 # time by crossgen2, so a CLI run JITs little (the shared framework in the runtime pack is ReadyToRun
 # already). Measured on a no-op `berth plan`: about 1/3 less CPU, the same RSS, a larger binary
 # (docs/benchmarks.md, "Startup and memory"). Not composite: a composite image recompiles the whole
-# framework with the app (about 10 minutes here, a larger file) for little more. BERTH_R2R=0 builds
+# framework with the app (it ran over 10 minutes here before it was stopped; a larger file). BERTH_R2R=0 builds
 # without it (JIT only), for comparison.
 r2r_args=(-p:PublishReadyToRun=true -p:PublishReadyToRunComposite=false)
 r2r_note="ReadyToRun"
