@@ -22,6 +22,8 @@
 #   --daemon-passes K    idle passes measured (default 10; RSS is read after K+3 passes)
 #   --webhooks K         commits pushed through the webhook (default 3)
 #   --out DIR            output directory (default /tmp/berth-bench-<run id>); kept
+#   --berth PATH         run this berth executable (a publish output, the .deb's /usr/lib/berth/berth)
+#                        instead of building src/Daemon and running `dotnet berth.dll`
 #   --smoke              --sizes 3 --reps 1 --daemon-n 3 --daemon-passes 2 --webhooks 1 --interval 2
 #
 # Needs root (apt, the engine's socket). Installs docker-compose and ansible (with community.docker) from
@@ -37,7 +39,7 @@ BENCH=$ROOT/bench
 
 SIZES="10 50 200"; REPS=3; TOOLS="berth compose ansible raw"
 SCENARIOS="deploy noop plan change-one change-all teardown api daemon"
-INTERVAL=10; DAEMON_N=20; DAEMON_PASSES=10; WEBHOOKS=3; OUT=""; SMOKE=0
+INTERVAL=10; DAEMON_N=20; DAEMON_PASSES=10; WEBHOOKS=3; OUT=""; SMOKE=0; BERTH_EXE=""
 while [ $# -gt 0 ]; do
   case $1 in
     --sizes) SIZES=$2; shift 2 ;;
@@ -49,6 +51,7 @@ while [ $# -gt 0 ]; do
     --daemon-passes) DAEMON_PASSES=$2; shift 2 ;;
     --webhooks) WEBHOOKS=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
+    --berth) BERTH_EXE=$2; shift 2 ;;
     --smoke) SMOKE=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -130,9 +133,15 @@ if has ansible "$TOOLS"; then
     || { log "community.docker is missing from ansible (Debian's ansible package ships it)"; exit 1; }
   $PY -c 'import docker' 2>/dev/null || { apt_get install -y -qq python3-docker >/dev/null; }
 fi
-log "building berth (Release)"
-dotnet build src/Daemon/Daemon.csproj -c Release --nologo -v quiet >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log" >&2; exit 1; }
-BERTH_DLL=$ROOT/src/Daemon/bin/Release/net10.0/berth.dll
+# BERTH: the command that runs berth, word-split where it is used (no spaces in the path).
+if [ -n "$BERTH_EXE" ]; then
+  [ -x "$BERTH_EXE" ] || { log "--berth $BERTH_EXE is not an executable"; exit 2; }
+  BERTH=$(readlink -f "$BERTH_EXE"); BERTH_NOTE="run as \`$BERTH\`"
+else
+  log "building berth (Release)"
+  dotnet build src/Daemon/Daemon.csproj -c Release --nologo -v quiet >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log" >&2; exit 1; }
+  BERTH="dotnet $ROOT/src/Daemon/bin/Release/net10.0/berth.dll"; BERTH_NOTE="Release build, run with \`dotnet berth.dll\`"
+fi
 BERTH_STATE=$WORK/berth-state
 
 # ---------------------------------------------------------------- the machine
@@ -143,7 +152,7 @@ BERTH_STATE=$WORK/berth-state
   echo "- Docker $($DOCKER version --format '{{.Server.Version}} (API {{.Server.APIVersion}})'), storage $($DOCKER info --format '{{.Driver}}'), $($DOCKER ps -q | wc -l) containers running at the start (others' too)"
   ansible_version=$(ansible --version 2>/dev/null || true)
   echo "- docker-compose $(docker-compose version --short 2>/dev/null || echo -), ansible $(sed -n '1s/^ansible //p' <<<"$ansible_version"), community.docker $(ansible-galaxy collection list community.docker 2>/dev/null | awk '/community.docker/{print $2}' | head -1)"
-  echo "- berth $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' + uncommitted changes in src/'), Release build, run with \`dotnet berth.dll\`; .NET $(dotnet --version)"
+  echo "- berth $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' + uncommitted changes in src/'), $BERTH_NOTE; .NET $(dotnet --version)"
   echo "- sizes: $SIZES; repetitions: $REPS; tools: $TOOLS; scenarios: $SCENARIOS; health check interval ${INTERVAL}s"
   echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
@@ -214,14 +223,14 @@ gen() { $PY "$BENCH/generate.py" --run "$RUN_ID" --host "$HOST" --stack "$STACK"
 # The measured commands, per tool. converge TOOL = deploy/no-op/change (the same command each time).
 converge_cmd() {
   case $1 in
-    berth) echo "dotnet $BERTH_DLL --state-dir $BERTH_STATE apply --repo $WORK/gen/berth --host $HOST" ;;
+    berth) echo "$BERTH --state-dir $BERTH_STATE apply --repo $WORK/gen/berth --host $HOST" ;;
     compose) echo "docker-compose -p $PROJECT -f $WORK/gen/compose/compose.yaml up -d" ;;
     ansible) echo "env ANSIBLE_PYTHON_INTERPRETER=$PY ANSIBLE_LOCALHOST_WARNING=false ansible-playbook -i localhost, $WORK/gen/ansible/playbook.yml" ;;
   esac
 }
 teardown_cmd() {
   case $1 in
-    berth) echo "dotnet $BERTH_DLL --state-dir $BERTH_STATE apply --repo $WORK/gen/berth --host $HOST" ;;
+    berth) echo "$BERTH --state-dir $BERTH_STATE apply --repo $WORK/gen/berth --host $HOST" ;;
     compose) echo "docker-compose -p $PROJECT -f $WORK/gen/compose/compose.yaml down" ;;
     ansible) echo "env ANSIBLE_PYTHON_INTERPRETER=$PY ANSIBLE_LOCALHOST_WARNING=false ansible-playbook -i localhost, $WORK/gen/ansible/playbook.yml" ;;
   esac
@@ -257,11 +266,11 @@ tool_sequence() {
   measure "$size" "$rep" "$tool" deploy 0 "$size" $(converge_cmd "$tool")
   measure "$size" "$rep" "$tool" noop 0 0 $(converge_cmd "$tool")
   if [ "$tool" = berth ]; then
-    measure "$size" "$rep" berth plan 0 0 dotnet "$BERTH_DLL" --state-dir "$BERTH_STATE" plan --repo "$WORK/gen/berth" --host "$HOST"
+    measure "$size" "$rep" berth plan 0 0 $BERTH --state-dir "$BERTH_STATE" plan --repo "$WORK/gen/berth" --host "$HOST"
   fi
   if has api "$SCENARIOS" && [ "$rep" = 1 ]; then
     api_count "$size" "$tool" "no-op converge" $(converge_cmd "$tool")
-    [ "$tool" = berth ] && api_count "$size" berth "no-op plan" dotnet "$BERTH_DLL" --state-dir "$BERTH_STATE" plan --repo "$WORK/gen/berth" --host "$HOST"
+    [ "$tool" = berth ] && api_count "$size" berth "no-op plan" $BERTH --state-dir "$BERTH_STATE" plan --repo "$WORK/gen/berth" --host "$HOST"
   fi
   gen --n "$size" --out "$WORK/gen" --rev 0 --rev-one 1 --only "$tool"
   measure "$size" "$rep" "$tool" change-one 1 1 $(converge_cmd "$tool")
@@ -335,7 +344,10 @@ webhooks:
   github:
     secretFile: $dir/webhook-secret
 EOF
-  dotnet "$BERTH_DLL" daemon --config "$dir/berth.yaml" >"$OUT/daemon.log" 2>&1 &
+  # With the environment the installed unit gives it (packaging/systemd/berth.service, Environment=).
+  local unit_env; unit_env=$(sed -n 's/^Environment=//p' "$ROOT/packaging/systemd/berth.service")
+  # shellcheck disable=SC2086
+  env $unit_env $BERTH daemon --config "$dir/berth.yaml" >"$OUT/daemon.log" 2>&1 &
   DAEMON_PID=$!
   # Its first pass (at start) deploys the stack; `sync` then waits for a pass of its own.
   local deadline=$((SECONDS + 120))
@@ -344,7 +356,7 @@ EOF
     [ $SECONDS -ge $deadline ] && { log "daemon did not answer within 120 s"; return 1; }
     sleep 0.5
   done
-  dsync() { dotnet "$BERTH_DLL" sync --url "$url" --token-file "$dir/state/http-token" >>"$OUT/daemon-sync.log" 2>&1; }
+  dsync() { $BERTH sync --url "$url" --token-file "$dir/state/http-token" >>"$OUT/daemon-sync.log" 2>&1; }
   dsync || log "  first sync exited $?"   # waits behind the start pass, which deployed the stack
   wait_healthy berth 0 "$n" || true
   dsync || true                          # passes 1-3 done: start, two syncs; the host is converged

@@ -19,6 +19,7 @@
 # Installs binutils (strip) via apt when missing; needs root then.
 #   BERTH_REUSE_PUBLISH=1  package the existing publish output of this version (packaging changes only)
 #   BERTH_DEB_COMPRESSION  dpkg-deb's compressor: xz (default, smallest) or gzip (much faster; tests use it)
+#   BERTH_R2R=0         publish without ReadyToRun (JIT only; smaller, slower to start): for comparison
 # Prints the path of the .deb as the last line on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -61,18 +62,33 @@ mkdir -p "$OUT"
 # switched back on, because the trimmer had removed ImmutableSortedDictionary's CreateRange that the
 # serializer finds by reflection. Each fix would only move the failure to the next reflected-on
 # member, on code paths (Docker.DotNet's models, the daemon's pass) no check here reaches, and a
-# config hash that differs from the untrimmed build's would recreate containers. BERTH_TRIM=1 builds
-# the trimmed variant for that evaluation; the checks below run on whichever binary is packaged.
+# config hash that differs from the untrimmed build's would recreate containers. Since ConfigHasher
+# uses source-generated JSON (issue #16) the trimmed build passes these checks, and `berth plan` fails
+# next, in DesiredStateRevision's reflection-based JSON (docs/benchmarks.md, "Startup and memory").
+# BERTH_TRIM=1 builds the trimmed variant for that evaluation; the checks below run on whichever
+# binary is packaged.
 trim_args=()
 trim_note="untrimmed"
 if [ "${BERTH_TRIM:-0}" = 1 ]; then
   trim_args=(-p:PublishTrimmed=true -p:TrimMode=partial -p:JsonSerializerIsReflectionEnabledByDefault=true -p:SuppressTrimAnalysisWarnings=true)
   trim_note="TrimMode=partial"
 fi
+# ReadyToRun (issue #16): berth's own assemblies and its NuGet dependencies are compiled ahead of
+# time by crossgen2, so a CLI run JITs little (the shared framework in the runtime pack is ReadyToRun
+# already). Measured on a no-op `berth plan`: about 1/3 less CPU, the same RSS, a larger binary
+# (docs/benchmarks.md, "Startup and memory"). Not composite: a composite image recompiles the whole
+# framework with the app (it ran over 10 minutes here before it was stopped; a larger file). BERTH_R2R=0 builds
+# without it (JIT only), for comparison.
+r2r_args=(-p:PublishReadyToRun=true -p:PublishReadyToRunComposite=false)
+r2r_note="ReadyToRun"
+if [ "${BERTH_R2R:-1}" = 0 ]; then
+  r2r_args=(-p:PublishReadyToRun=false)
+  r2r_note="JIT only"
+fi
 if [ "${BERTH_REUSE_PUBLISH:-0}" = 1 ] && [ -x "$PUBLISH/berth" ]; then
   echo "build-deb: reusing $PUBLISH" >&2
 else
-echo "build-deb: publishing berth $VERSION (self-contained linux-x64, single file, $trim_note)" >&2
+echo "build-deb: publishing berth $VERSION (self-contained linux-x64, single file, $trim_note, $r2r_note)" >&2
 rm -rf "$PUBLISH"
 # A clean RID-specific build: incremental publishes reused a bundle built with other trimming
 # switches or another version. Only the linux-x64 outputs are removed; `dotnet build`'s portable ones stay.
@@ -81,7 +97,7 @@ start=$SECONDS
 dotnet publish src/Daemon/Daemon.csproj -c Release -r linux-x64 --self-contained --nologo -v quiet \
   -p:VersionPrefix="$VERSION" -p:VersionSuffix= \
   -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=false \
-  "${trim_args[@]}" \
+  "${trim_args[@]}" "${r2r_args[@]}" \
   -p:DebugType=none -p:GenerateDocumentationFile=false \
   -o "$PUBLISH" >&2
 echo "build-deb: publish took $((SECONDS - start)) s" >&2

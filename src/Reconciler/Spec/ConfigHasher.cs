@@ -3,7 +3,6 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Berth.Reconciler.Spec.Model;
 
 namespace Berth.Reconciler.Spec;
@@ -21,12 +20,6 @@ namespace Berth.Reconciler.Spec;
 /// </remarks>
 public static class ConfigHasher
 {
-    private static readonly JsonSerializerOptions CanonicalJson = new()
-    {
-        WriteIndented = false,
-        Converters = { new JsonStringEnumConverter() },
-    };
-
     // Names in causes follow the Compose keys a user edits, not our C# names.
     private static readonly ImmutableDictionary<string, string> FieldNameOverrides = new Dictionary<string, string>
     {
@@ -67,7 +60,7 @@ public static class ConfigHasher
                 continue;
             }
 
-            var json = JsonSerializer.Serialize(value, property.PropertyType, CanonicalJson);
+            var json = JsonSerializer.Serialize(value, property.PropertyType, ConfigHashJsonContext.Default);
             builder[FieldName(property.Name)] = Sha256Hex(json)[..16];
         }
 
