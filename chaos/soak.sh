@@ -122,6 +122,7 @@ engine_start() {
     -H "unix://$SOCK" --iptables=false --ip-forward=false --ip-masq=false \
     --default-address-pool "base=$POOL,size=24" --live-restore=false \
     >>"$OUT/dockerd.log" 2>&1 </dev/null &
+  ENGINE_PID=$!   # setsid and nsenter exec in place: dockerd itself (so cleanup stops it even if it never answers)
   local deadline=$(( $(now) + 90 ))
   until $DOCKER version --format '{{.Server.Version}}' >/dev/null 2>&1; do
     [ "$(now)" -lt "$deadline" ] || die "the soak's engine did not answer within 90 s (see $OUT/dockerd.log)"

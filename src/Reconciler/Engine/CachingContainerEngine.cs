@@ -47,6 +47,9 @@ public sealed class CachingContainerEngine(IContainerEngine inner, ObservationCa
     public Task PullImageAsync(string imageReference, string? platform, CancellationToken cancellationToken) =>
         ChangingAsync(() => inner.PullImageAsync(imageReference, platform, cancellationToken));
 
+    public Task PullImageAsync(string imageReference, string? platform, IProgress<Images.PullMessage> progress, CancellationToken cancellationToken) =>
+        ChangingAsync(() => inner.PullImageAsync(imageReference, platform, progress, cancellationToken));
+
     public Task RemoveImageAsync(string imageId, CancellationToken cancellationToken) =>
         ChangingAsync(() => inner.RemoveImageAsync(imageId, cancellationToken));
 

@@ -584,8 +584,20 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
     private static bool IsEngineGeneratedName([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? name) =>
         name is { Length: 64 } && name.All(character => char.IsAsciiHexDigitLower(character) || char.IsAsciiDigit(character));
 
-    public Task StartContainerAsync(string containerId, CancellationToken cancellationToken) =>
-        EngineErrors.CallAsync(() => client.Containers.StartContainerAsync(containerId, new ContainerStartParameters(), cancellationToken), cancellationToken);
+    public async Task StartContainerAsync(string containerId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await EngineErrors.CallAsync(() => client.Containers.StartContainerAsync(containerId, new ContainerStartParameters(), cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        catch (EngineNotFoundException notFound) when (notFound.ResponseBody is { } body && !body.Contains(containerId, StringComparison.Ordinal))
+        {
+            // "No such container: X" naming another container: one this container refers to (network_mode:
+            // container:X) does not exist. A lasting error of the spec, not drift during the pass: refused,
+            // not a 404 (EngineErrors.IsVanished would retry it as drift at every pass, forever).
+            throw new EngineException(EngineFailureKind.Refused, $"the container refers to one that does not exist: {notFound.Message}", notFound);
+        }
+    }
 
     public Task StopContainerAsync(string containerId, TimeSpan gracePeriod, CancellationToken cancellationToken) =>
         EngineErrors.CallAsync(() => client.Containers.StopContainerAsync(

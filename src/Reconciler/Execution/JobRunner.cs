@@ -67,9 +67,11 @@ internal sealed class JobRunner(IContainerEngine engine, TimeProvider timeProvid
     private async Task<(GateEvidence? Evidence, string Message)> RunOneAsync(RunJobStep run, ExecutionScope scope, CancellationToken cancellationToken)
     {
         string containerId;
+        var timeout = run.Service.JobTimeout;
         if (run.WaitsForRunning)
         {
             containerId = run.Current!.Id;
+            timeout = await RemainingTimeoutAsync(containerId, timeout, cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -84,7 +86,7 @@ internal sealed class JobRunner(IContainerEngine engine, TimeProvider timeProvid
         }
 
         var startedAt = timeProvider.GetTimestamp();
-        var exit = await WaitForExitAsync(containerId, run.Service.JobTimeout, cancellationToken).ConfigureAwait(false);
+        var exit = await WaitForExitAsync(containerId, timeout, cancellationToken).ConfigureAwait(false);
         if (exit is null)
         {
             return (await TimedOutAsync(run, containerId, cancellationToken).ConfigureAwait(false), "");
@@ -101,8 +103,25 @@ internal sealed class JobRunner(IContainerEngine engine, TimeProvider timeProvid
         return (new GateEvidence(run.ContainerName, $"job exited with code {exit.ExitCode.ToString(CultureInfo.InvariantCulture)}{finished}", exit.ExitCode, null, logs), "");
     }
 
-    /// <summary>The job's exit, or null when it did not exit within <paramref name="timeout"/> (<see cref="ServiceSpec.JobTimeout"/>).</summary>
-    /// <remarks>Counted from when this pass starts waiting: a job found running (a pass cut short) gets the whole timeout again.</remarks>
+    /// <summary>
+    /// What is left of a running job's timeout, counted from its own start (one inspect, only for a job
+    /// found running). Not from this pass's: a daemon restarted mid-job (its stuck-pass watchdog, an upgrade)
+    /// would otherwise give the job the whole timeout again at every start, and a job that never exits would
+    /// never be stopped. At least a second, so that a job that exited just now is seen to have exited.
+    /// </summary>
+    private async Task<TimeSpan> RemainingTimeoutAsync(string containerId, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var snapshot = await engine.InspectContainerAsync(containerId, cancellationToken).ConfigureAwait(false);
+        if (snapshot.StartedAt is not { } started)
+        {
+            return timeout;
+        }
+
+        var remaining = timeout - (timeProvider.GetUtcNow() - started);
+        return remaining > TimeSpan.FromSeconds(1) ? remaining : TimeSpan.FromSeconds(1);
+    }
+
+    /// <summary>The job's exit, or null when it did not exit within <paramref name="timeout"/>.</summary>
     private async Task<ContainerExit?> WaitForExitAsync(string containerId, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = new CancellationTokenSource(timeout, timeProvider);

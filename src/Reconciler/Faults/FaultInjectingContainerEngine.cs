@@ -29,6 +29,9 @@ public sealed class FaultInjectingContainerEngine(IContainerEngine inner, FaultI
     public Task PullImageAsync(string imageReference, string? platform, CancellationToken cancellationToken) =>
         faults.AroundAsync("pull", imageReference, () => inner.PullImageAsync(imageReference, platform, cancellationToken));
 
+    public Task PullImageAsync(string imageReference, string? platform, IProgress<Images.PullMessage> progress, CancellationToken cancellationToken) =>
+        faults.AroundAsync("pull", imageReference, () => inner.PullImageAsync(imageReference, platform, progress, cancellationToken));
+
     public Task RemoveImageAsync(string imageId, CancellationToken cancellationToken) =>
         faults.AroundAsync("image-remove", Short(imageId), () => inner.RemoveImageAsync(imageId, cancellationToken));
 

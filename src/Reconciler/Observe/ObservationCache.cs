@@ -210,7 +210,10 @@ public sealed class ObservationCache
     {
         lock (sync)
         {
-            if (IsRelevant(engineEvent, hostIdentity, entry?.Snapshot))
+            // Judged against the snapshot only while it is current: a stale one (berth changed the engine since,
+            // a list is in flight) does not know the containers and networks created since, and an event about
+            // them must still mark the list in flight as too old to keep.
+            if (IsRelevant(engineEvent, hostIdentity, entry is { } current && current.Version == version ? current.Snapshot : null))
             {
                 ChangedLocked();
             }

@@ -60,14 +60,23 @@ public sealed class SecondEngine : IAsyncDisposable
 
         var directory = System.IO.Directory.CreateTempSubdirectory("bfe-").FullName;
         var engine = new SecondEngine(directory, addressPool);
-        await engine.StartAgainAsync();
-        var images = await RunAsync(Path.Combine(RepositoryRoot(), "scripts", "build-test-images.sh"), [], engine.DockerHost, TimeSpan.FromMinutes(2));
-        if (images.ExitCode != 0)
+        try
         {
-            throw new InvalidOperationException($"build-test-images.sh failed against the second engine:\n{images.Output}");
-        }
+            await engine.StartAgainAsync();
+            var images = await RunAsync(Path.Combine(RepositoryRoot(), "scripts", "build-test-images.sh"), [], engine.DockerHost, TimeSpan.FromMinutes(2));
+            if (images.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"build-test-images.sh failed against the second engine:\n{images.Output}");
+            }
 
-        return engine;
+            return engine;
+        }
+        catch
+        {
+            // Nothing of a failed start is left behind: its dockerd (by its pid file), namespace and directory.
+            await engine.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Starts dockerd (again) and waits until it answers.</summary>
@@ -193,6 +202,14 @@ public sealed class SecondEngine : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // A start that timed out never recorded the pid: the pid file, if dockerd wrote one, still says it.
+        if (pid is null && File.Exists(Path.Combine(Directory, "docker.pid"))
+            && int.TryParse(File.ReadAllText(Path.Combine(Directory, "docker.pid")).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var written)
+            && System.IO.Directory.Exists($"/proc/{written}"))
+        {
+            pid = written;
+        }
+
         // Everything on this engine is the test's; containers first (by berth's label), then the engine.
         if (pid is not null)
         {

@@ -37,6 +37,31 @@ public sealed class DockerContainerEngineBoundaryTests
     }
 
     [Fact]
+    public async Task Start_ContainerItselfGone_IsVanishedDrift()
+    {
+        var engine = new DockerContainerEngine(StubDockerClient.Failing(new DockerContainerNotFoundException(HttpStatusCode.NotFound, "{\"message\":\"No such container: 0123abcd\"}")));
+
+        var error = await Assert.ThrowsAnyAsync<EngineException>(() => engine.StartContainerAsync("0123abcd", CancellationToken.None));
+
+        Assert.True(EngineErrors.IsVanished(error));
+    }
+
+    [Fact]
+    public async Task Start_NetworkModeContainerMissing_IsARefusalNotDrift()
+    {
+        // network_mode: container:db-1 where db-1 does not exist: dockerd 20.10 creates the container, and
+        // its start answers 404 "No such container: db-1" (checked). Not drift: every pass would retry it.
+        var engine = new DockerContainerEngine(StubDockerClient.Failing(new DockerContainerNotFoundException(HttpStatusCode.NotFound, "{\"message\":\"No such container: db-1\"}")));
+
+        var error = await Assert.ThrowsAnyAsync<EngineException>(() => engine.StartContainerAsync("0123abcd", CancellationToken.None));
+
+        Assert.False(EngineErrors.IsVanished(error));
+        Assert.False(EngineErrors.IsTransient(error));
+        Assert.Contains("refers to one that does not exist", error.Message, StringComparison.Ordinal);
+        Assert.Contains("db-1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_EngineRefuses409_IsRefusedNotUnavailable()
     {
         // Before: the CLI and the daemon counted any error answer (DockerApiException) as "cannot reach the
