@@ -54,8 +54,8 @@ public sealed class ScrapedValuesTests(ScrapedBerthHost host)
         Assert.NotEmpty(answer.Series);
         Assert.All(answer.Series, series => Assert.Equal(host.HostLabel, series.Labels["host"]));
         var labelNames = answer.Series.SelectMany(series => series.Labels.Keys).ToHashSet(StringComparer.Ordinal);
-        // image_id is an image's id (berth_service_image_info), never a container's.
-        var allowed = new[] { "__name__", "instance", "job", "host", "le", "result", "reason", "stack", "service", "revision", "provider", "operation", "image", "image_id", "digest" };
+        // image_id is an image's id (berth_service_image_info), never a container's; source is where a pass observed from (berth_observe_total: cache or engine).
+        var allowed = new[] { "__name__", "instance", "job", "host", "le", "result", "reason", "stack", "service", "revision", "provider", "operation", "image", "image_id", "digest", "source" };
         Assert.Empty(labelNames.Except(allowed));
     }
 
