@@ -154,24 +154,7 @@ public sealed class InformerTests
         public static async Task<InformedHost> DeployAsync(int services)
         {
             var harness = new ReconcileHarness();
-            var stack = harness.StackName;
-            var network = Network(stack, "net");
-            var volumes = new List<VolumeSpec>();
-            var serviceSpecs = new List<ServiceSpec>();
-            for (var index = 1; index <= services; index++)
-            {
-                var service = Service(stack, $"s{index:D2}", WebContainer()).OnNetwork(network);
-                if (index % 2 == 0)
-                {
-                    var volume = Volume(stack, $"data-s{index:D2}");
-                    volumes.Add(volume);
-                    service = service.WithVolume(volume, "/data");
-                }
-
-                serviceSpecs.Add(service);
-            }
-
-            var desired = Desired(harness.Host, Stack(stack, serviceSpecs, [network], volumes));
+            var desired = ObserveRequestCountTests.BenchmarkLikeState(harness, services);
             await harness.ApplyConvergedAsync(desired);
             return new InformedHost(harness, desired);
         }

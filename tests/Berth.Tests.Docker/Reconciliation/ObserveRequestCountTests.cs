@@ -44,10 +44,12 @@ public sealed class ObserveRequestCountTests
         Assert.DoesNotContain(small.Apply, request => request.StartsWith("GET /containers/", StringComparison.Ordinal) && request.EndsWith("/json", StringComparison.Ordinal) && request != "GET /containers/json");
     }
 
-    /// <summary>Deploys N health-checked services like the benchmark's (bench/generate.py), then counts a no-op plan's and apply's requests.</summary>
-    private static async Task<(List<string> Plan, List<string> Apply)> CountNoOpPassAsync(int services)
+    /// <summary>
+    /// N health-checked services on one network, every other one with a named volume: the benchmark's stack
+    /// (bench/generate.py), for the tests that count what a pass asks the engine (this class, InformerTests).
+    /// </summary>
+    internal static DesiredState BenchmarkLikeState(ReconcileHarness harness, int services)
     {
-        await using var harness = new ReconcileHarness();
         var stack = harness.StackName;
         var network = Network(stack, "net");
         var volumes = new List<VolumeSpec>();
@@ -65,7 +67,14 @@ public sealed class ObserveRequestCountTests
             serviceSpecs.Add(service);
         }
 
-        var desired = Desired(harness.Host, Stack(stack, serviceSpecs, [network], volumes));
+        return Desired(harness.Host, Stack(stack, serviceSpecs, [network], volumes));
+    }
+
+    /// <summary>Deploys N health-checked services like the benchmark's (bench/generate.py), then counts a no-op plan's and apply's requests.</summary>
+    private static async Task<(List<string> Plan, List<string> Apply)> CountNoOpPassAsync(int services)
+    {
+        await using var harness = new ReconcileHarness();
+        var desired = BenchmarkLikeState(harness, services);
         await harness.ApplyConvergedAsync(desired);
 
         await using var forwarder = new EngineSocketForwarder();
