@@ -12,6 +12,7 @@ scripts/ensure-compose.sh
 scripts/ensure-age.sh
 scripts/ensure-smtp.sh
 scripts/ensure-registry.sh
+scripts/ensure-netns-tools.sh
 scripts/build-systemd-image.sh
 scripts/remove-stale-test-resources.sh
 dotnet build Reconciler.sln -c Release --nologo -v quiet
