@@ -22,6 +22,16 @@ results=$(mktemp -d)
 # The fault suite (tests/Berth.Tests.Faults) appends its summary lines here; printed after the run.
 export BERTH_FAULTS_SUMMARY="$results/faults-summary.txt"
 trap 'rm -rf "$log" "$results"' EXIT
+# The .deb, built once (Native AOT, lintian-checked): the systemd suite installs it (BERTH_DEB), and every
+# test that starts berth as a process runs its binary (BERTH_TEST_BINARY, tests/Shared/Launch), so the
+# process-level tests check what ships. Either variable set beforehand is kept (a prebuilt package).
+if [ -z "${BERTH_DEB:-}" ] || [ -z "${BERTH_TEST_BINARY:-}" ]; then
+  deb_out="$results/deb"
+  deb=$(BERTH_DEB_OUT="$deb_out" BERTH_LINTIAN=1 BERTH_DEB_COMPRESSION=gzip packaging/deb/build-deb.sh | tail -n 1)
+  export BERTH_DEB=${BERTH_DEB:-$deb}
+  export BERTH_TEST_BINARY=${BERTH_TEST_BINARY:-$(echo "$deb_out"/publish-*/berth)}
+fi
+echo "berth under test: $BERTH_TEST_BINARY (package $BERTH_DEB)"
 set +e
 # -m:1: one test project at a time. The engine, git and Prometheus projects each load the 2 cores
 # with containers and servers; run together they starve each other's timing-sensitive probes.

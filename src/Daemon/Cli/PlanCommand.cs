@@ -67,7 +67,7 @@ internal static class PlanCommand
             var wave = await waveGate.DescribeAsync(parseResult, loaded.State!.Wave, loaded.Revision!, cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
-                stdout.WriteLine(JsonSerializer.Serialize(PlanJson.From(plan, loaded.Revision) with { Wave = wave }, PlanJson.Options));
+                stdout.WriteLine(JsonSerializer.Serialize(PlanJson.From(plan, loaded.Revision) with { Wave = wave }, PlanJsonContext.Default.PlanJson));
             }
             else
             {
@@ -83,14 +83,17 @@ internal static class PlanCommand
     }
 }
 
+/// <summary>`plan --json`'s serializer, generated at build time (Native AOT has no reflection serializer).</summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(PlanJson))]
+internal sealed partial class PlanJsonContext : JsonSerializerContext;
+
 /// <summary>
 /// The plan as JSON: its graph, each step with its number, operation, owner, cause and the steps it
 /// waits for; a replacement with its operations and undo. Never environment values.
 /// </summary>
 internal sealed record PlanJson(string Host, string? Revision, bool HasChanges, IReadOnlyList<PlanJson.Step> Steps, IReadOnlyList<PlanJson.Problem> Problems, IReadOnlyList<PlanJson.Notice> Notices)
 {
-    public static readonly JsonSerializerOptions Options = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
     /// <summary>For a host of a later wave: whether the daemon would apply the commit now, or what it waits for (docs/fleet.md, "Waves"); absent otherwise.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Wave { get; init; }

@@ -12,11 +12,19 @@ namespace Berth.Reconciler.Reconciliation;
 /// </summary>
 public static class DesiredStateRevision
 {
-    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
-
     public static string Compute(DesiredState desired)
     {
-        var json = JsonSerializer.Serialize(desired with { Host = string.Empty }, Json);
+        var json = JsonSerializer.Serialize(desired with { Host = string.Empty }, DesiredStateJsonContext.Default.DesiredState);
         return "content-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(json)))[..12];
     }
 }
+
+/// <summary>
+/// The JSON the revision hashes, generated at build time (issue #16: Native AOT has no reflection
+/// serializer). Its bytes must stay those the reflection serializer (default options plus a
+/// <see cref="JsonStringEnumConverter"/>) wrote, or every `content-…` revision a host recorded would
+/// change at upgrade: DesiredStateJsonContextTests compares the two on the corpus and the examples.
+/// </summary>
+[JsonSourceGenerationOptions(UseStringEnumConverter = true)]
+[JsonSerializable(typeof(DesiredState))]
+internal sealed partial class DesiredStateJsonContext : JsonSerializerContext;

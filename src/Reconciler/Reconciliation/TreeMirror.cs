@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace Berth.Reconciler.Reconciliation;
 
@@ -30,8 +31,6 @@ namespace Berth.Reconciler.Reconciliation;
 /// </remarks>
 public static class TreeMirror
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
-
     /// <param name="manifestPath">
     /// Where the mirror records what it wrote (outside <paramref name="targetDirectory"/>, so a
     /// commit or a container cannot collide with it). Without a manifest (first sync, or a state
@@ -288,7 +287,7 @@ public static class TreeMirror
             return null;
         }
 
-        var manifest = JsonSerializer.Deserialize<Manifest>(File.ReadAllText(path), Json);
+        var manifest = JsonSerializer.Deserialize(File.ReadAllText(path), TreeMirrorJsonContext.Default.Manifest);
         return manifest is null ? null : manifest with
         {
             Files = new SortedDictionary<string, string>(manifest.Files, StringComparer.Ordinal),
@@ -302,13 +301,18 @@ public static class TreeMirror
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var temporary = path + ".tmp";
         // 0600: it lives in the state directory (OwnerOnlyFiles), beside the state file.
-        State.OwnerOnlyFiles.WriteAllText(temporary, JsonSerializer.Serialize(manifest, Json));
+        State.OwnerOnlyFiles.WriteAllText(temporary, JsonSerializer.Serialize(manifest, TreeMirrorJsonContext.Default.Manifest));
         File.Move(temporary, path, overwrite: true);
     }
 
     /// <summary>What the mirror wrote: repository-relative file paths with the SHA-256 of their content, directories, and links with their targets.</summary>
-    private sealed record Manifest(SortedDictionary<string, string> Files, List<string> Directories, SortedDictionary<string, string> Links);
+    internal sealed record Manifest(SortedDictionary<string, string> Files, List<string> Directories, SortedDictionary<string, string> Links);
 }
+
+/// <summary>The mirror's manifest JSON, generated at build time (Native AOT has no reflection serializer); the same format as before.</summary>
+[JsonSourceGenerationOptions(WriteIndented = true)]
+[JsonSerializable(typeof(TreeMirror.Manifest))]
+internal sealed partial class TreeMirrorJsonContext : JsonSerializerContext;
 
 /// <summary>A commit path is taken by something berth did not write (a container's data); berth changes nothing.</summary>
 public sealed class TreeMirrorConflictException(string targetDirectory, IReadOnlyList<string> conflicts)

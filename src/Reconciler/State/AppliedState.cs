@@ -34,7 +34,14 @@ public sealed record AppliedState(
     /// Image reference -> when its registry last answered a tag check (docs/images.md): what daily, weekly and
     /// every_&lt;duration&gt; count from, so that a restart does not ask again early. Absent in older state files.
     /// </summary>
-    public ImmutableSortedDictionary<string, DateTimeOffset> ImageChecks { get; init; } = ImmutableSortedDictionary<string, DateTimeOffset>.Empty.WithComparers(StringComparer.Ordinal);
+    /// <remarks>
+    /// This and <see cref="PulledImages"/> turn an absent value (null, a default array) into an empty one: a
+    /// state file from before they existed lacks them, and the source-generated reader (Native AOT) sets an
+    /// absent init-only property to its type's default instead of leaving the initializer's value.
+    /// </remarks>
+    public ImmutableSortedDictionary<string, DateTimeOffset> ImageChecks { get; init => field = value ?? NoImageChecks; } = NoImageChecks;
+
+    private static readonly ImmutableSortedDictionary<string, DateTimeOffset> NoImageChecks = ImmutableSortedDictionary<string, DateTimeOffset>.Empty.WithComparers(StringComparer.Ordinal);
 
     public static AppliedState Empty(string host) => new(
         host, null, null, null, null,
@@ -47,7 +54,7 @@ public sealed record AppliedState(
     /// collection may remove (<see cref="Images.ImageGarbageCollection"/>), never an image berth did not
     /// pull. Absent in a state file written before berth recorded them: empty.
     /// </summary>
-    public ImmutableArray<PulledImage> PulledImages { get; init; } = [];
+    public ImmutableArray<PulledImage> PulledImages { get; init => field = value.IsDefault ? [] : value; } = [];
 
     public AppliedState WithHistory(HistoryEntry entry) =>
         this with { History = [.. History.Prepend(entry).Take(HistoryLimit)] };

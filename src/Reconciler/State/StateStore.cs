@@ -34,61 +34,6 @@ public interface IStateStore
 /// </remarks>
 public sealed class StateStore(string stateDirectory, ILogger? logger = null, TimeProvider? timeProvider = null) : IStateStore
 {
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        Converters = { new JsonStringEnumConverter(), new DefaultableStringArrayConverter() },
-    };
-
-    /// <summary>
-    /// System.Text.Json cannot write a default <see cref="ImmutableArray{T}"/> (it throws), and a
-    /// default one has a meaning in the state (<see cref="FailedRevision.Services"/>: a record from an
-    /// older berth). Written as null, read back as default.
-    /// </summary>
-    private sealed class DefaultableStringArrayConverter : JsonConverter<ImmutableArray<string>>
-    {
-        public override bool HandleNull => true;
-
-        public override ImmutableArray<string> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
-        {
-            if (reader.TokenType == JsonTokenType.Null)
-            {
-                return default;
-            }
-
-            var builder = ImmutableArray.CreateBuilder<string>();
-            if (reader.TokenType != JsonTokenType.StartArray)
-            {
-                throw new JsonException("expected an array of strings");
-            }
-
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
-            {
-                builder.Add(reader.GetString() ?? throw new JsonException("expected a string"));
-            }
-
-            return builder.ToImmutable();
-        }
-
-        public override void Write(Utf8JsonWriter writer, ImmutableArray<string> value, JsonSerializerOptions options)
-        {
-            if (value.IsDefault)
-            {
-                writer.WriteNullValue();
-                return;
-            }
-
-            writer.WriteStartArray();
-            foreach (var item in value)
-            {
-                writer.WriteStringValue(item);
-            }
-
-            writer.WriteEndArray();
-        }
-    }
-
     public string StateDirectory { get; } = stateDirectory;
 
     /// <summary>Loaded (or created) at the first write: a store that only reads creates no key.</summary>
@@ -134,7 +79,7 @@ public sealed class StateStore(string stateDirectory, ILogger? logger = null, Ti
         AppliedState? state;
         try
         {
-            state = await JsonSerializer.DeserializeAsync<AppliedState>(stream, Json, cancellationToken).ConfigureAwait(false);
+            state = await JsonSerializer.DeserializeAsync(stream, StateJsonContext.Default.AppliedState, cancellationToken).ConfigureAwait(false);
         }
         catch (JsonException exception)
         {
@@ -202,7 +147,7 @@ public sealed class StateStore(string stateDirectory, ILogger? logger = null, Ti
                 File.SetUnixFileMode(stream.SafeFileHandle, OwnerOnlyFile);
             }
 
-            await JsonSerializer.SerializeAsync(stream, StoredSecrets.ForStorage(state, key.Value), Json, cancellationToken).ConfigureAwait(false);
+            await JsonSerializer.SerializeAsync(stream, StoredSecrets.ForStorage(state, key.Value), StateJsonContext.Default.AppliedState, cancellationToken).ConfigureAwait(false);
             await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
             stream.Flush(flushToDisk: true);
         }

@@ -185,23 +185,38 @@ public static class StoredSecrets
     /// </summary>
     private static ServiceSpec? Transform(ServiceSpec spec, Func<IReadOnlyList<string>, string, string?> replace)
     {
-        var tree = JsonSerializer.SerializeToNode(spec, StateStore.Json)!;
+        var tree = JsonSerializer.SerializeToNode(spec, StateJsonContext.Default.ServiceSpec)!;
         var replaced = false;
         Walk(tree, [], (node, path, value) =>
         {
             if (replace(path, value) is { } replacement)
             {
-                node.ReplaceWith(JsonValue.Create(replacement));
+                ReplaceString(node, replacement);
                 replaced = true;
             }
         });
-        return replaced ? tree.Deserialize<ServiceSpec>(StateStore.Json) : null;
+        return replaced ? tree.Deserialize(StateJsonContext.Default.ServiceSpec) : null;
+    }
+
+    // Through the parent rather than JsonNode.ReplaceWith<T>, which is generic over reflection (Native AOT).
+    // A string is never the root: the tree is a serialized ServiceSpec, an object.
+    private static void ReplaceString(JsonNode node, string replacement)
+    {
+        switch (node.Parent)
+        {
+            case JsonObject parent:
+                parent[node.GetPropertyName()] = JsonValue.Create(replacement);
+                break;
+            case JsonArray parent:
+                parent[node.GetElementIndex()] = JsonValue.Create(replacement);
+                break;
+        }
     }
 
     private static IEnumerable<(IReadOnlyList<string> Path, string Value)> Strings(ServiceSpec spec)
     {
         var strings = new List<(IReadOnlyList<string>, string)>();
-        Walk(JsonSerializer.SerializeToNode(spec, StateStore.Json)!, [], (_, path, value) => strings.Add((path, value)));
+        Walk(JsonSerializer.SerializeToNode(spec, StateJsonContext.Default.ServiceSpec)!, [], (_, path, value) => strings.Add((path, value)));
         return strings;
     }
 

@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using System.Text;
+using Berth.Tests.Shared;
 
 namespace Berth.Tests.Infrastructure;
 
-/// <summary>The real `berth` binary (berth.dll next to the tests) run as a child process.</summary>
+/// <summary>The real `berth` (berth.dll next to the tests, or BERTH_TEST_BINARY: <see cref="BerthExecutable"/>) run as a child process.</summary>
 public sealed class BerthProcess : IDisposable
 {
     private readonly Process process;
@@ -13,17 +14,7 @@ public sealed class BerthProcess : IDisposable
 
     public static BerthProcess Start(params string[] arguments)
     {
-        var startInfo = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        startInfo.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "berth.dll"));
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
+        var startInfo = BerthExecutable.StartInfo(Path.Combine(AppContext.BaseDirectory, "berth.dll"), arguments);
 
         var process = new Process { StartInfo = startInfo };
         var berth = new BerthProcess(process);

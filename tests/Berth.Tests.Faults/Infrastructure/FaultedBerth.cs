@@ -1,3 +1,4 @@
+using Berth.Tests.Shared;
 using System.Diagnostics;
 using System.Text;
 using Berth.Reconciler.Faults;
@@ -16,17 +17,7 @@ public static class FaultedBerth
     /// <param name="faultSwitch">The value of BERTH_FAULT_INJECT; null: unset (berth as users run it).</param>
     public static async Task<Run> RunAsync(string? faultSwitch, TimeSpan timeout, params string[] arguments)
     {
-        var startInfo = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        startInfo.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "berth.dll"));
-        foreach (var argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
+        var startInfo = BerthExecutable.StartInfo(Path.Combine(AppContext.BaseDirectory, "berth.dll"), arguments);
 
         startInfo.Environment.Remove(FaultInjection.EnvironmentVariable);
         if (faultSwitch is not null)

@@ -1,3 +1,4 @@
+using Berth.Tests.Shared;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -157,8 +158,11 @@ internal sealed class DaemonProcess : IAsyncDisposable
             start.ArgumentList.Add(networkNamespace);
         }
 
-        start.ArgumentList.Add(BerthBinary.DotnetHost);
-        start.ArgumentList.Add(BerthBinary.DllPath);
+        foreach (var part in BerthExecutable.CommandLine(BerthBinary.DllPath, BerthBinary.DotnetHost))
+        {
+            start.ArgumentList.Add(part);
+        }
+
         start.ArgumentList.Add("daemon");
         start.ArgumentList.Add("--config");
         start.ArgumentList.Add(Path.Combine(directory, "berth.yaml"));
@@ -241,17 +245,7 @@ internal sealed class DaemonProcess : IAsyncDisposable
     /// <summary>Runs another `berth` command (status, sync) against this daemon.</summary>
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunCliAsync(params string[] args)
     {
-        var start = new ProcessStartInfo(BerthBinary.DotnetHost)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(BerthBinary.DllPath);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var start = BerthExecutable.StartInfo(BerthBinary.DllPath, args, BerthBinary.DotnetHost);
 
         using var cli = System.Diagnostics.Process.Start(start)!;
         var stdout = cli.StandardOutput.ReadToEndAsync();

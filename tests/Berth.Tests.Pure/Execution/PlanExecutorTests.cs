@@ -292,7 +292,7 @@ public sealed class PlanExecutorTests
     [InlineData(2)]
     public async Task Execute_SixNewServices_NeverMoreStartsAtOnceThanTheStartSlots(int startSlots)
     {
-        // Six units run in parallel (the executor's own bound is at least 4): without the start bound,
+        // Six units run in parallel (units have no bound of their own): without the start bound,
         // their starts would be in the engine together.
         var engine = new ScriptedHealthEngine(new FakeContainerEngine(), ContainerHealth.Healthy);
         var services = Enumerable.Range(1, 6).Select(index => Service("shop", $"s{index}", Probed) with { Update = FastUpdate with { Monitor = TimeSpan.Zero } }).ToList();
@@ -301,6 +301,23 @@ public sealed class PlanExecutorTests
 
         Assert.True(report.Succeeded);
         Assert.InRange(engine.MostStartsAtOnce, 1, startSlots);
+    }
+
+    [Fact]
+    public async Task Execute_ColdDeployOfTwelveServices_AllWaitInTheirGatesAtOnce()
+    {
+        // Services have no bound of their own (issue #16): a unit bound of 4 made a cold deploy ⌈N/4⌉ waves
+        // of a health interval each. Starts stay bounded (2 here); the gates, which only wait, overlap.
+        var engine = new ScriptedHealthEngine(new FakeContainerEngine(), [.. Enumerable.Repeat(ContainerHealth.Starting, 8), ContainerHealth.Healthy]);
+        var services = Enumerable.Range(1, 12)
+            .Select(index => Service("shop", $"s{index}", Probed) with { Update = FastUpdate with { Monitor = TimeSpan.Zero } })
+            .ToList();
+
+        var report = await ExecuteAsync(engine, Desired("host-a", Stack("shop", services)), AppliedState.Empty("host-a"), 2);
+
+        Assert.True(report.Succeeded);
+        Assert.Equal(12, engine.MostStartingAtOnce);
+        Assert.InRange(engine.MostStartsAtOnce, 1, 2);
     }
 
     [Fact]

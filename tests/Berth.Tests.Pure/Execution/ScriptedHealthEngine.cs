@@ -17,8 +17,10 @@ internal sealed class ScriptedHealthEngine(FakeContainerEngine inner, params Con
 {
     private readonly Lock sync = new();
     private readonly Dictionary<string, int> inspectsOf = new(StringComparer.Ordinal);
+    private readonly HashSet<string> notYetHealthy = new(StringComparer.Ordinal);
     private int startsInFlight;
     private int mostStartsAtOnce;
+    private int mostStartingAtOnce;
 
     public FakeContainerEngine Inner => inner;
 
@@ -30,6 +32,18 @@ internal sealed class ScriptedHealthEngine(FakeContainerEngine inner, params Con
             lock (sync)
             {
                 return mostStartsAtOnce;
+            }
+        }
+    }
+
+    /// <summary>The most started containers still "starting" (waiting in their gates) at any moment.</summary>
+    public int MostStartingAtOnce
+    {
+        get
+        {
+            lock (sync)
+            {
+                return mostStartingAtOnce;
             }
         }
     }
@@ -59,6 +73,8 @@ internal sealed class ScriptedHealthEngine(FakeContainerEngine inner, params Con
             var name = inner.InspectContainerAsync(containerId, cancellationToken).GetAwaiter().GetResult().Name;
             inner.SetHealth(name, ContainerHealth.Starting);
             inspectsOf[containerId] = 0;
+            notYetHealthy.Add(containerId);
+            mostStartingAtOnce = Math.Max(mostStartingAtOnce, notYetHealthy.Count);
         }
     }
 
@@ -75,6 +91,10 @@ internal sealed class ScriptedHealthEngine(FakeContainerEngine inner, params Con
                 inspectsOf[key] = inspects + 1;
                 inner.SetHealth(snapshot.Name, health, health == ContainerHealth.Unhealthy ? "timed out" : null);
                 snapshot = snapshot with { Health = health };
+                if (health != ContainerHealth.Starting)
+                {
+                    notYetHealthy.Remove(key);
+                }
             }
 
             return Task.FromResult(snapshot);

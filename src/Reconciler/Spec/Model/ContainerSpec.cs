@@ -75,17 +75,20 @@ public sealed record ContainerSpec(
     [HashedOnlyWhenSet]
     public long? CpuShares { get; init; }
 
+    // The init accessors below turn a default array into an empty one: a state file written before a field
+    // existed lacks it, and the source-generated reader (Native AOT) sets an absent init-only property to
+    // its type's default instead of leaving the initializer's value (SourceGeneratedJsonTests).
     /// <summary>`group_add`: extra groups (names or ids) for the container's process, sorted.</summary>
     [HashedOnlyWhenSet]
-    public ImmutableArray<string> GroupAdd { get; init; } = [];
+    public ImmutableArray<string> GroupAdd { get; init => field = value.IsDefault ? [] : value; } = [];
 
     /// <summary>`dns_search`: DNS search domains, in order (the first is tried first).</summary>
     [HashedOnlyWhenSet]
-    public ImmutableArray<string> DnsSearch { get; init; } = [];
+    public ImmutableArray<string> DnsSearch { get; init => field = value.IsDefault ? [] : value; } = [];
 
     /// <summary>`dns_opt`: resolv.conf options, in order as written.</summary>
     [HashedOnlyWhenSet]
-    public ImmutableArray<string> DnsOptions { get; init; } = [];
+    public ImmutableArray<string> DnsOptions { get; init => field = value.IsDefault ? [] : value; } = [];
 
     /// <summary>`runtime`: the OCI runtime (e.g. runc); null: the engine's default runtime.</summary>
     [HashedOnlyWhenSet]
@@ -100,11 +103,11 @@ public sealed record ContainerSpec(
 
     /// <summary>`secrets:` of the service, sorted by target; hashed by their keyed content hash, never the content.</summary>
     [HashedOnlyWhenSet]
-    public ImmutableArray<FileMountSpec> Secrets { get; init; } = [];
+    public ImmutableArray<FileMountSpec> Secrets { get; init => field = value.IsDefault ? [] : value; } = [];
 
     /// <summary>`configs:` of the service, sorted by target; hashed as <see cref="Secrets"/>.</summary>
     [HashedOnlyWhenSet]
-    public ImmutableArray<FileMountSpec> Configs { get; init; } = [];
+    public ImmutableArray<FileMountSpec> Configs { get; init => field = value.IsDefault ? [] : value; } = [];
 }
 
 /// <summary>

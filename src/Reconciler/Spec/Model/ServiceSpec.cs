@@ -45,7 +45,12 @@ public sealed record ServiceSpec(
     /// exits cannot block the pass. Default <see cref="DefaultJobTimeout"/>; read only for jobs. Not
     /// hashed (changing it runs nothing again).
     /// </summary>
-    public TimeSpan JobTimeout { get; init; } = DefaultJobTimeout;
+    /// <remarks>
+    /// Zero (never written by the spec, which asks for a positive duration) reads as the default: a state
+    /// file from before job timeouts lacks the field, and the source-generated reader (Native AOT) sets an
+    /// absent init-only property to zero instead of leaving the initializer's value.
+    /// </remarks>
+    public TimeSpan JobTimeout { get; init => field = value == TimeSpan.Zero ? DefaultJobTimeout : value; } = DefaultJobTimeout;
 
     /// <summary>10 minutes: a schema migration's order of magnitude, and short enough that a hung one is noticed.</summary>
     public static readonly TimeSpan DefaultJobTimeout = TimeSpan.FromMinutes(10);
