@@ -185,7 +185,9 @@ if has ansible "$TOOLS"; then
 fi
 # BERTH: the command that runs berth, word-split where it is used (no spaces in the path).
 # BERTH_NOTE says in results.md which berth ran: how it was obtained and what kind of binary it is.
+has berth "$TOOLS" || BERTH_FROM=none
 case $BERTH_FROM in
+  none) BERTH=false; BERTH_NOTE="not run" ;;
   path)
     [ -x "$BERTH_EXE" ] || { log "--berth $BERTH_EXE is not an executable"; exit 2; }
     BERTH=$(readlink -f "$BERTH_EXE")
