@@ -3,15 +3,24 @@
 # the local Docker Engine, plus the raw engine floor, Engine API request counts and the daemon's idle
 # pass and webhook latency. What each scenario measures and the caveats: docs/benchmarks.md.
 #
-#   bench/run.sh                          # sizes 10 50 200, 3 repetitions, every tool and scenario
-#   bench/run.sh --smoke                  # N=3, 1 repetition, every scenario: checks the harness (~3-5 min)
+#   bench/run.sh                          # issue #16's run: sizes 10 50 200, every tool, ~45-50 min on main
+#                                         # at 69c584d (docs/benchmarks.md, "Planning a run")
+#   bench/run.sh --estimate               # print the plan and its estimated duration, run nothing
+#   bench/run.sh --smoke                  # N=3, 1 repetition, every scenario: checks the harness (~5 min)
 #   bench/run.sh --sizes "10 50" --reps 3 --tools "berth compose" --scenarios "deploy noop" --out DIR
 #
 # Options:
 #   --sizes "N ..."      stack sizes (default "10 50 200")
-#   --reps R             repetitions per size (default 3); tools are interleaved within each
-#                        repetition (berth, compose, ansible, raw; berth, compose, ...)
+#   --reps SPEC          repetitions: "R" for every size, or per size "10=1 50=2 200=1" (the default),
+#                        or both ("2 200=1"); tools are interleaved within each repetition
+#                        (berth, compose, ansible, raw; berth, compose, ...)
 #   --tools "..."        any of: berth compose ansible raw (default: all)
+#   --tool-sizes SPEC    sizes a tool runs at, ":R" capping its repetitions there (default "ansible=10":
+#                        Ansible at 10 only; "ansible=10,50:1": also once at 50); "" runs every tool
+#                        everywhere. Cells not run are listed in results.md.
+#   --scenario-reps SPEC limits change all (the costliest scenario, no goal of its own) to the first R
+#                        repetitions: "change-all=1", per size "change-all@200=0" (default
+#                        "change-all=1 change-all@200=0"); "" measures it everywhere
 #   --scenarios "..."    any of: deploy noop plan change-one change-all teardown api daemon
 #                        (default: all; deploy and teardown always run for a tool that runs anything
 #                        else, since the other scenarios need a deployed stack, but they are only
@@ -22,9 +31,18 @@
 #   --daemon-passes K    idle passes measured (default 10; RSS is read after K+3 passes)
 #   --webhooks K         commits pushed through the webhook (default 3)
 #   --out DIR            output directory (default /tmp/berth-bench-<run id>); kept
-#   --berth PATH         run this berth executable (a publish output, the .deb's /usr/lib/berth/berth)
-#                        instead of building src/Daemon and running `dotnet berth.dll`
-#   --smoke              --sizes 3 --reps 1 --daemon-n 3 --daemon-passes 2 --webhooks 1 --interval 2
+#   --publish            (default) publish berth as the .deb does (packaging/deb/build-deb.sh, its
+#                        BERTH_* switches from the environment) and run that binary: what users run
+#   --build              instead, `dotnet build` src/Daemon and run `dotnet berth.dll` (faster to prepare)
+#   --berth PATH         instead, run this berth executable (a publish output kept in an earlier run's
+#                        OUT/publish/, the .deb's /usr/lib/berth/berth)
+#   --estimate           print the plan (cells not run, estimated duration) and exit
+#   --berth-units U      for the estimate only: services berth rolls out at once while their gates wait
+#                        (default max(4, 2 x cores), as main at 69c584d does; 0: no such bound)
+#   --publish-only       publish berth (as --publish), print the --berth option that reuses it, exit:
+#                        prepares a timed run ahead of its window
+#   --smoke              --sizes 3 --reps 1 --tool-sizes "" --scenario-reps "" --daemon-n 3 --daemon-passes 2 --webhooks 1
+#                        --interval 2
 #
 # Needs root (apt, the engine's socket). Installs docker-compose and ansible (with community.docker) from
 # Debian when missing; never pulls an image (berth-test/busybox:1 is built locally).
@@ -32,33 +50,64 @@
 # compose project and container names); it is removed at the end, also on failure or Ctrl-C. Nothing
 # else on the engine is touched.
 set -euo pipefail
+# The whole script is one block, read before any of it runs: a run takes ~45 minutes, and bash reads a
+# script file as it goes, so editing or checking out another version of it meanwhile would otherwise
+# change the running script.
+{
 export LC_ALL=C.UTF-8   # ansible refuses a non-UTF-8 locale
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BENCH=$ROOT/bench
 
-SIZES="10 50 200"; REPS=3; TOOLS="berth compose ansible raw"
+# The defaults are issue #16's run, planned to fit a ~45-minute window on a quiet 2-core machine with
+# berth as main at 69c584d rolls out (the estimate, bench/plan.py, and docs/benchmarks.md, "Planning a
+# run"): the goals are judged at N = 50, N = 10 and 200 show growth, Ansible runs at 10 only.
+SIZES="10 50 200"; REPS="10=1 50=2 200=1"; TOOLS="berth compose ansible raw"; TOOL_SIZES="ansible=10"
+SCENARIO_REPS="change-all=1 change-all@200=0"; BERTH_UNITS=""; PUBLISH_ONLY=0
 SCENARIOS="deploy noop plan change-one change-all teardown api daemon"
-INTERVAL=10; DAEMON_N=20; DAEMON_PASSES=10; WEBHOOKS=3; OUT=""; SMOKE=0; BERTH_EXE=""
+INTERVAL=10; DAEMON_N=20; DAEMON_PASSES=10; WEBHOOKS=3; OUT=""; SMOKE=0; BERTH_EXE=""; BERTH_FROM=publish
+ESTIMATE_ONLY=0
 while [ $# -gt 0 ]; do
   case $1 in
     --sizes) SIZES=$2; shift 2 ;;
     --reps) REPS=$2; shift 2 ;;
     --tools) TOOLS=$2; shift 2 ;;
+    --tool-sizes) TOOL_SIZES=$2; shift 2 ;;
+    --scenario-reps) SCENARIO_REPS=$2; shift 2 ;;
     --scenarios) SCENARIOS=$2; shift 2 ;;
     --interval) INTERVAL=$2; shift 2 ;;
     --daemon-n) DAEMON_N=$2; shift 2 ;;
     --daemon-passes) DAEMON_PASSES=$2; shift 2 ;;
     --webhooks) WEBHOOKS=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
-    --berth) BERTH_EXE=$2; shift 2 ;;
+    --berth) BERTH_EXE=$2; BERTH_FROM=path; shift 2 ;;
+    --publish) BERTH_FROM=publish; shift ;;
+    --build) BERTH_FROM=build; shift ;;
+    --estimate) ESTIMATE_ONLY=1; shift ;;
+    --berth-units) BERTH_UNITS=$2; shift 2 ;;
+    --publish-only) PUBLISH_ONLY=1; BERTH_FROM=publish; shift ;;
     --smoke) SMOKE=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-if [ "$SMOKE" = 1 ]; then SIZES=3; REPS=1; DAEMON_N=3; DAEMON_PASSES=2; WEBHOOKS=1; INTERVAL=2; fi
+if [ "$SMOKE" = 1 ]; then SIZES=3; REPS=1; TOOL_SIZES=""; SCENARIO_REPS=""; DAEMON_N=3; DAEMON_PASSES=2; WEBHOOKS=1; INTERVAL=2; fi
 has() { case " $2 " in *" $1 "*) return 0 ;; esac; return 1; }   # has WORD "LIST"
+
+# The plan: which (size, repetition, tool) cells run, in order, and the estimate (bench/plan.py).
+tool_scenarios=0
+for s in deploy noop plan change-one change-all teardown api; do has "$s" "$SCENARIOS" && tool_scenarios=1; done
+plan_args=(--sizes "$SIZES" --reps "$REPS" --tools "$TOOLS" --tool-sizes "$TOOL_SIZES" --scenario-reps "$SCENARIO_REPS" --tool-scenarios "$tool_scenarios"
+  --api "$(has api "$SCENARIOS" && echo 1 || echo 0)" --daemon "$(has daemon "$SCENARIOS" && echo 1 || echo 0)"
+  --interval "$INTERVAL" --daemon-n "$DAEMON_N" --daemon-passes "$DAEMON_PASSES" --webhooks "$WEBHOOKS" --berth-from "$BERTH_FROM"
+  ${BERTH_UNITS:+--berth-units "$BERTH_UNITS"})
+CELLS=$(/usr/bin/python3 bench/plan.py cells "${plan_args[@]}")
+PLAN_NOTES=$(/usr/bin/python3 bench/plan.py estimate "${plan_args[@]}")
+if [ "$ESTIMATE_ONLY" = 1 ]; then
+  printf '%s\n' "$PLAN_NOTES"
+  printf 'cells (size, repetition, tool, scenarios left out, estimated seconds), in run order:\n%s\n' "$(tr '\t' ' ' <<<"$CELLS")"
+  exit 0
+fi
 
 DOCKER=/usr/bin/docker
 PY=/usr/bin/python3            # Debian's python: python3-docker and ansible live there, not in a pyenv
@@ -74,6 +123,7 @@ PROXY_PID=""; DAEMON_PID=""
 
 exec {LOGFD}>&2
 log() { printf '%s bench: %s\n' "$(date -u +%H:%M:%S)" "$*" >&"$LOGFD"; }
+while IFS= read -r line; do log "plan: ${line#- }"; done <<<"$PLAN_NOTES"
 
 # ---------------------------------------------------------------- cleanup: only what this run created
 remove_run_resources() {
@@ -134,13 +184,38 @@ if has ansible "$TOOLS"; then
   $PY -c 'import docker' 2>/dev/null || { apt_get install -y -qq python3-docker >/dev/null; }
 fi
 # BERTH: the command that runs berth, word-split where it is used (no spaces in the path).
-if [ -n "$BERTH_EXE" ]; then
-  [ -x "$BERTH_EXE" ] || { log "--berth $BERTH_EXE is not an executable"; exit 2; }
-  BERTH=$(readlink -f "$BERTH_EXE"); BERTH_NOTE="run as \`$BERTH\`"
-else
-  log "building berth (Release)"
-  dotnet build src/Daemon/Daemon.csproj -c Release --nologo -v quiet >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log" >&2; exit 1; }
-  BERTH="dotnet $ROOT/src/Daemon/bin/Release/net10.0/berth.dll"; BERTH_NOTE="Release build, run with \`dotnet berth.dll\`"
+# BERTH_NOTE says in results.md which berth ran: how it was obtained and what kind of binary it is.
+has berth "$TOOLS" || BERTH_FROM=none
+case $BERTH_FROM in
+  none) BERTH=false; BERTH_NOTE="not run" ;;
+  path)
+    [ -x "$BERTH_EXE" ] || { log "--berth $BERTH_EXE is not an executable"; exit 2; }
+    BERTH=$(readlink -f "$BERTH_EXE")
+    BERTH_NOTE="$($PY "$BENCH/berth_kind.py" "$BERTH"), run as \`$BERTH\` (--berth)" ;;
+  publish)
+    # Exactly what the .deb ships: build-deb.sh publishes and checks the binary (its BERTH_* switches,
+    # e.g. how it compiles, come from this environment); gzip because the .deb itself is not used.
+    log "publishing berth as the .deb does (packaging/deb/build-deb.sh; log: $OUT/publish.log)"
+    publish_start=$SECONDS
+    deb=$(BERTH_DEB_OUT=$OUT/publish BERTH_DEB_COMPRESSION=gzip BERTH_LINTIAN=0 packaging/deb/build-deb.sh 2>"$OUT/publish.log" | tail -n 1) \
+      || { cat "$OUT/publish.log" >&2; log "publishing berth failed"; exit 1; }
+    # build-deb.sh publishes into <out>/publish-<version>/ and names the .deb berth_<version>_<arch>.deb.
+    version=$(basename "$deb" | cut -d_ -f2)
+    BERTH=$OUT/publish/publish-$version/berth
+    [ -x "$BERTH" ] || { log "no berth binary at $BERTH after build-deb.sh"; exit 1; }
+    rm -f "$deb"
+    switches=$(env | grep -E '^BERTH_(PUBLISH|AOT|R2R|TRIM)=' | sort | paste -sd' ' - || true)
+    BERTH_NOTE="$($PY "$BENCH/berth_kind.py" "$BERTH"), published by packaging/deb/build-deb.sh${switches:+ with $switches} in $((SECONDS - publish_start)) s (\`--berth $BERTH\` reuses it)" ;;
+  build)
+    log "building berth (Release)"
+    dotnet build src/Daemon/Daemon.csproj -c Release --nologo -v quiet >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log" >&2; exit 1; }
+    BERTH="dotnet $ROOT/src/Daemon/bin/Release/net10.0/berth.dll"
+    BERTH_NOTE="$($PY "$BENCH/berth_kind.py" "$ROOT/src/Daemon/bin/Release/net10.0/berth.dll"), Release build (--build)" ;;
+esac
+log "berth: $BERTH_NOTE"
+if [ "$PUBLISH_ONLY" = 1 ]; then
+  echo "--berth $BERTH"
+  exit 0
 fi
 BERTH_STATE=$WORK/berth-state
 
@@ -153,13 +228,16 @@ BERTH_STATE=$WORK/berth-state
   ansible_version=$(ansible --version 2>/dev/null || true)
   echo "- docker-compose $(docker-compose version --short 2>/dev/null || echo -), ansible $(sed -n '1s/^ansible //p' <<<"$ansible_version"), community.docker $(ansible-galaxy collection list community.docker 2>/dev/null | awk '/community.docker/{print $2}' | head -1)"
   echo "- berth $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' + uncommitted changes in src/'), $BERTH_NOTE; .NET $(dotnet --version)"
-  echo "- sizes: $SIZES; repetitions: $REPS; tools: $TOOLS; scenarios: $SCENARIOS; health check interval ${INTERVAL}s"
+  echo "- sizes: $SIZES; repetitions: $REPS; tools: $TOOLS; tool sizes: ${TOOL_SIZES:-every tool at every size}; scenario repetitions: ${SCENARIO_REPS:-all}; scenarios: $SCENARIOS; health check interval ${INTERVAL}s$(has daemon "$SCENARIOS" && echo "; daemon: $DAEMON_N services, $DAEMON_PASSES idle passes, $WEBHOOKS webhook commits")"
+  printf '%s\n' "$PLAN_NOTES"
   echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
 } >"$OUT/results.md"
 cat "$OUT/results.md" >&"$LOGFD"
 printf '# size\trep\ttool\tscenario\twall_s\tcpu_s\tmaxrss_kib\trc\tnote\n' >"$OUT/results.tsv"
-: >"$OUT/api.tsv"; : >"$OUT/daemon.tsv"; : >"$OUT/load.tsv"
+: >"$OUT/api.tsv"; : >"$OUT/daemon.tsv"; : >"$OUT/load.tsv"; : >"$OUT/cells.tsv"
+# What the summary needs beyond the measurements (bench/summarize.py reads it).
+printf 'interval_s\t%s\ndaemon_n\t%s\n' "$INTERVAL" "$DAEMON_N" >"$OUT/meta.tsv"
 
 # ---------------------------------------------------------------- measuring
 now() { echo "${EPOCHREALTIME}"; }
@@ -260,7 +338,7 @@ if has api "$SCENARIOS" || has daemon "$SCENARIOS"; then start_proxy; fi
 
 # One tool's whole sequence at one size: deploy, no-op, plan, change one, change all, teardown.
 tool_sequence() {
-  local size=$1 rep=$2 tool=$3
+  local size=$1 rep=$2 tool=$3 left_out=$4
   gen --n "$size" --out "$WORK/gen" --rev 0 --only "$tool"
   # shellcheck disable=SC2046
   measure "$size" "$rep" "$tool" deploy 0 "$size" $(converge_cmd "$tool")
@@ -278,8 +356,12 @@ tool_sequence() {
     gen --n "$size" --out "$WORK/gen" --rev 0 --only berth   # change s001 back, behind the proxy
     api_count "$size" berth "change one (to serving)" $(converge_cmd berth)
   fi
-  gen --n "$size" --out "$WORK/gen" --rev 2 --only "$tool"
-  measure "$size" "$rep" "$tool" change-all 2 "$size" $(converge_cmd "$tool")
+  # Change all only where it is recorded and the plan keeps it (--scenario-reps): at N = 200 it is
+  # the costliest step of the run.
+  if has change-all "$SCENARIOS" && ! has change-all "${left_out//,/ }"; then
+    gen --n "$size" --out "$WORK/gen" --rev 2 --only "$tool"
+    measure "$size" "$rep" "$tool" change-all 2 "$size" $(converge_cmd "$tool")
+  fi
   gen --n "$size" --out "$WORK/gen" --rev 2 --empty --only "$tool"
   measure "$size" "$rep" "$tool" teardown 0 0 $(teardown_cmd "$tool")
   # Volumes are data: no tool's teardown removed them. Removed here, untimed, so the next deploy is cold.
@@ -299,19 +381,23 @@ raw_floor() {
   remove_run_resources
 }
 
-run_tools=()
-for t in berth compose ansible raw; do has "$t" "$TOOLS" && run_tools+=("$t"); done
-tool_scenarios=0
-for s in deploy noop plan change-one change-all teardown api; do has "$s" "$SCENARIOS" && tool_scenarios=1; done
-for size in $SIZES; do
-  for rep in $(seq "$REPS"); do
-    log "N=$size, repetition $rep of $REPS (load $(cut -d' ' -f1-3 /proc/loadavg))"
-    for tool in "${run_tools[@]}"; do
-      if [ "$tool" = raw ]; then raw_floor "$size" "$rep"
-      elif [ "$tool_scenarios" = 1 ]; then tool_sequence "$size" "$rep" "$tool"; fi
-    done
-  done
-done
+# The cells in the plan's order (bench/plan.py: per size, per repetition, tool after tool). Each cell's
+# duration goes to cells.tsv: the next run's estimate is fitted to those.
+# After each cell the log projects the rest: the remaining cells' estimates scaled by how the cells so
+# far compared with theirs.
+RUN_START=$SECONDS
+last=""; estimated_done=0; estimated_left=$(awk -F'\t' '{s += $5} END {print s + 0}' <<<"$CELLS")
+while IFS=$'\t' read -r size rep tool left_out estimate; do
+  [ -n "$size" ] || continue
+  [ "$size/$rep" = "$last" ] || log "N=$size, repetition $rep (load $(cut -d' ' -f1-3 /proc/loadavg); $(( (SECONDS - RUN_START) / 60 )) min into the run)"
+  last=$size/$rep
+  cell_start=$(now)
+  if [ "$tool" = raw ]; then raw_floor "$size" "$rep"; else tool_sequence "$size" "$rep" "$tool" "$left_out"; fi
+  took=$(elapsed "$cell_start" "$(now)")
+  printf '%s\t%s\t%s\t%s\t%s\n' "$size" "$rep" "$tool" "$took" "$estimate" >>"$OUT/cells.tsv"
+  estimated_done=$((estimated_done + estimate)); estimated_left=$((estimated_left - estimate))
+  log "  cell N=$size rep $rep $tool took ${took%.*} s (estimated $estimate s); the rest of the cells: about $(awk -v left="$estimated_left" -v done_est="$estimated_done" -v run="$((SECONDS - RUN_START))" 'BEGIN{printf "%.0f", left * (done_est > 0 ? run / done_est : 1) / 60}') min"
+done <<<"$CELLS"
 
 # ---------------------------------------------------------------- the daemon: idle passes and webhook
 proc_cpu() { awk '{printf "%.3f", ($14+$15)/100}' "/proc/$1/stat"; }   # utime+stime, seconds (USER_HZ 100)
@@ -402,10 +488,15 @@ EOF
 }
 if has daemon "$SCENARIOS" && has berth "$TOOLS"; then
   command -v openssl >/dev/null || apt_get install -y -qq openssl >/dev/null
+  cell_start=$(now)
   daemon_run || log "daemon scenario failed"
+  printf 'daemon\t1\tberth\t%s\n' "$(elapsed "$cell_start" "$(now)")" >>"$OUT/cells.tsv"
 fi
 
 echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg); during the run (1-min): $(cut -f5 "$OUT/load.tsv" | awk '{print $1}' | sort -n | sed -n '1p;$p' | paste -sd- -)" >>"$OUT/results.md"
+echo "- took $(( (SECONDS - RUN_START) / 60 )) min $(( (SECONDS - RUN_START) % 60 )) s from the first cell to the end (per cell: cells.tsv)" >>"$OUT/results.md"
 echo >>"$OUT/results.md"
 $PY "$BENCH/summarize.py" "$OUT" >/dev/null
 cat "$OUT/results.md"
+exit 0
+}
