@@ -33,7 +33,8 @@ public sealed class HealthGate(IContainerEngine engine, TimeProvider timeProvide
     /// <param name="nothingToRollBackTo">
     /// A first deploy (a new replica, a start, a restart): no previous container to go back to, so an
     /// "unhealthy" is not final until <see cref="HealthEvaluator.FirstDeployHealthDeadline"/>; the
-    /// container keeps running either way (docs/rollout.md, "First deploys").
+    /// container keeps running either way (docs/rollout.md, "First deploys"); with a health check, its first
+    /// "healthy" passes the gate (no monitor window).
     /// </param>
     /// <returns>null when the container passed; otherwise the evidence of its failure.</returns>
     public async Task<GateEvidence?> WaitAsync(string containerId, ServiceSpec service, TimeSpan monitor, CancellationToken cancellationToken, bool nothingToRollBackTo = false)
@@ -50,6 +51,16 @@ public sealed class HealthGate(IContainerEngine engine, TimeProvider timeProvide
 
         // A health check defined by the image (not the spec) shows up as a health status on inspect.
         var hasHealthCheck = healthCheck is null ? first.Health != ContainerHealth.None : !healthCheck.Disabled;
+
+        // A first deploy with a health check is proven by its first "healthy" (issue #16). The monitor window
+        // exists to catch a replacement that fails soon after while its proven predecessor can still be put
+        // back; with nothing to put back it only delayed every cold deploy by its length (Swarm, too, monitors
+        // updates only: update_config.monitor). Without a health check, "running for the monitor window" is
+        // the only evidence there is, so it stays.
+        if (nothingToRollBackTo && hasHealthCheck)
+        {
+            monitor = TimeSpan.Zero;
+        }
         var restartCountAtStart = first.RestartCount;
         DateTimeOffset? healthySince = null;
         var snapshot = first;

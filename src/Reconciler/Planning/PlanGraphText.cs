@@ -67,13 +67,13 @@ public static class PlanGraphText
                 yield return $"if the rollout fails: {RolloutFailure(replace)}";
                 break;
             case CreateContainerStep or StartContainerStep:
-                yield return $"health gate: {ReplacementProcedure.GateCondition(step.DesiredService!, step.DesiredService!.Update.Monitor)}";
+                yield return $"health gate: {ReplacementProcedure.FirstDeployGateCondition(step.DesiredService!, step.DesiredService!.Update.Monitor)}";
                 break;
             case RemoveFrontStep { OfDesiredService: true }:
                 yield return "only when the service converged without it (its replicas answer to its names again); otherwise kept";
                 break;
             case RestartContainerStep restart:
-                yield return $"stop (grace {DurationSyntax.Format(restart.Service.StopGrace())}), start, health gate: {ReplacementProcedure.GateCondition(restart.Service, restart.Service.Update.Monitor)}";
+                yield return $"stop (grace {DurationSyntax.Format(restart.Service.StopGrace())}), start, health gate: {ReplacementProcedure.FirstDeployGateCondition(restart.Service, restart.Service.Update.Monitor)}";
                 break;
         }
     }

@@ -162,4 +162,10 @@ public sealed record ReplacementProcedure(ImmutableArray<ReplicaOperation> Opera
         service.Container.HealthCheck is { Disabled: false }
             ? $"healthy for {DurationSyntax.Format(monitor)}"
             : $"running for {DurationSyntax.Format(monitor)} (healthy, if its image defines a health check)";
+
+    /// <summary>The gate of a container with nothing to roll back to: with a health check, its first "healthy" (<see cref="Health.HealthGate.WaitAsync"/>).</summary>
+    public static string FirstDeployGateCondition(ServiceSpec service, TimeSpan monitor) =>
+        service.Container.HealthCheck is { Disabled: false }
+            ? "healthy"
+            : $"running for {DurationSyntax.Format(monitor)} (healthy, if its image defines a health check)";
 }

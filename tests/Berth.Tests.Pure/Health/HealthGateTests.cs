@@ -1,6 +1,7 @@
 using System.Net;
 using Berth.Reconciler.Engine;
 using Berth.Reconciler.Health;
+using Berth.Reconciler.Observe;
 using Berth.Tests.Reconciliation;
 using Polly.Retry;
 using static Berth.Tests.Shared.TestSpecs;
@@ -66,6 +67,24 @@ public sealed class HealthGateTests
         var evidence = await new HealthGate(Engine(), TimeProvider.System).WaitAsync(id, web, TimeSpan.FromMinutes(1), CancellationToken.None);
 
         Assert.Equal("exited with code 137", evidence?.Reason);
+    }
+
+    [Fact]
+    public async Task Wait_FirstDeployWithAHealthCheck_PassesAtItsFirstHealthyWithoutTheMonitorWindow()
+    {
+        // Nothing to roll back to: the monitor window (an hour here) would only delay a cold deploy (issue #16).
+        var web = Service("shop", "web", Container() with
+        {
+            HealthCheck = new Reconciler.Spec.Model.HealthCheckSpec(["CMD", "true"], TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(2), TimeSpan.Zero, TimeSpan.Zero, 3),
+        });
+        var id = await inner.CreateContainerAsync(new ContainerCreateRequest(web, 1, "shop-web-1", new ResourceOwner("host-a", "rev-1"), null, true), CancellationToken.None);
+        await inner.StartContainerAsync(id, CancellationToken.None);
+        inner.SetHealth("shop-web-1", ContainerHealth.Healthy);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+
+        var evidence = await new HealthGate(Engine(), TimeProvider.System).WaitAsync(id, web, TimeSpan.FromHours(1), deadline.Token, nothingToRollBackTo: true);
+
+        Assert.Null(evidence);
     }
 
     [Fact]
