@@ -167,6 +167,7 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
                 Addresses = networks.Where(network => !string.IsNullOrEmpty(network.Value?.IPAddress))
                     .ToImmutableSortedDictionary(network => network.Key, network => network.Value.IPAddress, StringComparer.Ordinal),
                 AnonymousVolumePaths = AnonymousVolumePaths(listedContainer.Mounts),
+                Networks = networks.Keys.ToImmutableSortedSet(StringComparer.Ordinal),
             });
         }
         return (containers.ToImmutable(), fronts.ToImmutable(), foreignContainers.ToImmutable());
@@ -699,6 +700,17 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
         {
             Container = containerId,
             EndpointConfig = new EndpointSettings { Aliases = [.. aliases] },
+        }, cancellationToken), cancellationToken);
+
+    public Task ConnectReplicaAsync(string containerId, ServiceSpec service, ServiceNetwork network, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => client.Networks.ConnectNetworkAsync(network.EngineName, new NetworkConnectParameters
+        {
+            Container = containerId,
+            EndpointConfig = new EndpointSettings
+            {
+                Aliases = [.. CreateParametersMapper.Aliases(service, network, attachAliases: true)],
+                IPAMConfig = CreateParametersMapper.FixedAddresses(network),
+            },
         }, cancellationToken), cancellationToken);
 
     public Task DisconnectNetworkAsync(string containerId, string networkName, CancellationToken cancellationToken) =>

@@ -91,6 +91,15 @@ public interface IContainerEngine
 
     Task DisconnectNetworkAsync(string containerId, string networkName, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Connects an existing replica to one of its service's networks as its create did: the service's
+    /// names (none behind a front: the front holds them) and its fixed addresses. What repairs a
+    /// `docker network disconnect` by hand, in place: the container keeps running. The default (engines
+    /// without fixed addresses) connects with the names only.
+    /// </summary>
+    Task ConnectReplicaAsync(string containerId, ServiceSpec service, ServiceNetwork network, CancellationToken cancellationToken) =>
+        ConnectNetworkAsync(containerId, network.EngineName, [.. CreateParametersMapper.Aliases(service, network, attachAliases: true)], cancellationToken);
+
     Task<ContainerSnapshot> InspectContainerAsync(string containerId, CancellationToken cancellationToken);
 
     Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken);

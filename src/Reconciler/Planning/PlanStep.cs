@@ -70,6 +70,20 @@ public sealed record StartContainerStep(ServiceSpec Service, ObservedContainer C
     public override ServiceSpec? DesiredService => Service;
 }
 
+/// <summary>
+/// Connect a replica again to a network of its service that it was taken off outside berth (`docker
+/// network disconnect`), in place: the container keeps running, so no restart and no health gate.
+/// </summary>
+/// <param name="Network">The service's attachment: the names (none behind a front) and fixed addresses it gets back.</param>
+public sealed record ReconnectNetworkStep(ServiceSpec Service, ObservedContainer Container, ServiceNetwork Network, string Cause) : PlanStep(Cause)
+{
+    public override string Action => $"reconnect container {Container.Name} to network {Network.EngineName}";
+
+    public override string? QualifiedService => Service.QualifiedName;
+
+    public override ServiceSpec? DesiredService => Service;
+}
+
 /// <summary>Restart a running replica (stop, start, health gate): depends_on `restart: true` after its dependency was updated.</summary>
 /// <param name="Triggers">The dependencies ("stack/service") whose update it follows: a restart whose triggers were all held back, or all failed in this pass, does not run.</param>
 public sealed record RestartContainerStep(ServiceSpec Service, ObservedContainer Container, ImmutableArray<string> Triggers, string Cause) : PlanStep(Cause)

@@ -393,6 +393,9 @@ public static class Planner
                 continue;
             }
 
+            // Attached as the spec says: before a start below, so the process starts connected.
+            PlanReconnects(service, current, driftMode, steps, notices);
+
             if (current.State is ContainerRunState.Exited or ContainerRunState.Created or ContainerRunState.Dead)
             {
                 var cause = current.ExitCode is { } exitCode && current.State != ContainerRunState.Created
@@ -429,6 +432,33 @@ public static class Planner
         }
 
         return steps;
+    }
+
+    /// <summary>
+    /// A replica taken off one of its service's networks outside berth (`docker network disconnect`: the
+    /// list shows it without the network) is connected again in place, with the names its create gave
+    /// it (none behind a front). Replacing it would restart it for nothing. Only what the desired state
+    /// attaches is checked: networks the container joined by hand are not berth's to remove, and a
+    /// replica that is replaced in this plan gets its networks from the create. Nothing is planned when
+    /// the observation did not list networks, or when the service sets network_mode (it joins none).
+    /// </summary>
+    private static void PlanReconnects(ServiceSpec service, ObservedContainer current, DriftMode driftMode, List<PlanStep> steps, ImmutableArray<PlanNotice>.Builder notices)
+    {
+        if (current.Networks is not { } attached || service.Container.NetworkMode is not null)
+        {
+            return;
+        }
+
+        foreach (var network in service.Container.Networks.Where(network => !attached.Contains(network.EngineName)).OrderBy(network => network.EngineName, StringComparer.Ordinal))
+        {
+            if (driftMode == DriftMode.Warn)
+            {
+                notices.Add(new PlanNotice(current.Name, $"drift: disconnected from network {network.EngineName} outside berth (warn-only mode: not repaired)", PlanNoticeKind.Drift));
+                continue;
+            }
+
+            steps.Add(new ReconnectNetworkStep(service, current, network, "disconnected outside berth") { RepairsDrift = true });
+        }
     }
 
     /// <summary>

@@ -78,16 +78,18 @@ public sealed class InformerTests
         Assert.Equal(ApplyOutcome.Applied, repaired.Outcome);
         Assert.True((await host.Harness.InspectAsync($"{stack}-s02-1")).State.Running);
 
-        // Disconnected from its network by hand: the network's disconnect event names the container, and
-        // the next pass's observation shows it without the network (the planner does not repair this yet:
-        // docs/reconcile.md, "What is not done yet").
+        // Disconnected from its network by hand: the network's disconnect event names the container, the
+        // next pass's list shows it without the network, and the pass connects it again in place.
         var (cached, _) = await host.UntilAPassIsServedFromTheCacheAsync();
         var disconnectedId = (await host.Harness.InspectAsync($"{stack}-s03-1")).ID;
         var network = Assert.Single(cached.Observed!.Networks).Name;
         Assert.Contains(network, cached.Observed.Containers.Single(container => container.Name == $"{stack}-s03-1").Addresses.Keys);
         await host.Harness.Client.Networks.DisconnectNetworkAsync(network, new NetworkDisconnectParameters { Container = $"{stack}-s03-1" });
-        var seen = await host.PassOnceTheInformerHeardAsync(EngineEventActions.Disconnect, disconnectedId);
-        Assert.DoesNotContain(network, seen.Observed!.Containers.Single(container => container.Name == $"{stack}-s03-1").Addresses.Keys);
+        repaired = await host.PassOnceTheInformerHeardAsync(EngineEventActions.Disconnect, disconnectedId);
+        Assert.Contains($"reconnect container {stack}-s03-1 to network {network}: disconnected outside berth", repaired.Plan.ToString(), StringComparison.Ordinal);
+        Assert.Equal(ApplyOutcome.Applied, repaired.Outcome);
+        Assert.Contains(network, repaired.Observed!.Containers.Single(container => container.Name == $"{stack}-s03-1").Addresses.Keys);
+        Assert.Equal(disconnectedId, (await host.Harness.InspectAsync($"{stack}-s03-1")).ID);
     }
 
     [Fact]
