@@ -128,7 +128,7 @@ internal sealed partial class GitOpsPass(
         ApplyResult result;
         try
         {
-            result = await reconciler.ApplyAsync(desired, toApply.Revision!, new ApplyOptions { RetryFailed = options.RetryFailed, MaxConcurrentStarts = config.Reconcile.MaxConcurrentStarts, MaxConcurrentPulls = config.Reconcile.MaxConcurrentPulls },
+            result = await reconciler.ApplyAsync(desired, toApply.Revision!, new ApplyOptions { RetryFailed = options.RetryFailed, DriftCheck = observationCache?.TakeDriftCheck() ?? Reconciler.Observe.DriftCheckScope.None, MaxConcurrentStarts = config.Reconcile.MaxConcurrentStarts, MaxConcurrentPulls = config.Reconcile.MaxConcurrentPulls },
                 progress => LogStep(logger, Short(toApply.Revision), progress.QualifiedService ?? "-", progress.Message), cancellationToken, toApply.Files).ConfigureAwait(false);
         }
         catch (EngineException exception) when (EngineErrors.IsTransient(exception))

@@ -132,6 +132,10 @@ public sealed class ResilientContainerEngine : IContainerEngine, IEngineOutageWi
     public Task ConnectReplicaAsync(string containerId, ServiceSpec service, ServiceNetwork network, CancellationToken cancellationToken) =>
         inner.ConnectReplicaAsync(containerId, service, network, cancellationToken);
 
+    // Not repeated in place either: the next pass's drift check re-plans what still differs.
+    public Task UpdateContainerAsync(string containerId, ContainerResources resources, CancellationToken cancellationToken) =>
+        inner.UpdateContainerAsync(containerId, resources, cancellationToken);
+
     public Task DisconnectNetworkAsync(string containerId, string networkName, CancellationToken cancellationToken) =>
         inner.DisconnectNetworkAsync(containerId, networkName, cancellationToken);
 

@@ -365,6 +365,10 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
 
                         outcomes.Add(new StepOutcome(step, StepResult.Succeeded, "reconnected"));
                         break;
+                    case UpdateContainerStep update:
+                        await engine.UpdateContainerAsync(update.Container.Id, update.Resources, cancellationToken).ConfigureAwait(false);
+                        outcomes.Add(new StepOutcome(step, StepResult.Succeeded, "updated"));
+                        break;
                     case FinishReplacementStep finish:
                         await engine.RenameContainerAsync(finish.Replacement.Id, finish.ContainerName, cancellationToken).ConfigureAwait(false);
                         outcomes.Add(new StepOutcome(step, StepResult.Succeeded, "renamed"));

@@ -72,6 +72,9 @@ public sealed class MeteredContainerEngine(IContainerEngine inner, BerthMetrics 
     public Task ConnectReplicaAsync(string containerId, ServiceSpec service, ServiceNetwork network, CancellationToken cancellationToken) =>
         MeterAsync(EngineOperation.ConnectNetwork, () => inner.ConnectReplicaAsync(containerId, service, network, cancellationToken), cancellationToken);
 
+    public Task UpdateContainerAsync(string containerId, ContainerResources resources, CancellationToken cancellationToken) =>
+        MeterAsync(EngineOperation.UpdateContainer, () => inner.UpdateContainerAsync(containerId, resources, cancellationToken), cancellationToken);
+
     public Task DisconnectNetworkAsync(string containerId, string networkName, CancellationToken cancellationToken) =>
         MeterAsync(EngineOperation.DisconnectNetwork, () => inner.DisconnectNetworkAsync(containerId, networkName, cancellationToken), cancellationToken);
 

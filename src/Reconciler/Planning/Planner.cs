@@ -373,6 +373,17 @@ public static class Planner
             }
 
             var replaceCause = ReplaceCause(service, current, appliedService, desiredImageId, observed.TagChecks.Moved.GetValueOrDefault(service.Container.Image), replica, out var isDrift);
+            var resourceDrift = current.Resources is { } resources && replaceCause is null
+                ? ContainerResources.Compare(ContainerResources.Of(service.Container), resources)
+                : [];
+            if (replaceCause is null && resourceDrift.Any(drift => !drift.InPlace))
+            {
+                // The engine cannot set these back in place (a limit added where the spec has none, the
+                // restart policy): only a new container of the spec has them.
+                replaceCause = $"changed outside berth (docker update): {string.Join(", ", resourceDrift.Select(drift => drift.Field))}";
+                isDrift = true;
+            }
+
             if (replaceCause is not null)
             {
                 if (isDrift && driftMode == DriftMode.Warn)
@@ -395,6 +406,18 @@ public static class Planner
 
             // Attached as the spec says: before a start below, so the process starts connected.
             PlanReconnects(service, current, driftMode, steps, notices);
+            if (!resourceDrift.IsEmpty)
+            {
+                var cause = $"changed outside berth (docker update): {string.Join(", ", resourceDrift.Select(drift => drift.Field))}";
+                if (driftMode == DriftMode.Warn)
+                {
+                    notices.Add(new PlanNotice(current.Name, $"drift: {cause} (warn-only mode: not repaired)", PlanNoticeKind.Drift));
+                }
+                else
+                {
+                    steps.Add(new UpdateContainerStep(service, current, [.. resourceDrift.Select(drift => drift.Field)], cause) { RepairsDrift = true });
+                }
+            }
 
             if (current.State is ContainerRunState.Exited or ContainerRunState.Created or ContainerRunState.Dead)
             {
