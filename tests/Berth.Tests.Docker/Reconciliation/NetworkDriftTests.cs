@@ -46,6 +46,28 @@ public sealed class NetworkDriftTests
     }
 
     [Fact]
+    public async Task Apply_ReplicaBehindAFrontDisconnectedByHand_IsReconnectedWithoutTheServiceNameAndTheFrontForwardsToItsNewAddress()
+    {
+        await using var harness = new ReconcileHarness();
+        var back = Network(harness.StackName, "back");
+        var fronted = Desired(harness.Host, Stack(harness.StackName, [Service(harness.StackName, "web", WebContainer(TestImages.BusyboxV1), 2).OnNetwork(back).Fronted()], [back]));
+        await harness.ApplyConvergedAsync(fronted);
+        var name = $"{harness.StackName}-web-1";
+        await harness.Client.Networks.DisconnectNetworkAsync(back.EngineName, new NetworkDisconnectParameters { Container = name });
+
+        var result = await harness.ApplyConvergedAsync(fronted);
+
+        Assert.Contains($"reconnect container {name} to network {back.EngineName}: disconnected outside berth", result.Plan.ToString(), StringComparison.Ordinal);
+        // The front holds the service's name; a replica behind it never does (docs/rollout.md, "The front").
+        Assert.DoesNotContain("web", (await harness.InspectAsync(name)).NetworkSettings.Networks[back.EngineName].Aliases ?? []);
+        // The engine gives the endpoint a new address: a rule still pointing at the old one would fail about
+        // every other request the front forwards.
+        var probe = await TrafficProbe.StartAsync(harness.Scope, back.EngineName, "http://web:8080/version");
+        await probe.WaitForSuccessesAsync(20, TimeSpan.FromSeconds(20));
+        Assert.Equal(0, (await probe.CountAsync()).Failed);
+    }
+
+    [Fact]
     public async Task Apply_WarnOnlyDrift_ReportsTheDisconnectAndLeavesItDisconnected()
     {
         await using var harness = new ReconcileHarness();
