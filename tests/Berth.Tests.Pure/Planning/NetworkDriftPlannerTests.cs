@@ -47,6 +47,7 @@ public sealed class NetworkDriftPlannerTests
         var step = Assert.IsType<ReconnectNetworkStep>(Assert.Single(plan.Steps));
         Assert.True(step.RepairsDrift);
         Assert.Equal<string>(["shop-web"], step.Network.Aliases);
+        Assert.Equal(["in place, answering to web, shop-web: no restart, no health gate"], PlanGraphText.Details(step));
     }
 
     [Fact]
@@ -113,6 +114,7 @@ public sealed class NetworkDriftPlannerTests
         Assert.Equal("reconnect container shop-web-1 to network shop_backend: disconnected outside berth", step.Describe());
         // The front answers to the service's names; a replica behind it never does (docs/rollout.md, "The front").
         Assert.Empty(CreateParametersMapper.Aliases(step.Service, step.Network, attachAliases: true));
+        Assert.Equal(["in place, without the service's names (its front holds them): no restart, no health gate"], PlanGraphText.Details(step));
     }
 
     [Fact]

@@ -59,6 +59,7 @@ public sealed class ResourceDriftPlannerTests
         var step = Assert.IsType<UpdateContainerStep>(Assert.Single(plan.Steps));
         Assert.True(step.RepairsDrift);
         Assert.Equal(ContainerResources.Of(Web.Container), step.Resources);
+        Assert.Equal(["in place (the engine's update): no restart, no health gate"], PlanGraphText.Details(step));
     }
 
     [Fact]
