@@ -194,6 +194,8 @@ public sealed class ObservationCache
         {
             streamUp = true;
             version++;
+            // An update while the stream was down was not heard: the next pass checks every replica.
+            lastFullDriftCheckAt = null;
             return timeProvider.GetUtcNow() - ReplayMargin;
         }
     }
@@ -206,8 +208,6 @@ public sealed class ObservationCache
             streamUp = false;
             version++;
             entry = null;
-            // An update while the stream was down was not heard: the next pass checks every replica.
-            lastFullDriftCheckAt = null;
         }
     }
 
@@ -234,7 +234,7 @@ public sealed class ObservationCache
 
     /// <summary>
     /// Which replicas the next pass inspects for drift only an inspect shows, and forgets them: every
-    /// replica on the first pass, after a stream break and once per resync interval (a resync of zero:
+    /// replica on the first pass, on the first after the stream was subscribed again, and once per resync interval (a resync of zero:
     /// never by time); otherwise only the containers an <c>update</c> event named since the last pass
     /// (none on an idle host: the pass stays at zero requests). berth's own updates are named too, and
     /// cost their pass one inspect each.

@@ -373,14 +373,16 @@ public static class Planner
             }
 
             var replaceCause = ReplaceCause(service, current, appliedService, desiredImageId, observed.TagChecks.Moved.GetValueOrDefault(service.Container.Image), replica, out var isDrift);
+            // Limits and restart policy, when a drift check inspected the replica (a replacement brings the spec's anyway).
             var resourceDrift = current.Resources is { } resources && replaceCause is null
                 ? ContainerResources.Compare(ContainerResources.Of(service.Container), resources)
                 : [];
-            if (replaceCause is null && resourceDrift.Any(drift => !drift.InPlace))
+            var resourceCause = resourceDrift.IsEmpty ? null : $"changed outside berth (docker update): {string.Join(", ", resourceDrift.Select(drift => drift.Field))}";
+            if (resourceCause is not null && resourceDrift.Any(drift => !drift.InPlace))
             {
                 // The engine cannot set these back in place (a limit added where the spec has none, the
                 // restart policy): only a new container of the spec has them.
-                replaceCause = $"changed outside berth (docker update): {string.Join(", ", resourceDrift.Select(drift => drift.Field))}";
+                replaceCause = resourceCause;
                 isDrift = true;
             }
 
@@ -406,16 +408,15 @@ public static class Planner
 
             // Attached as the spec says: before a start below, so the process starts connected.
             PlanReconnects(service, current, driftMode, steps, notices);
-            if (!resourceDrift.IsEmpty)
+            if (resourceCause is not null)
             {
-                var cause = $"changed outside berth (docker update): {string.Join(", ", resourceDrift.Select(drift => drift.Field))}";
                 if (driftMode == DriftMode.Warn)
                 {
-                    notices.Add(new PlanNotice(current.Name, $"drift: {cause} (warn-only mode: not repaired)", PlanNoticeKind.Drift));
+                    notices.Add(new PlanNotice(current.Name, $"drift: {resourceCause} (warn-only mode: not repaired)", PlanNoticeKind.Drift));
                 }
                 else
                 {
-                    steps.Add(new UpdateContainerStep(service, current, [.. resourceDrift.Select(drift => drift.Field)], cause) { RepairsDrift = true });
+                    steps.Add(new UpdateContainerStep(service, current, [.. resourceDrift.Select(drift => drift.Field)], resourceCause) { RepairsDrift = true });
                 }
             }
 
