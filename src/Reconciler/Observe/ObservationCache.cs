@@ -256,6 +256,23 @@ public sealed class ObservationCache
         }
     }
 
+    /// <summary>
+    /// A pass that took <paramref name="scope"/> ended without a result (the engine went away, a refusal
+    /// outside any step): its replicas are checked on the next pass instead of waiting for the resync.
+    /// </summary>
+    public void PutBackDriftCheck(DriftCheckScope scope)
+    {
+        lock (sync)
+        {
+            if (scope.All)
+            {
+                lastFullDriftCheckAt = null;
+            }
+
+            updatedContainers.UnionWith(scope.ContainerIds);
+        }
+    }
+
     /// <summary>berth changed the engine itself (a create, start, stop, remove, pull, ...): the next pass lists.</summary>
     public void Invalidate()
     {

@@ -55,6 +55,29 @@ public sealed class DriftCheckTests
     }
 
     [Fact]
+    public void PutBackDriftCheck_PassEndedWithoutAResult_TheNextPassChecksTheSameContainers()
+    {
+        cache.TakeDriftCheck();
+        cache.OnEvent(ContainerEvent(EngineEventActions.Update, "c1"));
+        var failed = cache.TakeDriftCheck();
+
+        cache.PutBackDriftCheck(failed);
+        cache.OnEvent(ContainerEvent(EngineEventActions.Update, "c2"));
+
+        Assert.Equal(["c1", "c2"], cache.TakeDriftCheck().ContainerIds.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void PutBackDriftCheck_FullCheckOfAFailedPass_IsDueAgain()
+    {
+        var failed = cache.TakeDriftCheck();
+
+        cache.PutBackDriftCheck(failed);
+
+        Assert.Equal(DriftCheckScope.Everything, cache.TakeDriftCheck());
+    }
+
+    [Fact]
     public void TakeDriftCheck_ResyncIntervalPassed_ChecksEveryReplicaAgain()
     {
         cache.TakeDriftCheck();
