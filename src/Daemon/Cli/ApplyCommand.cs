@@ -13,6 +13,10 @@ internal static class ApplyCommand
     {
         var source = new SourceOptions();
         var warnDrift = new Option<bool>("--warn-drift") { Description = "Report drift without repairing it" };
+        var driftCheck = new Option<bool>("--drift-check")
+        {
+            Description = "Also inspect every replica for changes made in place (docker update of limits or restart policy) and repair them; one request per container",
+        };
         var retryFailed = new Option<bool>("--retry-failed") { Description = "Apply the revision even though its rollout failed before" };
         var maxConcurrentStarts = new Option<int?>("--max-concurrent-starts")
         {
@@ -39,6 +43,7 @@ internal static class ApplyCommand
         var command = new Command("apply", "Converge this host to the desired state once (exit 0: converged, 1: failed, rolled back or refused)");
         source.AddTo(command);
         command.Options.Add(warnDrift);
+        command.Options.Add(driftCheck);
         command.Options.Add(retryFailed);
         command.Options.Add(maxConcurrentStarts);
         command.Options.Add(maxConcurrentPulls);
@@ -62,6 +67,7 @@ internal static class ApplyCommand
             var options = new ApplyOptions
             {
                 DriftMode = parseResult.GetValue(warnDrift) ? DriftMode.Warn : DriftMode.Repair,
+                DriftCheck = parseResult.GetValue(driftCheck) ? Berth.Reconciler.Observe.DriftCheckScope.Everything : Berth.Reconciler.Observe.DriftCheckScope.None,
                 RetryFailed = parseResult.GetValue(retryFailed),
                 MaxConcurrentStarts = parseResult.GetValue(maxConcurrentStarts),
                 MaxConcurrentPulls = parseResult.GetValue(maxConcurrentPulls),

@@ -15,12 +15,17 @@ internal static class PlanCommand
         var source = new SourceOptions();
         var json = new Option<bool>("--json") { Description = "Print the plan as JSON" };
         var warnDrift = new Option<bool>("--warn-drift") { Description = "Report drift (stopped, removed or re-created by hand) without planning its repair" };
+        var driftCheck = new Option<bool>("--drift-check")
+        {
+            Description = "Also inspect every replica for changes made in place (docker update of limits or restart policy); one request per container",
+        };
         var command = new Command("plan", "Show what `apply` would change on this host, and why (exit 0: none, 2: changes pending, 1: error or problems)");
         source.AddTo(command);
         var waveGate = new PlanWaveGate();
         waveGate.AddTo(command);
         command.Options.Add(json);
         command.Options.Add(warnDrift);
+        command.Options.Add(driftCheck);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var stdout = parseResult.InvocationConfiguration.Output;
@@ -55,7 +60,8 @@ internal static class PlanCommand
             Plan plan;
             try
             {
-                plan = await context.Reconciler.PlanAsync(loaded.State!, parseResult.GetValue(warnDrift) ? DriftMode.Warn : DriftMode.Repair, cancellationToken, loaded.Revision).ConfigureAwait(false);
+                plan = await context.Reconciler.PlanAsync(loaded.State!, parseResult.GetValue(warnDrift) ? DriftMode.Warn : DriftMode.Repair, cancellationToken, loaded.Revision,
+                    parseResult.GetValue(driftCheck) ? Berth.Reconciler.Observe.DriftCheckScope.Everything : Berth.Reconciler.Observe.DriftCheckScope.None).ConfigureAwait(false);
             }
             catch (EngineException exception)
             {

@@ -126,10 +126,14 @@ internal sealed partial class GitOpsPass(
         var desired = toApply.State!;
         observers.Starting(toApply.Revision!);
         ApplyResult result;
+        // Which replicas to inspect for drift only an inspect shows (docs/reconcile.md, "Drift and the list").
+        var driftCheck = observationCache?.TakeDriftCheck() ?? Reconciler.Observe.DriftCheckScope.None;
+        var passReturned = false;
         try
         {
-            result = await reconciler.ApplyAsync(desired, toApply.Revision!, new ApplyOptions { RetryFailed = options.RetryFailed, MaxConcurrentStarts = config.Reconcile.MaxConcurrentStarts, MaxConcurrentPulls = config.Reconcile.MaxConcurrentPulls },
+            result = await reconciler.ApplyAsync(desired, toApply.Revision!, new ApplyOptions { RetryFailed = options.RetryFailed, DriftCheck = driftCheck, MaxConcurrentStarts = config.Reconcile.MaxConcurrentStarts, MaxConcurrentPulls = config.Reconcile.MaxConcurrentPulls },
                 progress => LogStep(logger, Short(toApply.Revision), progress.QualifiedService ?? "-", progress.Message), cancellationToken, toApply.Files).ConfigureAwait(false);
+            passReturned = true;
         }
         catch (EngineException exception) when (EngineErrors.IsTransient(exception))
         {
@@ -152,6 +156,13 @@ internal sealed partial class GitOpsPass(
             // fault (docs/reconcile.md, "Failed revisions"). A person must look; every pass re-plans it.
             metrics.RecordPassError(Elapsed());
             return new PassResult(PassOutcome.Stalled, toApply.Revision, $"the Docker Engine refused: {exception.Message}", Elapsed(), "EngineRefused");
+        }
+        finally
+        {
+            if (!passReturned)
+            {
+                observationCache?.PutBackDriftCheck(driftCheck);
+            }
         }
 
         metrics.RecordPass(desired, result, Elapsed());

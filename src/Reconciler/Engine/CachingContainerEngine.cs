@@ -93,6 +93,12 @@ public sealed class CachingContainerEngine(IContainerEngine inner, ObservationCa
     public Task ConnectNetworkAsync(string containerId, string networkName, ImmutableArray<string> aliases, CancellationToken cancellationToken) =>
         ChangingAsync(() => inner.ConnectNetworkAsync(containerId, networkName, aliases, cancellationToken));
 
+    public Task ConnectReplicaAsync(string containerId, ServiceSpec service, ServiceNetwork network, CancellationToken cancellationToken) =>
+        ChangingAsync(() => inner.ConnectReplicaAsync(containerId, service, network, cancellationToken));
+
+    public Task UpdateContainerAsync(string containerId, ContainerResources resources, CancellationToken cancellationToken) =>
+        ChangingAsync(() => inner.UpdateContainerAsync(containerId, resources, cancellationToken));
+
     public Task DisconnectNetworkAsync(string containerId, string networkName, CancellationToken cancellationToken) =>
         ChangingAsync(() => inner.DisconnectNetworkAsync(containerId, networkName, cancellationToken));
 

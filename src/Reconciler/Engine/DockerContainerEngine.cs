@@ -167,6 +167,7 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
                 Addresses = networks.Where(network => !string.IsNullOrEmpty(network.Value?.IPAddress))
                     .ToImmutableSortedDictionary(network => network.Key, network => network.Value.IPAddress, StringComparer.Ordinal),
                 AnonymousVolumePaths = AnonymousVolumePaths(listedContainer.Mounts),
+                Networks = networks.Keys.ToImmutableSortedSet(StringComparer.Ordinal),
             });
         }
         return (containers.ToImmutable(), fronts.ToImmutable(), foreignContainers.ToImmutable());
@@ -701,6 +702,36 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             EndpointConfig = new EndpointSettings { Aliases = [.. aliases] },
         }, cancellationToken), cancellationToken);
 
+    public Task ConnectReplicaAsync(string containerId, ServiceSpec service, ServiceNetwork network, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => client.Networks.ConnectNetworkAsync(network.EngineName, new NetworkConnectParameters
+        {
+            Container = containerId,
+            EndpointConfig = new EndpointSettings
+            {
+                Aliases = [.. CreateParametersMapper.Aliases(service, network, attachAliases: true)],
+                IPAMConfig = CreateParametersMapper.FixedAddresses(network),
+            },
+        }, cancellationToken), cancellationToken);
+
+    public Task UpdateContainerAsync(string containerId, ContainerResources resources, CancellationToken cancellationToken) =>
+        EngineErrors.CallAsync(() => client.Containers.UpdateContainerAsync(containerId, new ContainerUpdateParameters
+        {
+            NanoCPUs = resources.NanoCpus,
+            Memory = resources.Memory,
+            MemorySwap = resources.MemorySwap,
+            MemoryReservation = resources.MemoryReservation,
+            CPUShares = resources.CpuShares,
+            PidsLimit = resources.PidsLimit > 0 ? resources.PidsLimit : null,
+        }, cancellationToken), cancellationToken);
+
+    private static string RestartPolicyName(RestartPolicyKind? kind) => kind switch
+    {
+        RestartPolicyKind.Always => "always",
+        RestartPolicyKind.OnFailure => "on-failure",
+        RestartPolicyKind.UnlessStopped => "unless-stopped",
+        _ => "no",
+    };
+
     public Task DisconnectNetworkAsync(string containerId, string networkName, CancellationToken cancellationToken) =>
         EngineErrors.CallAsync(() => client.Networks.DisconnectNetworkAsync(networkName, new NetworkDisconnectParameters { Container = containerId, Force = true }, cancellationToken), cancellationToken);
 
@@ -731,6 +762,11 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             Aliases = (inspected.NetworkSettings?.Networks ?? new Dictionary<string, EndpointSettings>())
                 .ToImmutableSortedDictionary(network => network.Key, network => (network.Value?.Aliases ?? []).ToImmutableArray(), StringComparer.Ordinal),
             Pid = state?.Running == true ? (int)state.Pid : 0,
+            Resources = inspected.HostConfig is { } host
+                ? new ContainerResources(
+                    host.NanoCPUs, host.Memory, host.MemorySwap, host.MemoryReservation, host.CPUShares, ContainerResources.Unlimited(host.PidsLimit),
+                    RestartPolicyName(host.RestartPolicy?.Name), host.RestartPolicy?.MaximumRetryCount ?? 0)
+                : null,
             Environment = ContainerEnvironment.FromEngine(inspected.Config?.Env),
             ConfigValues = new ContainerConfigValues
             {

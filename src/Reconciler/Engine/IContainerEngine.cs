@@ -91,7 +91,23 @@ public interface IContainerEngine
 
     Task DisconnectNetworkAsync(string containerId, string networkName, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Connects an existing replica to one of its service's networks as its create did: the service's
+    /// names (none behind a front: the front holds them) and its fixed addresses. What repairs a
+    /// `docker network disconnect` by hand, in place: the container keeps running. The default (engines
+    /// without fixed addresses) connects with the names only.
+    /// </summary>
+    Task ConnectReplicaAsync(string containerId, ServiceSpec service, ServiceNetwork network, CancellationToken cancellationToken) =>
+        ConnectNetworkAsync(containerId, network.EngineName, [.. CreateParametersMapper.Aliases(service, network, attachAliases: true)], cancellationToken);
+
     Task<ContainerSnapshot> InspectContainerAsync(string containerId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sets a running or stopped container's limits back to <paramref name="resources"/> in place
+    /// (`docker update`): the fields that are not 0; 0 leaves a field as it is (the engine's own rule).
+    /// </summary>
+    Task UpdateContainerAsync(string containerId, ContainerResources resources, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} cannot update a container");
 
     Task<string> TailLogsAsync(string containerId, int lines, CancellationToken cancellationToken);
 
@@ -149,6 +165,9 @@ public sealed record ContainerSnapshot(
 
     /// <summary>The DNS aliases of its endpoint on each network it is attached to.</summary>
     public ImmutableSortedDictionary<string, ImmutableArray<string>> Aliases { get; init; } = ImmutableSortedDictionary<string, ImmutableArray<string>>.Empty;
+
+    /// <summary>Its limits and restart policy (HostConfig): what a drift check compares with the spec.</summary>
+    public ContainerResources? Resources { get; init; }
 
     /// <summary>Its main process on the host, 0 when not running (a front's rules live in that process's network namespace).</summary>
     public int Pid { get; init; }

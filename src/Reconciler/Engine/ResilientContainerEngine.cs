@@ -128,6 +128,14 @@ public sealed class ResilientContainerEngine : IContainerEngine, IEngineOutageWi
     public Task ConnectNetworkAsync(string containerId, string networkName, ImmutableArray<string> aliases, CancellationToken cancellationToken) =>
         inner.ConnectNetworkAsync(containerId, networkName, aliases, cancellationToken);
 
+    // Not repeated blindly, like a connect: the next pass re-plans what is still missing.
+    public Task ConnectReplicaAsync(string containerId, ServiceSpec service, ServiceNetwork network, CancellationToken cancellationToken) =>
+        inner.ConnectReplicaAsync(containerId, service, network, cancellationToken);
+
+    // Not repeated in place either: the next pass's drift check re-plans what still differs.
+    public Task UpdateContainerAsync(string containerId, ContainerResources resources, CancellationToken cancellationToken) =>
+        inner.UpdateContainerAsync(containerId, resources, cancellationToken);
+
     public Task DisconnectNetworkAsync(string containerId, string networkName, CancellationToken cancellationToken) =>
         inner.DisconnectNetworkAsync(containerId, networkName, cancellationToken);
 

@@ -357,6 +357,20 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                             return restart.Container.Id;
                         }).ConfigureAwait(false);
                         break;
+                    case ReconnectNetworkStep reconnect:
+                        await engine.ConnectReplicaAsync(reconnect.Container.Id, reconnect.Service, reconnect.Network, cancellationToken).ConfigureAwait(false);
+                        // Behind a front, its address on that network is new: the rules follow it.
+                        if (reconnect.Service.Front)
+                        {
+                            await tools.Fronts.RouteAsync(reconnect.Service.Stack, reconnect.Service.Name, cancellationToken).ConfigureAwait(false);
+                        }
+
+                        outcomes.Add(new StepOutcome(step, StepResult.Succeeded, "reconnected"));
+                        break;
+                    case UpdateContainerStep update:
+                        await engine.UpdateContainerAsync(update.Container.Id, update.Resources, cancellationToken).ConfigureAwait(false);
+                        outcomes.Add(new StepOutcome(step, StepResult.Succeeded, "updated"));
+                        break;
                     case FinishReplacementStep finish:
                         await engine.RenameContainerAsync(finish.Replacement.Id, finish.ContainerName, cancellationToken).ConfigureAwait(false);
                         outcomes.Add(new StepOutcome(step, StepResult.Succeeded, "renamed"));

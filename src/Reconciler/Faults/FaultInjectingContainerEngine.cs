@@ -76,6 +76,12 @@ public sealed class FaultInjectingContainerEngine(IContainerEngine inner, FaultI
     public Task ConnectNetworkAsync(string containerId, string networkName, ImmutableArray<string> aliases, CancellationToken cancellationToken) =>
         faults.AroundAsync("network-connect", $"{Short(containerId)}->{networkName}", () => inner.ConnectNetworkAsync(containerId, networkName, aliases, cancellationToken));
 
+    public Task ConnectReplicaAsync(string containerId, ServiceSpec service, ServiceNetwork network, CancellationToken cancellationToken) =>
+        faults.AroundAsync("network-connect", $"{Short(containerId)}->{network.EngineName}", () => inner.ConnectReplicaAsync(containerId, service, network, cancellationToken));
+
+    public Task UpdateContainerAsync(string containerId, ContainerResources resources, CancellationToken cancellationToken) =>
+        faults.AroundAsync("container-update", Short(containerId), () => inner.UpdateContainerAsync(containerId, resources, cancellationToken));
+
     public Task DisconnectNetworkAsync(string containerId, string networkName, CancellationToken cancellationToken) =>
         faults.AroundAsync("network-disconnect", $"{Short(containerId)}->{networkName}", () => inner.DisconnectNetworkAsync(containerId, networkName, cancellationToken));
 

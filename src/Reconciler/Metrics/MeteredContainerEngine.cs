@@ -69,6 +69,12 @@ public sealed class MeteredContainerEngine(IContainerEngine inner, BerthMetrics 
     public Task ConnectNetworkAsync(string containerId, string networkName, ImmutableArray<string> aliases, CancellationToken cancellationToken) =>
         MeterAsync(EngineOperation.ConnectNetwork, () => inner.ConnectNetworkAsync(containerId, networkName, aliases, cancellationToken), cancellationToken);
 
+    public Task ConnectReplicaAsync(string containerId, ServiceSpec service, ServiceNetwork network, CancellationToken cancellationToken) =>
+        MeterAsync(EngineOperation.ConnectNetwork, () => inner.ConnectReplicaAsync(containerId, service, network, cancellationToken), cancellationToken);
+
+    public Task UpdateContainerAsync(string containerId, ContainerResources resources, CancellationToken cancellationToken) =>
+        MeterAsync(EngineOperation.UpdateContainer, () => inner.UpdateContainerAsync(containerId, resources, cancellationToken), cancellationToken);
+
     public Task DisconnectNetworkAsync(string containerId, string networkName, CancellationToken cancellationToken) =>
         MeterAsync(EngineOperation.DisconnectNetwork, () => inner.DisconnectNetworkAsync(containerId, networkName, cancellationToken), cancellationToken);
 

@@ -47,6 +47,7 @@ public enum EngineOperation
     InspectContainer,
     TailLogs,
     RemoveImage,
+    UpdateContainer,
 }
 
 internal static class MetricLabels

@@ -88,6 +88,10 @@ public sealed class ObservationCache
     private bool streamUp;
     private DateTimeOffset? lastChangeAt;
     private Entry? entry;
+    // The drift check's bookkeeping (what only an inspect shows: `docker update`). The events name the
+    // containers an update changed; the resync, the first pass and a pass after a stream break check all.
+    private readonly HashSet<string> updatedContainers = new(StringComparer.Ordinal);
+    private DateTimeOffset? lastFullDriftCheckAt;
     private long cacheHits;
     private long engineObserves;
 
@@ -190,6 +194,8 @@ public sealed class ObservationCache
         {
             streamUp = true;
             version++;
+            // An update while the stream was down was not heard: the next pass checks every replica.
+            lastFullDriftCheckAt = null;
             return timeProvider.GetUtcNow() - ReplayMargin;
         }
     }
@@ -217,6 +223,53 @@ public sealed class ObservationCache
             {
                 ChangedLocked();
             }
+
+            if (engineEvent.Type == EngineObjectType.Container && engineEvent.Action == EngineEventActions.Update
+                && engineEvent.Attribute(BerthLabels.ManagedBy) == BerthLabels.ManagedByValue && engineEvent.Attribute(BerthLabels.Host) == hostIdentity)
+            {
+                updatedContainers.Add(engineEvent.ActorId);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Which replicas the next pass inspects for drift only an inspect shows, and forgets them: every
+    /// replica on the first pass, on the first after the stream was subscribed again, and once per resync interval (a resync of zero:
+    /// never by time); otherwise only the containers an <c>update</c> event named since the last pass
+    /// (none on an idle host: the pass stays at zero requests). berth's own updates are named too, and
+    /// cost their pass one inspect each.
+    /// </summary>
+    public DriftCheckScope TakeDriftCheck()
+    {
+        lock (sync)
+        {
+            var now = timeProvider.GetUtcNow();
+            var fullDue = lastFullDriftCheckAt is not { } last || (resyncInterval > TimeSpan.Zero && now - last >= resyncInterval);
+            var scope = fullDue ? DriftCheckScope.Everything : DriftCheckScope.Only(updatedContainers);
+            if (fullDue)
+            {
+                lastFullDriftCheckAt = now;
+            }
+
+            updatedContainers.Clear();
+            return scope;
+        }
+    }
+
+    /// <summary>
+    /// A pass that took <paramref name="scope"/> ended without a result (the engine went away, a refusal
+    /// outside any step): its replicas are checked on the next pass instead of waiting for the resync.
+    /// </summary>
+    public void PutBackDriftCheck(DriftCheckScope scope)
+    {
+        lock (sync)
+        {
+            if (scope.All)
+            {
+                lastFullDriftCheckAt = null;
+            }
+
+            updatedContainers.UnionWith(scope.ContainerIds);
         }
     }
 

@@ -62,6 +62,19 @@ public sealed record ObservedContainer(
     public ImmutableSortedDictionary<string, string> Addresses { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
 
     /// <summary>
+    /// The networks it is attached to, running or not (the list's <c>NetworkSettings.Networks</c>): what
+    /// shows a `docker network disconnect` by hand. Null when not observed (planner tests that do not
+    /// care): the planner then plans no reconnect.
+    /// </summary>
+    public ImmutableSortedSet<string>? Networks { get; init; }
+
+    /// <summary>
+    /// Its limits and restart policy, from an inspect: what `docker update` changes and the list does not
+    /// show. Null when not inspected (a pass without a drift check: the planner then checks nothing of it).
+    /// </summary>
+    public ContainerResources? Resources { get; init; }
+
+    /// <summary>
     /// Where it mounts anonymous volumes (the engine named them; from the image's VOLUME or a Compose
     /// volume without a source), sorted. A replacement takes them over, so the planner replaces such a
     /// replica stop-first (<see cref="Planning.RolloutOrder.ForReplacement"/>).

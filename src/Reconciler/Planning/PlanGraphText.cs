@@ -69,6 +69,13 @@ public static class PlanGraphText
             case CreateContainerStep or StartContainerStep:
                 yield return $"health gate: {ReplacementProcedure.FirstDeployGateCondition(step.DesiredService!, step.DesiredService!.Update.Monitor)}";
                 break;
+            case ReconnectNetworkStep reconnect:
+                var names = Engine.CreateParametersMapper.Aliases(reconnect.Service, reconnect.Network, attachAliases: true).ToList();
+                yield return $"in place, {(names.Count == 0 ? "without the service's names (its front holds them)" : "answering to " + string.Join(", ", names))}: no restart, no health gate";
+                break;
+            case UpdateContainerStep:
+                yield return "in place (the engine's update): no restart, no health gate";
+                break;
             case RemoveFrontStep { OfDesiredService: true }:
                 yield return "only when the service converged without it (its replicas answer to its names again); otherwise kept";
                 break;

@@ -70,6 +70,37 @@ public sealed record StartContainerStep(ServiceSpec Service, ObservedContainer C
     public override ServiceSpec? DesiredService => Service;
 }
 
+/// <summary>
+/// Connect a replica again to a network of its service that it was taken off outside berth (`docker
+/// network disconnect`), in place: the container keeps running, so no restart and no health gate.
+/// </summary>
+/// <param name="Network">The service's attachment: the names (none behind a front) and fixed addresses it gets back.</param>
+public sealed record ReconnectNetworkStep(ServiceSpec Service, ObservedContainer Container, ServiceNetwork Network, string Cause) : PlanStep(Cause)
+{
+    public override string Action => $"reconnect container {Container.Name} to network {Network.EngineName}";
+
+    public override string? QualifiedService => Service.QualifiedName;
+
+    public override ServiceSpec? DesiredService => Service;
+}
+
+/// <summary>
+/// Set a replica's limits back to the spec's in place (`docker update` by hand changed them, a drift
+/// check saw it): the container keeps running, so no restart and no health gate.
+/// </summary>
+/// <param name="Fields">What differs, Compose's names (`mem_limit`, `cpus`, ...).</param>
+public sealed record UpdateContainerStep(ServiceSpec Service, ObservedContainer Container, ImmutableArray<string> Fields, string Cause) : PlanStep(Cause)
+{
+    /// <summary>What the container is set back to: what its create gave it.</summary>
+    public ContainerResources Resources => ContainerResources.Of(Service.Container);
+
+    public override string Action => $"update container {Container.Name}";
+
+    public override string? QualifiedService => Service.QualifiedName;
+
+    public override ServiceSpec? DesiredService => Service;
+}
+
 /// <summary>Restart a running replica (stop, start, health gate): depends_on `restart: true` after its dependency was updated.</summary>
 /// <param name="Triggers">The dependencies ("stack/service") whose update it follows: a restart whose triggers were all held back, or all failed in this pass, does not run.</param>
 public sealed record RestartContainerStep(ServiceSpec Service, ObservedContainer Container, ImmutableArray<string> Triggers, string Cause) : PlanStep(Cause)

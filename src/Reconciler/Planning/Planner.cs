@@ -373,6 +373,19 @@ public static class Planner
             }
 
             var replaceCause = ReplaceCause(service, current, appliedService, desiredImageId, observed.TagChecks.Moved.GetValueOrDefault(service.Container.Image), replica, out var isDrift);
+            // Limits and restart policy, when a drift check inspected the replica (a replacement brings the spec's anyway).
+            var resourceDrift = current.Resources is { } resources && replaceCause is null
+                ? ContainerResources.Compare(ContainerResources.Of(service.Container), resources)
+                : [];
+            var resourceCause = resourceDrift.IsEmpty ? null : $"changed outside berth (docker update): {string.Join(", ", resourceDrift.Select(drift => drift.Field))}";
+            if (resourceCause is not null && resourceDrift.Any(drift => !drift.InPlace))
+            {
+                // The engine cannot set these back in place (a limit added where the spec has none, the
+                // restart policy): only a new container of the spec has them.
+                replaceCause = resourceCause;
+                isDrift = true;
+            }
+
             if (replaceCause is not null)
             {
                 if (isDrift && driftMode == DriftMode.Warn)
@@ -391,6 +404,20 @@ public static class Planner
                     RollbackRefusal = service.Update.FailureAction == FailureAction.Rollback ? rollbackRefusal : null,
                 });
                 continue;
+            }
+
+            // Attached as the spec says: before a start below, so the process starts connected.
+            PlanReconnects(service, current, driftMode, steps, notices);
+            if (resourceCause is not null)
+            {
+                if (driftMode == DriftMode.Warn)
+                {
+                    notices.Add(new PlanNotice(current.Name, $"drift: {resourceCause} (warn-only mode: not repaired)", PlanNoticeKind.Drift));
+                }
+                else
+                {
+                    steps.Add(new UpdateContainerStep(service, current, [.. resourceDrift.Select(drift => drift.Field)], resourceCause) { RepairsDrift = true });
+                }
             }
 
             if (current.State is ContainerRunState.Exited or ContainerRunState.Created or ContainerRunState.Dead)
@@ -429,6 +456,33 @@ public static class Planner
         }
 
         return steps;
+    }
+
+    /// <summary>
+    /// A replica taken off one of its service's networks outside berth (`docker network disconnect`: the
+    /// list shows it without the network) is connected again in place, with the names its create gave
+    /// it (none behind a front). Replacing it would restart it for nothing. Only what the desired state
+    /// attaches is checked: networks the container joined by hand are not berth's to remove, and a
+    /// replica that is replaced in this plan gets its networks from the create. Nothing is planned when
+    /// the observation did not list networks, or when the service sets network_mode (it joins none).
+    /// </summary>
+    private static void PlanReconnects(ServiceSpec service, ObservedContainer current, DriftMode driftMode, List<PlanStep> steps, ImmutableArray<PlanNotice>.Builder notices)
+    {
+        if (current.Networks is not { } attached || service.Container.NetworkMode is not null)
+        {
+            return;
+        }
+
+        foreach (var network in service.Container.Networks.Where(network => !attached.Contains(network.EngineName)).OrderBy(network => network.EngineName, StringComparer.Ordinal))
+        {
+            if (driftMode == DriftMode.Warn)
+            {
+                notices.Add(new PlanNotice(current.Name, $"drift: disconnected from network {network.EngineName} outside berth (warn-only mode: not repaired)", PlanNoticeKind.Drift));
+                continue;
+            }
+
+            steps.Add(new ReconnectNetworkStep(service, current, network, "disconnected outside berth") { RepairsDrift = true });
+        }
     }
 
     /// <summary>

@@ -14,6 +14,13 @@ public sealed record ApplyOptions
     /// <summary>Repair drift (default) or only report it.</summary>
     public DriftMode DriftMode { get; init; } = DriftMode.Repair;
 
+    /// <summary>
+    /// Which replicas the pass inspects to see what `docker update` changed (<see cref="DriftCheckScope"/>):
+    /// `berth apply --drift-check` all of them, the daemon those an `update` event named and all at its
+    /// resync. Default none: the pass reads only the engine's lists.
+    /// </summary>
+    public DriftCheckScope DriftCheck { get; init; } = DriftCheckScope.None;
+
     /// <summary>Apply a revision even though it failed before (`berth apply --retry-failed`). Default false.</summary>
     public bool RetryFailed { get; init; }
 
@@ -94,9 +101,10 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
     /// The revision being previewed: when it failed before, the plan shows what `apply` would do with
     /// it, i.e. without the held services' steps and with a note for each (<see cref="FailedRevisionHold"/>).
     /// </param>
-    public async Task<Plan> PlanAsync(DesiredState desired, DriftMode driftMode, CancellationToken cancellationToken, string? revision = null)
+    /// <param name="driftCheck">Which replicas to inspect for what `docker update` changed (`berth plan --drift-check`); default none.</param>
+    public async Task<Plan> PlanAsync(DesiredState desired, DriftMode driftMode, CancellationToken cancellationToken, string? revision = null, DriftCheckScope? driftCheck = null)
     {
-        var observed = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
+        var observed = await InspectForDriftAsync(await ObserveAsync(desired, cancellationToken).ConfigureAwait(false), driftCheck ?? DriftCheckScope.None, cancellationToken).ConfigureAwait(false);
         var applied = await LoadAppliedAsync(desired, observed, cancellationToken).ConfigureAwait(false);
         observed = await CheckTagsAsync(desired, observed, applied, cancellationToken).ConfigureAwait(false);
         var plan = Planner.Create(desired, observed, applied, driftMode, desired.Policy?.RefusedRollbacks(desired, applied));
@@ -140,7 +148,7 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
     public async Task<ApplyResult> ApplyAsync(
         DesiredState desired, string revision, ApplyOptions options, Action<ProgressEvent> progress, CancellationToken cancellationToken, RevisionFiles? files = null)
     {
-        var observed = await ObserveAsync(desired, cancellationToken).ConfigureAwait(false);
+        var observed = await InspectForDriftAsync(await ObserveAsync(desired, cancellationToken).ConfigureAwait(false), options.DriftCheck, cancellationToken).ConfigureAwait(false);
         var applied = await LoadAppliedAsync(desired, observed, cancellationToken).ConfigureAwait(false);
         observed = await CheckTagsAsync(desired, observed, applied, cancellationToken).ConfigureAwait(false);
         var (facts, after) = await RunAsync(desired, revision, options, applied, observed, files, progress, cancellationToken).ConfigureAwait(false);
@@ -373,6 +381,42 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
         var images = desired.AllServices.Select(service => service.Container.Image).ToHashSet(StringComparer.Ordinal);
         var merged = applied.ImageChecks.SetItems(checks.CheckedAt);
         return merged.RemoveRange(merged.Keys.Where(image => !images.Contains(image)).ToList()).WithComparers(StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// The drift check: one inspect per replica in <paramref name="scope"/>, for what only an inspect
+    /// shows (<see cref="ContainerResources"/>). Opt-in, so a pass without it keeps the lists' constant
+    /// cost; sequential, since an inspect waits for the container's lock while a health check runs.
+    /// </summary>
+    private async Task<ObservedState> InspectForDriftAsync(ObservedState observed, DriftCheckScope scope, CancellationToken cancellationToken)
+    {
+        if (scope.IsNone)
+        {
+            return observed;
+        }
+
+        var containers = ImmutableArray.CreateBuilder<ObservedContainer>(observed.Containers.Length);
+        foreach (var container in observed.Containers)
+        {
+            if (!container.IsReplica || !scope.Covers(container.Id))
+            {
+                containers.Add(container);
+                continue;
+            }
+
+            try
+            {
+                var snapshot = await engine.InspectContainerAsync(container.Id, cancellationToken).ConfigureAwait(false);
+                containers.Add(container with { Resources = snapshot.Resources });
+            }
+            catch (EngineNotFoundException)
+            {
+                // Removed since the list: the plan creates it again from what the list said; nothing to compare.
+                containers.Add(container);
+            }
+        }
+
+        return observed with { Containers = containers.MoveToImmutable() };
     }
 
     private async Task<ObservedState> ObserveAsync(DesiredState desired, CancellationToken cancellationToken)

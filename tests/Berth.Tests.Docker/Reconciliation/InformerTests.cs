@@ -78,16 +78,18 @@ public sealed class InformerTests
         Assert.Equal(ApplyOutcome.Applied, repaired.Outcome);
         Assert.True((await host.Harness.InspectAsync($"{stack}-s02-1")).State.Running);
 
-        // Disconnected from its network by hand: the network's disconnect event names the container, and
-        // the next pass's observation shows it without the network (the planner does not repair this yet:
-        // docs/reconcile.md, "What is not done yet").
+        // Disconnected from its network by hand: the network's disconnect event names the container, the
+        // next pass's list shows it without the network, and the pass connects it again in place.
         var (cached, _) = await host.UntilAPassIsServedFromTheCacheAsync();
         var disconnectedId = (await host.Harness.InspectAsync($"{stack}-s03-1")).ID;
         var network = Assert.Single(cached.Observed!.Networks).Name;
         Assert.Contains(network, cached.Observed.Containers.Single(container => container.Name == $"{stack}-s03-1").Addresses.Keys);
         await host.Harness.Client.Networks.DisconnectNetworkAsync(network, new NetworkDisconnectParameters { Container = $"{stack}-s03-1" });
-        var seen = await host.PassOnceTheInformerHeardAsync(EngineEventActions.Disconnect, disconnectedId);
-        Assert.DoesNotContain(network, seen.Observed!.Containers.Single(container => container.Name == $"{stack}-s03-1").Addresses.Keys);
+        repaired = await host.PassOnceTheInformerHeardAsync(EngineEventActions.Disconnect, disconnectedId);
+        Assert.Contains($"reconnect container {stack}-s03-1 to network {network}: disconnected outside berth", repaired.Plan.ToString(), StringComparison.Ordinal);
+        Assert.Equal(ApplyOutcome.Applied, repaired.Outcome);
+        Assert.Contains(network, repaired.Observed!.Containers.Single(container => container.Name == $"{stack}-s03-1").Addresses.Keys);
+        Assert.Equal(disconnectedId, (await host.Harness.InspectAsync($"{stack}-s03-1")).ID);
     }
 
     [Fact]
@@ -114,7 +116,7 @@ public sealed class InformerTests
     }
 
     /// <summary>A deployed host identity and a reconciler wired as the daemon's, with its informer running.</summary>
-    private sealed class InformedHost : IAsyncDisposable
+    internal sealed class InformedHost : IAsyncDisposable
     {
         private readonly DesiredState desired;
         private readonly HostReconciler reconciler;
@@ -150,11 +152,17 @@ public sealed class InformerTests
 
         public EngineSocketForwarder EventsForwarder { get; } = new();
 
+        /// <summary>Each pass takes its drift check from the informer, as the daemon's pass does (GitOpsPass); off: none.</summary>
+        public bool DriftChecks { get; set; }
+
         /// <summary>N health-checked services on one network, every other one with a named volume (as the benchmark's stacks).</summary>
-        public static async Task<InformedHost> DeployAsync(int services)
+        public static Task<InformedHost> DeployAsync(int services) =>
+            DeployAsync(harness => ObserveRequestCountTests.BenchmarkLikeState(harness, services));
+
+        public static async Task<InformedHost> DeployAsync(Func<ReconcileHarness, DesiredState> state)
         {
             var harness = new ReconcileHarness();
-            var desired = ObserveRequestCountTests.BenchmarkLikeState(harness, services);
+            var desired = state(harness);
             await harness.ApplyConvergedAsync(desired);
             return new InformedHost(harness, desired);
         }
@@ -162,7 +170,7 @@ public sealed class InformerTests
         public async Task<ApplyResult> PassAsync()
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            return await reconciler.ApplyAsync(desired, DesiredStateRevision.Compute(desired), new ApplyOptions { DrainPeriod = TimeSpan.FromMilliseconds(200) }, _ => { }, timeout.Token);
+            return await reconciler.ApplyAsync(desired, DesiredStateRevision.Compute(desired), new ApplyOptions { DrainPeriod = TimeSpan.FromMilliseconds(200), DriftCheck = DriftChecks ? Cache.TakeDriftCheck() : DriftCheckScope.None }, _ => { }, timeout.Token);
         }
 
         /// <summary>
@@ -213,7 +221,7 @@ public sealed class InformerTests
     }
 
     /// <summary>The engine's events, recorded as they are handed on (to the informer).</summary>
-    private sealed class HeardEvents(Func<IEngineEvents> inner) : IEngineEvents
+    internal sealed class HeardEvents(Func<IEngineEvents> inner) : IEngineEvents
     {
         private readonly List<EngineEvent> heard = [];
 
