@@ -38,7 +38,8 @@
 #                        OUT/publish/, the .deb's /usr/lib/berth/berth)
 #   --estimate           print the plan (cells not run, estimated duration) and exit
 #   --berth-units U      for the estimate only: services berth rolls out at once while their gates wait
-#                        (default max(4, 2 x cores), as main at 69c584d does; 0: no such bound)
+#                        (default 0: no such bound since issue #16's fix; max(4, 2 x cores) for berth
+#                        up to 69c584d)
 #   --publish-only       publish berth (as --publish), print the --berth option that reuses it, exit:
 #                        prepares a timed run ahead of its window
 #   --smoke              --sizes 3 --reps 1 --tool-sizes "" --scenario-reps "" --daemon-n 3 --daemon-passes 2 --webhooks 1

@@ -96,8 +96,11 @@ public sealed class CachingContainerEngine(IContainerEngine inner, ObservationCa
     public Task ConnectReplicaAsync(string containerId, ServiceSpec service, ServiceNetwork network, CancellationToken cancellationToken) =>
         ChangingAsync(() => inner.ConnectReplicaAsync(containerId, service, network, cancellationToken));
 
-    public Task UpdateContainerAsync(string containerId, ContainerResources resources, CancellationToken cancellationToken) =>
-        ChangingAsync(() => inner.UpdateContainerAsync(containerId, resources, cancellationToken));
+    public Task UpdateContainerAsync(string containerId, ContainerResources resources, CancellationToken cancellationToken)
+    {
+        cache.ExpectOwnUpdate(containerId);
+        return ChangingAsync(() => inner.UpdateContainerAsync(containerId, resources, cancellationToken));
+    }
 
     public Task DisconnectNetworkAsync(string containerId, string networkName, CancellationToken cancellationToken) =>
         ChangingAsync(() => inner.DisconnectNetworkAsync(containerId, networkName, cancellationToken));

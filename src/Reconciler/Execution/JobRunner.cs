@@ -13,7 +13,7 @@ namespace Berth.Reconciler.Execution;
 /// the exit code and its last log lines as evidence, which its dependants' rollouts carry too
 /// (<see cref="DependantBlock"/>). No health gate: a job's container is meant to exit.
 /// </summary>
-internal sealed class JobRunner(IContainerEngine engine, TimeProvider timeProvider)
+internal sealed class JobRunner(IContainerEngine engine, TimeProvider timeProvider, StartSlots startSlots)
 {
     private const int EvidenceLogLines = 10;
 
@@ -81,8 +81,12 @@ internal sealed class JobRunner(IContainerEngine engine, TimeProvider timeProvid
                 await RemoveAsync(current.Id, current.State is Observe.ContainerRunState.Running or Observe.ContainerRunState.Restarting or Observe.ContainerRunState.Paused, run.Service, cancellationToken).ConfigureAwait(false);
             }
 
-            containerId = await engine.CreateContainerAsync(new ContainerCreateRequest(run.Service, run.Replica, run.ContainerName, scope.Owner, null, AttachAliases: true), cancellationToken).ConfigureAwait(false);
-            await engine.StartContainerAsync(containerId, cancellationToken).ConfigureAwait(false);
+            // Under a start slot like every container berth starts (units have no bound of their own).
+            using (await startSlots.EnterAsync(cancellationToken).ConfigureAwait(false))
+            {
+                containerId = await engine.CreateContainerAsync(new ContainerCreateRequest(run.Service, run.Replica, run.ContainerName, scope.Owner, null, AttachAliases: true), cancellationToken).ConfigureAwait(false);
+                await engine.StartContainerAsync(containerId, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         var startedAt = timeProvider.GetTimestamp();

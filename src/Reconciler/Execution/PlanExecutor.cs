@@ -54,7 +54,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
         using var pullSlots = new PullSlots(Math.Max(1, maxConcurrentPulls ?? PullSlots.DefaultLimit));
         var tools = new PassTools(gate, new RolloutRunner(new ContainerReplacer(engine, gate, timeProvider, fronts, startSlots), timeProvider), fronts, startSlots)
         {
-            Jobs = new JobRunner(engine, timeProvider),
+            Jobs = new JobRunner(engine, timeProvider, startSlots),
             PullSlots = pullSlots,
         };
         var units = ExecutionUnit.From(plan);
@@ -383,7 +383,7 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
                         outcomes.Add(new StepOutcome(step, StepResult.Succeeded, "removed"));
                         break;
                     case EnsureFrontStep ensure:
-                        await EnsureFrontAsync(ensure, scope, tools.Fronts, cancellationToken).ConfigureAwait(false);
+                        await EnsureFrontAsync(ensure, scope, tools.Fronts, tools.StartSlots, cancellationToken).ConfigureAwait(false);
                         outcomes.Add(new StepOutcome(step, StepResult.Succeeded, "front forwards to the proven replicas"));
                         break;
                     default:
@@ -441,17 +441,27 @@ public sealed class PlanExecutor(IContainerEngine engine, TimeProvider timeProvi
     /// names (a reconnect per network; the rules do not depend on its addresses). A front whose rules
     /// cannot be installed is removed again: it must never answer for the service without forwarding.
     /// </summary>
-    private async Task EnsureFrontAsync(EnsureFrontStep ensure, ExecutionScope scope, FrontRouter fronts, CancellationToken cancellationToken)
+    private async Task EnsureFrontAsync(EnsureFrontStep ensure, ExecutionScope scope, FrontRouter fronts, StartSlots startSlots, CancellationToken cancellationToken)
     {
         if (ensure.Existing is { } stale)
         {
             await engine.RemoveContainerAsync(stale.Id, cancellationToken).ConfigureAwait(false);
         }
 
-        var frontId = await engine.CreateFrontAsync(ensure.Front, scope.Owner, cancellationToken).ConfigureAwait(false);
+        string frontId;
+        // A front's create and start take a start slot like any container's (units have no bound of their own).
+        using (await startSlots.EnterAsync(cancellationToken).ConfigureAwait(false))
+        {
+            frontId = await engine.CreateFrontAsync(ensure.Front, scope.Owner, cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
-            await engine.StartContainerAsync(frontId, cancellationToken).ConfigureAwait(false);
+            using (await startSlots.EnterAsync(cancellationToken).ConfigureAwait(false))
+            {
+                await engine.StartContainerAsync(frontId, cancellationToken).ConfigureAwait(false);
+            }
+
             await fronts.RouteAsync(ensure.Front.Stack, ensure.Front.Service, cancellationToken).ConfigureAwait(false);
         }
         catch (FrontRoutingException)

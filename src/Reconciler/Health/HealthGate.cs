@@ -61,6 +61,7 @@ public sealed class HealthGate(IContainerEngine engine, TimeProvider timeProvide
         {
             monitor = TimeSpan.Zero;
         }
+
         var restartCountAtStart = first.RestartCount;
         DateTimeOffset? healthySince = null;
         var snapshot = first;

@@ -31,9 +31,10 @@ public sealed record ContainerResources(
         return new ContainerResources(
             spec.Limits.Cpus is { } cpus ? (long)(cpus * 1_000_000_000) : 0,
             memory,
-            // The engine gives a memory limit without a swap limit twice as much memory+swap (moby's
-            // adaptContainerSettings): that is what the container was created with, and what it reports.
-            spec.MemorySwapBytes ?? (memory > 0 ? memory * 2 : 0),
+            // Only a memswap_limit the spec sets is compared (0: the engine's business). Without one the engine
+            // derives it (twice the memory limit), and on a kernel without swap accounting it reports -1
+            // whatever it was given: comparing a derived value made a repair that could never stick.
+            spec.MemorySwapBytes ?? 0,
             spec.MemoryReservationBytes ?? 0,
             spec.CpuShares ?? 0,
             Unlimited(spec.Limits.Pids),
@@ -63,7 +64,11 @@ public sealed record ContainerResources(
 
         Check("cpus", desired.NanoCpus, observed.NanoCpus);
         Check("mem_limit", desired.Memory, observed.Memory);
-        Check("memswap_limit", desired.MemorySwap, observed.MemorySwap);
+        if (desired.MemorySwap != 0)
+        {
+            Check("memswap_limit", desired.MemorySwap, observed.MemorySwap);
+        }
+
         Check("mem_reservation", desired.MemoryReservation, observed.MemoryReservation);
         Check("cpu_shares", desired.CpuShares, observed.CpuShares);
         Check("pids_limit", desired.PidsLimit, observed.PidsLimit);

@@ -91,6 +91,12 @@ public sealed class ObservationCache
     // The drift check's bookkeeping (what only an inspect shows: `docker update`). The events name the
     // containers an update changed; the resync, the first pass and a pass after a stream break check all.
     private readonly HashSet<string> updatedContainers = new(StringComparer.Ordinal);
+
+    // Containers berth itself updated (a drift repair), with how many of their update events are still to
+    // come: those events are berth's own, not drift. Counting them as drift made a loop on an engine that
+    // does not keep a value it is given (no swap accounting, rootless without a controller): repair, event,
+    // inspect, the same drift, repair again, every pass.
+    private readonly Dictionary<string, int> ownUpdates = new(StringComparer.Ordinal);
     private DateTimeOffset? lastFullDriftCheckAt;
     private long cacheHits;
     private long engineObserves;
@@ -225,7 +231,8 @@ public sealed class ObservationCache
             }
 
             if (engineEvent.Type == EngineObjectType.Container && engineEvent.Action == EngineEventActions.Update
-                && engineEvent.Attribute(BerthLabels.ManagedBy) == BerthLabels.ManagedByValue && engineEvent.Attribute(BerthLabels.Host) == hostIdentity)
+                && engineEvent.Attribute(BerthLabels.ManagedBy) == BerthLabels.ManagedByValue && engineEvent.Attribute(BerthLabels.Host) == hostIdentity
+                && !TakeOwnUpdateLocked(engineEvent.ActorId))
             {
                 updatedContainers.Add(engineEvent.ActorId);
             }
@@ -233,11 +240,43 @@ public sealed class ObservationCache
     }
 
     /// <summary>
+    /// berth is about to update <paramref name="containerId"/> in place (a drift repair): its next
+    /// <c>update</c> event is berth's own and does not ask for a drift check (<see cref="ownUpdates"/>).
+    /// </summary>
+    public void ExpectOwnUpdate(string containerId)
+    {
+        lock (sync)
+        {
+            ownUpdates[containerId] = ownUpdates.GetValueOrDefault(containerId) + 1;
+        }
+    }
+
+    private bool TakeOwnUpdateLocked(string containerId)
+    {
+        // Events carry the full id; berth updates by the id it listed, which is the full id too.
+        if (!ownUpdates.TryGetValue(containerId, out var expected))
+        {
+            return false;
+        }
+
+        if (expected <= 1)
+        {
+            ownUpdates.Remove(containerId);
+        }
+        else
+        {
+            ownUpdates[containerId] = expected - 1;
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Which replicas the next pass inspects for drift only an inspect shows, and forgets them: every
     /// replica on the first pass, on the first after the stream was subscribed again, and once per resync interval (a resync of zero:
     /// never by time); otherwise only the containers an <c>update</c> event named since the last pass
-    /// (none on an idle host: the pass stays at zero requests). berth's own updates are named too, and
-    /// cost their pass one inspect each.
+    /// (none on an idle host: the pass stays at zero requests). berth's own updates are not: a value the
+    /// engine did not keep is found again at the next resync, not every pass.
     /// </summary>
     public DriftCheckScope TakeDriftCheck()
     {

@@ -167,5 +167,5 @@ public sealed record ReplacementProcedure(ImmutableArray<ReplicaOperation> Opera
     public static string FirstDeployGateCondition(ServiceSpec service, TimeSpan monitor) =>
         service.Container.HealthCheck is { Disabled: false }
             ? "healthy"
-            : $"running for {DurationSyntax.Format(monitor)} (healthy, if its image defines a health check)";
+            : $"running for {DurationSyntax.Format(monitor)}, or healthy if its image defines a health check";
 }

@@ -104,7 +104,7 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
     /// <param name="driftCheck">Which replicas to inspect for what `docker update` changed (`berth plan --drift-check`); default none.</param>
     public async Task<Plan> PlanAsync(DesiredState desired, DriftMode driftMode, CancellationToken cancellationToken, string? revision = null, DriftCheckScope? driftCheck = null)
     {
-        var observed = await InspectForDriftAsync(await ObserveAsync(desired, cancellationToken).ConfigureAwait(false), driftCheck ?? DriftCheckScope.None, cancellationToken).ConfigureAwait(false);
+        var observed = await InspectForDriftAsync(desired, await ObserveAsync(desired, cancellationToken).ConfigureAwait(false), driftCheck ?? DriftCheckScope.None, cancellationToken).ConfigureAwait(false);
         var applied = await LoadAppliedAsync(desired, observed, cancellationToken).ConfigureAwait(false);
         observed = await CheckTagsAsync(desired, observed, applied, cancellationToken).ConfigureAwait(false);
         var plan = Planner.Create(desired, observed, applied, driftMode, desired.Policy?.RefusedRollbacks(desired, applied));
@@ -148,7 +148,7 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
     public async Task<ApplyResult> ApplyAsync(
         DesiredState desired, string revision, ApplyOptions options, Action<ProgressEvent> progress, CancellationToken cancellationToken, RevisionFiles? files = null)
     {
-        var observed = await InspectForDriftAsync(await ObserveAsync(desired, cancellationToken).ConfigureAwait(false), options.DriftCheck, cancellationToken).ConfigureAwait(false);
+        var observed = await InspectForDriftAsync(desired, await ObserveAsync(desired, cancellationToken).ConfigureAwait(false), options.DriftCheck, cancellationToken).ConfigureAwait(false);
         var applied = await LoadAppliedAsync(desired, observed, cancellationToken).ConfigureAwait(false);
         observed = await CheckTagsAsync(desired, observed, applied, cancellationToken).ConfigureAwait(false);
         var (facts, after) = await RunAsync(desired, revision, options, applied, observed, files, progress, cancellationToken).ConfigureAwait(false);
@@ -384,40 +384,43 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
     }
 
     /// <summary>
-    /// The drift check: one inspect per replica in <paramref name="scope"/>, for what only an inspect
-    /// shows (<see cref="ContainerResources"/>). Opt-in, so a pass without it keeps the lists' constant
-    /// cost; sequential, since an inspect waits for the container's lock while a health check runs.
+    /// The drift check: one inspect per replica in <paramref name="scope"/> of a service the desired state
+    /// runs (not a job's: its container is meant to exit, and the planner compares only long-lived replicas),
+    /// for what only an inspect shows (<see cref="ContainerResources"/>). Opt-in, so a pass without it keeps
+    /// the lists' constant cost. A few at once: an inspect waits for the container's lock while a health
+    /// check runs, and one after another those waits add up (50 took 38 s under load, issue #16).
     /// </summary>
-    private async Task<ObservedState> InspectForDriftAsync(ObservedState observed, DriftCheckScope scope, CancellationToken cancellationToken)
+    private async Task<ObservedState> InspectForDriftAsync(DesiredState desired, ObservedState observed, DriftCheckScope scope, CancellationToken cancellationToken)
     {
         if (scope.IsNone)
         {
             return observed;
         }
 
-        var containers = ImmutableArray.CreateBuilder<ObservedContainer>(observed.Containers.Length);
-        foreach (var container in observed.Containers)
+        var compared = desired.AllServices.Where(service => !service.Job).Select(service => service.QualifiedName).ToHashSet(StringComparer.Ordinal);
+        var resources = new ContainerResources?[observed.Containers.Length];
+        var toInspect = Enumerable.Range(0, observed.Containers.Length)
+            .Where(index => observed.Containers[index] is { IsReplica: true } container && compared.Contains(container.QualifiedService) && scope.Covers(container.Id))
+            .ToList();
+        await Parallel.ForEachAsync(toInspect, new ParallelOptions { MaxDegreeOfParallelism = DriftInspectsAtOnce, CancellationToken = cancellationToken }, async (index, token) =>
         {
-            if (!container.IsReplica || !scope.Covers(container.Id))
-            {
-                containers.Add(container);
-                continue;
-            }
-
             try
             {
-                var snapshot = await engine.InspectContainerAsync(container.Id, cancellationToken).ConfigureAwait(false);
-                containers.Add(container with { Resources = snapshot.Resources });
+                resources[index] = (await engine.InspectContainerAsync(observed.Containers[index].Id, token).ConfigureAwait(false)).Resources;
             }
             catch (EngineNotFoundException)
             {
                 // Removed since the list: the plan creates it again from what the list said; nothing to compare.
-                containers.Add(container);
             }
-        }
+        }).ConfigureAwait(false);
 
-        return observed with { Containers = containers.MoveToImmutable() };
+        return observed with
+        {
+            Containers = [.. observed.Containers.Select((container, index) => resources[index] is { } found ? container with { Resources = found } : container)],
+        };
     }
+
+    private const int DriftInspectsAtOnce = 4;
 
     private async Task<ObservedState> ObserveAsync(DesiredState desired, CancellationToken cancellationToken)
     {

@@ -55,6 +55,22 @@ public sealed class DriftCheckTests
     }
 
     [Fact]
+    public void TakeDriftCheck_UpdateEventOfBerthsOwnRepair_ChecksNothing()
+    {
+        // An engine that does not keep a value it is given (no swap accounting, rootless) would otherwise make
+        // repair, event, inspect, the same drift, repair again, every pass; the resync still finds it.
+        cache.TakeDriftCheck();
+        cache.ExpectOwnUpdate("c1");
+        cache.OnEvent(ContainerEvent(EngineEventActions.Update, "c1"));
+
+        Assert.True(cache.TakeDriftCheck().IsNone);
+
+        // Only the one event it expected: a later `docker update` by hand is drift again.
+        cache.OnEvent(ContainerEvent(EngineEventActions.Update, "c1"));
+        Assert.Equal(["c1"], cache.TakeDriftCheck().ContainerIds);
+    }
+
+    [Fact]
     public void PutBackDriftCheck_PassEndedWithoutAResult_TheNextPassChecksTheSameContainers()
     {
         cache.TakeDriftCheck();

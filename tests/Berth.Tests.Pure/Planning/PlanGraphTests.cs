@@ -101,7 +101,7 @@ public sealed class PlanGraphTests
               #3 create volume shop_data: missing
               #4 create container shop-api-1 (shop/api #1): missing
                   after #1-#3
-                  health gate: running for 500ms (healthy, if its image defines a health check)
+                  health gate: running for 500ms, or healthy if its image defines a health check
               #5 replace container shop-worker-1 (shop/worker #1, start-first): config changed: environment
                   1. create shop-worker-1-next-bcdd3719 without the service's names
                   2. start shop-worker-1-next-bcdd3719
@@ -186,7 +186,7 @@ public sealed class PlanGraphTests
             """, plan.ToString());
         Assert.Equal(["", "#1", "#1", "#1"], plan.Nodes.Select(node => PlanGraphText.Ids(node.After)).ToList());
         Assert.Equal(
-            "  #3 restart container shop-web-1: shop/db is updated in this plan (depends_on restart: true)\n      after #1\n      stop (grace 2s), start, health gate: running for 500ms (healthy, if its image defines a health check)\n",
+            "  #3 restart container shop-web-1: shop/db is updated in this plan (depends_on restart: true)\n      after #1\n      stop (grace 2s), start, health gate: running for 500ms, or healthy if its image defines a health check\n",
             string.Concat(PlanGraphText.Render(plan).Split('\n').Where(line => line.Length > 0).SkipWhile(line => !line.StartsWith("  #3", StringComparison.Ordinal)).Take(3).Select(line => line + "\n")));
     }
 

@@ -30,11 +30,20 @@ public sealed class ResourceDriftPlannerTests
         Planner.Create(Shop, observed, TestObserved.Applied(Host, Web), driftMode).ToString();
 
     [Fact]
-    public void Of_MemoryLimitWithoutSwapLimit_ExpectsTwiceTheMemoryAsTheEngineSetsIt()
+    public void Of_MemoryLimitWithoutSwapLimit_LeavesSwapToTheEngine()
     {
+        // 0: not compared. The engine derives it (twice the memory) or, without swap accounting, reports -1.
         var resources = ContainerResources.Of(Web.Container);
 
-        Assert.Equal(new ContainerResources(500_000_000, 64L << 20, 128L << 20, 0, 0, 100, "no", 0), resources);
+        Assert.Equal(new ContainerResources(500_000_000, 64L << 20, 0, 0, 0, 100, "no", 0), resources);
+    }
+
+    [Theory]
+    [InlineData(128L << 20)] // what the engine derives with swap accounting
+    [InlineData(-1L)]        // what it reports without (cgroup v1 without swapaccount=1)
+    public void Plan_SwapLimitTheSpecLeavesToTheEngine_IsNoDrift(long reportedSwap)
+    {
+        Assert.Equal("plan for host host-a: no changes\n", PlanText(Inspected(created => created with { MemorySwap = reportedSwap })));
     }
 
     [Fact]
