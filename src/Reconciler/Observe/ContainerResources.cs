@@ -42,6 +42,17 @@ public sealed record ContainerResources(
             restart.Length == 2 && long.TryParse(restart[1], NumberStyles.None, CultureInfo.InvariantCulture, out var retries) ? retries : 0);
     }
 
+    /// <summary>
+    /// What an in-place repair sends: <see cref="Of"/>, with the swap limit the engine derived at create
+    /// (twice the memory limit) when the spec sets none, so that setting a memory limit back above one
+    /// lowered by hand cannot be refused for a swap limit below it. Compared or not, that value is the create's.
+    /// </summary>
+    public static ContainerResources ForUpdate(ContainerSpec spec)
+    {
+        var resources = Of(spec);
+        return spec.MemorySwapBytes is null && resources.Memory > 0 ? resources with { MemorySwap = resources.Memory * 2 } : resources;
+    }
+
     /// <summary>The engine reports "no pids limit" as null, 0 or -1, depending on its version and how it was set.</summary>
     public static long Unlimited(long? pidsLimit) => pidsLimit is null or <= 0 ? 0 : pidsLimit.Value;
 

@@ -92,7 +92,7 @@ public sealed record ReconnectNetworkStep(ServiceSpec Service, ObservedContainer
 public sealed record UpdateContainerStep(ServiceSpec Service, ObservedContainer Container, ImmutableArray<string> Fields, string Cause) : PlanStep(Cause)
 {
     /// <summary>What the container is set back to: what its create gave it.</summary>
-    public ContainerResources Resources => ContainerResources.Of(Service.Container);
+    public ContainerResources Resources => ContainerResources.ForUpdate(Service.Container);
 
     public override string Action => $"update container {Container.Name}";
 

@@ -67,7 +67,8 @@ public sealed class ResourceDriftPlannerTests
             """, plan.ToString());
         var step = Assert.IsType<UpdateContainerStep>(Assert.Single(plan.Steps));
         Assert.True(step.RepairsDrift);
-        Assert.Equal(ContainerResources.Of(Web.Container), step.Resources);
+        // What the create gave it, with the swap limit the engine derived then (the spec sets none).
+        Assert.Equal(ContainerResources.Of(Web.Container) with { MemorySwap = 128L << 20 }, step.Resources);
         Assert.Equal(["in place (the engine's update): no restart, no health gate"], PlanGraphText.Details(step));
     }
 
