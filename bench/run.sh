@@ -401,7 +401,10 @@ while IFS=$'\t' read -r size rep tool left_out estimate; do
 done <<<"$CELLS"
 
 # ---------------------------------------------------------------- the daemon: idle passes and webhook
-proc_cpu() { awk '{printf "%.3f", ($14+$15)/100}' "/proc/$1/stat"; }   # utime+stime, seconds (USER_HZ 100)
+# CPU seconds of a process: the sum of its threads' time on CPU in nanoseconds (/proc/PID/task/*/schedstat),
+# because utime+stime of /proc/PID/stat count 10 ms ticks, too coarse for a pass of a few milliseconds. A
+# thread that ended between two readings takes its time with it: the daemon's threads are long-lived.
+proc_cpu() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ns += $1} END {printf "%.4f", ns / 1e9}'; }
 proc_rss() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
 
 daemon_run() {
