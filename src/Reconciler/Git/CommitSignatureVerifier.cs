@@ -25,19 +25,75 @@ internal sealed class CommitSignatureVerifier(SignaturePolicy policy, string cac
 
     private string ScratchRoot => Path.Combine(cacheDirectory, "tmp");
 
-    /// <summary>Reads the signature out of the mirror. Null signature: the commit is unsigned.</summary>
-    public static (string Signature, string SignedData)? Extract(Repository repository, string commitSha)
+    /// <summary>
+    /// Reads the signature out of the mirror's commit object as git stores it (`git cat-file commit`); null:
+    /// the commit is unsigned. Not LibGit2Sharp's Commit.ExtractSignature: in the Native AOT binary berth ships,
+    /// its output buffers (classes passed to libgit2 by value) came back empty, so every signed commit read as
+    /// unsigned (found by the real-engine daemon test running the shipped binary).
+    /// </summary>
+    /// <exception cref="GitSourceException">git could not read the commit.</exception>
+    public static async Task<(string Signature, string SignedData)?> ExtractAsync(
+        BoundedProcess processes, string repositoryPath, string commitSha, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var commit = GitMirror.LookupCommit(repository, commitSha);
-        try
+        var outcome = await processes.RunToolAsync(
+            new ProcessRequest("git", ["--git-dir", repositoryPath, "cat-file", "commit", commitSha])
+            {
+                WorkingDirectory = repositoryPath,
+                Timeout = timeout,
+                StandardOutputAsBytes = true,
+            },
+            cancellationToken).ConfigureAwait(false);
+        if (outcome.TimedOut || outcome.ExitCode != 0 || outcome.StandardOutputBytes is not { } commit)
         {
-            var info = Commit.ExtractSignature(repository, commit.Id);
-            return string.IsNullOrEmpty(info.Signature) ? null : (info.Signature, info.SignedData);
+            throw new GitSourceException(new GitError(
+                GitFailureReason.LocalSetupError,
+                $"git cat-file commit {commitSha} in {repositoryPath}: {(outcome.TimedOut ? "timed out" : outcome.StandardError.Trim())}"));
         }
-        catch (NotFoundException)
+
+        return SignatureOf(commit);
+    }
+
+    /// <summary>
+    /// Splits a raw commit object into its signature (the <c>gpgsig</c> header's value, continuation lines
+    /// joined without their leading space) and the data it signs (the object without that header), as
+    /// git and libgit2 do. Null: no such header.
+    /// </summary>
+    internal static (string Signature, string SignedData)? SignatureOf(byte[] commit)
+    {
+        var text = Encoding.UTF8.GetString(commit);
+        // Headers end at the first empty line; the message follows and is signed as it is.
+        var headersEnd = text.IndexOf("\n\n", StringComparison.Ordinal);
+        var headerText = headersEnd < 0 ? text : text[..(headersEnd + 1)];
+        var lines = headerText.Split('\n');
+        var signed = new StringBuilder();
+        var signature = new List<string>();
+        var inSignature = false;
+        foreach (var line in lines.Take(lines.Length - 1))
+        {
+            if (line.StartsWith("gpgsig ", StringComparison.Ordinal))
+            {
+                inSignature = true;
+                signature.Add(line["gpgsig ".Length..]);
+                continue;
+            }
+
+            if (inSignature && line.StartsWith(' '))
+            {
+                signature.Add(line[1..]);
+                continue;
+            }
+
+            inSignature = false;
+            signed.Append(line).Append('\n');
+        }
+
+        if (signature.Count == 0)
         {
             return null;
         }
+
+        var rest = headersEnd < 0 ? "" : text[(headersEnd + 1)..];
+        return (string.Join('\n', signature) + "\n", signed + rest);
     }
 
     public async Task<SignatureCheck> VerifyAsync(string commitSha, string signature, string signedData, CancellationToken cancellationToken)

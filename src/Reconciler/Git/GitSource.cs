@@ -204,12 +204,11 @@ public sealed class GitSource : IDisposable
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            (string Signature, string SignedData)? extracted;
             try
             {
                 using var repository = mirror.Open();
                 // Looked up even without a policy: an unknown commit is an error either way.
-                extracted = CommitSignatureVerifier.Extract(repository, commitSha);
+                GitMirror.LookupCommit(repository, commitSha);
             }
             catch (LibGit2SharpException exception)
             {
@@ -220,6 +219,8 @@ public sealed class GitSource : IDisposable
             {
                 return SignatureCheck.NotRequired(commitSha);
             }
+
+            var extracted = await CommitSignatureVerifier.ExtractAsync(processes, mirror.RepositoryPath, commitSha, Options.FetchTimeout, cancellationToken).ConfigureAwait(false);
 
             var check = extracted is { } signed
                 ? await new CommitSignatureVerifier(Options.Signatures, Options.CacheDirectory, processes, Options.FetchTimeout)
