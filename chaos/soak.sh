@@ -271,10 +271,12 @@ commit_one() {
 drift_one() {
   local name container network kind
   name=$(printf 's%03d' $(( HALF + DRIFTS % (SERVICES - HALF) + 1 )))
-  container=$($DOCKER ps -q --filter "label=io.berth.host=$HOST" --filter "label=io.berth.service=$name" | head -n 1)
+  # Only a replica that has proven itself (healthy): one berth has just started and is gating (after an engine
+  # restart, say) stopped by hand fails its deploy, which the gate rightly reports; that is not drift.
+  container=$($DOCKER ps -q --filter "label=io.berth.host=$HOST" --filter "label=io.berth.service=$name" --filter health=healthy | head -n 1)
   kind=$(( DRIFTS % 3 ))
   DRIFTS=$((DRIFTS + 1))
-  if [ -z "$container" ]; then event drift-skipped "$name has no running container"; return; fi
+  if [ -z "$container" ]; then event drift-skipped "$name has no healthy container"; return; fi
   case $kind in
     0) $DOCKER stop -t 0 "$container" >/dev/null 2>&1 && event drift "$name stopped" ;;
     1) $DOCKER rm -f "$container" >/dev/null 2>&1 && event drift "$name removed" ;;
