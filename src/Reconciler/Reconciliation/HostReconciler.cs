@@ -462,8 +462,7 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
         && before.ContainerIds.Count == containerIds.Count
         && before.ContainerIds.All(entry => containerIds.TryGetValue(entry.Key, out var id) && id == entry.Value)
         && before.Spec is { } stored
-        && System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(stored with { Container = service.Container }, StateJsonContext.Default.ServiceSpec)
-            .AsSpan().SequenceEqual(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(service, StateJsonContext.Default.ServiceSpec));
+        && stored.SameOutsideContainer(service);
 
     private static AppliedState RecordServices(AppliedState applied, DesiredState desired, ObservedState after, string revision)
     {
