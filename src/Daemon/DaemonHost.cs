@@ -184,6 +184,9 @@ internal static class DaemonHost
         services.AddSingleton<IPassTrigger>(provider => provider.GetRequiredService<ReconcileLoop>());
         services.AddHostedService(provider => provider.GetRequiredService<ReconcileLoop>());
 
+        // The GC heap's free memory back to the system after the passes that did real work (HeapTrimmer).
+        services.AddSingleton<IPassCompletedListener>(_ => new HeapTrimmer());
+
         // systemd: STATUS= after each pass and watchdog pings, when systemd listens.
         if (SystemdIntegration.IsSystemdService(environment, Environment.ProcessId)
             && environment.TryGetValue("NOTIFY_SOCKET", out var notifySocket) && !string.IsNullOrEmpty(notifySocket))

@@ -25,7 +25,8 @@ internal sealed partial class GitOpsPass
     private async Task<WaveOutcome> GateAsync(LoadedDesiredState loaded, CancellationToken cancellationToken)
     {
         var position = loaded.State!.Wave;
-        var lastApplied = (await new StateStore(config.StateDir).LoadAsync(config.Host, cancellationToken).ConfigureAwait(false)).LastAppliedRevision;
+        // The daemon's one store: it keeps the record in memory (a new store here read the file on every pass).
+        var lastApplied = (await stateStore.LoadAsync(config.Host, cancellationToken).ConfigureAwait(false)).LastAppliedRevision;
 
         // What already runs is proven on this host: its drift repair never waits for anyone. A
         // newer tip (or a force-push back to an older commit) is a commit like any other: gated.

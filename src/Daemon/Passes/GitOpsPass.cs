@@ -8,6 +8,7 @@ using Berth.Reconciler.Metrics;
 using Berth.Reconciler.Reconciliation;
 using Berth.Reconciler.Spec;
 using Berth.Reconciler.Spec.Model;
+using Berth.Reconciler.State;
 using Berth.Reconciler.Waves;
 using Microsoft.Extensions.Logging;
 
@@ -25,6 +26,7 @@ internal sealed partial class GitOpsPass(
     DaemonConfig config,
     GitSource gitSource,
     HostReconciler reconciler,
+    StateStore stateStore,
     BerthMetrics metrics,
     TimeProvider timeProvider,
     ILogger<GitOpsPass> logger,

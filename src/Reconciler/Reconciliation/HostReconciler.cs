@@ -448,6 +448,22 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
     }
 
     /// <summary>Records every desired service that now fully matches; others keep their previous record (for rollback).</summary>
+    /// <summary>
+    /// Whether the record of a converged service would say again what <paramref name="before"/> says: the
+    /// same config (hash), image, image id, revision and containers, and the same spec outside the container
+    /// (replicas, rollout, dependencies...), which the config hash does not cover. The container part is
+    /// compared by hash because the stored spec holds keyed hashes where the desired one holds values.
+    /// </summary>
+    private static bool RecordsTheSame(AppliedService before, ServiceSpec service, string? imageId, string revision, ImmutableSortedDictionary<int, string> containerIds) =>
+        before.ConfigHash == service.ConfigHash
+        && before.Image == service.Container.Image
+        && before.ImageId == imageId
+        && before.Revision == revision
+        && before.ContainerIds.Count == containerIds.Count
+        && before.ContainerIds.All(entry => containerIds.TryGetValue(entry.Key, out var id) && id == entry.Value)
+        && before.Spec is { } stored
+        && stored.SameOutsideContainer(service);
+
     private static AppliedState RecordServices(AppliedState applied, DesiredState desired, ObservedState after, string revision)
     {
         var services = applied.Services.ToBuilder();
@@ -466,13 +482,21 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
 
             after.ImageIds.TryGetValue(service.Container.Image, out var imageId);
             var before = services.GetValueOrDefault(service.QualifiedName);
+            var containerIds = matching.Select(container => container!).ToImmutableSortedDictionary(container => container.Replica, container => container.Id);
+            if (before is not null && RecordsTheSame(before, service, imageId, revision, containerIds))
+            {
+                // The same instance: the state file's write keeps it in the form it was stored in, without
+                // hashing its spec again (StoredSecrets.ForStorage), which is most of a no-op pass's write.
+                continue;
+            }
+
             services[service.QualifiedName] = new AppliedService(
                 service.ConfigHash,
                 service.FieldHashes,
                 service.Container.Image,
                 imageId,
                 revision,
-                matching.Select(container => container!).ToImmutableSortedDictionary(container => container.Replica, container => container.Id),
+                containerIds,
                 service)
             {
                 // The version this one replaced, when it ran another image: image garbage collection keeps it.

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -31,6 +32,12 @@ public interface IStateStore
 /// holds and the history is rebuilt from what runs (config-hash labels) and from git, and a held revision
 /// that fails again is held again. Failing every pass on it instead would leave the host unmanaged, and
 /// the daemon's start reads the file too: throwing there is a crash loop under systemd.
+/// <para>
+/// The record read or written last is kept in memory, with the file's modification time and length when
+/// it was: a load finds the file as it was and returns it without reading (issue #16: reading it again
+/// was 41 % of the daemon's idle pass). The daemon holds the state directory's lock, so no other berth
+/// writes the file meanwhile; an edit by hand changes the time or the length and is read.
+/// </para>
 /// </remarks>
 public sealed class StateStore(string stateDirectory, ILogger? logger = null, TimeProvider? timeProvider = null) : IStateStore
 {
@@ -67,14 +74,37 @@ public sealed class StateStore(string stateDirectory, ILogger? logger = null, Ti
 
     public string PathFor(string host) => Path.Combine(StateDirectory, $"state-{host}.json");
 
+    /// <summary>Per host: the record as the file holds it (its stored form), and the file's signature then.</summary>
+    private readonly ConcurrentDictionary<string, KnownRecord> known = new(StringComparer.Ordinal);
+
+    private sealed record KnownRecord(FileSignature Signature, AppliedState Stored);
+
+    /// <summary>What tells a file changed without reading it: a write replaces it (rename), with another time or length.</summary>
+    private readonly record struct FileSignature(DateTime LastWriteUtc, long Length)
+    {
+        public static FileSignature? Of(string path)
+        {
+            var file = new FileInfo(path);
+            return file.Exists ? new FileSignature(file.LastWriteTimeUtc, file.Length) : null;
+        }
+    }
+
     public async Task<AppliedState> LoadAsync(string host, CancellationToken cancellationToken)
     {
         var path = PathFor(host);
-        if (!File.Exists(path))
+        // Before the read: a write that lands during it leaves a signature that does not match, so it is read next time.
+        if (FileSignature.Of(path) is not { } signature)
         {
+            known.TryRemove(host, out _);
             return AppliedState.Empty(host);
         }
 
+        if (known.TryGetValue(host, out var record) && record.Signature == signature)
+        {
+            return record.Stored;
+        }
+
+        known.TryRemove(host, out _);
         await using var stream = File.OpenRead(path);
         AppliedState? state;
         try
@@ -109,8 +139,10 @@ public sealed class StateStore(string stateDirectory, ILogger? logger = null, Ti
             // rollback can use as they are).
             await stream.DisposeAsync().ConfigureAwait(false);
             await SaveAsync(state, cancellationToken).ConfigureAwait(false);
+            return state;
         }
 
+        known[host] = new KnownRecord(signature, state);
         return state;
     }
 
@@ -133,6 +165,9 @@ public sealed class StateStore(string stateDirectory, ILogger? logger = null, Ti
         EnsureDirectory(StateDirectory);
         var path = PathFor(state.Host);
         var temporary = path + ".tmp";
+        // Entries kept from the record last read or written are in their stored form already (StoredSecrets.ForStorage).
+        known.TryRemove(state.Host, out var previous);
+        var stored = StoredSecrets.ForStorage(state, key.Value, previous?.Stored.Services);
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };
         if (!OperatingSystem.IsWindows())
         {
@@ -147,7 +182,7 @@ public sealed class StateStore(string stateDirectory, ILogger? logger = null, Ti
                 File.SetUnixFileMode(stream.SafeFileHandle, OwnerOnlyFile);
             }
 
-            await JsonSerializer.SerializeAsync(stream, StoredSecrets.ForStorage(state, key.Value), StateJsonContext.Default.AppliedState, cancellationToken).ConfigureAwait(false);
+            await JsonSerializer.SerializeAsync(stream, stored, StateJsonContext.Default.AppliedState, cancellationToken).ConfigureAwait(false);
             await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
             stream.Flush(flushToDisk: true);
         }
@@ -157,10 +192,17 @@ public sealed class StateStore(string stateDirectory, ILogger? logger = null, Ti
         if (Faults.FaultInjection.Active is { } faults)
         {
             faults.Around("state-rename", state.Host, () => File.Move(temporary, path, overwrite: true));
-            return;
+        }
+        else
+        {
+            File.Move(temporary, path, overwrite: true);
         }
 
-        File.Move(temporary, path, overwrite: true);
+        // What a read of the file gives back: the stored form, without the pass's secret values.
+        if (FileSignature.Of(path) is { } signature)
+        {
+            known[state.Host] = new KnownRecord(signature, stored with { Secrets = Spec.SecretValues.None });
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Berth.Reconciler.Observe;
@@ -41,11 +42,23 @@ public static class StoredSecrets
     /// The state as it is written: in every applied spec each environment value, and each other string
     /// containing one of <see cref="AppliedState.Secrets"/>, hashed.
     /// </summary>
-    public static AppliedState ForStorage(AppliedState state, StateKey key)
+    /// <param name="alreadyStored">
+    /// The services of the record as it was last read or written (its stored form): an entry of
+    /// <paramref name="state"/> that is the same instance was hashed then and is kept as it is, which makes
+    /// the write of a pass that changed nothing cheap (the pass keeps unchanged entries: HostReconciler's
+    /// RecordServices). A secret value that became known only since (a string of an unchanged spec that
+    /// equals a new secret) is not hashed until that service changes: the file held that string already.
+    /// </param>
+    public static AppliedState ForStorage(AppliedState state, StateKey key, IReadOnlyDictionary<string, AppliedService>? alreadyStored = null)
     {
         var services = state.Services;
         foreach (var (name, service) in state.Services)
         {
+            if (alreadyStored is not null && alreadyStored.TryGetValue(name, out var previous) && ReferenceEquals(previous, service))
+            {
+                continue;
+            }
+
             var stored = service;
             if (service.Spec is { } spec && Transform(spec, (path, value) => ShouldHash(path, value, state.Secrets) ? key.Hash(value) : null) is { } hashed)
             {
@@ -74,7 +87,39 @@ public static class StoredSecrets
         path.Count == 3 && path[0] == Container && path[1] == Environment;
 
     /// <summary>Whether a stored spec still holds hashes instead of some values (then it cannot be re-created).</summary>
-    public static bool HoldsHashes(ServiceSpec spec) => Strings(spec).Any(entry => StateKey.IsHash(entry.Value));
+    /// <remarks>
+    /// Asked of every applied service on every pass (<see cref="AppliedService.RollbackSpec"/>), so it is
+    /// remembered per spec instance (a spec is immutable) and answered from the spec's serialized bytes,
+    /// not a JSON tree: issue #16's profile found the tree walk a quarter of a no-op `apply` and most of
+    /// the daemon's idle pass.
+    /// </remarks>
+    public static bool HoldsHashes(ServiceSpec spec) => HashesHeld.GetValue(spec, static spec => ScanForHashes(spec) ? True : False) == True;
+
+    private static readonly ConditionalWeakTable<ServiceSpec, object> HashesHeld = new();
+    private static readonly object True = new();
+    private static readonly object False = new();
+
+    private static bool ScanForHashes(ServiceSpec spec)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(spec, StateJsonContext.Default.ServiceSpec);
+        if (json.AsSpan().IndexOf(HashPrefixUtf8) < 0)
+        {
+            return false; // the usual answer, in one vectorised search
+        }
+
+        var reader = new Utf8JsonReader(json);
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.String && StateKey.IsHash(reader.GetString()!))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static readonly byte[] HashPrefixUtf8 = System.Text.Encoding.UTF8.GetBytes(StateKey.HashPrefix);
 
     /// <summary>Whether any applied spec holds a plain environment value (a state file written before values were hashed).</summary>
     public static bool HoldsPlainValues(AppliedState state) =>
@@ -90,8 +135,8 @@ public static class StoredSecrets
         var containers = new Dictionary<string, ObservedContainer>(StringComparer.Ordinal);
         foreach (var service in desired.AllServices)
         {
-            if (state.Services.TryGetValue(service.QualifiedName, out var applied) && applied.Spec is { } spec && HoldsHashes(spec)
-                && applied.ConfigHash != service.ConfigHash
+            if (state.Services.TryGetValue(service.QualifiedName, out var applied) && applied.ConfigHash != service.ConfigHash
+                && applied.Spec is { } spec && HoldsHashes(spec)
                 && observed.Containers.FirstOrDefault(container => container.QualifiedService == service.QualifiedName && container.ConfigHash == applied.ConfigHash) is { } container)
             {
                 containers[service.QualifiedName] = container;
@@ -211,13 +256,6 @@ public static class StoredSecrets
                 parent[node.GetElementIndex()] = JsonValue.Create(replacement);
                 break;
         }
-    }
-
-    private static IEnumerable<(IReadOnlyList<string> Path, string Value)> Strings(ServiceSpec spec)
-    {
-        var strings = new List<(IReadOnlyList<string>, string)>();
-        Walk(JsonSerializer.SerializeToNode(spec, StateJsonContext.Default.ServiceSpec)!, [], (_, path, value) => strings.Add((path, value)));
-        return strings;
     }
 
     private static void Walk(JsonNode node, ImmutableList<string> path, Action<JsonNode, IReadOnlyList<string>, string> visit)

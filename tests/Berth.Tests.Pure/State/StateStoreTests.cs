@@ -100,6 +100,87 @@ public sealed class StateStoreTests : IDisposable
         Assert.Contains($"\"config_hash\": \"{spec.ConfigHash}\"", await File.ReadAllTextAsync(store.PathFor("h")), StringComparison.Ordinal);
     }
 
+    // Issue #16: the daemon loads the record on every pass; reading and decoding the file each time was
+    // 41 % of an idle pass. The store keeps the record it read or wrote last and checks the file's time and
+    // length instead.
+
+    [Fact]
+    public async Task Load_FileUnchangedSinceTheLastLoad_GivesTheSameRecordWithoutReadingIt()
+    {
+        var store = new StateStore(root);
+        await store.SaveAsync(StateWithEnvironmentValue("a"), CancellationToken.None);
+
+        var first = await store.LoadAsync("h", CancellationToken.None);
+        var second = await store.LoadAsync("h", CancellationToken.None);
+
+        Assert.Same(first, second);
+    }
+
+    [Fact]
+    public async Task Load_FileReplacedByHandMeanwhile_ReadsTheNewFile()
+    {
+        var store = new StateStore(root);
+        await store.SaveAsync(AppliedState.Empty("h") with { LastAppliedRevision = "abc" }, CancellationToken.None);
+        Assert.Equal("abc", (await store.LoadAsync("h", CancellationToken.None)).LastAppliedRevision);
+
+        // Same length, another content; then another length at the time it had: neither alone would tell.
+        var path = store.PathFor("h");
+        var written = File.GetLastWriteTimeUtc(path);
+        await File.WriteAllTextAsync(path, (await File.ReadAllTextAsync(path)).Replace("\"abc\"", "\"xyz\"", StringComparison.Ordinal));
+        // A person edits seconds later; the file system's clock ticks in milliseconds (a jiffy), which a test outruns.
+        File.SetLastWriteTimeUtc(path, written.AddSeconds(2));
+        Assert.Equal("xyz", (await store.LoadAsync("h", CancellationToken.None)).LastAppliedRevision);
+
+        await File.WriteAllTextAsync(path, (await File.ReadAllTextAsync(path)).Replace("\"xyz\"", "\"uvwx\"", StringComparison.Ordinal));
+        File.SetLastWriteTimeUtc(path, written);
+        Assert.Equal("uvwx", (await store.LoadAsync("h", CancellationToken.None)).LastAppliedRevision);
+
+        File.Delete(path);
+        Assert.Null((await store.LoadAsync("h", CancellationToken.None)).LastAppliedRevision);
+    }
+
+    [Fact]
+    public async Task LoadAfterSave_SameStore_GivesWhatAnotherProcessReadsFromTheFile()
+    {
+        // What the store remembers of its own write is the file's content (values hashed, no secrets known),
+        // not the state it was given: a rollback must find hashes there as after a restart.
+        var store = new StateStore(root);
+        await store.SaveAsync(StateWithEnvironmentValue("a") with { Secrets = Berth.Reconciler.Spec.SecretValues.Of(["berth-secret-value"]) }, CancellationToken.None);
+
+        var remembered = await store.LoadAsync("h", CancellationToken.None);
+        var read = await new StateStore(root).LoadAsync("h", CancellationToken.None);
+
+        Assert.Equal(Json(read), Json(remembered));
+        Assert.Null(remembered.Services["shop/web"].RollbackSpec);
+        Assert.Equal(Berth.Reconciler.Spec.SecretValues.None, remembered.Secrets);
+    }
+
+    [Fact]
+    public async Task Save_EntryKeptFromTheLoadedRecord_IsWrittenAsItWasStored()
+    {
+        // A pass that changed nothing keeps the loaded entries; the write must not hash a hash again.
+        var store = new StateStore(root);
+        await store.SaveAsync(StateWithEnvironmentValue("a"), CancellationToken.None);
+        var firstFile = await File.ReadAllTextAsync(store.PathFor("h"));
+        var loaded = await store.LoadAsync("h", CancellationToken.None);
+
+        await store.SaveAsync(loaded with { LastAttemptedRevision = "next" }, CancellationToken.None);
+        var read = await new StateStore(root).LoadAsync("h", CancellationToken.None);
+
+        Assert.Equal("next", read.LastAttemptedRevision);
+        Assert.Equal(Json(loaded.Services), Json(read.Services));
+        Assert.DoesNotContain("\"a\"", firstFile, StringComparison.Ordinal);
+    }
+
+    private static AppliedState StateWithEnvironmentValue(string value)
+    {
+        var spec = TestSpecs.Service("shop", "web", TestSpecs.WebContainer()).WithEnvironment("MODE", value);
+        var applied = new AppliedService(spec.ConfigHash, spec.FieldHashes, spec.Container.Image, null, "abc", System.Collections.Immutable.ImmutableSortedDictionary<int, string>.Empty, spec);
+        return AppliedState.Empty("h") with { Services = AppliedState.Empty("h").Services.Add(spec.QualifiedName, applied) };
+    }
+
+    private static string Json<T>(T value) => System.Text.Json.JsonSerializer.Serialize(value, new System.Text.Json.JsonSerializerOptions { PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower });
+
     [Fact]
     public async Task Save_LeftoverWorldReadableTempFileAndStateFile_EndsOwnerOnly()
     {

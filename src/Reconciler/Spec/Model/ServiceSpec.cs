@@ -83,6 +83,22 @@ public sealed record ServiceSpec(
     /// <remarks>A method, not a property: the spec is stored in the state file, which holds what was declared.</remarks>
     public TimeSpan StopGrace() => Container.StopGracePeriod ?? EngineDefaultStopGrace;
 
+    /// <summary>
+    /// Whether <paramref name="other"/> says the same as this spec in everything but <see cref="Container"/>
+    /// (compared by <see cref="ConfigHash"/> where it matters: a stored spec holds keyed hashes where the
+    /// desired one holds values). Without serialising: that would compute both specs' hashes again.
+    /// </summary>
+    /// <remarks>
+    /// The record's own equality does the work; only the array (compared by reference there) is compared by
+    /// content. A property added to the record takes part by itself; ServiceSpecTests lists them, so one of
+    /// another collection type is noticed.
+    /// </remarks>
+    public bool SameOutsideContainer(ServiceSpec other) =>
+        this with { Container = other.Container, DependsOn = other.DependsOn } == other
+        && (DependsOn.IsDefaultOrEmpty
+            ? other.DependsOn.IsDefaultOrEmpty
+            : !other.DependsOn.IsDefault && DependsOn.SequenceEqual(other.DependsOn));
+
     private HashSnapshot Hashes()
     {
         var snapshot = hashes.Snapshot;

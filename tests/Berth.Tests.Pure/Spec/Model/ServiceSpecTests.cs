@@ -71,4 +71,60 @@ public sealed class ServiceSpecTests
         Assert.Equal(read, notRead);
         Assert.Equal(read.GetHashCode(), notRead.GetHashCode());
     }
+
+    // SameOutsideContainer: whether a no-op pass may keep a service's stored record (HostReconciler).
+
+    private static ServiceSpec ServiceWithDependency() =>
+        Berth.Tests.Shared.TestSpecs.Service("shop", "web", Berth.Tests.Shared.TestSpecs.WebContainer(), 2,
+            new ServiceDependency("db", DependencyCondition.ServiceHealthy, Restart: true, Required: true)) with { Drain = TimeSpan.FromSeconds(2) };
+
+    [Fact]
+    public async Task SameOutsideContainer_SpecReadBackFromTheStateFile_IsTheSame()
+    {
+        var root = Directory.CreateTempSubdirectory("berth-spec-test-").FullName;
+        try
+        {
+            var service = Berth.Tests.Shared.TestSpecs.WithEnvironment(ServiceWithDependency(), "MODE", "a");
+            var applied = new Berth.Reconciler.State.AppliedService(service.ConfigHash, service.FieldHashes, service.Container.Image, null, "abc", System.Collections.Immutable.ImmutableSortedDictionary<int, string>.Empty, service);
+            var empty = Berth.Reconciler.State.AppliedState.Empty("h");
+            await new Berth.Reconciler.State.StateStore(root).SaveAsync(empty with { Services = empty.Services.Add(service.QualifiedName, applied) }, CancellationToken.None);
+
+            var read = (await new Berth.Reconciler.State.StateStore(root).LoadAsync("h", CancellationToken.None)).Services[service.QualifiedName].Spec!;
+
+            Assert.NotSame(service.DependsOn.First(), read.DependsOn.First());
+            Assert.NotEqual(service.Container.Environment, read.Container.Environment); // hashed in the file
+            Assert.True(read.SameOutsideContainer(service));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void SameOutsideContainer_AnyFieldButTheContainerChanged_IsNotTheSame()
+    {
+        var service = ServiceWithDependency();
+        var changes = new Dictionary<string, ServiceSpec>
+        {
+            [nameof(ServiceSpec.Stack)] = service with { Stack = "other" },
+            [nameof(ServiceSpec.Name)] = service with { Name = "other" },
+            [nameof(ServiceSpec.Replicas)] = service with { Replicas = 3 },
+            [nameof(ServiceSpec.Update)] = service with { Update = service.Update with { Parallelism = 2 } },
+            [nameof(ServiceSpec.Rollback)] = service with { Rollback = service.Rollback with { Monitor = TimeSpan.FromSeconds(9) } },
+            [nameof(ServiceSpec.DependsOn)] = service with { DependsOn = [service.DependsOn[0] with { Restart = !service.DependsOn[0].Restart }] },
+            [nameof(ServiceSpec.PullPolicy)] = service with { PullPolicy = PullPolicy.Always },
+            [nameof(ServiceSpec.Drain)] = service with { Drain = TimeSpan.FromSeconds(3) },
+            [nameof(ServiceSpec.JobTimeout)] = service with { JobTimeout = TimeSpan.FromMinutes(1) },
+            [nameof(ServiceSpec.Front)] = service with { Front = true },
+            [nameof(ServiceSpec.Job)] = service with { Job = true },
+        };
+
+        // Every settable property but the container: a new one must be added here (and, if it is a
+        // collection compared by reference, to SameOutsideContainer).
+        var settable = typeof(ServiceSpec).GetProperties().Where(property => property.SetMethod is not null && property.Name != nameof(ServiceSpec.Container)).Select(property => property.Name);
+        Assert.Equal(settable.Order(StringComparer.Ordinal), changes.Keys.Order(StringComparer.Ordinal));
+        Assert.All(changes, change => Assert.False(change.Value.SameOutsideContainer(service), change.Key));
+        Assert.True((service with { Container = service.Container with { Image = "other" } }).SameOutsideContainer(service));
+    }
 }
