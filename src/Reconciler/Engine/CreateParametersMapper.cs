@@ -1,4 +1,5 @@
 using System.Globalization;
+using Berth.Reconciler.Observe;
 using Berth.Reconciler.Spec.Model;
 using ContainerSpec = Berth.Reconciler.Spec.Model.ContainerSpec;
 using ServiceSpec = Berth.Reconciler.Spec.Model.ServiceSpec;
@@ -70,6 +71,10 @@ internal static class CreateParametersMapper
             exposedPorts[exposed.Contains('/', StringComparison.Ordinal) ? exposed : exposed + "/tcp"] = default;
         }
 
+        // The limits and restart policy exactly as a drift check compares them with an inspect (one derivation:
+        // a create and its comparison can never disagree about, say, how cpus becomes NanoCPUs).
+        var resources = ContainerResources.Of(spec);
+
         // Docker.DotNet's models are annotated non-nullable but omit nulls on the wire: null means
         // "the image's / engine's default", hence the null-forgiving operators below.
         return new CreateContainerParameters
@@ -98,7 +103,7 @@ internal static class CreateParametersMapper
                 Mounts = [.. spec.Mounts.Where(mount => !UsesLegacyBind(mount)).Select(mount => MapMount(mount, inheritedVolumes)),
                     .. InheritedImageVolumes(spec, inheritedVolumes),
                     .. FileMounts(spec, filesDirectory)],
-                RestartPolicy = MapRestart(spec.Restart),
+                RestartPolicy = new RestartPolicy { Name = RestartKind(resources.RestartPolicy), MaximumRetryCount = resources.RestartRetries },
                 Init = spec.Init ? true : null,
                 ReadonlyRootfs = spec.ReadOnly,
                 CapAdd = [.. spec.CapAdd],
@@ -116,12 +121,13 @@ internal static class CreateParametersMapper
                 Devices = [.. spec.Devices.Select(MapDevice)],
                 SecurityOpt = [.. spec.SecurityOpt],
                 NetworkMode = spec.NetworkMode ?? FirstNetwork(spec)!,
-                NanoCPUs = spec.Limits.Cpus is { } cpus ? (long)(cpus * 1_000_000_000) : 0,
-                Memory = spec.Limits.MemoryBytes ?? 0,
+                NanoCPUs = resources.NanoCpus,
+                Memory = resources.Memory,
+                // Not resources.PidsLimit: a create sends none (null) for "no limit", which the comparison reads as 0.
                 PidsLimit = spec.Limits.Pids,
-                MemorySwap = spec.MemorySwapBytes ?? 0,
-                MemoryReservation = spec.MemoryReservationBytes ?? 0,
-                CPUShares = spec.CpuShares ?? 0,
+                MemorySwap = resources.MemorySwap,
+                MemoryReservation = resources.MemoryReservation,
+                CPUShares = resources.CpuShares,
                 GroupAdd = [.. spec.GroupAdd],
                 DNSSearch = [.. spec.DnsSearch],
                 DNSOptions = [.. spec.DnsOptions],
@@ -280,19 +286,14 @@ internal static class CreateParametersMapper
         TmpfsOptions = mount.Type == MountType.Tmpfs && mount.TmpfsSizeBytes is { } size ? new TmpfsOptions { SizeBytes = size } : null,
     };
 
-    private static RestartPolicy MapRestart(string restart)
+    /// <summary>The engine's kind for a policy name of <see cref="ContainerResources.RestartPolicy"/> ("no" for anything else).</summary>
+    private static RestartPolicyKind RestartKind(string policy) => policy switch
     {
-        var parts = restart.Split(':', 2);
-        var kind = parts[0] switch
-        {
-            "always" => RestartPolicyKind.Always,
-            "on-failure" => RestartPolicyKind.OnFailure,
-            "unless-stopped" => RestartPolicyKind.UnlessStopped,
-            _ => RestartPolicyKind.No,
-        };
-        var retries = parts.Length == 2 && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var count) ? count : 0;
-        return new RestartPolicy { Name = kind, MaximumRetryCount = retries };
-    }
+        "always" => RestartPolicyKind.Always,
+        "on-failure" => RestartPolicyKind.OnFailure,
+        "unless-stopped" => RestartPolicyKind.UnlessStopped,
+        _ => RestartPolicyKind.No,
+    };
 
     private static string TmpfsTarget(string tmpfs) => tmpfs.Split(':', 2)[0];
 

@@ -1,3 +1,4 @@
+using Berth.Reconciler.Secrets.Files;
 using Berth.Reconciler.Spec;
 
 namespace Berth.Tests.Spec;
@@ -28,4 +29,151 @@ public sealed class ConfigHashPinTests
             },
             hashes);
     }
+
+    [Fact]
+    public void ServiceWithEveryKindOfField_FieldAndConfigHashes_AreThePinnedOnes()
+    {
+        // The example repository uses few fields: this service sets every kind ContainerSpec has (nested
+        // records, nullables, enums, the fields hashed only when set), so a change to how any field is
+        // serialised or named fails here. Pinned from berth as of ee2c824 (before ConfigHasher cached its metadata).
+        var stateDirectory = Directory.CreateTempSubdirectory("berth-pin-").FullName;
+        HostLoadResult result;
+        try
+        {
+            result = SpecTestRepository.Compose("""
+            services:
+              all:
+                image: nginx:1
+                entrypoint: [/bin/sh, -c]
+                command: [echo, hi]
+                environment: { A: "1" }
+                labels: { l: v }
+                ports: ["127.0.0.1:8080:80/tcp", "53:53/udp"]
+                expose: ["9000"]
+                volumes:
+                  - data:/data:ro
+                  - /srv/conf:/conf:ro,z
+                  - type: bind
+                    source: /srv/conf
+                    target: /conf2
+                    bind: { create_host_path: true, propagation: rprivate }
+                  - type: tmpfs
+                    target: /scratch
+                    tmpfs: { size: 1048576 }
+                networks:
+                  back: { aliases: [api], ipv4_address: 10.230.0.10 }
+                healthcheck: { test: ["CMD", "true"], interval: 5s, timeout: 2s, retries: 4, start_period: 1s }
+                deploy: { resources: { limits: { cpus: "0.5", memory: 64M, pids: 100 } } }
+                restart: unless-stopped
+                user: "1000"
+                working_dir: /app
+                hostname: all
+                stop_signal: SIGINT
+                stop_grace_period: 20s
+                init: true
+                read_only: true
+                cap_add: [NET_ADMIN]
+                cap_drop: [MKNOD]
+                privileged: true
+                extra_hosts: ["db:10.0.0.2"]
+                dns: [1.1.1.1]
+                sysctls: { net.core.somaxconn: "1024" }
+                ulimits: { nofile: { soft: 1024, hard: 2048 } }
+                logging: { driver: json-file, options: { max-size: 10m } }
+                tmpfs: [/run]
+                shm_size: 64m
+                devices: ["/dev/null:/dev/null0"]
+                security_opt: ["no-new-privileges:true"]
+                stdin_open: true
+                tty: true
+                memswap_limit: 128m
+                mem_reservation: 32m
+                cpu_shares: 512
+                group_add: [audio]
+                dns_search: [example.org]
+                dns_opt: [ndots:2]
+                runtime: runc
+                platform: linux/amd64
+                secrets: [token]
+                configs: [settings]
+            networks:
+              back: { ipam: { config: [{ subnet: 10.230.0.0/24 }] } }
+            volumes:
+              data: {}
+            secrets:
+              token: { file: ./token.txt }
+            configs:
+              settings: { file: ./settings.txt }
+            """).With("token.txt", "t0ken").With("settings.txt", "x=1").LoadHost(options: SpecLoadOptions.Default with { FileSources = FixedKeyFileSources(stateDirectory) });
+        }
+        finally
+        {
+            Directory.Delete(stateDirectory, recursive: true);
+        }
+
+        Assert.True(result.Errors.IsEmpty, string.Join("\n", result.Errors));
+        var service = Assert.Single(result.State!.AllServices);
+
+        var fieldHashes = string.Join("\n", service.FieldHashes.Select(field => $"{field.Key}={field.Value}"));
+        Assert.Equal(PinnedFieldHashes, fieldHashes);
+        Assert.Equal(PinnedConfigHash, service.ConfigHash);
+        Assert.Equal(PinnedFrontConfigHash, (service with { Front = true }).ConfigHash);
+    }
+
+    /// <summary>Secrets and configs are hashed with the host's content key: a fixed one, so their field hashes can be pinned.</summary>
+    private static FileSourceOptions FixedKeyFileSources(string stateDirectory)
+    {
+        File.WriteAllBytes(Path.Combine(stateDirectory, ContentKeyring.KeyFileName), [.. Enumerable.Range(1, 32).Select(value => (byte)value)]);
+        return new FileSourceOptions(FileSourceOptions.DefaultHostDirectory, ContentKeyring.LoadOrCreate(stateDirectory));
+    }
+
+    private const string PinnedFieldHashes = """
+        cap_add=ce3c89980ec0e46e
+        cap_drop=6b92a4aba0d37199
+        command=77caf50a05bf9261
+        configs=4aa2e3a07927aac3
+        container_name=74234e98afe7498f
+        cpu_shares=94f8607915dff25f
+        deploy.resources.limits=6b8dbfda59797b94
+        devices=393983f6e3cfdfae
+        dns=fed6626955584d44
+        dns_opt=708120fa142f6406
+        dns_search=7021aaec3a849faa
+        entrypoint=538cf86ad1dd81e9
+        environment=c73dd9fca58e98a9
+        expose=206446988303cf5e
+        extra_hosts=e7df49b898b18714
+        group_add=186b3c22277e4d92
+        healthcheck=695565151b0a52f3
+        hostname=5cf7504d9781301d
+        image=44eda55cb4c04b8c
+        init=b5bea41b6c623f7c
+        labels=e5e392dc40ad14d0
+        logging=38f3cb55d0a20ed1
+        mem_reservation=b58906a0e0ec65d7
+        memswap_limit=efc2a522d1bd2ac5
+        network_mode=74234e98afe7498f
+        networks=31e7c7a9a6eca4b9
+        platform=4c3782f15c42d759
+        ports=6f1ba06cb572bbc7
+        privileged=b5bea41b6c623f7c
+        read_only=b5bea41b6c623f7c
+        restart=f53871137ebeb9d5
+        runtime=81d31250627af497
+        secrets=f26a4f4a5b17e79e
+        security_opt=1020b17a73c96bf8
+        shm_size=2b3c03c5ccada665
+        stdin_open=b5bea41b6c623f7c
+        stop_grace_period=a418df1019e9ea23
+        stop_signal=b17fa433af3d2b3a
+        sysctls=368be336aa39d945
+        tmpfs=7e9d221ca15043c3
+        tty=b5bea41b6c623f7c
+        ulimits=2c07640118e47877
+        user=ea33dc847d962e75
+        volumes=eef19a3c2fbbe12c
+        working_dir=8d9fb2af3d3c049c
+        """;
+    private const string PinnedConfigHash = "dccf4bad4e6b24f8b5db";
+    private const string PinnedFrontConfigHash = "5ecfc55db59db14ba8f0";
 }
