@@ -184,9 +184,6 @@ internal static class DaemonHost
         services.AddSingleton<IPassTrigger>(provider => provider.GetRequiredService<ReconcileLoop>());
         services.AddHostedService(provider => provider.GetRequiredService<ReconcileLoop>());
 
-        // The GC heap's free memory back to the system after the passes that did real work (HeapTrimmer).
-        services.AddSingleton<IPassCompletedListener>(_ => new HeapTrimmer());
-
         // systemd: STATUS= after each pass and watchdog pings, when systemd listens.
         if (SystemdIntegration.IsSystemdService(environment, Environment.ProcessId)
             && environment.TryGetValue("NOTIFY_SOCKET", out var notifySocket) && !string.IsNullOrEmpty(notifySocket))
@@ -199,6 +196,10 @@ internal static class DaemonHost
                 services.AddHostedService<WatchdogService>();
             }
         }
+
+        // The GC heap's free memory back to the system after the passes that did real work (HeapTrimmer).
+        // Last: the loop tells listeners in order, and systemd's STATUS= must not wait for a collection.
+        services.AddSingleton<IPassCompletedListener>(_ => new HeapTrimmer());
     }
 
     /// <summary>The git source's options from berth.yaml's `source:`; validated when the config was loaded.</summary>

@@ -447,7 +447,6 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
         return observed with { ImagePlatforms = platforms.ToImmutable() };
     }
 
-    /// <summary>Records every desired service that now fully matches; others keep their previous record (for rollback).</summary>
     /// <summary>
     /// Whether the record of a converged service would say again what <paramref name="before"/> says: the
     /// same config (hash), image, image id, revision and containers, and the same spec outside the container
@@ -464,6 +463,7 @@ public sealed class HostReconciler(IContainerEngine engine, IStateStore stateSto
         && before.Spec is { } stored
         && stored.SameOutsideContainer(service);
 
+    /// <summary>Records every desired service that now fully matches; others keep their previous record (for rollback).</summary>
     private static AppliedState RecordServices(AppliedState applied, DesiredState desired, ObservedState after, string revision)
     {
         var services = applied.Services.ToBuilder();

@@ -45,6 +45,10 @@ public sealed class SecretValues : IEquatable<SecretValues>
 
     public int Count => values.Length;
 
+    /// <summary>Whether every value of <paramref name="other"/> is one of these (by value: <see cref="Equals(SecretValues?)"/> compares nothing).</summary>
+    public bool Includes(SecretValues other) =>
+        ReferenceEquals(this, other) || other.values.All(value => values.Contains(value, StringComparer.Ordinal));
+
     /// <summary>Whether <paramref name="text"/> contains a value that <see cref="Mask"/> would hide.</summary>
     public bool OccursIn(string text) =>
         values.Any(value => value.Length >= MinimumMaskedLength && text.Contains(value, StringComparison.Ordinal));

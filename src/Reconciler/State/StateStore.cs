@@ -77,15 +77,24 @@ public sealed class StateStore(string stateDirectory, ILogger? logger = null, Ti
     /// <summary>Per host: the record as the file holds it (its stored form), and the file's signature then.</summary>
     private readonly ConcurrentDictionary<string, KnownRecord> known = new(StringComparer.Ordinal);
 
-    private sealed record KnownRecord(FileSignature Signature, AppliedState Stored);
+    /// <param name="HashedWith">
+    /// The secret values its strings were hashed against: none for a file read (a file from before berth
+    /// hashed strings outside the environment can hold a value in a command), the write's own for a write.
+    /// A write may keep its entries as they are only when it knows no other secret (StoredSecrets.ForStorage).
+    /// </param>
+    private sealed record KnownRecord(FileSignature Signature, AppliedState Stored, Spec.SecretValues HashedWith);
 
-    /// <summary>What tells a file changed without reading it: a write replaces it (rename), with another time or length.</summary>
-    private readonly record struct FileSignature(DateTime LastWriteUtc, long Length)
+    /// <summary>
+    /// What tells a file changed without reading it, from one stat: a write replaces it (a rename: a new file,
+    /// whose birth time differs even when a copy kept the old modification time, `cp -p`), or changes its
+    /// modification time or length.
+    /// </summary>
+    private readonly record struct FileSignature(DateTime CreatedUtc, DateTime LastWriteUtc, long Length)
     {
         public static FileSignature? Of(string path)
         {
             var file = new FileInfo(path);
-            return file.Exists ? new FileSignature(file.LastWriteTimeUtc, file.Length) : null;
+            return file.Exists ? new FileSignature(file.CreationTimeUtc, file.LastWriteTimeUtc, file.Length) : null;
         }
     }
 
@@ -142,7 +151,7 @@ public sealed class StateStore(string stateDirectory, ILogger? logger = null, Ti
             return state;
         }
 
-        known[host] = new KnownRecord(signature, state);
+        known[host] = new KnownRecord(signature, state, Spec.SecretValues.None);
         return state;
     }
 
@@ -166,8 +175,11 @@ public sealed class StateStore(string stateDirectory, ILogger? logger = null, Ti
         var path = PathFor(state.Host);
         var temporary = path + ".tmp";
         // Entries kept from the record last read or written are in their stored form already (StoredSecrets.ForStorage).
+        // Not when the pass knows a secret they were not hashed against: a value that became a secret (moved
+        // into sops, or in a file from before strings outside the environment were hashed) is hashed now.
         known.TryRemove(state.Host, out var previous);
-        var stored = StoredSecrets.ForStorage(state, key.Value, previous?.Stored.Services);
+        var alreadyStored = previous is not null && previous.HashedWith.Includes(state.Secrets) ? previous.Stored.Services : null;
+        var stored = StoredSecrets.ForStorage(state, key.Value, alreadyStored);
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };
         if (!OperatingSystem.IsWindows())
         {
@@ -201,7 +213,7 @@ public sealed class StateStore(string stateDirectory, ILogger? logger = null, Ti
         // What a read of the file gives back: the stored form, without the pass's secret values.
         if (FileSignature.Of(path) is { } signature)
         {
-            known[state.Host] = new KnownRecord(signature, stored with { Secrets = Spec.SecretValues.None });
+            known[state.Host] = new KnownRecord(signature, stored with { Secrets = Spec.SecretValues.None }, state.Secrets);
         }
     }
 }

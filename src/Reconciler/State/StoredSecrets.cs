@@ -64,6 +64,11 @@ public static class StoredSecrets
             {
                 stored = stored with { Spec = hashed };
             }
+            else if (service.Spec is { } unchanged && WithoutFileContent(unchanged) is { } withoutContent)
+            {
+                // What the file holds (and so what the store remembers of it): never the bytes of a secret file.
+                stored = stored with { Spec = withoutContent };
+            }
 
             // The image reference is also kept beside the spec (for the record only): the same rule holds.
             if (!StateKey.IsHash(service.Image) && state.Secrets.OccursIn(service.Image))
@@ -78,6 +83,19 @@ public static class StoredSecrets
         }
 
         return ReferenceEquals(services, state.Services) ? state : state with { Services = services };
+    }
+
+    /// <summary>The spec without its secrets' and configs' bytes (never written: <see cref="FileMountSpec.Content"/>); null when it holds none.</summary>
+    private static ServiceSpec? WithoutFileContent(ServiceSpec spec)
+    {
+        static bool Held(ImmutableArray<FileMountSpec> files) => !files.IsDefaultOrEmpty && files.Any(file => file.Content is not null);
+        static ImmutableArray<FileMountSpec> Dropped(ImmutableArray<FileMountSpec> files) =>
+            Held(files) ? [.. files.Select(file => file with { Content = null })] : files;
+
+        var container = spec.Container;
+        return Held(container.Secrets) || Held(container.Configs)
+            ? spec with { Container = container with { Secrets = Dropped(container.Secrets), Configs = Dropped(container.Configs) } }
+            : null;
     }
 
     private static bool ShouldHash(IReadOnlyList<string> path, string value, SecretValues secrets) =>

@@ -152,7 +152,7 @@ public sealed class StateStoreTests : IDisposable
 
         Assert.Equal(Json(read), Json(remembered));
         Assert.Null(remembered.Services["shop/web"].RollbackSpec);
-        Assert.Equal(Berth.Reconciler.Spec.SecretValues.None, remembered.Secrets);
+        Assert.Same(Berth.Reconciler.Spec.SecretValues.None, remembered.Secrets);
     }
 
     [Fact]
@@ -170,6 +170,45 @@ public sealed class StateStoreTests : IDisposable
         Assert.Equal("next", read.LastAttemptedRevision);
         Assert.Equal(Json(loaded.Services), Json(read.Services));
         Assert.DoesNotContain("\"a\"", firstFile, StringComparison.Ordinal);
+        Assert.Same(loaded.Services["shop/web"], (await store.LoadAsync("h", CancellationToken.None)).Services["shop/web"]);
+    }
+
+    [Fact]
+    public async Task Save_KeptEntryHoldingAValueThatBecameASecret_HashesItNow()
+    {
+        // A plain string in a command (written before strings outside the environment were hashed, or before
+        // the value moved into sops) is kept by a pass that changed nothing: the write must still hash it.
+        const string value = "berth-now-a-secret-5d1e";
+        var store = new StateStore(root);
+        var spec = TestSpecs.Service("shop", "web", TestSpecs.Container(TestSpecs.Image, "serve", "--password", value));
+        var applied = new AppliedService(spec.ConfigHash, spec.FieldHashes, spec.Container.Image, null, "abc", System.Collections.Immutable.ImmutableSortedDictionary<int, string>.Empty, spec);
+        await store.SaveAsync(AppliedState.Empty("h") with { Services = AppliedState.Empty("h").Services.Add(spec.QualifiedName, applied) }, CancellationToken.None);
+        Assert.Contains(value, await File.ReadAllTextAsync(store.PathFor("h")), StringComparison.Ordinal);
+        var loaded = await store.LoadAsync("h", CancellationToken.None);
+
+        await store.SaveAsync(loaded with { Secrets = Berth.Reconciler.Spec.SecretValues.Of([value]) }, CancellationToken.None);
+
+        Assert.DoesNotContain(value, await File.ReadAllTextAsync(store.PathFor("h")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LoadAfterSave_SpecWithASecretFile_RemembersNoBytesOfIt()
+    {
+        // The file never holds a secret file's bytes; neither does what the store remembers of it (a rollback
+        // after a restart finds none either: the same before and after).
+        var store = new StateStore(root);
+        var content = new Berth.Reconciler.Spec.Model.FileContent([1, 2, 3]);
+        var mount = new Berth.Reconciler.Spec.Model.FileMountSpec(Berth.Reconciler.Spec.Model.FileMountKind.Secret, "db", "/run/secrets/db", null, null, null, "hmac-key") { Content = content };
+        var spec = TestSpecs.Service("shop", "web", TestSpecs.WebContainer() with { Secrets = [mount] });
+        var applied = new AppliedService(spec.ConfigHash, spec.FieldHashes, spec.Container.Image, null, "abc", System.Collections.Immutable.ImmutableSortedDictionary<int, string>.Empty, spec);
+        await store.SaveAsync(AppliedState.Empty("h") with { Services = AppliedState.Empty("h").Services.Add(spec.QualifiedName, applied) }, CancellationToken.None);
+
+        var remembered = (await store.LoadAsync("h", CancellationToken.None)).Services["shop/web"].Spec!;
+        var read = (await new StateStore(root).LoadAsync("h", CancellationToken.None)).Services["shop/web"].Spec!;
+
+        Assert.Null(read.Container.Secrets.Single().Content);
+        Assert.Null(remembered.Container.Secrets.Single().Content);
+        Assert.Equal(spec.ConfigHash, remembered.ConfigHash);
     }
 
     private static AppliedState StateWithEnvironmentValue(string value)
