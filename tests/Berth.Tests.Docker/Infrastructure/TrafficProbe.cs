@@ -4,8 +4,8 @@ using Docker.DotNet.Models;
 namespace Berth.Tests.Infrastructure;
 
 /// <summary>
-/// A client container on the service's network that requests http://ALIAS:8080/version about every
-/// 10 ms plus the request itself (40-60/s here), resolving the name afresh each time (busybox wget has no DNS cache), and prints one
+/// A client container on the service's network in which two clients each request http://ALIAS:8080/version about every
+/// 10 ms plus the request itself (40-60/s each on a quiet machine), resolving the name afresh each time (busybox wget has no DNS cache), and prints one
 /// line per request: "ok &lt;body&gt;" or "FAIL". Counting the lines after a rollout measures downtime.
 /// </summary>
 public sealed class TrafficProbe
@@ -21,7 +21,10 @@ public sealed class TrafficProbe
 
     public static async Task<TrafficProbe> StartAsync(DockerTestScope scope, string network, string url)
     {
-        var script = $"while true; do if body=$(timeout 2 wget -q -O- {url}); then echo \"ok $body\"; else echo FAIL; fi; usleep 10000; done";
+        // Two clients: each request forks three processes (subshell, timeout, wget), and on a slow host one
+        // client alone made 10.8 requests/s (CI, 2026-12-05), too few to say a rollout left no gap.
+        var client = $"while true; do if body=$(timeout 2 wget -q -O- {url}); then echo \"ok $body\"; else echo FAIL; fi; usleep 10000; done";
+        var script = $"{client} & {client}";
         var created = await scope.Client.Containers.CreateContainerAsync(new CreateContainerParameters
         {
             Name = $"{scope.ScopeId}-probe",
