@@ -33,10 +33,11 @@ public interface IStateStore
 /// that fails again is held again. Failing every pass on it instead would leave the host unmanaged, and
 /// the daemon's start reads the file too: throwing there is a crash loop under systemd.
 /// <para>
-/// The record read or written last is kept in memory, with the file's modification time and length when
-/// it was: a load finds the file as it was and returns it without reading (issue #16: reading it again
-/// was 41 % of the daemon's idle pass). The daemon holds the state directory's lock, so no other berth
-/// writes the file meanwhile; an edit by hand changes the time or the length and is read.
+/// The record read or written last is kept in memory, with the file's signature when it was (birth time,
+/// modification time, length: <see cref="FileSignature"/>): a load finds the file as it was and returns it
+/// without reading (issue #16: reading it again was 41 % of the daemon's idle pass). The daemon holds the
+/// state directory's lock, so no other berth writes the file meanwhile; an edit by hand, or a copy put in
+/// its place, changes the signature and is read.
 /// </para>
 /// </remarks>
 public sealed class StateStore(string stateDirectory, ILogger? logger = null, TimeProvider? timeProvider = null) : IStateStore
