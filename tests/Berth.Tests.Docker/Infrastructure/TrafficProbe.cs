@@ -4,6 +4,18 @@ using Docker.DotNet.Models;
 namespace Berth.Tests.Infrastructure;
 
 /// <summary>
+/// Tests that assert the probe's request rate run alone, after the parallel ones: the rate is the test's
+/// resolution (a gap shorter than the time between two requests goes unseen), and with another test class
+/// rolling out containers beside it on two cores the probe fell to 10-15 requests/s (CI, 2026-12-05) where
+/// it makes 40+ on its own.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class MeasuredTrafficCollection
+{
+    public const string Name = "measured traffic";
+}
+
+/// <summary>
 /// A client container on the service's network in which two clients each request http://ALIAS:8080/version about every
 /// 10 ms plus the request itself (40-60/s each on a quiet machine), resolving the name afresh each time (busybox wget has no DNS cache), and prints one
 /// line per request: "ok &lt;body&gt;" or "FAIL". Counting the lines after a rollout measures downtime.

@@ -9,6 +9,7 @@ using static Berth.Tests.Shared.TestSpecs;
 namespace Berth.Tests.Rollout;
 
 /// <summary>x-berth.front against the real engine: the handover that Docker's DNS alone cannot make lossless.</summary>
+[Collection(MeasuredTrafficCollection.Name)]
 public sealed class FrontTests(ITestOutputHelper output)
 {
     private static DesiredState State(ReconcileHarness harness, string image, bool front = true)

@@ -6,6 +6,7 @@ using static Berth.Tests.Shared.TestSpecs;
 
 namespace Berth.Tests.Rollout;
 
+[Collection(MeasuredTrafficCollection.Name)]
 public sealed class ZeroDowntimeTests(ITestOutputHelper output)
 {
     /// <remarks>
