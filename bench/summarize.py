@@ -7,6 +7,7 @@ cpu_s and maxrss_kib are those of the measured command and its children (/usr/bi
 they mean nothing (e.g. time spent polling for health after the command returned is wall only).
 api.tsv: size tool command requests pattern-counts
 daemon.tsv: idle wall_s cpu_s requests rss_kib n pass_s | idle-kinds kinds | rss passes - - rss_kib | webhook wall_s - - - n
+            | background wall_s cpu_s (the daemon between passes, no pass running)
 meta.tsv: interval_s and daemon_n (the goals' table needs the health-check interval)
 
 After the per-size tables: issue #16's goals at N = 50, each met or missed (medians; the largest size
@@ -261,6 +262,9 @@ def main():
                   f"| pass duration as `berth sync` reports it, s | {mmm([float(r[6]) for r in idle if len(r) > 6 and r[6]])} |",
                   f"| daemon CPU per idle pass, ms | {mmm([float(r[2]) * 1000 for r in idle], '{:.0f}')} |",
                   f"| Engine API requests per idle pass | {mmm([float(r[3]) for r in idle], '{:.0f}')} |"]
+        background = [r for r in daemon if r[0] == "background" and float(r[1]) > 0]
+        if background:
+            lines.append(f"| daemon CPU between passes (the informer's events), ms per s | {mmm([float(r[2]) * 1000 / float(r[1]) for r in background], '{:.1f}')} |")
         rss = [r for r in daemon if r[0] == "rss"]
         if rss:
             lines.append(f"| daemon RSS after {rss[0][1]} passes, MiB | {float(rss[0][4]) / 1024:.0f} |")

@@ -150,6 +150,8 @@ internal static class DaemonHost
                 config.Images,
                 provider.GetRequiredService<TimeProvider>(),
                 provider.GetRequiredService<ILogger<ImageCollectionSchedule>>()));
+            // The last loaded commit, kept while the tip and what the load read from the host stay the same.
+            services.AddSingleton<Berth.Reconciler.Reconciliation.DesiredStateCache>();
             services.AddSingleton<IReconcilePass, GitOpsPass>();
 
             // Before the loop (hosted services start in order): the stream is up before the first pass lists.

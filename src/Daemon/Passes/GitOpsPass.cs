@@ -33,7 +33,8 @@ internal sealed partial class GitOpsPass(
     ApplyObservers? applyObservers = null,
     IWaveGateSource? waveGate = null,
     ImageCollectionSchedule? imageCollection = null,
-    Reconciler.Observe.ObservationCache? observationCache = null) : IReconcilePass
+    Reconciler.Observe.ObservationCache? observationCache = null,
+    DesiredStateCache? desiredStateCache = null) : IReconcilePass
 {
     // Commit statuses ("pending") and notifications (drift repaired, orphaned volumes): see IApplyObserver.
     private readonly ApplyObservers observers = applyObservers ?? ApplyObservers.None;
@@ -75,7 +76,7 @@ internal sealed partial class GitOpsPass(
         TimeSpan Elapsed() => timeProvider.GetElapsedTime(started);
 
         var loaded = await DesiredStateSource.LoadAsync(
-            new DesiredStateOrigin.Git(gitSource.Options), config.Host, LoadOptions(config), gitSource, config.StateDir, cancellationToken).ConfigureAwait(false);
+            new DesiredStateOrigin.Git(gitSource.Options), config.Host, LoadOptions(config), gitSource, config.StateDir, cancellationToken, cache: desiredStateCache).ConfigureAwait(false);
         if (loaded.Git is { } git)
         {
             metrics.RecordGitRevision(git);

@@ -16,6 +16,16 @@ internal static class HostPaths
     /// </summary>
     public static string? Resolve(string absolutePath)
     {
+        // Where a path leads is an input of the load that asked (a link retargeted on the host changes what
+        // the policy allows): a recording load keeps the answer, to follow the link again on the next pass.
+        var resolved = ResolveUnrecorded(absolutePath);
+        Spec.HostInputs.ResolvedPath(absolutePath, resolved);
+        return resolved;
+    }
+
+    /// <summary><see cref="Resolve"/> without recording it: what <see cref="Spec.HostInputs"/> checks with.</summary>
+    internal static string? ResolveUnrecorded(string absolutePath)
+    {
         // Pending parts in order; a link's target is spliced in front of what follows it.
         var pending = new LinkedList<string>(Split(absolutePath));
         var resolved = new List<string>();

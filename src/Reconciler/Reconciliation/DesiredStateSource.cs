@@ -52,9 +52,10 @@ public static class DesiredStateSource
     /// apply puts the files there.
     /// </param>
     /// <param name="exportDirectory">Where git exports go instead of `trees/` under the work directory (a preview that must not write there).</param>
+    /// <param name="cache">The daemon's: a tip that did not move is loaded again only when a host input changed.</param>
     public static async Task<LoadedDesiredState> LoadAsync(
         DesiredStateOrigin origin, string host, SpecLoadOptions options, GitSource? gitSource, string workDirectory, CancellationToken cancellationToken,
-        string? exportDirectory = null)
+        string? exportDirectory = null, DesiredStateCache? cache = null)
     {
         switch (origin)
         {
@@ -81,7 +82,9 @@ public static class DesiredStateSource
                 // containers will use (the path is part of the config hash). Loading (and so `plan`)
                 // leaves that directory alone: an apply switches the files in (RevisionFiles).
                 var liveTree = new LiveTree(workDirectory);
-                var result = SpecLoader.LoadHost(fetched.TreeDirectory!, host, options, hostDirectory: liveTree.Directory);
+                var tree = fetched.TreeDirectory!;
+                HostLoadResult Load() => SpecLoader.LoadHost(tree, host, options, hostDirectory: liveTree.Directory);
+                var result = cache is null ? Load() : cache.Load(fetched.CommitSha!, tree, liveTree.Directory, host, options, Load);
                 return new LoadedDesiredState(result.State, fetched.CommitSha, result.HostInInventory, result.Errors, null)
                 {
                     Git = fetched,

@@ -36,4 +36,17 @@ public sealed record SpecLoadOptions
     /// error saying how to configure a key).
     /// </summary>
     public Secrets.Sops.AgeKeyFile? AgeKey { get; init; }
+
+    /// <summary>
+    /// Whether a load with <paramref name="other"/> reads the same host inputs as one with these options (the same
+    /// files, policy, keys), so that its result depends only on the commit and on what <see cref="HostInputs"/> records.
+    /// </summary>
+    internal bool SameInputsAs(SpecLoadOptions other) =>
+        HostEnvFiles.SequenceEqual(other.HostEnvFiles, StringComparer.Ordinal)
+        && HostEnvironment.Count == other.HostEnvironment.Count
+        && HostEnvironment.All(pair => other.HostEnvironment.TryGetValue(pair.Key, out var value) && value == pair.Value)
+        && Equals(Policy, other.Policy)
+        && FileSources?.HostDirectory == other.FileSources?.HostDirectory
+        && FileSources?.Keyring.Source == other.FileSources?.Keyring.Source
+        && AgeKey?.Path == other.AgeKey?.Path;
 }

@@ -192,6 +192,7 @@ internal static class HostVariables
         foreach (var file in options.HostEnvFiles)
         {
             LimitedText read;
+            HostInputs.FileContent(file);
             try
             {
                 read = LimitedFile.ReadText(file, FileLimits.EnvFileBytes);

@@ -36,14 +36,15 @@ public sealed class DaemonEndToEndTests
 
         /// <param name="requireSignatures">Require SSH-signed commits; the first commit is signed by the one trusted key.</param>
         /// <param name="changeExample">Edits the example in the work tree before the first commit.</param>
-        public static async Task<Scenario> StartAsync(EngineSocketForwarder? engine = null, string interval = "2s", bool requireSignatures = false, Action<GitRepository, string>? changeExample = null)
+        /// <param name="hostEnvFiles">`spec.hostEnvFiles` of the daemon.</param>
+        public static async Task<Scenario> StartAsync(EngineSocketForwarder? engine = null, string interval = "2s", bool requireSignatures = false, Action<GitRepository, string>? changeExample = null, IReadOnlyList<string>? hostEnvFiles = null)
         {
             var harness = new ReconcileHarness();
             var git = GitRepository.WithExample(harness.Host);
             changeExample?.Invoke(git, harness.Host);
             var (trustedKey, allowedSigners) = requireSignatures ? git.CreateSshSigningKey("trusted", "ops@berth.invalid") : (null, null);
             var scenario = new Scenario(harness, git, git.CommitAndPush("initial desired state", sshSigningKey: trustedKey)) { TrustedSigningKey = trustedKey };
-            scenario.Daemon = await RealDaemon.StartAsync(harness.Host, git, engine?.DockerHost, interval, allowedSigners);
+            scenario.Daemon = await RealDaemon.StartAsync(harness.Host, git, engine?.DockerHost, interval, allowedSigners, hostEnvFiles: hostEnvFiles);
             await scenario.Daemon.WaitForStatusAsync(status => status.LastApplied?.Revision == scenario.FirstCommit, "the first commit to be applied", Converge);
             return scenario;
         }
@@ -73,6 +74,44 @@ public sealed class DaemonEndToEndTests
         var web = Assert.Single(status.Services, service => service.Service == "web");
         Assert.Equal((2, 2, 2), (web.DesiredReplicas, web.Running, web.Healthy));
         Assert.Contains($"step {harness.Host}/web: replace container {harness.Host}-web-1", daemon.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The daemon keeps the loaded commit between passes (docs/reconcile.md, "The loaded commit"); a host env
+    /// file is outside the commit, and a value rotated in it must still go out at the next pass, without a
+    /// commit or a restart.
+    /// </summary>
+    [Fact]
+    public async Task Daemon_HostEnvFileRotated_TheNextPassAppliesItWithoutACommit()
+    {
+        var hostEnv = Path.Combine(Directory.CreateTempSubdirectory("berth-host-env-").FullName, "host.env");
+        await File.WriteAllTextAsync(hostEnv, "WEB_GREETING=from the host file\n");
+        try
+        {
+            await using var scenario = await Scenario.StartAsync(hostEnvFiles: [hostEnv]);
+            var (harness, daemon) = (scenario.Harness, scenario.Daemon);
+            Assert.Contains("GREETING=from the host file", (await harness.InspectAsync($"{harness.Host}-web-1")).Config.Env);
+            // One more pass with nothing to do: the one that keeps the loaded commit and answers from it next.
+            var applied = (await daemon.StatusAsync()).LastAttempted?.Number ?? 0;
+            await daemon.WaitForStatusAsync(status => status.LastAttempted?.Number > applied, "an idle pass after the first commit's", Converge);
+
+            await File.WriteAllTextAsync(hostEnv, "WEB_GREETING=rotated on the host\n");
+
+            var deadline = DateTimeOffset.UtcNow + Converge;
+            while (!(await harness.InspectAsync($"{harness.Host}-web-1")).Config.Env.Contains("GREETING=rotated on the host"))
+            {
+                Assert.True(DateTimeOffset.UtcNow < deadline, "the rotated value did not reach web-1 within 2 minutes");
+                await Task.Delay(250);
+            }
+
+            var status = await daemon.StatusAsync();
+            Assert.Equal(scenario.FirstCommit, status.LastApplied?.Revision);
+            Assert.Contains($"step {harness.Host}/web: replace container {harness.Host}-web-1", daemon.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(hostEnv)!, recursive: true);
+        }
     }
 
     [Fact]

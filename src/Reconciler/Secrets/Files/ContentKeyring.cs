@@ -16,7 +16,14 @@ public sealed class ContentKeyring
     private const int KeyBytes = 32;
     private readonly Lazy<byte[]> key;
 
-    private ContentKeyring(Func<byte[]> key) => this.key = new Lazy<byte[]>(key, LazyThreadSafetyMode.ExecutionAndPublication);
+    private ContentKeyring(string source, Func<byte[]> key)
+    {
+        Source = source;
+        this.key = new Lazy<byte[]>(key, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>Where the key comes from: its file's path, or a name of its own for a key of this process only. Two keyrings of the same source hash alike.</summary>
+    public string Source { get; }
 
     /// <summary>
     /// A key that lives only as long as this process: hashes made with it match only hashes of the same
@@ -25,7 +32,7 @@ public sealed class ContentKeyring
     public static ContentKeyring Ephemeral()
     {
         var bytes = RandomNumberGenerator.GetBytes(KeyBytes);
-        return new(() => bytes);
+        return new("ephemeral:" + Guid.NewGuid().ToString("N"), () => bytes);
     }
 
     /// <summary>
@@ -33,7 +40,7 @@ public sealed class ContentKeyring
     /// <see cref="Hash"/>: a host whose stacks have no secret or config never needs it.
     /// </summary>
     /// <remarks><see cref="Hash"/> throws IOException (or <see cref="InvalidDataException"/> for a file that is not a key) when it cannot be read or made.</remarks>
-    public static ContentKeyring LoadOrCreate(string stateDirectory) => new(() =>
+    public static ContentKeyring LoadOrCreate(string stateDirectory) => new(Path.GetFullPath(Path.Combine(stateDirectory, KeyFileName)), () =>
     {
         try
         {
@@ -81,6 +88,7 @@ public sealed class ContentKeyring
             }
         }
 
+        Spec.HostInputs.FileSignature(path);
         var bytes = File.ReadAllBytes(path);
         if (bytes.Length != KeyBytes)
         {

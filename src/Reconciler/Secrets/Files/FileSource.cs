@@ -98,6 +98,7 @@ internal static class FileSources
         // (or a '..' in the path) must not open the rest of the host.
         var allowed = RealPath(Path.GetFullPath(options.HostDirectory));
         var path = Path.GetFullPath(source.AbsolutePath);
+        HostInputs.FileContent(path);
         if (!Policy.HostPaths.IsStrictlyBelow(path, allowed) || !File.Exists(path) || !Policy.HostPaths.IsStrictlyBelow(RealPath(path), allowed))
         {
             // The same answer whether the file exists or not: a commit must not probe the host's files.

@@ -61,6 +61,8 @@ public sealed class AgeKeyFile
     /// <exception cref="SopsKeyException">The file cannot be read or holds no age identity.</exception>
     public IReadOnlyList<string> Recipients()
     {
+        // Recorded whether or not this instance has asked age-keygen before: the load that asks depends on the key.
+        Spec.HostInputs.FileSignature(Path);
         lock (gate)
         {
             if (recipients is not null)
@@ -85,6 +87,7 @@ public sealed class AgeKeyFile
     internal (byte[]? DataKey, string Error) DecryptDataKey(string armoredDataKey)
     {
         // The identity goes by path (-i), the ciphertext by stdin: nothing secret on a command line.
+        Spec.HostInputs.FileSignature(Path);
         var outcome = Run(new ProcessRequest(AgeProgram, ["--decrypt", "--identity", Path])
         {
             Timeout = ToolTimeout,
