@@ -403,7 +403,7 @@ done <<<"$CELLS"
 # ---------------------------------------------------------------- the daemon: idle passes and webhook
 # A process's threads' time on CPU in nanoseconds, one "TID NS" line per thread (/proc/PID/task/*/schedstat),
 # because utime+stime of /proc/PID/stat count 10 ms ticks, too coarse for a pass of a few milliseconds.
-proc_threads_cpu() { local t; for t in /proc/"$1"/task/*; do [ -r "$t/schedstat" ] && printf '%s %s\n' "${t##*/}" "$(cut -d' ' -f1 "$t/schedstat" 2>/dev/null)"; done; }
+proc_threads_cpu() { local t ns; for t in /proc/"$1"/task/*; do ns=$(cut -d" " -f1 "$t/schedstat" 2>/dev/null) && [ -n "$ns" ] && printf "%s %s\n" "${t##*/}" "$ns"; done; }
 # CPU seconds between two proc_threads_cpu readings, thread by thread: a thread that ended in between
 # counts up to the first reading only (it is gone from the second), one that began counts from zero. A plain
 # sum of all threads went negative when a pool thread with more time than the pass used ended meanwhile.

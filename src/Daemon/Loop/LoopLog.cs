@@ -14,8 +14,12 @@ internal static partial class LoopLog
         Message = "Pass {PassNumber} ({Trigger}): {Outcome} ({Reason}) at revision {Revision} in {DurationMs} ms{Observation}: {Summary}")]
     public static partial void PassNotSucceeded(ILogger logger, long passNumber, PassTrigger trigger, string outcome, string reason, string revision, long durationMs, string observation, string summary);
 
-    /// <summary>The observation part of a pass's line: empty when the pass did not say where it observed from.</summary>
-    public static string Observation(string? observation) => observation is null ? "" : $" (observed: {observation})";
+    /// <summary>The part of a pass's line that says where it observed from and whether it loaded the commit: " (observed: cache; commit: kept)"; empty when the pass said neither.</summary>
+    public static string Observation(string? observation, string? commitLoad = null)
+    {
+        var parts = new[] { observation is null ? null : $"observed: {observation}", commitLoad is null ? null : $"commit: {commitLoad}" }.OfType<string>().ToList();
+        return parts.Count == 0 ? "" : $" ({string.Join("; ", parts)})";
+    }
 
     [LoggerMessage(EventId = 102, Level = LogLevel.Error,
         Message = "Pass {PassNumber} ({Trigger}) threw; counted as a transient failure, the loop goes on")]

@@ -251,7 +251,7 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
         var endedAt = timeProvider.GetUtcNow();
         statusBoard.RecordPassCompleted(record, result.Services, consecutiveFailures, passExceptions, endedAt);
         liveness.PassEnded(endedAt);
-        LogPass(record, result.Observation);
+        LogPass(record, result.Observation, result.CommitLoad);
         NotifyListeners(record);
 
         foreach (var waiter in passWaiters)
@@ -333,9 +333,9 @@ public sealed class ReconcileLoop : BackgroundService, IPassTrigger
         }
     }
 
-    private void LogPass(PassRecord record, string? observation)
+    private void LogPass(PassRecord record, string? observation, string? commitLoad)
     {
-        var observed = LoopLog.Observation(observation);
+        var observed = LoopLog.Observation(observation, commitLoad);
         var revision = record.Revision ?? "(none)";
         var durationMs = (long)record.Duration.TotalMilliseconds;
         if (record.Outcome.Succeeded())

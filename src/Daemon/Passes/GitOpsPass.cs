@@ -44,9 +44,18 @@ internal sealed partial class GitOpsPass(
 
     public async Task<PassResult> RunAsync(PassTrigger trigger, PassOptions options, CancellationToken cancellationToken)
     {
-        // Passes never overlap, so what the informer counted meanwhile is this pass's.
+        // Passes never overlap, so what the informer and the commit cache counted meanwhile is this pass's.
         var before = observationCache?.Counts;
+        var (keptBefore, loadedBefore) = (desiredStateCache?.Reused, desiredStateCache?.Loaded);
         var result = await RunPassAsync(options, cancellationToken).ConfigureAwait(false);
+        if (desiredStateCache is not null)
+        {
+            result = result with
+            {
+                CommitLoad = desiredStateCache.Reused > keptBefore ? "kept" : desiredStateCache.Loaded > loadedBefore ? "loaded" : null,
+            };
+        }
+
         if (observationCache is null || before is not { } counted)
         {
             return result;

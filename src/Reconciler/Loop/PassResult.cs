@@ -47,6 +47,12 @@ public sealed record PassResult(
     /// pass did not say (it did not observe, or has no informer). Shown in the pass's log line.
     /// </summary>
     public string? Observation { get; init; }
+
+    /// <summary>
+    /// "kept" when the daemon answered the pass from the commit it had loaded before (nothing it read from the
+    /// host changed), "loaded" when it loaded the commit; null when the pass did not say. Shown in the log line.
+    /// </summary>
+    public string? CommitLoad { get; init; }
 }
 
 /// <summary>What a <see cref="PassOutcome"/> means for its readers, and how it is shown.</summary>

@@ -13,6 +13,8 @@ namespace Berth.Reconciler.Reconciliation;
 /// tip stays; what it reads from elsewhere is recorded and checked again (read, followed) on every pass, so a
 /// rotated secret still takes effect at the next pass, without a commit (docs/reconcile.md, "The loaded commit").
 /// One entry: a daemon follows one branch for one host. Passes never overlap; the entry is swapped whole.
+/// The kept result holds what a load holds (secret values among them) between passes, as the daemon's memory
+/// held them during each pass before: the process's memory is not a place berth hides secrets from.
 /// </remarks>
 public sealed class DesiredStateCache
 {
@@ -43,7 +45,10 @@ public sealed class DesiredStateCache
         }
 
         var (result, inputs) = HostInputs.Record(load);
-        Volatile.Write(ref last, new Entry(commitSha, treeDirectory, hostDirectory, host, options, inputs, result));
+        // Only a load without errors is kept. An error may come from the host and pass by itself (age not
+        // installed yet or too slow to answer, a read failing midway) without any recorded input changing; an
+        // invalid commit is simply loaded again on every pass, as it always was.
+        Volatile.Write(ref last, result.Errors.IsEmpty ? new Entry(commitSha, treeDirectory, hostDirectory, host, options, inputs, result) : null);
         Interlocked.Increment(ref loaded);
         return result;
     }

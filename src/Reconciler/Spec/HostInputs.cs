@@ -16,15 +16,16 @@ namespace Berth.Reconciler.Spec;
 /// cannot happen.
 /// </para>
 /// <para>
-/// Contents are kept as SHA-256 digests, never as bytes. The age key and the content key are kept by their
-/// signature (where the path's links lead, the file's times, length and mode): berth never reads the age key itself
-/// (the age tool does), and a key is rotated by replacing its file.
+/// Contents are kept as SHA-256 digests, never as bytes. The age key is kept by its signature (where the path's
+/// links lead, the file's times, length and mode): berth never reads it itself (the age tool does). Only loads
+/// without errors are kept, so a key that is swapped in place keeping its times and length (`cp -p` of a key of
+/// the same length) can at worst go unnoticed while it decrypts the same commit to the same values.
 /// </para>
 /// <para>
 /// Ambient (an <see cref="AsyncLocal{T}"/>) rather than passed through every reader: the readers sit deep
 /// in the loader and the policy check, which know nothing of caching. The load is synchronous, so
 /// everything it reads records into the recording that wraps it; outside a recording nothing is kept.
-/// HostInputsTests covers every reader, since one that failed to record would let a pass reuse a stale load.
+/// DesiredStateCacheTests changes every kind of input, since a reader that failed to record would let a pass reuse a stale load.
 /// </para>
 /// </remarks>
 public sealed class HostInputs
@@ -35,7 +36,8 @@ public sealed class HostInputs
     private static readonly AsyncLocal<HostInputs?> Recording = new();
 
     private readonly Lock gate = new();
-    private readonly List<Input> inputs = [];
+    /// <summary>A set: the policy check resolves the same path once per bind, the recording keeps it once.</summary>
+    private readonly HashSet<Input> inputs = [];
 
     private HostInputs()
     {

@@ -70,7 +70,8 @@ internal sealed class DirectoryRepositoryFiles : IRepositoryFiles
     private string InsideRepository(string relativePath)
     {
         var path = Path.Combine(readRoot, relativePath);
-        var real = Policy.HostPaths.Resolve(path);
+        // The commit's own tree, fixed while the commit is (DesiredStateCache keys on it): not a host input.
+        var real = Policy.HostPaths.ResolveUnrecorded(path);
         if (real is null)
         {
             throw new RepositoryEscapeException(relativePath, RepositoryEscape.Unfollowable);
@@ -89,7 +90,7 @@ internal sealed class DirectoryRepositoryFiles : IRepositoryFiles
     /// exist kept as written). A path that cannot be followed (a link loop, an unreadable directory)
     /// resolves to nothing and so lies in no repository: refused like an escape, never a crash.
     /// </summary>
-    private static string RealPath(string fullPath) => Policy.HostPaths.Resolve(fullPath) ?? "\0";
+    private static string RealPath(string fullPath) => Policy.HostPaths.ResolveUnrecorded(fullPath) ?? "\0";
 }
 
 /// <summary>

@@ -94,6 +94,7 @@ public sealed class DaemonEndToEndTests
             // One more pass with nothing to do: the one that keeps the loaded commit and answers from it next.
             var applied = (await daemon.StatusAsync()).LastAttempted?.Number ?? 0;
             await daemon.WaitForStatusAsync(status => status.LastAttempted?.Number > applied, "an idle pass after the first commit's", Converge);
+            Assert.Contains("commit: kept", daemon.Output, StringComparison.Ordinal);
 
             await File.WriteAllTextAsync(hostEnv, "WEB_GREETING=rotated on the host\n");
 
@@ -106,6 +107,8 @@ public sealed class DaemonEndToEndTests
 
             var status = await daemon.StatusAsync();
             Assert.Equal(scenario.FirstCommit, status.LastApplied?.Revision);
+            // Loaded for the first commit, kept while idle, loaded again for the rotated file.
+            Assert.True(System.Text.RegularExpressions.Regex.Count(daemon.Output, "commit: loaded") >= 2, daemon.Output);
             Assert.Contains($"step {harness.Host}/web: replace container {harness.Host}-web-1", daemon.Output, StringComparison.Ordinal);
         }
         finally

@@ -175,17 +175,73 @@ public sealed class DesiredStateCacheTests : IDisposable
     }
 
     [Fact]
-    public void HostEnvFileMissing_IsAnErrorUntilItAppears()
+    public void ALoadWithErrors_IsNotKept_AndTheNextPassLoadsAgain()
     {
+        // An error may come from the host and pass by itself without any input changing (age installed
+        // meanwhile, a read that failed midway): a failed load is never the answer to the next pass.
         var missing = Path.Combine(root, "later.env");
         var options = Options(hostEnvFiles: [hostEnvFile, missing]);
         Assert.NotEmpty(Load(options: options).Errors);
         Assert.NotEmpty(Load(options: options).Errors);
-        Assert.Equal(1, cache.Loaded);
+        Assert.Equal((2, 0), (cache.Loaded, cache.Reused));
 
         File.WriteAllText(missing, "TOKEN=later\n");
 
         Assert.Equal("later", Web(Load(options: options)).Container.Environment["TOKEN"]);
+    }
+
+    [Fact]
+    public void HostSecretFileMissingThenPresent_LoadsIt()
+    {
+        var later = Path.Combine(secrets, "later.key");
+        var withLater = SpecTestRepository.Compose($$"""
+            name: app
+            services:
+              web:
+                image: busybox:1
+                secrets: [later]
+            secrets:
+              later:
+                file: {{later}}
+            """);
+        var options = Options();
+        HostLoadResult LoadLater() => cache.Load("c1", "/state/trees/c1", "/state/repo", "host1", options, () => withLater.LoadHost("host1", options));
+        Assert.Contains("does not exist", Assert.Single(LoadLater().Errors).ToString(), StringComparison.Ordinal);
+
+        File.WriteAllText(later, "now here");
+        var loaded = LoadLater();
+
+        Assert.True(loaded.Errors.IsEmpty);
+        Assert.Same(loaded, LoadLater());
+    }
+
+    [Fact]
+    public void SecretFileOutsideTheSecretsDirectory_IsNeverOpened_NotEvenToBeRecorded()
+    {
+        // A FIFO: opening it for reading blocks until a writer comes. A commit naming one outside the
+        // secrets directory must get its error at once, with nothing recorded that opens it on later passes.
+        var outside = Path.Combine(root, "outside.fifo");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [outside]))
+        {
+            mkfifo.WaitForExit();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        var hostile = SpecTestRepository.Compose($$"""
+            name: app
+            services:
+              web:
+                image: busybox:1
+                secrets: [fifo]
+            secrets:
+              fifo:
+                file: {{outside}}
+            """);
+        var options = Options();
+        var (result, inputs) = HostInputs.Record(() => hostile.LoadHost("host1", options));
+
+        Assert.Contains("is outside the host's secrets directory", Assert.Single(result.Errors).ToString(), StringComparison.Ordinal);
+        Assert.True(inputs.Unchanged());
     }
 
     [Fact]
@@ -203,6 +259,21 @@ public sealed class DesiredStateCacheTests : IDisposable
         var (_, again) = HostInputs.Record(() => new AgeKeyFile(keyFile).Recipients());
         File.Move(replacement, keyFile, overwrite: true);
         Assert.False(again.Unchanged());
+    }
+
+    [Fact]
+    public void TheCommitsOwnFiles_AreNotHostInputs()
+    {
+        // The tree is fixed while the commit is (the cache keys on it): reading it records nothing, so an
+        // idle pass checks only the few host files, not every file of the repository.
+        var tree = Directory.CreateDirectory(Path.Combine(root, "tree")).FullName;
+        File.WriteAllText(Path.Combine(tree, "compose.yaml"), "name: app\nservices:\n  web:\n    image: busybox:1\n    env_file: web.env\n");
+        File.WriteAllText(Path.Combine(tree, "web.env"), "A=1\n");
+
+        var (result, inputs) = HostInputs.Record(() => SpecLoader.LoadHost(tree, "host1"));
+
+        Assert.True(result.Errors.IsEmpty, string.Join("\n", result.Errors));
+        Assert.Equal(0, inputs.Count);
     }
 
     [Fact]

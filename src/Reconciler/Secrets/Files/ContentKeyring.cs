@@ -88,7 +88,7 @@ public sealed class ContentKeyring
             }
         }
 
-        Spec.HostInputs.FileSignature(path);
+        Spec.HostInputs.FileContent(path);
         var bytes = File.ReadAllBytes(path);
         if (bytes.Length != KeyBytes)
         {

@@ -98,7 +98,6 @@ internal static class FileSources
         // (or a '..' in the path) must not open the rest of the host.
         var allowed = RealPath(Path.GetFullPath(options.HostDirectory));
         var path = Path.GetFullPath(source.AbsolutePath);
-        HostInputs.FileContent(path);
         if (!Policy.HostPaths.IsStrictlyBelow(path, allowed) || !File.Exists(path) || !Policy.HostPaths.IsStrictlyBelow(RealPath(path), allowed))
         {
             // The same answer whether the file exists or not: a commit must not probe the host's files.
@@ -109,6 +108,9 @@ internal static class FileSources
 
         try
         {
+            // Only here, past the boundary checks (their links are recorded by Resolve): a path outside the
+            // secrets directory is never opened, not even to be recorded.
+            HostInputs.FileContent(path);
             var read = LimitedFile.ReadBytes(path, FileSourceOptions.MaxContentBytes);
             return read.Bytes is { } bytes ? new FileSourceRead(bytes, null) : FileSourceRead.Failed($"host file '{source.AbsolutePath}' is larger than {FileSourceOptions.MaxContentBytes} bytes");
         }
