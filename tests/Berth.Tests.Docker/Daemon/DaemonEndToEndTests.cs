@@ -105,10 +105,10 @@ public sealed class DaemonEndToEndTests
                 await Task.Delay(250);
             }
 
-            var status = await daemon.StatusAsync();
+            // Loaded for the first commit, kept while idle, loaded again for the rotated file (the pass's line
+            // comes when it ends, after the container changed).
+            var status = await daemon.WaitForStatusAsync(_ => System.Text.RegularExpressions.Regex.Count(daemon.Output, "commit: loaded") >= 2, "the rotating pass's log line", Converge);
             Assert.Equal(scenario.FirstCommit, status.LastApplied?.Revision);
-            // Loaded for the first commit, kept while idle, loaded again for the rotated file.
-            Assert.True(System.Text.RegularExpressions.Regex.Count(daemon.Output, "commit: loaded") >= 2, daemon.Output);
             Assert.Contains($"step {harness.Host}/web: replace container {harness.Host}-web-1", daemon.Output, StringComparison.Ordinal);
         }
         finally
