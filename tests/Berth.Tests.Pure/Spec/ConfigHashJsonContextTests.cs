@@ -65,57 +65,7 @@ public sealed class ConfigHashJsonContextTests
     public void ServiceWithEveryKindOfField_EveryHashedField_SerialisesAsTheReflectionSerializerDid()
     {
         // What the corpus may not combine: every nested record, nullable and enum of ContainerSpec set.
-        var result = SpecTestRepository.Compose("""
-            services:
-              all:
-                image: nginx:1
-                entrypoint: [/bin/sh, -c]
-                command: [echo, hi]
-                environment: { A: "1" }
-                labels: { l: v }
-                ports: ["127.0.0.1:8080:80/tcp", "53:53/udp"]
-                expose: ["9000"]
-                volumes:
-                  - data:/data:ro
-                  - ./conf:/conf:ro,z
-                  - type: bind
-                    source: ./conf
-                    target: /conf2
-                    bind: { create_host_path: true, propagation: rprivate }
-                  - type: tmpfs
-                    target: /scratch
-                    tmpfs: { size: 1048576 }
-                networks:
-                  back: { aliases: [api], ipv4_address: 10.230.0.10 }
-                healthcheck: { test: ["CMD", "true"], interval: 5s, timeout: 2s, retries: 4, start_period: 1s }
-                deploy: { resources: { limits: { cpus: "0.5", memory: 64M, pids: 100 } } }
-                stop_grace_period: 20s
-                init: true
-                read_only: true
-                cap_add: [NET_ADMIN]
-                ulimits: { nofile: { soft: 1024, hard: 2048 } }
-                logging: { driver: json-file, options: { max-size: 10m } }
-                tmpfs: [/run]
-                shm_size: 64m
-                security_opt: ["no-new-privileges:true"]
-                stdin_open: true
-                tty: true
-                memswap_limit: 128m
-                mem_reservation: 32m
-                cpu_shares: 512
-                dns_search: [example.org]
-                platform: linux/amd64
-                secrets: [token]
-                configs: [settings]
-            networks:
-              back: { ipam: { config: [{ subnet: 10.230.0.0/24 }] } }
-            volumes:
-              data: {}
-            secrets:
-              token: { file: ./token.txt }
-            configs:
-              settings: { file: ./settings.txt }
-            """).With("token.txt", "t0ken").With("settings.txt", "x=1").With("conf/app.conf", "a=b").LoadHost();
+        var result = EveryKindOfFieldService.Load();
         Assert.True(result.Errors.IsEmpty, string.Join("\n", result.Errors));
         var container = Assert.Single(result.State!.AllServices).Container;
 
