@@ -13,7 +13,7 @@ namespace Berth.Tests.Reconciliation;
 /// gate; the files go with the last container that uses them; the value is in no output.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class SecretsAndConfigsTests : IAsyncDisposable
+public sealed class SecretsAndConfigsTests : IAsyncLifetime
 {
     private const string FirstPassword = "first-Pa55word-value";
     private const string SecondPassword = "second-Pa55word-value";
@@ -33,7 +33,13 @@ public sealed class SecretsAndConfigsTests : IAsyncDisposable
         sources = sources with { HostDirectory = hostSecrets };
     }
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>
+    /// xunit v2 calls a test class's IAsyncLifetime.DisposeAsync, never IAsyncDisposable's: as an IAsyncDisposable
+    /// this class left every test's containers behind (found 2026-12-05, five `app` and `other` replicas).
+    /// </summary>
+    public async Task DisposeAsync()
     {
         await harness.DisposeAsync();
         repository.Dispose();
