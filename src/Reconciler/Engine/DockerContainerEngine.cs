@@ -181,18 +181,9 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
 
     private async Task<ObservedState> ObserveCoreAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken)
     {
-        // The four lists at once: none depends on another, and each is a round trip to the engine (over
-        // tcp:// or ssh, or to an engine busy with health checks, the round trips were most of a no-op pass's
-        // time). Awaited together, so a failure of one is the pass's failure and none is left unobserved.
         // All containers, not only ours: foreign names are kept so that a name berth wants but does not
         // own is reported as a collision rather than touched.
-        var listingContainers = client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, cancellationToken);
-        var listingNetworks = client.Networks.ListNetworksAsync(new NetworksListParameters(), cancellationToken);
-        var listingVolumes = client.Volumes.ListAsync(new VolumesListParameters(), cancellationToken);
-        var listingImages = client.Images.ListImagesAsync(new ImagesListParameters { All = false }, cancellationToken);
-        await Task.WhenAll(listingContainers, listingNetworks, listingVolumes, listingImages).ConfigureAwait(false);
-
-        var listed = await listingContainers.ConfigureAwait(false);
+        var listed = await client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, cancellationToken).ConfigureAwait(false);
         var (containers, fronts, foreignContainers) = await ObserveContainersAsync(listed, hostIdentity, cancellationToken).ConfigureAwait(false);
 
         // Files of generations left behind (a create that failed, a crash between create and remove).
@@ -200,7 +191,7 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
 
         var networks = ImmutableArray.CreateBuilder<ObservedNetwork>();
         var foreignNetworks = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
-        foreach (var network in await listingNetworks.ConfigureAwait(false))
+        foreach (var network in await client.Networks.ListNetworksAsync(new NetworksListParameters(), cancellationToken).ConfigureAwait(false))
         {
             // berth labels every network and volume it creates with its stack: one with the owner labels
             // but no stack was not made by berth (by hand, another tool, forged) and is left alone.
@@ -225,7 +216,7 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
 
         var volumes = ImmutableArray.CreateBuilder<ObservedVolume>();
         var foreignVolumes = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
-        var volumeList = await listingVolumes.ConfigureAwait(false);
+        var volumeList = await client.Volumes.ListAsync(new VolumesListParameters(), cancellationToken).ConfigureAwait(false);
         foreach (var volume in volumeList.Volumes ?? [])
         {
             if (BerthLabels.IsOwnedBy(volume.Labels, hostIdentity) && Label(volume.Labels, BerthLabels.Stack) is { } volumeStack)
@@ -244,7 +235,7 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
 
         // One image list resolves every desired reference (tag or digest) and gives the running images'
         // digests: a constant cost however many services and images there are (issue #16).
-        var images = (await listingImages.ConfigureAwait(false))
+        var images = (await client.Images.ListImagesAsync(new ImagesListParameters { All = false }, cancellationToken).ConfigureAwait(false))
             .Select(image => new ObservedImage(
                 image.ID,
                 [.. (image.RepoTags ?? []).Where(tag => tag != "<none>:<none>").Order(StringComparer.Ordinal)],
