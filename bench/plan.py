@@ -122,9 +122,12 @@ def sequence_s(tool, n, interval, rep, scenario_caps, with_api):
 
 def daemon_s(args):
     deploy = berth_waves_s(args.daemon_n, args.interval)
-    syncs = 2 + args.daemon_passes + 2 * args.webhooks
-    limited = max(0, syncs - SYNC_BURST) * SYNC_PERIOD_S
-    return 10.0 + deploy + limited + args.webhooks * (args.interval + 2.0)
+    # Each measured idle pass waits 10.5 s first, for a token of its own (run.sh); the other syncs (start,
+    # settle, the RSS passes, two per webhook) share the burst.
+    measured = args.daemon_passes * (SYNC_PERIOD_S + 0.5)
+    others = 4 + 2 * args.webhooks
+    limited = max(0, others - SYNC_BURST) * SYNC_PERIOD_S
+    return 10.0 + deploy + measured + limited + args.webhooks * (args.interval + 2.0)
 
 
 def parse_reps(spec, sizes):
