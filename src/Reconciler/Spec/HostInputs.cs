@@ -30,8 +30,8 @@ namespace Berth.Reconciler.Spec;
 /// </remarks>
 public sealed class HostInputs
 {
-    /// <summary>The most a content digest reads: the largest host file the loader accepts (1 MiB), and one byte to tell "larger".</summary>
-    private const int MaxDigestedBytes = 1024 * 1024 + 1;
+    /// <summary>The largest host file the loader accepts: a host env file, a secret or config file.</summary>
+    private static readonly int MaxFileBytes = Math.Max(FileLimits.EnvFileBytes, Secrets.Files.FileSourceOptions.MaxContentBytes);
 
     private static readonly AsyncLocal<HostInputs?> Recording = new();
 
@@ -128,23 +128,16 @@ public sealed class HostInputs
     {
         public override bool Unchanged() => Of(Path) == Digest;
 
-        /// <summary>The file's SHA-256 (up to one byte past the largest file the loader accepts), or why it could not be read.</summary>
+        /// <summary>The file's SHA-256, "too large" past the largest host file the loader accepts, or why it could not be read.</summary>
         public static string Of(string path)
         {
             try
             {
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1, FileOptions.SequentialScan);
-                using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-                var buffer = new byte[64 * 1024];
-                long total = 0;
-                int read;
-                while (total < MaxDigestedBytes && (read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, MaxDigestedBytes - total))) > 0)
-                {
-                    hash.AppendData(buffer, 0, read);
-                    total += read;
-                }
-
-                return $"{total}:{Convert.ToHexStringLower(hash.GetHashAndReset())}";
+                // Read as the loader reads it (its limit refuses a larger file before a byte is read). A file
+                // over the limit fails the load, and a failed load is never kept: "too large" needs no digest.
+                return LimitedFile.ReadBytes(path, MaxFileBytes).Bytes is { } bytes
+                    ? Convert.ToHexStringLower(SHA256.HashData(bytes.AsSpan()))
+                    : "too large";
             }
             catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
             {
@@ -159,21 +152,16 @@ public sealed class HostInputs
     {
         public override bool Unchanged() => Of(Path) == Signature;
 
-        /// <summary>Where the path's links lead, and that file's inode, times, length and mode; "missing" when there is none.</summary>
+        /// <summary>Where the path's links lead, and that file's <see cref="Berth.Reconciler.FileSignature"/> and mode; "missing" when there is none.</summary>
         public static string Of(string path)
         {
             try
             {
                 var target = File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path;
-                var file = new FileInfo(target);
-                if (!file.Exists)
-                {
-                    return "missing";
-                }
-
-                // A replaced file has another birth time (statx's btime on Linux), a rewrite another mtime or
-                // length, a chmod another mode (an age key other users may read is refused).
-                return string.Join('|', target, file.CreationTimeUtc.Ticks, file.LastWriteTimeUtc.Ticks, file.Length, OperatingSystem.IsWindows() ? 0 : (int)file.UnixFileMode);
+                // The mode too: a chmod changes neither times nor length, and age refuses a key others may read.
+                return Berth.Reconciler.FileSignature.Of(target) is { } signature
+                    ? $"{target}|{signature.CreatedUtc.Ticks}|{signature.LastWriteUtc.Ticks}|{signature.Length}|{(OperatingSystem.IsWindows() ? 0 : (int)File.GetUnixFileMode(target))}"
+                    : "missing";
             }
             catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
             {

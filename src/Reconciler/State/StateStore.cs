@@ -85,20 +85,6 @@ public sealed class StateStore(string stateDirectory, ILogger? logger = null, Ti
     /// </param>
     private sealed record KnownRecord(FileSignature Signature, AppliedState Stored, Spec.SecretValues HashedWith);
 
-    /// <summary>
-    /// What tells a file changed without reading it, from one stat: a write replaces it (a rename: a new file,
-    /// whose birth time differs even when a copy kept the old modification time, `cp -p`), or changes its
-    /// modification time or length.
-    /// </summary>
-    private readonly record struct FileSignature(DateTime CreatedUtc, DateTime LastWriteUtc, long Length)
-    {
-        public static FileSignature? Of(string path)
-        {
-            var file = new FileInfo(path);
-            return file.Exists ? new FileSignature(file.CreationTimeUtc, file.LastWriteTimeUtc, file.Length) : null;
-        }
-    }
-
     public async Task<AppliedState> LoadAsync(string host, CancellationToken cancellationToken)
     {
         var path = PathFor(host);
