@@ -68,6 +68,8 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
 
     public void Dispose()
     {
+        disposed.Cancel();
+        disposed.Dispose();
         if (ownsClient)
         {
             client.Dispose();
@@ -75,7 +77,40 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
     }
 
     public Task<ObservedState> ObserveAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken) =>
-        EngineErrors.CallAsync(() => ObserveCoreAsync(hostIdentity, imageReferences, cancellationToken), cancellationToken);
+        EngineErrors.CallAsync(async () => ResolveImages(await TakeOrListAsync(hostIdentity, cancellationToken).ConfigureAwait(false), imageReferences), cancellationToken);
+
+    // The lists of the host that BeginObserving started, for the next ObserveAsync of that host to take.
+    private EarlyLists? early;
+    private readonly CancellationTokenSource disposed = new();
+
+    /// <summary>
+    /// Starts the lists an observation of <paramref name="hostIdentity"/> makes (containers, networks,
+    /// volumes, images) now, while the caller loads the desired state: the next <see cref="ObserveAsync"/>
+    /// of that host takes their answers instead of asking again (issue #16: `berth apply` and `plan` spent
+    /// a quarter of a no-op waiting for the engine after the load, on a machine with a core to spare).
+    /// Still one observation per pass: taken once, a few milliseconds earlier. A failure surfaces in that
+    /// ObserveAsync, as its own would; nothing is left running past <see cref="Dispose"/>.
+    /// </summary>
+    public void BeginObserving(string hostIdentity)
+    {
+        var lifetime = disposed.Token;
+        var listed = Task.Run(() => ListAsync(hostIdentity, lifetime));
+        // Observed here too, so a pass that never observes (the desired state did not load) leaves no unobserved failure.
+        _ = listed.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        early = new EarlyLists(hostIdentity, listed);
+    }
+
+    private sealed record EarlyLists(string Host, Task<ObservedState> Listed);
+
+    private Task<ObservedState> TakeOrListAsync(string hostIdentity, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref early, null) is { } started && started.Host == hostIdentity)
+        {
+            return started.Listed.WaitAsync(cancellationToken);
+        }
+
+        return ListAsync(hostIdentity, cancellationToken);
+    }
 
     /// <summary>Lists only the service's containers (a label filter in the engine), inspecting only its front: no networks, volumes or images.</summary>
     public Task<ObservedState> ObserveServiceAsync(string hostIdentity, string stack, string service, CancellationToken cancellationToken) =>
@@ -179,7 +214,8 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             .Select(mount => mount.Destination)
             .Order(StringComparer.Ordinal)];
 
-    private async Task<ObservedState> ObserveCoreAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken)
+    /// <summary>What runs on the host, from one list of each kind: every part of an observation but the desired images' ids.</summary>
+    private async Task<ObservedState> ListAsync(string hostIdentity, CancellationToken cancellationToken)
     {
         // All containers, not only ours: foreign names are kept so that a name berth wants but does not
         // own is reported as a collision rather than touched.
@@ -242,19 +278,6 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
                 [.. (image.RepoDigests ?? []).Where(digest => digest != "<none>@<none>").Order(StringComparer.Ordinal)]))
             .OrderBy(image => image.Id, StringComparer.Ordinal)
             .ToImmutableArray();
-        var imageIds = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
-        var repoDigests = ImmutableDictionary.CreateBuilder<string, ImmutableArray<string>>(StringComparer.Ordinal);
-        foreach (var reference in imageReferences.Distinct(StringComparer.Ordinal))
-        {
-            // Absent locally: the planner pulls it (or reports it) per pull_policy.
-            if (ImageReference.Resolve(reference, images) is { } imageId)
-            {
-                imageIds[reference] = imageId;
-
-                // The digests it was pulled or pushed as: what a registry check compares with.
-                repoDigests[reference] = images.First(image => image.Id == imageId).RepoDigests;
-            }
-        }
 
         return new ObservedState(
             [.. containers.OrderBy(container => container.Name, StringComparer.Ordinal)],
@@ -263,13 +286,32 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             foreignContainers,
             foreignNetworks.ToImmutable(),
             foreignVolumes.ToImmutable(),
-            imageIds.ToImmutable())
+            ImmutableDictionary<string, string>.Empty)
         {
             Fronts = [.. fronts.OrderBy(front => front.Name, StringComparer.Ordinal)],
             Images = images,
             ImagesInUse = [.. listed.Select(container => container.ImageID).Where(id => !string.IsNullOrEmpty(id))],
-            ImageRepoDigests = repoDigests.ToImmutable(),
         };
+    }
+
+    /// <summary>The local image of each desired reference (tag or digest), from the one image list: a constant cost however many images (issue #16).</summary>
+    private static ObservedState ResolveImages(ObservedState listed, IEnumerable<string> imageReferences)
+    {
+        var imageIds = ImmutableDictionary.CreateBuilder<string, string>(StringComparer.Ordinal);
+        var repoDigests = ImmutableDictionary.CreateBuilder<string, ImmutableArray<string>>(StringComparer.Ordinal);
+        foreach (var reference in imageReferences.Distinct(StringComparer.Ordinal))
+        {
+            // Absent locally: the planner pulls it (or reports it) per pull_policy.
+            if (ImageReference.Resolve(reference, listed.Images) is { } imageId)
+            {
+                imageIds[reference] = imageId;
+
+                // The digests it was pulled or pushed as: what a registry check compares with.
+                repoDigests[reference] = listed.Images.First(image => image.Id == imageId).RepoDigests;
+            }
+        }
+
+        return listed with { ImageIds = imageIds.ToImmutable(), ImageRepoDigests = repoDigests.ToImmutable() };
     }
 
     public Task PullImageAsync(string imageReference, CancellationToken cancellationToken) =>

@@ -72,6 +72,6 @@ public static class DesiredStateRevision
 /// <see cref="JsonStringEnumConverter"/>) wrote, or every `content-…` revision a host recorded would
 /// change at upgrade: DesiredStateJsonContextTests compares the two on the corpus and the examples.
 /// </summary>
-[JsonSourceGenerationOptions(UseStringEnumConverter = true)]
+[JsonSourceGenerationOptions(UseStringEnumConverter = true, GenerationMode = JsonSourceGenerationMode.Serialization)]
 [JsonSerializable(typeof(DesiredState))]
 internal sealed partial class DesiredStateJsonContext : JsonSerializerContext;

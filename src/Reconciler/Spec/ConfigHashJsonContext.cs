@@ -15,7 +15,7 @@ namespace Berth.Reconciler.Spec;
 /// One entry per property type of <see cref="ContainerSpec"/>: a property of a new type needs an entry here
 /// (ConfigHasher throws without it, and the tests name the type).
 /// </remarks>
-[JsonSourceGenerationOptions(UseStringEnumConverter = true)]
+[JsonSourceGenerationOptions(UseStringEnumConverter = true, GenerationMode = JsonSourceGenerationMode.Serialization)]
 [JsonSerializable(typeof(string))]
 [JsonSerializable(typeof(bool))]
 [JsonSerializable(typeof(long?))]

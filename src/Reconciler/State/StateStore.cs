@@ -85,7 +85,28 @@ public sealed class StateStore(string stateDirectory, ILogger? logger = null, Ti
     /// </param>
     private sealed record KnownRecord(FileSignature Signature, AppliedState Stored, Spec.SecretValues HashedWith);
 
-    public async Task<AppliedState> LoadAsync(string host, CancellationToken cancellationToken)
+    /// <summary>Reads begun early (<see cref="BeginLoading"/>), each for the next load of its host to take.</summary>
+    private readonly ConcurrentDictionary<string, Task<AppliedState>> early = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Starts reading <paramref name="host"/>'s record now: `berth apply` and `plan` do, while the desired
+    /// state loads (issue #16), and the pass's <see cref="LoadAsync"/> then takes that read, its result or its
+    /// failure, instead of reading again. The caller holds the state directory's lock (or, for a `plan`
+    /// beside a running berth, reads what it would read a moment later anyway).
+    /// </summary>
+    public void BeginLoading(string host)
+    {
+        // On the thread pool from the start: decoding the file begins before its first await.
+        var read = Task.Run(() => ReadAsync(host, CancellationToken.None));
+        // Observed here too, so a command that stops before its pass (a bad commit) leaves no unobserved failure.
+        _ = read.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        early[host] = read;
+    }
+
+    public Task<AppliedState> LoadAsync(string host, CancellationToken cancellationToken) =>
+        early.TryRemove(host, out var begun) ? begun.WaitAsync(cancellationToken) : ReadAsync(host, cancellationToken);
+
+    private async Task<AppliedState> ReadAsync(string host, CancellationToken cancellationToken)
     {
         var path = PathFor(host);
         // Before the read: a write that lands during it leaves a signature that does not match, so it is read next time.

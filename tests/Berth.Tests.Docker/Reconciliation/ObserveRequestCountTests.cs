@@ -45,6 +45,46 @@ public sealed class ObserveRequestCountTests
     }
 
     /// <summary>
+    /// `berth apply` and `plan` ask for the lists before they load the desired state
+    /// (<see cref="DockerContainerEngine.BeginObserving"/>): the pass then takes those answers, so it still
+    /// sends the four lists once, and plans from them exactly what a pass that asked itself plans.
+    /// </summary>
+    [Fact]
+    public async Task NoOpApply_ObservationBegunBeforeTheLoad_TakesTheEarlyListsAndAsksNothingAgain()
+    {
+        await using var harness = new ReconcileHarness();
+        var desired = BenchmarkLikeState(harness, services: 3);
+        await harness.ApplyConvergedAsync(desired);
+
+        await using var forwarder = new EngineSocketForwarder();
+        forwarder.Start();
+        using var client = DockerClientFactory.Create(forwarder.DockerHost);
+        using var engine = new DockerContainerEngine(client);
+        var reconciler = new HostReconciler(engine, harness.StateStore, TimeProvider.System);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+
+        engine.BeginObserving(desired.Host);
+        var applied = await reconciler.ApplyAsync(desired, DesiredStateRevision.Compute(desired), new ApplyOptions(), _ => { }, timeout.Token);
+
+        Assert.Equal(ApplyOutcome.UpToDate, applied.Outcome);
+        Assert.True(forwarder.Requests.Count == NoOpPassRequests, $"begun early, then applied: {Describe([.. forwarder.Requests])}");
+
+        // Another host's early lists are not taken: the pass asks for its own.
+        forwarder.ClearRequests();
+        engine.BeginObserving(desired.Host + "-other");
+        var planned = await reconciler.PlanAsync(desired, DriftMode.Repair, timeout.Token);
+        Assert.False(planned.HasChanges, planned.ToString());
+        // The other host's lists may still be on their way: polled, with a deadline.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (forwarder.Requests.Count < 2 * NoOpPassRequests && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+
+        Assert.True(forwarder.Requests.Count == 2 * NoOpPassRequests, $"another host's early lists, then a plan: {Describe([.. forwarder.Requests])}");
+    }
+
+    /// <summary>
     /// N health-checked services on one network, every other one with a named volume: the benchmark's stack
     /// (bench/generate.py), for the tests that count what a pass asks the engine (this class, InformerTests).
     /// </summary>

@@ -39,6 +39,20 @@ public sealed class StateStoreRecoveryTests : IDisposable
     }
 
     [Fact]
+    public async Task BeginLoadingThenLoad_UnreadableStateFile_SetAsideOnce()
+    {
+        var store = new StateStore(root, timeProvider: time);
+        await File.WriteAllBytesAsync(store.PathFor("h"), "{ not json"u8.ToArray());
+
+        store.BeginLoading("h");
+        var loaded = await store.LoadAsync("h", CancellationToken.None);
+
+        Assert.Null(loaded.LastAppliedRevision);
+        Assert.Single(Directory.GetFiles(root, "state-h.json.corrupt-*"));
+        Assert.False(File.Exists(store.PathFor("h")));
+    }
+
+    [Fact]
     public async Task LoadSaveLoad_AfterRecovery_TheNewRecordIsReadBack()
     {
         var store = new StateStore(root, timeProvider: time);

@@ -139,6 +139,27 @@ public sealed class StateStoreTests : IDisposable
         Assert.Null((await store.LoadAsync("h", CancellationToken.None)).LastAppliedRevision);
     }
 
+    // `berth apply` and `plan` begin reading the record while the desired state loads; the pass's load takes
+    // that read once (its record, or its failure), and the next load is an ordinary one.
+
+    [Fact]
+    public async Task BeginLoading_ThenLoad_TakesTheEarlyReadOnce()
+    {
+        var store = new StateStore(root);
+        await new StateStore(root).SaveAsync(AppliedState.Empty("h") with { LastAppliedRevision = "abc" }, CancellationToken.None);
+
+        store.BeginLoading("h");
+        var taken = await store.LoadAsync("h", CancellationToken.None);
+        Assert.Equal("abc", taken.LastAppliedRevision);
+
+        // Taken once: a later load reads the file as it is now.
+        var path = store.PathFor("h");
+        var written = File.GetLastWriteTimeUtc(path);
+        await File.WriteAllTextAsync(path, (await File.ReadAllTextAsync(path)).Replace("\"abc\"", "\"xyz\"", StringComparison.Ordinal));
+        File.SetLastWriteTimeUtc(path, written.AddSeconds(2));
+        Assert.Equal("xyz", (await store.LoadAsync("h", CancellationToken.None)).LastAppliedRevision);
+    }
+
     [Fact]
     public async Task LoadAfterSave_SameStore_GivesWhatAnotherProcessReadsFromTheFile()
     {
