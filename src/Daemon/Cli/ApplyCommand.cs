@@ -58,7 +58,7 @@ internal static class ApplyCommand
             }
 
             using var heldLock = stateLock;
-            context.BeginPass(source.HostIdentity(parseResult));
+            context.BeginPass(source, parseResult);
             var loaded = await context.LoadOrReportAsync("apply", source, parseResult, stderr, cancellationToken).ConfigureAwait(false);
             if (loaded is null)
             {

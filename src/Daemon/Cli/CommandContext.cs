@@ -34,13 +34,21 @@ internal sealed class CommandContext : IDisposable
     }
 
     /// <summary>
-    /// Asks the engine for its lists and reads berth's record of <paramref name="host"/> now, so that both
-    /// are answered while the desired state loads (issue #16: a no-op `apply` at 50 services waited about
-    /// a third of its time for them after the load, with the second core idle). The pass takes them,
-    /// once: <see cref="DockerContainerEngine.BeginObserving"/>, <see cref="StateStore.BeginLoading"/>.
+    /// For a desired state in a directory: asks the engine for its lists and reads berth's record of the
+    /// host now, so that both are answered while the desired state loads (issue #16: a no-op `apply` at 50
+    /// services waited about a third of its time for them after the load, with the second core idle). The
+    /// pass takes them, once (<see cref="DockerContainerEngine.BeginObserving"/>,
+    /// <see cref="StateStore.BeginLoading"/>); both only read. Not for git: the fetch takes seconds, and the
+    /// pass would plan from lists that old.
     /// </summary>
-    public void BeginPass(string host)
+    public void BeginPass(SourceOptions source, ParseResult parseResult)
     {
+        if (source.Origin(parseResult, StateDirectory) is not DesiredStateOrigin.Directory)
+        {
+            return;
+        }
+
+        var host = source.HostIdentity(parseResult);
         Engine.BeginObserving(host);
         StateStore.BeginLoading(host);
     }

@@ -51,7 +51,7 @@ internal static class PlanCommand
 
             using var heldLock = stateLock;
             using var privateClone = privateGitCache is null ? null : new TemporaryDirectory(privateGitCache);
-            context.BeginPass(source.HostIdentity(parseResult));
+            context.BeginPass(source, parseResult);
             var loaded = await context.LoadOrReportAsync("plan", source, parseResult, stderr, cancellationToken, privateGitCache).ConfigureAwait(false);
             if (loaded is null)
             {

@@ -68,33 +68,55 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
 
     public void Dispose()
     {
-        disposed.Cancel();
-        disposed.Dispose();
-        if (ownsClient)
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
         {
-            client.Dispose();
+            return;
+        }
+
+        try
+        {
+            lifetime.Cancel();
+        }
+        finally
+        {
+            lifetime.Dispose();
+            if (ownsClient)
+            {
+                client.Dispose();
+            }
         }
     }
 
     public Task<ObservedState> ObserveAsync(string hostIdentity, IEnumerable<string> imageReferences, CancellationToken cancellationToken) =>
-        EngineErrors.CallAsync(async () => ResolveImages(await TakeOrListAsync(hostIdentity, cancellationToken).ConfigureAwait(false), imageReferences), cancellationToken);
+        EngineErrors.CallAsync(async () =>
+        {
+            var listed = await TakeOrListAsync(hostIdentity, cancellationToken).ConfigureAwait(false);
+
+            // Files of generations left behind (a create that failed, a crash between create and remove). Here,
+            // when the pass takes its observation, never in lists begun early: those only read, so nothing they
+            // do can outlast the command's hold on the state directory.
+            await PruneMountedFilesAsync(cancellationToken).ConfigureAwait(false);
+            return ResolveImages(listed, imageReferences);
+        }, cancellationToken);
 
     // The lists of the host that BeginObserving started, for the next ObserveAsync of that host to take.
     private EarlyLists? early;
-    private readonly CancellationTokenSource disposed = new();
+    private readonly CancellationTokenSource lifetime = new();
+    private int disposed;
 
     /// <summary>
     /// Starts the lists an observation of <paramref name="hostIdentity"/> makes (containers, networks,
-    /// volumes, images) now, while the caller loads the desired state: the next <see cref="ObserveAsync"/>
-    /// of that host takes their answers instead of asking again (issue #16: `berth apply` and `plan` spent
-    /// a quarter of a no-op waiting for the engine after the load, on a machine with a core to spare).
-    /// Still one observation per pass: taken once, a few milliseconds earlier. A failure surfaces in that
-    /// ObserveAsync, as its own would; nothing is left running past <see cref="Dispose"/>.
+    /// volumes, images) now, while the caller loads the desired state from a directory: the next
+    /// <see cref="ObserveAsync"/> of that host takes their answers instead of asking again (issue #16: `berth
+    /// apply` and `plan` spent a quarter of a no-op waiting for the engine after the load, on a machine with a
+    /// core to spare). Still one observation per pass, taken once, as old as the load is long (a git fetch
+    /// takes seconds: the commands do not begin early for one). The lists only read; a failure surfaces in
+    /// that ObserveAsync, as its own would; <see cref="Dispose"/> cancels lists still running.
     /// </summary>
     public void BeginObserving(string hostIdentity)
     {
-        var lifetime = disposed.Token;
-        var listed = Task.Run(() => ListAsync(hostIdentity, lifetime));
+        var token = lifetime.Token;
+        var listed = Task.Run(() => ListAsync(hostIdentity, token));
         // Observed here too, so a pass that never observes (the desired state did not load) leaves no unobserved failure.
         _ = listed.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         early = new EarlyLists(hostIdentity, listed);
@@ -221,9 +243,6 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
         // own is reported as a collision rather than touched.
         var listed = await client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, cancellationToken).ConfigureAwait(false);
         var (containers, fronts, foreignContainers) = await ObserveContainersAsync(listed, hostIdentity, cancellationToken).ConfigureAwait(false);
-
-        // Files of generations left behind (a create that failed, a crash between create and remove).
-        await PruneMountedFilesAsync(cancellationToken).ConfigureAwait(false);
 
         var networks = ImmutableArray.CreateBuilder<ObservedNetwork>();
         var foreignNetworks = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);

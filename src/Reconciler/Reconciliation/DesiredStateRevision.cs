@@ -70,7 +70,7 @@ public static class DesiredStateRevision
 /// The JSON the revision hashes, generated at build time (issue #16: Native AOT has no reflection
 /// serializer). Its bytes must stay those the reflection serializer (default options plus a
 /// <see cref="JsonStringEnumConverter"/>) wrote, or every `content-…` revision a host recorded would
-/// change at upgrade: DesiredStateJsonContextTests compares the two on the corpus and the examples.
+/// change at upgrade: SourceGeneratedJsonTests compares the two on the corpus and the examples.
 /// </summary>
 [JsonSourceGenerationOptions(UseStringEnumConverter = true, GenerationMode = JsonSourceGenerationMode.Serialization)]
 [JsonSerializable(typeof(DesiredState))]

@@ -86,27 +86,37 @@ public sealed class StateStore(string stateDirectory, ILogger? logger = null, Ti
     private sealed record KnownRecord(FileSignature Signature, AppliedState Stored, Spec.SecretValues HashedWith);
 
     /// <summary>Reads begun early (<see cref="BeginLoading"/>), each for the next load of its host to take.</summary>
-    private readonly ConcurrentDictionary<string, Task<AppliedState>> early = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<AppliedState?>> early = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Starts reading <paramref name="host"/>'s record now: `berth apply` and `plan` do, while the desired
-    /// state loads (issue #16), and the pass's <see cref="LoadAsync"/> then takes that read, its result or its
-    /// failure, instead of reading again. The caller holds the state directory's lock (or, for a `plan`
-    /// beside a running berth, reads what it would read a moment later anyway).
+    /// state loads from a directory (issue #16), and the pass's <see cref="LoadAsync"/> then takes that read,
+    /// its record or its failure, instead of reading again. The early read only reads: a file that must be
+    /// set aside (unreadable) or rewritten (values in the clear) is left to that load, so a command that
+    /// stops before its pass (a commit that does not load) changes nothing, and nothing it began can write
+    /// after it let go of the state directory's lock.
     /// </summary>
     public void BeginLoading(string host)
     {
         // On the thread pool from the start: decoding the file begins before its first await.
-        var read = Task.Run(() => ReadAsync(host, CancellationToken.None));
-        // Observed here too, so a command that stops before its pass (a bad commit) leaves no unobserved failure.
+        var read = Task.Run(() => ReadAsync(host, readOnly: true, CancellationToken.None));
+        // Observed here too, so a command that stops before its pass leaves no unobserved failure.
         _ = read.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         early[host] = read;
     }
 
-    public Task<AppliedState> LoadAsync(string host, CancellationToken cancellationToken) =>
-        early.TryRemove(host, out var begun) ? begun.WaitAsync(cancellationToken) : ReadAsync(host, cancellationToken);
+    public async Task<AppliedState> LoadAsync(string host, CancellationToken cancellationToken)
+    {
+        if (early.TryRemove(host, out var begun) && await begun.WaitAsync(cancellationToken).ConfigureAwait(false) is { } taken)
+        {
+            return taken;
+        }
 
-    private async Task<AppliedState> ReadAsync(string host, CancellationToken cancellationToken)
+        return (await ReadAsync(host, readOnly: false, cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <param name="readOnly">Return null instead of setting the file aside or rewriting it.</param>
+    private async Task<AppliedState?> ReadAsync(string host, bool readOnly, CancellationToken cancellationToken)
     {
         var path = PathFor(host);
         // Before the read: a write that lands during it leaves a signature that does not match, so it is read next time.
@@ -131,7 +141,7 @@ public sealed class StateStore(string stateDirectory, ILogger? logger = null, Ti
         catch (JsonException exception)
         {
             await stream.DisposeAsync().ConfigureAwait(false);
-            return SetAside(path, host, exception.Message);
+            return readOnly ? null : SetAside(path, host, exception.Message);
         }
 
         if (state is null)
@@ -151,6 +161,11 @@ public sealed class StateStore(string stateDirectory, ILogger? logger = null, Ti
 
         if (StoredSecrets.HoldsPlainValues(state))
         {
+            if (readOnly)
+            {
+                return null;
+            }
+
             // Written by a berth that kept the values: rewrite it without them now, not at the end of the
             // next pass that gets a verdict. What was read is returned as it was (with the values, which a
             // rollback can use as they are).
@@ -179,6 +194,8 @@ public sealed class StateStore(string stateDirectory, ILogger? logger = null, Ti
 
     private async Task WriteAsync(AppliedState state, CancellationToken cancellationToken)
     {
+        // A read begun before this write would give back the record this write replaces.
+        early.TryRemove(state.Host, out _);
         EnsureDirectory(StateDirectory);
         var path = PathFor(state.Host);
         var temporary = path + ".tmp";

@@ -161,6 +161,18 @@ public sealed class StateStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task BeginLoading_ThenSave_TheLoadGivesWhatWasSaved()
+    {
+        var store = new StateStore(root);
+        await new StateStore(root).SaveAsync(AppliedState.Empty("h") with { LastAppliedRevision = "abc" }, CancellationToken.None);
+
+        store.BeginLoading("h");
+        await store.SaveAsync(AppliedState.Empty("h") with { LastAppliedRevision = "def" }, CancellationToken.None);
+
+        Assert.Equal("def", (await store.LoadAsync("h", CancellationToken.None)).LastAppliedRevision);
+    }
+
+    [Fact]
     public async Task LoadAfterSave_SameStore_GivesWhatAnotherProcessReadsFromTheFile()
     {
         // What the store remembers of its own write is the file's content (values hashed, no secrets known),
