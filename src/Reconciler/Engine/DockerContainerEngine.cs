@@ -116,10 +116,7 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
     public void BeginObserving(string hostIdentity)
     {
         var token = lifetime.Token;
-        var listed = Task.Run(() => ListAsync(hostIdentity, token));
-        // Observed here too, so a pass that never observes (the desired state did not load) leaves no unobserved failure.
-        _ = listed.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        early = new EarlyLists(hostIdentity, listed);
+        early = new EarlyLists(hostIdentity, EarlyStart.Run(() => ListAsync(hostIdentity, token)));
     }
 
     private sealed record EarlyLists(string Host, Task<ObservedState> Listed);

@@ -98,11 +98,8 @@ public sealed class StateStore(string stateDirectory, ILogger? logger = null, Ti
     /// </summary>
     public void BeginLoading(string host)
     {
-        // On the thread pool from the start: decoding the file begins before its first await.
-        var read = Task.Run(() => ReadAsync(host, readOnly: true, CancellationToken.None));
-        // Observed here too, so a command that stops before its pass leaves no unobserved failure.
-        _ = read.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        early[host] = read;
+        // Decoding the file begins before its first await: EarlyStart runs it on the thread pool from the start.
+        early[host] = EarlyStart.Run(() => ReadAsync(host, readOnly: true, CancellationToken.None));
     }
 
     public async Task<AppliedState> LoadAsync(string host, CancellationToken cancellationToken)
