@@ -147,6 +147,18 @@ def parse_reps(spec, sizes):
     return {s: per_size.get(s, default) for s in sizes}
 
 
+def parse_intervals(spec, sizes):
+    """--interval: "10" for every stack, or per size ("10 200=30"); the bare value (default 10) is also the daemon's."""
+    bare, per_size = 10, {}
+    for word in spec.split():
+        if "=" in word:
+            size, seconds = word.split("=", 1)
+            per_size[int(size)] = int(seconds)
+        else:
+            bare = int(word)
+    return {s: per_size.get(s, bare) for s in sizes}, bare
+
+
 def parse_tool_sizes(spec, tools):
     """{tool: {size: max reps or None}}; a tool not named runs at every size and repetition."""
     limits = {}
@@ -221,7 +233,7 @@ def main():
     p.add_argument("--tool-scenarios", type=int, default=1, help="0: no tool scenario is asked for (raw only)")
     p.add_argument("--api", type=int, default=1)
     p.add_argument("--daemon", type=int, default=1)
-    p.add_argument("--interval", type=int, default=10)
+    p.add_argument("--interval", default="10", help='"S", or per size: "10 200=30"')
     p.add_argument("--daemon-n", type=int, default=20)
     p.add_argument("--daemon-passes", type=int, default=10)
     p.add_argument("--webhooks", type=int, default=3)
@@ -233,11 +245,12 @@ def main():
     BERTH_UNITS = args.berth_units
     sizes, reps, tools, cells, skipped = plan(args)
     caps = parse_scenario_reps(args.scenario_reps)
+    interval, args.interval = parse_intervals(args.interval, sizes)   # per size; args.interval: the daemon's
 
     def cell_s(size, rep, tool):
         if tool != "raw" and not args.tool_scenarios:
             return 0.0
-        return sequence_s(tool, size, args.interval, rep, caps, with_api=bool(args.api) and rep == 1)
+        return sequence_s(tool, size, interval[size], rep, caps, with_api=bool(args.api) and rep == 1)
 
     if args.what == "cells":
         for size, rep, tool in cells:
@@ -261,7 +274,7 @@ def main():
     lines.append(f"- estimated duration: **{minutes(total)}** ({'; '.join(parts)}; a model fitted to earlier runs, "
                  "longer on a loaded machine)")
     for size, tool, runs, wanted in skipped:
-        would = sum(sequence_s(tool, size, args.interval, rep, caps, with_api=bool(args.api) and rep == 1)
+        would = sum(sequence_s(tool, size, interval[size], rep, caps, with_api=bool(args.api) and rep == 1)
                     for rep in range(runs + 1, wanted + 1))
         what = "not run" if runs == 0 else f"{runs} of {wanted} repetitions"
         why = f"{WHY[tool]}; " if tool in WHY else ""
@@ -272,7 +285,7 @@ def main():
                     if not scenario_runs(caps, scenario, size, rep)]
         if not left_out:
             continue
-        saved = sum(sequence_s(tool, size, args.interval, rep, {}, False) - sequence_s(tool, size, args.interval, rep, caps, False)
+        saved = sum(sequence_s(tool, size, interval[size], rep, {}, False) - sequence_s(tool, size, interval[size], rep, caps, False)
                     for size, rep, tool in cells if tool != "raw" and (size, rep) in left_out)
         where = "; ".join(f"N = {size}: " + ", ".join(str(r) for r, in [(r,) for s2, r in left_out if s2 == size])
                           for size in sorted({size for size, _ in left_out}))

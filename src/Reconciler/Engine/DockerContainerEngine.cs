@@ -236,14 +236,24 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
     /// <summary>What runs on the host, from one list of each kind: every part of an observation but the desired images' ids.</summary>
     private async Task<ObservedState> ListAsync(string hostIdentity, CancellationToken cancellationToken)
     {
+        // The four lists go out together, each on its own connection: one round trip to a busy engine instead
+        // of four in a row (issue #16: under the stack's own health checks each list waited 5-60 ms for dockerd,
+        // and a no-op plan waited for the four one after another). Still one list of each kind per observation.
         // All containers, not only ours: foreign names are kept so that a name berth wants but does not
         // own is reported as a collision rather than touched.
-        var listed = await client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, cancellationToken).ConfigureAwait(false);
+        var containerList = client.Containers.ListContainersAsync(new ContainersListParameters { All = true }, cancellationToken);
+        var networkList = client.Networks.ListNetworksAsync(new NetworksListParameters(), cancellationToken);
+        var volumeListed = client.Volumes.ListAsync(new VolumesListParameters(), cancellationToken);
+        var imageList = client.Images.ListImagesAsync(new ImagesListParameters { All = false }, cancellationToken);
+        // Awaiting them together observes every failure; the first in list order surfaces, as when they ran in a row.
+        await Task.WhenAll(containerList, networkList, volumeListed, imageList).ConfigureAwait(false);
+
+        var listed = await containerList.ConfigureAwait(false);
         var (containers, fronts, foreignContainers) = await ObserveContainersAsync(listed, hostIdentity, cancellationToken).ConfigureAwait(false);
 
         var networks = ImmutableArray.CreateBuilder<ObservedNetwork>();
         var foreignNetworks = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
-        foreach (var network in await client.Networks.ListNetworksAsync(new NetworksListParameters(), cancellationToken).ConfigureAwait(false))
+        foreach (var network in await networkList.ConfigureAwait(false))
         {
             // berth labels every network and volume it creates with its stack: one with the owner labels
             // but no stack was not made by berth (by hand, another tool, forged) and is left alone.
@@ -268,7 +278,7 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
 
         var volumes = ImmutableArray.CreateBuilder<ObservedVolume>();
         var foreignVolumes = ImmutableHashSet.CreateBuilder<string>(StringComparer.Ordinal);
-        var volumeList = await client.Volumes.ListAsync(new VolumesListParameters(), cancellationToken).ConfigureAwait(false);
+        var volumeList = await volumeListed.ConfigureAwait(false);
         foreach (var volume in volumeList.Volumes ?? [])
         {
             if (BerthLabels.IsOwnedBy(volume.Labels, hostIdentity) && Label(volume.Labels, BerthLabels.Stack) is { } volumeStack)
@@ -287,7 +297,7 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
 
         // One image list resolves every desired reference (tag or digest) and gives the running images'
         // digests: a constant cost however many services and images there are (issue #16).
-        var images = (await client.Images.ListImagesAsync(new ImagesListParameters { All = false }, cancellationToken).ConfigureAwait(false))
+        var images = (await imageList.ConfigureAwait(false))
             .Select(image => new ObservedImage(
                 image.ID,
                 [.. (image.RepoTags ?? []).Where(tag => tag != "<none>:<none>").Order(StringComparer.Ordinal)],
