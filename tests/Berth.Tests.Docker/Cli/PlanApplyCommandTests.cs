@@ -34,6 +34,42 @@ public sealed class PlanApplyCommandTests
         Assert.Contains("no changes", secondOutput, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Issue #16, through the binary as a user runs it: a no-op `apply` and `plan` send the engine the four
+    /// lists (containers, networks, volumes, images) and nothing else. The commands ask for the lists before
+    /// they load the repository; the pass takes those answers and does not ask again, and nothing in the
+    /// command's wiring (the event stream, the registry, a second observation) adds a request.
+    /// ObserveRequestCountTests pins the same for the library and shows the count does not grow with N.
+    /// </summary>
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task NoOpApplyAndPlan_TheBinary_SendTheFourListsAndNothingElse()
+    {
+        await using var harness = new ReconcileHarness();
+        using var repository = TestRepository.FromExample(harness.Host);
+        using var state = TestRepository.Empty(harness.Host + "-state");
+        string[] common = ["--state-dir", state.Directory, "--repo", repository.Directory, "--host", harness.Host];
+        var (deployExit, deployOutput) = await BerthProcess.RunAsync(Timeout, ["apply", .. common]);
+        Assert.True(deployExit == 0, deployOutput);
+
+        await using var forwarder = new EngineSocketForwarder();
+        forwarder.Start();
+        string[] counted = [.. common, "--docker-host", forwarder.DockerHost];
+        var (applyExit, applyOutput) = await BerthProcess.RunAsync(Timeout, ["apply", .. counted]);
+        Assert.True(applyExit == 0 && applyOutput.Contains("up to date", StringComparison.Ordinal), applyOutput);
+        var applyRequests = forwarder.Requests.Order(StringComparer.Ordinal).ToList();
+
+        forwarder.ClearRequests();
+        var (planExit, planOutput) = await BerthProcess.RunAsync(Timeout, ["plan", .. counted]);
+        Assert.True(planExit == 0, planOutput);
+        var planRequests = forwarder.Requests.Order(StringComparer.Ordinal).ToList();
+
+        Assert.True(applyRequests.Count == 4, $"no-op apply: {applyRequests.Count} requests: {string.Join(", ", applyRequests)}");
+        Assert.Contains("GET /containers/json", applyRequests);
+        Assert.Contains("GET /images/json", applyRequests);
+        Assert.Equal(applyRequests, planRequests);
+    }
+
     [Fact]
     public async Task Apply_InvalidCommit_PrintsFileLineColumnAndLeavesRunningContainersAlone()
     {
