@@ -36,6 +36,9 @@ CAPPABLE = ["change-all"]
 MONITOR_S = 5.0   # berth's gate watches a healthy container this long (docs/rollout.md, `monitor`)
 
 
+# How many times in a row each repetition runs the no-op converge and the no-op plan. Set by --quick-reps.
+QUICK_REPS = 1
+
 # How many services berth rolls out at once while their gates wait; 0: no such bound. Set by --berth-units.
 BERTH_UNITS = None
 
@@ -113,6 +116,8 @@ def sequence_s(tool, n, interval, rep, scenario_caps, with_api):
     if scenario_runs(scenario_caps, "change-all", n, rep):
         scenarios.append("change-all")
     total = sum(scenario_s(tool, scenario, n, interval) for scenario in scenarios)
+    quick = 1 if tool == "ansible" else QUICK_REPS   # the no-op converge and plan run QUICK_REPS times (run.sh)
+    total += (quick - 1) * (scenario_s(tool, "noop", n, interval) + (scenario_s(tool, "plan", n, interval) if tool == "berth" else 0))
     if with_api:
         total += scenario_s(tool, "noop", n, interval)
         if tool == "berth":   # no-op plan and a change one to serving, behind the counting proxy
@@ -234,6 +239,7 @@ def main():
     p.add_argument("--api", type=int, default=1)
     p.add_argument("--daemon", type=int, default=1)
     p.add_argument("--interval", default="10", help='"S", or per size: "10 200=30"')
+    p.add_argument("--quick-reps", type=int, default=1)
     p.add_argument("--daemon-n", type=int, default=20)
     p.add_argument("--daemon-passes", type=int, default=10)
     p.add_argument("--webhooks", type=int, default=3)
@@ -241,8 +247,9 @@ def main():
     p.add_argument("--berth-units", type=int, default=None,
                    help="services berth rolls out at once (default: max(4, 2 x cores), as main does); 0: unbounded")
     args = p.parse_args()
-    global BERTH_UNITS
+    global BERTH_UNITS, QUICK_REPS
     BERTH_UNITS = args.berth_units
+    QUICK_REPS = args.quick_reps
     sizes, reps, tools, cells, skipped = plan(args)
     caps = parse_scenario_reps(args.scenario_reps)
     interval, args.interval = parse_intervals(args.interval, sizes)   # per size; args.interval: the daemon's

@@ -30,6 +30,10 @@
 #                        does ("10 200=30", the default: 10 s, 30 s at N = 200, where 200 checks every 10 s
 #                        are more than 2 cores can run: docs/benchmarks.md, "Health checks at N = 200");
 #                        the daemon scenario uses the bare value
+#   --quick-reps K       the no-op converge and the no-op plan (under a second for berth, a few for
+#                        compose) run K times in a row in each repetition (default 5; Ansible's no-op once):
+#                        a median of 3 samples of a sub-second command was decided by which one met a
+#                        burst of the stack's own health checks (docs/benchmarks.md, "The fifth timed run")
 #   --daemon-n N         services for the daemon scenario (default 20)
 #   --daemon-passes K    idle passes measured (default 10; RSS is read after K+4 passes)
 #   --webhooks K         commits pushed through the webhook (default 3)
@@ -46,7 +50,7 @@
 #   --publish-only       publish berth (as --publish), print the --berth option that reuses it, exit:
 #                        prepares a timed run ahead of its window
 #   --smoke              --sizes 3 --reps 1 --tool-sizes "" --scenario-reps "" --daemon-n 3 --daemon-passes 2 --webhooks 1
-#                        --interval 2
+#                        --interval 2 --quick-reps 2
 #
 # Needs root (apt, the engine's socket). Installs docker-compose and ansible (with community.docker) from
 # Debian when missing; never pulls an image (berth-test/busybox:1 is built locally).
@@ -69,7 +73,7 @@ BENCH=$ROOT/bench
 SIZES="10 50 200"; REPS="10=1 50=2 200=1"; TOOLS="berth compose ansible raw"; TOOL_SIZES="ansible=10"
 SCENARIO_REPS="change-all=1 change-all@200=0"; BERTH_UNITS=""; PUBLISH_ONLY=0
 SCENARIOS="deploy noop plan change-one change-all teardown api daemon"
-INTERVAL="10 200=30"; DAEMON_N=20; DAEMON_PASSES=10; WEBHOOKS=3; OUT=""; SMOKE=0; BERTH_EXE=""; BERTH_FROM=publish
+INTERVAL="10 200=30"; QUICK_REPS=5; DAEMON_N=20; DAEMON_PASSES=10; WEBHOOKS=3; OUT=""; SMOKE=0; BERTH_EXE=""; BERTH_FROM=publish
 ESTIMATE_ONLY=0
 while [ $# -gt 0 ]; do
   case $1 in
@@ -80,6 +84,7 @@ while [ $# -gt 0 ]; do
     --scenario-reps) SCENARIO_REPS=$2; shift 2 ;;
     --scenarios) SCENARIOS=$2; shift 2 ;;
     --interval) INTERVAL=$2; shift 2 ;;
+    --quick-reps) QUICK_REPS=$2; shift 2 ;;
     --daemon-n) DAEMON_N=$2; shift 2 ;;
     --daemon-passes) DAEMON_PASSES=$2; shift 2 ;;
     --webhooks) WEBHOOKS=$2; shift 2 ;;
@@ -95,7 +100,7 @@ while [ $# -gt 0 ]; do
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-if [ "$SMOKE" = 1 ]; then SIZES=3; REPS=1; TOOL_SIZES=""; SCENARIO_REPS=""; DAEMON_N=3; DAEMON_PASSES=2; WEBHOOKS=1; INTERVAL=2; fi
+if [ "$SMOKE" = 1 ]; then SIZES=3; REPS=1; TOOL_SIZES=""; SCENARIO_REPS=""; DAEMON_N=3; DAEMON_PASSES=2; WEBHOOKS=1; INTERVAL=2; QUICK_REPS=2; fi
 has() { case " $2 " in *" $1 "*) return 0 ;; esac; return 1; }   # has WORD "LIST"
 # interval_at SIZE: the health-check interval of a stack of SIZE services (--interval SPEC); "" for the
 # daemon's: the bare value.
@@ -115,7 +120,7 @@ tool_scenarios=0
 for s in deploy noop plan change-one change-all teardown api; do has "$s" "$SCENARIOS" && tool_scenarios=1; done
 plan_args=(--sizes "$SIZES" --reps "$REPS" --tools "$TOOLS" --tool-sizes "$TOOL_SIZES" --scenario-reps "$SCENARIO_REPS" --tool-scenarios "$tool_scenarios"
   --api "$(has api "$SCENARIOS" && echo 1 || echo 0)" --daemon "$(has daemon "$SCENARIOS" && echo 1 || echo 0)"
-  --interval "$INTERVAL" --daemon-n "$DAEMON_N" --daemon-passes "$DAEMON_PASSES" --webhooks "$WEBHOOKS" --berth-from "$BERTH_FROM"
+  --interval "$INTERVAL" --quick-reps "$QUICK_REPS" --daemon-n "$DAEMON_N" --daemon-passes "$DAEMON_PASSES" --webhooks "$WEBHOOKS" --berth-from "$BERTH_FROM"
   ${BERTH_UNITS:+--berth-units "$BERTH_UNITS"})
 CELLS=$(/usr/bin/python3 bench/plan.py cells "${plan_args[@]}")
 PLAN_NOTES=$(/usr/bin/python3 bench/plan.py estimate "${plan_args[@]}")
@@ -244,7 +249,7 @@ BERTH_STATE=$WORK/berth-state
   ansible_version=$(ansible --version 2>/dev/null || true)
   echo "- docker-compose $(docker-compose version --short 2>/dev/null || echo -), ansible $(sed -n '1s/^ansible //p' <<<"$ansible_version"), community.docker $(ansible-galaxy collection list community.docker 2>/dev/null | awk '/community.docker/{print $2}' | head -1)"
   echo "- berth $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' + uncommitted changes in src/'), $BERTH_NOTE; .NET $(dotnet --version)"
-  echo "- sizes: $SIZES; repetitions: $REPS; tools: $TOOLS; tool sizes: ${TOOL_SIZES:-every tool at every size}; scenario repetitions: ${SCENARIO_REPS:-all}; scenarios: $SCENARIOS; health check interval (s): $(for s in $SIZES; do printf "%s" "N = $s: $(interval_at "$s"), "; done)the daemon's: $(interval_at "")$(has daemon "$SCENARIOS" && echo "; daemon: $DAEMON_N services, $DAEMON_PASSES idle passes, $WEBHOOKS webhook commits")"
+  echo "- sizes: $SIZES; repetitions: $REPS (the no-op converge and plan $QUICK_REPS times in each); tools: $TOOLS; tool sizes: ${TOOL_SIZES:-every tool at every size}; scenario repetitions: ${SCENARIO_REPS:-all}; scenarios: $SCENARIOS; health check interval (s): $(for s in $SIZES; do printf "%s" "N = $s: $(interval_at "$s"), "; done)the daemon's: $(interval_at "")$(has daemon "$SCENARIOS" && echo "; daemon: $DAEMON_N services, $DAEMON_PASSES idle passes, $WEBHOOKS webhook commits")"
   printf '%s\n' "$PLAN_NOTES"
   echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
@@ -359,9 +364,15 @@ tool_sequence() {
   gen "$size" --out "$WORK/gen" --rev 0 --only "$tool"
   # shellcheck disable=SC2046
   measure "$size" "$rep" "$tool" deploy 0 "$size" $(converge_cmd "$tool")
-  measure "$size" "$rep" "$tool" noop 0 0 $(converge_cmd "$tool")
+  local quick=$QUICK_REPS k; [ "$tool" = ansible ] && quick=1
+  for k in $(seq "$quick"); do
+    # shellcheck disable=SC2046
+    measure "$size" "$rep" "$tool" noop 0 0 $(converge_cmd "$tool")
+  done
   if [ "$tool" = berth ]; then
-    measure "$size" "$rep" berth plan 0 0 $BERTH --state-dir "$BERTH_STATE" plan --repo "$WORK/gen/berth" --host "$HOST"
+    for k in $(seq "$quick"); do
+      measure "$size" "$rep" berth plan 0 0 $BERTH --state-dir "$BERTH_STATE" plan --repo "$WORK/gen/berth" --host "$HOST"
+    done
   fi
   if has api "$SCENARIOS" && [ "$rep" = 1 ]; then
     api_count "$size" "$tool" "no-op converge" $(converge_cmd "$tool")

@@ -13,7 +13,8 @@ internal sealed class CommandContext : IDisposable
 {
     public const string DefaultStateDirectory = "/var/lib/berth";
 
-    public CommandContext(ParseResult parseResult)
+    /// <param name="readOnly">For `berth plan`, which runs without the state directory's lock: the engine only looks (<see cref="DockerContainerEngine.PrunesMountedFiles"/>).</param>
+    public CommandContext(ParseResult parseResult, bool readOnly = false)
     {
         StateDirectory = parseResult.GetValue(GlobalOptions.StateDir) ?? DefaultStateDirectory;
         DockerEndpoint = DockerClientFactory.ResolveEndpoint(parseResult.GetValue(GlobalOptions.DockerHost));
@@ -24,7 +25,8 @@ internal sealed class CommandContext : IDisposable
             DockerEndpoint.ToString(),
             TimeSpan.FromSeconds(60),
             Path.GetFullPath(parseResult.GetValue(GlobalOptions.SecretFilesDir) ?? Berth.Reconciler.Secrets.Files.MountedFileStore.DefaultRoot),
-            credentials);
+            credentials,
+            readOnly);
         var tagChecker = new Berth.Reconciler.Images.TagChecker(
             new Berth.Reconciler.Images.RegistryClient(credentials, new Berth.Reconciler.Images.RegistryClientOptions()), TimeProvider.System);
         StateStore = new StateStore(StateDirectory);

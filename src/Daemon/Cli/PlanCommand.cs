@@ -30,7 +30,7 @@ internal static class PlanCommand
         {
             var stdout = parseResult.InvocationConfiguration.Output;
             var stderr = parseResult.InvocationConfiguration.Error;
-            using var context = new CommandContext(parseResult);
+            using var context = new CommandContext(parseResult, readOnly: true);
             // plan --git fetches into the state directory's git mirror, which needs its lock. When the
             // daemon holds it, a preview must still work ("every change can be previewed"): fetch into
             // a private temporary clone instead; plan writes nothing else in the state directory.

@@ -40,7 +40,8 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
     /// <param name="requestTimeout">Per request; a request that takes longer fails as <see cref="EngineFailureKind.Transient"/>.</param>
     /// <param name="mountedFilesDirectory">Where secrets and configs are written (<see cref="MountedFileStore"/>); null: none.</param>
     /// <param name="credentials">Registry credentials for pulls (<see cref="Credentials"/>); null: anonymous.</param>
-    public static DockerContainerEngine Connect(string? endpoint, TimeSpan requestTimeout, string? mountedFilesDirectory = null, Images.IRegistryCredentials? credentials = null)
+    /// <param name="readOnly">For `berth plan`: observations never prune the secrets-and-configs directory (<see cref="PrunesMountedFiles"/>).</param>
+    public static DockerContainerEngine Connect(string? endpoint, TimeSpan requestTimeout, string? mountedFilesDirectory = null, Images.IRegistryCredentials? credentials = null, bool readOnly = false)
     {
         string? problem = null;
         var store = mountedFilesDirectory is null ? null : MountedFileStore.TryOpen(mountedFilesDirectory, out problem);
@@ -49,6 +50,7 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             MountedFiles = store,
             MountedFilesProblem = problem,
             Credentials = credentials ?? Images.NoRegistryCredentials.Instance,
+            PrunesMountedFiles = !readOnly,
         };
     }
 
@@ -60,6 +62,14 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
 
     /// <summary>Why <see cref="MountedFiles"/> is null (e.g. its directory is not on a tmpfs): said when a create needs it.</summary>
     public string? MountedFilesProblem { get; init; }
+
+    /// <summary>
+    /// False for an engine that only looks (`berth plan`): its observations leave the secrets-and-configs
+    /// directory alone. A plan runs without the state directory's lock, beside a daemon or an `apply` that may
+    /// have written a new generation's files and not yet created its container; a prune from the plan's
+    /// process would remove them (<see cref="mountedFilesLock"/> holds only within one process).
+    /// </summary>
+    public bool PrunesMountedFiles { get; init; } = true;
 
     // Held from writing a service's files until its container exists, and from listing the containers
     // until their unused files are removed: a prune must never remove the files of a container that is
@@ -94,8 +104,12 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
 
             // Files of generations left behind (a create that failed, a crash between create and remove). Here,
             // when the pass takes its observation, never in lists begun early: those only read, so nothing they
-            // do can outlast the command's hold on the state directory.
-            await PruneMountedFilesAsync(cancellationToken).ConfigureAwait(false);
+            // do can outlast the command's hold on the state directory. Never for a plan (PrunesMountedFiles).
+            if (PrunesMountedFiles)
+            {
+                await PruneMountedFilesAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             return ResolveImages(listed, imageReferences);
         }, cancellationToken);
 

@@ -70,6 +70,45 @@ public sealed class PlanApplyCommandTests
         Assert.Equal(applyRequests, planRequests);
     }
 
+    /// <summary>
+    /// `berth plan` only looks. It runs without the state directory's lock, beside a daemon or an `apply`
+    /// that may have written a new generation's secret files and not yet created its container: a prune
+    /// from the plan's process would take those files from under it. So a generation no container uses
+    /// survives a plan, and the next `apply` removes it.
+    /// </summary>
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Plan_SecretFilesNoContainerUses_AreLeftForApplyToRemove()
+    {
+        await using var harness = new ReconcileHarness();
+        using var repository = TestRepository.FromExample(harness.Host);
+        using var state = TestRepository.Empty(harness.Host + "-state");
+        // The store must be on a tmpfs; /dev/shm is one.
+        var secretFiles = Path.Combine("/dev/shm", "berth-test-files-" + harness.Host);
+        var generation = Path.Combine(secretFiles, harness.Host, "other-stack", "api", "0123456789abcdef0123");
+        Directory.CreateDirectory(generation);
+        File.WriteAllText(Path.Combine(generation, "secret-0"), "not a real secret");
+        try
+        {
+            string[] common = ["--state-dir", state.Directory, "--repo", repository.Directory, "--host", harness.Host, "--secret-files-dir", secretFiles];
+
+            var (planExit, planOutput) = await BerthProcess.RunAsync(Timeout, ["plan", .. common]);
+            Assert.True(planExit == 2, planOutput);
+            Assert.True(File.Exists(Path.Combine(generation, "secret-0")), "berth plan removed secret files");
+
+            var (applyExit, applyOutput) = await BerthProcess.RunAsync(Timeout, ["apply", .. common]);
+            Assert.True(applyExit == 0, applyOutput);
+            Assert.False(Directory.Exists(generation), "berth apply left the files of a generation no container uses");
+        }
+        finally
+        {
+            if (Directory.Exists(secretFiles))
+            {
+                Directory.Delete(secretFiles, recursive: true);
+            }
+        }
+    }
+
     [Fact]
     public async Task Apply_InvalidCommit_PrintsFileLineColumnAndLeavesRunningContainersAlone()
     {
