@@ -32,7 +32,7 @@ RESOURCE = re.compile(r"^/(containers|networks|volumes|exec|images|plugins|secre
 def pattern(target):
     path = target.split("?", 1)[0]
     path = VERSION.sub("", path)
-    if path.startswith("/images/") and path.endswith("/json"):
+    if path.startswith("/images/") and path.endswith("/json") and path != "/images/json":   # the list stays itself
         return "/images/{id}/json"   # image names contain slashes (berth-test/busybox:1)
     return RESOURCE.sub(lambda m: f"/{m.group(1)}/{{id}}", path)
 

@@ -135,17 +135,23 @@ def daemon_s(args):
     return 10.0 + deploy + measured + limited + args.webhooks * (args.interval + 2.0)
 
 
-def parse_reps(spec, sizes):
-    default, per_size = None, {}
+def parse_per_size(spec, option, sizes, bare=None):
+    """A value for every size, or per size, or both: "3", "10=1 50=3", "2 200=1". (bare value, {size: value})."""
+    per_size = {}
     for word in spec.split():
         if "=" in word:
-            size, reps = word.split("=", 1)
-            per_size[int(size)] = int(reps)
+            size, value = word.split("=", 1)
+            per_size[int(size)] = int(value)
         else:
-            default = int(word)
+            bare = int(word)
     unknown = sorted(set(per_size) - set(sizes))
     if unknown:
-        sys.exit(f"run.sh: --reps names sizes not in --sizes: {' '.join(map(str, unknown))}")
+        sys.exit(f"run.sh: {option} names sizes not in --sizes: {' '.join(map(str, unknown))}")
+    return bare, per_size
+
+
+def parse_reps(spec, sizes):
+    default, per_size = parse_per_size(spec, "--reps", sizes)
     missing = [s for s in sizes if s not in per_size and default is None]
     if missing:
         sys.exit(f"run.sh: --reps gives no repetitions for size {' '.join(map(str, missing))}")
@@ -154,13 +160,7 @@ def parse_reps(spec, sizes):
 
 def parse_intervals(spec, sizes):
     """--interval: "10" for every stack, or per size ("10 200=30"); the bare value (default 10) is also the daemon's."""
-    bare, per_size = 10, {}
-    for word in spec.split():
-        if "=" in word:
-            size, seconds = word.split("=", 1)
-            per_size[int(size)] = int(seconds)
-        else:
-            bare = int(word)
+    bare, per_size = parse_per_size(spec, "--interval", sizes, bare=10)
     return {s: per_size.get(s, bare) for s in sizes}, bare
 
 

@@ -255,7 +255,8 @@ def main():
     daemon = read_tsv(f"{out_dir}/daemon.tsv")
     idle = [r for r in daemon if r[0] == "idle"]
     if idle:
-        n = daemon[0][5] if len(daemon[0]) > 5 else "?"
+        # The first row may be the background measure (fewer fields): the size is on the idle rows.
+        n = idle[0][5] if len(idle[0]) > 5 else read_meta(out_dir).get("daemon_n", "?")
         lines += [f"### Daemon, {n} services, {len(idle)} idle passes (`berth sync`)", "",
                   "| measure | min / median / max |", "|---|---|",
                   f"| wall per idle pass, s (the `berth sync` round trip) | {mmm([float(r[1]) for r in idle])} |",
