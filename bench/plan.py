@@ -135,8 +135,9 @@ def daemon_s(args):
     return 10.0 + deploy + measured + limited + args.webhooks * (args.interval + 2.0)
 
 
-def parse_per_size(spec, option, sizes, bare=None):
-    """A value for every size, or per size, or both: "3", "10=1 50=3", "2 200=1". (bare value, {size: value})."""
+def parse_per_size(spec, option, sizes, bare=None, strict=True):
+    """A value for every size, or per size, or both: "3", "10=1 50=3", "2 200=1". (bare value, {size: value}).
+    strict: a size not in --sizes is an error (a --reps typo), else ignored (--interval's default names 200)."""
     per_size = {}
     for word in spec.split():
         if "=" in word:
@@ -145,7 +146,7 @@ def parse_per_size(spec, option, sizes, bare=None):
         else:
             bare = int(word)
     unknown = sorted(set(per_size) - set(sizes))
-    if unknown:
+    if unknown and strict:
         sys.exit(f"run.sh: {option} names sizes not in --sizes: {' '.join(map(str, unknown))}")
     return bare, per_size
 
@@ -160,7 +161,7 @@ def parse_reps(spec, sizes):
 
 def parse_intervals(spec, sizes):
     """--interval: "10" for every stack, or per size ("10 200=30"); the bare value (default 10) is also the daemon's."""
-    bare, per_size = parse_per_size(spec, "--interval", sizes, bare=10)
+    bare, per_size = parse_per_size(spec, "--interval", sizes, bare=10, strict=False)
     return {s: per_size.get(s, bare) for s in sizes}, bare
 
 

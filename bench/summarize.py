@@ -8,7 +8,7 @@ they mean nothing (e.g. time spent polling for health after the command returned
 api.tsv: size tool command requests pattern-counts
 daemon.tsv: idle wall_s cpu_s requests rss_kib n pass_s | idle-kinds kinds | rss passes - - rss_kib | webhook wall_s - - - n
             | background wall_s cpu_s (the daemon between passes, no pass running)
-meta.tsv: interval_s and daemon_n (the goals' table needs the health-check interval)
+meta.tsv: interval_s@SIZE (each size's health-check interval; the goals' table needs it) and daemon_n
 
 After the per-size tables: issue #16's goals at N = 50, each met or missed (medians; the largest size
 below 50 when 50 was not run), and how each measure grows from the smallest to the largest size.
@@ -88,10 +88,11 @@ def verdict(met, failed=0):
 
 def goals_table(by_size, daemon, meta):
     """Issue #16's two goal tables, filled from this run: one row per goal, met or missed."""
-    interval = float(meta.get("interval_s", 10))
     sizes = sorted(by_size)
     below = [s for s in sizes if s <= GOAL_N]
     size = GOAL_N if GOAL_N in by_size else (below[-1] if below else (sizes[0] if sizes else None))
+    # The health-check interval of the stacks the table shows (run.sh writes one per size; older runs one in all).
+    interval = float(meta.get(f"interval_s@{size}", meta.get("interval_s", 10)))
     title = f"### Goals at N = {GOAL_N} (issue #16; medians)"
     lines = [title, ""]
     if size != GOAL_N:

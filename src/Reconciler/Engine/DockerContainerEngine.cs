@@ -40,11 +40,12 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
     /// <param name="requestTimeout">Per request; a request that takes longer fails as <see cref="EngineFailureKind.Transient"/>.</param>
     /// <param name="mountedFilesDirectory">Where secrets and configs are written (<see cref="MountedFileStore"/>); null: none.</param>
     /// <param name="credentials">Registry credentials for pulls (<see cref="Credentials"/>); null: anonymous.</param>
-    /// <param name="readOnly">For `berth plan`: observations never prune the secrets-and-configs directory (<see cref="PrunesMountedFiles"/>).</param>
+    /// <param name="readOnly">For `berth plan`: the secrets-and-configs directory is neither opened (made) nor pruned (<see cref="PrunesMountedFiles"/>); the engine only looks.</param>
     public static DockerContainerEngine Connect(string? endpoint, TimeSpan requestTimeout, string? mountedFilesDirectory = null, Images.IRegistryCredentials? credentials = null, bool readOnly = false)
     {
+        // A read-only engine never writes the store nor prunes it: it does not even make its directory.
         string? problem = null;
-        var store = mountedFilesDirectory is null ? null : MountedFileStore.TryOpen(mountedFilesDirectory, out problem);
+        var store = mountedFilesDirectory is null || readOnly ? null : MountedFileStore.TryOpen(mountedFilesDirectory, out problem);
         return new(DockerClientFactory.Create(endpoint, requestTimeout), ownsClient: true)
         {
             MountedFiles = store,
@@ -259,8 +260,18 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
         var networkList = client.Networks.ListNetworksAsync(new NetworksListParameters(), cancellationToken);
         var volumeListed = client.Volumes.ListAsync(new VolumesListParameters(), cancellationToken);
         var imageList = client.Images.ListImagesAsync(new ImagesListParameters { All = false }, cancellationToken);
-        // Awaiting them together observes every failure; the first in list order surfaces, as when they ran in a row.
-        await Task.WhenAll(containerList, networkList, volumeListed, imageList).ConfigureAwait(false);
+        // Awaiting them together observes every failure. The caller's cancellation wins, as when the lists ran in a
+        // row (WhenAll would put a list's fault, e.g. the broken connection a cancel leaves, before it); otherwise
+        // the first failure in list order surfaces.
+        try
+        {
+            await Task.WhenAll(containerList, networkList, volumeListed, imageList).ConfigureAwait(false);
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            throw;
+        }
 
         var listed = await containerList.ConfigureAwait(false);
         var (containers, fronts, foreignContainers) = await ObserveContainersAsync(listed, hostIdentity, cancellationToken).ConfigureAwait(false);
