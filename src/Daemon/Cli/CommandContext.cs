@@ -13,7 +13,7 @@ internal sealed class CommandContext : IDisposable
 {
     public const string DefaultStateDirectory = "/var/lib/berth";
 
-    /// <param name="readOnly">For `berth plan`, which runs without the state directory's lock: the engine only looks (<see cref="DockerContainerEngine.PrunesMountedFiles"/>).</param>
+    /// <param name="readOnly">For `berth plan`, which runs without the state directory's lock: the engine only looks (<see cref="DockerContainerEngine.Connect"/>'s readOnly).</param>
     public CommandContext(ParseResult parseResult, bool readOnly = false)
     {
         StateDirectory = parseResult.GetValue(GlobalOptions.StateDir) ?? DefaultStateDirectory;

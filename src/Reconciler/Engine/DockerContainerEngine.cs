@@ -40,10 +40,14 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
     /// <param name="requestTimeout">Per request; a request that takes longer fails as <see cref="EngineFailureKind.Transient"/>.</param>
     /// <param name="mountedFilesDirectory">Where secrets and configs are written (<see cref="MountedFileStore"/>); null: none.</param>
     /// <param name="credentials">Registry credentials for pulls (<see cref="Credentials"/>); null: anonymous.</param>
-    /// <param name="readOnly">For `berth plan`: the secrets-and-configs directory is neither opened (made) nor pruned (<see cref="PrunesMountedFiles"/>); the engine only looks.</param>
+    /// <param name="readOnly">
+    /// For `berth plan`: the engine has no secrets-and-configs store, so it neither makes that directory nor
+    /// prunes it. A plan runs without the state directory's lock, beside a daemon or an `apply` that may have
+    /// written a new generation's files and not yet created its container; a prune from the plan's process
+    /// would remove them (<see cref="mountedFilesLock"/> holds only within one process).
+    /// </param>
     public static DockerContainerEngine Connect(string? endpoint, TimeSpan requestTimeout, string? mountedFilesDirectory = null, Images.IRegistryCredentials? credentials = null, bool readOnly = false)
     {
-        // A read-only engine never writes the store nor prunes it: it does not even make its directory.
         string? problem = null;
         var store = mountedFilesDirectory is null || readOnly ? null : MountedFileStore.TryOpen(mountedFilesDirectory, out problem);
         return new(DockerClientFactory.Create(endpoint, requestTimeout), ownsClient: true)
@@ -51,7 +55,6 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
             MountedFiles = store,
             MountedFilesProblem = problem,
             Credentials = credentials ?? Images.NoRegistryCredentials.Instance,
-            PrunesMountedFiles = !readOnly,
         };
     }
 
@@ -63,14 +66,6 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
 
     /// <summary>Why <see cref="MountedFiles"/> is null (e.g. its directory is not on a tmpfs): said when a create needs it.</summary>
     public string? MountedFilesProblem { get; init; }
-
-    /// <summary>
-    /// False for an engine that only looks (`berth plan`): its observations leave the secrets-and-configs
-    /// directory alone. A plan runs without the state directory's lock, beside a daemon or an `apply` that may
-    /// have written a new generation's files and not yet created its container; a prune from the plan's
-    /// process would remove them (<see cref="mountedFilesLock"/> holds only within one process).
-    /// </summary>
-    public bool PrunesMountedFiles { get; init; } = true;
 
     // Held from writing a service's files until its container exists, and from listing the containers
     // until their unused files are removed: a prune must never remove the files of a container that is
@@ -105,11 +100,8 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
 
             // Files of generations left behind (a create that failed, a crash between create and remove). Here,
             // when the pass takes its observation, never in lists begun early: those only read, so nothing they
-            // do can outlast the command's hold on the state directory. Never for a plan (PrunesMountedFiles).
-            if (PrunesMountedFiles)
-            {
-                await PruneMountedFilesAsync(cancellationToken).ConfigureAwait(false);
-            }
+            // do can outlast the command's hold on the state directory. Never for a plan: its engine has no store.
+            await PruneMountedFilesAsync(cancellationToken).ConfigureAwait(false);
 
             return ResolveImages(listed, imageReferences);
         }, cancellationToken);
@@ -269,8 +261,7 @@ public sealed class DockerContainerEngine : IContainerEngine, IDisposable
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            throw;
+            throw new OperationCanceledException(cancellationToken);
         }
 
         var listed = await containerList.ConfigureAwait(false);
